@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# The device lab: N SONiC-like switches on one machine.
+#
+# Each device is a network namespace with its own address on eth0, a real
+# OpenSSH server on port 22 and a real redis-server at the device's own
+# 127.0.0.1:6379 holding a seeded CONFIG_DB (db 4) and STATE_DB (db 6).
+# The host reaches devices over a bridge, exactly as an orchestrator reaches
+# switches over a management network.
+#
+#   lab.sh install          install the Debian packages the lab needs
+#   lab.sh up N             bring up N devices, write inventory.yaml + known_hosts
+#   lab.sh down             stop only what `up` started and remove it
+#   lab.sh status           list devices and whether their daemons run
+#   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
+#   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
+#
+# Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
+# LAB_PREFIX (name prefix for namespaces and links, default "sy"),
+# LAB_PAR (devices started in parallel, default 8), LAB_NPORTS (32),
+# LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login).
+set -euo pipefail
+
+LAB_DIR=${LAB_DIR:-/tmp/switchyard-lab}
+LAB_PREFIX=${LAB_PREFIX:-sy}
+LAB_PAR=${LAB_PAR:-8}
+LAB_NPORTS=${LAB_NPORTS:-32}
+LAB_PORT_STEP=${LAB_PORT_STEP:-4}
+LAB_USER=${LAB_USER:-admin}
+LAB_PASSWORD=${LAB_PASSWORD:-}
+BRIDGE="${LAB_PREFIX}br0"
+BRIDGE_MAC=52:54:00:ff:ff:fe
+BRIDGE_IP=198.18.0.1
+
+log() { echo "lab: $*" >&2; }
+die() { echo "lab: error: $*" >&2; exit 1; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, port 22, useradd)"; }
+
+# Device I -> 198.18.(1+(I-1)/250).(1+(I-1)%250); 250 per /24 keeps .0 and .255 unused.
+dev_ip() { local i=$1; echo "198.18.$((1 + (i - 1) / 250)).$((1 + (i - 1) % 250))"; }
+dev_mac() { local i=$1; printf '52:54:00:%02x:%02x:%02x' $(((i >> 16) & 255)) $(((i >> 8) & 255)) $((i & 255)); }
+dev_name() { printf 'sonic-d%03d' "$1"; }
+dev_ns() { echo "${LAB_PREFIX}d$1"; }
+dev_veth() { echo "${LAB_PREFIX}v$1"; }
+dev_dir() { echo "$LAB_DIR/dev/$1"; }
+
+cmd_install() {
+    need_root
+    local missing=()
+    command -v /usr/sbin/sshd >/dev/null || missing+=(openssh-server)
+    command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    command -v redis-cli >/dev/null || missing+=(redis-tools)
+    command -v ip >/dev/null || missing+=(iproute2)
+    command -v nsenter >/dev/null || missing+=(util-linux)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    # Keep apt from starting the packaged services: a host sshd on *:22 and a
+    # host redis on 127.0.0.1:6379 are not wanted, and there is no systemd.
+    local made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+    return 0
+}
+
+# Seed one device's databases through its unix socket (no namespace switch).
+seed_device() {
+    local i=$1 dir sock ip mac name
+    dir=$(dev_dir "$i"); sock="$dir/redis.sock"; ip=$(dev_ip "$i"); mac=$(dev_mac "$i"); name=$(dev_name "$i")
+    {
+        echo "SELECT 4"
+        echo "FLUSHDB"
+        echo "HSET DEVICE_METADATA|localhost hostname $name platform x86_64-kvm_x86_64-r0 hwsku Force10-S6000 mac $mac type LeafRouter bgp_asn $((65000 + i)) docker_routing_config_mode split buffer_model traditional synchronous_mode enable default_bgp_status up"
+        local p port lanes
+        for ((p = 0; p < LAB_NPORTS; p++)); do
+            port=$((p * LAB_PORT_STEP))
+            lanes="$((p * 4 + 1)),$((p * 4 + 2)),$((p * 4 + 3)),$((p * 4 + 4))"
+            echo "HSET PORT|Ethernet$port alias fortyGigE0/$port lanes $lanes index $p speed 40000 mtu 9100 admin_status up"
+        done
+        echo "HSET LOOPBACK_INTERFACE|Loopback0 NULL NULL"
+        echo "HSET LOOPBACK_INTERFACE|Loopback0|10.1.$((i / 250)).$((i % 250))/32 NULL NULL"
+        echo "HSET MGMT_PORT|eth0 alias eth0 admin_status up"
+        echo "HSET MGMT_INTERFACE|eth0|$ip/16 gwaddr $BRIDGE_IP"
+        echo "HSET FEATURE|bgp state enabled auto_restart enabled"
+        echo "HSET FEATURE|lldp state enabled auto_restart enabled"
+        echo "HSET VERSIONS|DATABASE VERSION version_4_0_1"
+        echo "SET CONFIG_DB_INITIALIZED 1"
+        echo "SELECT 6"
+        echo "FLUSHDB"
+        for ((p = 0; p < LAB_NPORTS; p++)); do
+            echo "HSET PORT_TABLE|Ethernet$((p * LAB_PORT_STEP)) state ok"
+        done
+    } | redis-cli -s "$sock" >/dev/null
+}
+
+start_device() {
+    local i=$1 dir ns ip
+    dir=$(dev_dir "$i"); ns=$(dev_ns "$i"); ip=$(dev_ip "$i")
+    mkdir -p "$dir"
+    ssh-keygen -q -t ed25519 -N '' -C "$(dev_name "$i")" -f "$dir/ssh_host_ed25519_key"
+    cat > "$dir/sshd_config" <<EOF
+Port 22
+ListenAddress 0.0.0.0
+HostKey $dir/ssh_host_ed25519_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $LAB_DIR/authorized_keys
+PasswordAuthentication $([ -n "$LAB_PASSWORD" ] && echo yes || echo no)
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+UsePAM no
+StrictModes no
+AllowUsers $LAB_USER
+AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
+PermitOpen any
+UseDNS no
+ClientAliveInterval 300
+ClientAliveCountMax 0
+MaxAuthTries 3
+LogLevel VERBOSE
+EOF
+    cat > "$dir/redis.conf" <<EOF
+bind 127.0.0.1
+port 6379
+unixsocket $dir/redis.sock
+unixsocketperm 777
+daemonize yes
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+dir $dir
+save ""
+appendonly no
+databases 16
+EOF
+    # nsenter rather than `ip netns exec`: the latter clones the mount table,
+    # which holds one /run/netns mount per device, for every daemon.
+    nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
+    nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname $(dev_name "$i") && exec /usr/sbin/sshd -f $dir/sshd_config -E $dir/sshd.log"
+    local t
+    for t in $(seq 1 100); do
+        [ -s "$dir/sshd.pid" ] && redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    [ -s "$dir/sshd.pid" ] || die "device $i: sshd did not start (see $dir/sshd.log)"
+    redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 || die "device $i: redis did not start (see $dir/redis.log)"
+    seed_device "$i"
+    echo "$ip $(cut -d' ' -f1-2 "$dir/ssh_host_ed25519_key.pub")" > "$dir/known_hosts"
+}
+
+cmd_up() {
+    need_root
+    local n=${1:-}
+    [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 2000 ] || die "usage: lab.sh up N (1..2000)"
+    [ -e "$LAB_DIR/state" ] && die "a lab already runs in $LAB_DIR; run 'lab.sh down' first"
+    for tool in /usr/sbin/sshd redis-server redis-cli ssh-keygen ip nsenter unshare; do
+        command -v "$tool" >/dev/null || die "$tool is missing: run 'lab.sh install'"
+    done
+    mkdir -p "$LAB_DIR/dev"
+    : > "$LAB_DIR/state"
+    echo "n=$n" >> "$LAB_DIR/state"
+    trap 'log "bring-up failed; tearing down"; cmd_down' ERR INT TERM
+
+    if ! id "$LAB_USER" >/dev/null 2>&1; then
+        useradd -m -s /bin/bash "$LAB_USER"
+        echo "created_user=$LAB_USER" >> "$LAB_DIR/state"
+    fi
+    # A locked account ('!' in shadow) is refused by sshd without PAM, even for keys.
+    if [ -n "$LAB_PASSWORD" ]; then
+        echo "$LAB_USER:$LAB_PASSWORD" | chpasswd
+    else
+        usermod -p '*' "$LAB_USER"
+    fi
+    if [ ! -d /run/sshd ]; then
+        mkdir -p /run/sshd && chmod 755 /run/sshd
+        echo "created_run_sshd=1" >> "$LAB_DIR/state"
+    fi
+    ssh-keygen -q -t ed25519 -N '' -C switchyard-lab -f "$LAB_DIR/id_ed25519"
+    cp "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/authorized_keys"
+    chmod 644 "$LAB_DIR/authorized_keys"
+
+    ip link add "$BRIDGE" type bridge
+    echo "bridge=$BRIDGE" >> "$LAB_DIR/state"
+    ip link set "$BRIDGE" address "$BRIDGE_MAC"
+    ip addr add "$BRIDGE_IP/16" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+
+    # Namespaces, veths and static ARP in two ip -batch runs: one fork, not N.
+    local i host_batch ns_batch
+    host_batch=$(mktemp); ns_batch=$(mktemp)
+    for ((i = 1; i <= n; i++)); do
+        echo "netns add $(dev_ns "$i")" >> "$host_batch"
+    done
+    ip -batch "$host_batch"
+    echo "netns=$n" >> "$LAB_DIR/state"
+    : > "$host_batch"
+    for ((i = 1; i <= n; i++)); do
+        local ns veth
+        ns=$(dev_ns "$i"); veth=$(dev_veth "$i")
+        cat >> "$host_batch" <<EOF
+link add $veth type veth peer name eth0 netns $ns
+link set $veth master $BRIDGE
+link set $veth up
+neigh replace $(dev_ip "$i") lladdr $(dev_mac "$i") dev $BRIDGE nud permanent
+EOF
+    done
+    ip -batch "$host_batch"
+    for ((i = 1; i <= n; i++)); do
+        local ns
+        ns=$(dev_ns "$i")
+        cat > "$ns_batch" <<EOF
+link set lo up
+link set eth0 address $(dev_mac "$i")
+addr add $(dev_ip "$i")/16 dev eth0
+link set eth0 up
+neigh replace $BRIDGE_IP lladdr $BRIDGE_MAC dev eth0 nud permanent
+EOF
+        nsenter --net="/run/netns/$ns" ip -batch "$ns_batch"
+    done
+    rm -f "$host_batch" "$ns_batch"
+
+    local running=0
+    for ((i = 1; i <= n; i++)); do
+        start_device "$i" &
+        running=$((running + 1))
+        if [ "$running" -ge "$LAB_PAR" ]; then wait -n; running=$((running - 1)); fi
+    done
+    wait
+    for ((i = 1; i <= n; i++)); do
+        [ -s "$(dev_dir "$i")/known_hosts" ] || die "device $i did not come up"
+    done
+
+    write_inventory "$n"
+    trap - ERR INT TERM
+    log "up: $n devices; inventory $LAB_DIR/inventory.yaml"
+}
+
+write_inventory() {
+    local n=$1 i
+    cat "$LAB_DIR"/dev/*/known_hosts > "$LAB_DIR/known_hosts"
+    {
+        echo "# Written by lab/lab.sh: the lab's $n devices."
+        echo "defaults:"
+        echo "  user: $LAB_USER"
+        echo "  ssh_port: 22"
+        echo "  credential: { key_file: $LAB_DIR/id_ed25519 }"
+        echo "  known_hosts: $LAB_DIR/known_hosts"
+        echo "  platform: x86_64-kvm_x86_64-r0"
+        echo "  hwsku: Force10-S6000"
+        echo "  sonic_version: lab"
+        echo "devices:"
+        for ((i = 1; i <= n; i++)); do
+            echo "  - name: $(dev_name "$i")"
+            echo "    address: $(dev_ip "$i")"
+            echo "    role: $([ $((i % 4)) = 0 ] && echo spine || echo leaf)"
+            echo "    site: lab$(((i - 1) / 100 + 1))"
+            echo "    tags: [lab]"
+            echo "    vars: { index: \"$i\", uplink: Ethernet0 }"
+        done
+    } > "$LAB_DIR/inventory.yaml"
+}
+
+# Pids of the daemons this lab started, checked against their command name
+# so a stale pid file never makes us signal an unrelated process.
+lab_pids() {
+    local f pid comm
+    for f in "$LAB_DIR"/dev/*/sshd.pid "$LAB_DIR"/dev/*/redis.pid; do
+        [ -s "$f" ] || continue
+        pid=$(cat "$f")
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+        case "$comm" in sshd | redis-server) echo "$pid" ;; esac
+    done
+}
+
+# Every process left: listeners, their descendants (per-connection sshd,
+# shells), and anything else still inside a lab namespace.
+all_lab_pids() {
+    local roots ns
+    roots=$(lab_pids | tr '\n' ' ')
+    if [ -n "$roots" ]; then
+        ps -e -o pid=,ppid= | awk -v roots="$roots" '
+            BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+            { parent[$1] = $2; pids[NR] = $1 }
+            END {
+                changed = 1
+                while (changed) { changed = 0
+                    for (i in pids) { p = pids[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } } }
+                for (p in keep) print p
+            }'
+    fi
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${LAB_PREFIX}d[0-9]+$" || true); do
+        ip netns pids "$ns" 2>/dev/null || true
+    done
+}
+
+alive() {
+    local pid state
+    for pid in "$@"; do
+        state=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        # Zombies count as gone: pid 1 on some VMs reaps orphans late.
+        [ -n "$state" ] && [ "$state" != Z ] && return 0
+    done
+    return 1
+}
+
+cmd_down() {
+    trap - ERR INT TERM
+    [ -d "$LAB_DIR" ] || { log "nothing to tear down in $LAB_DIR"; return 0; }
+    local pids t
+    pids=$(all_lab_pids | sort -u | tr '\n' ' ')
+    if [ -n "${pids// /}" ]; then
+        # shellcheck disable=SC2086
+        kill -TERM $pids 2>/dev/null || true
+        for t in $(seq 1 50); do
+            # shellcheck disable=SC2086
+            alive $pids || break
+            sleep 0.1
+        done
+        # shellcheck disable=SC2086
+        alive $pids && kill -KILL $pids 2>/dev/null || true
+    fi
+    local batch
+    batch=$(mktemp)
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${LAB_PREFIX}d[0-9]+$" | sed 's/^/netns delete /' > "$batch" || true
+    [ -s "$batch" ] && ip -batch "$batch" 2>/dev/null || true
+    rm -f "$batch"
+    ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
+    if [ -f "$LAB_DIR/state" ]; then
+        local user
+        user=$(sed -n 's/^created_user=//p' "$LAB_DIR/state")
+        [ -n "$user" ] && userdel -r "$user" >/dev/null 2>&1 || true
+        grep -q '^created_run_sshd=1' "$LAB_DIR/state" && rm -rf /run/sshd
+    fi
+    rm -rf "$LAB_DIR"
+    log "down"
+}
+
+cmd_status() {
+    [ -f "$LAB_DIR/state" ] || { echo "no lab in $LAB_DIR"; return 1; }
+    local n i dir ok=0
+    n=$(sed -n 's/^n=//p' "$LAB_DIR/state")
+    for ((i = 1; i <= n; i++)); do
+        dir=$(dev_dir "$i")
+        if redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && [ -s "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null; then
+            ok=$((ok + 1))
+        else
+            echo "$(dev_name "$i") $(dev_ip "$i") DOWN"
+        fi
+    done
+    echo "$ok/$n devices up in $LAB_DIR"
+    [ "$ok" = "$n" ]
+}
+
+cmd_reseed() {
+    [ -f "$LAB_DIR/state" ] || die "no lab in $LAB_DIR"
+    local i
+    for i in "$@"; do seed_device "$i"; done
+}
+
+cmd_ssh() {
+    local i=${1:?usage: lab.sh ssh I [cmd]}; shift
+    exec ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" \
+        -o StrictHostKeyChecking=yes "$LAB_USER@$(dev_ip "$i")" "$@"
+}
+
+case "${1:-}" in
+    install) cmd_install ;;
+    up) shift; cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    reseed) shift; cmd_reseed "$@" ;;
+    ssh) shift; cmd_ssh "$@" ;;
+    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,243 @@
+//! The inventory file: which devices exist and how to reach them.
+//!
+//! Devices carry references to credentials (a key file, an environment
+//! variable), never secret values. The starter reads the inventory to pick
+//! targets and resolve per-device values; the worker reads it to reach devices.
+//! Must never: read key files or environment variables (the worker resolves
+//! credentials), or touch the network.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::SourceError;
+
+/// How the worker authenticates to a device. Only a reference: the secret
+/// itself stays in the file or variable named here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CredentialRef {
+    /// An OpenSSH private key file (relative paths are from the inventory file).
+    KeyFile(String),
+    /// An environment variable of the worker holding the password.
+    PasswordEnv(String),
+}
+
+/// One device, with defaults applied and paths resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Unique name, used in workflow ids and results.
+    pub name: String,
+    /// Management address (IP or host name).
+    pub address: String,
+    /// SSH port.
+    pub ssh_port: u16,
+    /// SSH user.
+    pub user: String,
+    /// Credential reference.
+    pub credential: CredentialRef,
+    /// known_hosts file used for strict host-key checking.
+    pub known_hosts: String,
+    /// SONiC platform string.
+    pub platform: String,
+    /// Hardware SKU.
+    pub hwsku: String,
+    /// SONiC version.
+    pub sonic_version: String,
+    /// Role, e.g. leaf or spine.
+    pub role: String,
+    /// Site.
+    pub site: String,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// Per-device values for suite templates (`{{ device.vars.x }}`).
+    pub vars: BTreeMap<String, String>,
+}
+
+/// A parsed inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    /// The file it came from.
+    pub file: String,
+    /// Devices in file order.
+    pub devices: Vec<Device>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    user: Option<String>,
+    ssh_port: Option<u16>,
+    credential: Option<CredentialRef>,
+    known_hosts: Option<String>,
+    platform: Option<String>,
+    hwsku: Option<String>,
+    sonic_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    ssh_port: Option<u16>,
+    user: Option<String>,
+    credential: Option<CredentialRef>,
+    known_hosts: Option<String>,
+    platform: Option<String>,
+    hwsku: Option<String>,
+    sonic_version: Option<String>,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    #[serde(default)]
+    defaults: RawDefaults,
+    devices: Vec<Spanned<RawDevice>>,
+}
+
+impl Inventory {
+    /// Parses inventory text. `file` names it in errors; relative paths in it
+    /// are resolved against the file's directory.
+    pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
+        let raw: RawInventory = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
+        let base = Path::new(file).parent().unwrap_or(Path::new("."));
+        let resolve = |p: &str| {
+            let path = Path::new(p);
+            if path.is_absolute() { p.to_string() } else { base.join(path).to_string_lossy().into_owned() }
+        };
+        let mut devices: Vec<Device> = Vec::with_capacity(raw.devices.len());
+        let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        for (i, spanned) in raw.devices.iter().enumerate() {
+            let d = &spanned.value;
+            let field = |name: &str| format!("devices[{i}].{name}");
+            let name = d.name.value.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                return Err(SourceError::at(file, d.name.referenced, field("name"),
+                    format!("device name {:?} must be non-empty and use only letters, digits, '-', '_' and '.'", d.name.value)));
+            }
+            if let Some(first) = seen.insert(name.to_string(), d.name.referenced.line()) {
+                return Err(SourceError::at(file, d.name.referenced, field("name"),
+                    format!("duplicate device name {name:?} (first defined on line {first})")));
+            }
+            if d.address.value.trim().is_empty() {
+                return Err(SourceError::at(file, d.address.referenced, field("address"), "address must not be empty"));
+            }
+            let missing = |what: &str| SourceError::at(file, spanned.referenced, field(what),
+                format!("no {what} for device {name:?} and none in defaults"));
+            let credential = d.credential.clone().or_else(|| raw.defaults.credential.clone()).ok_or_else(|| missing("credential"))?;
+            let credential = match credential {
+                CredentialRef::KeyFile(p) => CredentialRef::KeyFile(resolve(&p)),
+                other => other,
+            };
+            let known_hosts = d.known_hosts.clone().or_else(|| raw.defaults.known_hosts.clone()).ok_or_else(|| missing("known_hosts"))?;
+            devices.push(Device {
+                name: name.to_string(),
+                address: d.address.value.trim().to_string(),
+                ssh_port: d.ssh_port.or(raw.defaults.ssh_port).unwrap_or(22),
+                user: d.user.clone().or_else(|| raw.defaults.user.clone()).ok_or_else(|| missing("user"))?,
+                credential,
+                known_hosts: resolve(&known_hosts),
+                platform: d.platform.clone().or_else(|| raw.defaults.platform.clone()).unwrap_or_default(),
+                hwsku: d.hwsku.clone().or_else(|| raw.defaults.hwsku.clone()).unwrap_or_default(),
+                sonic_version: d.sonic_version.clone().or_else(|| raw.defaults.sonic_version.clone()).unwrap_or_default(),
+                role: d.role.clone(),
+                site: d.site.clone(),
+                tags: d.tags.clone(),
+                vars: d.vars.clone(),
+            });
+        }
+        Ok(Self { file: file.to_string(), devices })
+    }
+
+    /// Reads and parses an inventory file.
+    pub fn load(path: &Path) -> Result<Self, SourceError> {
+        let file = path.to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
+            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read inventory: {e}"),
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    /// The device with this name.
+    pub fn device(&self, name: &str) -> Option<&Device> {
+        self.devices.iter().find(|d| d.name == name)
+    }
+}
+
+/// Matches `text` against a shell-style glob with `*` and `?`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "defaults:\n  user: admin\n  credential: { key_file: id_ed25519 }\n  known_hosts: known_hosts\ndevices:\n  - name: a1\n    address: 10.0.0.1\n    role: leaf\n    vars: { uplink: Ethernet0 }\n  - name: a2\n    address: 10.0.0.2\n    credential: { password_env: A2_PASSWORD }\n";
+
+    #[test]
+    fn parses_and_applies_defaults() {
+        let inv = Inventory::parse("lab/inv.yaml", GOOD).unwrap();
+        assert_eq!(inv.devices.len(), 2);
+        assert_eq!(inv.devices[0].credential, CredentialRef::KeyFile("lab/id_ed25519".into()));
+        assert_eq!(inv.devices[0].known_hosts, "lab/known_hosts");
+        assert_eq!(inv.devices[1].credential, CredentialRef::PasswordEnv("A2_PASSWORD".into()));
+        assert_eq!(inv.devices[0].vars["uplink"], "Ethernet0");
+        assert_eq!(inv.devices[1].ssh_port, 22);
+    }
+
+    #[test]
+    fn duplicate_names_name_the_line() {
+        let text = GOOD.replace("name: a2", "name: a1");
+        let err = Inventory::parse("inv.yaml", &text).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (10, "devices[1].name"));
+        assert!(err.message.contains("duplicate device name \"a1\" (first defined on line 6)"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let text = GOOD.replace("    role: leaf\n", "    role: leaf\n    rol: spine\n");
+        let err = Inventory::parse("inv.yaml", &text).unwrap_err();
+        assert_eq!(err.line, 9, "{err}");
+        assert!(err.message.contains("rol"), "{err}");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("sonic-d00*", "sonic-d001"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "abbc"));
+        assert!(glob_match("*-d*1", "sonic-d011"));
+    }
+}

@@ -1,0 +1,27 @@
+//! The contracts of switchyard: everything that crosses a process boundary.
+//!
+//! Owns the protobuf messages (generated from `switchyard/v1/*.proto`, with
+//! canonical proto3 JSON so Temporal history reads as JSON in the Web UI),
+//! the wire names in [`names`], and the operator's file formats
+//! ([`inventory`], [`suite_file`]), which turn YAML into those messages.
+//!
+//! Must never: do I/O beyond what a caller hands in as text, depend on a
+//! workspace crate, or hold orchestration or device logic.
+//! Compatibility: fields are never renumbered or reused; only added.
+
+#![warn(missing_docs)]
+
+pub mod inventory;
+pub mod names;
+pub mod source;
+pub mod suite_file;
+mod template;
+
+/// Generated messages of package `switchyard.v1`.
+#[allow(missing_docs, clippy::all, unreachable_pub)]
+pub mod v1 {
+    include!(concat!(env!("OUT_DIR"), "/switchyard.v1.rs"));
+    include!(concat!(env!("OUT_DIR"), "/switchyard.v1.serde.rs"));
+}
+
+pub use source::SourceError;
