@@ -1,1 +1,22 @@
-//! placeholder
+//! Side effects on devices, one device per call.
+//!
+//! Owns device sessions (SSH with strict host-key checking, redis over a
+//! direct-tcpip channel), the operation catalogue (pure planning and
+//! domain-level reverse in [`ops`]), the atomic compare-and-apply of a step,
+//! and the activities that expose all of this to Temporal.
+//!
+//! Must never: depend on the workflows crate, act on two devices in one
+//! call, or let a credential value reach a result, an error or a log line.
+//! Every activity is idempotent: a retry after a lost reply writes nothing twice.
+
+#![warn(missing_docs)]
+
+pub mod activities;
+pub mod changeset;
+pub mod device;
+pub mod error;
+pub mod ops;
+pub mod planning;
+
+pub use activities::DeviceActivities;
+pub use device::{SessionConfig, Sessions};

@@ -1,0 +1,181 @@
+//! CONFIG_DB reads and the atomic compare-and-apply script.
+//!
+//! A step is applied by one Lua script, which redis runs atomically: it
+//! checks the step's journal record in STATE_DB (a retry after a lost reply
+//! finds it and writes nothing), compares every planned-from row and key
+//! pattern with the device's current state (any difference refuses the step
+//! as drift), checks that every key it writes is a hash or absent (so no
+//! command can fail half-way), then writes the rows and the journal record.
+
+use std::collections::BTreeMap;
+
+use redis::aio::MultiplexedConnection;
+use switchyard_proto::v1::{ChangeSet, Guards};
+
+use crate::changeset::{RedisWrite, writes};
+use crate::ops::{Reads, Row, View};
+
+/// CONFIG_DB.
+pub const CONFIG_DB: u8 = 4;
+/// STATE_DB, home of the step journal.
+pub const STATE_DB: u8 = 6;
+/// Journal records expire after 30 days; a retry never comes that late.
+const JOURNAL_TTL_SECONDS: u64 = 30 * 24 * 3600;
+
+/// Journal key of one step phase (`apply` or `reverse`) of a suite.
+pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
+    format!("SWITCHYARD_JOURNAL|{suite_id}|{step_id}|{phase}")
+}
+
+/// Reads the rows and patterns in `reads` into a [`View`].
+pub async fn snapshot(conn: &mut MultiplexedConnection, reads: &Reads) -> redis::RedisResult<View> {
+    let mut keys: Vec<String> = reads.keys.iter().cloned().collect();
+    for pattern in &reads.patterns {
+        let matched: Vec<String> = redis::cmd("KEYS").arg(pattern).query_async(conn).await?;
+        keys.extend(matched);
+    }
+    keys.sort();
+    keys.dedup();
+    let mut pipe = redis::pipe();
+    for k in &keys {
+        pipe.hgetall(k);
+    }
+    let rows: Vec<BTreeMap<String, String>> = if keys.is_empty() { Vec::new() } else { pipe.query_async(conn).await? };
+    Ok(View::new(keys.into_iter().zip(rows).filter(|(_, r)| !r.is_empty()).collect()))
+}
+
+/// Reads whole rows by key; absent rows are absent from the result.
+pub async fn rows(conn: &mut MultiplexedConnection, keys: &[String]) -> redis::RedisResult<BTreeMap<String, Row>> {
+    let mut pipe = redis::pipe();
+    for k in keys {
+        pipe.hgetall(k);
+    }
+    let rows: Vec<Row> = if keys.is_empty() { Vec::new() } else { pipe.query_async(conn).await? };
+    Ok(keys.iter().cloned().zip(rows).filter(|(_, r)| !r.is_empty()).collect())
+}
+
+/// Outcome of the compare-and-apply script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// Rows written, journal recorded.
+    Applied,
+    /// The journal already held this step: nothing written.
+    AlreadyApplied,
+    /// Planned-from state differs: nothing written.
+    Drift(String),
+}
+
+const SCRIPT: &str = r#"
+local a = ARGV
+local i = 5
+local function nxt() local v = a[i]; i = i + 1; return v end
+redis.call('SELECT', a[4])
+if redis.call('EXISTS', a[1]) == 1 then return {'already', ''} end
+redis.call('SELECT', a[3])
+local drift = {}
+local nrows = tonumber(nxt())
+for r = 1, nrows do
+  local key = nxt(); local exists = nxt() == '1'; local nf = tonumber(nxt())
+  local want = {}
+  for f = 1, nf do local k = nxt(); want[k] = nxt() end
+  local live = redis.call('HGETALL', key)
+  if (#live > 0) ~= exists then
+    table.insert(drift, key .. (exists and ' was deleted' or ' was created'))
+  elseif #live / 2 ~= nf then
+    table.insert(drift, key .. ' fields changed')
+  else
+    for j = 1, #live, 2 do
+      if want[live[j]] ~= live[j + 1] then table.insert(drift, key .. ' field ' .. live[j] .. ' changed'); break end
+    end
+  end
+end
+local np = tonumber(nxt())
+for p = 1, np do
+  local pat = nxt(); local nk = tonumber(nxt()); local want = {}
+  for k = 1, nk do want[nxt()] = true end
+  local live = redis.call('KEYS', pat)
+  local same = #live == nk
+  if same then for _, k in ipairs(live) do if not want[k] then same = false; break end end end
+  if not same then table.insert(drift, 'rows matching ' .. pat .. ' changed') end
+end
+if #drift > 0 then return {'drift', table.concat(drift, '; ')} end
+local start = i
+local nw = tonumber(nxt())
+for w = 1, nw do
+  local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
+  i = i + n
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'hash' and t ~= 'none' then return {'drift', key .. ' is a ' .. t .. ', not a row'} end
+end
+i = start
+nxt()
+for w = 1, nw do
+  local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
+  local items = {}
+  for j = 1, n do items[j] = nxt() end
+  if kind == 'del' then redis.call('DEL', key)
+  elseif kind == 'hset' then redis.call('HSET', key, unpack(items))
+  elseif kind == 'hdel' then redis.call('HDEL', key, unpack(items)) end
+end
+redis.call('SELECT', a[4])
+redis.call('HSET', a[1], 'outcome', a[2])
+redis.call('EXPIRE', a[1], JOURNAL_TTL)
+return {'applied', ''}
+"#;
+
+static APPLY_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(&SCRIPT.replace("JOURNAL_TTL", &JOURNAL_TTL_SECONDS.to_string())));
+
+/// Applies `changes` if and only if the device still matches `guards`,
+/// recording `journal` in STATE_DB in the same atomic step.
+pub async fn compare_and_apply(
+    conn: &mut MultiplexedConnection,
+    journal: &str,
+    outcome: &str,
+    guards: &Guards,
+    changes: &ChangeSet,
+) -> redis::RedisResult<ApplyOutcome> {
+    let mut inv = APPLY_SCRIPT.prepare_invoke();
+    inv.arg(journal).arg(outcome).arg(CONFIG_DB).arg(STATE_DB);
+    inv.arg(guards.rows.len());
+    for row in &guards.rows {
+        inv.arg(&row.key).arg(if row.exists { "1" } else { "0" }).arg(row.fields.len());
+        for (f, v) in &row.fields {
+            inv.arg(f).arg(v);
+        }
+    }
+    inv.arg(guards.patterns.len());
+    for p in &guards.patterns {
+        inv.arg(&p.pattern).arg(p.keys.len());
+        for k in &p.keys {
+            inv.arg(k);
+        }
+    }
+    let writes = writes(changes);
+    inv.arg(writes.len());
+    for w in &writes {
+        match w {
+            RedisWrite::Del(key) => {
+                inv.arg("del").arg(key).arg(0);
+            }
+            RedisWrite::Hset(key, pairs) => {
+                inv.arg("hset").arg(key).arg(pairs.len() * 2);
+                for (f, v) in pairs {
+                    inv.arg(f).arg(v);
+                }
+            }
+            RedisWrite::Hdel(key, fields) => {
+                inv.arg("hdel").arg(key).arg(fields.len());
+                for f in fields {
+                    inv.arg(f);
+                }
+            }
+        }
+    }
+    let (status, detail): (String, String) = inv.invoke_async(conn).await?;
+    Ok(match status.as_str() {
+        "applied" => ApplyOutcome::Applied,
+        "already" => ApplyOutcome::AlreadyApplied,
+        _ => ApplyOutcome::Drift(detail),
+    })
+}

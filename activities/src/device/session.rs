@@ -1,0 +1,233 @@
+//! Per-device SSH sessions, shared by every activity that touches the device.
+//!
+//! One connection per device, opened on first use and reused; a lost
+//! connection is reopened on the next use. Handshakes are bounded because
+//! they are the CPU cost on both ends and sshd refuses more than about ten
+//! unauthenticated connections at once. Host keys are checked strictly
+//! against the inventory's known_hosts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use russh::client;
+use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate, check_known_hosts_path, load_secret_key};
+use switchyard_proto::inventory::{CredentialRef, Device, Inventory};
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::error::DeviceError;
+
+/// Limits and timeouts of device access.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// SSH handshakes in flight at once, across all devices.
+    pub max_handshakes: usize,
+    /// TCP connect plus SSH handshake plus authentication.
+    pub connect_timeout: Duration,
+    /// One redis command or script.
+    pub command_timeout: Duration,
+}
+
+impl SessionConfig {
+    /// Defaults suited to switch CPUs, which are slower than servers.
+    pub fn standard() -> Self {
+        Self { max_handshakes: 16, connect_timeout: Duration::from_secs(15), command_timeout: Duration::from_secs(20) }
+    }
+}
+
+type Handle = client::Handle<HostKeyCheck>;
+
+/// All device sessions of one worker.
+pub struct Sessions {
+    inventory: Arc<Inventory>,
+    config: SessionConfig,
+    handshakes: Semaphore,
+    // One slot per device; the slot's mutex serialises (re)connecting to
+    // that device so concurrent activities share one connection.
+    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Arc<Handle>>>>>>,
+}
+
+impl Sessions {
+    /// Sessions for the devices of `inventory`.
+    pub fn new(inventory: Arc<Inventory>, config: SessionConfig) -> Self {
+        let handshakes = Semaphore::new(config.max_handshakes.max(1));
+        Self { inventory, config, handshakes, slots: Default::default() }
+    }
+
+    /// The worker's inventory.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// Timeout of one redis command.
+    pub fn command_timeout(&self) -> Duration {
+        self.config.command_timeout
+    }
+
+    fn device(&self, name: &str) -> Result<&Device, DeviceError> {
+        self.inventory.device(name).ok_or_else(|| DeviceError::Config {
+            device: name.to_string(),
+            reason: format!("not in the worker's inventory {}", self.inventory.file),
+        })
+    }
+
+    /// A fresh redis connection (db 4, CONFIG_DB) over a new channel of the
+    /// device's shared SSH connection. Reconnects once if the connection died.
+    pub async fn redis(&self, name: &str) -> Result<MultiplexedConnection, DeviceError> {
+        let device = self.device(name)?;
+        let handle = self.handle(device).await?;
+        match self.open_redis(device, &handle).await {
+            Ok(conn) => Ok(conn),
+            Err(_) if handle.is_closed() => {
+                self.forget(name, &handle).await;
+                let handle = self.handle(device).await?;
+                self.open_redis(device, &handle).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops the shared connection of a device, e.g. after a transport error,
+    /// so the next use reconnects.
+    pub async fn reset(&self, name: &str) {
+        let slot = self.slot(name);
+        let mut guard = slot.lock().await;
+        *guard = None;
+    }
+
+    fn slot(&self, name: &str) -> Arc<Mutex<Option<Arc<Handle>>>> {
+        let mut slots = self.slots.lock().expect("slots lock");
+        slots.entry(name.to_string()).or_default().clone()
+    }
+
+    async fn forget(&self, name: &str, dead: &Arc<Handle>) {
+        let slot = self.slot(name);
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_some_and(|h| Arc::ptr_eq(h, dead)) {
+            *guard = None;
+        }
+    }
+
+    async fn handle(&self, device: &Device) -> Result<Arc<Handle>, DeviceError> {
+        let slot = self.slot(&device.name);
+        let mut guard = slot.lock().await;
+        if let Some(h) = guard.as_ref().filter(|h| !h.is_closed()) {
+            return Ok(h.clone());
+        }
+        let _permit = self.handshakes.acquire().await.expect("semaphore never closed");
+        let handle = tokio::time::timeout(self.config.connect_timeout, connect(device))
+            .await
+            .map_err(|_| unreachable(device, format!("no SSH session within {:?}", self.config.connect_timeout)))??;
+        let handle = Arc::new(handle);
+        *guard = Some(handle.clone());
+        Ok(handle)
+    }
+
+    async fn open_redis(&self, device: &Device, handle: &Handle) -> Result<MultiplexedConnection, DeviceError> {
+        let channel = tokio::time::timeout(self.config.command_timeout, handle.channel_open_direct_tcpip("127.0.0.1", 6379, "127.0.0.1", 0))
+            .await
+            .map_err(|_| unreachable(device, "timed out opening a channel to 127.0.0.1:6379".into()))?
+            .map_err(|e| unreachable(device, format!("channel to 127.0.0.1:6379 refused: {e}")))?;
+        let info = redis::RedisConnectionInfo::default().set_db(4);
+        let config = redis::AsyncConnectionConfig::new()
+            .set_response_timeout(Some(self.config.command_timeout))
+            .set_connection_timeout(Some(self.config.command_timeout));
+        let (conn, driver) = MultiplexedConnection::new_with_config(&info, channel.into_stream(), config)
+            .await
+            .map_err(|e| DeviceError::Redis { device: device.name.clone(), reason: e.to_string() })?;
+        tokio::spawn(driver);
+        Ok(conn)
+    }
+}
+
+fn unreachable(device: &Device, reason: String) -> DeviceError {
+    DeviceError::Unreachable { device: device.name.clone(), address: format!("{}:{}", device.address, device.ssh_port), reason }
+}
+
+/// The client handler: strict host-key checking against known_hosts.
+struct HostKeyCheck {
+    host: String,
+    port: u16,
+    known_hosts: String,
+    verdict: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl client::Handler for HostKeyCheck {
+    type Error = russh::Error;
+
+    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            *self.verdict.lock().expect("verdict") = Some("host certificates are not supported".into());
+            return Ok(false);
+        };
+        let verdict = match check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
+            Ok(true) => return Ok(true),
+            Ok(false) => format!("host {} is not in {}", self.host, self.known_hosts),
+            Err(russh::keys::Error::KeyChanged { line }) => {
+                format!("host key does not match {} line {line}: possible man-in-the-middle, or the device was reinstalled", self.known_hosts)
+            }
+            Err(e) => format!("cannot check {}: {e}", self.known_hosts),
+        };
+        *self.verdict.lock().expect("verdict") = Some(verdict);
+        Ok(false)
+    }
+}
+
+async fn connect(device: &Device) -> Result<Handle, DeviceError> {
+    let config = Arc::new(client::Config {
+        inactivity_timeout: None,
+        keepalive_interval: Some(Duration::from_secs(10)),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
+    });
+    let verdict = Arc::new(std::sync::Mutex::new(None));
+    let handler = HostKeyCheck {
+        host: device.address.clone(),
+        port: device.ssh_port,
+        known_hosts: device.known_hosts.clone(),
+        verdict: verdict.clone(),
+    };
+    let mut handle = match client::connect(config, (device.address.as_str(), device.ssh_port), handler).await {
+        Ok(h) => h,
+        Err(e) => {
+            if let Some(reason) = verdict.lock().expect("verdict").take() {
+                return Err(DeviceError::HostKey { device: device.name.clone(), reason });
+            }
+            return Err(unreachable(device, e.to_string()));
+        }
+    };
+    let auth = match &device.credential {
+        CredentialRef::KeyFile(path) => {
+            // The path is configuration, not a secret; the key's content
+            // never reaches an error message.
+            let key = load_secret_key(path, None).map_err(|e| DeviceError::Config {
+                device: device.name.clone(),
+                reason: format!("cannot load key file {path}: {}", key_error_kind(&e)),
+            })?;
+            let hash = handle.best_supported_rsa_hash().await.ok().flatten().flatten();
+            handle.authenticate_publickey(&device.user, PrivateKeyWithHashAlg::new(Arc::new(key), hash)).await
+        }
+        CredentialRef::PasswordEnv(var) => {
+            let password = std::env::var(var).map_err(|_| DeviceError::Config {
+                device: device.name.clone(),
+                reason: format!("password variable {var} is not set in the worker's environment"),
+            })?;
+            handle.authenticate_password(&device.user, password).await
+        }
+    }
+    .map_err(|e| unreachable(device, format!("authentication did not complete: {e}")))?;
+    if !auth.success() {
+        return Err(DeviceError::AuthRefused { device: device.name.clone(), user: device.user.clone() });
+    }
+    Ok(handle)
+}
+
+fn key_error_kind(e: &russh::keys::Error) -> String {
+    match e {
+        russh::keys::Error::IO(io) => io.kind().to_string(),
+        russh::keys::Error::KeyIsEncrypted => "the key is encrypted".into(),
+        _ => "not a readable private key".into(),
+    }
+}

@@ -1,0 +1,121 @@
+//! Device errors, and the one place that decides which of them retry.
+
+use temporalio_common::error::ApplicationFailure;
+use temporalio_sdk::activities::ActivityError;
+
+/// Failure types as they appear in Temporal history; the workflow's retry
+/// policies name the non-retryable ones.
+pub mod kinds {
+    /// The device cannot be reached (retryable).
+    pub const UNREACHABLE: &str = "DeviceUnreachable";
+    /// The device refused our credentials.
+    pub const AUTH: &str = "AuthRefused";
+    /// The device's host key is not the one in known_hosts.
+    pub const HOST_KEY: &str = "HostKeyMismatch";
+    /// The rows a step planned from changed before apply.
+    pub const DRIFT: &str = "Drift";
+    /// A re-read did not match what was written.
+    pub const VERIFY: &str = "VerifyFailed";
+    /// Worker configuration: unknown device, unreadable credential.
+    pub const CONFIG: &str = "WorkerConfig";
+    /// A redis command failed (retryable).
+    pub const REDIS: &str = "RedisError";
+    /// Every type the workflow must not retry.
+    pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG];
+}
+
+/// What can go wrong while acting on one device.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// TCP connect, handshake or channel failure, or a lost connection.
+    #[error("{device}: unreachable at {address}: {reason}")]
+    Unreachable {
+        /// Device name.
+        device: String,
+        /// address:port dialled.
+        address: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The server refused authentication.
+    #[error("{device}: authentication refused for user {user:?}")]
+    AuthRefused {
+        /// Device name.
+        device: String,
+        /// SSH user.
+        user: String,
+    },
+    /// Host key not matching known_hosts, or not listed there.
+    #[error("{device}: host key check failed: {reason}")]
+    HostKey {
+        /// Device name.
+        device: String,
+        /// Mismatch (with the known_hosts line) or unknown host.
+        reason: String,
+    },
+    /// Planned-from rows changed.
+    #[error("{device}: step {step}: drift: {rows}; re-plan the suite")]
+    Drift {
+        /// Device name.
+        device: String,
+        /// Step id.
+        step: String,
+        /// The rows that differ.
+        rows: String,
+    },
+    /// Verification mismatch.
+    #[error("{device}: verify failed: {mismatches}")]
+    VerifyFailed {
+        /// Device name.
+        device: String,
+        /// What differed.
+        mismatches: String,
+    },
+    /// The worker cannot act on this device as configured.
+    #[error("{device}: {reason}")]
+    Config {
+        /// Device name.
+        device: String,
+        /// What is wrong (never a secret value).
+        reason: String,
+    },
+    /// A redis command failed.
+    #[error("{device}: redis: {reason}")]
+    Redis {
+        /// Device name.
+        device: String,
+        /// The redis error.
+        reason: String,
+    },
+}
+
+impl DeviceError {
+    /// The failure type recorded in history.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DeviceError::Unreachable { .. } => kinds::UNREACHABLE,
+            DeviceError::AuthRefused { .. } => kinds::AUTH,
+            DeviceError::HostKey { .. } => kinds::HOST_KEY,
+            DeviceError::Drift { .. } => kinds::DRIFT,
+            DeviceError::VerifyFailed { .. } => kinds::VERIFY,
+            DeviceError::Config { .. } => kinds::CONFIG,
+            DeviceError::Redis { .. } => kinds::REDIS,
+        }
+    }
+}
+
+impl DeviceError {
+    /// The activity failure for this error: its type names the kind, and
+    /// only transport failures are retryable. The SDK's blanket conversion
+    /// would make every error a retryable untyped failure, so activities
+    /// convert through here explicitly.
+    pub fn into_activity_error(self) -> ActivityError {
+        let e = self;
+        let kind = e.kind();
+        let non_retryable = kinds::NON_RETRYABLE.contains(&kind);
+        ActivityError::application(
+            ApplicationFailure::builder(e.to_string()).type_name(kind.to_string()).non_retryable(non_retryable).build(),
+        )
+    }
+}

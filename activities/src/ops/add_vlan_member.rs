@@ -1,0 +1,115 @@
+//! add_vlan_member: make a port (or PortChannel) a member of a VLAN.
+//!
+//! Writes:
+//! ```text
+//! + VLAN_MEMBER|Vlan<id>|<port>  tagging_mode=<mode>    (created)
+//! ~ VLAN_MEMBER|Vlan<id>|<port>  tagging_mode <old> → <mode>
+//! ```
+//! Preconditions: the VLAN exists (on the device or from an earlier step),
+//! the port exists, it is not a PortChannel member, not a routed port, and
+//! an untagged member of no other VLAN.
+//! Reverse: deletes the member row only if this step created it.
+
+use switchyard_proto::v1::{AddVlanMember, TaggingMode};
+
+use super::create_vlan::vlan_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, fields};
+
+fn port_key(port: &str) -> String {
+    if port.starts_with("PortChannel") { format!("PORTCHANNEL|{port}") } else { format!("PORT|{port}") }
+}
+
+fn mode(p: &AddVlanMember) -> &'static str {
+    if p.tagging_mode == TaggingMode::Tagged as i32 { "tagged" } else { "untagged" }
+}
+
+impl Catalogued for AddVlanMember {
+    const NAME: &'static str = "add_vlan_member";
+
+    fn reads(&self) -> Reads {
+        let port = &self.port;
+        Reads::default()
+            .key(vlan_key(self.vlan_id))
+            .key(port_key(port))
+            .key(format!("INTERFACE|{port}"))
+            .pattern(format!("VLAN_MEMBER|*|{port}"))
+            .pattern(format!("PORTCHANNEL_MEMBER|*|{port}"))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        let port = &self.port;
+        let vlan = vlan_key(self.vlan_id);
+        if view.row(&vlan).is_none() {
+            return Err(PlanError::new("vlan_id", format!("{vlan} does not exist; create it first (create_vlan)")));
+        }
+        if view.row(&port_key(port)).is_none() {
+            return Err(PlanError::new("port", format!("port {port} does not exist on the device (no {} row)", port_key(port))));
+        }
+        if let Some(lag) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{port}")).first() {
+            return Err(PlanError::new("port", format!("{port} is a PortChannel member ({lag}); add the PortChannel instead")));
+        }
+        if view.row(&format!("INTERFACE|{port}")).is_some() {
+            return Err(PlanError::new("port", format!("{port} is a routed port (INTERFACE|{port}); it cannot join a VLAN")));
+        }
+        let key = format!("VLAN_MEMBER|Vlan{}|{port}", self.vlan_id);
+        let wanted = mode(self);
+        if wanted == "untagged" {
+            for other in view.keys(&format!("VLAN_MEMBER|*|{port}")) {
+                let untagged = view.row(&other).and_then(|r| r.get("tagging_mode")).is_none_or(|m| m == "untagged");
+                if other != key && untagged {
+                    return Err(PlanError::new("port", format!("{port} is already an untagged member of another VLAN ({other})")));
+                }
+            }
+        }
+        let mut plan = PlanBuilder::default();
+        match view.row(&key) {
+            None => plan.create(&key, fields(&[("tagging_mode", wanted.to_string())])),
+            Some(existing) => {
+                plan.reuse(&key);
+                plan.update(&key, existing, &[("tagging_mode", wanted.to_string())]);
+            }
+        }
+        Ok(plan.finish())
+    }
+
+    fn consumers(&self, _created: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    const PORT: (&str, &[(&str, &str)]) = ("PORT|Ethernet4", &[("mtu", "9100")]);
+    const VLAN: (&str, &[(&str, &str)]) = ("VLAN|Vlan100", &[("vlanid", "100")]);
+
+    fn op(mode: TaggingMode) -> AddVlanMember {
+        AddVlanMember { vlan_id: 100, port: "Ethernet4".into(), tagging_mode: mode as i32 }
+    }
+
+    #[test]
+    fn plans() {
+        check_plan(&op(TaggingMode::Untagged), rows(&[PORT, VLAN]),
+            "+ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode=untagged\n", "created=[VLAN_MEMBER|Vlan100|Ethernet4]");
+        check_plan(&op(TaggingMode::Tagged), rows(&[PORT, VLAN, ("VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "untagged")])]),
+            "~ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode: untagged → tagged\n",
+            "reused=[VLAN_MEMBER|Vlan100|Ethernet4] overwritten=[VLAN_MEMBER|Vlan100|Ethernet4.tagging_mode]");
+        // A tagged member may sit in several VLANs.
+        check_plan(&op(TaggingMode::Tagged), rows(&[PORT, VLAN, ("VLAN_MEMBER|Vlan200|Ethernet4", &[("tagging_mode", "tagged")])]),
+            "+ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode=tagged\n", "created=[VLAN_MEMBER|Vlan100|Ethernet4]");
+    }
+
+    #[test]
+    fn refusals() {
+        let untagged = op(TaggingMode::Untagged);
+        check_refused(&untagged, rows(&[PORT]), "vlan_id", "VLAN|Vlan100 does not exist");
+        check_refused(&untagged, rows(&[VLAN]), "port", "no PORT|Ethernet4 row");
+        check_refused(&untagged, rows(&[PORT, VLAN, ("VLAN_MEMBER|Vlan200|Ethernet4", &[("tagging_mode", "untagged")])]),
+            "port", "already an untagged member of another VLAN (VLAN_MEMBER|Vlan200|Ethernet4)");
+        check_refused(&untagged, rows(&[PORT, VLAN, ("PORTCHANNEL_MEMBER|PortChannel1|Ethernet4", &[("NULL", "NULL")])]),
+            "port", "PortChannel member");
+        check_refused(&untagged, rows(&[PORT, VLAN, ("INTERFACE|Ethernet4", &[("NULL", "NULL")])]), "port", "routed port");
+    }
+}

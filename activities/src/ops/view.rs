@@ -1,0 +1,85 @@
+//! A plain-data snapshot of the CONFIG_DB rows a plan depends on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use switchyard_proto::inventory::glob_match;
+use switchyard_proto::v1::{ChangeAction, ChangeSet, Guards, PatternGuard, RowGuard};
+
+/// One row's fields.
+pub type Row = BTreeMap<String, String>;
+
+/// Keys and key patterns an operation reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// Exact row keys, e.g. `VLAN|Vlan100`.
+    pub keys: BTreeSet<String>,
+    /// Redis glob patterns, e.g. `VLAN_MEMBER|*|Ethernet0`.
+    pub patterns: BTreeSet<String>,
+}
+
+impl Reads {
+    /// Adds an exact key.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.keys.insert(key.into());
+        self
+    }
+
+    /// Adds a pattern.
+    pub fn pattern(mut self, pattern: impl Into<String>) -> Self {
+        self.patterns.insert(pattern.into());
+        self
+    }
+
+    /// Union of two read sets.
+    pub fn merge(&mut self, other: Reads) {
+        self.keys.extend(other.keys);
+        self.patterns.extend(other.patterns);
+    }
+}
+
+/// Rows of one device: everything that was read, plus the effects of
+/// earlier planned steps. Absent rows are absent from the map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct View {
+    rows: BTreeMap<String, Row>,
+}
+
+impl View {
+    /// A view holding exactly these rows.
+    pub fn new(rows: BTreeMap<String, Row>) -> Self {
+        Self { rows }
+    }
+
+    /// The row at `key`, if present.
+    pub fn row(&self, key: &str) -> Option<&Row> {
+        self.rows.get(key)
+    }
+
+    /// Keys matching a glob pattern, sorted.
+    pub fn keys(&self, pattern: &str) -> Vec<String> {
+        self.rows.keys().filter(|k| glob_match(pattern, k)).cloned().collect()
+    }
+
+    /// Applies a ChangeSet's after-images, so later steps plan against it.
+    pub fn apply(&mut self, changes: &ChangeSet) {
+        for c in &changes.changes {
+            if c.action == ChangeAction::Delete as i32 {
+                self.rows.remove(&c.key);
+            } else {
+                self.rows.insert(c.key.clone(), c.after.clone());
+            }
+        }
+    }
+
+    /// What `reads` sees in this view: the guards apply checks.
+    pub fn guards(&self, reads: &Reads) -> Guards {
+        Guards {
+            rows: reads.keys.iter().map(|k| RowGuard {
+                key: k.clone(),
+                exists: self.rows.contains_key(k),
+                fields: self.rows.get(k).cloned().unwrap_or_default(),
+            }).collect(),
+            patterns: reads.patterns.iter().map(|p| PatternGuard { pattern: p.clone(), keys: self.keys(p) }).collect(),
+        }
+    }
+}
