@@ -3,26 +3,7 @@
 use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
 
-/// Failure types as they appear in Temporal history; the workflow's retry
-/// policies name the non-retryable ones.
-pub mod kinds {
-    /// The device cannot be reached (retryable).
-    pub const UNREACHABLE: &str = "DeviceUnreachable";
-    /// The device refused our credentials.
-    pub const AUTH: &str = "AuthRefused";
-    /// The device's host key is not the one in known_hosts.
-    pub const HOST_KEY: &str = "HostKeyMismatch";
-    /// The rows a step planned from changed before apply.
-    pub const DRIFT: &str = "Drift";
-    /// A re-read did not match what was written.
-    pub const VERIFY: &str = "VerifyFailed";
-    /// Worker configuration: unknown device, unreadable credential.
-    pub const CONFIG: &str = "WorkerConfig";
-    /// A redis command failed (retryable).
-    pub const REDIS: &str = "RedisError";
-    /// Every type the workflow must not retry.
-    pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG];
-}
+use switchyard_proto::names::failures as kinds;
 
 /// What can go wrong while acting on one device.
 #[derive(Debug, thiserror::Error)]

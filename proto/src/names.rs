@@ -69,3 +69,24 @@ pub fn phase_name(phase: crate::v1::SuitePhase) -> &'static str {
         P::Expired => "expired",
     }
 }
+
+/// Failure types of device activities, as recorded in history. Retry
+/// policies name the non-retryable ones, so they are wire names too.
+pub mod failures {
+    /// The device cannot be reached (retryable).
+    pub const UNREACHABLE: &str = "DeviceUnreachable";
+    /// The device refused our credentials.
+    pub const AUTH: &str = "AuthRefused";
+    /// The device's host key is not the one in known_hosts.
+    pub const HOST_KEY: &str = "HostKeyMismatch";
+    /// The rows a step planned from changed before apply.
+    pub const DRIFT: &str = "Drift";
+    /// A re-read did not match what was written.
+    pub const VERIFY: &str = "VerifyFailed";
+    /// Worker configuration: unknown device, unreadable credential.
+    pub const CONFIG: &str = "WorkerConfig";
+    /// A redis command failed (retryable).
+    pub const REDIS: &str = "RedisError";
+    /// Every type that retrying cannot fix.
+    pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG];
+}

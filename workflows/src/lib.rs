@@ -1,1 +1,24 @@
-//! placeholder
+//! Deterministic orchestration of suites.
+//!
+//! Owns the suite workflow (plan every device, gate on approval, roll out
+//! with bounded parallelism, compensate on failure), the per-device child
+//! workflow (whose history is that device's journal), and the pure logic
+//! they use: fleet diff and plan hash, approval rules, rollout bookkeeping.
+//!
+//! Must never: depend on the activities crate, SSH, redis or tokio; read a
+//! clock (use workflow time), draw randomness, print, or use
+//! `FuturesUnordered`. Everything here is replayed from history, so every
+//! decision must come out the same on replay. Changes to running workflows
+//! are guarded with `ctx.patched`.
+
+#![warn(missing_docs)]
+
+pub mod activity_defs;
+pub mod approval;
+pub mod device;
+pub mod fleet;
+mod options;
+pub mod suite;
+
+pub use device::DeviceWorkflow;
+pub use suite::SuiteWorkflow;

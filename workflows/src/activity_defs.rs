@@ -1,0 +1,48 @@
+//! Typed markers of the device activities, by wire name.
+//!
+//! The workflows call activities through these markers, never through the
+//! crate that implements them; the names come from `proto::names`, the same
+//! constants the implementations register under.
+
+use switchyard_proto::names;
+use switchyard_proto::v1::{
+    ApplyStepRequest, ApplyStepResult, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
+    VerifyRequest, VerifyResult,
+};
+use temporalio_workflow::common::ActivityDefinition;
+
+macro_rules! activity {
+    ($(#[$doc:meta])* $marker:ident, $name:expr, $input:ty, $output:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $marker;
+        impl ActivityDefinition for $marker {
+            type Input = $input;
+            type Output = $output;
+            fn name(&self) -> &str {
+                $name
+            }
+        }
+    };
+}
+
+activity!(
+    /// Plan every step of one device.
+    PlanDevice, names::ACTIVITY_PLAN_DEVICE, PlanDeviceRequest, DevicePlan);
+activity!(
+    /// Apply one planned step atomically.
+    ApplyStep, names::ACTIVITY_APPLY_STEP, ApplyStepRequest, ApplyStepResult);
+activity!(
+    /// Re-read a device and compare with the plan.
+    VerifyDevice, names::ACTIVITY_VERIFY_DEVICE, VerifyRequest, VerifyResult);
+activity!(
+    /// Run one step's domain-level reverse.
+    ReverseStep, names::ACTIVITY_REVERSE_STEP, ReverseStepRequest, ReverseStepResult);
+
+/// Every activity name the workflows call.
+pub const ALL: &[&str] = &[
+    names::ACTIVITY_PLAN_DEVICE,
+    names::ACTIVITY_APPLY_STEP,
+    names::ACTIVITY_VERIFY_DEVICE,
+    names::ACTIVITY_REVERSE_STEP,
+];

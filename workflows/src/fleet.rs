@@ -1,0 +1,90 @@
+//! The fleet plan: one diff for all devices, and the hash approvals bind to.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use switchyard_proto::v1::DevicePlan;
+
+/// Hash of every device's planned steps: changes, receipts and the
+/// planned-from rows. An approval for this hash approves exactly these
+/// changes on exactly these starting states.
+pub fn plan_hash(plans: &[DevicePlan]) -> String {
+    let mut sorted: Vec<&DevicePlan> = plans.iter().collect();
+    sorted.sort_by(|a, b| a.device.cmp(&b.device));
+    let mut hasher = Sha256::new();
+    for plan in sorted {
+        hasher.update((plan.device.len() as u64).to_be_bytes());
+        hasher.update(plan.device.as_bytes());
+        for step in &plan.steps {
+            // prost encodes maps as BTreeMaps in key order: deterministic.
+            let bytes = step.encode_to_vec();
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(&bytes);
+        }
+    }
+    let digest = hasher.finalize();
+    digest.iter().take(16).fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// One unified diff: devices with identical changes are grouped.
+pub fn fleet_diff(plans: &[DevicePlan]) -> String {
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for plan in plans {
+        groups.entry(plan.diff.as_str()).or_default().push(plan.device.as_str());
+    }
+    let mut groups: Vec<(&str, Vec<&str>)> = groups.into_iter().collect();
+    // Largest group first, then by first device, so the common change leads.
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
+    let mut out = String::new();
+    for (diff, devices) in groups {
+        let noun = if devices.len() == 1 { "device" } else { "devices" };
+        let _ = writeln!(out, "{} {noun}: {}", devices.len(), abbreviate(&devices));
+        if diff.is_empty() {
+            out.push_str("  (no changes)\n");
+        }
+        for line in diff.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+fn abbreviate(devices: &[&str]) -> String {
+    const SHOWN: usize = 6;
+    if devices.len() <= SHOWN {
+        devices.join(", ")
+    } else {
+        format!("{}, … and {} more", devices[..SHOWN].join(", "), devices.len() - SHOWN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(device: &str, diff: &str) -> DevicePlan {
+        DevicePlan { device: device.into(), diff: diff.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn groups_identical_diffs() {
+        let plans = [plan("a", "+ VLAN|Vlan1 vlanid=1\n"), plan("b", "+ VLAN|Vlan1 vlanid=1\n"), plan("c", "")];
+        assert_eq!(fleet_diff(&plans), "2 devices: a, b\n  + VLAN|Vlan1 vlanid=1\n1 device: c\n  (no changes)\n");
+    }
+
+    #[test]
+    fn hash_ignores_order_but_not_content() {
+        let a = [plan("a", "x"), plan("b", "y")];
+        let b = [plan("b", "y"), plan("a", "x")];
+        assert_eq!(plan_hash(&a), plan_hash(&b));
+        assert_eq!(plan_hash(&a).len(), 32);
+        let mut c = a.clone();
+        c[0].steps.push(Default::default());
+        assert_ne!(plan_hash(&a), plan_hash(&c));
+    }
+}

@@ -1,0 +1,34 @@
+//! Timeouts and retry policies per activity class, in one place.
+
+use std::time::Duration;
+
+use switchyard_proto::names::failures;
+use temporalio_workflow::ActivityOptions;
+use temporalio_workflow::common::RetryPolicy;
+
+fn retry(maximum_attempts: u32) -> RetryPolicy {
+    RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(10))
+        .maximum_attempts(maximum_attempts)
+        .non_retryable_error_types(failures::NON_RETRYABLE.iter().copied())
+        .build()
+}
+
+/// Reads and writes on one device: a short attempt, a few retries for
+/// transport failures; drift, auth and host-key failures are final.
+pub(crate) fn device_io(summary: String) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(retry(5))
+        .summary(summary)
+        .build()
+}
+
+/// Compensation must get through if at all possible: more attempts.
+pub(crate) fn compensation(summary: String) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(retry(10))
+        .summary(summary)
+        .build()
+}
