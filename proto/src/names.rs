@@ -49,7 +49,8 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
 
 /// Workflow id of a device's run within a suite.
 pub fn device_workflow_id(suite_id: &str, device: &str, mode: &str) -> String {
-    format!("{suite_id}/{device}/{mode}")
+    // No '/': ids appear in Web UI paths.
+    format!("{suite_id}--{device}--{mode}")
 }
 
 /// Phase name used in the `SuiteStatus` search attribute and in the UI.
@@ -67,6 +68,7 @@ pub fn phase_name(phase: crate::v1::SuitePhase) -> &'static str {
         P::PartiallyRolledBack => "partially_rolled_back",
         P::Rejected => "rejected",
         P::Expired => "expired",
+        P::Planned => "planned",
     }
 }
 

@@ -1,1 +1,33 @@
-fn main() {}
+//! `switchyard`: the operator CLI. Parses, dispatches, maps errors to exit
+//! codes. It asks Temporal; it never links device or credential code.
+
+mod cli;
+mod commands;
+mod connect;
+mod render;
+mod suite_input;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
+/// succeeding (failed, rolled back, rejected, expired).
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan { suite, json } => commands::plan::run(&cli.global, suite, json).await,
+        Command::Run { suite, watch } => commands::run::run(&cli.global, suite, watch).await,
+        Command::Status { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
+        Command::Approve(d) => commands::decide::run(&cli.global, d, true).await,
+        Command::Reject(d) => commands::decide::run(&cli.global, d, false).await,
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

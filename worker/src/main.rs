@@ -1,1 +1,84 @@
-fn main() {}
+//! switchyard-worker: wires the suite workflows and the device activities to
+//! a Temporal task queue, and shuts down gracefully on SIGINT or SIGTERM.
+//!
+//! The only runtime that sees credentials: it reads the inventory and
+//! resolves credential references when it dials a device. Holds no logic.
+
+mod config;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use switchyard_activities::{DeviceActivities, SessionConfig, Sessions};
+use switchyard_proto::inventory::Inventory;
+use switchyard_workflows::{DeviceWorkflow, SuiteWorkflow};
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_sdk::runtime::PollerBehavior;
+use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::info;
+
+use crate::config::WorkerConfig;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = WorkerConfig::parse();
+    config.check()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?)
+        .init();
+
+    let inventory = Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?;
+    info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
+    let sessions = Arc::new(Sessions::new(Arc::new(inventory), SessionConfig {
+        max_handshakes: config.max_handshakes,
+        ..SessionConfig::standard()
+    }));
+
+    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
+    let connection = Connection::connect(ConnectionOptions::new(url).identity(format!("switchyard-worker@{}", hostname())).build())
+        .await
+        .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
+    let client = Client::new(connection, ClientOptions::new(config.namespace.clone()).build())?;
+
+    let tuner = TunerHolder::builder()
+        .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_workflow_tasks))
+        .activity_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_activities))
+        .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_activities))
+        .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .build();
+    let options = WorkerOptions::new(config.task_queue.clone())
+        .register_workflow::<SuiteWorkflow>()?
+        .register_workflow::<DeviceWorkflow>()?
+        .register_activities(DeviceActivities::new(sessions))
+        .tuner(tuner)
+        .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
+        .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
+        .sticky_queue_schedule_to_start_timeout(Duration::from_secs(config.sticky_timeout_secs))
+        .graceful_shutdown_period(Duration::from_secs(config.shutdown_grace_secs))
+        .build();
+    let mut worker = Worker::new(&runtime, client, options)?;
+
+    let shutdown = worker.shutdown_handle();
+    tokio::spawn(async move {
+        let (mut term, mut int) = (signal(SignalKind::terminate()).expect("SIGTERM"), signal(SignalKind::interrupt()).expect("SIGINT"));
+        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+        info!("Shutting down: finishing in-flight tasks");
+        shutdown();
+    });
+    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, "Worker running");
+    // Worker::run is !Send (workflows run on this thread), so it is awaited
+    // here rather than spawned.
+    worker.run().await?;
+    info!("Worker stopped");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown".into())
+}

@@ -108,6 +108,10 @@ impl SuiteWorkflow {
             return Ok(finish(ctx, SuitePhase::Failed, error));
         }
 
+        if input.plan_only {
+            return Ok(finish(ctx, SuitePhase::Planned, "plan only: nothing written".into()));
+        }
+
         // ---- approve ----
         let policy = input.approval.clone().unwrap_or_default();
         if policy.required > 0 {
@@ -211,7 +215,7 @@ fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: S
 fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) -> SuiteStatus {
     let failed = ctx.state_mut(|s| {
         s.count();
-        if phase != SuitePhase::Succeeded && s.status.error.is_empty() {
+        if !matches!(phase, SuitePhase::Succeeded | SuitePhase::Planned) && s.status.error.is_empty() {
             s.status.error = details.clone();
         }
         s.status.counts.as_ref().map_or(0, |c| c.failed)

@@ -1,0 +1,97 @@
+//! Command-line surface of `switchyard`. Each variant's doc comment is its
+//! `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// switchyard: safe, durable changes to a fleet of SONiC switches.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where the Temporal cluster is.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Temporal frontend address.
+    #[arg(long, global = true, env = "SWITCHYARD_TEMPORAL_ADDRESS", default_value = "http://127.0.0.1:7233")]
+    pub(crate) temporal_address: String,
+    /// Temporal namespace.
+    #[arg(long, global = true, env = "SWITCHYARD_NAMESPACE", default_value = "default")]
+    pub(crate) namespace: String,
+    /// Task queue the workers poll.
+    #[arg(long, global = true, env = "SWITCHYARD_TASK_QUEUE", default_value = switchyard_proto::names::TASK_QUEUE)]
+    pub(crate) task_queue: String,
+    /// Base address of the Temporal Web UI, for links.
+    #[arg(long, global = true, env = "SWITCHYARD_UI_ADDRESS", default_value = "http://127.0.0.1:8233")]
+    pub(crate) ui_address: String,
+}
+
+/// A suite file and the inventory it selects from.
+#[derive(Debug, Args)]
+pub(crate) struct SuiteArgs {
+    /// The suite file (YAML).
+    pub(crate) suite: PathBuf,
+    /// Inventory file; defaults to the suite's `inventory:` entry.
+    #[arg(long, env = "SWITCHYARD_INVENTORY")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Who requests the change (recorded; may not approve it).
+    #[arg(long, env = "SWITCHYARD_REQUESTER")]
+    pub(crate) requester: Option<String>,
+    /// Suite id; defaults to `<name>-<UTC time>`.
+    #[arg(long)]
+    pub(crate) suite_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Plan every target device and print the fleet diff; write nothing.
+    Plan {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        /// Print the whole status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Launch a suite; print its id and Web UI link.
+    Run {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        /// Wait until the suite ends, showing progress, and print the result.
+        #[arg(long, alias = "wait")]
+        watch: bool,
+    },
+    /// Show a suite's phase, plan and per-device results.
+    Status {
+        /// Suite id.
+        suite_id: String,
+        /// Print the whole status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a suite's plan as a reviewer.
+    Approve(Decide),
+    /// Reject a suite's plan as a reviewer; nothing will be applied.
+    Reject(Decide),
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Args)]
+pub(crate) struct Decide {
+    /// Suite id.
+    pub(crate) suite_id: String,
+    /// Reviewer name.
+    #[arg(long, env = "SWITCHYARD_REVIEWER")]
+    pub(crate) reviewer: String,
+    /// The plan hash reviewed (shown by `status`); defaults to the current one.
+    #[arg(long)]
+    pub(crate) plan_hash: Option<String>,
+    /// Comment recorded with the decision.
+    #[arg(long, default_value = "")]
+    pub(crate) comment: String,
+}

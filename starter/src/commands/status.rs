@@ -1,0 +1,16 @@
+//! `switchyard status`: the suite's phase, plan, devices and logs.
+
+use crate::cli::Global;
+use crate::{connect, render};
+
+pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
+    let client = connect::client(global).await?;
+    let status = super::query(&client, suite_id).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", render::report(&status));
+        println!("web ui: {}", connect::ui_link(global, suite_id));
+    }
+    Ok(0)
+}

@@ -1,0 +1,97 @@
+//! Status, plans and compensation logs as operators read them. Pure.
+
+use std::fmt::Write;
+
+use switchyard_proto::names::phase_name;
+use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
+
+pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
+    SuitePhase::try_from(status.phase).unwrap_or(SuitePhase::Unspecified)
+}
+
+pub(crate) fn is_final(status: &SuiteStatus) -> bool {
+    !matches!(phase(status), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval | SuitePhase::Applying | SuitePhase::RollingBack)
+}
+
+pub(crate) fn device_status(code: i32) -> &'static str {
+    match DeviceStatus::try_from(code).unwrap_or(DeviceStatus::Unspecified) {
+        DeviceStatus::Unspecified => "?",
+        DeviceStatus::Pending => "pending",
+        DeviceStatus::Planned => "planned",
+        DeviceStatus::Applying => "applying",
+        DeviceStatus::Succeeded => "succeeded",
+        DeviceStatus::Failed => "failed",
+        DeviceStatus::RolledBack => "rolled_back",
+        DeviceStatus::Skipped => "skipped",
+        DeviceStatus::PlanFailed => "plan_failed",
+    }
+}
+
+/// One line: phase and counts.
+pub(crate) fn summary(status: &SuiteStatus) -> String {
+    let c = status.counts.clone().unwrap_or_default();
+    format!(
+        "{}: {} | {} devices: {} succeeded, {} failed, {} rolled back, {} skipped",
+        status.suite_id, phase_name(phase(status)), c.devices, c.succeeded, c.failed, c.rolled_back, c.skipped
+    )
+}
+
+/// The fleet plan with its hash.
+pub(crate) fn plan(status: &SuiteStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "plan {} for suite {}", status.plan_hash, status.suite_id);
+    out.push_str(&status.fleet_diff);
+    out
+}
+
+/// Everything: summary, plan, devices, decisions, compensation log.
+pub(crate) fn report(status: &SuiteStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", summary(status));
+    if !status.plan_hash.is_empty() {
+        let _ = writeln!(out, "\n{}", plan(status).trim_end());
+    }
+    let _ = writeln!(out, "\ndevices:");
+    for d in &status.devices {
+        let _ = write!(out, "  {:<14} {:<12}", d.device, device_status(d.status));
+        if !d.steps_applied.is_empty() {
+            let _ = write!(out, " applied [{}]", d.steps_applied.join(", "));
+        }
+        if d.verified {
+            out.push_str(" verified");
+        }
+        if !d.steps_compensated.is_empty() {
+            let _ = write!(out, " compensated [{}]", d.steps_compensated.join(", "));
+        }
+        out.push('\n');
+        if !d.error.is_empty() {
+            let _ = writeln!(out, "      {}", d.error);
+        }
+    }
+    if !status.decisions.is_empty() {
+        let _ = writeln!(out, "\ndecisions:");
+        for d in &status.decisions {
+            let s = d.signal.clone().unwrap_or_default();
+            let verb = if s.decision == 2 { "reject" } else { "approve" };
+            let _ = writeln!(out, "  {} {verb} ({}): {}{}", s.reviewer, if d.counted { "counted" } else { "not counted" }, d.reason,
+                if s.comment.is_empty() { String::new() } else { format!(" — {:?}", s.comment) });
+        }
+    }
+    if !status.compensation_log.is_empty() {
+        let _ = writeln!(out, "\ncompensation log:");
+        for e in &status.compensation_log {
+            let action = match CompensationAction::try_from(e.action).unwrap_or(CompensationAction::Unspecified) {
+                CompensationAction::Removed => "removed",
+                CompensationAction::Restored => "restored",
+                CompensationAction::LeftInPlace => "left in place",
+                CompensationAction::Unspecified => "?",
+            };
+            let field = if e.field.is_empty() { String::new() } else { format!(" {}", e.field) };
+            let _ = writeln!(out, "  {:<14} {:<18} {}{field}: {action} ({})", e.device, e.step_id, e.key, e.reason);
+        }
+    }
+    if !status.error.is_empty() {
+        let _ = writeln!(out, "\n{}", status.error);
+    }
+    out
+}

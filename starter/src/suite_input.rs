@@ -1,0 +1,50 @@
+//! Suite file + inventory → workflow input. Nothing starts if this fails.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::suite_file::SuiteFile;
+use switchyard_proto::v1::SuiteInput;
+
+use crate::cli::SuiteArgs;
+
+pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
+    let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
+    let inventory_path: PathBuf = args.inventory.clone().or_else(|| suite.inventory_path()).with_context(|| {
+        format!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display())
+    })?;
+    let inventory = Inventory::load(&inventory_path).map_err(anyhow::Error::msg)?;
+    let resolved = suite.resolve(&inventory).map_err(anyhow::Error::msg)?;
+    let requester = args.requester.clone().or(resolved.requester.clone())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let suite_id = args.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
+    Ok(SuiteInput {
+        suite_id,
+        name: resolved.name,
+        requester,
+        source_file: args.suite.display().to_string(),
+        rollout: Some(resolved.rollout),
+        approval: Some(resolved.approval),
+        devices: resolved.devices,
+        plan_only,
+    })
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).
+fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}

@@ -1,0 +1,60 @@
+//! Worker configuration: command-line options, each also an environment
+//! variable, so a container sets them without a wrapper script.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// switchyard worker: runs suite workflows and device activities.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard-worker", version)]
+pub(crate) struct WorkerConfig {
+    /// Temporal frontend address.
+    #[arg(long, env = "SWITCHYARD_TEMPORAL_ADDRESS", default_value = "http://127.0.0.1:7233")]
+    pub(crate) temporal_address: String,
+    /// Temporal namespace.
+    #[arg(long, env = "SWITCHYARD_NAMESPACE", default_value = "default")]
+    pub(crate) namespace: String,
+    /// Task queue to poll.
+    #[arg(long, env = "SWITCHYARD_TASK_QUEUE", default_value = switchyard_proto::names::TASK_QUEUE)]
+    pub(crate) task_queue: String,
+    /// Inventory file: how to reach devices and which credentials to use.
+    #[arg(long, env = "SWITCHYARD_INVENTORY")]
+    pub(crate) inventory: PathBuf,
+    /// Concurrent workflow-task polls (the SDK default of 5 caps throughput).
+    #[arg(long, env = "SWITCHYARD_WORKFLOW_POLLERS", default_value_t = 20)]
+    pub(crate) workflow_pollers: usize,
+    /// Concurrent activity-task polls.
+    #[arg(long, env = "SWITCHYARD_ACTIVITY_POLLERS", default_value_t = 20)]
+    pub(crate) activity_pollers: usize,
+    /// Workflow tasks processed at once.
+    #[arg(long, env = "SWITCHYARD_MAX_WORKFLOW_TASKS", default_value_t = 200)]
+    pub(crate) max_workflow_tasks: usize,
+    /// Activities run at once (each acts on one device).
+    #[arg(long, env = "SWITCHYARD_MAX_ACTIVITIES", default_value_t = 200)]
+    pub(crate) max_activities: usize,
+    /// SSH handshakes in flight at once, across all devices.
+    #[arg(long, env = "SWITCHYARD_MAX_HANDSHAKES", default_value_t = 16)]
+    pub(crate) max_handshakes: usize,
+    /// Seconds a cached workflow's next task may wait on this worker before
+    /// the server hands it to another one (after a crash, say).
+    #[arg(long, env = "SWITCHYARD_STICKY_TIMEOUT_SECS", default_value_t = 3)]
+    pub(crate) sticky_timeout_secs: u64,
+    /// Seconds in-flight activities get to finish on SIGINT/SIGTERM.
+    #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub(crate) shutdown_grace_secs: u64,
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
+    pub(crate) log: String,
+}
+
+impl WorkerConfig {
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.workflow_pollers >= 2, "--workflow-pollers must be at least 2 (one sticky, one normal)");
+        anyhow::ensure!(self.activity_pollers >= 1, "--activity-pollers must be at least 1");
+        anyhow::ensure!(self.max_workflow_tasks >= 2, "--max-workflow-tasks must be at least 2");
+        anyhow::ensure!(self.max_activities >= 1, "--max-activities must be at least 1");
+        anyhow::ensure!(self.max_handshakes >= 1, "--max-handshakes must be at least 1");
+        Ok(())
+    }
+}
