@@ -16,6 +16,7 @@
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
 # LAB_PREFIX (name prefix for namespaces and links, default "sy"),
+# LAB_SUBNET (first two octets of the lab network, default 198.18),
 # LAB_PAR (devices started in parallel, default 8), LAB_NPORTS (32),
 # LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login).
 set -euo pipefail
@@ -27,17 +28,19 @@ LAB_NPORTS=${LAB_NPORTS:-32}
 LAB_PORT_STEP=${LAB_PORT_STEP:-4}
 LAB_USER=${LAB_USER:-admin}
 LAB_PASSWORD=${LAB_PASSWORD:-}
+# Two labs on one machine need their own subnets: 198.18 and 198.19 (RFC 2544).
+LAB_SUBNET=${LAB_SUBNET:-198.18}
 BRIDGE="${LAB_PREFIX}br0"
 BRIDGE_MAC=52:54:00:ff:ff:fe
-BRIDGE_IP=198.18.0.1
+BRIDGE_IP=$LAB_SUBNET.0.1
 
 log() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
 
 need_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, port 22, useradd)"; }
 
-# Device I -> 198.18.(1+(I-1)/250).(1+(I-1)%250); 250 per /24 keeps .0 and .255 unused.
-dev_ip() { local i=$1; echo "198.18.$((1 + (i - 1) / 250)).$((1 + (i - 1) % 250))"; }
+# Device I -> <subnet>.(1+(I-1)/250).(1+(I-1)%250); 250 per /24 keeps .0 and .255 unused.
+dev_ip() { local i=$1; echo "$LAB_SUBNET.$((1 + (i - 1) / 250)).$((1 + (i - 1) % 250))"; }
 dev_mac() { local i=$1; printf '52:54:00:%02x:%02x:%02x' $(((i >> 16) & 255)) $(((i >> 8) & 255)) $((i & 255)); }
 dev_name() { printf 'sonic-d%03d' "$1"; }
 dev_ns() { echo "${LAB_PREFIX}d$1"; }

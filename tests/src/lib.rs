@@ -1,1 +1,172 @@
-//! placeholder
+//! Test harness for the end-to-end tests: the Temporal dev server, the
+//! worker and the device lab, as started by `tests/run.sh`.
+//!
+//! The harness never starts or fakes these itself: a test that needs them
+//! and finds them missing fails loudly, naming what is missing and how to
+//! start it. It also gives tests a side door into each lab device's redis
+//! (its unix socket) to take snapshots and to play "someone else changed the
+//! device", which the product never uses.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use switchyard_proto::v1::{SuiteStatus};
+use switchyard_workflows::SuiteWorkflow;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions};
+
+/// What `tests/run.sh` started, from its environment.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    /// Temporal frontend, e.g. http://127.0.0.1:7244.
+    pub temporal: String,
+    /// Lab folder (holds inventory.yaml and each device's redis socket).
+    pub lab_dir: PathBuf,
+    /// Folder of the built binaries (`switchyard`, `switchyard-worker`).
+    pub bin_dir: PathBuf,
+    /// Task queue the test worker polls.
+    pub task_queue: String,
+}
+
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: the end-to-end tests need the Temporal dev server, the worker and the device lab \
+                that tests/run.sh starts; run `tests/run.sh` (or export {name} to point at running ones)")
+    })
+}
+
+static LAB: Mutex<()> = Mutex::new(());
+
+impl TestEnv {
+    /// The running environment; panics with instructions if it is missing.
+    pub fn get() -> Self {
+        let env = Self {
+            temporal: var("SWITCHYARD_TEST_TEMPORAL"),
+            lab_dir: PathBuf::from(var("SWITCHYARD_TEST_LAB_DIR")),
+            bin_dir: PathBuf::from(var("SWITCHYARD_TEST_BIN_DIR")),
+            task_queue: var("SWITCHYARD_TEST_TASK_QUEUE"),
+        };
+        assert!(env.inventory().exists(), "no lab inventory at {}: is the lab up?", env.inventory().display());
+        assert!(env.bin("switchyard").exists(), "no switchyard binary in {}", env.bin_dir.display());
+        env
+    }
+
+    /// Serialises tests that change lab devices, and resets every device to
+    /// the lab's seed.
+    pub fn lock_lab(&self) -> MutexGuard<'static, ()> {
+        let guard = LAB.lock().unwrap_or_else(|p| p.into_inner());
+        let n = self.device_count();
+        let status = Command::new(self.lab_script()).arg("reseed").args((1..=n).map(|i| i.to_string()))
+            .env("LAB_DIR", &self.lab_dir).status().expect("run lab.sh reseed");
+        assert!(status.success(), "lab.sh reseed failed");
+        guard
+    }
+
+    /// The lab's inventory file.
+    pub fn inventory(&self) -> PathBuf {
+        self.lab_dir.join("inventory.yaml")
+    }
+
+    /// Path of a built binary.
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+
+    fn lab_script(&self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../lab/lab.sh")
+    }
+
+    /// Number of lab devices.
+    pub fn device_count(&self) -> usize {
+        std::fs::read_dir(self.lab_dir.join("dev")).map(|d| d.count()).unwrap_or(0)
+    }
+
+    /// Lab device name of index `i` (1-based).
+    pub fn device_name(i: usize) -> String {
+        format!("sonic-d{i:03}")
+    }
+
+    /// A Temporal client.
+    pub async fn client(&self) -> anyhow::Result<Client> {
+        let connection = Connection::connect(ConnectionOptions::new(url::Url::parse(&self.temporal)?).identity("switchyard-tests".to_string()).build()).await?;
+        Ok(Client::new(connection, ClientOptions::new("default").build())?)
+    }
+
+    /// Runs the `switchyard` CLI against the test cluster.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(self.bin("switchyard"))
+            .args(args)
+            .env("SWITCHYARD_TEMPORAL_ADDRESS", &self.temporal)
+            .env("SWITCHYARD_TASK_QUEUE", &self.task_queue)
+            .env("SWITCHYARD_INVENTORY", self.inventory())
+            .output()
+            .expect("run switchyard")
+    }
+
+    /// Redis of lab device `i`, through the lab's side door.
+    pub fn device_redis(&self, i: usize) -> redis::Connection {
+        let sock = self.lab_dir.join(format!("dev/{i}/redis.sock"));
+        let client = redis::Client::open(format!("unix://{}?db=4", sock.display())).expect("redis url");
+        client.get_connection().unwrap_or_else(|e| panic!("device {i} redis at {}: {e}", sock.display()))
+    }
+
+    /// Every CONFIG_DB key of device `i` with its DUMP bytes: equal maps mean
+    /// byte-for-byte equal databases.
+    pub fn dump_config_db(&self, i: usize) -> BTreeMap<String, Vec<u8>> {
+        let mut conn = self.device_redis(i);
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn).expect("KEYS");
+        keys.into_iter().map(|k| {
+            let bytes: Vec<u8> = redis::cmd("DUMP").arg(&k).query(&mut conn).expect("DUMP");
+            (k, bytes)
+        }).collect()
+    }
+
+    /// Every CONFIG_DB hash row of device `i`.
+    pub fn rows(&self, i: usize) -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut conn = self.device_redis(i);
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*|*").query(&mut conn).expect("KEYS");
+        keys.into_iter().map(|k| {
+            let row: BTreeMap<String, String> = redis::cmd("HGETALL").arg(&k).query(&mut conn).expect("HGETALL");
+            (k, row)
+        }).collect()
+    }
+
+    /// Writes one row on device `i`, as an operator would by hand.
+    pub fn hset(&self, i: usize, key: &str, fields: &[(&str, &str)]) {
+        let mut conn = self.device_redis(i);
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(key);
+        for (f, v) in fields {
+            cmd.arg(*f).arg(*v);
+        }
+        let _: i64 = cmd.query(&mut conn).expect("HSET");
+    }
+}
+
+/// Queries a suite's status until `done` holds, without sleeping blindly:
+/// each query is answered by the workflow's current state.
+pub async fn wait_for(client: &Client, suite_id: &str, what: &str, timeout: Duration, done: impl Fn(&SuiteStatus) -> bool) -> anyhow::Result<SuiteStatus> {
+    let handle = client.get_workflow_handle::<SuiteWorkflow>(suite_id.to_string());
+    let deadline = Instant::now() + timeout;
+    let mut last = None;
+    while Instant::now() < deadline {
+        match handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await {
+            Ok(status) if done(&status) => return Ok(status),
+            Ok(status) => last = Some(status),
+            Err(e) => last.get_or_insert_with(|| SuiteStatus { error: e.to_string(), ..Default::default() }).error = e.to_string(),
+        }
+        // The query itself is the wait: a short pause between queries keeps
+        // the poll from spinning, it does not stand in for the state.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("suite {suite_id}: not {what} within {timeout:?}; last status: {last:?}")
+}
+
+/// Reads the suite id the CLI printed ("suite <id> started ...").
+pub fn started_suite_id(stdout: &str) -> anyhow::Result<String> {
+    stdout.lines().find_map(|l| l.strip_prefix("suite ").and_then(|r| r.split_whitespace().next()).map(str::to_string))
+        .context("the CLI did not print a suite id")
+}

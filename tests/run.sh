@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test: unit, replay and architecture tests, and the end-to-end
+# tests against a real Temporal dev server, a real worker and the device
+# lab, all started here and torn down on exit (also on failure).
+#
+#   tests/run.sh [cargo test args...]
+#
+# SWITCHYARD_RECORD_HISTORIES=1 also rewrites tests/histories/ from the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+source lab/stack.sh
+
+WORK=$(mktemp -d /tmp/switchyard-test.XXXXXX)
+export LAB_DIR=$WORK/lab LAB_PREFIX=syt LAB_SUBNET=198.19
+PORT=${SWITCHYARD_TEST_PORT:-7244}
+UI_PORT=${SWITCHYARD_TEST_UI_PORT:-8244}
+TEMPORAL_PID= WORKER_PID=
+
+cleanup() {
+    local rc=$?
+    stop_pid "$WORKER_PID"
+    stop_pid "$TEMPORAL_PID"
+    lab/lab.sh down >/dev/null 2>&1 || true
+    if [ $rc -ne 0 ] && [ -f "$WORK/worker.log" ]; then
+        echo "---- last worker log lines ($WORK/worker.log) ----" >&2
+        tail -n 40 "$WORK/worker.log" >&2 || true
+    fi
+    [ $rc -eq 0 ] && rm -rf "$WORK"
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+echo "== build"
+cargo build --workspace --bins --locked
+echo "== lab: 8 devices"
+lab/lab.sh up 8
+echo "== Temporal dev server on :$PORT (UI :$UI_PORT)"
+start_temporal "$PORT" "$UI_PORT" "$WORK/temporal.db" "$WORK/temporal.log"
+echo "== worker"
+start_worker "$ROOT/target/debug/switchyard-worker" "http://127.0.0.1:$PORT" switchyard-test "$LAB_DIR/inventory.yaml" "$WORK/worker.log"
+
+export SWITCHYARD_TEST_TEMPORAL="http://127.0.0.1:$PORT"
+export SWITCHYARD_TEST_LAB_DIR=$LAB_DIR
+export SWITCHYARD_TEST_BIN_DIR=$ROOT/target/debug
+export SWITCHYARD_TEST_TASK_QUEUE=switchyard-test
+TEMPORAL_CLI=$(find_temporal)
+export TEMPORAL_CLI
+echo "== cargo test"
+cargo test --workspace --locked "$@"

@@ -1,0 +1,107 @@
+//! The crate graph, checked from `cargo metadata`: decisions never reach
+//! devices, the operator CLI never links device or credential code, and the
+//! contracts stay free of I/O. Also: every module says what it owns.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn metadata() -> Value {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo metadata");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Package name → names of its normal (non-dev, non-build) dependencies,
+/// over the resolved graph.
+fn graph(meta: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let names: BTreeMap<&str, &str> = meta["packages"].as_array().unwrap().iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap())).collect();
+    meta["resolve"]["nodes"].as_array().unwrap().iter().map(|n| {
+        let deps = n["deps"].as_array().unwrap().iter()
+            .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+            .map(|d| names[d["pkg"].as_str().unwrap()].to_string())
+            .collect();
+        (names[n["id"].as_str().unwrap()].to_string(), deps)
+    }).collect()
+}
+
+fn reachable(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![from.to_string()];
+    while let Some(p) = todo.pop() {
+        for d in graph.get(&p).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn assert_never(graph: &BTreeMap<String, BTreeSet<String>>, from: &str, forbidden: &[&str]) {
+    let reach = reachable(graph, from);
+    for f in forbidden {
+        assert!(!reach.contains(*f), "{from} must never depend on {f}, but it does (directly or through another crate)");
+    }
+}
+
+#[test]
+fn dependency_rules_hold() {
+    let g = graph(&metadata());
+    let workspace = ["switchyard-proto", "switchyard-workflows", "switchyard-activities", "switchyard-worker", "switchyard-starter", "switchyard-tests"];
+    // proto: no workspace crate, no runtime or I/O crate.
+    assert_never(&g, "switchyard-proto", &workspace);
+    assert_never(&g, "switchyard-proto", &["tokio", "russh", "redis", "temporalio-sdk", "temporalio-client", "mio"]);
+    // workflows: decisions only; never devices, sockets, or the tokio runtime.
+    assert_never(&g, "switchyard-workflows", &["switchyard-activities", "russh", "redis", "tokio", "mio", "temporalio-sdk", "temporalio-client", "chrono"]);
+    // activities never know the workflows.
+    assert_never(&g, "switchyard-activities", &["switchyard-workflows"]);
+    // the CLI never links device or credential code.
+    assert_never(&g, "switchyard-starter", &["switchyard-activities", "russh", "redis"]);
+    // Only worker (and tests) depend on both workflows and activities.
+    for (pkg, deps) in &g {
+        if deps.contains("switchyard-workflows") && deps.contains("switchyard-activities") {
+            assert!(pkg == "switchyard-worker" || pkg == "switchyard-tests", "{pkg} depends on both workflows and activities");
+        }
+    }
+}
+
+#[test]
+fn temporal_crates_are_pinned_exactly() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
+    let pins: Vec<&str> = manifest.lines().filter(|l| l.trim_start().starts_with("temporalio-")).collect();
+    assert!(pins.len() >= 5, "{pins:?}");
+    for line in pins {
+        assert!(line.contains("\"="), "not an exact pin: {line}");
+    }
+}
+
+#[test]
+fn every_module_says_what_it_owns() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut missing = Vec::new();
+    for krate in ["proto", "workflows", "activities", "worker", "starter", "tests"] {
+        let mut stack = vec![root.join(krate).join("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if !text.trim_start().starts_with("//!") {
+                        missing.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "modules without a leading //! doc: {missing:#?}");
+}

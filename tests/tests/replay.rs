@@ -1,0 +1,34 @@
+//! Recorded histories replayed against the current workflow code: a change
+//! that would break running suites fails here, in plain `cargo test`.
+//! Histories are recorded by the end-to-end tests with
+//! `SWITCHYARD_RECORD_HISTORIES=1 tests/run.sh`.
+
+use switchyard_workflows::{DeviceWorkflow, SuiteWorkflow};
+use temporalio_client::WorkflowHistory;
+use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+const HISTORIES: &[&str] = &[
+    "suite_vlan_ok.binpb",
+    "device_apply_ok.binpb",
+    "suite_vlan_rollback.binpb",
+    "device_apply_drift.binpb",
+    "device_rollback.binpb",
+];
+
+#[tokio::test]
+async fn recorded_histories_replay() {
+    let replayer = WorkflowReplayer::new(
+        WorkflowReplayerOptions::new()
+            .register_workflow::<SuiteWorkflow>().unwrap()
+            .register_workflow::<DeviceWorkflow>().unwrap()
+            .build(),
+    ).unwrap();
+    for name in HISTORIES {
+        let path = format!("{}/histories/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let history: History = prost::Message::decode(bytes.as_slice()).unwrap();
+        assert!(history.events.len() > 5, "{name} looks truncated");
+        replayer.replay_workflow(WorkflowHistory::from(history)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
