@@ -165,6 +165,8 @@ cmd_up() {
         command -v "$tool" >/dev/null || die "$tool is missing: run 'lab.sh install'"
     done
     mkdir -p "$LAB_DIR/dev"
+    # sshd reads authorized_keys as the lab user: the folder must be traversable.
+    chmod 755 "$LAB_DIR"
     : > "$LAB_DIR/state"
     echo "n=$n" >> "$LAB_DIR/state"
     trap 'log "bring-up failed; tearing down"; cmd_down' ERR INT TERM
@@ -183,6 +185,11 @@ cmd_up() {
         mkdir -p /run/sshd && chmod 755 /run/sshd
         echo "created_run_sshd=1" >> "$LAB_DIR/state"
     fi
+    local parent=$LAB_DIR
+    while [ "$parent" != / ]; do
+        parent=$(dirname "$parent")
+        case "$(stat -c %A "$parent" | cut -c10)" in x | t) true ;; *) false ;; esac || die "$parent is not traversable by others; sshd cannot read the lab's authorized_keys below it"
+    done
     ssh-keygen -q -t ed25519 -N '' -C switchyard-lab -f "$LAB_DIR/id_ed25519"
     cp "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/authorized_keys"
     chmod 644 "$LAB_DIR/authorized_keys"

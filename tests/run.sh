@@ -12,6 +12,7 @@ ROOT=$(pwd)
 source lab/stack.sh
 
 WORK=$(mktemp -d /tmp/switchyard-test.XXXXXX)
+chmod 755 "$WORK"
 export LAB_DIR=$WORK/lab LAB_PREFIX=syt LAB_SUBNET=198.19
 PORT=${SWITCHYARD_TEST_PORT:-7244}
 UI_PORT=${SWITCHYARD_TEST_UI_PORT:-8244}
@@ -47,4 +48,4 @@ export SWITCHYARD_TEST_TASK_QUEUE=switchyard-test
 TEMPORAL_CLI=$(find_temporal)
 export TEMPORAL_CLI
 echo "== cargo test"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"
