@@ -74,6 +74,23 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Follow a suite's progress until it ends (or reaches --until), then
+    /// print its report.
+    Watch {
+        /// Suite id.
+        suite_id: String,
+        /// Stop waiting once the suite is in this phase, e.g. awaiting_approval.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Print a suite's full report: devices, decisions, compensation log.
+    Report {
+        /// Suite id.
+        suite_id: String,
+        /// Print the whole result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Approve a suite's plan as a reviewer.
     Approve(Decide),
     /// Reject a suite's plan as a reviewer; nothing will be applied.

@@ -20,6 +20,8 @@ async fn main() {
         Command::Plan { suite, json } => commands::plan::run(&cli.global, suite, json).await,
         Command::Run { suite, watch } => commands::run::run(&cli.global, suite, watch).await,
         Command::Status { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
+        Command::Watch { suite_id, until } => commands::watch::run(&cli.global, &suite_id, until).await,
+        Command::Report { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
         Command::Approve(d) => commands::decide::run(&cli.global, d, true).await,
         Command::Reject(d) => commands::decide::run(&cli.global, d, false).await,
     };

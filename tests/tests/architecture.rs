@@ -126,3 +126,21 @@ fn every_module_says_what_it_owns() {
     }
     assert!(missing.is_empty(), "modules without a leading //! doc: {missing:#?}");
 }
+
+#[test]
+fn docker_compose_parses_and_registers_every_search_attribute() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml")).unwrap();
+    let compose: serde_json::Value = serde_saphyr::from_str(&text).expect("docker-compose.yml is valid YAML");
+    let services = compose["services"].as_object().expect("services");
+    for name in ["postgresql", "temporal", "temporal-ui", "search-attributes", "worker"] {
+        assert!(services.contains_key(name), "service {name} missing");
+    }
+    let register = services["search-attributes"]["command"].to_string();
+    for (name, kind) in switchyard_proto::names::SEARCH_ATTRIBUTES {
+        assert!(register.contains(&format!("{name}={kind}")), "docker-compose.yml does not register {name}={kind}");
+    }
+    let dev = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../lab/stack.sh")).unwrap();
+    for (name, kind) in switchyard_proto::names::SEARCH_ATTRIBUTES {
+        assert!(dev.contains(&format!("--search-attribute {name}={kind}")), "lab/stack.sh does not register {name}={kind}");
+    }
+}

@@ -30,6 +30,8 @@ async fn main() -> anyhow::Result<()> {
     config.check()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     let inventory = Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?;

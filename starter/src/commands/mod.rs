@@ -4,6 +4,7 @@ pub(crate) mod decide;
 pub(crate) mod plan;
 pub(crate) mod run;
 pub(crate) mod status;
+pub(crate) mod watch;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -42,6 +43,11 @@ pub(crate) async fn query(client: &Client, suite_id: &str) -> anyhow::Result<Sui
 
 /// Follows a suite until it ends, printing phase and device changes.
 pub(crate) async fn watch(client: &Client, suite_id: &str, quiet: bool) -> anyhow::Result<SuiteStatus> {
+    watch_until(client, suite_id, quiet, None).await
+}
+
+/// Follows a suite until it ends or reaches `until`.
+pub(crate) async fn watch_until(client: &Client, suite_id: &str, quiet: bool, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
     let mut last_phase = SuitePhase::Unspecified;
     let mut last_devices: BTreeMap<String, i32> = BTreeMap::new();
     loop {
@@ -61,6 +67,9 @@ pub(crate) async fn watch(client: &Client, suite_id: &str, quiet: bool) -> anyho
                     println!("  {:<14} {}", d.device, render::device_status(d.status));
                 }
             }
+        }
+        if until.is_some_and(|p| render::phase(&status) == p) {
+            return Ok(status);
         }
         if render::is_final(&status) {
             // The result is the final word; the query may lag the close.

