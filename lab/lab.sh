@@ -156,6 +156,17 @@ EOF
     echo "$ip $(cut -d' ' -f1-2 "$dir/ssh_host_ed25519_key.pub")" > "$dir/known_hosts"
 }
 
+# Device start-ups still running in the background must end before teardown,
+# or one could start a daemon after `down` looked.
+stop_starters() {
+    local pids
+    pids=$(jobs -p)
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086
+    kill $pids 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+
 cmd_up() {
     need_root
     local n=${1:-}
@@ -169,7 +180,10 @@ cmd_up() {
     chmod 755 "$LAB_DIR"
     : > "$LAB_DIR/state"
     echo "n=$n" >> "$LAB_DIR/state"
-    trap 'log "bring-up failed; tearing down"; cmd_down' ERR INT TERM
+    # Any failure from here on (a command, a `die`, a signal) tears down what
+    # was built so far: no namespace, process or user is left behind.
+    trap 'rc=$?; if [ $rc -ne 0 ]; then log "bring-up failed; tearing down"; stop_starters; cmd_down; fi; exit $rc' EXIT
+    trap 'exit 130' INT TERM
 
     if ! id "$LAB_USER" >/dev/null 2>&1; then
         useradd -m -s /bin/bash "$LAB_USER"
@@ -246,7 +260,7 @@ EOF
     done
 
     write_inventory "$n"
-    trap - ERR INT TERM
+    trap - EXIT INT TERM
     log "up: $n devices; inventory $LAB_DIR/inventory.yaml"
 }
 
@@ -319,7 +333,7 @@ alive() {
 }
 
 cmd_down() {
-    trap - ERR INT TERM
+    trap - EXIT INT TERM
     [ -d "$LAB_DIR" ] || { log "nothing to tear down in $LAB_DIR"; return 0; }
     local pids t
     pids=$(all_lab_pids | sort -u | tr '\n' ' ')

@@ -34,6 +34,8 @@ trap cleanup EXIT INT TERM
 
 echo "== build"
 cargo build --workspace --bins --locked
+echo "== lab self-test: teardown leaves nothing behind"
+SELFTEST_SUBNET=$LAB_SUBNET LAB_DIR= LAB_PREFIX= lab/selftest.sh
 echo "== lab: 8 devices"
 lab/lab.sh up 8
 echo "== Temporal dev server on :$PORT (UI :$UI_PORT)"
