@@ -1,0 +1,131 @@
+//! The apply path on a real device (lab sshd + redis, through the SSH
+//! tunnel): plan from a snapshot, atomic compare-and-apply, idempotent retry,
+//! drift refusal, and the receipt-based reverse ending at the exact starting
+//! bytes. Needs `tests/run.sh`; fails loudly without it.
+
+use std::sync::Arc;
+
+use switchyard_activities::device::redis::{self as rdb, ApplyOutcome};
+use switchyard_activities::ops::reverse;
+use switchyard_activities::{SessionConfig, Sessions, planning};
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::v1::{
+    operation::Op, AddVlanMember, CompensationAction, CreateVlan, DevicePlan, DeviceTarget, Operation, Step, StepPlan, TaggingMode,
+};
+use switchyard_tests::TestEnv;
+
+const DEVICE: usize = 6;
+
+fn sessions(env: &TestEnv) -> Sessions {
+    Sessions::new(Arc::new(Inventory::load(&env.inventory()).unwrap()), SessionConfig::standard())
+}
+
+fn target(description: &str) -> DeviceTarget {
+    let op = |op| Some(Operation { op: Some(op) });
+    DeviceTarget {
+        device: TestEnv::device_name(DEVICE),
+        steps: vec![
+            Step { id: "1-create_vlan".into(), operation: op(Op::CreateVlan(CreateVlan { vlan_id: 300, description: description.into() })) },
+            Step { id: "2-add_vlan_member".into(), operation: op(Op::AddVlanMember(AddVlanMember {
+                vlan_id: 300, port: "Ethernet8".into(), tagging_mode: TaggingMode::Tagged as i32 })) },
+        ],
+    }
+}
+
+async fn plan(s: &Sessions, target: &DeviceTarget) -> DevicePlan {
+    let mut conn = s.redis(&target.device).await.unwrap();
+    let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await.unwrap();
+    let plan = planning::plan_device(target, snapshot);
+    assert!(plan.error.is_empty(), "{}", plan.error);
+    plan
+}
+
+async fn apply(s: &Sessions, suite: &str, step: &StepPlan) -> ApplyOutcome {
+    let mut conn = s.redis(&TestEnv::device_name(DEVICE)).await.unwrap();
+    let id = &step.step.as_ref().unwrap().id;
+    rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, id, "apply"), "applied",
+        step.guards.as_ref().unwrap(), step.changes.as_ref().unwrap()).await.unwrap()
+}
+
+async fn undo(s: &Sessions, suite: &str, step: &StepPlan) -> Vec<switchyard_proto::v1::CompensationEntry> {
+    let device = TestEnv::device_name(DEVICE);
+    let mut conn = s.redis(&device).await.unwrap();
+    let def = step.step.clone().unwrap();
+    let op = def.operation.clone().unwrap();
+    let receipt = step.receipt.clone().unwrap();
+    let reads = reverse::reads(&op, &receipt);
+    let view = rdb::snapshot(&mut conn, &reads).await.unwrap();
+    let plan = reverse::plan(&device, &def.id, &op, &receipt, &view);
+    let outcome = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, &def.id, "reverse"), "reversed",
+        &view.guards(&reads), &plan.changes).await.unwrap();
+    assert_eq!(outcome, ApplyOutcome::Applied);
+    plan.entries
+}
+
+#[tokio::test]
+async fn apply_is_atomic_idempotent_and_reversible_to_the_byte() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let start = env.dump_config_db(DEVICE);
+    let plan = plan(&s, &target("storage")).await;
+
+    assert_eq!(apply(&s, "t-idem", &plan.steps[0]).await, ApplyOutcome::Applied);
+    let after_first = env.dump_config_db(DEVICE);
+    // A retry after a lost reply: the journal says done, nothing is written.
+    assert_eq!(apply(&s, "t-idem", &plan.steps[0]).await, ApplyOutcome::AlreadyApplied);
+    assert_eq!(env.dump_config_db(DEVICE), after_first);
+    assert_eq!(apply(&s, "t-idem", &plan.steps[1]).await, ApplyOutcome::Applied);
+    let rows = env.rows(DEVICE);
+    assert_eq!(rows["VLAN|Vlan300"]["description"], "storage");
+    assert_eq!(rows["VLAN_MEMBER|Vlan300|Ethernet8"]["tagging_mode"], "tagged");
+
+    let log2 = undo(&s, "t-idem", &plan.steps[1]).await;
+    let log1 = undo(&s, "t-idem", &plan.steps[0]).await;
+    assert!(log2.iter().chain(&log1).all(|e| e.action == CompensationAction::Removed as i32), "{log2:?} {log1:?}");
+    assert_eq!(env.dump_config_db(DEVICE), start, "reverse must end at the exact starting bytes");
+}
+
+#[tokio::test]
+async fn drift_is_refused_and_nothing_is_written() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let plan = plan(&s, &target("storage")).await;
+    assert_eq!(apply(&s, "t-drift", &plan.steps[0]).await, ApplyOutcome::Applied);
+    // Someone changes a row the plan read (the port) between plan and apply.
+    env.hset(DEVICE, "PORT|Ethernet8", &[("mtu", "1500")]);
+    let before = env.dump_config_db(DEVICE);
+    match apply(&s, "t-drift", &plan.steps[1]).await {
+        ApplyOutcome::Drift(rows) => assert!(rows.contains("PORT|Ethernet8"), "{rows}"),
+        other => panic!("expected drift, got {other:?}"),
+    }
+    assert_eq!(env.dump_config_db(DEVICE), before);
+}
+
+#[tokio::test]
+async fn reverse_keeps_what_others_use_and_what_existed_before() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    // VLAN 300 exists before the suite, with a description the suite changes.
+    env.hset(DEVICE, "VLAN|Vlan300", &[("vlanid", "300"), ("description", "old")]);
+    let plan = plan(&s, &target("storage")).await;
+    assert_eq!(plan.steps[0].receipt.as_ref().unwrap().reused, ["VLAN|Vlan300"]);
+    for step in &plan.steps {
+        assert_eq!(apply(&s, "t-keep", step).await, ApplyOutcome::Applied);
+    }
+    // Another tool adds its own member to the VLAN, and edits the description.
+    env.hset(DEVICE, "VLAN_MEMBER|Vlan300|Ethernet12", &[("tagging_mode", "tagged")]);
+    env.hset(DEVICE, "VLAN|Vlan300", &[("description", "theirs")]);
+    let log2 = undo(&s, "t-keep", &plan.steps[1]).await;
+    let log1 = undo(&s, "t-keep", &plan.steps[0]).await;
+    assert_eq!(log2[0].action, CompensationAction::Removed as i32, "our member goes: {log2:?}");
+    let desc = log1.iter().find(|e| e.field == "description").expect("an entry for the description");
+    assert_eq!(desc.action, CompensationAction::LeftInPlace as i32);
+    assert!(desc.reason.contains("now \"theirs\""), "{}", desc.reason);
+    let rows = env.rows(DEVICE);
+    assert_eq!(rows["VLAN|Vlan300"]["description"], "theirs", "a field changed since is left as it is");
+    assert!(rows.contains_key("VLAN_MEMBER|Vlan300|Ethernet12"), "their member stays");
+    assert!(!rows.contains_key("VLAN_MEMBER|Vlan300|Ethernet8"), "our member is gone");
+}
