@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod names;
 pub mod source;
 pub mod suite_file;
+pub mod time;
 mod template;
 
 /// Generated messages of package `switchyard.v1`.

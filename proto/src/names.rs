@@ -24,6 +24,12 @@ pub const ACTIVITY_REVERSE_STEP: &str = "reverse_step";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
+/// Signal carrying an operator's decision on a paused suite (`OperatorSignal`).
+pub const SIGNAL_OPERATOR: &str = "operator";
+/// Update moving the change window's end (`ExtendWindow`).
+pub const UPDATE_EXTEND_WINDOW: &str = "extend_window";
+/// Update changing the parallelism (`SetParallelism`).
+pub const UPDATE_SET_PARALLELISM: &str = "set_parallelism";
 /// Query returning the suite's `SuiteStatus`.
 pub const QUERY_STATUS: &str = "status";
 
@@ -69,6 +75,9 @@ pub fn phase_name(phase: crate::v1::SuitePhase) -> &'static str {
         P::Rejected => "rejected",
         P::Expired => "expired",
         P::Planned => "planned",
+        P::WaitingWindow => "waiting_window",
+        P::Paused => "paused",
+        P::Cancelled => "cancelled",
     }
 }
 

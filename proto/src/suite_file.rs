@@ -13,9 +13,10 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::inventory::{glob_match, Device, Inventory};
 use crate::template::render;
+use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::v1::{
-    operation::Op, AddVlanMember, ApprovalPolicy, CreateVlan, DeviceTarget, OnFailure, Operation, Rollout, Step,
-    TaggingMode,
+    operation::Op, AddVlanMember, ApprovalPolicy, ChangeWindow, CreateVlan, DeviceTarget, OnFailure, Operation,
+    OperatorAction, Rollout, Step, TaggingMode, Wave, WindowClose,
 };
 use crate::SourceError;
 
@@ -59,6 +60,20 @@ struct RawRollout {
     parallelism: Option<Spanned<u32>>,
     on_failure: Option<Spanned<String>>,
     failure_budget: Option<u32>,
+    waves: Option<Vec<Spanned<Scalar>>>,
+    soak: Option<Spanned<Scalar>>,
+    pause_timeout: Option<Spanned<Scalar>>,
+    pause_default: Option<Spanned<String>>,
+    step_estimate: Option<Spanned<Scalar>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    start: Spanned<String>,
+    end: Option<Spanned<String>>,
+    duration: Option<Spanned<Scalar>>,
+    on_close: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +100,7 @@ struct RawSuite {
     steps: Spanned<Vec<Spanned<BTreeMap<String, Option<RawParams>>>>>,
     rollout: Option<RawRollout>,
     approval: Option<RawApproval>,
+    window: Option<Spanned<RawWindow>>,
 }
 
 /// A parsed suite file, not yet resolved against an inventory.
@@ -105,6 +121,8 @@ pub struct ResolvedSuite {
     pub rollout: Rollout,
     /// Approval policy.
     pub approval: ApprovalPolicy,
+    /// Change window, if any.
+    pub window: Option<ChangeWindow>,
     /// One entry per selected device, in inventory order.
     pub devices: Vec<DeviceTarget>,
 }
@@ -176,6 +194,7 @@ impl SuiteFile {
         }
         self.rollout()?;
         self.approval()?;
+        self.window()?;
         Ok(())
     }
 
@@ -193,26 +212,98 @@ impl SuiteFile {
         Ok((known, params.as_ref()))
     }
 
+    fn duration(&self, value: &Spanned<Scalar>, field: &str) -> Result<u64, SourceError> {
+        parse_duration(&value.value.text()).ok_or_else(|| {
+            self.err(value.referenced, field, format!("{:?} is not a duration; expected e.g. 90, 90s, 15m, 4h or 2d", value.value.text()))
+        })
+    }
+
     fn rollout(&self) -> Result<Rollout, SourceError> {
-        let mut rollout = Rollout { parallelism: 4, on_failure: OnFailure::Rollback as i32, failure_budget: 0 };
-        if let Some(raw) = &self.raw.rollout {
-            if let Some(p) = &raw.parallelism {
-                if p.value == 0 || p.value > 1000 {
-                    return Err(self.err(p.referenced, "rollout.parallelism", "parallelism must be in 1..=1000"));
-                }
-                rollout.parallelism = p.value;
+        let mut rollout = Rollout {
+            parallelism: 4,
+            on_failure: OnFailure::Rollback as i32,
+            failure_budget: 0,
+            waves: vec![],
+            soak_seconds: 0,
+            pause_timeout_seconds: 3600,
+            pause_default: OperatorAction::Rollback as i32,
+            step_estimate_seconds: 10,
+        };
+        let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
+        if let Some(p) = &raw.parallelism {
+            if p.value == 0 || p.value > 1000 {
+                return Err(self.err(p.referenced, "rollout.parallelism", "parallelism must be in 1..=1000"));
             }
-            if let Some(f) = &raw.on_failure {
-                rollout.on_failure = match f.value.as_str() {
-                    "rollback" => OnFailure::Rollback,
-                    "continue" => OnFailure::Continue,
-                    other => return Err(self.err(f.referenced, "rollout.on_failure",
-                        format!("unknown policy {other:?}; expected rollback or continue"))),
-                } as i32;
-            }
-            rollout.failure_budget = raw.failure_budget.unwrap_or(0);
+            rollout.parallelism = p.value;
+        }
+        if let Some(f) = &raw.on_failure {
+            rollout.on_failure = match f.value.as_str() {
+                "rollback" => OnFailure::Rollback,
+                "continue" => OnFailure::Continue,
+                "pause" => OnFailure::Pause,
+                other => return Err(self.err(f.referenced, "rollout.on_failure",
+                    format!("unknown policy {other:?}; expected rollback, pause or continue"))),
+            } as i32;
+        }
+        rollout.failure_budget = raw.failure_budget.unwrap_or(0);
+        for (i, w) in raw.waves.iter().flatten().enumerate() {
+            let text = w.value.text();
+            let field = format!("rollout.waves[{i}]");
+            let wave = match text.trim().strip_suffix('%') {
+                Some(p) => match p.trim().parse::<u32>() {
+                    Ok(p) if (1..=100).contains(&p) => Wave { count: 0, percent: p },
+                    _ => return Err(self.err(w.referenced, field, format!("{text:?} is not a percentage in 1%..=100%"))),
+                },
+                None => match text.trim().parse::<u32>() {
+                    Ok(n) if n >= 1 => Wave { count: n, percent: 0 },
+                    _ => return Err(self.err(w.referenced, field, format!("{text:?} is not a wave size; expected a device count (e.g. 1) or a percentage (e.g. 10%)"))),
+                },
+            };
+            rollout.waves.push(wave);
+        }
+        if let Some(soak) = &raw.soak {
+            rollout.soak_seconds = self.duration(soak, "rollout.soak")?;
+        }
+        if let Some(t) = &raw.pause_timeout {
+            rollout.pause_timeout_seconds = self.duration(t, "rollout.pause_timeout")?.max(1);
+        }
+        if let Some(d) = &raw.pause_default {
+            rollout.pause_default = match d.value.as_str() {
+                "rollback" => OperatorAction::Rollback,
+                "abandon" => OperatorAction::Abandon,
+                other => return Err(self.err(d.referenced, "rollout.pause_default",
+                    format!("unknown action {other:?}; expected rollback or abandon"))),
+            } as i32;
+        }
+        if let Some(e) = &raw.step_estimate {
+            rollout.step_estimate_seconds = self.duration(e, "rollout.step_estimate")?;
         }
         Ok(rollout)
+    }
+
+    fn window(&self) -> Result<Option<ChangeWindow>, SourceError> {
+        let Some(raw) = &self.raw.window else { return Ok(None) };
+        let w = &raw.value;
+        let time = |s: &Spanned<String>, field: &str| parse_rfc3339(&s.value).ok_or_else(|| {
+            self.err(s.referenced, field, format!("{:?} is not an RFC 3339 time; expected e.g. 2026-11-22T22:00:00Z", s.value))
+        });
+        let start = time(&w.start, "window.start")?;
+        let end = match (&w.end, &w.duration) {
+            (Some(end), None) => time(end, "window.end")?,
+            (None, Some(d)) => start + self.duration(d, "window.duration")? as i64,
+            _ => return Err(self.err(raw.referenced, "window", "a window needs exactly one of end or duration")),
+        };
+        if end <= start {
+            let loc = w.end.as_ref().map_or(raw.referenced, |e| e.referenced);
+            return Err(self.err(loc, "window.end", "the window must end after it starts"));
+        }
+        let on_close = match w.on_close.as_ref().map(|c| (c, c.value.as_str())) {
+            None | Some((_, "stop")) => WindowClose::Stop,
+            Some((_, "rollback")) => WindowClose::Rollback,
+            Some((c, other)) => return Err(self.err(c.referenced, "window.on_close",
+                format!("unknown policy {other:?}; expected stop or rollback"))),
+        };
+        Ok(Some(ChangeWindow { start: format_rfc3339(start), end: format_rfc3339(end), on_close: on_close as i32 }))
     }
 
     fn approval(&self) -> Result<ApprovalPolicy, SourceError> {
@@ -256,6 +347,7 @@ impl SuiteFile {
             requester: self.raw.requester.clone(),
             rollout: self.rollout()?,
             approval: self.approval()?,
+            window: self.window()?,
             devices,
         })
     }

@@ -91,6 +91,56 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List suites, newest first, optionally by status (e.g. applying, rolled_back).
+    List {
+        /// Only suites in this phase (the SuiteStatus search attribute).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only suites with this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Resume a paused suite.
+    Resume(Operate),
+    /// Roll back every device a paused suite changed.
+    Rollback(Operate),
+    /// Stop a paused suite and leave changed devices as they are.
+    Abandon(Operate),
+    /// Cancel a suite: in-flight devices finish, changed devices are rolled back.
+    Cancel {
+        /// Suite id.
+        suite_id: String,
+        /// Why (recorded in the suite's history).
+        #[arg(long, default_value = "cancelled from the CLI")]
+        reason: String,
+    },
+    /// Move a running suite's change window end later.
+    ExtendWindow {
+        /// Suite id.
+        suite_id: String,
+        /// New end, RFC 3339 (e.g. 2026-11-23T03:00:00Z).
+        #[arg(long)]
+        end: String,
+        /// Operator name.
+        #[arg(long, env = "SWITCHYARD_OPERATOR")]
+        operator: String,
+        /// Comment recorded with the change.
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Change how many devices a running suite changes at once.
+    SetParallelism {
+        /// Suite id.
+        suite_id: String,
+        /// New parallelism (1..=1000).
+        parallelism: u32,
+        /// Operator name.
+        #[arg(long, env = "SWITCHYARD_OPERATOR")]
+        operator: String,
+    },
     /// Approve a suite's plan as a reviewer.
     Approve(Decide),
     /// Reject a suite's plan as a reviewer; nothing will be applied.
@@ -108,6 +158,19 @@ pub(crate) struct Decide {
     /// The plan hash reviewed (shown by `status`); defaults to the current one.
     #[arg(long)]
     pub(crate) plan_hash: Option<String>,
+    /// Comment recorded with the decision.
+    #[arg(long, default_value = "")]
+    pub(crate) comment: String,
+}
+
+/// An operator's decision on a paused suite.
+#[derive(Debug, Args)]
+pub(crate) struct Operate {
+    /// Suite id.
+    pub(crate) suite_id: String,
+    /// Operator name.
+    #[arg(long, env = "SWITCHYARD_OPERATOR")]
+    pub(crate) operator: String,
     /// Comment recorded with the decision.
     #[arg(long, default_value = "")]
     pub(crate) comment: String,

@@ -10,7 +10,8 @@ pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
 }
 
 pub(crate) fn is_final(status: &SuiteStatus) -> bool {
-    !matches!(phase(status), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval | SuitePhase::Applying | SuitePhase::RollingBack)
+    !matches!(phase(status), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
+        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
 }
 
 pub(crate) fn device_status(code: i32) -> &'static str {
@@ -39,7 +40,8 @@ pub(crate) fn summary(status: &SuiteStatus) -> String {
 /// The fleet plan with its hash.
 pub(crate) fn plan(status: &SuiteStatus) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "plan {} for suite {}", status.plan_hash, status.suite_id);
+    let _ = writeln!(out, "plan {} for suite {}: {} row(s) created, {} updated, {} deleted",
+        status.plan_hash, status.suite_id, status.rows_created, status.rows_updated, status.rows_deleted);
     out.push_str(&status.fleet_diff);
     out
 }
@@ -48,12 +50,24 @@ pub(crate) fn plan(status: &SuiteStatus) -> String {
 pub(crate) fn report(status: &SuiteStatus) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", summary(status));
+    let _ = writeln!(out, "requested by {}; started {}{}{}", status.requester, status.started_at,
+        if status.applying_at.is_empty() { String::new() } else { format!(", applying {}", status.applying_at) },
+        if status.finished_at.is_empty() { String::new() } else { format!(", finished {}", status.finished_at) });
+    if !status.window_end.is_empty() {
+        let _ = writeln!(out, "change window ends {}", status.window_end);
+    }
+    if status.waves > 1 {
+        let _ = writeln!(out, "wave {} of {}, {} at a time", status.wave, status.waves, status.parallelism);
+    }
     if !status.plan_hash.is_empty() {
         let _ = writeln!(out, "\n{}", plan(status).trim_end());
     }
     let _ = writeln!(out, "\ndevices:");
     for d in &status.devices {
         let _ = write!(out, "  {:<14} {:<12}", d.device, device_status(d.status));
+        if status.waves > 1 {
+            let _ = write!(out, " wave {}", d.wave);
+        }
         if !d.steps_applied.is_empty() {
             let _ = write!(out, " applied [{}]", d.steps_applied.join(", "));
         }
@@ -75,6 +89,13 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
             let verb = if s.decision == 2 { "reject" } else { "approve" };
             let _ = writeln!(out, "  {} {verb} ({}): {}{}", s.reviewer, if d.counted { "counted" } else { "not counted" }, d.reason,
                 if s.comment.is_empty() { String::new() } else { format!(" — {:?}", s.comment) });
+        }
+    }
+    if !status.operator_log.is_empty() {
+        let _ = writeln!(out, "\noperator log:");
+        for e in &status.operator_log {
+            let _ = writeln!(out, "  {} {} {} ({}){}", e.at, e.operator, e.action, if e.applied { "applied" } else { "not applied" },
+                if e.reason.is_empty() { String::new() } else { format!(": {}", e.reason) });
         }
     }
     if !status.compensation_log.is_empty() {

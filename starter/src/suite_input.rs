@@ -19,6 +19,11 @@ pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInp
     let requester = args.requester.clone().or(resolved.requester.clone())
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".into());
+    if let Some(w) = &resolved.window {
+        let end = switchyard_proto::time::parse_rfc3339(&w.end).unwrap_or(0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        anyhow::ensure!(plan_only || end > now, "{}: window: the change window ended at {}; nothing started", args.suite.display(), w.end);
+    }
     let suite_id = args.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
     Ok(SuiteInput {
         suite_id,
@@ -29,6 +34,7 @@ pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInp
         approval: Some(resolved.approval),
         devices: resolved.devices,
         plan_only,
+        window: resolved.window,
     })
 }
 

@@ -170,3 +170,37 @@ pub fn started_suite_id(stdout: &str) -> anyhow::Result<String> {
     stdout.lines().find_map(|l| l.strip_prefix("suite ").and_then(|r| r.split_whitespace().next()).map(str::to_string))
         .context("the CLI did not print a suite id")
 }
+
+/// Writes a suite file for the lab: VLAN 100 with each device's uplink as
+/// access member, plus `extra` top-level YAML (rollout, approval, window).
+pub fn vlan_suite(name: &str, extra: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-suites-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("suite dir");
+    let path = dir.join(format!("{name}.yaml"));
+    let text = format!(
+        "name: {name}\ntargets:\n  tags: [lab]\nsteps:\n  - create_vlan: {{ vlan_id: 100, description: tenant-a }}\n  - add_vlan_member: {{ vlan_id: 100, port: \"{{{{ device.vars.uplink }}}}\", tagging_mode: untagged }}\n{extra}"
+    );
+    std::fs::write(&path, text).expect("write suite");
+    path
+}
+
+/// RFC 3339 time `secs` from now, by the test's clock.
+pub fn rfc3339_in(secs: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    switchyard_proto::time::format_rfc3339(now + secs)
+}
+
+/// Saves a workflow's history (protobuf binary) into `tests/histories/` for
+/// the replay test, when `SWITCHYARD_RECORD_HISTORIES` is set.
+pub async fn record_history(env: &TestEnv, workflow_id: &str, file: &str) {
+    if std::env::var("SWITCHYARD_RECORD_HISTORIES").is_err() {
+        return;
+    }
+    let client = env.client().await.expect("client");
+    let handle = client.get_workflow_handle::<SuiteWorkflow>(workflow_id.to_string());
+    let events = handle.fetch_history(Default::default()).into_events().await.expect("history");
+    let history = temporalio_protos::temporal::api::history::v1::History { events };
+    let path = format!("{}/histories/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(&path, prost::Message::encode_to_vec(&history)).expect("write history");
+    eprintln!("recorded {path}");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
-use switchyard_tests::{TestEnv, started_suite_id, wait_for};
+use switchyard_tests::{TestEnv, record_history, started_suite_id, wait_for};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 const SUITE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -26,20 +26,6 @@ fn ended(s: &SuiteStatus) -> bool {
 
 fn row(fields: &[(&str, &str)]) -> BTreeMap<String, String> {
     fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// Saves a workflow's history for the replay test when recording is asked for.
-async fn record(env: &TestEnv, workflow_id: &str, file: &str) {
-    if std::env::var("SWITCHYARD_RECORD_HISTORIES").is_err() {
-        return;
-    }
-    let client = env.client().await.unwrap();
-    let handle = client.get_workflow_handle::<switchyard_workflows::SuiteWorkflow>(workflow_id.to_string());
-    let events = handle.fetch_history(Default::default()).into_events().await.unwrap();
-    let history = temporalio_protos::temporal::api::history::v1::History { events };
-    let path = format!("{}/histories/{file}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(&path, prost::Message::encode_to_vec(&history)).unwrap();
-    eprintln!("recorded {path}");
 }
 
 #[tokio::test]
@@ -73,8 +59,8 @@ async fn vlan_suite_applies_exactly_the_plan_on_every_device() {
         assert_eq!(d.steps_applied, ["1-create_vlan", "2-add_vlan_member"]);
         assert!(d.verified);
     }
-    record(&env, &suite_id, "suite_vlan_ok.binpb").await;
-    record(&env, &names::device_workflow_id(&suite_id, "sonic-d001", "apply"), "device_apply_ok.binpb").await;
+    record_history(&env, &suite_id, "suite_vlan_ok.binpb").await;
+    record_history(&env, &names::device_workflow_id(&suite_id, "sonic-d001", "apply"), "device_apply_ok.binpb").await;
 }
 
 #[tokio::test]
@@ -152,9 +138,9 @@ async fn drift_after_approval_rolls_every_device_back_byte_for_byte() {
     for i in 1..=n {
         assert_eq!(env.dump_config_db(i), before[i - 1], "device {i} is not byte-for-byte as before the suite");
     }
-    record(&env, &suite_id, "suite_vlan_rollback.binpb").await;
-    record(&env, &names::device_workflow_id(&suite_id, "sonic-d005", "apply"), "device_apply_drift.binpb").await;
-    record(&env, &names::device_workflow_id(&suite_id, "sonic-d001", "rollback"), "device_rollback.binpb").await;
+    record_history(&env, &suite_id, "suite_vlan_rollback.binpb").await;
+    record_history(&env, &names::device_workflow_id(&suite_id, "sonic-d005", "apply"), "device_apply_drift.binpb").await;
+    record_history(&env, &names::device_workflow_id(&suite_id, "sonic-d001", "rollback"), "device_rollback.binpb").await;
 }
 
 #[tokio::test]

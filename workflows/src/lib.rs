@@ -17,6 +17,7 @@ pub mod activity_defs;
 pub mod approval;
 pub mod device;
 pub mod fleet;
+pub mod rollout;
 mod options;
 pub mod suite;
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use switchyard_proto::names::failures;
-use temporalio_workflow::ActivityOptions;
+use temporalio_workflow::{ActivityOptions, WorkflowCancellationToken};
 use temporalio_workflow::common::RetryPolicy;
 
 fn retry(maximum_attempts: u32) -> RetryPolicy {
@@ -25,10 +25,13 @@ pub(crate) fn device_io(summary: String) -> ActivityOptions {
         .build()
 }
 
-/// Compensation must get through if at all possible: more attempts.
+/// Compensation must get through if at all possible: more attempts, and
+/// detached from cancellation, so cancelling a device's workflow still lets
+/// it undo what it did.
 pub(crate) fn compensation(summary: String) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
         .retry_policy(retry(10))
         .summary(summary)
+        .cancellation_token(WorkflowCancellationToken::new())
         .build()
 }

@@ -16,6 +16,12 @@ steps:
       port: \"{{ device.vars.uplink }}\"
 rollout:
   parallelism: 2
+  waves: [1, 50%]
+  soak: 30s
+  on_failure: pause
+window:
+  start: 2026-11-22T22:00:00Z
+  duration: 4h
 ";
 
 fn inventory() -> Inventory {
@@ -34,6 +40,10 @@ fn resolves_templates_per_device() {
     }).collect();
     assert_eq!(ports, ["Ethernet4", "Ethernet8"]);
     assert_eq!(r.devices[0].steps[0].id, "1-create_vlan");
+    assert_eq!(r.rollout.waves.len(), 2);
+    assert_eq!(r.rollout.soak_seconds, 30);
+    let w = r.window.unwrap();
+    assert_eq!((w.start.as_str(), w.end.as_str()), ("2026-11-22T22:00:00Z", "2026-11-23T02:00:00Z"));
 }
 
 /// (mutation of the good suite, line, field, part of the message)
@@ -47,6 +57,11 @@ const BAD: &[(&str, &str, u64, &str, &str)] = &[
     ("rollout:", "rolout:", 9, "", "rolout"),
     ("      vlan_id: 100\n", "      vlan_id: 100\n      speed: 10\n", 8, "steps[1].add_vlan_member.speed", "unknown parameter"),
     ("name: vlan100", "name: [vlan100", 1, "", ""),
+    ("waves: [1, 50%]", "waves: [1, 150%]", 11, "rollout.waves[1]", "percentage"),
+    ("soak: 30s", "soak: a while", 12, "rollout.soak", "not a duration"),
+    ("on_failure: pause", "on_failure: panic", 13, "rollout.on_failure", "rollback, pause or continue"),
+    ("start: 2026-11-22T22:00:00Z", "start: 22:00", 15, "window.start", "RFC 3339"),
+    ("  duration: 4h\n", "  end: 2026-11-22T21:00:00Z\n", 16, "window.end", "must end after it starts"),
 ];
 
 #[test]

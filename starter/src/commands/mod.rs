@@ -1,6 +1,8 @@
 //! One file per subcommand, plus the start-and-watch path they share.
 
 pub(crate) mod decide;
+pub(crate) mod list;
+pub(crate) mod operate;
 pub(crate) mod plan;
 pub(crate) mod run;
 pub(crate) mod status;
@@ -59,6 +61,10 @@ pub(crate) async fn watch_until(client: &Client, suite_id: &str, quiet: bool, un
                 if last_phase == SuitePhase::AwaitingApproval {
                     println!("{}", render::plan(&status).trim_end());
                     println!("approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);
+                }
+                if last_phase == SuitePhase::Paused {
+                    println!("paused: {}", status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect::<Vec<_>>().join("; "));
+                    println!("decide with: switchyard resume|rollback|abandon {suite_id} --operator <name>");
                 }
             }
             for d in &status.devices {
