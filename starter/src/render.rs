@@ -116,3 +116,24 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     }
     out
 }
+
+/// A progress table: one bar for the suite, one row per device.
+pub(crate) fn progress(status: &SuiteStatus) -> String {
+    let mut out = String::new();
+    let total = status.devices.len().max(1);
+    let done = status.devices.iter().filter(|d| !matches!(DeviceStatus::try_from(d.status),
+        Ok(DeviceStatus::Pending | DeviceStatus::Planned | DeviceStatus::Applying))).count();
+    let width = 40;
+    let filled = done * width / total;
+    let _ = writeln!(out, "{}", summary(status));
+    let _ = writeln!(out, "[{}{}] {done}/{total}{}", "#".repeat(filled), "-".repeat(width - filled),
+        if status.waves > 1 { format!("  wave {}/{}", status.wave, status.waves) } else { String::new() });
+    let _ = writeln!(out);
+    for d in &status.devices {
+        let steps = d.steps_applied.len();
+        let _ = writeln!(out, "  {:<14} {:<12} {steps} step(s) applied{}{}", d.device, device_status(d.status),
+            if d.verified { ", verified" } else { "" },
+            if d.error.is_empty() { String::new() } else { format!("  {}", d.error) });
+    }
+    out
+}

@@ -48,3 +48,36 @@ async fn recorded_histories_replay() {
         replayer.replay_workflow(WorkflowHistory::from(history)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// Payloads in history are what the Web UI shows: they must be plain JSON
+/// with field and enum names, not protobuf bytes.
+#[test]
+fn payloads_in_history_are_readable_json() {
+    use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/histories/suite_vlan_rollback.binpb");
+    let history: History = prost::Message::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+    let mut seen = 0;
+    for event in &history.events {
+        let payloads = match &event.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.as_ref(),
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => a.input.as_ref(),
+            Some(Attributes::WorkflowExecutionSignaledEventAttributes(a)) => a.input.as_ref(),
+            Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => a.result.as_ref(),
+            _ => None,
+        };
+        for p in payloads.into_iter().flat_map(|p| &p.payloads) {
+            assert_eq!(p.metadata.get("encoding").map(|e| e.as_slice()), Some(&b"json/plain"[..]), "event {}", event.event_id);
+            let json: serde_json::Value = serde_json::from_slice(&p.data).expect("payload is JSON");
+            assert!(json.is_object(), "event {}: {json}", event.event_id);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "expected start, signal and result payloads, saw {seen}");
+    // Field and enum names, as written in suite.proto.
+    let start = history.events.iter().find_map(|e| match &e.attributes {
+        Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.clone(),
+        _ => None,
+    }).unwrap();
+    let text = String::from_utf8(start.payloads[0].data.clone()).unwrap();
+    assert!(text.contains("\"suiteId\"") && text.contains("\"ON_FAILURE_ROLLBACK\"") && text.contains("\"createVlan\""), "{text}");
+}

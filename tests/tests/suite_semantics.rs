@@ -260,3 +260,19 @@ async fn cancelling_mid_apply_finishes_in_flight_devices_and_rolls_back() {
     record_history(&env, &id, "suite_cancelled.binpb").await;
     record_history(&env, &names::device_workflow_id(&id, "sonic-d001", "rollback"), "device_rollback_after_cancel.binpb").await;
 }
+
+#[tokio::test]
+async fn an_unanswered_pause_takes_its_default() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let extra = "rollout:\n  parallelism: 1\n  on_failure: pause\n  pause_timeout: 2s\n  pause_default: abandon\n";
+    let id = approved(&env, &client, "sem-pause-timeout", extra, || drift(&env, 1)).await;
+    let s = until(&client, &id, "ended", ended).await;
+    assert_eq!(phase(&s), SuitePhase::Failed, "{s:?}");
+    assert!(s.error.contains("abandoned by the pause timeout"), "{}", s.error);
+    assert!(s.operator_log.iter().any(|e| e.operator == "switchyard" && e.reason.contains("no operator answered within 2s")), "{:?}", s.operator_log);
+    let st = statuses(&s);
+    assert_eq!(st[0], DeviceStatus::Failed);
+    assert!(st[1..].iter().all(|d| *d == DeviceStatus::Skipped), "{s:?}");
+}

@@ -48,8 +48,12 @@ pub(crate) async fn watch(client: &Client, suite_id: &str, quiet: bool) -> anyho
     watch_until(client, suite_id, quiet, None).await
 }
 
-/// Follows a suite until it ends or reaches `until`.
+/// Follows a suite until it ends or reaches `until`. On a terminal, a
+/// refreshing per-device table; otherwise one line per change (for logs).
 pub(crate) async fn watch_until(client: &Client, suite_id: &str, quiet: bool, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
+    if !quiet && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return watch_table(client, suite_id, until).await;
+    }
     let mut last_phase = SuitePhase::Unspecified;
     let mut last_devices: BTreeMap<String, i32> = BTreeMap::new();
     loop {
@@ -92,5 +96,22 @@ pub(crate) fn exit_code(status: &SuiteStatus) -> i32 {
     match render::phase(status) {
         SuitePhase::Succeeded | SuitePhase::Planned => 0,
         _ => 2,
+    }
+}
+
+async fn watch_table(client: &Client, suite_id: &str, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
+    loop {
+        let status = query(client, suite_id).await?;
+        // Clear the screen and redraw: a table that refreshes in place.
+        print!("\x1b[H\x1b[2J{}", render::progress(&status));
+        if until.is_some_and(|p| render::phase(&status) == p) {
+            return Ok(status);
+        }
+        if render::is_final(&status) {
+            let handle = connect::suite(client, suite_id);
+            return handle.get_result(WorkflowGetResultOptions::default()).await
+                .with_context(|| format!("cannot read the result of suite {suite_id}"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
