@@ -121,12 +121,12 @@ impl DeviceActivities {
         let op = def.operation.clone().unwrap_or_default();
         let receipt = step.receipt.clone().unwrap_or_default();
         let mut conn = self.conn(&req.device).await?;
-        let reads = reverse::reads(&op, &receipt);
+        let reads = reverse::reads(&receipt);
         let view = match rdb::snapshot(&mut conn, &reads).await {
             Ok(v) => v,
             Err(e) => return Err(self.redis_err(&req.device, e).await),
         };
-        let plan = reverse::plan(&req.device, &def.id, &op, &receipt, &view);
+        let plan = reverse::plan(&req.device, &def.id, &receipt, &view);
         let guards = view.guards(&reads);
         let journal = rdb::journal_key(&req.suite_id, &def.id, "reverse");
         let outcome = match rdb::compare_and_apply(&mut conn, &journal, "reversed", &guards, &plan.changes).await {

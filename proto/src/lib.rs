@@ -16,6 +16,7 @@ pub mod names;
 pub mod source;
 pub mod suite_file;
 pub mod time;
+pub mod validate;
 mod template;
 
 /// Generated messages of package `switchyard.v1`.

@@ -53,9 +53,9 @@ async fn undo(s: &Sessions, suite: &str, step: &StepPlan) -> Vec<switchyard_prot
     let def = step.step.clone().unwrap();
     let op = def.operation.clone().unwrap();
     let receipt = step.receipt.clone().unwrap();
-    let reads = reverse::reads(&op, &receipt);
+    let reads = reverse::reads(&receipt);
     let view = rdb::snapshot(&mut conn, &reads).await.unwrap();
-    let plan = reverse::plan(&device, &def.id, &op, &receipt, &view);
+    let plan = reverse::plan(&device, &def.id, &receipt, &view);
     let outcome = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, &def.id, "reverse"), "reversed",
         &view.guards(&reads), &plan.changes).await.unwrap();
     assert_eq!(outcome, ApplyOutcome::Applied);

@@ -1,22 +1,36 @@
 //! The operation catalogue: pure planning and domain-level reverse.
 //!
 //! Every operation plans from a [`View`] of the rows it reads and returns a
-//! ChangeSet plus a receipt of what it creates, reuses and overwrites. Its
-//! reverse works from the receipt and the device's state at reverse time:
-//! it removes only rows the step created that nobody else uses, and restores
-//! only fields that still hold the value the step wrote.
+//! ChangeSet plus a receipt of what it creates, reuses, overwrites and
+//! deletes. The reverse ([`reverse`]) works from the receipt and the
+//! device's state at reverse time: it removes only rows the step created
+//! that nothing uses ([`references`]), restores only fields that still hold
+//! the value the step wrote, and puts back only rows nobody re-created.
 //!
-//! Must never: open a session, touch the network or a clock. Everything here
-//! is a function of its inputs, so it is tested with fixture snapshots.
+//! One file per operation pair. Must never: open a session, touch the
+//! network or a clock. Everything here is a function of its inputs, so it
+//! is tested with fixture snapshots.
 
-mod add_vlan_member;
-mod create_vlan;
+mod acl_binding;
+mod acl_rule;
+mod acl_table;
+mod bgp_neighbor;
+mod interface_address;
+mod port;
+mod portchannel;
+mod portchannel_member;
+pub mod references;
 pub mod reverse;
+mod static_route;
 pub mod view;
+mod vlan;
+mod vlan_interface;
+mod vlan_member;
+mod vrf;
 
-use std::collections::BTreeMap;
-
-use switchyard_proto::v1::{operation::Op, Change, ChangeAction, ChangeSet, FieldOverwrite, Operation, Receipt};
+use switchyard_proto::v1::{
+    operation::Op, Change, ChangeAction, ChangeSet, DeletedRow, FieldOverwrite, KeptRow, ListChange, Operation, Receipt,
+};
 
 pub use view::{Reads, Row, View};
 
@@ -36,35 +50,63 @@ impl PlanError {
     }
 }
 
+/// Turns a static check's message into a refusal of `field`.
+pub(crate) fn check(field: &str, result: Result<impl Sized, String>) -> Result<(), PlanError> {
+    result.map(|_| ()).map_err(|m| PlanError::new(field, m))
+}
+
 /// What one step will do.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Planned {
     /// Ordered row changes.
     pub changes: ChangeSet,
-    /// Created / reused / overwritten, for the reverse.
+    /// Created / reused / overwritten / deleted, for the reverse.
     pub receipt: Receipt,
 }
 
-/// Builds a [`Planned`] row by row, keeping ChangeSet and receipt in step.
-#[derive(Default)]
+/// Builds a [`Planned`] row by row, keeping the ChangeSet, the receipt and
+/// a working view (the device as this step leaves it) in step.
 pub(crate) struct PlanBuilder {
+    view: View,
     planned: Planned,
 }
 
 impl PlanBuilder {
-    /// Creates a row that does not exist yet.
-    pub(crate) fn create(&mut self, key: &str, fields: Row) {
-        self.planned.changes.changes.push(change(key, ChangeAction::Create, Row::new(), fields));
-        self.planned.receipt.created.push(key.to_string());
+    pub(crate) fn new(view: &View) -> Self {
+        Self { view: view.clone(), planned: Planned::default() }
     }
 
-    /// Records that an existing row is used as it is.
-    pub(crate) fn reuse(&mut self, key: &str) {
-        self.planned.receipt.reused.push(key.to_string());
+    /// The device as the step has changed it so far.
+    pub(crate) fn view(&self) -> &View {
+        &self.view
     }
 
-    /// Sets fields on an existing row, recording the values overwritten.
-    pub(crate) fn update(&mut self, key: &str, before: &Row, set: &[(&str, String)]) {
+    /// The row at `key`, as the step has changed it so far.
+    pub(crate) fn row(&self, key: &str) -> Option<&Row> {
+        self.view.row(key)
+    }
+
+    /// Makes sure a row exists with `fields` set: creates it, or updates the
+    /// fields that differ (recording what they held).
+    pub(crate) fn ensure(&mut self, key: &str, fields: &[(&str, String)]) {
+        match self.view.row(key).cloned() {
+            None => {
+                let mut row: Row = fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                if row.is_empty() {
+                    // SONiC's convention for a row without fields.
+                    row.insert("NULL".into(), "NULL".into());
+                }
+                self.push(key, ChangeAction::Create, Row::new(), row);
+                self.planned.receipt.created.push(key.to_string());
+            }
+            Some(before) => {
+                self.planned.receipt.reused.push(key.to_string());
+                self.update(key, &before, fields);
+            }
+        }
+    }
+
+    fn update(&mut self, key: &str, before: &Row, set: &[(&str, String)]) {
         let mut after = before.clone();
         for (field, value) in set {
             if before.get(*field) == Some(value) {
@@ -80,8 +122,75 @@ impl PlanBuilder {
             after.insert(field.to_string(), value.clone());
         }
         if after != *before {
-            self.planned.changes.changes.push(change(key, ChangeAction::Update, before.clone(), after));
+            self.push(key, ChangeAction::Update, before.clone(), after);
         }
+    }
+
+    /// Deletes a row if nothing uses it. When something does: refuses, or
+    /// with `keep_if_used` keeps it and records why. An absent row is
+    /// already what was asked for.
+    pub(crate) fn release(&mut self, key: &str, keep_if_used: bool, field: &str) -> Result<(), PlanError> {
+        let Some(row) = self.view.row(key).cloned() else {
+            self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason: "already absent".into() });
+            return Ok(());
+        };
+        let users = references::users(&self.view, key);
+        if !users.is_empty() {
+            let why = format!("still used by {}", users.join(", "));
+            if keep_if_used {
+                self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason: why });
+                return Ok(());
+            }
+            return Err(PlanError::new(field, format!("cannot remove {key}: {why} (set keep_if_used to keep it instead)")));
+        }
+        self.push(key, ChangeAction::Delete, row.clone(), Row::new());
+        self.planned.receipt.deleted.push(DeletedRow { key: key.to_string(), fields: row });
+        Ok(())
+    }
+
+    /// Adds `element` to a comma-separated list field of an existing row.
+    pub(crate) fn list_add(&mut self, key: &str, field: &str, element: &str) {
+        let Some(before) = self.view.row(key).cloned() else { return };
+        let mut items = list(before.get(field));
+        if items.iter().any(|i| i == element) {
+            self.planned.receipt.reused.push(format!("{key} {field} {element}"));
+            return;
+        }
+        items.push(element.to_string());
+        let mut after = before.clone();
+        after.insert(field.to_string(), items.join(","));
+        self.push(key, ChangeAction::Update, before, after);
+        self.planned.receipt.list_added.push(ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() });
+    }
+
+    /// Removes `element` from a list field, if it is there.
+    pub(crate) fn list_remove(&mut self, key: &str, field: &str, element: &str) {
+        let Some(before) = self.view.row(key).cloned() else { return };
+        let items = list(before.get(field));
+        if !items.iter().any(|i| i == element) {
+            self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason: format!("{element} already not in {field}") });
+            return;
+        }
+        let rest: Vec<String> = items.into_iter().filter(|i| i != element).collect();
+        let mut after = before.clone();
+        after.insert(field.to_string(), rest.join(","));
+        self.push(key, ChangeAction::Update, before, after);
+        self.planned.receipt.list_removed.push(ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() });
+    }
+
+    fn push(&mut self, key: &str, action: ChangeAction, before: Row, after: Row) {
+        if action == ChangeAction::Delete { self.view.remove_row(key) } else { self.view.set_row(key, after.clone()) }
+        // One change per row and step: a second write to the same row folds in.
+        if let Some(c) = self.planned.changes.changes.iter_mut().find(|c| c.key == key) {
+            c.after = after;
+            c.action = match (ChangeAction::try_from(c.action), action) {
+                (Ok(ChangeAction::Create), ChangeAction::Delete) => ChangeAction::Delete,
+                (Ok(ChangeAction::Create), _) => ChangeAction::Create,
+                _ => action,
+            } as i32;
+            return;
+        }
+        self.planned.changes.changes.push(change(key, action, before, after));
     }
 
     pub(crate) fn finish(self) -> Planned {
@@ -89,29 +198,41 @@ impl PlanBuilder {
     }
 }
 
-fn change(key: &str, action: ChangeAction, before: Row, after: Row) -> Change {
+/// Items of a comma-separated list field.
+pub(crate) fn list(value: Option<&String>) -> Vec<String> {
+    value.map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+}
+
+pub(crate) fn change(key: &str, action: ChangeAction, before: Row, after: Row) -> Change {
     let table = key.split('|').next().unwrap_or_default().to_string();
     Change { table, key: key.to_string(), action: action as i32, before, after }
 }
 
-/// The closed registry: each operation's reads, plan and consumers.
+/// Fails unless the row exists, naming what it is and the parameter.
+pub(crate) fn must_exist<'v>(view: &'v View, key: &str, field: &str, what: &str) -> Result<&'v Row, PlanError> {
+    view.row(key).ok_or_else(|| PlanError::new(field, format!("{what} does not exist on the device (no {key} row)")))
+}
+
+/// Table of a port's row: PORT for EthernetN, PORTCHANNEL for PortChannelN.
+pub(crate) fn port_key(port: &str) -> String {
+    if port.starts_with("PortChannel") { format!("PORTCHANNEL|{port}") } else { format!("PORT|{port}") }
+}
+
+/// The VRF as SONiC keys it: "default" for the default VRF.
+pub(crate) fn vrf_or_default(vrf: &str) -> &str {
+    if vrf.is_empty() { "default" } else { vrf }
+}
+
+/// One operation of the catalogue.
 pub trait Catalogued {
     /// Operation name as written in suite files.
     const NAME: &'static str;
+    /// One line for the generated catalogue: what it does.
+    const SUMMARY: &'static str;
     /// Rows and key patterns the plan depends on.
     fn reads(&self) -> Reads;
     /// Plans against the view (which already holds earlier steps' effects).
     fn plan(&self, view: &View) -> Result<Planned, PlanError>;
-    /// Key patterns whose rows would still use `created` (a key this
-    /// operation creates); the reverse keeps `created` while any match.
-    fn consumers(&self, created: &str) -> Vec<String>;
-}
-
-fn with_op<R>(op: &Operation, f: impl FnOnce(&dyn Dispatch) -> R) -> R {
-    match op.op.as_ref().expect("operation set by the suite file parser") {
-        Op::CreateVlan(p) => f(p),
-        Op::AddVlanMember(p) => f(p),
-    }
 }
 
 /// Object-safe view of [`Catalogued`].
@@ -119,7 +240,6 @@ pub(crate) trait Dispatch {
     fn name(&self) -> &'static str;
     fn reads(&self) -> Reads;
     fn plan(&self, view: &View) -> Result<Planned, PlanError>;
-    fn consumers(&self, created: &str) -> Vec<String>;
 }
 
 impl<T: Catalogued> Dispatch for T {
@@ -132,8 +252,36 @@ impl<T: Catalogued> Dispatch for T {
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         Catalogued::plan(self, view)
     }
-    fn consumers(&self, created: &str) -> Vec<String> {
-        Catalogued::consumers(self, created)
+}
+
+/// The closed registry: every operation variant to its implementation.
+fn with_op<R>(op: &Operation, f: impl FnOnce(&dyn Dispatch) -> R) -> R {
+    match op.op.as_ref().expect("operation set by the suite file parser") {
+        Op::CreateVlan(p) => f(p),
+        Op::DeleteVlan(p) => f(p),
+        Op::AddVlanMember(p) => f(p),
+        Op::RemoveVlanMember(p) => f(&vlan_member::Remove(p)),
+        Op::AddVlanInterface(p) => f(&vlan_interface::Add(p)),
+        Op::RemoveVlanInterface(p) => f(&vlan_interface::Remove(p)),
+        Op::CreateVrf(p) => f(&vrf::Create(p)),
+        Op::DeleteVrf(p) => f(&vrf::Delete(p)),
+        Op::AddInterfaceAddress(p) => f(&interface_address::Add(p)),
+        Op::RemoveInterfaceAddress(p) => f(&interface_address::Remove(p)),
+        Op::AddBgpNeighbor(p) => f(&bgp_neighbor::Add(p)),
+        Op::RemoveBgpNeighbor(p) => f(&bgp_neighbor::Remove(p)),
+        Op::AddStaticRoute(p) => f(&static_route::Add(p)),
+        Op::RemoveStaticRoute(p) => f(&static_route::Remove(p)),
+        Op::CreateAclTable(p) => f(&acl_table::Create(p)),
+        Op::DeleteAclTable(p) => f(&acl_table::Delete(p)),
+        Op::AddAclRule(p) => f(&acl_rule::Add(p)),
+        Op::RemoveAclRule(p) => f(&acl_rule::Remove(p)),
+        Op::BindAclTable(p) => f(&acl_binding::Bind(p)),
+        Op::UnbindAclTable(p) => f(&acl_binding::Unbind(p)),
+        Op::CreatePortchannel(p) => f(&portchannel::Create(p)),
+        Op::DeletePortchannel(p) => f(&portchannel::Delete(p)),
+        Op::AddPortchannelMember(p) => f(&portchannel_member::Add(p)),
+        Op::RemovePortchannelMember(p) => f(&portchannel_member::Remove(p)),
+        Op::SetPort(p) => f(p),
     }
 }
 
@@ -152,20 +300,44 @@ pub fn plan(op: &Operation, view: &View) -> Result<Planned, PlanError> {
     with_op(op, |d| d.plan(view))
 }
 
-/// Consumer patterns of a key the operation created.
-pub fn consumers(op: &Operation, created: &str) -> Vec<String> {
-    with_op(op, |d| d.consumers(created))
-}
-
-/// A row's fields, as stored in the CONFIG_DB hash.
-pub(crate) fn fields(pairs: &[(&str, String)]) -> Row {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>()
+/// Every operation's name and summary, in catalogue order, for the docs.
+pub fn catalogue() -> Vec<(&'static str, &'static str)> {
+    use switchyard_proto::v1::*;
+    vec![
+        (CreateVlan::NAME, CreateVlan::SUMMARY),
+        (DeleteVlan::NAME, DeleteVlan::SUMMARY),
+        (AddVlanMember::NAME, AddVlanMember::SUMMARY),
+        (vlan_member::Remove::NAME, vlan_member::Remove::SUMMARY),
+        (vlan_interface::Add::NAME, vlan_interface::Add::SUMMARY),
+        (vlan_interface::Remove::NAME, vlan_interface::Remove::SUMMARY),
+        (vrf::Create::NAME, vrf::Create::SUMMARY),
+        (vrf::Delete::NAME, vrf::Delete::SUMMARY),
+        (interface_address::Add::NAME, interface_address::Add::SUMMARY),
+        (interface_address::Remove::NAME, interface_address::Remove::SUMMARY),
+        (bgp_neighbor::Add::NAME, bgp_neighbor::Add::SUMMARY),
+        (bgp_neighbor::Remove::NAME, bgp_neighbor::Remove::SUMMARY),
+        (static_route::Add::NAME, static_route::Add::SUMMARY),
+        (static_route::Remove::NAME, static_route::Remove::SUMMARY),
+        (acl_table::Create::NAME, acl_table::Create::SUMMARY),
+        (acl_table::Delete::NAME, acl_table::Delete::SUMMARY),
+        (acl_rule::Add::NAME, acl_rule::Add::SUMMARY),
+        (acl_rule::Remove::NAME, acl_rule::Remove::SUMMARY),
+        (acl_binding::Bind::NAME, acl_binding::Bind::SUMMARY),
+        (acl_binding::Unbind::NAME, acl_binding::Unbind::SUMMARY),
+        (portchannel::Create::NAME, portchannel::Create::SUMMARY),
+        (portchannel::Delete::NAME, portchannel::Delete::SUMMARY),
+        (portchannel_member::Add::NAME, portchannel_member::Add::SUMMARY),
+        (portchannel_member::Remove::NAME, portchannel_member::Remove::SUMMARY),
+        (PortProperties::NAME, PortProperties::SUMMARY),
+    ]
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     //! Fixture helpers shared by the operations' data-driven tests.
     use super::*;
+    use std::collections::BTreeMap;
+
     use crate::changeset::render_diff;
 
     pub(crate) fn rows(rows: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, Row> {
@@ -180,6 +352,22 @@ pub(crate) mod tests {
             let o: Vec<String> = r.overwritten.iter().map(|o| format!("{}.{}", o.key, o.field)).collect();
             parts.push(format!("overwritten=[{}]", o.join(",")));
         }
+        if !r.deleted.is_empty() {
+            let d: Vec<&str> = r.deleted.iter().map(|d| d.key.as_str()).collect();
+            parts.push(format!("deleted=[{}]", d.join(",")));
+        }
+        if !r.list_added.is_empty() {
+            let l: Vec<String> = r.list_added.iter().map(|l| format!("{}.{}+{}", l.key, l.field, l.element)).collect();
+            parts.push(format!("list_added=[{}]", l.join(",")));
+        }
+        if !r.list_removed.is_empty() {
+            let l: Vec<String> = r.list_removed.iter().map(|l| format!("{}.{}-{}", l.key, l.field, l.element)).collect();
+            parts.push(format!("list_removed=[{}]", l.join(",")));
+        }
+        if !r.kept.is_empty() {
+            let k: Vec<String> = r.kept.iter().map(|k| format!("{}: {}", k.key, k.reason)).collect();
+            parts.push(format!("kept=[{}]", k.join(",")));
+        }
         parts.join(" ")
     }
 
@@ -193,7 +381,7 @@ pub(crate) mod tests {
     /// Plans `op` against `rows` and expects a refusal on `field`.
     pub(crate) fn check_refused<T: Catalogued>(op: &T, rows: BTreeMap<String, Row>, field: &str, message: &str) {
         let err = op.plan(&View::new(rows)).expect_err("refusal");
-        assert_eq!(err.field, field);
+        assert_eq!(err.field, field, "{}", err.message);
         assert!(err.message.contains(message), "{}", err.message);
     }
 }

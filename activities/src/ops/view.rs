@@ -60,6 +60,16 @@ impl View {
         self.rows.keys().filter(|k| glob_match(pattern, k)).cloned().collect()
     }
 
+    /// Sets a row (planning a step's own effect).
+    pub fn set_row(&mut self, key: &str, row: Row) {
+        self.rows.insert(key.to_string(), row);
+    }
+
+    /// Removes a row (planning a step's own effect).
+    pub fn remove_row(&mut self, key: &str) {
+        self.rows.remove(key);
+    }
+
     /// Applies a ChangeSet's after-images, so later steps plan against it.
     pub fn apply(&mut self, changes: &ChangeSet) {
         for c in &changes.changes {

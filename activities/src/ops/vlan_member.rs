@@ -1,30 +1,31 @@
-//! add_vlan_member: make a port (or PortChannel) a member of a VLAN.
+//! add_vlan_member / remove_vlan_member: a port (or PortChannel) in a VLAN.
 //!
 //! Writes:
 //! ```text
-//! + VLAN_MEMBER|Vlan<id>|<port>  tagging_mode=<mode>    (created)
+//! + VLAN_MEMBER|Vlan<id>|<port>  tagging_mode=<mode>    add, when absent
 //! ~ VLAN_MEMBER|Vlan<id>|<port>  tagging_mode <old> → <mode>
+//! - VLAN_MEMBER|Vlan<id>|<port>                         remove
 //! ```
-//! Preconditions: the VLAN exists (on the device or from an earlier step),
-//! the port exists, it is not a PortChannel member, not a routed port, and
-//! an untagged member of no other VLAN.
-//! Reverse: deletes the member row only if this step created it.
+//! Preconditions: the VLAN and the port exist, the port is not a PortChannel
+//! member, not a routed port, and an untagged member of no other VLAN.
 
 use switchyard_proto::v1::{AddVlanMember, TaggingMode};
+use switchyard_proto::validate;
 
-use super::create_vlan::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, fields};
-
-fn port_key(port: &str) -> String {
-    if port.starts_with("PortChannel") { format!("PORTCHANNEL|{port}") } else { format!("PORT|{port}") }
-}
+use super::vlan::vlan_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, port_key};
 
 fn mode(p: &AddVlanMember) -> &'static str {
     if p.tagging_mode == TaggingMode::Tagged as i32 { "tagged" } else { "untagged" }
 }
 
+fn member_key(p: &AddVlanMember) -> String {
+    format!("VLAN_MEMBER|Vlan{}|{}", p.vlan_id, p.port)
+}
+
 impl Catalogued for AddVlanMember {
     const NAME: &'static str = "add_vlan_member";
+    const SUMMARY: &'static str = "Make a port or PortChannel a tagged or untagged member of a VLAN.";
 
     fn reads(&self) -> Reads {
         let port = &self.port;
@@ -37,21 +38,21 @@ impl Catalogued for AddVlanMember {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("vlan_id", validate::vlan_id(self.vlan_id))?;
+        check("port", validate::port(&self.port))?;
         let port = &self.port;
         let vlan = vlan_key(self.vlan_id);
         if view.row(&vlan).is_none() {
             return Err(PlanError::new("vlan_id", format!("{vlan} does not exist; create it first (create_vlan)")));
         }
-        if view.row(&port_key(port)).is_none() {
-            return Err(PlanError::new("port", format!("port {port} does not exist on the device (no {} row)", port_key(port))));
-        }
+        must_exist(view, &port_key(port), "port", &format!("port {port}"))?;
         if let Some(lag) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{port}")).first() {
             return Err(PlanError::new("port", format!("{port} is a PortChannel member ({lag}); add the PortChannel instead")));
         }
         if view.row(&format!("INTERFACE|{port}")).is_some() {
             return Err(PlanError::new("port", format!("{port} is a routed port (INTERFACE|{port}); it cannot join a VLAN")));
         }
-        let key = format!("VLAN_MEMBER|Vlan{}|{port}", self.vlan_id);
+        let key = member_key(self);
         let wanted = mode(self);
         if wanted == "untagged" {
             for other in view.keys(&format!("VLAN_MEMBER|*|{port}")) {
@@ -61,19 +62,29 @@ impl Catalogued for AddVlanMember {
                 }
             }
         }
-        let mut plan = PlanBuilder::default();
-        match view.row(&key) {
-            None => plan.create(&key, fields(&[("tagging_mode", wanted.to_string())])),
-            Some(existing) => {
-                plan.reuse(&key);
-                plan.update(&key, existing, &[("tagging_mode", wanted.to_string())]);
-            }
-        }
+        let mut plan = PlanBuilder::new(view);
+        plan.ensure(&key, &[("tagging_mode", wanted.to_string())]);
         Ok(plan.finish())
     }
+}
 
-    fn consumers(&self, _created: &str) -> Vec<String> {
-        Vec::new()
+/// remove_vlan_member.
+pub(crate) struct Remove<'a>(pub(crate) &'a AddVlanMember);
+
+impl Catalogued for Remove<'_> {
+    const NAME: &'static str = "remove_vlan_member";
+    const SUMMARY: &'static str = "Remove a port or PortChannel from a VLAN.";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(member_key(self.0))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("vlan_id", validate::vlan_id(self.0.vlan_id))?;
+        check("port", validate::port(&self.0.port))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.release(&member_key(self.0), false, "port")?;
+        Ok(plan.finish())
     }
 }
 
@@ -99,6 +110,8 @@ mod tests {
         // A tagged member may sit in several VLANs.
         check_plan(&op(TaggingMode::Tagged), rows(&[PORT, VLAN, ("VLAN_MEMBER|Vlan200|Ethernet4", &[("tagging_mode", "tagged")])]),
             "+ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode=tagged\n", "created=[VLAN_MEMBER|Vlan100|Ethernet4]");
+        check_plan(&Remove(&op(TaggingMode::Tagged)), rows(&[("VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "tagged")])]),
+            "- VLAN_MEMBER|Vlan100|Ethernet4\n", "deleted=[VLAN_MEMBER|Vlan100|Ethernet4]");
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! bind_acl_table / unbind_acl_table: a port in an ACL table's ports@ list.
+//!
+//! Writes:
+//! ```text
+//! ~ ACL_TABLE|<table>  ports@: <list> → <list>,<port>     bind
+//! ~ ACL_TABLE|<table>  ports@: <list> → <list without port>   unbind
+//! ```
+//! The reverse works on the element, not the field: it removes only the port
+//! this step added (others may have bound theirs meanwhile).
+
+use switchyard_proto::v1::AclBinding;
+use switchyard_proto::validate;
+
+use super::acl_table::table_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, port_key};
+
+/// bind_acl_table.
+pub(crate) struct Bind<'a>(pub(crate) &'a AclBinding);
+/// unbind_acl_table.
+pub(crate) struct Unbind<'a>(pub(crate) &'a AclBinding);
+
+impl Catalogued for Bind<'_> {
+    const NAME: &'static str = "bind_acl_table";
+    const SUMMARY: &'static str = "Bind an ACL table to a port (adds the port to the table's ports@).";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(table_key(&self.0.table)).key(port_key(&self.0.port))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("table", validate::acl_name(&self.0.table))?;
+        check("port", validate::port(&self.0.port))?;
+        let table = table_key(&self.0.table);
+        if view.row(&table).is_none() {
+            return Err(PlanError::new("table", format!("{table} does not exist; create it first (create_acl_table)")));
+        }
+        must_exist(view, &port_key(&self.0.port), "port", &format!("port {}", self.0.port))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.list_add(&table, "ports@", &self.0.port);
+        Ok(plan.finish())
+    }
+}
+
+impl Catalogued for Unbind<'_> {
+    const NAME: &'static str = "unbind_acl_table";
+    const SUMMARY: &'static str = "Unbind an ACL table from a port.";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(table_key(&self.0.table))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("port", validate::port(&self.0.port))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.list_remove(&table_key(&self.0.table), "ports@", &self.0.port);
+        Ok(plan.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    #[test]
+    fn plans() {
+        let b = AclBinding { table: "TENANT_IN".into(), port: "Ethernet8".into() };
+        let port = ("PORT|Ethernet8", &[("mtu", "9100")][..]);
+        check_plan(&Bind(&b), rows(&[port, ("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet4")])]),
+            "~ ACL_TABLE|TENANT_IN ports@: Ethernet4 → Ethernet4,Ethernet8\n", "list_added=[ACL_TABLE|TENANT_IN.ports@+Ethernet8]");
+        check_plan(&Unbind(&b), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet4,Ethernet8")])]),
+            "~ ACL_TABLE|TENANT_IN ports@: Ethernet4,Ethernet8 → Ethernet4\n", "list_removed=[ACL_TABLE|TENANT_IN.ports@-Ethernet8]");
+        check_refused(&Bind(&b), rows(&[port]), "table", "does not exist");
+    }
+}

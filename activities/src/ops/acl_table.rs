@@ -1,0 +1,95 @@
+//! create_acl_table / delete_acl_table: an ACL table.
+//!
+//! Writes:
+//! ```text
+//! + ACL_TABLE|<name>  type=.. stage=.. policy_desc=..     create, when absent
+//! - ACL_TABLE|<name>                                     delete, when no rule and no port uses it
+//! ```
+//! Used by ACL_RULE|<name>|* and by its own non-empty ports@ list.
+
+use switchyard_proto::v1::AclTable;
+use switchyard_proto::validate;
+
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+
+pub(crate) fn table_key(name: &str) -> String {
+    format!("ACL_TABLE|{name}")
+}
+
+/// create_acl_table.
+pub(crate) struct Create<'a>(pub(crate) &'a AclTable);
+/// delete_acl_table.
+pub(crate) struct Delete<'a>(pub(crate) &'a AclTable);
+
+impl Catalogued for Create<'_> {
+    const NAME: &'static str = "create_acl_table";
+    const SUMMARY: &'static str = "Create an ACL table (type, stage, description), or reuse it when it exists.";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(table_key(&self.0.name))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        let p = self.0;
+        check("name", validate::acl_name(&p.name))?;
+        let kind = if p.r#type.is_empty() { "L3" } else { p.r#type.as_str() };
+        check("type", validate::choice(kind, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"]))?;
+        let stage = if p.stage.is_empty() { "ingress" } else { p.stage.as_str() };
+        check("stage", validate::choice(stage, &["ingress", "egress"]))?;
+        let key = table_key(&p.name);
+        if let Some(existing) = view.row(&key) {
+            // A shared table is used as it is; a different type or stage is a
+            // different table, not something to overwrite under its users.
+            for (field, want) in [("type", kind), ("stage", stage)] {
+                if existing.get(field).is_some_and(|v| !v.eq_ignore_ascii_case(want)) {
+                    return Err(PlanError::new(field, format!("{key} exists with {field}={}, not {want}", existing[field])));
+                }
+            }
+        }
+        let mut fields = vec![("type", kind.to_string()), ("stage", stage.to_string())];
+        if !p.description.is_empty() {
+            fields.push(("policy_desc", p.description.clone()));
+        }
+        let mut plan = PlanBuilder::new(view);
+        if view.row(&key).is_some() {
+            plan.ensure(&key, &[]);
+        } else {
+            plan.ensure(&key, &fields);
+        }
+        Ok(plan.finish())
+    }
+}
+
+impl Catalogued for Delete<'_> {
+    const NAME: &'static str = "delete_acl_table";
+    const SUMMARY: &'static str = "Delete an ACL table that has no rules and is bound to no port.";
+
+    fn reads(&self) -> Reads {
+        let key = table_key(&self.0.name);
+        let mut reads = Reads::default().key(&key);
+        reads.merge(references::reads(&key));
+        reads
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("name", validate::acl_name(&self.0.name))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.release(&table_key(&self.0.name), self.0.keep_if_used, "name")?;
+        Ok(plan.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    #[test]
+    fn plans() {
+        let t = AclTable { name: "TENANT_IN".into(), r#type: "L3".into(), stage: "ingress".into(), description: "tenant".into(), keep_if_used: false };
+        check_plan(&Create(&t), rows(&[]), "+ ACL_TABLE|TENANT_IN policy_desc=tenant stage=ingress type=L3\n", "created=[ACL_TABLE|TENANT_IN]");
+        check_plan(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "L3"), ("stage", "ingress")])]), "", "reused=[ACL_TABLE|TENANT_IN]");
+        check_refused(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "MIRROR")])]), "type", "exists with type=MIRROR");
+        check_refused(&Delete(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet8")])]), "name", "still used by ACL_TABLE|TENANT_IN ports@=Ethernet8");
+    }
+}

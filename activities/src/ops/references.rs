@@ -1,0 +1,139 @@
+//! Who uses what in CONFIG_DB: the rows that keep an object alive.
+//!
+//! A row may be removed (by a delete step or by a reverse) only while none
+//! of its consumers exists. This table is the single source of those rules,
+//! written from SONiC's references between tables.
+
+use super::view::{Reads, View};
+
+/// When a row matching the pattern counts as a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum When {
+    /// Any matching row.
+    Exists,
+    /// A matching row whose field has this value.
+    FieldIs(&'static str, String),
+    /// The object's own row, when this list field is not empty.
+    OwnListNonEmpty(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Consumer {
+    pattern: String,
+    when: When,
+}
+
+fn any(pattern: String) -> Consumer {
+    Consumer { pattern, when: When::Exists }
+}
+
+fn field_is(pattern: &str, field: &'static str, value: &str) -> Consumer {
+    Consumer { pattern: pattern.to_string(), when: When::FieldIs(field, value.to_string()) }
+}
+
+const INTERFACE_TABLES: [&str; 4] = ["INTERFACE", "VLAN_INTERFACE", "PORTCHANNEL_INTERFACE", "LOOPBACK_INTERFACE"];
+
+fn consumers(key: &str) -> Vec<Consumer> {
+    let parts: Vec<&str> = key.split('|').collect();
+    match parts.as_slice() {
+        ["VRF", vrf] => {
+            let mut c: Vec<Consumer> = INTERFACE_TABLES.iter().map(|t| field_is(&format!("{t}|*"), "vrf_name", vrf)).collect();
+            c.push(any(format!("BGP_NEIGHBOR|{vrf}|*")));
+            c.push(any(format!("BGP_NEIGHBOR_AF|{vrf}|*")));
+            c.push(any(format!("STATIC_ROUTE|{vrf}|*")));
+            c.push(any(format!("BGP_GLOBALS|{vrf}")));
+            c
+        }
+        ["VLAN", vlan] => vec![
+            any(format!("VLAN_MEMBER|{vlan}|*")),
+            any(format!("VLAN_INTERFACE|{vlan}")),
+            any(format!("VLAN_INTERFACE|{vlan}|*")),
+        ],
+        ["PORTCHANNEL", pc] => vec![
+            any(format!("PORTCHANNEL_MEMBER|{pc}|*")),
+            any(format!("PORTCHANNEL_INTERFACE|{pc}")),
+            any(format!("PORTCHANNEL_INTERFACE|{pc}|*")),
+            any(format!("VLAN_MEMBER|*|{pc}")),
+        ],
+        ["ACL_TABLE", table] => vec![
+            any(format!("ACL_RULE|{table}|*")),
+            Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("ports@") },
+        ],
+        // An interface's base row lives while it has addresses.
+        [table, name] if INTERFACE_TABLES.contains(table) => vec![any(format!("{table}|{name}|*"))],
+        // An address lives while a BGP session is sourced from it.
+        [table, _, cidr] if INTERFACE_TABLES.contains(table) => {
+            let ip = cidr.split('/').next().unwrap_or_default();
+            vec![field_is("BGP_NEIGHBOR|*", "local_addr", ip)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Patterns to read so that [`users`] can answer for `key`.
+pub fn reads(key: &str) -> Reads {
+    let mut reads = Reads::default();
+    for c in consumers(key) {
+        reads.patterns.insert(c.pattern);
+    }
+    reads
+}
+
+/// Rows that still use `key`, in key order (empty: nothing does).
+pub fn users(view: &View, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in consumers(key) {
+        for k in view.keys(&c.pattern) {
+            let row = view.row(&k);
+            let uses = match &c.when {
+                When::Exists => k != key,
+                When::FieldIs(field, value) => k != key && row.and_then(|r| r.get(*field)) == Some(value),
+                When::OwnListNonEmpty(field) => {
+                    k == key && row.and_then(|r| r.get(*field)).is_some_and(|v| !v.is_empty())
+                }
+            };
+            if uses {
+                let item = match &c.when {
+                    When::OwnListNonEmpty(field) => format!("{k} {field}={}", row.and_then(|r| r.get(*field)).cloned().unwrap_or_default()),
+                    _ => k,
+                };
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::rows;
+
+    #[test]
+    fn vrf_users() {
+        let view = View::new(rows(&[
+            ("VRF|VrfRed", &[("NULL", "NULL")]),
+            ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")]),
+            ("INTERFACE|Ethernet12", &[("vrf_name", "VrfBlue")]),
+            ("BGP_NEIGHBOR|VrfRed|10.0.0.2", &[("asn", "65100")]),
+        ]));
+        assert_eq!(users(&view, "VRF|VrfRed"), ["INTERFACE|Ethernet8", "BGP_NEIGHBOR|VrfRed|10.0.0.2"]);
+        assert!(users(&view, "VRF|VrfGreen").is_empty());
+    }
+
+    #[test]
+    fn acl_table_users() {
+        let view = View::new(rows(&[("ACL_TABLE|EDGE", &[("ports@", "Ethernet0,Ethernet4")])]));
+        assert_eq!(users(&view, "ACL_TABLE|EDGE"), ["ACL_TABLE|EDGE ports@=Ethernet0,Ethernet4"]);
+        let view = View::new(rows(&[("ACL_TABLE|EDGE", &[("type", "L3")]), ("ACL_RULE|EDGE|R1", &[("PRIORITY", "10")])]));
+        assert_eq!(users(&view, "ACL_TABLE|EDGE"), ["ACL_RULE|EDGE|R1"]);
+    }
+
+    #[test]
+    fn address_users() {
+        let view = View::new(rows(&[("BGP_NEIGHBOR|default|10.0.0.2", &[("local_addr", "10.0.0.1")])]));
+        assert_eq!(users(&view, "INTERFACE|Ethernet8|10.0.0.1/31"), ["BGP_NEIGHBOR|default|10.0.0.2"]);
+    }
+}

@@ -1,0 +1,98 @@
+//! add_static_route / remove_static_route.
+//!
+//! Writes:
+//! ```text
+//! + STATIC_ROUTE|<prefix>          nexthop=.. [ifname=..] [distance=..]   default VRF
+//! + STATIC_ROUTE|<vrf>|<prefix>    ...                                    in a VRF
+//! ```
+//! Preconditions: the VRF exists (unless default). Remove deletes the row.
+
+use switchyard_proto::v1::StaticRoute;
+use switchyard_proto::validate;
+
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, vrf_or_default};
+
+fn key(p: &StaticRoute) -> String {
+    match vrf_or_default(&p.vrf) {
+        "default" => format!("STATIC_ROUTE|{}", p.prefix),
+        vrf => format!("STATIC_ROUTE|{vrf}|{}", p.prefix),
+    }
+}
+
+fn reads(p: &StaticRoute) -> Reads {
+    let reads = Reads::default().key(key(p));
+    if vrf_or_default(&p.vrf) == "default" { reads } else { reads.key(format!("VRF|{}", p.vrf)) }
+}
+
+/// add_static_route.
+pub(crate) struct Add<'a>(pub(crate) &'a StaticRoute);
+/// remove_static_route.
+pub(crate) struct Remove<'a>(pub(crate) &'a StaticRoute);
+
+impl Catalogued for Add<'_> {
+    const NAME: &'static str = "add_static_route";
+    const SUMMARY: &'static str = "Add a static route (next hops, optional interface and distance) in a VRF.";
+
+    fn reads(&self) -> Reads {
+        reads(self.0)
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        let p = self.0;
+        check("vrf", validate::vrf_ref(&p.vrf))?;
+        check("prefix", validate::cidr(&p.prefix))?;
+        if p.nexthop.is_empty() && p.ifname.is_empty() {
+            return Err(PlanError::new("nexthop", "a route needs a nexthop or an ifname"));
+        }
+        for hop in p.nexthop.split(',').filter(|h| !h.is_empty()) {
+            check("nexthop", validate::ip(hop))?;
+        }
+        if vrf_or_default(&p.vrf) != "default" {
+            must_exist(view, &format!("VRF|{}", p.vrf), "vrf", &format!("VRF {}", p.vrf))?;
+        }
+        let mut fields = Vec::new();
+        if !p.nexthop.is_empty() {
+            fields.push(("nexthop", p.nexthop.clone()));
+        }
+        if !p.ifname.is_empty() {
+            fields.push(("ifname", p.ifname.clone()));
+        }
+        if p.distance > 0 {
+            fields.push(("distance", p.distance.to_string()));
+        }
+        let mut plan = PlanBuilder::new(view);
+        plan.ensure(&key(p), &fields);
+        Ok(plan.finish())
+    }
+}
+
+impl Catalogued for Remove<'_> {
+    const NAME: &'static str = "remove_static_route";
+    const SUMMARY: &'static str = "Remove a static route.";
+
+    fn reads(&self) -> Reads {
+        reads(self.0)
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("prefix", validate::cidr(&self.0.prefix))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.release(&key(self.0), false, "prefix")?;
+        Ok(plan.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    #[test]
+    fn plans() {
+        let route = StaticRoute { vrf: "VrfRed".into(), prefix: "10.9.0.0/16".into(), nexthop: "10.0.0.0".into(), ifname: String::new(), distance: 0 };
+        check_plan(&Add(&route), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "+ STATIC_ROUTE|VrfRed|10.9.0.0/16 nexthop=10.0.0.0\n",
+            "created=[STATIC_ROUTE|VrfRed|10.9.0.0/16]");
+        check_refused(&Add(&StaticRoute { prefix: "10.9.0.0/40".into(), ..route.clone() }), rows(&[]), "prefix", "exceeds 32");
+        check_refused(&Add(&route), rows(&[]), "vrf", "VRF VrfRed does not exist");
+    }
+}

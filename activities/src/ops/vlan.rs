@@ -1,0 +1,95 @@
+//! create_vlan / delete_vlan: the VLAN object.
+//!
+//! Writes:
+//! ```text
+//! + VLAN|Vlan<id>  vlanid=<id> [description=<text>]     create_vlan, when absent
+//! ~ VLAN|Vlan<id>  description <old> → <text>           create_vlan, when present
+//! - VLAN|Vlan<id>                                      delete_vlan, when unused
+//! ```
+//! Used by VLAN_MEMBER|Vlan<id>|*, VLAN_INTERFACE|Vlan<id>[|*].
+
+use switchyard_proto::v1::{CreateVlan, DeleteVlan};
+use switchyard_proto::validate;
+
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+
+pub(crate) fn vlan_key(vlan_id: u32) -> String {
+    format!("VLAN|Vlan{vlan_id}")
+}
+
+impl Catalogued for CreateVlan {
+    const NAME: &'static str = "create_vlan";
+    const SUMMARY: &'static str = "Create a VLAN, or reuse it (updating its description) when it exists.";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(vlan_key(self.vlan_id))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("vlan_id", validate::vlan_id(self.vlan_id))?;
+        let key = vlan_key(self.vlan_id);
+        if let Some(existing) = view.row(&key) {
+            if existing.get("vlanid").is_some_and(|v| *v != self.vlan_id.to_string()) {
+                return Err(PlanError::new("vlan_id", format!("{key} exists with vlanid={}", existing["vlanid"])));
+            }
+        }
+        let mut plan = PlanBuilder::new(view);
+        let mut fields = vec![("vlanid", self.vlan_id.to_string())];
+        if !self.description.is_empty() {
+            fields.push(("description", self.description.clone()));
+        }
+        if view.row(&key).is_some() {
+            // An existing VLAN keeps its vlanid; only the description is ours to set.
+            fields.remove(0);
+        }
+        plan.ensure(&key, &fields);
+        Ok(plan.finish())
+    }
+}
+
+impl Catalogued for DeleteVlan {
+    const NAME: &'static str = "delete_vlan";
+    const SUMMARY: &'static str = "Delete a VLAN that no member or VLAN interface uses.";
+
+    fn reads(&self) -> Reads {
+        let key = vlan_key(self.vlan_id);
+        let mut reads = Reads::default().key(&key);
+        reads.merge(references::reads(&key));
+        reads
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("vlan_id", validate::vlan_id(self.vlan_id))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.release(&vlan_key(self.vlan_id), self.keep_if_used, "vlan_id")?;
+        Ok(plan.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    #[test]
+    fn create() {
+        let op = CreateVlan { vlan_id: 100, description: "tenant-a".into() };
+        check_plan(&op, rows(&[]), "+ VLAN|Vlan100 description=tenant-a vlanid=100\n", "created=[VLAN|Vlan100]");
+        check_plan(&op, rows(&[("VLAN|Vlan100", &[("vlanid", "100")])]),
+            "~ VLAN|Vlan100 description: (unset) → tenant-a\n", "reused=[VLAN|Vlan100] overwritten=[VLAN|Vlan100.description]");
+        check_plan(&op, rows(&[("VLAN|Vlan100", &[("vlanid", "100"), ("description", "tenant-a")])]), "", "reused=[VLAN|Vlan100]");
+        check_refused(&CreateVlan { vlan_id: 5000, description: String::new() }, rows(&[]), "vlan_id", "out of range");
+    }
+
+    #[test]
+    fn delete() {
+        let vlan = ("VLAN|Vlan100", &[("vlanid", "100")][..]);
+        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[vlan]), "- VLAN|Vlan100\n", "deleted=[VLAN|Vlan100]");
+        let member = ("VLAN_MEMBER|Vlan100|Ethernet0", &[("tagging_mode", "untagged")][..]);
+        check_refused(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[vlan, member]), "vlan_id",
+            "still used by VLAN_MEMBER|Vlan100|Ethernet0");
+        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: true }, rows(&[vlan, member]), "",
+            "kept=[VLAN|Vlan100: still used by VLAN_MEMBER|Vlan100|Ethernet0]");
+        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[]), "", "kept=[VLAN|Vlan100: already absent]");
+    }
+}

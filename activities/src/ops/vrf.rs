@@ -1,0 +1,78 @@
+//! create_vrf / delete_vrf: the VRF object.
+//!
+//! Writes:
+//! ```text
+//! + VRF|<name>  [vni=<vni>] (or NULL)     create, when absent
+//! - VRF|<name>                            delete, when nothing uses it
+//! ```
+//! Used by interface rows with vrf_name=<name> (INTERFACE, VLAN_INTERFACE,
+//! PORTCHANNEL_INTERFACE, LOOPBACK_INTERFACE), BGP_NEIGHBOR|<name>|*,
+//! BGP_NEIGHBOR_AF|<name>|*, STATIC_ROUTE|<name>|*, BGP_GLOBALS|<name>.
+
+use switchyard_proto::v1::Vrf;
+use switchyard_proto::validate;
+
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+
+fn key(p: &Vrf) -> String {
+    format!("VRF|{}", p.name)
+}
+
+/// create_vrf.
+pub(crate) struct Create<'a>(pub(crate) &'a Vrf);
+/// delete_vrf.
+pub(crate) struct Delete<'a>(pub(crate) &'a Vrf);
+
+impl Catalogued for Create<'_> {
+    const NAME: &'static str = "create_vrf";
+    const SUMMARY: &'static str = "Create a VRF, or reuse it when it exists.";
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(key(self.0))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("name", validate::vrf(&self.0.name))?;
+        let mut plan = PlanBuilder::new(view);
+        let fields: Vec<(&str, String)> = if self.0.vni > 0 { vec![("vni", self.0.vni.to_string())] } else { vec![] };
+        plan.ensure(&key(self.0), &fields);
+        Ok(plan.finish())
+    }
+}
+
+impl Catalogued for Delete<'_> {
+    const NAME: &'static str = "delete_vrf";
+    const SUMMARY: &'static str = "Delete a VRF that no interface, BGP neighbor or route uses.";
+
+    fn reads(&self) -> Reads {
+        let mut reads = Reads::default().key(key(self.0));
+        reads.merge(references::reads(&key(self.0)));
+        reads
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        check("name", validate::vrf(&self.0.name))?;
+        let mut plan = PlanBuilder::new(view);
+        plan.release(&key(self.0), self.0.keep_if_used, "name")?;
+        Ok(plan.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    #[test]
+    fn plans() {
+        let red = Vrf { name: "VrfRed".into(), vni: 0, keep_if_used: false };
+        check_plan(&Create(&red), rows(&[]), "+ VRF|VrfRed NULL=NULL\n", "created=[VRF|VrfRed]");
+        check_plan(&Create(&red), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "", "reused=[VRF|VrfRed]");
+        check_refused(&Create(&Vrf { name: "Red".into(), ..red.clone() }), rows(&[]), "name", "must start with \"Vrf\"");
+        check_refused(&Create(&Vrf { name: "VrfSixteenChars1".into(), ..red.clone() }), rows(&[]), "name", "at most 15");
+        let used = rows(&[("VRF|VrfRed", &[("NULL", "NULL")]), ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")])]);
+        check_refused(&Delete(&red), used.clone(), "name", "still used by INTERFACE|Ethernet8");
+        check_plan(&Delete(&Vrf { keep_if_used: true, ..red.clone() }), used, "", "kept=[VRF|VrfRed: still used by INTERFACE|Ethernet8]");
+        check_plan(&Delete(&red), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "- VRF|VrfRed\n", "deleted=[VRF|VrfRed]");
+    }
+}
