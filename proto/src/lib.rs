@@ -14,6 +14,7 @@
 pub mod inventory;
 pub mod names;
 pub mod source;
+pub mod services;
 pub mod suite_file;
 pub mod time;
 pub mod validate;

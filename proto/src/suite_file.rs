@@ -12,33 +12,52 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use crate::inventory::{glob_match, Device, Inventory};
+use crate::services::{Catalogue, RawParams, RawStep, Scalar, REMOVALS, fill};
 use crate::template::render;
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::v1::{
-    operation::Op, AddVlanMember, ApprovalPolicy, ChangeWindow, CreateVlan, DeviceTarget, OnFailure, Operation,
-    OperatorAction, Rollout, Step, TaggingMode, Wave, WindowClose,
+    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, ApprovalPolicy, BgpNeighbor, ChangeWindow, CreateVlan,
+    DeleteVlan, DeviceTarget, InterfaceAddress, OnFailure, Operation, OperatorAction, PortChannel, PortChannelMember,
+    PortProperties, Rollout, StaticRoute, Step, TaggingMode, VlanInterface, Vrf, Wave, WindowClose,
 };
+use crate::validate;
 use crate::SourceError;
 
-/// Operation names accepted in `steps`, in the order the docs list them.
-pub const OPERATIONS: &[&str] = &["create_vlan", "add_vlan_member"];
+/// Operation names accepted in `steps`, with the parameters each takes, in
+/// the order the docs list them. `apply_service` / `remove_service` expand
+/// into these from a service catalogue.
+pub const OPERATIONS: &[(&str, &[&str])] = &[
+    ("create_vlan", &["vlan_id", "description"]),
+    ("delete_vlan", &["vlan_id", "keep_if_used"]),
+    ("add_vlan_member", &["vlan_id", "port", "tagging_mode"]),
+    ("remove_vlan_member", &["vlan_id", "port"]),
+    ("add_vlan_interface", &["vlan_id", "address", "vrf"]),
+    ("remove_vlan_interface", &["vlan_id", "address"]),
+    ("create_vrf", &["name", "vni"]),
+    ("delete_vrf", &["name", "keep_if_used"]),
+    ("add_interface_address", &["interface", "address", "vrf"]),
+    ("remove_interface_address", &["interface", "address"]),
+    ("add_bgp_neighbor", &["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family"]),
+    ("remove_bgp_neighbor", &["vrf", "neighbor", "address_family"]),
+    ("add_static_route", &["vrf", "prefix", "nexthop", "ifname", "distance"]),
+    ("remove_static_route", &["vrf", "prefix"]),
+    ("create_acl_table", &["name", "type", "stage", "description"]),
+    ("delete_acl_table", &["name", "keep_if_used"]),
+    ("add_acl_rule", &["table", "rule", "priority", "action", "src_ip", "dst_ip", "ip_protocol", "l4_src_port", "l4_dst_port"]),
+    ("remove_acl_rule", &["table", "rule"]),
+    ("bind_acl_table", &["table", "port"]),
+    ("unbind_acl_table", &["table", "port"]),
+    ("create_portchannel", &["name", "mtu", "min_links", "admin_status"]),
+    ("delete_portchannel", &["name", "keep_if_used"]),
+    ("add_portchannel_member", &["portchannel", "port"]),
+    ("remove_portchannel_member", &["portchannel", "port"]),
+    ("set_port", &["port", "mtu", "admin_status", "description", "speed"]),
+];
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    Int(i64),
-    Bool(bool),
-    Str(String),
-}
-
-impl Scalar {
-    fn text(&self) -> String {
-        match self {
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Str(s) => s.clone(),
-        }
-    }
+fn operation_names() -> String {
+    let mut names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
+    names.extend(["apply_service", "remove_service"]);
+    names.join(", ")
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,7 +105,6 @@ struct RawApproval {
     timeout: Option<Spanned<Scalar>>,
 }
 
-type RawParams = BTreeMap<String, Spanned<Scalar>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,7 +115,8 @@ struct RawSuite {
     requester: Option<String>,
     inventory: Option<String>,
     targets: Spanned<RawTargets>,
-    steps: Spanned<Vec<Spanned<BTreeMap<String, Option<RawParams>>>>>,
+    steps: Spanned<Vec<RawStep>>,
+    services: Option<String>,
     rollout: Option<RawRollout>,
     approval: Option<RawApproval>,
     window: Option<Spanned<RawWindow>>,
@@ -108,6 +127,16 @@ struct RawSuite {
 pub struct SuiteFile {
     file: String,
     raw: RawSuite,
+    catalogue: Option<Catalogue>,
+}
+
+/// One step after service expansion: its id, operation and parameters.
+struct Expanded {
+    id: String,
+    field: String,
+    op: &'static str,
+    params: RawParams,
+    loc: Location,
 }
 
 /// A suite resolved against an inventory: ready to become workflow input.
@@ -130,8 +159,13 @@ pub struct ResolvedSuite {
 impl SuiteFile {
     /// Parses suite text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
+        Self::parse_with(file, text, None)
+    }
+
+    /// Parses suite text with the service catalogue its `services:` names.
+    pub fn parse_with(file: &str, text: &str, catalogue: Option<Catalogue>) -> Result<Self, SourceError> {
         let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
-        let suite = Self { file: file.to_string(), raw };
+        let suite = Self { file: file.to_string(), raw, catalogue };
         suite.check_static()?;
         Ok(suite)
     }
@@ -142,7 +176,13 @@ impl SuiteFile {
         let text = std::fs::read_to_string(path).map_err(|e| SourceError {
             file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read suite: {e}"),
         })?;
-        Self::parse(&file, &text)
+        // The catalogue is named inside the suite: parse the suite once to find it.
+        let raw: RawSuite = serde_saphyr::from_str(&text).map_err(|e| SourceError::from_yaml(&file, &e))?;
+        let catalogue = match &raw.services {
+            None => None,
+            Some(rel) => Some(Catalogue::load(&path.parent().unwrap_or(std::path::Path::new(".")).join(rel))?),
+        };
+        Self::parse_with(&file, &text, catalogue)
     }
 
     /// The inventory path named in the file, relative to the suite file.
@@ -176,20 +216,11 @@ impl SuiteFile {
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));
         }
-        for (i, step) in self.raw.steps.value.iter().enumerate() {
-            let (op, params) = self.step_parts(i, step)?;
-            let params = params.unwrap_or(&EMPTY);
+        for step in self.expand()? {
             // Parameters without templates are checked now; templated ones
             // again per device once rendered.
-            let known = op_params(op);
-            for (key, value) in params {
-                if !known.contains(&key.as_str()) {
-                    return Err(self.err(value.referenced, format!("steps[{i}].{op}.{key}"),
-                        format!("unknown parameter {key:?} for {op}; expected one of: {}", known.join(", "))));
-                }
-            }
-            if params.values().all(|v| !v.value.text().contains("{{")) {
-                self.build_operation(i, op, params, None, step.referenced)?;
+            if step.params.values().all(|v| !v.value.text().contains("{{")) {
+                self.build_operation(&step.field, step.op, &step.params, None, step.loc)?;
             }
         }
         self.rollout()?;
@@ -198,17 +229,79 @@ impl SuiteFile {
         Ok(())
     }
 
-    fn step_parts<'a>(&self, i: usize, step: &'a Spanned<BTreeMap<String, Option<RawParams>>>)
+    /// The suite's steps with services expanded into operations.
+    fn expand(&self) -> Result<Vec<Expanded>, SourceError> {
+        let mut out = Vec::new();
+        for (i, step) in self.raw.steps.value.iter().enumerate() {
+            let (op, params) = self.step_parts(i, step)?;
+            let params = params.cloned().unwrap_or_default();
+            if op != "apply_service" && op != "remove_service" {
+                out.push(Expanded { id: format!("{}-{op}", i + 1), field: format!("steps[{i}]"), op, params, loc: step.referenced });
+                continue;
+            }
+            let field = format!("steps[{i}].{op}");
+            let Some(name) = params.get("service") else {
+                return Err(self.err(step.referenced, format!("{field}.service"), "missing required parameter \"service\""));
+            };
+            let name_text = name.value.text();
+            let catalogue = self.catalogue.as_ref().ok_or_else(|| {
+                self.err(name.referenced, format!("{field}.service"), "no service catalogue: name one with `services: <file>` in the suite")
+            })?;
+            let service = catalogue.services.get(&name_text).ok_or_else(|| {
+                let known: Vec<&str> = catalogue.services.keys().map(String::as_str).collect();
+                self.err(name.referenced, format!("{field}.service"), format!("unknown service {name_text:?} in {}; expected one of: {}", catalogue.file, known.join(", ")))
+            })?;
+            let mut values = BTreeMap::new();
+            for (k, v) in &params {
+                if k == "service" {
+                    continue;
+                }
+                if !service.params.contains(k) {
+                    return Err(self.err(v.referenced, format!("{field}.{k}"),
+                        format!("service {name_text} has no parameter {k:?}; it takes: {}", service.params.join(", "))));
+                }
+                values.insert(k.clone(), v.value.text());
+            }
+            if let Some(missing) = service.params.iter().find(|p| !values.contains_key(*p)) {
+                return Err(self.err(step.referenced, format!("{field}.{missing}"), format!("service {name_text} needs parameter {missing:?}")));
+            }
+            // Filled-in parameters point at the suite's step: that is where
+            // the operator can fix a value.
+            let filled = |p: &RawParams| -> RawParams {
+                p.iter().map(|(k, v)| (k.clone(), Spanned::new(Scalar::Str(fill(&v.value.text(), &values)), step.referenced, step.referenced))).collect()
+            };
+            if op == "apply_service" {
+                for (j, (sop, sparams, _)) in service.steps.iter().enumerate() {
+                    let known = OPERATIONS.iter().find(|(n, _)| n == sop).map(|(n, _)| *n).expect("validated by the catalogue");
+                    out.push(Expanded { id: format!("{}.{}-{known}", i + 1, j + 1), field: field.clone(), op: known, params: filled(sparams), loc: step.referenced });
+                }
+            } else {
+                for (j, (sop, sparams, _)) in service.steps.iter().enumerate().rev() {
+                    let Some((_, removal, carried, keep)) = REMOVALS.iter().find(|(f, ..)| f == sop) else {
+                        return Err(self.err(name.referenced, format!("{field}.service"),
+                            format!("service {name_text} step {} ({sop}) has no removal; remove_service cannot undo it", j + 1)));
+                    };
+                    let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| carried.contains(&k.as_str())).collect();
+                    if *keep {
+                        params.insert("keep_if_used".into(), Spanned::new(Scalar::Bool(true), step.referenced, step.referenced));
+                    }
+                    out.push(Expanded { id: format!("{}.{}-{removal}", i + 1, j + 1), field: field.clone(), op: removal, params, loc: step.referenced });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn step_parts<'a>(&self, i: usize, step: &'a RawStep)
         -> Result<(&'static str, Option<&'a RawParams>), SourceError> {
         let field = format!("steps[{i}]");
         if step.value.len() != 1 {
             return Err(self.err(step.referenced, field,
-                format!("a step is a map with exactly one operation; expected one of: {}", OPERATIONS.join(", "))));
+                format!("a step is a map with exactly one operation; expected one of: {}", operation_names())));
         }
         let (op, params) = step.value.iter().next().expect("one entry");
-        let known = OPERATIONS.iter().find(|o| **o == op.as_str()).ok_or_else(|| {
-            self.err(step.referenced, field, format!("unknown operation {op:?}; expected one of: {}", OPERATIONS.join(", ")))
-        })?;
+        let known = OPERATIONS.iter().map(|(n, _)| *n).chain(["apply_service", "remove_service"]).find(|o| *o == op.as_str())
+            .ok_or_else(|| self.err(step.referenced, field, format!("unknown operation {op:?}; expected one of: {}", operation_names())))?;
         Ok((known, params.as_ref()))
     }
 
@@ -335,10 +428,9 @@ impl SuiteFile {
         let mut devices = Vec::with_capacity(selected.len());
         for device in selected {
             let mut steps = Vec::new();
-            for (i, step) in self.raw.steps.value.iter().enumerate() {
-                let (op, params) = self.step_parts(i, step)?;
-                let operation = self.build_operation(i, op, params.unwrap_or(&EMPTY), Some(device), step.referenced)?;
-                steps.push(Step { id: format!("{}-{op}", i + 1), operation: Some(operation) });
+            for step in self.expand()? {
+                let operation = self.build_operation(&step.field, step.op, &step.params, Some(device), step.loc)?;
+                steps.push(Step { id: step.id, operation: Some(operation) });
             }
             devices.push(DeviceTarget { device: device.name.clone(), steps });
         }
@@ -354,44 +446,152 @@ impl SuiteFile {
 
     /// Builds one typed operation from its parameters, rendering templates
     /// for `device` (static check when `None`).
-    fn build_operation(&self, i: usize, op: &str, params: &RawParams, device: Option<&Device>, step_loc: Location)
+    fn build_operation(&self, field_prefix: &str, op: &str, params: &RawParams, device: Option<&Device>, step_loc: Location)
         -> Result<Operation, SourceError> {
-        let p = Params { suite: self, i, op, params, device, step_loc };
-        let op = match op {
-            "create_vlan" => Op::CreateVlan(CreateVlan {
-                vlan_id: p.vlan_id("vlan_id")?,
+        let p = Params { suite: self, prefix: field_prefix, op, params, device, step_loc };
+        let known = op_params(op);
+        for (key, value) in params {
+            if !known.contains(&key.as_str()) {
+                return Err(self.err(value.referenced, format!("{field_prefix}.{op}.{key}"),
+                    format!("unknown parameter {key:?} for {op}; expected one of: {}", known.join(", "))));
+            }
+        }
+        let vlan_if = |p: &Params<'_>| -> Result<VlanInterface, SourceError> {
+            Ok(VlanInterface { vlan_id: p.vlan_id("vlan_id")?, address: p.checked("address", validate::cidr)?, vrf: p.checked_opt("vrf", validate::vrf_ref)? })
+        };
+        let vrf = |p: &Params<'_>| -> Result<Vrf, SourceError> {
+            Ok(Vrf { name: p.checked("name", validate::vrf)?, vni: p.number_opt("vni", 1, 16_777_215)?, keep_if_used: p.flag("keep_if_used")? })
+        };
+        let if_addr = |p: &Params<'_>| -> Result<InterfaceAddress, SourceError> {
+            Ok(InterfaceAddress { interface: p.checked("interface", validate::interface)?, address: p.checked("address", validate::cidr)?,
+                vrf: p.checked_opt("vrf", validate::vrf_ref)? })
+        };
+        let acl_table = |p: &Params<'_>| -> Result<AclTable, SourceError> {
+            Ok(AclTable {
+                name: p.checked("name", validate::acl_name)?,
+                r#type: p.checked_opt("type", |v| validate::choice(v, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"]))?,
+                stage: p.checked_opt("stage", |v| validate::choice(v, &["ingress", "egress"]))?,
                 description: p.text_or("description", "")?,
-            }),
+                keep_if_used: p.flag("keep_if_used")?,
+            })
+        };
+        let binding = |p: &Params<'_>| -> Result<AclBinding, SourceError> {
+            Ok(AclBinding { table: p.checked("table", validate::acl_name)?, port: p.checked("port", validate::port)? })
+        };
+        let portchannel = |p: &Params<'_>| -> Result<PortChannel, SourceError> {
+            Ok(PortChannel {
+                name: p.checked("name", validate::portchannel)?,
+                mtu: p.number_opt("mtu", 68, 9216)?,
+                min_links: p.number_opt("min_links", 1, 1024)?,
+                admin_status: p.checked_opt("admin_status", |v| validate::choice(v, &["up", "down"]))?,
+                keep_if_used: p.flag("keep_if_used")?,
+            })
+        };
+        let member = |p: &Params<'_>| -> Result<PortChannelMember, SourceError> {
+            Ok(PortChannelMember { portchannel: p.checked("portchannel", validate::portchannel)?, port: p.checked("port", validate::ethernet)? })
+        };
+        let op = match op {
+            "create_vlan" => Op::CreateVlan(CreateVlan { vlan_id: p.vlan_id("vlan_id")?, description: p.text_or("description", "")? }),
+            "delete_vlan" => Op::DeleteVlan(DeleteVlan { vlan_id: p.vlan_id("vlan_id")?, keep_if_used: p.flag("keep_if_used")? }),
             "add_vlan_member" => Op::AddVlanMember(AddVlanMember {
                 vlan_id: p.vlan_id("vlan_id")?,
-                port: p.port("port")?,
+                port: p.checked("port", validate::port)?,
                 tagging_mode: match p.text_or("tagging_mode", "untagged")?.as_str() {
                     "untagged" => TaggingMode::Untagged,
                     "tagged" => TaggingMode::Tagged,
                     other => return Err(p.bad("tagging_mode", format!("{other:?} is not a tagging mode; expected untagged or tagged"))),
                 } as i32,
             }),
+            "remove_vlan_member" => Op::RemoveVlanMember(AddVlanMember { vlan_id: p.vlan_id("vlan_id")?, port: p.checked("port", validate::port)?, tagging_mode: 0 }),
+            "add_vlan_interface" => Op::AddVlanInterface(vlan_if(&p)?),
+            "remove_vlan_interface" => Op::RemoveVlanInterface(vlan_if(&p)?),
+            "create_vrf" => Op::CreateVrf(vrf(&p)?),
+            "delete_vrf" => Op::DeleteVrf(vrf(&p)?),
+            "add_interface_address" => Op::AddInterfaceAddress(if_addr(&p)?),
+            "remove_interface_address" => Op::RemoveInterfaceAddress(if_addr(&p)?),
+            "add_bgp_neighbor" | "remove_bgp_neighbor" => {
+                let adding = op == "add_bgp_neighbor";
+                let neighbor = BgpNeighbor {
+                    vrf: p.checked_opt("vrf", validate::vrf_ref)?,
+                    neighbor: p.checked("neighbor", validate::ip)?,
+                    remote_asn: if adding { p.number("remote_asn", 1, u32::MAX - 1)? } else { 0 },
+                    local_addr: p.checked_opt("local_addr", validate::ip)?,
+                    description: p.text_or("description", "")?,
+                    address_family: p.checked_opt("address_family", |v| validate::choice(v, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"]))?,
+                };
+                if adding { Op::AddBgpNeighbor(neighbor) } else { Op::RemoveBgpNeighbor(neighbor) }
+            }
+            "add_static_route" | "remove_static_route" => {
+                let route = StaticRoute {
+                    vrf: p.checked_opt("vrf", validate::vrf_ref)?,
+                    prefix: p.checked("prefix", validate::cidr)?,
+                    nexthop: p.checked_opt("nexthop", |v| v.split(',').try_for_each(|h| validate::ip(h.trim()).map(|_| ())))?,
+                    ifname: p.text_or("ifname", "")?,
+                    distance: p.number_opt("distance", 1, 255)?,
+                };
+                if op == "add_static_route" {
+                    if route.nexthop.is_empty() && route.ifname.is_empty() {
+                        return Err(p.bad("nexthop", "a route needs a nexthop or an ifname".into()));
+                    }
+                    Op::AddStaticRoute(route)
+                } else {
+                    Op::RemoveStaticRoute(route)
+                }
+            }
+            "create_acl_table" => Op::CreateAclTable(acl_table(&p)?),
+            "delete_acl_table" => Op::DeleteAclTable(acl_table(&p)?),
+            "add_acl_rule" | "remove_acl_rule" => {
+                let adding = op == "add_acl_rule";
+                let rule = AclRule {
+                    table: p.checked("table", validate::acl_name)?,
+                    rule: p.checked("rule", validate::acl_name)?,
+                    priority: if adding { p.number("priority", 1, 999_999)? } else { 0 },
+                    action: p.checked_opt("action", |v| validate::choice(&v.to_uppercase(), &["FORWARD", "DROP"]))?.to_uppercase(),
+                    src_ip: p.checked_opt("src_ip", validate::cidr)?,
+                    dst_ip: p.checked_opt("dst_ip", validate::cidr)?,
+                    ip_protocol: p.number_opt("ip_protocol", 0, 255)?,
+                    l4_src_port: p.number_opt("l4_src_port", 0, 65535)?,
+                    l4_dst_port: p.number_opt("l4_dst_port", 0, 65535)?,
+                };
+                if adding { Op::AddAclRule(rule) } else { Op::RemoveAclRule(rule) }
+            }
+            "bind_acl_table" => Op::BindAclTable(binding(&p)?),
+            "unbind_acl_table" => Op::UnbindAclTable(binding(&p)?),
+            "create_portchannel" => Op::CreatePortchannel(portchannel(&p)?),
+            "delete_portchannel" => Op::DeletePortchannel(portchannel(&p)?),
+            "add_portchannel_member" => Op::AddPortchannelMember(member(&p)?),
+            "remove_portchannel_member" => Op::RemovePortchannelMember(member(&p)?),
+            "set_port" => {
+                let props = PortProperties {
+                    port: p.checked("port", validate::ethernet)?,
+                    mtu: p.number_opt("mtu", 68, 9216)?,
+                    admin_status: p.checked_opt("admin_status", |v| validate::choice(v, &["up", "down"]))?,
+                    description: p.text_or("description", "")?,
+                    speed: p.number_opt("speed", 1, u32::MAX)?,
+                };
+                if props.speed > 0 {
+                    validate::speed(props.speed).map_err(|m| p.bad("speed", m))?;
+                }
+                if props.mtu == 0 && props.admin_status.is_empty() && props.description.is_empty() && props.speed == 0 {
+                    return Err(p.bad("port", "nothing to set: give mtu, admin_status, description or speed".into()));
+                }
+                Op::SetPort(props)
+            }
             other => unreachable!("operation {other} passed step_parts"),
         };
         Ok(Operation { op: Some(op) })
     }
 }
 
-static EMPTY: RawParams = BTreeMap::new();
-
 /// Parameter names each operation accepts.
 fn op_params(op: &str) -> &'static [&'static str] {
-    match op {
-        "create_vlan" => &["vlan_id", "description"],
-        "add_vlan_member" => &["vlan_id", "port", "tagging_mode"],
-        _ => &[],
-    }
+    OPERATIONS.iter().find(|(n, _)| *n == op).map_or(&[], |(_, p)| p)
 }
 
 /// Typed access to one step's parameters, with located errors.
 struct Params<'a> {
     suite: &'a SuiteFile,
-    i: usize,
+    prefix: &'a str,
     op: &'a str,
     params: &'a RawParams,
     device: Option<&'a Device>,
@@ -400,7 +600,7 @@ struct Params<'a> {
 
 impl Params<'_> {
     fn field(&self, key: &str) -> String {
-        format!("steps[{}].{}.{key}", self.i, self.op)
+        format!("{}.{}.{key}", self.prefix, self.op)
     }
 
     fn bad(&self, key: &str, message: String) -> SourceError {
@@ -434,18 +634,50 @@ impl Params<'_> {
     fn vlan_id(&self, key: &str) -> Result<u32, SourceError> {
         let text = self.required(key)?;
         match text.trim().parse::<u32>() {
-            Ok(id) if (1..=4094).contains(&id) => Ok(id),
+            Ok(id) if validate::vlan_id(id).is_ok() => Ok(id),
             _ => Err(self.bad(key, format!("VLAN id {text} is out of range; expected an integer in 1..=4094"))),
         }
     }
 
-    fn port(&self, key: &str) -> Result<String, SourceError> {
+    /// A required text parameter that passes `check`.
+    fn checked<T>(&self, key: &str, check: impl Fn(&str) -> Result<T, String>) -> Result<String, SourceError> {
         let text = self.required(key)?;
-        let ok = ["Ethernet", "PortChannel"].iter().any(|prefix| {
-            text.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.len() <= 4 && n.chars().all(|c| c.is_ascii_digit()))
-        });
-        if ok { Ok(text) } else {
-            Err(self.bad(key, format!("{text:?} is not a port name; expected EthernetN or PortChannelN")))
+        check(&text).map_err(|m| self.bad(key, m))?;
+        Ok(text)
+    }
+
+    /// An optional text parameter (empty when absent) that passes `check`.
+    fn checked_opt<T>(&self, key: &str, check: impl Fn(&str) -> Result<T, String>) -> Result<String, SourceError> {
+        match self.text(key)? {
+            None => Ok(String::new()),
+            Some(text) if text.is_empty() => Ok(text),
+            Some(text) => {
+                check(&text).map_err(|m| self.bad(key, m))?;
+                Ok(text)
+            }
+        }
+    }
+
+    /// A required integer in `min..=max`.
+    fn number(&self, key: &str, min: u32, max: u32) -> Result<u32, SourceError> {
+        let text = self.required(key)?;
+        match text.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.bad(key, format!("{text:?} is not an integer in {min}..={max}"))),
+        }
+    }
+
+    /// An optional integer in `min..=max`; 0 when absent.
+    fn number_opt(&self, key: &str, min: u32, max: u32) -> Result<u32, SourceError> {
+        if self.params.contains_key(key) { self.number(key, min, max) } else { Ok(0) }
+    }
+
+    /// A boolean; false when absent.
+    fn flag(&self, key: &str) -> Result<bool, SourceError> {
+        match self.text(key)?.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(self.bad(key, format!("{other:?} is not true or false"))),
         }
     }
 }

@@ -1,0 +1,180 @@
+//! The service catalogue: named compositions of operations (for example an
+//! L3 tenant attachment = VRF + routed port address + BGP neighbor +
+//! ingress ACL), with `{{ params.x }}` placeholders filled by the suite.
+//!
+//! `apply_service` expands into the service's steps in order;
+//! `remove_service` into their removals in reverse order, where shared
+//! objects (VLAN, VRF, ACL table, PortChannel) are removed only by their
+//! last user (`keep_if_used`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+use crate::SourceError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Scalar {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Str(s) => s.clone(),
+        }
+    }
+}
+
+pub(crate) type RawParams = BTreeMap<String, Spanned<Scalar>>;
+pub(crate) type RawStep = Spanned<BTreeMap<String, Option<RawParams>>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    params: Vec<String>,
+    steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalogue {
+    services: BTreeMap<String, Spanned<RawService>>,
+}
+
+/// One service of the catalogue.
+#[derive(Debug)]
+pub struct Service {
+    /// What it is for.
+    pub description: String,
+    /// Parameters the suite must give.
+    pub params: Vec<String>,
+    pub(crate) steps: Vec<(String, RawParams, Location)>,
+}
+
+/// A parsed service catalogue.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    /// The file it came from.
+    pub file: String,
+    /// Services by name.
+    pub services: BTreeMap<String, Service>,
+}
+
+/// For each forward operation: its removal and the parameters that carry
+/// over; `true` when the removal keeps a shared object still in use.
+pub(crate) const REMOVALS: &[(&str, &str, &[&str], bool)] = &[
+    ("create_vlan", "delete_vlan", &["vlan_id"], true),
+    ("add_vlan_member", "remove_vlan_member", &["vlan_id", "port"], false),
+    ("add_vlan_interface", "remove_vlan_interface", &["vlan_id", "address"], false),
+    ("create_vrf", "delete_vrf", &["name"], true),
+    ("add_interface_address", "remove_interface_address", &["interface", "address"], false),
+    ("add_bgp_neighbor", "remove_bgp_neighbor", &["vrf", "neighbor", "address_family"], false),
+    ("add_static_route", "remove_static_route", &["vrf", "prefix"], false),
+    ("create_acl_table", "delete_acl_table", &["name"], true),
+    ("add_acl_rule", "remove_acl_rule", &["table", "rule"], false),
+    ("bind_acl_table", "unbind_acl_table", &["table", "port"], false),
+    ("create_portchannel", "delete_portchannel", &["name"], true),
+    ("add_portchannel_member", "remove_portchannel_member", &["portchannel", "port"], false),
+];
+
+impl Catalogue {
+    /// Parses catalogue text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
+        let raw: RawCatalogue = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
+        let mut services = BTreeMap::new();
+        for (name, spanned) in raw.services {
+            let svc = spanned.value;
+            let mut steps = Vec::new();
+            for (j, step) in svc.steps.into_iter().enumerate() {
+                let field = format!("services.{name}.steps[{j}]");
+                if step.value.len() != 1 {
+                    return Err(SourceError::at(file, step.referenced, field, "a step is a map with exactly one operation"));
+                }
+                let (op, params) = step.value.into_iter().next().expect("one entry");
+                let known = crate::suite_file::OPERATIONS.iter().find(|(n, _)| *n == op).ok_or_else(|| {
+                    SourceError::at(file, step.referenced, field.clone(), format!("unknown operation {op:?} in a service"))
+                })?;
+                let params = params.unwrap_or_default();
+                for (key, value) in &params {
+                    if !known.1.contains(&key.as_str()) {
+                        return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
+                            format!("unknown parameter {key:?} for {op}; expected one of: {}", known.1.join(", "))));
+                    }
+                    for used in placeholders(&value.value.text()) {
+                        if !svc.params.contains(&used) {
+                            return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
+                                format!("{{{{ params.{used} }}}} is not a parameter of service {name} (it declares: {})", svc.params.join(", "))));
+                        }
+                    }
+                }
+                steps.push((op, params, step.referenced));
+            }
+            if steps.is_empty() {
+                return Err(SourceError::at(file, spanned.referenced, format!("services.{name}.steps"), "a service needs at least one step"));
+            }
+            services.insert(name, Service { description: svc.description, params: svc.params, steps });
+        }
+        Ok(Self { file: file.to_string(), services })
+    }
+
+    /// Reads and parses a catalogue file.
+    pub fn load(path: &Path) -> Result<Self, SourceError> {
+        let file = path.to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
+            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read service catalogue: {e}"),
+        })?;
+        Self::parse(&file, &text)
+    }
+}
+
+/// Names used as `{{ params.x }}` in a value.
+fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        if let Some(name) = after[..end].trim().strip_prefix("params.") {
+            out.push(name.to_string());
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+/// Replaces `{{ params.x }}` with the suite's values; device templates stay.
+pub(crate) fn fill(text: &str, values: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_string();
+    for (k, v) in values {
+        for form in [format!("{{{{ params.{k} }}}}"), format!("{{{{params.{k}}}}}")] {
+            out = out.replace(&form, v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_errors_are_located() {
+        let bad = "services:\n  tenant:\n    params: [vrf]\n    steps:\n      - create_vrf: { name: \"{{ params.vfr }}\" }\n";
+        let err = Catalogue::parse("svc.yaml", bad).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (5, "services.tenant.steps[0].create_vrf.name"), "{err}");
+        assert!(err.message.contains("not a parameter of service tenant"), "{err}");
+        let bad = "services:\n  tenant:\n    steps:\n      - create_vfr: { name: VrfRed }\n";
+        assert!(Catalogue::parse("svc.yaml", bad).unwrap_err().message.contains("unknown operation"));
+    }
+}
