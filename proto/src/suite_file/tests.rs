@@ -86,3 +86,88 @@ fn durations() {
     assert_eq!(parse_duration("soon"), None);
 }
 
+
+const CATALOGUE: &str = "\
+services:
+  l3-tenant:
+    description: VRF + routed port + BGP peer + ingress ACL
+    params: [vrf, port, address, peer, peer_asn, acl]
+    steps:
+      - create_vrf: { name: \"{{ params.vrf }}\" }
+      - add_interface_address: { interface: \"{{ params.port }}\", address: \"{{ params.address }}\", vrf: \"{{ params.vrf }}\" }
+      - add_bgp_neighbor: { vrf: \"{{ params.vrf }}\", neighbor: \"{{ params.peer }}\", remote_asn: \"{{ params.peer_asn }}\" }
+      - create_acl_table: { name: \"{{ params.acl }}\", type: L3, stage: ingress }
+      - bind_acl_table: { table: \"{{ params.acl }}\", port: \"{{ params.port }}\" }
+";
+
+fn tenant_suite(verb: &str, extra: &str) -> String {
+    format!("name: tenant\ntargets: {{ roles: [leaf] }}\nsteps:\n  - {verb}:\n      service: l3-tenant\n      vrf: VrfRed\n      port: \"{{{{ device.vars.uplink }}}}\"\n      address: 10.0.0.1/31\n      peer: 10.0.0.0\n      peer_asn: 65100\n      acl: TENANT_IN\n{extra}")
+}
+
+fn catalogue() -> crate::services::Catalogue {
+    crate::services::Catalogue::parse("svc.yaml", CATALOGUE).unwrap()
+}
+
+fn ops(r: &ResolvedSuite) -> Vec<(String, String)> {
+    r.devices[0].steps.iter().map(|s| {
+        let json = serde_json::to_value(s.operation.as_ref().unwrap()).unwrap();
+        (s.id.clone(), json.as_object().unwrap().keys().next().unwrap().clone())
+    }).collect()
+}
+
+#[test]
+fn services_expand_into_operations_and_removals() {
+    let apply = SuiteFile::parse_with("s.yaml", &tenant_suite("apply_service", ""), Some(catalogue())).unwrap().resolve(&inventory()).unwrap();
+    let ids: Vec<String> = ops(&apply).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["1.1-create_vrf", "1.2-add_interface_address", "1.3-add_bgp_neighbor", "1.4-create_acl_table", "1.5-bind_acl_table"]);
+    match &apply.devices[1].steps[1].operation.as_ref().unwrap().op {
+        Some(Op::AddInterfaceAddress(a)) => assert_eq!((a.interface.as_str(), a.vrf.as_str()), ("Ethernet8", "VrfRed")),
+        other => panic!("{other:?}"),
+    }
+    let remove = SuiteFile::parse_with("s.yaml", &tenant_suite("remove_service", ""), Some(catalogue())).unwrap().resolve(&inventory()).unwrap();
+    let ids: Vec<String> = ops(&remove).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["1.5-unbind_acl_table", "1.4-delete_acl_table", "1.3-remove_bgp_neighbor", "1.2-remove_interface_address", "1.1-delete_vrf"]);
+    match &remove.devices[0].steps[4].operation.as_ref().unwrap().op {
+        Some(Op::DeleteVrf(v)) => assert!(v.keep_if_used, "a shared VRF is removed only by its last user"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn service_and_catalogue_errors_are_located() {
+    let err = SuiteFile::parse_with("s.yaml", &tenant_suite("apply_service", "").replace("service: l3-tenant", "service: l2-tenant"), Some(catalogue())).unwrap_err();
+    assert_eq!((err.line, err.field.as_str()), (5, "steps[0].apply_service.service"), "{err}");
+    assert!(err.message.contains("unknown service \"l2-tenant\""), "{err}");
+    let err = SuiteFile::parse_with("s.yaml", &tenant_suite("apply_service", "").replace("      acl: TENANT_IN\n", ""), Some(catalogue())).unwrap_err();
+    assert_eq!(err.field, "steps[0].apply_service.acl", "{err}");
+    let err = SuiteFile::parse_with("s.yaml", &tenant_suite("apply_service", "").replace("vrf: VrfRed", "vrf: Red"), Some(catalogue())).unwrap_err();
+    assert_eq!(err.field, "steps[0].apply_service.create_vrf.name", "{err}");
+    assert!(err.message.contains("must start with \"Vrf\""), "{err}");
+    let err = SuiteFile::parse("s.yaml", &tenant_suite("apply_service", "")).unwrap_err();
+    assert!(err.message.contains("no service catalogue"), "{err}");
+}
+
+/// Static refusals of the catalogue operations, each located.
+#[test]
+fn bad_operation_parameters_are_refused() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("create_vrf: { name: VrfThisNameIsTooLong }", "steps[0].create_vrf.name", "at most 15"),
+        ("add_interface_address: { interface: Ethernet8, address: 10.0.0.1/33 }", "steps[0].add_interface_address.address", "exceeds 32"),
+        ("add_interface_address: { interface: Eth8, address: 10.0.0.1/31 }", "steps[0].add_interface_address.interface", "not an interface"),
+        ("add_vlan_interface: { vlan_id: 100, address: 10.0.0.1 }", "steps[0].add_vlan_interface.address", "CIDR"),
+        ("add_bgp_neighbor: { neighbor: 10.0.0.0 }", "steps[0].add_bgp_neighbor.remote_asn", "missing required parameter"),
+        ("add_static_route: { prefix: 10.9.0.0/16 }", "steps[0].add_static_route.nexthop", "needs a nexthop or an ifname"),
+        ("add_acl_rule: { table: T, rule: R, priority: 10, action: REJECT }", "steps[0].add_acl_rule.action", "not one of"),
+        ("create_portchannel: { name: PortChannel12345 }", "steps[0].create_portchannel.name", "PortChannelN"),
+        ("set_port: { port: Ethernet8, speed: 12345 }", "steps[0].set_port.speed", "not one of"),
+        ("set_port: { port: Ethernet8 }", "steps[0].set_port.port", "nothing to set"),
+        ("delete_vrf: { name: VrfRed, keep_if_used: maybe }", "steps[0].delete_vrf.keep_if_used", "not true or false"),
+    ];
+    for (step, field, message) in cases {
+        let text = format!("name: t\ntargets: {{ roles: [leaf] }}\nsteps:\n  - {step}\n");
+        let err = SuiteFile::parse("s.yaml", &text).unwrap_err();
+        assert_eq!(err.line, 4, "{step}: {err}");
+        assert_eq!(err.field, *field, "{step}: {err}");
+        assert!(err.message.contains(message), "{step}: {err}");
+    }
+}
