@@ -14,6 +14,7 @@
 pub mod activities;
 pub mod changeset;
 pub mod device;
+pub mod docs;
 pub mod error;
 pub mod ops;
 pub mod planning;

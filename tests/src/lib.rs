@@ -204,3 +204,75 @@ pub async fn record_history(env: &TestEnv, workflow_id: &str, file: &str) {
     std::fs::write(&path, prost::Message::encode_to_vec(&history)).expect("write history");
     eprintln!("recorded {path}");
 }
+
+/// Device-level helpers: plan, apply and reverse steps through the real SSH
+/// path, without a workflow, to test operations on a lab device.
+pub mod device {
+    use std::sync::Arc;
+
+    use switchyard_activities::device::redis::{self as rdb, ApplyOutcome};
+    use switchyard_activities::ops::reverse;
+    use switchyard_activities::{Sessions, SessionConfig, planning};
+    use switchyard_proto::inventory::Inventory;
+    use switchyard_proto::services::Catalogue;
+    use switchyard_proto::suite_file::SuiteFile;
+    use switchyard_proto::v1::{CompensationEntry, DevicePlan, DeviceTarget};
+
+    use super::TestEnv;
+
+    /// Sessions over the lab's inventory.
+    pub fn sessions(env: &TestEnv) -> Sessions {
+        Sessions::new(Arc::new(Inventory::load(&env.inventory()).unwrap()), SessionConfig::standard())
+    }
+
+    /// Resolves suite `steps` (YAML) for lab device `i`, with the lab's service catalogue.
+    pub fn target(env: &TestEnv, i: usize, steps: &str) -> DeviceTarget {
+        let catalogue = Catalogue::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../lab/services.yaml"))).unwrap();
+        let text = format!("name: t\ntargets: {{ names: [{}] }}\nsteps:\n{steps}", TestEnv::device_name(i));
+        let suite = SuiteFile::parse_with("test.yaml", &text, Some(catalogue)).unwrap_or_else(|e| panic!("{e}"));
+        let inventory = Inventory::load(&env.inventory()).unwrap();
+        suite.resolve(&inventory).unwrap_or_else(|e| panic!("{e}")).devices.remove(0)
+    }
+
+    /// Plans a target from a fresh snapshot; panics on a refusal.
+    pub async fn plan(s: &Sessions, target: &DeviceTarget) -> DevicePlan {
+        try_plan(s, target).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Plans a target from a fresh snapshot.
+    pub async fn try_plan(s: &Sessions, target: &DeviceTarget) -> Result<DevicePlan, String> {
+        let mut conn = s.redis(&target.device).await.unwrap();
+        let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await.unwrap();
+        let plan = planning::plan_device(target, snapshot);
+        if plan.error.is_empty() { Ok(plan) } else { Err(plan.error) }
+    }
+
+    /// Applies every step of a plan; each must apply.
+    pub async fn apply(s: &Sessions, suite: &str, plan: &DevicePlan) {
+        let mut conn = s.redis(&plan.device).await.unwrap();
+        for step in &plan.steps {
+            let id = &step.step.as_ref().unwrap().id;
+            let out = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, id, "apply"), "applied",
+                step.guards.as_ref().unwrap(), step.changes.as_ref().unwrap()).await.unwrap();
+            assert_eq!(out, ApplyOutcome::Applied, "{} step {id}", plan.device);
+        }
+    }
+
+    /// Runs the reverse of every step of a plan, last step first; returns the log.
+    pub async fn reverse(s: &Sessions, suite: &str, plan: &DevicePlan) -> Vec<CompensationEntry> {
+        let mut conn = s.redis(&plan.device).await.unwrap();
+        let mut log = Vec::new();
+        for step in plan.steps.iter().rev() {
+            let def = step.step.clone().unwrap();
+            let receipt = step.receipt.clone().unwrap();
+            let reads = reverse::reads(&receipt);
+            let view = rdb::snapshot(&mut conn, &reads).await.unwrap();
+            let undo = reverse::plan(&plan.device, &def.id, &receipt, &view);
+            let out = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, &def.id, "reverse"), "reversed",
+                &view.guards(&reads), &undo.changes).await.unwrap();
+            assert_eq!(out, ApplyOutcome::Applied);
+            log.extend(undo.entries);
+        }
+        log
+    }
+}

@@ -51,7 +51,6 @@ async fn undo(s: &Sessions, suite: &str, step: &StepPlan) -> Vec<switchyard_prot
     let device = TestEnv::device_name(DEVICE);
     let mut conn = s.redis(&device).await.unwrap();
     let def = step.step.clone().unwrap();
-    let op = def.operation.clone().unwrap();
     let receipt = step.receipt.clone().unwrap();
     let reads = reverse::reads(&receipt);
     let view = rdb::snapshot(&mut conn, &reads).await.unwrap();

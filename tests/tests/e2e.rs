@@ -162,3 +162,31 @@ async fn bad_input_is_refused_before_anything_starts() {
 fn temporal_cli() -> String {
     std::env::var("TEMPORAL_CLI").unwrap_or_else(|_| "temporal".into())
 }
+
+#[tokio::test]
+async fn a_service_is_applied_and_removed_through_suites() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let n = env.device_count();
+    let before: Vec<_> = (1..=n).map(|i| env.dump_config_db(i)).collect();
+    let client = env.client().await.unwrap();
+
+    let out = env.cli(&["run", &fixture("tenant-apply.yaml"), "--requester", "alice", "--watch"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let status = wait_for(&client, &started_suite_id(&stdout).unwrap(), "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    assert_eq!(status.devices[0].steps_applied.len(), 6, "{status:?}");
+    for i in 1..=n {
+        let rows = env.rows(i);
+        assert_eq!(rows["INTERFACE|Ethernet8"]["vrf_name"], "VrfRed", "device {i}");
+        assert_eq!(rows["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet8");
+        assert!(rows.contains_key("ACL_RULE|TENANT_IN|VrfRed_DENY_SSH"));
+    }
+
+    let out = env.cli(&["run", &fixture("tenant-remove.yaml"), "--requester", "alice", "--watch"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for i in 1..=n {
+        assert_eq!(env.dump_config_db(i), before[i - 1], "device {i} is back to its start");
+    }
+}

@@ -173,7 +173,8 @@ impl PlanBuilder {
         }
         let rest: Vec<String> = items.into_iter().filter(|i| i != element).collect();
         let mut after = before.clone();
-        after.insert(field.to_string(), rest.join(","));
+        // An empty list is no list: the field goes.
+        if rest.is_empty() { after.remove(field) } else { after.insert(field.to_string(), rest.join(",")) };
         self.push(key, ChangeAction::Update, before, after);
         self.planned.receipt.list_removed.push(ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() });
     }

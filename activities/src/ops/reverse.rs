@@ -98,8 +98,10 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
             u.log(&l.key, &l.field, CompensationAction::LeftInPlace, format!("{} was already removed by someone else", l.element));
             continue;
         }
+        let rest: Vec<String> = items.into_iter().filter(|i| *i != l.element).collect();
         let mut after = row.clone();
-        after.insert(l.field.clone(), items.into_iter().filter(|i| *i != l.element).collect::<Vec<_>>().join(","));
+        // An empty list is no list: the field goes, as before the first bind.
+        if rest.is_empty() { after.remove(&l.field) } else { after.insert(l.field.clone(), rest.join(",")) };
         u.write(&l.key, Some(after));
         u.log(&l.key, &l.field, CompensationAction::Removed, format!("removed {} that the suite added", l.element));
     }

@@ -1,0 +1,136 @@
+//! Shared-resource safety on a real device (lab sshd + redis): two tenants
+//! share a VRF and an ACL table; removing or rolling back the first keeps
+//! them, the second takes them away; objects that existed before are never
+//! deleted by a rollback; fields changed since are left alone and reported.
+//! Needs `tests/run.sh`; fails loudly without it.
+
+use switchyard_proto::v1::{CompensationAction, CompensationEntry};
+use switchyard_tests::TestEnv;
+use switchyard_tests::device::{apply, plan, reverse, sessions, target, try_plan};
+
+const DEVICE: usize = 7;
+
+fn tenant(verb: &str, port: &str, address: &str, peer: &str) -> String {
+    format!("  - {verb}: {{ service: l3-tenant, vrf: VrfRed, port: {port}, address: {address}, peer: {peer}, peer_asn: 65100, acl: TENANT_IN }}\n")
+}
+
+fn entry<'a>(log: &'a [CompensationEntry], key: &str) -> &'a CompensationEntry {
+    log.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("no entry for {key}: {log:#?}"))
+}
+
+#[tokio::test]
+async fn shared_vrf_and_acl_table_go_with_their_last_user() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let start = env.dump_config_db(DEVICE);
+    let (a, b) = (tenant("apply_service", "Ethernet8", "10.0.0.1/31", "10.0.0.0"), tenant("apply_service", "Ethernet12", "10.0.0.3/31", "10.0.0.2"));
+    let plan_a = plan(&s, &target(&env, DEVICE, &a)).await;
+    apply(&s, "svc-a", &plan_a).await;
+    let plan_b = plan(&s, &target(&env, DEVICE, &b)).await;
+    assert_eq!(plan_b.steps[0].receipt.as_ref().unwrap().reused, ["VRF|VrfRed"], "the second tenant reuses the VRF");
+    apply(&s, "svc-b", &plan_b).await;
+    assert_eq!(env.rows(DEVICE)["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet8,Ethernet12");
+
+    // Removing the first tenant keeps the shared VRF and table.
+    let remove_a = plan(&s, &target(&env, DEVICE, &tenant("remove_service", "Ethernet8", "10.0.0.1/31", "10.0.0.0"))).await;
+    let kept: Vec<String> = remove_a.steps.iter().flat_map(|st| st.receipt.as_ref().unwrap().kept.iter().map(|k| format!("{}: {}", k.key, k.reason))).collect();
+    assert!(kept.iter().any(|k| k.starts_with("VRF|VrfRed: still used by INTERFACE|Ethernet12")), "{kept:?}");
+    assert!(kept.iter().any(|k| k.starts_with("ACL_TABLE|TENANT_IN: still used by")), "{kept:?}");
+    apply(&s, "svc-rm-a", &remove_a).await;
+    let rows = env.rows(DEVICE);
+    assert!(rows.contains_key("VRF|VrfRed") && rows.contains_key("ACL_TABLE|TENANT_IN"));
+    assert_eq!(rows["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet12");
+    assert!(!rows.contains_key("INTERFACE|Ethernet8") && !rows.contains_key("BGP_NEIGHBOR|VrfRed|10.0.0.0"));
+
+    // Removing the second takes them away: the device is as it started.
+    let remove_b = plan(&s, &target(&env, DEVICE, &tenant("remove_service", "Ethernet12", "10.0.0.3/31", "10.0.0.2"))).await;
+    apply(&s, "svc-rm-b", &remove_b).await;
+    assert_eq!(env.dump_config_db(DEVICE), start);
+}
+
+/// Rolling back the first tenant keeps the shared objects; removing the
+/// second then takes them away.
+#[tokio::test]
+async fn rolling_back_the_first_tenant_keeps_what_the_second_uses() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let start = env.dump_config_db(DEVICE);
+    let plan_a = plan(&s, &target(&env, DEVICE, &tenant("apply_service", "Ethernet8", "10.0.0.1/31", "10.0.0.0"))).await;
+    apply(&s, "rb-a", &plan_a).await;
+    let plan_b = plan(&s, &target(&env, DEVICE, &tenant("apply_service", "Ethernet12", "10.0.0.3/31", "10.0.0.2"))).await;
+    apply(&s, "rb-b", &plan_b).await;
+
+    let log = reverse(&s, "rb-a", &plan_a).await;
+    let vrf = entry(&log, "VRF|VrfRed");
+    assert_eq!(vrf.action, CompensationAction::LeftInPlace as i32);
+    assert!(vrf.reason.contains("still used by INTERFACE|Ethernet12"), "{}", vrf.reason);
+    let table = entry(&log, "ACL_TABLE|TENANT_IN");
+    assert!(log.iter().any(|e| e.key == "ACL_TABLE|TENANT_IN" && e.action == CompensationAction::LeftInPlace as i32 && e.reason.contains("still used by")), "{table:?} {log:#?}");
+    assert_eq!(entry(&log, "INTERFACE|Ethernet8|10.0.0.1/31").action, CompensationAction::Removed as i32);
+    assert_eq!(env.rows(DEVICE)["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet12", "only the first tenant's binding goes");
+
+    let remove_b = plan(&s, &target(&env, DEVICE, &tenant("remove_service", "Ethernet12", "10.0.0.3/31", "10.0.0.2"))).await;
+    apply(&s, "rb-rm-b", &remove_b).await;
+    assert_eq!(env.dump_config_db(DEVICE), start);
+}
+
+#[tokio::test]
+async fn objects_that_existed_before_are_never_rolled_back() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    // Made by hand (or another tool) before the suite.
+    env.hset(DEVICE, "VRF|VrfRed", &[("NULL", "NULL")]);
+    env.hset(DEVICE, "ACL_TABLE|TENANT_IN", &[("type", "L3"), ("stage", "ingress"), ("policy_desc", "by hand")]);
+    let start = env.dump_config_db(DEVICE);
+    let plan_a = plan(&s, &target(&env, DEVICE, &tenant("apply_service", "Ethernet8", "10.0.0.1/31", "10.0.0.0"))).await;
+    apply(&s, "pre-a", &plan_a).await;
+    let log = reverse(&s, "pre-a", &plan_a).await;
+    assert_eq!(entry(&log, "VRF|VrfRed").reason, "existed before the suite");
+    assert!(log.iter().any(|e| e.key == "ACL_TABLE|TENANT_IN" && e.reason == "existed before the suite"), "{log:#?}");
+    assert_eq!(env.dump_config_db(DEVICE), start);
+}
+
+#[tokio::test]
+async fn fields_changed_since_are_left_and_reported() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let p = plan(&s, &target(&env, DEVICE, "  - set_port: { port: Ethernet16, mtu: 1500, description: uplink }\n")).await;
+    apply(&s, "fld", &p).await;
+    env.hset(DEVICE, "PORT|Ethernet16", &[("mtu", "9000")]);
+    let log = reverse(&s, "fld", &p).await;
+    let mtu = log.iter().find(|e| e.field == "mtu").unwrap();
+    assert_eq!(mtu.action, CompensationAction::LeftInPlace as i32);
+    assert!(mtu.reason.contains("changed since the suite wrote \"1500\": now \"9000\""), "{}", mtu.reason);
+    let desc = log.iter().find(|e| e.field == "description").unwrap();
+    assert_eq!(desc.action, CompensationAction::Restored as i32);
+    let row = &env.rows(DEVICE)["PORT|Ethernet16"];
+    assert_eq!((row["mtu"].as_str(), row.get("description")), ("9000", None));
+}
+
+#[tokio::test]
+async fn device_state_refusals_name_the_device_step_and_field() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let cases = [
+        ("  - add_acl_rule: { table: MISSING, rule: R1, priority: 10 }\n", "step 1-add_acl_rule: table: ACL_TABLE|MISSING does not exist"),
+        ("  - add_interface_address: { interface: Ethernet0, address: 10.0.0.1/31, vrf: VrfNone }\n", "step 1-add_interface_address: vrf: VRF VrfNone does not exist"),
+        ("  - add_vlan_member: { vlan_id: 1, port: Ethernet999 }\n", "step 1-add_vlan_member: vlan_id: VLAN|Vlan1 does not exist"),
+        ("  - create_vlan: { vlan_id: 300 }\n  - add_vlan_member: { vlan_id: 300, port: Ethernet999 }\n", "step 2-add_vlan_member: port: port Ethernet999 does not exist on the device"),
+    ];
+    for (steps, message) in cases {
+        let err = try_plan(&s, &target(&env, DEVICE, steps)).await.unwrap_err();
+        assert!(err.starts_with(&format!("{}: ", TestEnv::device_name(DEVICE))) && err.contains(message), "{err}");
+    }
+    // A routed port cannot join a VLAN, and a VLAN member cannot be routed.
+    env.hset(DEVICE, "INTERFACE|Ethernet20", &[("NULL", "NULL")]);
+    let err = try_plan(&s, &target(&env, DEVICE, "  - create_vlan: { vlan_id: 300 }\n  - add_vlan_member: { vlan_id: 300, port: Ethernet20 }\n")).await.unwrap_err();
+    assert!(err.contains("port: Ethernet20 is a routed port"), "{err}");
+    env.hset(DEVICE, "PORTCHANNEL_MEMBER|PortChannel1|Ethernet24", &[("NULL", "NULL")]);
+    let err = try_plan(&s, &target(&env, DEVICE, "  - add_interface_address: { interface: Ethernet24, address: 10.0.0.1/31 }\n")).await.unwrap_err();
+    assert!(err.contains("interface: Ethernet24 is a PortChannel member"), "{err}");
+}
