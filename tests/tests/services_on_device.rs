@@ -134,3 +134,60 @@ async fn device_state_refusals_name_the_device_step_and_field() {
     let err = try_plan(&s, &target(&env, DEVICE, "  - add_interface_address: { interface: Ethernet24, address: 10.0.0.1/31 }\n")).await.unwrap_err();
     assert!(err.contains("interface: Ethernet24 is a PortChannel member"), "{err}");
 }
+
+/// Every remaining operation, applied, removed and reversed on a real device:
+/// each round trip ends at the exact starting bytes.
+#[tokio::test]
+async fn every_operation_round_trips_to_the_byte() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let start = env.dump_config_db(DEVICE);
+    let forward = "  - create_vrf: { name: VrfBlue, vni: 5000 }
+  - create_vlan: { vlan_id: 200, description: storage }
+  - add_vlan_member: { vlan_id: 200, port: Ethernet36, tagging_mode: tagged }
+  - add_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24, vrf: VrfBlue }
+  - create_portchannel: { name: PortChannel10, mtu: 9100, min_links: 1 }
+  - add_portchannel_member: { portchannel: PortChannel10, port: Ethernet28 }
+  - add_interface_address: { interface: PortChannel10, address: 10.1.1.1/31 }
+  - add_interface_address: { interface: Loopback5, address: 10.255.0.5/32, vrf: VrfBlue }
+  - add_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16, nexthop: 10.2.0.254 }
+  - set_port: { port: Ethernet32, mtu: 1500, admin_status: down, description: parked }
+";
+    let removal = "  - remove_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16 }
+  - remove_interface_address: { interface: Loopback5, address: 10.255.0.5/32 }
+  - remove_interface_address: { interface: PortChannel10, address: 10.1.1.1/31 }
+  - remove_portchannel_member: { portchannel: PortChannel10, port: Ethernet28 }
+  - delete_portchannel: { name: PortChannel10 }
+  - remove_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24 }
+  - remove_vlan_member: { vlan_id: 200, port: Ethernet36 }
+  - delete_vlan: { vlan_id: 200 }
+  - delete_vrf: { name: VrfBlue }
+  - set_port: { port: Ethernet32, mtu: 9100, admin_status: up }
+";
+    // Apply, then reverse: back to the start.
+    let p = plan(&s, &target(&env, DEVICE, forward)).await;
+    apply(&s, "all-1", &p).await;
+    let applied = env.dump_config_db(DEVICE);
+    let rows = env.rows(DEVICE);
+    assert_eq!(rows["VLAN_INTERFACE|Vlan200"]["vrf_name"], "VrfBlue");
+    assert!(rows.contains_key("PORTCHANNEL_MEMBER|PortChannel10|Ethernet28"));
+    assert_eq!(rows["STATIC_ROUTE|VrfBlue|10.9.0.0/16"]["nexthop"], "10.2.0.254");
+    assert_eq!(rows["PORT|Ethernet32"]["admin_status"], "down");
+    let log = reverse(&s, "all-1", &p).await;
+    assert!(log.iter().all(|e| e.action != switchyard_proto::v1::CompensationAction::LeftInPlace as i32 || e.reason == "existed before the suite"), "{log:#?}");
+    assert_eq!(env.dump_config_db(DEVICE), start);
+
+    // Apply again, remove with the removal operations: back to the start
+    // (the description set_port added stays: removal only sets what it names).
+    let p = plan(&s, &target(&env, DEVICE, forward)).await;
+    apply(&s, "all-2", &p).await;
+    assert_eq!(env.dump_config_db(DEVICE), applied);
+    let r = plan(&s, &target(&env, DEVICE, removal)).await;
+    apply(&s, "all-2-rm", &r).await;
+    let rows = env.rows(DEVICE);
+    assert!(!rows.keys().any(|k| k.contains("VrfBlue") || k.contains("Vlan200") || k.contains("PortChannel10") || k.contains("Loopback5")), "{rows:#?}");
+    // Reversing the removal puts everything back as it was applied.
+    reverse(&s, "all-2-rm", &r).await;
+    assert_eq!(env.dump_config_db(DEVICE), applied, "reversing the removal re-creates what it deleted");
+}
