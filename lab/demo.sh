@@ -24,7 +24,7 @@ stop() {
 if [ "${1:-}" = stop ]; then stop; echo "demo stopped"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "the device lab needs root" >&2; exit 1; }
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
 
 step "install: lab packages, Temporal CLI; build"
 lab/lab.sh install
@@ -45,7 +45,9 @@ step "1a. dry run: what would the tenant VLAN suite change? (nothing is written)
 $SY plan lab/suites/vlan-tenant.yaml --requester alice
 
 step "1b. alice launches it; it plans again and waits for a reviewer"
-id=$($SY run lab/suites/vlan-tenant.yaml --requester alice | tee /dev/stderr | awk '/^suite /{print $2}')
+out=$($SY run lab/suites/vlan-tenant.yaml --requester alice)
+echo "$out"
+id=$(awk '/^suite /{print $2}' <<<"$out")
 $SY watch "$id" --until awaiting_approval >/dev/null
 echo "alice tries to approve her own change:"
 $SY approve "$id" --reviewer alice || true
@@ -54,7 +56,9 @@ $SY approve "$id" --reviewer bob --comment "reviewed the diff"
 $SY watch "$id" || true
 
 step "2. the storage VLAN suite; after approval someone edits sonic-d005 by hand"
-id2=$($SY run lab/suites/vlan-storage.yaml --requester alice | tee /dev/stderr | awk '/^suite /{print $2}')
+out=$($SY run lab/suites/vlan-storage.yaml --requester alice)
+echo "$out"
+id2=$(awk '/^suite /{print $2}' <<<"$out")
 $SY watch "$id2" --until awaiting_approval >/dev/null
 echo "hand edit on sonic-d005: Ethernet4 becomes an access port of VLAN 300"
 redis-cli -s "$LAB_DIR/dev/5/redis.sock" -n 4 hset 'VLAN|Vlan300' vlanid 300 >/dev/null
