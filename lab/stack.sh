@@ -17,10 +17,13 @@ find_temporal() {
 }
 
 # start_temporal PORT UI_PORT DB_FILE LOG_FILE -> sets TEMPORAL_PID
+# An empty DB_FILE keeps the server's state in memory.
 start_temporal() {
     local port=$1 ui_port=$2 db=$3 log=$4 cli
+    local dbargs=()
+    [ -n "$db" ] && dbargs=(--db-filename "$db")
     cli=$(find_temporal)
-    "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" --db-filename "$db" \
+    "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" "${dbargs[@]}" \
         --ui-disable-news-fetch --log-level warn \
         --search-attribute SuiteName=Keyword --search-attribute SuiteStatus=Keyword \
         --search-attribute Requester=Keyword --search-attribute DeviceCount=Int \

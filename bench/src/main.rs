@@ -1,0 +1,290 @@
+//! switchyard-bench: the benchmark driver. One standard change, three ways:
+//! switchyard (a suite through Temporal), the direct baseline (the same SSH +
+//! redis sessions writing the same rows with the same parallelism, no
+//! orchestration: the floor this lab allows), and the rows Ansible needs.
+//! `bench/run.sh` runs the ways in turn and writes the figures; this binary
+//! measures one way at a time and prints JSON.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use switchyard_activities::changeset::{RedisWrite, writes};
+use switchyard_activities::device::redis as rdb;
+use switchyard_activities::{SessionConfig, Sessions, planning};
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::names;
+use switchyard_proto::suite_file::SuiteFile;
+use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePlan, SuiteInput, SuitePhase, Wave};
+use switchyard_workflows::SuiteWorkflow;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowGetResultOptions, WorkflowQueryOptions,
+    WorkflowSignalOptions, WorkflowStartOptions};
+use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Suite file of the standard change.
+    #[arg(long)]
+    suite: PathBuf,
+    /// Lab inventory.
+    #[arg(long)]
+    inventory: PathBuf,
+    /// Devices changed at once.
+    #[arg(long)]
+    parallelism: u32,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the change as a switchyard suite: plan, approve, apply (or roll back).
+    Switchyard {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value = "http://127.0.0.1:7255")]
+        temporal: String,
+        #[arg(long, default_value = "switchyard-bench")]
+        task_queue: String,
+        /// Make the last device drift after approval, so every other device rolls back.
+        #[arg(long)]
+        rollback_via_last: Option<PathBuf>,
+    },
+    /// The direct baseline: connect, read, write the same rows atomically.
+    Baseline {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the redis commands of the change for one device (for Ansible).
+    Rows {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Dump every lab device's CONFIG_DB (through its unix socket) as JSON.
+    Snapshot {
+        /// Lab folder.
+        #[arg(long)]
+        lab_dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Switchyard { common, temporal, task_queue, rollback_via_last } => switchyard(common, &temporal, &task_queue, rollback_via_last).await,
+        Command::Baseline { common } => baseline(common).await,
+        Command::Rows { common } => rows(common).await,
+        Command::Snapshot { lab_dir, out } => snapshot(&lab_dir, &out),
+    }
+}
+
+fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
+    let suite = SuiteFile::load(&common.suite).map_err(anyhow::Error::msg)?;
+    let inventory = Inventory::load(&common.inventory).map_err(anyhow::Error::msg)?;
+    let resolved = suite.resolve(&inventory).map_err(anyhow::Error::msg)?;
+    let mut rollout = resolved.rollout;
+    rollout.parallelism = common.parallelism;
+    let input = SuiteInput {
+        suite_id: format!("bench-{}-{}", resolved.devices.len(), std::process::id()),
+        name: resolved.name,
+        requester: "bench".into(),
+        source_file: common.suite.display().to_string(),
+        rollout: Some(rollout),
+        approval: Some(resolved.approval),
+        devices: resolved.devices,
+        plan_only: false,
+        window: None,
+    };
+    Ok((input, inventory))
+}
+
+async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_via_last: Option<PathBuf>) -> anyhow::Result<()> {
+    let (mut input, _) = load(&common)?;
+    let n = input.devices.len();
+    if rollback_via_last.is_some() {
+        input.suite_id.push_str("-rb");
+        // The last device alone in the last wave: when it fails, all others roll back.
+        if let Some(r) = input.rollout.as_mut() {
+            r.waves = vec![Wave { count: n as u32 - 1, percent: 0 }];
+        }
+    }
+    let connection = Connection::connect(ConnectionOptions::new(url::Url::parse(temporal)?).identity("switchyard-bench".to_string()).build()).await?;
+    let client = Client::new(connection, ClientOptions::new("default").build())?;
+    let suite_id = input.suite_id.clone();
+    let attrs = SearchAttributes::new([
+        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
+        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set("planning".to_string()),
+        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(n as i64),
+    ]);
+    let t0 = Instant::now();
+    client.start_workflow(SuiteWorkflow::run, input, WorkflowStartOptions::new(task_queue.to_string(), suite_id.clone()).search_attributes(attrs).build()).await?;
+    let handle = client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
+    let planned = loop {
+        let s = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
+        if s.phase == SuitePhase::AwaitingApproval as i32 {
+            break s;
+        }
+        if !s.error.is_empty() {
+            bail!("suite failed while planning: {}", s.error);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let plan_s = t0.elapsed().as_secs_f64();
+    if let Some(lab_dir) = &rollback_via_last {
+        let sock = lab_dir.join(format!("dev/{n}/redis.sock"));
+        let mut conn = redis::Client::open(format!("unix://{}?db=4", sock.display()))?.get_connection()?;
+        let _: () = redis::cmd("HSET").arg("VLAN_MEMBER|Vlan999|Ethernet8").arg("tagging_mode").arg("untagged").query(&mut conn)?;
+    }
+    let t1 = Instant::now();
+    let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash: planned.plan_hash.clone(), comment: String::new() };
+    handle.signal(SuiteWorkflow::approval, signal, WorkflowSignalOptions::default()).await?;
+    let mut rollback_started = None;
+    if rollback_via_last.is_some() {
+        loop {
+            let s = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
+            if s.phase == SuitePhase::RollingBack as i32 {
+                rollback_started = Some(Instant::now());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let result = handle.get_result(WorkflowGetResultOptions::default()).await?;
+    let apply_s = t1.elapsed().as_secs_f64();
+    let rollback_s = rollback_started.map(|t| t.elapsed().as_secs_f64());
+    let expected = if rollback_via_last.is_some() { SuitePhase::RolledBack } else { SuitePhase::Succeeded };
+    if result.phase != expected as i32 {
+        bail!("suite ended {:?}, expected {expected:?}: {}", SuitePhase::try_from(result.phase), result.error);
+    }
+
+    // Temporal's cost per device: events in the suite's and the children's histories.
+    let suite_events = handle.fetch_history(Default::default()).into_events().await?.len();
+    let mut child_events = 0;
+    let mut max_child = 0;
+    let modes: &[&str] = if rollback_via_last.is_some() { &["apply", "rollback"] } else { &["apply"] };
+    for d in &result.devices {
+        for mode in modes {
+            let id = names::device_workflow_id(&suite_id, &d.device, mode);
+            if let Ok(events) = client.get_workflow_handle::<SuiteWorkflow>(id).fetch_history(Default::default()).into_events().await {
+                child_events += events.len();
+                max_child = max_child.max(events.len());
+            }
+        }
+    }
+    let steps = result.devices.first().map_or(0, |d| d.steps_applied.len());
+    println!("{}", json!({
+        "way": "switchyard", "devices": n, "parallelism": common.parallelism,
+        "plan_s": plan_s, "apply_s": apply_s, "rollback_s": rollback_s,
+        "suite_history_events": suite_events, "child_history_events": child_events, "max_child_history_events": max_child,
+        "history_events_per_device": (suite_events + child_events) as f64 / n as f64,
+        "workflows": 1 + n * modes.len(), "activities_apply_path": n * (1 + steps + 1),
+    }));
+    Ok(())
+}
+
+/// Plans one device from its snapshot, as the worker would.
+async fn plan_one(sessions: &Sessions, target: &switchyard_proto::v1::DeviceTarget) -> anyhow::Result<(DevicePlan, redis::aio::MultiplexedConnection)> {
+    let mut conn = sessions.redis(&target.device).await?;
+    let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await?;
+    let plan = planning::plan_device(target, snapshot);
+    if !plan.error.is_empty() {
+        bail!("{}", plan.error);
+    }
+    Ok((plan, conn))
+}
+
+async fn baseline(common: Common) -> anyhow::Result<()> {
+    let (input, inventory) = load(&common)?;
+    let n = input.devices.len();
+    let sessions = Arc::new(Sessions::new(Arc::new(inventory), SessionConfig::standard()));
+    let limit = Arc::new(tokio::sync::Semaphore::new(common.parallelism as usize));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for target in input.devices {
+        let (sessions, limit) = (sessions.clone(), limit.clone());
+        tasks.push(tokio::spawn(async move {
+            let _slot = limit.acquire().await?;
+            let (plan, mut conn) = plan_one(&sessions, &target).await?;
+            // Every row of the change in one MULTI/EXEC round trip.
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for step in &plan.steps {
+                for w in writes(step.changes.as_ref().context("changes")?) {
+                    match w {
+                        RedisWrite::Hset(k, pairs) => { pipe.hset_multiple(k, &pairs).ignore(); }
+                        RedisWrite::Hdel(k, fields) => { pipe.hdel(k, fields).ignore(); }
+                        RedisWrite::Del(k) => { pipe.del(k).ignore(); }
+                    }
+                }
+            }
+            let () = pipe.query_async(&mut conn).await?;
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    println!("{}", json!({ "way": "baseline", "devices": n, "parallelism": common.parallelism, "apply_s": t0.elapsed().as_secs_f64() }));
+    Ok(())
+}
+
+async fn rows(common: Common) -> anyhow::Result<()> {
+    let (input, inventory) = load(&common)?;
+    let sessions = Sessions::new(Arc::new(inventory), SessionConfig::standard());
+    let (plan, _) = plan_one(&sessions, &input.devices[0]).await?;
+    println!("MULTI");
+    for step in &plan.steps {
+        for w in writes(step.changes.as_ref().context("changes")?) {
+            match w {
+                RedisWrite::Hset(k, pairs) => {
+                    let fields: Vec<String> = pairs.iter().map(|(f, v)| format!("{} {}", quote(f), quote(v))).collect();
+                    println!("HSET {} {}", quote(&k), fields.join(" "));
+                }
+                RedisWrite::Hdel(k, fields) => println!("HDEL {} {}", quote(&k), fields.iter().map(|f| quote(f)).collect::<Vec<_>>().join(" ")),
+                RedisWrite::Del(k) => println!("DEL {}", quote(&k)),
+            }
+        }
+    }
+    println!("EXEC");
+    Ok(())
+}
+
+/// Quoted for redis-cli's command line.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn snapshot(lab_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let mut all: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
+    let mut devices: Vec<PathBuf> = std::fs::read_dir(lab_dir.join("dev"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    devices.sort();
+    for dir in devices {
+        let mut conn = redis::Client::open(format!("unix://{}?db=4", dir.join("redis.sock").display()))?.get_connection()?;
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn)?;
+        let mut rows = BTreeMap::new();
+        for k in keys {
+            let kind: String = redis::cmd("TYPE").arg(&k).query(&mut conn)?;
+            let value = if kind == "hash" {
+                let h: BTreeMap<String, String> = redis::cmd("HGETALL").arg(&k).query(&mut conn)?;
+                json!(h)
+            } else {
+                let v: String = redis::cmd("GET").arg(&k).query(&mut conn)?;
+                json!(v)
+            };
+            rows.insert(k, value);
+        }
+        all.insert(dir.file_name().unwrap_or_default().to_string_lossy().into_owned(), rows);
+    }
+    std::fs::write(out, serde_json::to_vec_pretty(&all)?)?;
+    Ok(())
+}
