@@ -54,13 +54,20 @@ impl DeviceWorkflow {
             return Ok(result);
         }
 
+        let local = local_steps(ctx);
         let mut applied: Vec<&StepPlan> = Vec::new();
         let mut failure: Option<String> = None;
         for step in &plan.steps {
             let id = step_id(step);
             ctx.set_current_details(format!("applying {id}"));
             let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
-            match ctx.execute_activity(ApplyStep, req, options::device_io(format!("apply {id} on {}", plan.device))).await {
+            let summary = format!("apply {id} on {}", plan.device);
+            let outcome = if local {
+                ctx.execute_local_activity(ApplyStep, req, options::local_device_io(summary, false)).await
+            } else {
+                ctx.execute_activity(ApplyStep, req, options::device_io(summary)).await
+            };
+            match outcome {
                 Ok(_) => {
                     applied.push(step);
                     result.steps_applied.push(id);
@@ -74,7 +81,13 @@ impl DeviceWorkflow {
         if failure.is_none() {
             ctx.set_current_details("verifying");
             let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone() };
-            match ctx.execute_activity(VerifyDevice, req, options::device_io(format!("verify {}", plan.device))).await {
+            let summary = format!("verify {}", plan.device);
+            let outcome = if local {
+                ctx.execute_local_activity(VerifyDevice, req, options::local_device_io(summary, false)).await
+            } else {
+                ctx.execute_activity(VerifyDevice, req, options::device_io(summary)).await
+            };
+            match outcome {
                 Ok(_) => result.verified = true,
                 Err(e) => failure = Some(describe(&e)),
             }
@@ -97,6 +110,13 @@ impl DeviceWorkflow {
     }
 }
 
+/// Device steps run as local activities (one marker each, no server round
+/// trip per step) in workflows started since this patch; histories recorded
+/// before it keep replaying as regular activities.
+fn local_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
+    ctx.patched("local-device-steps")
+}
+
 fn step_id(step: &StepPlan) -> String {
     step.step.as_ref().map(|s| s.id.clone()).unwrap_or_default()
 }
@@ -111,11 +131,18 @@ async fn compensate(
     result: &mut DeviceResult,
 ) -> Option<String> {
     let mut first_failure = None;
+    let local = local_steps(ctx);
     for step in steps.iter().rev() {
         let id = step_id(step);
         ctx.set_current_details(format!("reversing {id}"));
         let req = ReverseStepRequest { suite_id: suite_id.to_string(), device: device.to_string(), step: Some((*step).clone()) };
-        match ctx.execute_activity(ReverseStep, req, options::compensation(format!("reverse {id} on {device}"))).await {
+        let summary = format!("reverse {id} on {device}");
+        let outcome = if local {
+            ctx.execute_local_activity(ReverseStep, req, options::local_device_io(summary, true)).await
+        } else {
+            ctx.execute_activity(ReverseStep, req, options::compensation(summary)).await
+        };
+        match outcome {
             Ok(r) => {
                 result.steps_compensated.push(id);
                 result.compensation.extend(r.entries);

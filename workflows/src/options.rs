@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use switchyard_proto::names::failures;
-use temporalio_workflow::{ActivityOptions, WorkflowCancellationToken};
+use temporalio_workflow::{ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
 use temporalio_workflow::common::RetryPolicy;
 
 fn retry(maximum_attempts: u32) -> RetryPolicy {
@@ -34,4 +34,21 @@ pub(crate) fn compensation(summary: String) -> ActivityOptions {
         .summary(summary)
         .cancellation_token(WorkflowCancellationToken::new())
         .build()
+}
+
+/// A device step run as a local activity: in the worker that runs the
+/// device's workflow, recorded as a marker, with no server round trip per
+/// step. Safe because every step is idempotent: a step re-run after a crash
+/// finds its journal record and writes nothing.
+pub(crate) fn local_device_io(summary: String, compensating: bool) -> LocalActivityOptions {
+    let mut options = LocalActivityOptions::builder()
+        .retry_policy(retry(if compensating { 10 } else { 5 }))
+        .start_to_close_timeout(Duration::from_secs(60))
+        .include_arguments_in_marker(true)
+        .summary(summary)
+        .build();
+    if compensating {
+        options.cancellation_token = Some(WorkflowCancellationToken::new());
+    }
+    options
 }
