@@ -146,6 +146,11 @@ sy_apply, sy_plan = med("switchyard", "apply_s"), med("switchyard", "plan_s")
 base, ans = med("baseline", "apply_s"), med("ansible", "apply_s")
 rb = med("switchyard", "rollback_s", True)
 worker = [r for r in rows if r.get("way") == "worker"][0]
+def first(way, key, rollback=False):
+    v = [r[key] for r in rows if r.get("way") == way and r.get("round") == 1 and bool(r.get("rollback")) == rollback]
+    return v[0] if v else float("nan")
+cold_sy = first("switchyard", "plan_s") + first("switchyard", "apply_s")
+cold_ans = first("ansible", "apply_s")
 ev = med("switchyard", "history_events_per_device")
 sev = med("switchyard", "suite_history_events")
 cpu = os.cpu_count()
@@ -165,6 +170,10 @@ print(f"""
 | switchyard plan+apply / baseline | {(sy_plan + sy_apply) / base:.2f} |
 | Ansible / switchyard apply | {ans / sy_apply:.2f} |
 | Ansible / switchyard plan+apply | {ans / (sy_plan + sy_apply):.2f} |
+
+Cold (round 1: a fresh worker opens its SSH sessions while planning; Ansible has no ControlPersist sockets yet):
+switchyard plan + apply {cold_sy:.2f} s, Ansible {cold_ans:.2f} s, baseline {first("baseline", "apply_s"):.2f} s; Ansible / switchyard {cold_ans / cold_sy:.2f}.
+Later rounds are warm for switchyard (the worker keeps its sessions) and for Ansible (ControlPersist=60s); the baseline always connects.
 
 Worker: peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run ({rounds} rounds of apply + rollback).
 Temporal: suite history {sev:.0f} events; {ev:.1f} history events per device (suite + its device workflows); {1 + int(n)} workflows per apply.
