@@ -75,7 +75,8 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
             out.push_str(" verified");
         }
         if !d.steps_compensated.is_empty() {
-            let _ = write!(out, " compensated [{}]", d.steps_compensated.join(", "));
+            let _ = write!(out, " compensated [{}]: {} removed, {} restored, {} left in place",
+                d.steps_compensated.join(", "), d.removed, d.restored, d.left_in_place);
         }
         out.push('\n');
         if !d.error.is_empty() {
@@ -109,6 +110,9 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
             };
             let field = if e.field.is_empty() { String::new() } else { format!(" {}", e.field) };
             let _ = writeln!(out, "  {:<14} {:<18} {}{field}: {action} ({})", e.device, e.step_id, e.key, e.reason);
+        }
+        if status.compensation_log_omitted > 0 {
+            let _ = writeln!(out, "  … and {} removed/restored entries not listed here; each device workflow's result lists its own", status.compensation_log_omitted);
         }
     }
     if !status.error.is_empty() {

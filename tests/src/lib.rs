@@ -97,10 +97,15 @@ impl TestEnv {
 
     /// Runs the `switchyard` CLI against the test cluster.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_on(&self.task_queue, args)
+    }
+
+    /// Runs the `switchyard` CLI for suites on another task queue.
+    pub fn cli_on(&self, task_queue: &str, args: &[&str]) -> std::process::Output {
         Command::new(self.bin("switchyard"))
             .args(args)
             .env("SWITCHYARD_TEMPORAL_ADDRESS", &self.temporal)
-            .env("SWITCHYARD_TASK_QUEUE", &self.task_queue)
+            .env("SWITCHYARD_TASK_QUEUE", task_queue)
             .env("SWITCHYARD_INVENTORY", self.inventory())
             .output()
             .expect("run switchyard")
@@ -134,6 +139,39 @@ impl TestEnv {
         }).collect()
     }
 
+    /// Starts a worker process of its own on `task_queue`, for tests that
+    /// kill it. Returns once it polls.
+    pub fn spawn_worker(&self, task_queue: &str) -> WorkerProcess {
+        let log = std::env::temp_dir().join(format!("switchyard-worker-{task_queue}-{}.log", std::process::id()));
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("worker log");
+        let child = Command::new(self.bin("switchyard-worker"))
+            .args(["--temporal-address", &self.temporal, "--task-queue", task_queue, "--sticky-timeout-secs", "1"])
+            .arg("--inventory").arg(self.inventory())
+            .stdout(file.try_clone().expect("log")).stderr(file)
+            .spawn()
+            .expect("start switchyard-worker");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::fs::read_to_string(&log).is_ok_and(|t| t.matches("Worker running").count() > 0) {
+                return WorkerProcess(child);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("worker on {task_queue} did not start; see {}", log.display());
+    }
+
+    /// Redis `INFO commandstats` calls of `command` on device `i`: every
+    /// command a device's redis ran, scripts' included.
+    pub fn command_calls(&self, i: usize, command: &str) -> u64 {
+        let mut conn = self.device_redis(i);
+        let info: String = redis::cmd("INFO").arg("commandstats").query(&mut conn).expect("INFO");
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Writes one row on device `i`, as an operator would by hand.
     pub fn hset(&self, i: usize, key: &str, fields: &[(&str, &str)]) {
         let mut conn = self.device_redis(i);
@@ -143,6 +181,24 @@ impl TestEnv {
             cmd.arg(*f).arg(*v);
         }
         let _: i64 = cmd.query(&mut conn).expect("HSET");
+    }
+}
+
+/// A worker process started by a test; killed (SIGKILL) when dropped, so a
+/// failing test leaves none behind.
+pub struct WorkerProcess(std::process::Child);
+
+impl WorkerProcess {
+    /// SIGKILL, as a crash would, and reap it.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

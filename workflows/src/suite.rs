@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use switchyard_proto::names::{self, phase_name};
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    ApprovalSignal, DeviceMode, DevicePlan, DeviceResult, DeviceRunInput, DeviceStatus, DeviceTarget, ExtendWindow,
+    ApprovalSignal, CompensationAction, CompensationEntry, DeviceMode, DevicePlan, DeviceResult, DeviceRunInput, DeviceStatus, DeviceTarget, ExtendWindow,
     OnFailure, OperatorAction, OperatorEvent, OperatorSignal, PlanDeviceRequest, Rollout, SetParallelism, SuiteCounts,
     SuiteInput, SuitePhase, SuiteStatus, WindowClose,
 };
@@ -43,6 +43,12 @@ const SA_FAILED: SearchAttributeKey<i64> = SearchAttributeKey::int(names::SA_FAI
 /// Devices planned at once, whatever the rollout's parallelism: planning
 /// only reads.
 const PLAN_PARALLELISM: u32 = 16;
+
+/// Entries the suite-level compensation log holds before it keeps only the
+/// left-in-place ones: the status is a payload (query result, workflow
+/// result), and Temporal refuses payloads over 2 MB. At about 250 bytes an
+/// entry this stays near 1 MB; 1,000 devices rolled back write ~20,000.
+const COMPENSATION_LOG_FULL: usize = 4_000;
 
 /// The suite's state; queried whole as `status`.
 #[workflow]
@@ -395,6 +401,27 @@ impl SuiteWorkflow {
         self.count_of(DeviceStatus::Failed)
     }
 
+    /// Records a device's compensation entries: counts on the device, every
+    /// left-in-place entry in the suite log, the others while it has room.
+    fn log_compensation(&mut self, device: &str, entries: &[CompensationEntry]) {
+        let left = CompensationAction::LeftInPlace as i32;
+        let count = |a: CompensationAction| entries.iter().filter(|e| e.action == a as i32).count() as u32;
+        let (removed, restored, kept) = (count(CompensationAction::Removed), count(CompensationAction::Restored), count(CompensationAction::LeftInPlace));
+        self.device_mut(device, |d| {
+            d.removed += removed;
+            d.restored += restored;
+            d.left_in_place += kept;
+            d.compensation.extend(entries.iter().filter(|e| e.action == left).cloned());
+        });
+        for e in entries {
+            if e.action == left || self.status.compensation_log.len() < COMPENSATION_LOG_FULL {
+                self.status.compensation_log.push(e.clone());
+            } else {
+                self.status.compensation_log_omitted += 1;
+            }
+        }
+    }
+
     fn count(&mut self) {
         self.status.counts = Some(SuiteCounts {
             devices: self.status.devices.len() as u32,
@@ -526,12 +553,13 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
     result.finished_at = now(ctx);
     ctx.state_mut(|s| {
         let succeeded = result.status == DeviceStatus::Succeeded as i32;
-        s.status.compensation_log.extend(result.compensation.iter().cloned());
+        let entries = std::mem::take(&mut result.compensation);
         s.device_mut(device, |d| {
             let (wave, started) = (d.wave, d.started_at.clone());
             *d = result;
             (d.wave, d.started_at) = (wave, started);
         });
+        s.log_compensation(device, &entries);
         if succeeded {
             s.completed.push(device.to_string());
         } else if s.failed_total() > s.budget_base + settings.failure_budget && !s.halt {
@@ -678,16 +706,15 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
     let ok = result.status == DeviceStatus::RolledBack as i32;
     let finished = now(ctx);
     ctx.state_mut(|s| {
-        s.status.compensation_log.extend(result.compensation.iter().cloned());
         s.device_mut(device, |d| {
             d.status = result.status;
             d.steps_compensated = result.steps_compensated.clone();
-            d.compensation.extend(result.compensation.iter().cloned());
             d.finished_at = finished;
             if !result.error.is_empty() {
                 d.error = result.error.clone();
             }
         });
+        s.log_compensation(device, &result.compensation);
         s.count();
     });
     ok
