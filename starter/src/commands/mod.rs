@@ -82,10 +82,7 @@ pub(crate) async fn watch_until(client: &Client, suite_id: &str, quiet: bool, un
             return Ok(status);
         }
         if render::is_final(&status) {
-            // The result is the final word; the query may lag the close.
-            let handle = connect::suite(client, suite_id);
-            return handle.get_result(WorkflowGetResultOptions::default()).await
-                .with_context(|| format!("cannot read the result of suite {suite_id}"));
+            return result(client, suite_id).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -108,10 +105,14 @@ async fn watch_table(client: &Client, suite_id: &str, until: Option<SuitePhase>)
             return Ok(status);
         }
         if render::is_final(&status) {
-            let handle = connect::suite(client, suite_id);
-            return handle.get_result(WorkflowGetResultOptions::default()).await
-                .with_context(|| format!("cannot read the result of suite {suite_id}"));
+            return result(client, suite_id).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// The suite's result: the final word (a query may lag the close).
+async fn result(client: &Client, suite_id: &str) -> anyhow::Result<SuiteStatus> {
+    connect::suite(client, suite_id).get_result(WorkflowGetResultOptions::default()).await
+        .with_context(|| format!("cannot read the result of suite {suite_id}"))
 }
