@@ -14,6 +14,8 @@ source lab/stack.sh
 WORK=$(mktemp -d /tmp/switchyard-test.XXXXXX)
 chmod 755 "$WORK"
 export LAB_DIR=$WORK/lab LAB_PREFIX=syt LAB_SUBNET=198.19
+# The lab also accepts a password, for the credential tests.
+export LAB_PASSWORD=sy-lab-$RANDOM$RANDOM
 PORT=${SWITCHYARD_TEST_PORT:-7244}
 UI_PORT=${SWITCHYARD_TEST_UI_PORT:-8244}
 TEMPORAL_PID= WORKER_PID=
@@ -35,7 +37,7 @@ trap cleanup EXIT INT TERM
 echo "== build"
 cargo build --workspace --bins --locked
 echo "== lab self-test: teardown leaves nothing behind"
-SELFTEST_SUBNET=$LAB_SUBNET LAB_DIR= LAB_PREFIX= lab/selftest.sh
+SELFTEST_SUBNET=$LAB_SUBNET LAB_DIR= LAB_PREFIX= LAB_PASSWORD= lab/selftest.sh
 echo "== lab: 8 devices"
 lab/lab.sh up 8
 echo "== Temporal dev server on :$PORT (UI :$UI_PORT)"
@@ -47,6 +49,7 @@ export SWITCHYARD_TEST_TEMPORAL="http://127.0.0.1:$PORT"
 export SWITCHYARD_TEST_LAB_DIR=$LAB_DIR
 export SWITCHYARD_TEST_BIN_DIR=$ROOT/target/debug
 export SWITCHYARD_TEST_TASK_QUEUE=switchyard-test
+export SWITCHYARD_TEST_LAB_PASSWORD=$LAB_PASSWORD
 TEMPORAL_CLI=$(find_temporal)
 export TEMPORAL_CLI
 echo "== cargo test"

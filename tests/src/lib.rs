@@ -142,11 +142,23 @@ impl TestEnv {
     /// Starts a worker process of its own on `task_queue`, for tests that
     /// kill it. Returns once it polls.
     pub fn spawn_worker(&self, task_queue: &str) -> WorkerProcess {
-        let log = std::env::temp_dir().join(format!("switchyard-worker-{task_queue}-{}.log", std::process::id()));
+        self.spawn_worker_with(task_queue, &self.inventory(), &[])
+    }
+
+    /// The worker log file of a worker started by [`TestEnv::spawn_worker_with`].
+    pub fn worker_log(&self, task_queue: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("switchyard-worker-{task_queue}-{}.log", std::process::id()))
+    }
+
+    /// Starts a worker on `task_queue` with its own inventory and environment.
+    pub fn spawn_worker_with(&self, task_queue: &str, inventory: &Path, env: &[(&str, &str)]) -> WorkerProcess {
+        let log = self.worker_log(task_queue);
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("worker log");
         let child = Command::new(self.bin("switchyard-worker"))
             .args(["--temporal-address", &self.temporal, "--task-queue", task_queue, "--sticky-timeout-secs", "1"])
-            .arg("--inventory").arg(self.inventory())
+            .arg("--inventory").arg(inventory)
+            .args(["--log", "debug"])
+            .envs(env.iter().copied())
             .stdout(file.try_clone().expect("log")).stderr(file)
             .spawn()
             .expect("start switchyard-worker");
