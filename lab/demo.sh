@@ -41,14 +41,22 @@ lab/lab.sh up 8
 start_worker "$ROOT/target/debug/switchyard-worker" http://127.0.0.1:7233 switchyard "$LAB_DIR/inventory.yaml" "$RUN/worker.log"
 echo "$WORKER_PID" > "$RUN/worker.pid"
 
+# Launches a suite as alice, prints what the CLI says, waits until it awaits
+# a reviewer, and leaves its id in $launched.
+launch() {
+    local out
+    out=$($SY run "$1" --requester alice)
+    echo "$out"
+    launched=$(awk '/^suite /{print $2}' <<<"$out")
+    $SY watch "$launched" --until awaiting_approval >/dev/null
+}
+
 step "1a. dry run: what would the tenant VLAN suite change? (nothing is written)"
 $SY plan lab/suites/vlan-tenant.yaml --requester alice
 
 step "1b. alice launches it; it plans again and waits for a reviewer"
-out=$($SY run lab/suites/vlan-tenant.yaml --requester alice)
-echo "$out"
-id=$(awk '/^suite /{print $2}' <<<"$out")
-$SY watch "$id" --until awaiting_approval >/dev/null
+launch lab/suites/vlan-tenant.yaml
+id=$launched
 echo "alice tries to approve her own change:"
 $SY approve "$id" --reviewer alice || true
 echo "bob approves:"
@@ -56,10 +64,8 @@ $SY approve "$id" --reviewer bob --comment "reviewed the diff"
 $SY watch "$id" || true
 
 step "2. the storage VLAN suite; after approval someone edits sonic-d005 by hand"
-out=$($SY run lab/suites/vlan-storage.yaml --requester alice)
-echo "$out"
-id2=$(awk '/^suite /{print $2}' <<<"$out")
-$SY watch "$id2" --until awaiting_approval >/dev/null
+launch lab/suites/vlan-storage.yaml
+id2=$launched
 echo "hand edit on sonic-d005: Ethernet4 becomes an access port of VLAN 300"
 redis-cli -s "$LAB_DIR/dev/5/redis.sock" -n 4 hset 'VLAN|Vlan300' vlanid 300 >/dev/null
 redis-cli -s "$LAB_DIR/dev/5/redis.sock" -n 4 hset 'VLAN_MEMBER|Vlan300|Ethernet4' tagging_mode untagged >/dev/null

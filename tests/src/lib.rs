@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use switchyard_proto::v1::{SuiteStatus};
+use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions};
 
@@ -212,6 +212,17 @@ impl Drop for WorkerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The suite's phase.
+pub fn phase(s: &SuiteStatus) -> SuitePhase {
+    SuitePhase::try_from(s.phase).unwrap_or(SuitePhase::Unspecified)
+}
+
+/// True once the suite is in a final phase.
+pub fn ended(s: &SuiteStatus) -> bool {
+    !matches!(phase(s), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
+        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
 }
 
 /// Queries a suite's status until `done` holds, without sleeping blindly:

@@ -3,22 +3,17 @@
 //! drift refusal, and the receipt-based reverse ending at the exact starting
 //! bytes. Needs `tests/run.sh`; fails loudly without it.
 
-use std::sync::Arc;
-
 use switchyard_activities::device::redis::{self as rdb, ApplyOutcome};
 use switchyard_activities::ops::reverse;
-use switchyard_activities::{SessionConfig, Sessions, planning};
-use switchyard_proto::inventory::Inventory;
+use switchyard_activities::Sessions;
 use switchyard_proto::v1::{
-    operation::Op, AddVlanMember, CompensationAction, CreateVlan, DevicePlan, DeviceTarget, Operation, Step, StepPlan, TaggingMode,
+    operation::Op, AddVlanMember, CompensationAction, CreateVlan, DeviceTarget, Operation, Step, StepPlan, TaggingMode,
 };
 use switchyard_tests::TestEnv;
+use switchyard_tests::device::{plan, sessions};
 
 const DEVICE: usize = 6;
 
-fn sessions(env: &TestEnv) -> Sessions {
-    Sessions::new(Arc::new(Inventory::load(&env.inventory()).unwrap()), SessionConfig::standard())
-}
 
 fn target(description: &str) -> DeviceTarget {
     let op = |op| Some(Operation { op: Some(op) });
@@ -32,13 +27,6 @@ fn target(description: &str) -> DeviceTarget {
     }
 }
 
-async fn plan(s: &Sessions, target: &DeviceTarget) -> DevicePlan {
-    let mut conn = s.redis(&target.device).await.unwrap();
-    let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await.unwrap();
-    let plan = planning::plan_device(target, snapshot);
-    assert!(plan.error.is_empty(), "{}", plan.error);
-    plan
-}
 
 async fn apply(s: &Sessions, suite: &str, step: &StepPlan) -> ApplyOutcome {
     let mut conn = s.redis(&TestEnv::device_name(DEVICE)).await.unwrap();

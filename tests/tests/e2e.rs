@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
-use switchyard_tests::{TestEnv, record_history, started_suite_id, wait_for};
+use switchyard_tests::{TestEnv, ended, record_history, started_suite_id, wait_for};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 const SUITE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -18,10 +18,6 @@ fn fixture(name: &str) -> String {
 
 fn is_phase(s: &SuiteStatus, phase: SuitePhase) -> bool {
     s.phase == phase as i32
-}
-
-fn ended(s: &SuiteStatus) -> bool {
-    !matches!(SuitePhase::try_from(s.phase), Ok(SuitePhase::Planning | SuitePhase::AwaitingApproval | SuitePhase::Applying | SuitePhase::RollingBack | SuitePhase::Unspecified))
 }
 
 fn row(fields: &[(&str, &str)]) -> BTreeMap<String, String> {

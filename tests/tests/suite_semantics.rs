@@ -10,20 +10,11 @@ use std::time::Duration;
 
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
 use switchyard_proto::names;
-use switchyard_tests::{TestEnv, record_history, rfc3339_in, started_suite_id, vlan_suite, wait_for};
+use switchyard_tests::{TestEnv, ended, phase, record_history, rfc3339_in, started_suite_id, vlan_suite, wait_for};
 use temporalio_client::Client;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 const APPROVAL: &str = "approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n";
-
-fn phase(s: &SuiteStatus) -> SuitePhase {
-    SuitePhase::try_from(s.phase).unwrap_or(SuitePhase::Unspecified)
-}
-
-fn ended(s: &SuiteStatus) -> bool {
-    !matches!(phase(s), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
-        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
-}
 
 fn statuses(s: &SuiteStatus) -> Vec<DeviceStatus> {
     s.devices.iter().map(|d| DeviceStatus::try_from(d.status).unwrap()).collect()

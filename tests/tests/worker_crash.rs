@@ -6,19 +6,10 @@
 
 use std::time::Duration;
 
-use switchyard_proto::v1::{DeviceStatus, SuitePhase, SuiteStatus};
-use switchyard_tests::{TestEnv, started_suite_id, vlan_suite, wait_for};
+use switchyard_proto::v1::{DeviceStatus, SuitePhase};
+use switchyard_tests::{TestEnv, ended, phase, started_suite_id, vlan_suite, wait_for};
 
 const TIMEOUT: Duration = Duration::from_secs(180);
-
-fn phase(s: &SuiteStatus) -> SuitePhase {
-    SuitePhase::try_from(s.phase).unwrap_or(SuitePhase::Unspecified)
-}
-
-fn ended(s: &SuiteStatus) -> bool {
-    !matches!(phase(s), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
-        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
-}
 
 /// A device's redis stopped with SIGSTOP until dropped (also when a test
 /// fails half-way, so no later test finds it frozen).

@@ -10,7 +10,7 @@ use switchyard_proto::v1::AclRule;
 use switchyard_proto::validate;
 
 use super::acl_table::table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release};
 
 fn key(p: &AclRule) -> String {
     format!("ACL_RULE|{}|{}", p.table, p.rule)
@@ -81,9 +81,7 @@ impl Catalogued for Remove<'_> {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&key(self.0), false, "rule")?;
-        Ok(plan.finish())
+        plan_release(view, &key(self.0), false, "rule")
     }
 }
 

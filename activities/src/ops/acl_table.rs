@@ -10,7 +10,7 @@
 use switchyard_proto::v1::AclTable;
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
 
 pub(crate) fn table_key(name: &str) -> String {
     format!("ACL_TABLE|{name}")
@@ -65,17 +65,12 @@ impl Catalogued for Delete<'_> {
     const SUMMARY: &'static str = "Delete an ACL table that has no rules and is bound to no port.";
 
     fn reads(&self) -> Reads {
-        let key = table_key(&self.0.name);
-        let mut reads = Reads::default().key(&key);
-        reads.merge(references::reads(&key));
-        reads
+        release_reads(&table_key(&self.0.name))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("name", validate::acl_name(&self.0.name))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&table_key(&self.0.name), self.0.keep_if_used, "name")?;
-        Ok(plan.finish())
+        plan_release(view, &table_key(&self.0.name), self.0.keep_if_used, "name")
     }
 }
 

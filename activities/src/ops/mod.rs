@@ -209,6 +209,21 @@ pub(crate) fn change(key: &str, action: ChangeAction, before: Row, after: Row) -
     Change { table, key: key.to_string(), action: action as i32, before, after }
 }
 
+/// Reads of a step that removes an object: its row and every row that may
+/// still use it.
+pub(crate) fn release_reads(key: &str) -> Reads {
+    let mut reads = Reads::default().key(key);
+    reads.merge(references::reads(key));
+    reads
+}
+
+/// Plans the removal of one object (see [`PlanBuilder::release`]).
+pub(crate) fn plan_release(view: &View, key: &str, keep_if_used: bool, field: &str) -> Result<Planned, PlanError> {
+    let mut plan = PlanBuilder::new(view);
+    plan.release(key, keep_if_used, field)?;
+    Ok(plan.finish())
+}
+
 /// Fails unless the row exists, naming what it is and the parameter.
 pub(crate) fn must_exist<'v>(view: &'v View, key: &str, field: &str, what: &str) -> Result<&'v Row, PlanError> {
     view.row(key).ok_or_else(|| PlanError::new(field, format!("{what} does not exist on the device (no {key} row)")))

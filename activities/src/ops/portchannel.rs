@@ -11,7 +11,7 @@
 use switchyard_proto::v1::PortChannel;
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
 
 fn key(p: &PortChannel) -> String {
     format!("PORTCHANNEL|{}", p.name)
@@ -57,16 +57,12 @@ impl Catalogued for Delete<'_> {
     const SUMMARY: &'static str = "Delete a PortChannel with no members, addresses or VLAN memberships.";
 
     fn reads(&self) -> Reads {
-        let mut reads = Reads::default().key(key(self.0));
-        reads.merge(references::reads(&key(self.0)));
-        reads
+        release_reads(&key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("name", validate::portchannel(&self.0.name))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&key(self.0), self.0.keep_if_used, "name")?;
-        Ok(plan.finish())
+        plan_release(view, &key(self.0), self.0.keep_if_used, "name")
     }
 }
 

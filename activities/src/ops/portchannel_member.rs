@@ -11,7 +11,7 @@
 use switchyard_proto::v1::PortChannelMember;
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, plan_release};
 
 fn key(p: &PortChannelMember) -> String {
     format!("PORTCHANNEL_MEMBER|{}|{}", p.portchannel, p.port)
@@ -67,9 +67,7 @@ impl Catalogued for Remove<'_> {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&key(self.0), false, "port")?;
-        Ok(plan.finish())
+        plan_release(view, &key(self.0), false, "port")
     }
 }
 

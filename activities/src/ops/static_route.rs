@@ -10,7 +10,7 @@
 use switchyard_proto::v1::StaticRoute;
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, vrf_or_default};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, plan_release, vrf_or_default};
 
 fn key(p: &StaticRoute) -> String {
     match vrf_or_default(&p.vrf) {
@@ -76,9 +76,7 @@ impl Catalogued for Remove<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("prefix", validate::cidr(&self.0.prefix))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&key(self.0), false, "prefix")?;
-        Ok(plan.finish())
+        plan_release(view, &key(self.0), false, "prefix")
     }
 }
 

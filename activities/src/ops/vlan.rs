@@ -11,7 +11,7 @@
 use switchyard_proto::v1::{CreateVlan, DeleteVlan};
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
 
 pub(crate) fn vlan_key(vlan_id: u32) -> String {
     format!("VLAN|Vlan{vlan_id}")
@@ -52,17 +52,12 @@ impl Catalogued for DeleteVlan {
     const SUMMARY: &'static str = "Delete a VLAN that no member or VLAN interface uses.";
 
     fn reads(&self) -> Reads {
-        let key = vlan_key(self.vlan_id);
-        let mut reads = Reads::default().key(&key);
-        reads.merge(references::reads(&key));
-        reads
+        release_reads(&vlan_key(self.vlan_id))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("vlan_id", validate::vlan_id(self.vlan_id))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&vlan_key(self.vlan_id), self.keep_if_used, "vlan_id")?;
-        Ok(plan.finish())
+        plan_release(view, &vlan_key(self.vlan_id), self.keep_if_used, "vlan_id")
     }
 }
 

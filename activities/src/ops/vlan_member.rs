@@ -13,7 +13,7 @@ use switchyard_proto::v1::{AddVlanMember, TaggingMode};
 use switchyard_proto::validate;
 
 use super::vlan::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, port_key};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, plan_release, port_key};
 
 fn mode(p: &AddVlanMember) -> &'static str {
     if p.tagging_mode == TaggingMode::Tagged as i32 { "tagged" } else { "untagged" }
@@ -82,9 +82,7 @@ impl Catalogued for Remove<'_> {
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("vlan_id", validate::vlan_id(self.0.vlan_id))?;
         check("port", validate::port(&self.0.port))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&member_key(self.0), false, "port")?;
-        Ok(plan.finish())
+        plan_release(view, &member_key(self.0), false, "port")
     }
 }
 

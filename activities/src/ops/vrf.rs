@@ -12,7 +12,7 @@
 use switchyard_proto::v1::Vrf;
 use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, references};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
 
 fn key(p: &Vrf) -> String {
     format!("VRF|{}", p.name)
@@ -45,16 +45,12 @@ impl Catalogued for Delete<'_> {
     const SUMMARY: &'static str = "Delete a VRF that no interface, BGP neighbor or route uses.";
 
     fn reads(&self) -> Reads {
-        let mut reads = Reads::default().key(key(self.0));
-        reads.merge(references::reads(&key(self.0)));
-        reads
+        release_reads(&key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         check("name", validate::vrf(&self.0.name))?;
-        let mut plan = PlanBuilder::new(view);
-        plan.release(&key(self.0), self.0.keep_if_used, "name")?;
-        Ok(plan.finish())
+        plan_release(view, &key(self.0), self.0.keep_if_used, "name")
     }
 }
 
