@@ -13,6 +13,9 @@
 #   lab.sh status           list devices and whether their daemons run
 #   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
+#   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
+#                           rekey, revoke (see cmd_fault)
+#   lab.sh heal I           undo device I's fault
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
 # LAB_PREFIX (name prefix for namespaces and links, default "sy"),
@@ -112,7 +115,7 @@ Port 22
 ListenAddress 0.0.0.0
 HostKey $dir/ssh_host_ed25519_key
 PidFile $dir/sshd.pid
-AuthorizedKeysFile $LAB_DIR/authorized_keys
+AuthorizedKeysFile $dir/authorized_keys
 PasswordAuthentication $([ -n "$LAB_PASSWORD" ] && echo yes || echo no)
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -143,8 +146,10 @@ databases 16
 EOF
     # nsenter rather than `ip netns exec`: the latter clones the mount table,
     # which holds one /run/netns mount per device, for every daemon.
+    # Each device its own copy of the lab key, so one device's access can be revoked.
+    cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
     nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
-    nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname $(dev_name "$i") && exec /usr/sbin/sshd -f $dir/sshd_config -E $dir/sshd.log"
+    start_sshd "$i"
     local t
     for t in $(seq 1 100); do
         [ -s "$dir/sshd.pid" ] && redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && break
@@ -154,6 +159,88 @@ EOF
     redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 || die "device $i: redis did not start (see $dir/redis.log)"
     seed_device "$i"
     echo "$ip $(cut -d' ' -f1-2 "$dir/ssh_host_ed25519_key.pub")" > "$dir/known_hosts"
+}
+
+start_sshd() {
+    local i=$1 dir ns; shift
+    dir=$(dev_dir "$i"); ns=$(dev_ns "$i")
+    rm -f "$dir/sshd.pid"
+    nsenter --net="/run/netns/$ns" unshare --uts sh -c "hostname $(dev_name "$i") && exec /usr/sbin/sshd -f $dir/sshd_config -E $dir/sshd.log $*"
+}
+
+# Every sshd of device I: the listener and one per open connection.
+device_sshd_pids() {
+    local pid
+    for pid in $(ip netns pids "$(dev_ns "$1")" 2>/dev/null); do
+        case "$(cat "/proc/$pid/comm" 2>/dev/null)" in sshd | sshd-session) echo "$pid" ;; esac
+    done
+}
+
+# Stops every sshd of device I (dropping its open connections) and starts
+# the listener again with extra options.
+restart_sshd() {
+    local i=$1 pids t; shift
+    pids=$(device_sshd_pids "$i" | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    [ -n "${pids// /}" ] && kill -TERM $pids 2>/dev/null || true
+    for t in $(seq 1 50); do
+        # shellcheck disable=SC2086
+        [ -z "${pids// /}" ] || ! alive $pids && break
+        sleep 0.1
+    done
+    start_sshd "$i" "$@"
+    for t in $(seq 1 100); do [ -s "$(dev_dir "$i")/sshd.pid" ] && break; sleep 0.05; done
+}
+
+# Faults, one device at a time, each undone by `heal`:
+#   link-down    the device's link to the management network goes down
+#   freeze-sshd  every sshd of the device stops (SIGSTOP): connections hang
+#   stop-redis   redis shuts down (saving its data, restored by heal)
+#   rekey        the device gets a new host key (as after a reinstall)
+#   revoke       the lab key is no longer authorised and passwords are off
+# rekey and revoke restart sshd, which drops the device's open connections.
+cmd_fault() {
+    local i=${1:?usage: lab.sh fault I KIND} kind=${2:?usage: lab.sh fault I KIND} dir
+    dir=$(dev_dir "$i")
+    [ -d "$dir" ] || die "no device $i in $LAB_DIR"
+    [ -e "$dir/fault" ] && die "device $i already has fault $(cat "$dir/fault"); heal it first"
+    case "$kind" in
+        link-down) ip link set "$(dev_veth "$i")" down ;;
+        freeze-sshd) device_sshd_pids "$i" | xargs -r kill -STOP ;;
+        stop-redis) redis-cli -s "$dir/redis.sock" shutdown save >/dev/null 2>&1 || true ;;
+        rekey)
+            mv "$dir/ssh_host_ed25519_key" "$dir/ssh_host_ed25519_key.orig"
+            mv "$dir/ssh_host_ed25519_key.pub" "$dir/ssh_host_ed25519_key.pub.orig"
+            ssh-keygen -q -t ed25519 -N '' -C "$(dev_name "$i")-new" -f "$dir/ssh_host_ed25519_key"
+            restart_sshd "$i" ;;
+        revoke)
+            : > "$dir/authorized_keys"
+            restart_sshd "$i" -o PasswordAuthentication=no ;;
+        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke)" ;;
+    esac
+    echo "$kind" > "$dir/fault"
+}
+
+cmd_heal() {
+    local i=${1:?usage: lab.sh heal I} dir kind ns t
+    dir=$(dev_dir "$i"); ns=$(dev_ns "$i")
+    [ -e "$dir/fault" ] || return 0
+    kind=$(cat "$dir/fault")
+    case "$kind" in
+        link-down) ip link set "$(dev_veth "$i")" up ;;
+        freeze-sshd) device_sshd_pids "$i" | xargs -r kill -CONT ;;
+        stop-redis)
+            nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
+            for t in $(seq 1 100); do redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done ;;
+        rekey)
+            mv "$dir/ssh_host_ed25519_key.orig" "$dir/ssh_host_ed25519_key"
+            mv "$dir/ssh_host_ed25519_key.pub.orig" "$dir/ssh_host_ed25519_key.pub"
+            restart_sshd "$i" ;;
+        revoke)
+            cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
+            restart_sshd "$i" ;;
+    esac
+    rm -f "$dir/fault"
 }
 
 # Device start-ups still running in the background must end before teardown,
@@ -398,6 +485,8 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     reseed) shift; cmd_reseed "$@" ;;
+    fault) shift; cmd_fault "$@" ;;
+    heal) shift; cmd_heal "$@" ;;
     ssh) shift; cmd_ssh "$@" ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
+    ApplyStepRequest, ApplyStepResult, CompensationAction, CompensationEntry, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
     VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
@@ -121,6 +121,23 @@ impl DeviceActivities {
         let op = def.operation.clone().unwrap_or_default();
         let receipt = step.receipt.clone().unwrap_or_default();
         let mut conn = self.conn(&req.device).await?;
+        if req.check_applied {
+            let applied = match rdb::journal_exists(&mut conn, &rdb::journal_key(&req.suite_id, &def.id, "apply")).await {
+                Ok(a) => a,
+                Err(e) => return Err(self.redis_err(&req.device, e).await),
+            };
+            if !applied {
+                info!(suite_id = %req.suite_id, device = %req.device, step = %def.id, "Step was never applied; nothing to reverse");
+                let entry = CompensationEntry {
+                    device: req.device.clone(),
+                    step_id: def.id.clone(),
+                    action: CompensationAction::NotApplied as i32,
+                    reason: "no record of it on the device: never written, nothing to undo".into(),
+                    ..Default::default()
+                };
+                return Ok(ReverseStepResult { step_id: def.id, entries: vec![entry], already_reversed: false });
+            }
+        }
         let reads = reverse::reads(&receipt);
         let view = match rdb::snapshot(&mut conn, &reads).await {
             Ok(v) => v,

@@ -106,6 +106,8 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
                 CompensationAction::Removed => "removed",
                 CompensationAction::Restored => "restored",
                 CompensationAction::LeftInPlace => "left in place",
+                CompensationAction::NotApplied => "not applied",
+                CompensationAction::Unknown => "UNKNOWN",
                 CompensationAction::Unspecified => "?",
             };
             let field = if e.field.is_empty() { String::new() } else { format!(" {}", e.field) };

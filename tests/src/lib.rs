@@ -196,6 +196,115 @@ impl TestEnv {
     }
 }
 
+/// Every CONFIG_DB row of a device.
+pub type Rows = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What each lab device may look like when a suite has ended: its state
+/// before the suite, and the after-state its plan describes.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    /// Per device (index 0 is device 1): rows before the suite.
+    pub before: Vec<Rows>,
+    /// Per device: rows once every planned step is applied.
+    pub after: Vec<Rows>,
+}
+
+impl TestEnv {
+    /// Snapshots every device now and plans suite `steps` (YAML, as in a
+    /// suite's `steps:`) on it, through the side door: the result is what a
+    /// suite planned now would leave on each device.
+    pub async fn expect(&self, steps: &str) -> Expected {
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for i in 1..=self.device_count() {
+            let rows = self.rows(i);
+            let target = device::target(self, i, steps);
+            let sock = self.lab_dir.join(format!("dev/{i}/redis.sock"));
+            let client = redis::Client::open(format!("unix://{}?db=4", sock.display())).expect("redis url");
+            let mut conn = client.get_multiplexed_async_connection().await.expect("device redis");
+            let view = switchyard_activities::device::redis::snapshot(&mut conn, &switchyard_activities::planning::reads(&target))
+                .await
+                .expect("snapshot");
+            let plan = switchyard_activities::planning::plan_device(&target, view);
+            assert!(plan.error.is_empty(), "device {i} cannot be planned: {}", plan.error);
+            let mut planned = rows.clone();
+            for change in plan.steps.iter().flat_map(|s| s.changes.iter().flat_map(|c| &c.changes)) {
+                if change.action == switchyard_proto::v1::ChangeAction::Delete as i32 {
+                    planned.remove(&change.key);
+                } else {
+                    planned.insert(change.key.clone(), change.after.clone());
+                }
+            }
+            before.push(rows);
+            after.push(planned);
+        }
+        Expected { before, after }
+    }
+
+    /// The invariant every suite keeps, whatever failed: each device is
+    /// exactly in its planned after-state, or exactly in its before-state, or
+    /// the compensation log says why it is neither. A device that succeeded
+    /// is in its after-state; one failed or rolled back is in its
+    /// before-state unless the log flags it (left in place, or unknown).
+    pub fn check_invariant(&self, status: &SuiteStatus, expected: &Expected) -> Result<(), String> {
+        use switchyard_proto::v1::{CompensationAction, DeviceStatus};
+        let flagged = [CompensationAction::LeftInPlace as i32, CompensationAction::Unknown as i32];
+        let mut broken = Vec::new();
+        for d in &status.devices {
+            let Some(i) = d.device.strip_prefix("sonic-d").and_then(|n| n.parse::<usize>().ok()) else {
+                broken.push(format!("{}: not a lab device", d.device));
+                continue;
+            };
+            let live = self.rows(i);
+            let state = if live == expected.before[i - 1] {
+                "before"
+            } else if live == expected.after[i - 1] {
+                "after"
+            } else {
+                "neither"
+            };
+            let why: Vec<&str> = status.compensation_log.iter()
+                .filter(|e| e.device == d.device && flagged.contains(&e.action))
+                .map(|e| e.reason.as_str())
+                .collect();
+            let device_status = DeviceStatus::try_from(d.status).unwrap_or(DeviceStatus::Unspecified);
+            let ok = match (device_status, state) {
+                (DeviceStatus::Succeeded, s) => s == "after",
+                (DeviceStatus::Failed | DeviceStatus::RolledBack, s) => s == "before" || !why.is_empty(),
+                (_, s) => s == "before",
+            };
+            if !ok {
+                broken.push(format!("{} ({device_status:?}) is in state {state}; flagged reasons: {why:?}", d.device));
+            }
+        }
+        if broken.is_empty() { Ok(()) } else { Err(broken.join("\n")) }
+    }
+}
+
+/// A lab fault on one device (`lab.sh fault`), healed when dropped, also
+/// when a test fails half-way, so no later test finds the device broken.
+pub struct Fault {
+    env: TestEnv,
+    device: usize,
+}
+
+impl Fault {
+    /// Breaks lab device `device` with `kind` (link-down, freeze-sshd,
+    /// stop-redis, rekey, revoke).
+    pub fn inject(env: &TestEnv, device: usize, kind: &str) -> Self {
+        let status = Command::new(env.lab_script()).args(["fault", &device.to_string(), kind])
+            .env("LAB_DIR", &env.lab_dir).status().expect("run lab.sh fault");
+        assert!(status.success(), "lab.sh fault {device} {kind} failed");
+        Self { env: env.clone(), device }
+    }
+}
+
+impl Drop for Fault {
+    fn drop(&mut self) {
+        let _ = Command::new(self.env.lab_script()).args(["heal", &self.device.to_string()])
+            .env("LAB_DIR", &self.env.lab_dir).status();
+    }
+}
+
 /// A worker process started by a test; killed (SIGKILL) when dropped, so a
 /// failing test leaves none behind.
 pub struct WorkerProcess(std::process::Child);
@@ -250,15 +359,16 @@ pub fn started_suite_id(stdout: &str) -> anyhow::Result<String> {
         .context("the CLI did not print a suite id")
 }
 
+/// The steps of [`vlan_suite`].
+pub const VLAN_STEPS: &str = "  - create_vlan: { vlan_id: 100, description: tenant-a }\n  - add_vlan_member: { vlan_id: 100, port: \"{{ device.vars.uplink }}\", tagging_mode: untagged }\n";
+
 /// Writes a suite file for the lab: VLAN 100 with each device's uplink as
 /// access member, plus `extra` top-level YAML (rollout, approval, window).
 pub fn vlan_suite(name: &str, extra: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("switchyard-suites-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("suite dir");
     let path = dir.join(format!("{name}.yaml"));
-    let text = format!(
-        "name: {name}\ntargets:\n  tags: [lab]\nsteps:\n  - create_vlan: {{ vlan_id: 100, description: tenant-a }}\n  - add_vlan_member: {{ vlan_id: 100, port: \"{{{{ device.vars.uplink }}}}\", tagging_mode: untagged }}\n{extra}"
-    );
+    let text = format!("name: {name}\ntargets:\n  tags: [lab]\nsteps:\n{VLAN_STEPS}{extra}");
     std::fs::write(&path, text).expect("write suite");
     path
 }

@@ -36,6 +36,13 @@ pub(crate) struct WorkerConfig {
     /// SSH handshakes in flight at once, across all devices.
     #[arg(long, env = "SWITCHYARD_MAX_HANDSHAKES", default_value_t = 16)]
     pub(crate) max_handshakes: usize,
+    /// Seconds for TCP connect, SSH handshake and authentication to a device.
+    #[arg(long, env = "SWITCHYARD_CONNECT_TIMEOUT_SECS", default_value_t = 15)]
+    pub(crate) connect_timeout_secs: u64,
+    /// Seconds one redis command or script on a device may take; a frozen
+    /// device fails the attempt after this long instead of hanging it.
+    #[arg(long, env = "SWITCHYARD_COMMAND_TIMEOUT_SECS", default_value_t = 20)]
+    pub(crate) command_timeout_secs: u64,
     /// Seconds a cached workflow's next task may wait on this worker before
     /// the server hands it to another one (after a crash, say).
     #[arg(long, env = "SWITCHYARD_STICKY_TIMEOUT_SECS", default_value_t = 3)]
@@ -55,6 +62,10 @@ impl WorkerConfig {
         anyhow::ensure!(self.max_workflow_tasks >= 2, "--max-workflow-tasks must be at least 2");
         anyhow::ensure!(self.max_activities >= 1, "--max-activities must be at least 1");
         anyhow::ensure!(self.max_handshakes >= 1, "--max-handshakes must be at least 1");
+        // An attempt runs at most 60 s (the activities' start-to-close): a
+        // connect plus a command must fit in it, or every attempt times out.
+        anyhow::ensure!((1..=30).contains(&self.connect_timeout_secs), "--connect-timeout-secs must be 1..=30");
+        anyhow::ensure!((1..=25).contains(&self.command_timeout_secs), "--command-timeout-secs must be 1..=25");
         Ok(())
     }
 }

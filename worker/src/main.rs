@@ -38,7 +38,8 @@ async fn main() -> anyhow::Result<()> {
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
     let sessions = Arc::new(Sessions::new(Arc::new(inventory), SessionConfig {
         max_handshakes: config.max_handshakes,
-        ..SessionConfig::standard()
+        connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
+        command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
     }));
 
     let runtime = Runtime::from_current_tokio(Default::default())?;

@@ -12,11 +12,13 @@
 // carry the docs.
 #![allow(missing_docs)]
 
+use switchyard_proto::names::failures;
 use switchyard_proto::v1::{
-    ApplyStepRequest, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, ReverseStepRequest,
+    ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, ReverseStepRequest,
     StepPlan, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
+use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_workflow::common::error::ActivityExecutionError;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
@@ -44,7 +46,8 @@ impl DeviceWorkflow {
         let plan = input.plan.clone().unwrap_or_default();
         let mut result = DeviceResult { device: plan.device.clone(), ..Default::default() };
         if input.mode == DeviceMode::Compensate as i32 {
-            let steps: Vec<&StepPlan> = plan.steps.iter().filter(|s| input.applied_steps.contains(&step_id(s))).collect();
+            let steps: Vec<Undo> = plan.steps.iter().filter(|s| input.applied_steps.contains(&step_id(s)))
+                .map(|step| Undo { step, unsure: false }).collect();
             let failed = compensate(ctx, &input.suite_id, &plan.device, &steps, &mut result).await;
             result.status = DeviceStatus::RolledBack as i32;
             if let Some(e) = failed {
@@ -56,6 +59,8 @@ impl DeviceWorkflow {
 
         let local = local_steps(ctx);
         let mut applied: Vec<&StepPlan> = Vec::new();
+        // A step whose apply failed without saying whether it was written.
+        let mut unsure: Option<&StepPlan> = None;
         let mut failure: Option<String> = None;
         for step in &plan.steps {
             let id = step_id(step);
@@ -74,6 +79,12 @@ impl DeviceWorkflow {
                 }
                 Err(e) => {
                     failure = Some(describe(&e));
+                    if failure_type(&e) == failures::DRIFT {
+                        // The script ran and refused: nothing was written.
+                        result.compensation.push(not_applied(&plan.device, &id, "refused as drift: nothing written"));
+                    } else if unsure_steps(ctx) {
+                        unsure = Some(step);
+                    }
                     break;
                 }
             }
@@ -101,7 +112,9 @@ impl DeviceWorkflow {
                 ctx.set_current_details(format!("failed, compensating: {error}"));
                 result.error = error;
                 result.status = DeviceStatus::Failed as i32;
-                if let Some(e) = compensate(ctx, &input.suite_id, &plan.device, &applied, &mut result).await {
+                let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
+                to_undo.extend(unsure.map(|s| Undo { step: s, unsure: true }));
+                if let Some(e) = compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
                     result.error = format!("{}; compensation incomplete: {e}", result.error);
                 }
             }
@@ -117,6 +130,30 @@ fn local_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
     ctx.patched("local-device-steps")
 }
 
+/// A failed step's outcome can be unknown (a lost reply, a link that
+/// dropped mid-call, retries that ended on another error): since this patch
+/// such a step is compensated too, and its reverse first checks the device's
+/// journal for it.
+fn unsure_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
+    ctx.patched("reverse-unsure-steps")
+}
+
+/// A step to reverse; `unsure` when its apply may or may not have landed.
+struct Undo<'a> {
+    step: &'a StepPlan,
+    unsure: bool,
+}
+
+fn not_applied(device: &str, step_id: &str, reason: &str) -> CompensationEntry {
+    CompensationEntry {
+        device: device.to_string(),
+        step_id: step_id.to_string(),
+        reason: reason.to_string(),
+        action: CompensationAction::NotApplied as i32,
+        ..Default::default()
+    }
+}
+
 fn step_id(step: &StepPlan) -> String {
     step.step.as_ref().map(|s| s.id.clone()).unwrap_or_default()
 }
@@ -127,15 +164,20 @@ async fn compensate(
     ctx: &WorkflowContext<DeviceWorkflow>,
     suite_id: &str,
     device: &str,
-    steps: &[&StepPlan],
+    steps: &[Undo<'_>],
     result: &mut DeviceResult,
 ) -> Option<String> {
     let mut first_failure = None;
     let local = local_steps(ctx);
-    for step in steps.iter().rev() {
-        let id = step_id(step);
+    for undo in steps.iter().rev() {
+        let id = step_id(undo.step);
         ctx.set_current_details(format!("reversing {id}"));
-        let req = ReverseStepRequest { suite_id: suite_id.to_string(), device: device.to_string(), step: Some((*step).clone()) };
+        let req = ReverseStepRequest {
+            suite_id: suite_id.to_string(),
+            device: device.to_string(),
+            step: Some(undo.step.clone()),
+            check_applied: undo.unsure,
+        };
         let summary = format!("reverse {id} on {device}");
         let outcome = if local {
             ctx.execute_local_activity(ReverseStep, req, options::local_device_io(summary, true)).await
@@ -149,11 +191,16 @@ async fn compensate(
             }
             Err(e) => {
                 let why = describe(&e);
+                let (action, reason) = if undo.unsure {
+                    (CompensationAction::Unknown, format!("may or may not have been written; the device could not be checked or undone: {why}"))
+                } else {
+                    (CompensationAction::LeftInPlace, format!("reverse failed, step left applied: {why}"))
+                };
                 result.compensation.push(CompensationEntry {
                     device: device.to_string(),
                     step_id: id,
-                    reason: format!("reverse failed, step left applied: {why}"),
-                    action: switchyard_proto::v1::CompensationAction::LeftInPlace as i32,
+                    reason,
+                    action: action as i32,
                     ..Default::default()
                 });
                 first_failure.get_or_insert(why);
@@ -161,6 +208,19 @@ async fn compensate(
         }
     }
     first_failure
+}
+
+/// The failure type of the activity's own error ("Drift", "DeviceUnreachable"),
+/// or empty for a timeout or cancellation.
+pub(crate) fn failure_type(e: &ActivityExecutionError) -> String {
+    let Some(mut f) = e.failure() else { return String::new() };
+    while let Some(cause) = f.cause.as_deref() {
+        f = cause;
+    }
+    match &f.failure_info {
+        Some(FailureInfo::ApplicationFailureInfo(info)) => info.r#type.clone(),
+        _ => String::new(),
+    }
 }
 
 /// The innermost failure message: the activity's own error, not the

@@ -402,19 +402,20 @@ impl SuiteWorkflow {
     }
 
     /// Records a device's compensation entries: counts on the device, every
-    /// left-in-place entry in the suite log, the others while it has room.
+    /// entry an operator must see (left in place, unknown, not applied) in
+    /// the suite log, the others while it has room.
     fn log_compensation(&mut self, device: &str, entries: &[CompensationEntry]) {
-        let left = CompensationAction::LeftInPlace as i32;
+        let removed_or_restored = [CompensationAction::Removed as i32, CompensationAction::Restored as i32];
         let count = |a: CompensationAction| entries.iter().filter(|e| e.action == a as i32).count() as u32;
         let (removed, restored, kept) = (count(CompensationAction::Removed), count(CompensationAction::Restored), count(CompensationAction::LeftInPlace));
         self.device_mut(device, |d| {
             d.removed += removed;
             d.restored += restored;
             d.left_in_place += kept;
-            d.compensation.extend(entries.iter().filter(|e| e.action == left).cloned());
+            d.compensation.extend(entries.iter().filter(|e| !removed_or_restored.contains(&e.action)).cloned());
         });
         for e in entries {
-            if e.action == left || self.status.compensation_log.len() < COMPENSATION_LOG_FULL {
+            if !removed_or_restored.contains(&e.action) || self.status.compensation_log.len() < COMPENSATION_LOG_FULL {
                 self.status.compensation_log.push(e.clone());
             } else {
                 self.status.compensation_log_omitted += 1;

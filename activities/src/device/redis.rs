@@ -27,6 +27,14 @@ pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
     format!("SWITCHYARD_JOURNAL|{suite_id}|{step_id}|{phase}")
 }
 
+/// Whether a journal record exists in STATE_DB. The script selects STATE_DB
+/// for itself; the connection stays on CONFIG_DB.
+pub async fn journal_exists(conn: &mut MultiplexedConnection, journal: &str) -> redis::RedisResult<bool> {
+    let script = redis::Script::new("redis.call('SELECT', ARGV[2]) return redis.call('EXISTS', ARGV[1])");
+    let n: i64 = script.arg(journal).arg(STATE_DB).invoke_async(conn).await?;
+    Ok(n == 1)
+}
+
 /// Reads the rows and patterns in `reads` into a [`View`].
 pub async fn snapshot(conn: &mut MultiplexedConnection, reads: &Reads) -> redis::RedisResult<View> {
     let mut keys: Vec<String> = reads.keys.iter().cloned().collect();

@@ -84,7 +84,15 @@ impl Sessions {
                 let handle = self.handle(device).await?;
                 self.open_redis(device, &handle).await
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                // An open connection that does not answer (a frozen sshd, a
+                // dead link) is dropped, so the next attempt dials afresh
+                // instead of waiting on it again.
+                if matches!(e, DeviceError::Unreachable { .. }) {
+                    self.forget(name, &handle).await;
+                }
+                Err(e)
+            }
         }
     }
 
@@ -128,7 +136,9 @@ impl Sessions {
         let channel = tokio::time::timeout(self.config.command_timeout, handle.channel_open_direct_tcpip("127.0.0.1", 6379, "127.0.0.1", 0))
             .await
             .map_err(|_| unreachable(device, "timed out opening a channel to 127.0.0.1:6379".into()))?
-            .map_err(|e| unreachable(device, format!("channel to 127.0.0.1:6379 refused: {e}")))?;
+            // sshd answered but could not reach redis: the device is up and
+            // its redis is not (stopped, restarting).
+            .map_err(|e| DeviceError::Redis { device: device.name.clone(), reason: format!("no redis at 127.0.0.1:6379 (channel refused: {e})") })?;
         let info = redis::RedisConnectionInfo::default().set_db(4);
         let config = redis::AsyncConnectionConfig::new()
             .set_response_timeout(Some(self.config.command_timeout))

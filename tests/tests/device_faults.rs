@@ -1,0 +1,85 @@
+//! Devices that break between plan and apply: a dead link, a frozen sshd,
+//! a stopped redis, a changed host key, revoked credentials. Each failure
+//! stays on its device, counts against the failure budget, and the suite's
+//! policy (here: roll back once the budget is spent) then runs. The
+//! compensation log names every broken device and the state it was left in.
+//! Needs `tests/run.sh`; fails loudly without it.
+
+use std::time::{Duration, Instant};
+
+use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase};
+use switchyard_tests::{Fault, TestEnv, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
+
+/// Device, fault, and what its error must say.
+const FAULTS: &[(usize, &str, &str)] = &[
+    (2, "link-down", "unreachable"),
+    (3, "freeze-sshd", "unreachable"),
+    (4, "stop-redis", "no redis at 127.0.0.1:6379"),
+    (5, "rekey", "host key does not match"),
+    (6, "revoke", "authentication refused"),
+];
+
+#[tokio::test]
+async fn broken_devices_are_isolated_counted_and_logged() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let queue = format!("faults-{}", std::process::id());
+    // Short device timeouts so that a dead device costs seconds, not minutes;
+    // the retry policy is the production one.
+    let _worker = env.spawn_worker_with(&queue, &env.inventory(), &[
+        ("SWITCHYARD_CONNECT_TIMEOUT_SECS", "3"),
+        ("SWITCHYARD_COMMAND_TIMEOUT_SECS", "3"),
+    ]);
+    let suite = vlan_suite("faults", "rollout:\n  parallelism: 8\n  failure_budget: 4\n  on_failure: rollback\napproval:\n  required: 1\n  timeout: 10m\n");
+    let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let planned = wait_for(&client, &id, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+    let expected = env.expect(VLAN_STEPS).await;
+
+    // Planned on every device, over connections the worker keeps open; now
+    // five devices break.
+    let faults: Vec<Fault> = FAULTS.iter().map(|(i, kind, _)| Fault::inject(&env, *i, kind)).collect();
+    let started = Instant::now();
+    let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
+    assert_eq!(approve.status.code(), Some(0), "{}", String::from_utf8_lossy(&approve.stderr));
+    let s = wait_for(&client, &id, "ended", Duration::from_secs(400), ended).await.unwrap();
+    let took = started.elapsed();
+    drop(faults);
+
+    eprintln!("suite ended {:?} after {took:?}", phase(&s));
+    for d in &s.devices {
+        eprintln!("  {} {:?}: {}", d.device, DeviceStatus::try_from(d.status).unwrap(), d.error);
+    }
+    for e in &s.compensation_log {
+        eprintln!("  log {} {} {:?}: {}", e.device, e.step_id, CompensationAction::try_from(e.action).unwrap(), e.reason);
+    }
+    // Five failures spend a budget of four: the three healthy devices,
+    // applied, are rolled back.
+    assert_eq!(phase(&s), SuitePhase::RolledBack, "{s:#?}");
+    assert_eq!(s.counts.as_ref().unwrap().failed, 5, "{:?}", s.counts);
+    assert!(s.error.contains("failure budget of 4 exceeded"), "{}", s.error);
+    for i in [1, 7, 8] {
+        let d = &s.devices[i - 1];
+        assert_eq!(d.status, DeviceStatus::RolledBack as i32, "{d:?}");
+    }
+    for (i, kind, says) in FAULTS {
+        let d = &s.devices[i - 1];
+        assert_eq!(d.status, DeviceStatus::Failed as i32, "{kind}: {d:?}");
+        assert!(d.error.contains(says), "{kind}: error {:?} does not say {says:?}", d.error);
+        // The log names the device and the state it was left in: its first
+        // step may or may not have landed, and the device could not be reached
+        // to tell or undo it.
+        let entries: Vec<_> = s.compensation_log.iter().filter(|e| e.device == d.device).collect();
+        assert!(!entries.is_empty(), "{kind}: {} is not in the compensation log", d.device);
+        assert!(entries.iter().all(|e| e.action == CompensationAction::Unknown as i32 && e.step_id == "1-create_vlan"),
+            "{kind}: {entries:?}");
+    }
+    // With the faults healed, every device holds the invariant: the broken
+    // ones were never written, the healthy ones are back where they were.
+    env.check_invariant(&s, &expected).unwrap();
+    for i in 1..=env.device_count() {
+        assert_eq!(env.rows(i), expected.before[i - 1], "device {i}");
+    }
+}
