@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, CompensationAction, CompensationEntry, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
+    ApplyStepRequest, ApplyStepResult, CompensationAction, CompensationEntry, LockRequest, LockResult, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
     VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
@@ -21,7 +21,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
 
 use crate::device::Sessions;
-use crate::device::redis::{self as rdb, ApplyOutcome};
+use crate::device::redis::{self as rdb, ApplyOutcome, LockOutcome};
 use crate::error::DeviceError;
 use crate::ops::{self, Row, reverse};
 use crate::planning;
@@ -111,6 +111,33 @@ impl DeviceActivities {
             return Err(DeviceError::VerifyFailed { device: req.device, mismatches: mismatches.join("; ") }.into_activity_error());
         }
         Ok(VerifyResult { ok: true, mismatches })
+    }
+
+    /// Takes the device's lock for the suite, or reports who holds it.
+    #[activity(name = names::ACTIVITY_LOCK_DEVICE)]
+    pub async fn lock_device(self: Arc<Self>, _ctx: ActivityContext, req: LockRequest) -> Result<LockResult, ActivityError> {
+        let mut conn = self.conn(&req.device).await?;
+        let outcome = match rdb::lock(&mut conn, &req.suite_id, &req.since).await {
+            Ok(o) => o,
+            Err(e) => return Err(self.redis_err(&req.device, e).await),
+        };
+        info!(suite_id = %req.suite_id, device = %req.device, outcome = ?outcome, "Device lock");
+        Ok(match outcome {
+            LockOutcome::Acquired { since } => LockResult { acquired: true, holder: req.suite_id, since },
+            LockOutcome::Busy { holder, since } => LockResult { acquired: false, holder, since },
+        })
+    }
+
+    /// Gives the device's lock back, if the suite holds it.
+    #[activity(name = names::ACTIVITY_UNLOCK_DEVICE)]
+    pub async fn unlock_device(self: Arc<Self>, _ctx: ActivityContext, req: LockRequest) -> Result<LockResult, ActivityError> {
+        let mut conn = self.conn(&req.device).await?;
+        let released = match rdb::unlock(&mut conn, &req.suite_id).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.redis_err(&req.device, e).await),
+        };
+        info!(suite_id = %req.suite_id, device = %req.device, released, "Device unlock");
+        Ok(LockResult { acquired: false, holder: String::new(), since: String::new() })
     }
 
     /// Runs the domain-level reverse of one step from its receipt.

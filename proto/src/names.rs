@@ -21,6 +21,10 @@ pub const ACTIVITY_APPLY_STEP: &str = "apply_step";
 pub const ACTIVITY_VERIFY_DEVICE: &str = "verify_device";
 /// Activity: run one step's domain-level reverse from its receipt.
 pub const ACTIVITY_REVERSE_STEP: &str = "reverse_step";
+/// Activity: take a device's lock for a suite.
+pub const ACTIVITY_LOCK_DEVICE: &str = "lock_device";
+/// Activity: give a device's lock back.
+pub const ACTIVITY_UNLOCK_DEVICE: &str = "unlock_device";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";

@@ -84,6 +84,8 @@ struct RawRollout {
     pause_timeout: Option<Spanned<Scalar>>,
     pause_default: Option<Spanned<String>>,
     step_estimate: Option<Spanned<Scalar>>,
+    if_locked: Option<Spanned<String>>,
+    lock_wait: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,6 +323,8 @@ impl SuiteFile {
             pause_timeout_seconds: 3600,
             pause_default: OperatorAction::Rollback as i32,
             step_estimate_seconds: 10,
+            fail_if_locked: false,
+            lock_wait_seconds: 600,
         };
         let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
         if let Some(p) = &raw.parallelism {
@@ -370,6 +374,17 @@ impl SuiteFile {
         }
         if let Some(e) = &raw.step_estimate {
             rollout.step_estimate_seconds = self.duration(e, "rollout.step_estimate")?;
+        }
+        if let Some(l) = &raw.if_locked {
+            rollout.fail_if_locked = match l.value.as_str() {
+                "wait" => false,
+                "fail" => true,
+                other => return Err(self.err(l.referenced, "rollout.if_locked",
+                    format!("unknown choice {other:?}; expected wait or fail"))),
+            };
+        }
+        if let Some(w) = &raw.lock_wait {
+            rollout.lock_wait_seconds = self.duration(w, "rollout.lock_wait")?;
         }
         Ok(rollout)
     }

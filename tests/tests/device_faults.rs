@@ -68,13 +68,12 @@ async fn broken_devices_are_isolated_counted_and_logged() {
         let d = &s.devices[i - 1];
         assert_eq!(d.status, DeviceStatus::Failed as i32, "{kind}: {d:?}");
         assert!(d.error.contains(says), "{kind}: error {:?} does not say {says:?}", d.error);
-        // The log names the device and the state it was left in: its first
-        // step may or may not have landed, and the device could not be reached
-        // to tell or undo it.
+        // The log names the device and the state it was left in: the device
+        // could not even be locked, so no step was written.
         let entries: Vec<_> = s.compensation_log.iter().filter(|e| e.device == d.device).collect();
         assert!(!entries.is_empty(), "{kind}: {} is not in the compensation log", d.device);
-        assert!(entries.iter().all(|e| e.action == CompensationAction::Unknown as i32 && e.step_id == "1-create_vlan"),
-            "{kind}: {entries:?}");
+        assert!(entries.iter().all(|e| e.action == CompensationAction::NotApplied as i32
+            && e.reason.contains("could not take the device lock") && e.reason.ends_with("nothing written")), "{kind}: {entries:?}");
     }
     // With the faults healed, every device holds the invariant: the broken
     // ones were never written, the healthy ones are back where they were.

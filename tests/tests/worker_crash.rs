@@ -7,27 +7,9 @@
 use std::time::Duration;
 
 use switchyard_proto::v1::{DeviceStatus, SuitePhase};
-use switchyard_tests::{TestEnv, ended, phase, started_suite_id, vlan_suite, wait_for};
+use switchyard_tests::{FrozenRedis, TestEnv, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
 
 const TIMEOUT: Duration = Duration::from_secs(180);
-
-/// A device's redis stopped with SIGSTOP until dropped (also when a test
-/// fails half-way, so no later test finds it frozen).
-struct Frozen(String);
-
-impl Frozen {
-    fn new(env: &TestEnv, i: usize) -> Self {
-        let pid = std::fs::read_to_string(env.lab_dir.join(format!("dev/{i}/redis.pid"))).unwrap().trim().to_string();
-        assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
-        Self(pid)
-    }
-}
-
-impl Drop for Frozen {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").args(["-CONT", &self.0]).status();
-    }
-}
 
 fn hsets(env: &TestEnv) -> Vec<u64> {
     (1..=env.device_count()).map(|i| env.command_calls(i, "hset")).collect()
@@ -42,6 +24,7 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     let queue = format!("crash-{}", std::process::id());
     let before_rows: Vec<_> = (1..=n).map(|i| env.rows(i)).collect();
     let before_hsets = hsets(&env);
+    let expected = env.expect(VLAN_STEPS).await;
 
     let mut worker = env.spawn_worker(&queue);
     let suite = vlan_suite("crash-apply", "rollout:\n  parallelism: 2\napproval:\n  required: 1\n  timeout: 10m\n");
@@ -57,7 +40,7 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     // 2. Killed while a device is being applied: device 3's redis is frozen,
     // so its step hangs in flight when the worker dies. Its command may still
     // run when redis wakes, with nobody to hear the reply: the lost-reply case.
-    let frozen = Frozen::new(&env, 3);
+    let frozen = FrozenRedis::new(&env, 3);
     let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
     let applying = wait_for(&client, &id, "device 3 applying", TIMEOUT, |s| s.devices[2].status == DeviceStatus::Applying as i32).await;
     worker.kill();
@@ -70,17 +53,19 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     worker.kill();
 
     assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
+    env.check_invariant(&s, &expected).unwrap();
     for i in 1..=n {
         let mut expected = before_rows[i - 1].clone();
         expected.insert("VLAN|Vlan100".into(), [("vlanid".to_string(), "100".to_string()), ("description".into(), "tenant-a".into())].into());
         expected.insert("VLAN_MEMBER|Vlan100|Ethernet0".into(), [("tagging_mode".to_string(), "untagged".to_string())].into());
         assert_eq!(env.rows(i), expected, "device {i}");
     }
-    // Exactly once: per device, two steps each wrote one row and its journal
-    // record in one HSET apiece: four HSETs, whatever was retried.
+    // Exactly once: per device, the lock record (one HSET, taken once), and
+    // two steps that each wrote one row and its journal record in one HSET
+    // apiece: five HSETs, whatever was retried.
     let after = hsets(&env);
     let writes: Vec<u64> = after.iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
-    assert!(writes.iter().all(|w| *w == 4), "HSETs per device: {writes:?}");
+    assert!(writes.iter().all(|w| *w == 5), "HSETs per device: {writes:?}");
 }
 
 #[tokio::test]
@@ -100,6 +85,7 @@ async fn killed_worker_during_compensation_still_rolls_everything_back() {
     env.hset(n, "VLAN|Vlan300", &[("vlanid", "300")]);
     env.hset(n, "VLAN_MEMBER|Vlan300|Ethernet0", &[("tagging_mode", "untagged")]);
     let before: Vec<_> = (1..=n).map(|i| env.dump_config_db(i)).collect();
+    let expected = env.expect(VLAN_STEPS).await;
     let before_hsets = hsets(&env);
     let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
     assert_eq!(approve.status.code(), Some(0));
@@ -109,14 +95,15 @@ async fn killed_worker_during_compensation_still_rolls_everything_back() {
     let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
     worker.kill();
     assert_eq!(phase(&s), SuitePhase::RolledBack, "{s:#?}");
+    env.check_invariant(&s, &expected).unwrap();
     for i in 1..=n {
         assert_eq!(env.dump_config_db(i), before[i - 1], "device {i}");
     }
-    // Devices 1..n-1: two steps applied (2 × 2 HSETs) and two reversed (a
-    // journal HSET each; the reverse itself deletes). The drifted device:
-    // step 1 applied and reversed (2 + 1).
+    // Devices 1..n-1: the lock record (1), two steps applied (2 × 2 HSETs)
+    // and two reversed (a journal HSET each; the reverse itself deletes).
+    // The drifted device: lock, step 1 applied and reversed (1 + 2 + 1).
     let writes: Vec<u64> = hsets(&env).iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
-    let mut expected = vec![6; n - 1];
-    expected.push(3);
+    let mut expected = vec![7; n - 1];
+    expected.push(4);
     assert_eq!(writes, expected, "HSETs per device");
 }

@@ -6,7 +6,7 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
+    ApplyStepRequest, ApplyStepResult, DevicePlan, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
     VerifyRequest, VerifyResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
@@ -36,6 +36,12 @@ activity!(
     /// Re-read a device and compare with the plan.
     VerifyDevice, names::ACTIVITY_VERIFY_DEVICE, VerifyRequest, VerifyResult);
 activity!(
+    /// Take a device's lock for a suite.
+    LockDevice, names::ACTIVITY_LOCK_DEVICE, LockRequest, LockResult);
+activity!(
+    /// Give a device's lock back.
+    UnlockDevice, names::ACTIVITY_UNLOCK_DEVICE, LockRequest, LockResult);
+activity!(
     /// Run one step's domain-level reverse.
     ReverseStep, names::ACTIVITY_REVERSE_STEP, ReverseStepRequest, ReverseStepResult);
 
@@ -45,4 +51,6 @@ pub const ALL: &[&str] = &[
     names::ACTIVITY_APPLY_STEP,
     names::ACTIVITY_VERIFY_DEVICE,
     names::ACTIVITY_REVERSE_STEP,
+    names::ACTIVITY_LOCK_DEVICE,
+    names::ACTIVITY_UNLOCK_DEVICE,
 ];

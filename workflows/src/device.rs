@@ -12,17 +12,20 @@
 // carry the docs.
 #![allow(missing_docs)]
 
+use std::time::{Duration, UNIX_EPOCH};
+
 use switchyard_proto::names::failures;
 use switchyard_proto::v1::{
-    ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, ReverseStepRequest,
-    StepPlan, VerifyRequest,
+    ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
+    ReverseStepRequest, StepPlan, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_workflow::common::error::ActivityExecutionError;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
+use switchyard_proto::time::format_rfc3339;
 
-use crate::activity_defs::{ApplyStep, ReverseStep, VerifyDevice};
+use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, VerifyDevice};
 use crate::options;
 
 /// One device's run.
@@ -45,7 +48,34 @@ impl DeviceWorkflow {
         let input = ctx.state(|s| s.input.clone());
         let plan = input.plan.clone().unwrap_or_default();
         let mut result = DeviceResult { device: plan.device.clone(), ..Default::default() };
-        if input.mode == DeviceMode::Compensate as i32 {
+        let compensating = input.mode == DeviceMode::Compensate as i32;
+        if device_lock(ctx) {
+            match take_lock(ctx, &input, &plan.device).await {
+                Ok(waited) => {
+                    result.locked = true;
+                    result.lock_wait = waited;
+                }
+                Err(why) => {
+                    result.status = DeviceStatus::Failed as i32;
+                    result.error = format!("{}: {why}", plan.device);
+                    if compensating {
+                        for id in &input.applied_steps {
+                            result.compensation.push(CompensationEntry {
+                                device: plan.device.clone(),
+                                step_id: id.clone(),
+                                action: CompensationAction::LeftInPlace as i32,
+                                reason: format!("not reversed: {why}"),
+                                ..Default::default()
+                            });
+                        }
+                    } else {
+                        result.compensation.push(not_applied(&plan.device, "", &format!("{why}: nothing written")));
+                    }
+                    return Ok(result);
+                }
+            }
+        }
+        if compensating {
             let steps: Vec<Undo> = plan.steps.iter().filter(|s| input.applied_steps.contains(&step_id(s)))
                 .map(|step| Undo { step, unsure: false }).collect();
             let failed = compensate(ctx, &input.suite_id, &plan.device, &steps, &mut result).await;
@@ -128,6 +158,44 @@ impl DeviceWorkflow {
 /// before it keep replaying as regular activities.
 fn local_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
     ctx.patched("local-device-steps")
+}
+
+/// Since this patch a device is locked for its suite before its first step
+/// (the suite releases the lock when it ends), so two suites never
+/// interleave on one device.
+fn device_lock(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
+    ctx.patched("device-lock")
+}
+
+/// Takes the device lock, waiting (durably, on timers) while another suite
+/// holds it, unless the suite says to fail at once. Returns how long it
+/// waited and for whom, or why the device was not locked.
+async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, device: &str) -> Result<String, String> {
+    let started = now_secs(ctx);
+    let mut pause = Duration::from_secs(2);
+    let mut waited_for: Option<String> = None;
+    loop {
+        ctx.set_current_details("taking the device lock");
+        let req = LockRequest { suite_id: input.suite_id.clone(), device: device.to_string(), since: format_rfc3339(now_secs(ctx)) };
+        let outcome = ctx.execute_local_activity(LockDevice, req, options::local_device_io(format!("lock {device}"), false)).await;
+        let lock = outcome.map_err(|e| format!("could not take the device lock: {}", describe(&e)))?;
+        if lock.acquired {
+            let waited = now_secs(ctx) - started;
+            return Ok(waited_for.map(|holder| format!("waited {waited}s for the lock held by {holder}")).unwrap_or_default());
+        }
+        let busy = format!("locked by {} since {}", lock.holder, lock.since);
+        if input.fail_if_locked || now_secs(ctx) - started >= input.lock_wait_seconds as i64 {
+            return Err(if input.fail_if_locked { busy } else { format!("{busy}; gave up after {}s", input.lock_wait_seconds) });
+        }
+        ctx.set_current_details(format!("waiting: {busy}"));
+        waited_for = Some(lock.holder);
+        ctx.timer(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {
+    ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A failed step's outcome can be unknown (a lost reply, a link that

@@ -36,6 +36,16 @@ pub(crate) fn compensation(summary: String) -> ActivityOptions {
         .build()
 }
 
+/// Giving a device lock back at the end of a suite: a few tries; a device
+/// gone for longer keeps the lock until it expires.
+pub(crate) fn lock_release(summary: String) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(retry(3))
+        .summary(summary)
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build()
+}
+
 /// A device step run as a local activity: in the worker that runs the
 /// device's workflow, recorded as a marker, with no server round trip per
 /// step. Safe because every step is idempotent: a step re-run after a crash

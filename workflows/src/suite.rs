@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use switchyard_proto::names::{self, phase_name};
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    ApprovalSignal, CompensationAction, CompensationEntry, DeviceMode, DevicePlan, DeviceResult, DeviceRunInput, DeviceStatus, DeviceTarget, ExtendWindow,
+    ApprovalSignal, CompensationAction, CompensationEntry, DeviceMode, DevicePlan, DeviceResult, DeviceRunInput, DeviceStatus, DeviceTarget, ExtendWindow, LockRequest,
     OnFailure, OperatorAction, OperatorEvent, OperatorSignal, PlanDeviceRequest, Rollout, SetParallelism, SuiteCounts,
     SuiteInput, SuitePhase, SuiteStatus, WindowClose,
 };
@@ -31,7 +31,7 @@ use temporalio_workflow::{
     WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::activity_defs::PlanDevice;
+use crate::activity_defs::{PlanDevice, UnlockDevice};
 use crate::approval::{self, Verdict};
 use crate::device::{DeviceWorkflow, describe};
 use crate::options;
@@ -226,33 +226,11 @@ impl SuiteWorkflow {
         );
 
         // ---- decide ----
-        let (failed, skipped, completed, rollback, abandoned, cancelled, window_closed) = ctx.state(|s| {
-            (s.failed_total(), s.count_of(DeviceStatus::Skipped), s.completed.clone(), s.rollback.clone(), s.abandoned.clone(),
-             s.cancelled.clone(), s.window_closed)
-        });
-        if let Some(why) = abandoned {
-            return Ok(finish(ctx, SuitePhase::Failed, format!("{why}; {failed} device(s) failed, {} changed device(s) keep their change", completed.len())));
+        let (phase, summary) = conclude(ctx, &input.suite_id).await;
+        if ctx.patched("device-lock") {
+            release_locks(ctx, &input.suite_id).await;
         }
-        if let Some(why) = rollback {
-            set_phase(ctx, SuitePhase::RollingBack, format!("{why}; rolling back {} device(s)", completed.len()));
-            ctx.state_mut(|s| s.inflight = 0);
-            // Reverse order of completion: the last device changed is the first restored.
-            let rolled = join_all(completed.iter().rev().map(|d| rollback_device(ctx, &input.suite_id, d))).await;
-            let back = rolled.iter().filter(|ok| **ok).count();
-            let summary = format!("{why}; {failed} device(s) failed; {back} of {} changed device(s) rolled back", completed.len());
-            if cancelled.is_some() {
-                return Ok(finish(ctx, SuitePhase::Cancelled, summary));
-            }
-            let phase = if back == completed.len() { SuitePhase::RolledBack } else { SuitePhase::PartiallyRolledBack };
-            return Ok(finish(ctx, phase, summary));
-        }
-        if window_closed {
-            return Ok(finish(ctx, SuitePhase::Failed, format!("the change window closed: {skipped} device(s) not started, {} changed", completed.len())));
-        }
-        if failed == 0 && skipped == 0 {
-            return Ok(finish(ctx, SuitePhase::Succeeded, "all devices changed and verified".into()));
-        }
-        Ok(finish(ctx, SuitePhase::Failed, format!("{failed} device(s) failed, {skipped} not started; changed devices keep their change")))
+        Ok(finish(ctx, phase, summary))
     }
 
     /// A reviewer's decision (from the Web UI or the CLI). Every decision is
@@ -447,6 +425,53 @@ fn sync_now(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> String {
     ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(String::new(), |d| format_rfc3339(d.as_secs() as i64))
 }
 
+/// After the rollout: rolls back if asked to, and says how the suite ends.
+async fn conclude(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str) -> (SuitePhase, String) {
+    let (failed, skipped, completed, rollback, abandoned, cancelled, window_closed) = ctx.state(|s| {
+        (s.failed_total(), s.count_of(DeviceStatus::Skipped), s.completed.clone(), s.rollback.clone(), s.abandoned.clone(),
+         s.cancelled.clone(), s.window_closed)
+    });
+    if let Some(why) = abandoned {
+        return (SuitePhase::Failed, format!("{why}; {failed} device(s) failed, {} changed device(s) keep their change", completed.len()));
+    }
+    if let Some(why) = rollback {
+        set_phase(ctx, SuitePhase::RollingBack, format!("{why}; rolling back {} device(s)", completed.len()));
+        ctx.state_mut(|s| s.inflight = 0);
+        // Reverse order of completion: the last device changed is the first restored.
+        let rolled = join_all(completed.iter().rev().map(|d| rollback_device(ctx, suite_id, d))).await;
+        let back = rolled.iter().filter(|ok| **ok).count();
+        let summary = format!("{why}; {failed} device(s) failed; {back} of {} changed device(s) rolled back", completed.len());
+        if cancelled.is_some() {
+            return (SuitePhase::Cancelled, summary);
+        }
+        let phase = if back == completed.len() { SuitePhase::RolledBack } else { SuitePhase::PartiallyRolledBack };
+        return (phase, summary);
+    }
+    if window_closed {
+        return (SuitePhase::Failed, format!("the change window closed: {skipped} device(s) not started, {} changed", completed.len()));
+    }
+    if failed == 0 && skipped == 0 {
+        return (SuitePhase::Succeeded, "all devices changed and verified".into());
+    }
+    (SuitePhase::Failed, format!("{failed} device(s) failed, {skipped} not started; changed devices keep their change"))
+}
+
+/// Gives back the lock of every device this suite locked. A lock that
+/// cannot be given back (the device went away) expires on the device.
+async fn release_locks(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str) {
+    let locked: Vec<String> = ctx.state(|s| s.status.devices.iter().filter(|d| d.locked).map(|d| d.device.clone()).collect());
+    if locked.is_empty() {
+        return;
+    }
+    ctx.set_current_details(format!("releasing {} device lock(s)", locked.len()));
+    let since = now(ctx);
+    join_all(locked.iter().map(|device| {
+        let req = LockRequest { suite_id: suite_id.to_string(), device: device.clone(), since: since.clone() };
+        ctx.execute_activity(UnlockDevice, req, options::lock_release(format!("unlock {device}")))
+    }))
+    .await;
+}
+
 /// The reason, if the workflow was asked to cancel.
 fn cancellation(ctx: &WorkflowContext<SuiteWorkflow>) -> Option<String> {
     let token = ctx.cancellation_token();
@@ -548,7 +573,14 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
             d.started_at = started;
         });
     });
-    let input = DeviceRunInput { suite_id: suite_id.to_string(), mode: DeviceMode::Apply as i32, plan: Some(plan), applied_steps: vec![] };
+    let input = DeviceRunInput {
+        suite_id: suite_id.to_string(),
+        mode: DeviceMode::Apply as i32,
+        plan: Some(plan),
+        applied_steps: vec![],
+        fail_if_locked: settings.fail_if_locked,
+        lock_wait_seconds: settings.lock_wait_seconds,
+    };
     let mut result = run_child(ctx, suite_id, device, "apply", input).await;
     release(ctx);
     result.finished_at = now(ctx);
@@ -697,11 +729,21 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
     // Rollback ignores halt and pause: it is exactly what runs after them.
     wait(ctx, |s| s.inflight < s.status.parallelism.max(1)).await;
     ctx.state_mut(|s| s.inflight += 1);
-    let (plan, applied) = ctx.state(|s| {
+    let (plan, applied, lock_wait_seconds) = ctx.state(|s| {
         let applied = s.status.devices.iter().find(|d| d.device == device).map(|d| d.steps_applied.clone()).unwrap_or_default();
-        (s.plans.get(device).cloned().unwrap_or_default(), applied)
+        let lock_wait = s.input.rollout.as_ref().map_or(0, |r| r.lock_wait_seconds);
+        (s.plans.get(device).cloned().unwrap_or_default(), applied, lock_wait)
     });
-    let input = DeviceRunInput { suite_id: suite_id.to_string(), mode: DeviceMode::Compensate as i32, plan: Some(plan), applied_steps: applied };
+    // The suite holds the device's lock from its apply: taking it again is
+    // immediate; waiting covers a lock that expired and was taken meanwhile.
+    let input = DeviceRunInput {
+        suite_id: suite_id.to_string(),
+        mode: DeviceMode::Compensate as i32,
+        plan: Some(plan),
+        applied_steps: applied,
+        fail_if_locked: false,
+        lock_wait_seconds,
+    };
     let result = run_child(ctx, suite_id, device, "rollback", input).await;
     release(ctx);
     let ok = result.status == DeviceStatus::RolledBack as i32;
@@ -709,6 +751,7 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
     ctx.state_mut(|s| {
         s.device_mut(device, |d| {
             d.status = result.status;
+            d.locked |= result.locked;
             d.steps_compensated = result.steps_compensated.clone();
             d.finished_at = finished;
             if !result.error.is_empty() {

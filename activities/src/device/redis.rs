@@ -27,6 +27,61 @@ pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
     format!("SWITCHYARD_JOURNAL|{suite_id}|{step_id}|{phase}")
 }
 
+/// The device lock's key in STATE_DB: one suite changes a device at a time.
+pub const LOCK_KEY: &str = "SWITCHYARD_LOCK";
+/// A lock outlives its holder by at most a day: a suite terminated without
+/// releasing it (not one that is cancelled or fails: those release) blocks
+/// the device that long, or until an operator deletes the key.
+const LOCK_TTL_SECONDS: u64 = 24 * 3600;
+
+/// Outcome of taking the device lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockOutcome {
+    /// Held by us now (newly, or already).
+    Acquired {
+        /// When our hold began.
+        since: String,
+    },
+    /// Held by another suite.
+    Busy {
+        /// That suite.
+        holder: String,
+        /// Since when it holds it.
+        since: String,
+    },
+}
+
+/// Takes the device lock for `suite` unless another suite holds it; taking
+/// it again for the same suite renews it and keeps its first `since`.
+pub async fn lock(conn: &mut MultiplexedConnection, suite: &str, since: &str) -> redis::RedisResult<LockOutcome> {
+    let script = redis::Script::new(
+        r"
+redis.call('SELECT', ARGV[4])
+local holder = redis.call('HGET', ARGV[1], 'suite')
+if holder and holder ~= ARGV[2] then return {'busy', holder, redis.call('HGET', ARGV[1], 'since') or ''} end
+if not holder then redis.call('HSET', ARGV[1], 'suite', ARGV[2], 'since', ARGV[3]) end
+redis.call('EXPIRE', ARGV[1], ARGV[5])
+return {'acquired', ARGV[2], redis.call('HGET', ARGV[1], 'since')}
+",
+    );
+    let (status, holder, since): (String, String, String) =
+        script.arg(LOCK_KEY).arg(suite).arg(since).arg(STATE_DB).arg(LOCK_TTL_SECONDS).invoke_async(conn).await?;
+    Ok(if status == "acquired" { LockOutcome::Acquired { since } } else { LockOutcome::Busy { holder, since } })
+}
+
+/// Gives the device lock back if `suite` holds it; returns whether it did.
+pub async fn unlock(conn: &mut MultiplexedConnection, suite: &str) -> redis::RedisResult<bool> {
+    let script = redis::Script::new(
+        r"
+redis.call('SELECT', ARGV[3])
+if redis.call('HGET', ARGV[1], 'suite') == ARGV[2] then redis.call('DEL', ARGV[1]) return 1 end
+return 0
+",
+    );
+    let released: i64 = script.arg(LOCK_KEY).arg(suite).arg(STATE_DB).invoke_async(conn).await?;
+    Ok(released == 1)
+}
+
 /// Whether a journal record exists in STATE_DB. The script selects STATE_DB
 /// for itself; the connection stays on CONFIG_DB.
 pub async fn journal_exists(conn: &mut MultiplexedConnection, journal: &str) -> redis::RedisResult<bool> {
