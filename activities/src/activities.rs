@@ -49,18 +49,38 @@ impl DeviceActivities {
     }
 }
 
+/// Runs `work`, heartbeating every few seconds until it ends. The device
+/// calls inside are bounded by their own timeouts; the heartbeats tell the
+/// server this worker is alive meanwhile, so only a dead worker's attempt
+/// is given up early.
+async fn with_heartbeats<T>(ctx: &ActivityContext, work: impl std::future::Future<Output = T>) -> T {
+    let beat = async {
+        loop {
+            let _ = ctx.record_heartbeat(String::new()).await;
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+    };
+    tokio::select! {
+        out = work => out,
+        never = beat => never,
+    }
+}
+
 #[activities]
 impl DeviceActivities {
     /// Reads the rows every step depends on and plans them in order.
     #[activity(name = names::ACTIVITY_PLAN_DEVICE)]
-    pub async fn plan_device(self: Arc<Self>, _ctx: ActivityContext, req: PlanDeviceRequest) -> Result<DevicePlan, ActivityError> {
+    pub async fn plan_device(self: Arc<Self>, ctx: ActivityContext, req: PlanDeviceRequest) -> Result<DevicePlan, ActivityError> {
         let target = req.target.unwrap_or_default();
         let device = target.device.clone();
-        let mut conn = self.conn(&device).await?;
-        let snapshot = match rdb::snapshot(&mut conn, &planning::reads(&target)).await {
-            Ok(s) => s,
-            Err(e) => return Err(self.redis_err(&device, e).await),
+        let read = async {
+            let mut conn = self.conn(&device).await?;
+            match rdb::snapshot(&mut conn, &planning::reads(&target)).await {
+                Ok(s) => Ok(s),
+                Err(e) => Err(self.redis_err(&device, e).await),
+            }
         };
+        let snapshot = with_heartbeats(&ctx, read).await?;
         let plan = planning::plan_device(&target, snapshot);
         info!(suite_id = %req.suite_id, device = %device, steps = plan.steps.len(), refused = !plan.error.is_empty(), "Planned device");
         Ok(plan)

@@ -25,6 +25,17 @@ pub(crate) fn device_io(summary: String) -> ActivityOptions {
         .build()
 }
 
+/// Planning one device: a regular activity, possibly on another worker, so
+/// it heartbeats: a worker that dies mid-plan is noticed within the
+/// heartbeat timeout rather than at the end of start-to-close.
+pub(crate) fn planning(summary: String) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .heartbeat_timeout(Duration::from_secs(10))
+        .retry_policy(retry(5))
+        .summary(summary)
+        .build()
+}
+
 /// Compensation must get through if at all possible: more attempts, and
 /// detached from cancellation, so cancelling a device's workflow still lets
 /// it undo what it did.

@@ -512,7 +512,7 @@ async fn plan_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, targe
     wait(ctx, |s| s.inflight < PLAN_PARALLELISM).await;
     ctx.state_mut(|s| s.inflight += 1);
     let req = PlanDeviceRequest { suite_id: suite_id.to_string(), target: Some(target.clone()) };
-    let result = ctx.execute_activity(PlanDevice, req, options::device_io(format!("plan {}", target.device))).await;
+    let result = ctx.execute_activity(PlanDevice, req, options::planning(format!("plan {}", target.device))).await;
     release(ctx);
     result.unwrap_or_else(|e| DevicePlan {
         device: target.device.clone(),
