@@ -38,8 +38,8 @@ echo "== build"
 cargo build --workspace --bins --locked
 echo "== lab self-test: teardown leaves nothing behind"
 SELFTEST_SUBNET=$LAB_SUBNET LAB_DIR= LAB_PREFIX= LAB_PASSWORD= lab/selftest.sh
-echo "== lab: 8 devices"
-lab/lab.sh up 8
+echo "== lab: 20 devices"
+lab/lab.sh up 20
 echo "== Temporal dev server on :$PORT (UI :$UI_PORT)"
 start_temporal "$PORT" "$UI_PORT" "$WORK/temporal.db" "$WORK/temporal.log"
 echo "== worker"

@@ -1,7 +1,8 @@
 //! A worker killed with SIGKILL mid-suite and restarted: the suite ends
 //! correctly on every device, and each device step was written exactly once
 //! (counted on the devices' redis: the HSETs it ran). Planning, applying and
-//! compensating are each interrupted.
+//! compensating are each interrupted, on the whole lab (20 devices in
+//! `tests/run.sh`).
 //! Needs `tests/run.sh`; fails loudly without it.
 
 use std::time::Duration;
@@ -48,6 +49,14 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     assert_eq!(approve.status.code(), Some(0), "{}", String::from_utf8_lossy(&approve.stdout));
     applying.unwrap();
     // 3. Restarted: the devices not started yet go on, device 3's step is retried.
+    let mut worker = env.spawn_worker(&queue);
+    // 4. Killed again once half the fleet is done: between devices, or in
+    // the middle of the next ones.
+    let half = n / 2;
+    wait_for(&client, &id, "half the devices done", TIMEOUT, |s| {
+        s.devices.iter().filter(|d| d.status == DeviceStatus::Succeeded as i32).count() >= half
+    }).await.unwrap();
+    worker.kill();
     let mut worker = env.spawn_worker(&queue);
     let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
     worker.kill();
