@@ -3,14 +3,17 @@
 //! Devices carry references to credentials (a key file, an environment
 //! variable), never secret values. The starter reads the inventory to pick
 //! targets and resolve per-device values; the worker reads it to reach devices.
-//! Must never: read key files or environment variables (the worker resolves
-//! credentials), or touch the network.
+//! Loading a file also checks that the key and known_hosts files it names
+//! exist, so a typo is refused at its line before anything starts rather
+//! than on first contact with each device; parsing text alone never looks.
+//! Must never: open key files or read environment variables (the worker
+//! resolves credentials), or touch the network.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use crate::SourceError;
 
@@ -70,8 +73,8 @@ pub struct Inventory {
 struct RawDefaults {
     user: Option<String>,
     ssh_port: Option<u16>,
-    credential: Option<CredentialRef>,
-    known_hosts: Option<String>,
+    credential: Option<Spanned<CredentialRef>>,
+    known_hosts: Option<Spanned<String>>,
     platform: Option<String>,
     hwsku: Option<String>,
     sonic_version: Option<String>,
@@ -84,8 +87,8 @@ struct RawDevice {
     address: Spanned<String>,
     ssh_port: Option<u16>,
     user: Option<String>,
-    credential: Option<CredentialRef>,
-    known_hosts: Option<String>,
+    credential: Option<Spanned<CredentialRef>>,
+    known_hosts: Option<Spanned<String>>,
     platform: Option<String>,
     hwsku: Option<String>,
     sonic_version: Option<String>,
@@ -107,17 +110,47 @@ struct RawInventory {
     devices: Vec<Spanned<RawDevice>>,
 }
 
+/// A file the inventory names (a key file or a known_hosts file), resolved,
+/// with the place that names it.
+struct NamedFile {
+    path: String,
+    what: &'static str,
+    field: String,
+    loc: Location,
+}
+
+impl NamedFile {
+    /// Refuses a file that does not exist or is not a regular file. Only its
+    /// metadata is read; the content is the worker's business.
+    fn check(&self, inventory: &str) -> Result<(), SourceError> {
+        let problem = match std::fs::metadata(&self.path) {
+            Ok(meta) if meta.is_file() => return Ok(()),
+            Ok(_) => format!("{} {} is not a regular file", self.what, self.path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!("{} {} does not exist", self.what, self.path),
+            Err(e) => format!("{} {} cannot be checked: {e}", self.what, self.path),
+        };
+        Err(SourceError::at(inventory, self.loc, self.field.clone(), problem))
+    }
+}
+
 impl Inventory {
     /// Parses inventory text. `file` names it in errors; relative paths in it
-    /// are resolved against the file's directory.
+    /// are resolved against the file's directory. Never touches the files
+    /// it names (see [`Inventory::load`]).
     pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
-        let raw: RawInventory = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
+        Self::parse_naming_files(file, text).map(|(inventory, _)| inventory)
+    }
+
+    /// Parses, and lists the files the inventory names with their places.
+    fn parse_naming_files(file: &str, text: &str) -> Result<(Self, Vec<NamedFile>), SourceError> {
+        let raw: RawInventory = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let base = Path::new(file).parent().unwrap_or(Path::new("."));
         let resolve = |p: &str| {
             let path = Path::new(p);
             if path.is_absolute() { p.to_string() } else { base.join(path).to_string_lossy().into_owned() }
         };
         let mut devices: Vec<Device> = Vec::with_capacity(raw.devices.len());
+        let mut files = Vec::new();
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
         for (i, spanned) in raw.devices.iter().enumerate() {
             let d = &spanned.value;
@@ -136,19 +169,32 @@ impl Inventory {
             }
             let missing = |what: &str| SourceError::at(file, spanned.referenced, field(what),
                 format!("no {what} for device {name:?} and none in defaults"));
-            let credential = d.credential.clone().or_else(|| raw.defaults.credential.clone()).ok_or_else(|| missing("credential"))?;
-            let credential = match credential {
-                CredentialRef::KeyFile(p) => CredentialRef::KeyFile(resolve(&p)),
-                other => other,
+            // The field names where the value was given: the device, or defaults.
+            let (credential, cred_field) = match (&d.credential, &raw.defaults.credential) {
+                (Some(c), _) => (c, field("credential")),
+                (None, Some(c)) => (c, "defaults.credential".to_string()),
+                (None, None) => return Err(missing("credential")),
             };
-            let known_hosts = d.known_hosts.clone().or_else(|| raw.defaults.known_hosts.clone()).ok_or_else(|| missing("known_hosts"))?;
+            let credential = match &credential.value {
+                CredentialRef::KeyFile(p) => {
+                    files.push(NamedFile { path: resolve(p), what: "key file", field: format!("{cred_field}.key_file"), loc: credential.referenced });
+                    CredentialRef::KeyFile(resolve(p))
+                }
+                other => other.clone(),
+            };
+            let (known_hosts, kh_field) = match (&d.known_hosts, &raw.defaults.known_hosts) {
+                (Some(k), _) => (k, field("known_hosts")),
+                (None, Some(k)) => (k, "defaults.known_hosts".to_string()),
+                (None, None) => return Err(missing("known_hosts")),
+            };
+            files.push(NamedFile { path: resolve(&known_hosts.value), what: "known_hosts file", field: kh_field, loc: known_hosts.referenced });
             devices.push(Device {
                 name: name.to_string(),
                 address: d.address.value.trim().to_string(),
                 ssh_port: d.ssh_port.or(raw.defaults.ssh_port).unwrap_or(22),
                 user: d.user.clone().or_else(|| raw.defaults.user.clone()).ok_or_else(|| missing("user"))?,
                 credential,
-                known_hosts: resolve(&known_hosts),
+                known_hosts: resolve(&known_hosts.value),
                 platform: d.platform.clone().or_else(|| raw.defaults.platform.clone()).unwrap_or_default(),
                 hwsku: d.hwsku.clone().or_else(|| raw.defaults.hwsku.clone()).unwrap_or_default(),
                 sonic_version: d.sonic_version.clone().or_else(|| raw.defaults.sonic_version.clone()).unwrap_or_default(),
@@ -158,16 +204,21 @@ impl Inventory {
                 vars: d.vars.clone(),
             });
         }
-        Ok(Self { file: file.to_string(), devices })
+        Ok((Self { file: file.to_string(), devices }, files))
     }
 
-    /// Reads and parses an inventory file.
+    /// Reads and parses an inventory file, and checks that every key file
+    /// and known_hosts file it names exists.
     pub fn load(path: &Path) -> Result<Self, SourceError> {
         let file = path.to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).map_err(|e| SourceError {
             file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read inventory: {e}"),
         })?;
-        Self::parse(&file, &text)
+        let (inventory, files) = Self::parse_naming_files(&file, &text)?;
+        for named in &files {
+            named.check(&file)?;
+        }
+        Ok(inventory)
     }
 
     /// The device with this name.

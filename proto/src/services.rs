@@ -6,6 +6,10 @@
 //! `remove_service` into their removals in reverse order, where shared
 //! objects (VLAN, VRF, ACL table, PortChannel) are removed only by their
 //! last user (`keep_if_used`).
+//!
+//! A service's steps are operations only, never other services: expansion
+//! is one level deep, so a catalogue cannot hold a cycle. Steps without
+//! placeholders are checked like a suite's steps, against this file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,8 +46,8 @@ struct RawService {
     #[serde(default)]
     description: String,
     #[serde(default)]
-    params: Vec<String>,
-    steps: Vec<RawStep>,
+    params: Vec<Spanned<String>>,
+    steps: Spanned<Vec<RawStep>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,7 +57,7 @@ struct RawCatalogue {
 }
 
 /// One service of the catalogue.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Service {
     /// What it is for.
     pub description: String,
@@ -63,7 +67,7 @@ pub struct Service {
 }
 
 /// A parsed service catalogue.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     /// The file it came from.
     pub file: String,
@@ -91,39 +95,18 @@ pub(crate) const REMOVALS: &[(&str, &str, &[&str], bool)] = &[
 impl Catalogue {
     /// Parses catalogue text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
-        let raw: RawCatalogue = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
+        let raw: RawCatalogue = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let mut services = BTreeMap::new();
         for (name, spanned) in raw.services {
             let svc = spanned.value;
-            let mut steps = Vec::new();
-            for (j, step) in svc.steps.into_iter().enumerate() {
-                let field = format!("services.{name}.steps[{j}]");
-                if step.value.len() != 1 {
-                    return Err(SourceError::at(file, step.referenced, field, "a step is a map with exactly one operation"));
-                }
-                let (op, params) = step.value.into_iter().next().expect("one entry");
-                let known = crate::suite_file::OPERATIONS.iter().find(|(n, _)| *n == op).ok_or_else(|| {
-                    SourceError::at(file, step.referenced, field.clone(), format!("unknown operation {op:?} in a service"))
-                })?;
-                let params = params.unwrap_or_default();
-                for (key, value) in &params {
-                    if !known.1.contains(&key.as_str()) {
-                        return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
-                            format!("unknown parameter {key:?} for {op}; expected one of: {}", known.1.join(", "))));
-                    }
-                    for used in placeholders(&value.value.text()) {
-                        if !svc.params.contains(&used) {
-                            return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
-                                format!("{{{{ params.{used} }}}} is not a parameter of service {name} (it declares: {})", svc.params.join(", "))));
-                        }
-                    }
-                }
-                steps.push((op, params, step.referenced));
+            let declared = declared_params(file, &name, &svc.params)?;
+            if svc.steps.value.is_empty() {
+                return Err(SourceError::at(file, svc.steps.referenced, format!("services.{name}.steps"), "a service needs at least one step"));
             }
-            if steps.is_empty() {
-                return Err(SourceError::at(file, spanned.referenced, format!("services.{name}.steps"), "a service needs at least one step"));
-            }
-            services.insert(name, Service { description: svc.description, params: svc.params, steps });
+            let steps = svc.steps.value.into_iter().enumerate()
+                .map(|(j, step)| parse_step(file, &name, &declared, j, step))
+                .collect::<Result<_, _>>()?;
+            services.insert(name, Service { description: svc.description, params: declared, steps });
         }
         Ok(Self { file: file.to_string(), services })
     }
@@ -132,10 +115,65 @@ impl Catalogue {
     pub fn load(path: &Path) -> Result<Self, SourceError> {
         let file = path.to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).map_err(|e| SourceError {
-            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read service catalogue: {e}"),
+            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read service catalogue {file}: {e}"),
         })?;
         Self::parse(&file, &text)
     }
+}
+
+/// One step of service `service`: a known operation whose parameters it
+/// takes, with placeholders naming `declared` parameters only.
+fn parse_step(file: &str, service: &str, declared: &[String], j: usize, step: RawStep)
+    -> Result<(String, RawParams, Location), SourceError> {
+    let field = format!("services.{service}.steps[{j}]");
+    if step.value.len() != 1 {
+        return Err(SourceError::at(file, step.referenced, field, "a step is a map with exactly one operation"));
+    }
+    let (op, params) = step.value.into_iter().next().expect("one entry");
+    let known = crate::suite_file::OPERATIONS.iter().find(|(n, _)| *n == op).ok_or_else(|| {
+        let message = if op == "apply_service" || op == "remove_service" {
+            format!("{op} cannot be a step of a service: services do not nest; list the other service's operations here, or use both services from the suite")
+        } else {
+            format!("unknown operation {op:?} in a service")
+        };
+        SourceError::at(file, step.referenced, field.clone(), message)
+    })?;
+    let params = params.unwrap_or_default();
+    for (key, value) in &params {
+        if !known.1.contains(&key.as_str()) {
+            return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
+                format!("unknown parameter {key:?} for {op}; expected one of: {}", known.1.join(", "))));
+        }
+        for used in placeholders(&value.value.text()) {
+            if !declared.contains(&used) {
+                return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
+                    format!("{{{{ params.{used} }}}} is not a parameter of service {service} (it declares: {})", declared.join(", "))));
+            }
+        }
+    }
+    // Placeholders are checked once a suite fills them in; a step without
+    // any can be refused now, at its own line in this file.
+    if params.values().all(|v| !v.value.text().contains("{{")) {
+        crate::suite_file::SuiteFile::build_operation(file, &field, &op, &params, None, step.referenced)?;
+    }
+    Ok((op, params, step.referenced))
+}
+
+/// A service's parameter names, each declared once: a suite gives each one
+/// value, so a repeated name is a typo for another parameter.
+fn declared_params(file: &str, service: &str, params: &[Spanned<String>]) -> Result<Vec<String>, SourceError> {
+    let mut names: Vec<String> = Vec::with_capacity(params.len());
+    for (i, p) in params.iter().enumerate() {
+        let field = format!("services.{service}.params[{i}]");
+        if p.value.trim().is_empty() {
+            return Err(SourceError::at(file, p.referenced, field, "a parameter name must not be empty"));
+        }
+        if names.contains(&p.value) {
+            return Err(SourceError::at(file, p.referenced, field, format!("duplicate parameter {:?}", p.value)));
+        }
+        names.push(p.value.clone());
+    }
+    Ok(names)
 }
 
 /// Names used as `{{ params.x }}` in a value.

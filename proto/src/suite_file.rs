@@ -1,8 +1,9 @@
 //! The suite file: which devices, which operations, how to roll out.
 //!
 //! Parsing is strict and located: a malformed file, an unknown key or
-//! operation, a bad parameter or a selector that matches no device is
-//! refused with the file, line, column and field, before anything starts.
+//! operation, a bad parameter, an empty selector or one (or one entry of
+//! one) that matches no device, or an approval policy that can never be met
+//! is refused with the file, line, column and field, before anything starts.
 //! Checks that need the device's state (does the port exist?) happen when
 //! the suite plans, on the device.
 
@@ -64,13 +65,36 @@ fn operation_names() -> String {
 #[serde(deny_unknown_fields)]
 struct RawTargets {
     #[serde(default)]
-    names: Vec<String>,
+    names: Vec<Spanned<String>>,
     #[serde(default)]
-    roles: Vec<String>,
+    roles: Vec<Spanned<String>>,
     #[serde(default)]
-    sites: Vec<String>,
+    sites: Vec<Spanned<String>>,
     #[serde(default)]
-    tags: Vec<String>,
+    tags: Vec<Spanned<String>>,
+}
+
+impl RawTargets {
+    /// Each selector list with its field name.
+    fn lists(&self) -> [(&'static str, &[Spanned<String>]); 4] {
+        [("names", &self.names), ("roles", &self.roles), ("sites", &self.sites), ("tags", &self.tags)]
+    }
+
+    /// Whether one entry of list `kind` selects `device` on its own.
+    fn entry_matches(kind: &str, entry: &str, device: &Device) -> bool {
+        match kind {
+            "names" => glob_match(entry, &device.name),
+            "roles" => device.role == entry,
+            "sites" => device.site == entry,
+            _ => device.tags.iter().any(|t| t == entry),
+        }
+    }
+
+    /// Lists combine with AND, entries of one list with OR; an empty list
+    /// does not restrict.
+    fn selects(&self, device: &Device) -> bool {
+        self.lists().iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| Self::entry_matches(kind, &e.value, device)))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,10 +124,9 @@ struct RawWindow {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawApproval {
+    required: Option<Spanned<u32>>,
     #[serde(default)]
-    required: u32,
-    #[serde(default)]
-    reviewers: Vec<String>,
+    reviewers: Vec<Spanned<String>>,
     timeout: Option<Spanned<Scalar>>,
 }
 
@@ -118,9 +141,9 @@ struct RawSuite {
     inventory: Option<String>,
     targets: Spanned<RawTargets>,
     steps: Spanned<Vec<RawStep>>,
-    services: Option<String>,
+    services: Option<Spanned<String>>,
     rollout: Option<RawRollout>,
-    approval: Option<RawApproval>,
+    approval: Option<Spanned<RawApproval>>,
     window: Option<Spanned<RawWindow>>,
 }
 
@@ -166,7 +189,7 @@ impl SuiteFile {
 
     /// Parses suite text with the service catalogue its `services:` names.
     pub fn parse_with(file: &str, text: &str, catalogue: Option<Catalogue>) -> Result<Self, SourceError> {
-        let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, &e))?;
+        let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let suite = Self { file: file.to_string(), raw, catalogue };
         suite.check_static()?;
         Ok(suite)
@@ -179,12 +202,23 @@ impl SuiteFile {
             file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read suite: {e}"),
         })?;
         // The catalogue is named inside the suite: parse the suite once to find it.
-        let raw: RawSuite = serde_saphyr::from_str(&text).map_err(|e| SourceError::from_yaml(&file, &e))?;
+        let raw: RawSuite = serde_saphyr::from_str(&text).map_err(|e| SourceError::from_yaml(&file, &text, &e))?;
         let catalogue = match &raw.services {
             None => None,
-            Some(rel) => Some(Catalogue::load(&path.parent().unwrap_or(std::path::Path::new(".")).join(rel))?),
+            Some(rel) => Some(Self::load_catalogue(&file, path, rel)?),
         };
         Self::parse_with(&file, &text, catalogue)
+    }
+
+    /// Loads the catalogue named by `services:`, relative to the suite file.
+    /// A catalogue that cannot be read is refused at the suite's line that
+    /// names it (its own errors point into the catalogue).
+    fn load_catalogue(file: &str, path: &std::path::Path, rel: &Spanned<String>) -> Result<Catalogue, SourceError> {
+        let catalogue_path = path.parent().unwrap_or(std::path::Path::new(".")).join(&rel.value);
+        Catalogue::load(&catalogue_path).map_err(|e| match e.line {
+            0 => SourceError::at(file, rel.referenced, "services", e.message),
+            _ => e,
+        })
     }
 
     /// The inventory path named in the file, relative to the suite file.
@@ -215,6 +249,7 @@ impl SuiteFile {
         if name.value.trim().is_empty() || name.value.len() > 100 {
             return Err(self.err(name.referenced, "name", "suite name must be 1..100 characters"));
         }
+        self.check_targets()?;
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));
         }
@@ -222,7 +257,7 @@ impl SuiteFile {
             // Parameters without templates are checked now; templated ones
             // again per device once rendered.
             if step.params.values().all(|v| !v.value.text().contains("{{")) {
-                self.build_operation(&step.field, step.op, &step.params, None, step.loc)?;
+                Self::build_operation(&self.file, &step.field, step.op, &step.params, None, step.loc)?;
             }
         }
         self.rollout()?;
@@ -308,9 +343,16 @@ impl SuiteFile {
     }
 
     fn duration(&self, value: &Spanned<Scalar>, field: &str) -> Result<u64, SourceError> {
-        parse_duration(&value.value.text()).ok_or_else(|| {
-            self.err(value.referenced, field, format!("{:?} is not a duration; expected e.g. 90, 90s, 15m, 4h or 2d", value.value.text()))
-        })
+        let text = value.value.text();
+        let seconds = parse_duration(&text).ok_or_else(|| {
+            self.err(value.referenced, field, format!("{text:?} is not a duration; expected e.g. 90, 90s, 15m, 4h or 2d"))
+        })?;
+        // A suite is one change, not a standing process; the bound also keeps
+        // the workflows' timer and estimate arithmetic far from overflowing.
+        if seconds > MAX_DURATION_SECONDS {
+            return Err(self.err(value.referenced, field, format!("{text:?} is longer than 365d, the longest duration a suite takes")));
+        }
+        Ok(seconds)
     }
 
     fn rollout(&self) -> Result<Rollout, SourceError> {
@@ -398,12 +440,25 @@ impl SuiteFile {
         let start = time(&w.start, "window.start")?;
         let end = match (&w.end, &w.duration) {
             (Some(end), None) => time(end, "window.end")?,
+            // Both bounded (a 4-digit year, at most 365 days): no overflow.
             (None, Some(d)) => start + self.duration(d, "window.duration")? as i64,
-            _ => return Err(self.err(raw.referenced, "window", "a window needs exactly one of end or duration")),
+            (Some(_), Some(d)) => return Err(self.err(d.referenced, "window.duration", "a window needs exactly one of end or duration, not both")),
+            (None, None) => return Err(self.err(raw.referenced, "window", "a window needs exactly one of end or duration")),
         };
+        // Times are handed on as text and read back by the workflows: each
+        // must format as a 4-digit year again (an offset can push it out).
+        let (end_field, end_loc) = match (&w.end, &w.duration) {
+            (Some(e), _) => ("window.end", e.referenced),
+            (None, Some(d)) => ("window.duration", d.referenced),
+            (None, None) => ("window", raw.referenced),
+        };
+        for (t, field, loc) in [(start, "window.start", w.start.referenced), (end, end_field, end_loc)] {
+            if !(EARLIEST_TIME..=LATEST_TIME).contains(&t) {
+                return Err(self.err(loc, field, format!("{} is outside the years 0001..=9999", format_rfc3339(t))));
+            }
+        }
         if end <= start {
-            let loc = w.end.as_ref().map_or(raw.referenced, |e| e.referenced);
-            return Err(self.err(loc, "window.end", "the window must end after it starts"));
+            return Err(self.err(end_loc, end_field, "the window must end after it starts"));
         }
         let on_close = match w.on_close.as_ref().map(|c| (c, c.value.as_str())) {
             None | Some((_, "stop")) => WindowClose::Stop,
@@ -415,27 +470,93 @@ impl SuiteFile {
     }
 
     fn approval(&self) -> Result<ApprovalPolicy, SourceError> {
-        let Some(raw) = &self.raw.approval else {
+        let Some(spanned) = &self.raw.approval else {
             return Ok(ApprovalPolicy { required: 0, reviewers: vec![], timeout_seconds: 0 });
         };
+        let raw = &spanned.value;
         let timeout_seconds = match &raw.timeout {
             None => 24 * 3600,
-            Some(t) => parse_duration(&t.value.text()).ok_or_else(|| {
-                self.err(t.referenced, "approval.timeout", format!("{:?} is not a duration; expected e.g. 90, 90s, 15m, 4h or 2d", t.value.text()))
-            })?,
+            Some(t) => match self.duration(t, "approval.timeout")? {
+                0 => return Err(self.err(t.referenced, "approval.timeout", "a timeout of 0 expires before anyone can approve")),
+                secs => secs,
+            },
         };
-        Ok(ApprovalPolicy { required: raw.required, reviewers: raw.reviewers.clone(), timeout_seconds })
+        self.check_reviewers(&raw.reviewers)?;
+        let required = raw.required.as_ref().map_or(0, |r| r.value);
+        if !raw.reviewers.is_empty() {
+            self.check_required(spanned, required)?;
+        }
+        let reviewers = raw.reviewers.iter().map(|r| r.value.clone()).collect();
+        Ok(ApprovalPolicy { required, reviewers, timeout_seconds })
+    }
+
+    /// Reviewers are named once each: the workflow counts one decision per
+    /// reviewer, so a repeated or blank name is an approval that never comes.
+    fn check_reviewers(&self, reviewers: &[Spanned<String>]) -> Result<(), SourceError> {
+        for (i, r) in reviewers.iter().enumerate() {
+            let field = format!("approval.reviewers[{i}]");
+            if r.value.trim().is_empty() {
+                return Err(self.err(r.referenced, field, "a reviewer name must not be empty"));
+            }
+            if let Some(first) = reviewers[..i].iter().position(|earlier| earlier.value == r.value) {
+                return Err(self.err(r.referenced, field, format!("duplicate reviewer {:?} (also reviewers[{first}])", r.value)));
+            }
+        }
+        Ok(())
+    }
+
+    /// With reviewers listed, the number required must be one that they can
+    /// reach: 0 would apply without waiting for them, more than listed would
+    /// wait until the approval times out.
+    fn check_required(&self, approval: &Spanned<RawApproval>, required: u32) -> Result<(), SourceError> {
+        let listed = approval.value.reviewers.len();
+        let loc = approval.value.required.as_ref().map_or(approval.referenced, |r| r.referenced);
+        if required == 0 {
+            return Err(self.err(loc, "approval.required",
+                "reviewers are listed but required is 0, so the suite would not wait for them; set required to 1 or more"));
+        }
+        if required as usize > listed {
+            return Err(self.err(loc, "approval.required",
+                format!("{required} approvals required but only {listed} reviewer(s) listed; the suite could never be approved")));
+        }
+        Ok(())
+    }
+
+    /// An empty selector would select the whole inventory: a change to every
+    /// device must be asked for explicitly (`names: ["*"]`), not by omission.
+    fn check_targets(&self) -> Result<(), SourceError> {
+        let t = &self.raw.targets;
+        if t.value.lists().iter().all(|(_, list)| list.is_empty()) {
+            return Err(self.err(t.referenced, "targets",
+                "the selector is empty and would select every device; name names, roles, sites or tags (names: [\"*\"] selects all)"));
+        }
+        for (kind, list) in t.value.lists() {
+            if let Some(blank) = list.iter().position(|e| e.value.trim().is_empty()) {
+                return Err(self.err(list[blank].referenced, format!("targets.{kind}[{blank}]"), "a selector entry must not be empty"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every selector entry must match some device of the inventory: one
+    /// that matches none is a typo that would silently leave devices out.
+    fn check_selector_entries(&self, inventory: &Inventory) -> Result<(), SourceError> {
+        for (kind, list) in self.raw.targets.value.lists() {
+            for (i, entry) in list.iter().enumerate() {
+                if !inventory.devices.iter().any(|d| RawTargets::entry_matches(kind, &entry.value, d)) {
+                    return Err(self.err(entry.referenced, format!("targets.{kind}[{i}]"),
+                        format!("{:?} matches no device of {} ({} devices)", entry.value, inventory.file, inventory.devices.len())));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Selects the target devices and resolves every step for each of them.
     pub fn resolve(&self, inventory: &Inventory) -> Result<ResolvedSuite, SourceError> {
         let t = &self.raw.targets;
-        let selected: Vec<&Device> = inventory.devices.iter().filter(|d| {
-            (t.value.names.is_empty() || t.value.names.iter().any(|g| glob_match(g, &d.name)))
-                && (t.value.roles.is_empty() || t.value.roles.contains(&d.role))
-                && (t.value.sites.is_empty() || t.value.sites.contains(&d.site))
-                && (t.value.tags.is_empty() || t.value.tags.iter().any(|tag| d.tags.contains(tag)))
-        }).collect();
+        self.check_selector_entries(inventory)?;
+        let selected: Vec<&Device> = inventory.devices.iter().filter(|d| t.value.selects(d)).collect();
         if selected.is_empty() {
             return Err(self.err(t.referenced, "targets",
                 format!("the selector matches no device of {} ({} devices)", inventory.file, inventory.devices.len())));
@@ -444,7 +565,7 @@ impl SuiteFile {
         for device in selected {
             let mut steps = Vec::new();
             for step in self.expand()? {
-                let operation = self.build_operation(&step.field, step.op, &step.params, Some(device), step.loc)?;
+                let operation = Self::build_operation(&self.file, &step.field, step.op, &step.params, Some(device), step.loc)?;
                 steps.push(Step { id: step.id, operation: Some(operation) });
             }
             devices.push(DeviceTarget { device: device.name.clone(), steps });
@@ -460,14 +581,15 @@ impl SuiteFile {
     }
 
     /// Builds one typed operation from its parameters, rendering templates
-    /// for `device` (static check when `None`).
-    fn build_operation(&self, field_prefix: &str, op: &str, params: &RawParams, device: Option<&Device>, step_loc: Location)
+    /// for `device` (static check when `None`). `file` names the file the
+    /// parameters came from: this suite, or a service catalogue.
+    pub(crate) fn build_operation(file: &str, field_prefix: &str, op: &str, params: &RawParams, device: Option<&Device>, step_loc: Location)
         -> Result<Operation, SourceError> {
-        let p = Params { suite: self, prefix: field_prefix, op, params, device, step_loc };
+        let p = Params { file, prefix: field_prefix, op, params, device, step_loc };
         let known = op_params(op);
         for (key, value) in params {
             if !known.contains(&key.as_str()) {
-                return Err(self.err(value.referenced, format!("{field_prefix}.{op}.{key}"),
+                return Err(SourceError::at(file, value.referenced, format!("{field_prefix}.{op}.{key}"),
                     format!("unknown parameter {key:?} for {op}; expected one of: {}", known.join(", "))));
             }
         }
@@ -605,7 +727,7 @@ fn op_params(op: &str) -> &'static [&'static str] {
 
 /// Typed access to one step's parameters, with located errors.
 struct Params<'a> {
-    suite: &'a SuiteFile,
+    file: &'a str,
     prefix: &'a str,
     op: &'a str,
     params: &'a RawParams,
@@ -624,7 +746,7 @@ impl Params<'_> {
             Some(d) => format!("{message} (for device {})", d.name),
             None => message,
         };
-        self.suite.err(loc, self.field(key), message)
+        SourceError::at(self.file, loc, self.field(key), message)
     }
 
     fn text(&self, key: &str) -> Result<Option<String>, SourceError> {
@@ -642,7 +764,7 @@ impl Params<'_> {
 
     fn required(&self, key: &str) -> Result<String, SourceError> {
         self.text(key)?.ok_or_else(|| {
-            self.suite.err(self.step_loc, self.field(key), format!("missing required parameter {key:?}"))
+            SourceError::at(self.file, self.step_loc, self.field(key), format!("missing required parameter {key:?}"))
         })
     }
 
@@ -696,6 +818,14 @@ impl Params<'_> {
         }
     }
 }
+
+/// The longest duration a suite file may give (365 days).
+const MAX_DURATION_SECONDS: u64 = 365 * 86_400;
+
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times that format
+/// back as RFC 3339 with a 4-digit year.
+const EARLIEST_TIME: i64 = -62_135_596_800;
+const LATEST_TIME: i64 = 253_402_300_799;
 
 /// Parses `90`, `90s`, `15m`, `4h`, `2d` into seconds.
 pub fn parse_duration(text: &str) -> Option<u64> {

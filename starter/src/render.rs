@@ -111,7 +111,10 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
                 CompensationAction::Unspecified => "?",
             };
             let field = if e.field.is_empty() { String::new() } else { format!(" {}", e.field) };
-            let _ = writeln!(out, "  {:<14} {:<18} {}{field}: {action} ({})", e.device, e.step_id, e.key, e.reason);
+            // Entries about a whole step (not applied, unknown) name no row.
+            let key = if e.key.is_empty() { "(step)" } else { e.key.as_str() };
+            let step = if e.step_id.is_empty() { "-" } else { e.step_id.as_str() };
+            let _ = writeln!(out, "  {:<14} {:<18} {key}{field}: {action} ({})", e.device, step, e.reason);
         }
         if status.compensation_log_omitted > 0 {
             let _ = writeln!(out, "  … and {} removed/restored entries not listed here; each device workflow's result lists its own", status.compensation_log_omitted);
