@@ -14,7 +14,7 @@
 #   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
 #   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
-#                           rekey, revoke (see cmd_fault)
+#                           rekey, revoke, refuse-writes, refuse-all (see cmd_fault)
 #   lab.sh heal I           undo device I's fault
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
@@ -198,7 +198,17 @@ restart_sshd() {
 #   stop-redis   redis shuts down (saving its data, restored by heal)
 #   rekey        the device gets a new host key (as after a reinstall)
 #   revoke       the lab key is no longer authorised and passwords are off
+#   refuse-writes  redis refuses every write but to switchyard's device lock
+#                  (an ACL): the device locks, then refuses the steps
+#   refuse-all     redis refuses every command but on the device lock
 # rekey and revoke restart sshd, which drops the device's open connections.
+# Changes the permissions of device I's redis user (every client, the lab's
+# side door included, is the default user).
+redis_acl() {
+    local i=$1; shift
+    redis-cli -s "$(dev_dir "$i")/redis.sock" ACL SETUSER default "$@" | grep -qx OK || die "device $i: ACL SETUSER failed"
+}
+
 cmd_fault() {
     local i=${1:?usage: lab.sh fault I KIND} kind=${2:?usage: lab.sh fault I KIND} dir
     dir=$(dev_dir "$i")
@@ -216,7 +226,9 @@ cmd_fault() {
         revoke)
             : > "$dir/authorized_keys"
             restart_sshd "$i" -o PasswordAuthentication=no ;;
-        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke)" ;;
+        refuse-writes) redis_acl "$i" resetkeys '%R~*' '~SWITCHYARD_LOCK' ;;
+        refuse-all) redis_acl "$i" resetkeys '~SWITCHYARD_LOCK' ;;
+        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all)" ;;
     esac
     echo "$kind" > "$dir/fault"
 }
@@ -239,6 +251,7 @@ cmd_heal() {
         revoke)
             cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
             restart_sshd "$i" ;;
+        refuse-writes | refuse-all) redis_acl "$i" reset on nopass '~*' '&*' '+@all' ;;
     esac
     rm -f "$dir/fault"
 }

@@ -138,7 +138,7 @@ struct RawSuite {
     #[serde(default)]
     description: String,
     requester: Option<String>,
-    inventory: Option<String>,
+    inventory: Option<Spanned<String>>,
     targets: Spanned<RawTargets>,
     steps: Spanned<Vec<RawStep>>,
     services: Option<Spanned<String>>,
@@ -225,7 +225,19 @@ impl SuiteFile {
     pub fn inventory_path(&self) -> Option<std::path::PathBuf> {
         let inv = self.raw.inventory.as_ref()?;
         let base = std::path::Path::new(&self.file).parent().unwrap_or(std::path::Path::new("."));
-        Some(base.join(inv))
+        Some(base.join(&inv.value))
+    }
+
+    /// Loads the inventory the file names, if it names one. An inventory
+    /// that cannot be read is refused at the suite's `inventory:` line, so
+    /// the operator sees which file named it.
+    pub fn load_inventory(&self) -> Option<Result<Inventory, SourceError>> {
+        let inv = self.raw.inventory.as_ref()?;
+        let path = self.inventory_path()?;
+        if let Err(e) = std::fs::metadata(&path) {
+            return Some(Err(self.err(inv.referenced, "inventory", format!("cannot read inventory {}: {e}", path.display()))));
+        }
+        Some(Inventory::load(&path))
     }
 
     /// The suite's name.

@@ -55,7 +55,7 @@ fn expectation(path: &Path, text: &str) -> Result<Expect, String> {
 /// names), then the inventory it names, then resolves one against the other.
 fn load_suite(path: &Path) -> Result<(), SourceError> {
     let suite = SuiteFile::load(path)?;
-    let inventory = Inventory::load(&suite.inventory_path().unwrap_or_else(|| fixture("inventory.yaml")))?;
+    let inventory = suite.load_inventory().unwrap_or_else(|| Inventory::load(&fixture("inventory.yaml")))?;
     suite.resolve(&inventory).map(|_| ())
 }
 

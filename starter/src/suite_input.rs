@@ -1,8 +1,5 @@
 //! Suite file + inventory → workflow input. Nothing starts if this fails.
 
-use std::path::PathBuf;
-
-use anyhow::Context;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::SuiteInput;
@@ -11,10 +8,12 @@ use crate::cli::SuiteArgs;
 
 pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
     let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
-    let inventory_path: PathBuf = args.inventory.clone().or_else(|| suite.inventory_path()).with_context(|| {
-        format!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display())
-    })?;
-    let inventory = Inventory::load(&inventory_path).map_err(anyhow::Error::msg)?;
+    let inventory = match (&args.inventory, suite.load_inventory()) {
+        (Some(path), _) => Inventory::load(path),
+        (None, Some(named)) => named,
+        (None, None) => anyhow::bail!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display()),
+    }
+    .map_err(anyhow::Error::msg)?;
     let resolved = suite.resolve(&inventory).map_err(anyhow::Error::msg)?;
     let requester = args.requester.clone().or(resolved.requester.clone())
         .or_else(|| std::env::var("USER").ok())

@@ -83,3 +83,54 @@ async fn broken_devices_are_isolated_counted_and_logged() {
         assert_eq!(env.rows(i), expected.before[i - 1], "device {i}");
     }
 }
+
+/// A step that fails without saying whether it landed is compensated too:
+/// its reverse first looks for the step's record on the device. Device 1
+/// takes the lock, then refuses the step's writes: no record, so the log says
+/// "not applied". Device 2 then refuses even the lookup: the log says the
+/// outcome is UNKNOWN, naming the step and the error. Device 3 is healthy.
+#[tokio::test]
+async fn a_step_with_an_unknown_outcome_is_checked_on_the_device() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let queue = format!("unsure-{}", std::process::id());
+    let _worker = env.spawn_worker_with(&queue, &env.inventory(), &[
+        ("SWITCHYARD_CONNECT_TIMEOUT_SECS", "3"),
+        ("SWITCHYARD_COMMAND_TIMEOUT_SECS", "3"),
+    ]);
+    let dir = std::env::temp_dir().join(format!("switchyard-unsure-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = dir.join("unsure.yaml");
+    std::fs::write(&suite, format!("name: unsure\ntargets: {{ names: [sonic-d001, sonic-d002, sonic-d003] }}\nsteps:\n{VLAN_STEPS}\
+rollout:\n  parallelism: 3\n  failure_budget: 2\n  on_failure: continue\napproval:\n  required: 1\n  timeout: 10m\n")).unwrap();
+    let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let planned = wait_for(&client, &id, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+    let expected = env.expect(VLAN_STEPS).await;
+
+    let faults = [Fault::inject(&env, 1, "refuse-writes"), Fault::inject(&env, 2, "refuse-all")];
+    let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
+    assert_eq!(approve.status.code(), Some(0), "{}", String::from_utf8_lossy(&approve.stderr));
+    let s = wait_for(&client, &id, "ended", Duration::from_secs(300), ended).await.unwrap();
+    drop(faults);
+
+    assert_eq!(phase(&s), SuitePhase::Failed, "{s:#?}");
+    assert_eq!(s.devices[2].status, DeviceStatus::Succeeded as i32, "{:?}", s.devices[2]);
+    for (i, action, says) in [
+        (1, CompensationAction::NotApplied, "no record of it on the device"),
+        (2, CompensationAction::Unknown, "may or may not have been written"),
+    ] {
+        let d = &s.devices[i - 1];
+        assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:?}");
+        assert!(d.error.contains("can't access at least one of the keys"), "device {i}: {}", d.error);
+        let entries: Vec<_> = s.compensation_log.iter().filter(|e| e.device == d.device).collect();
+        assert!(entries.iter().any(|e| e.step_id == "1-create_vlan" && e.action == action as i32 && e.reason.contains(says)),
+            "device {i}: {entries:?}");
+    }
+    env.check_invariant(&s, &expected).unwrap();
+    for i in [1, 2] {
+        assert_eq!(env.rows(i), expected.before[i - 1], "device {i} was written");
+    }
+}
