@@ -49,12 +49,14 @@ pub(crate) fn compensation(summary: String) -> ActivityOptions {
 
 /// Giving a device lock back at the end of a suite: a few tries; a device
 /// gone for longer keeps the lock until it expires.
-pub(crate) fn lock_release(summary: String) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+pub(crate) fn lock_release(summary: String) -> LocalActivityOptions {
+    let mut options = LocalActivityOptions::builder()
         .retry_policy(retry(3))
+        .start_to_close_timeout(Duration::from_secs(60))
         .summary(summary)
-        .cancellation_token(WorkflowCancellationToken::new())
-        .build()
+        .build();
+    options.cancellation_token = Some(WorkflowCancellationToken::new());
+    options
 }
 
 /// A device step run as a local activity: in the worker that runs the
