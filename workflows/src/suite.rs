@@ -457,9 +457,10 @@ async fn conclude(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str) -> (Suit
 }
 
 /// Gives back the lock of every device this suite locked, as local
-/// activities (one marker each, no server round trip: at 200 devices,
-/// regular activities here cost a fifth of the apply time). A lock that
-/// cannot be given back (the device went away) expires on the device.
+/// activities: one marker each in the suite's history instead of three
+/// events and a server round trip (about 500 fewer events at 200 devices).
+/// A lock that cannot be given back (the device went away) expires on the
+/// device.
 async fn release_locks(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str) {
     let locked: Vec<String> = ctx.state(|s| s.status.devices.iter().filter(|d| d.locked).map(|d| d.device.clone()).collect());
     if locked.is_empty() {
