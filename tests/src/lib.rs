@@ -190,6 +190,12 @@ impl TestEnv {
             .unwrap_or(0)
     }
 
+    /// HSET calls each device's redis has run so far (device 1 first): the
+    /// difference across a suite counts every row and record it wrote.
+    pub fn hsets(&self) -> Vec<u64> {
+        (1..=self.device_count()).map(|i| self.command_calls(i, "hset")).collect()
+    }
+
     /// Writes one row on device `i`, as an operator would by hand.
     pub fn hset(&self, i: usize, key: &str, fields: &[(&str, &str)]) {
         let mut conn = self.device_redis(i);

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase};
-use switchyard_tests::{Fault, TestEnv, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
+use switchyard_tests::{Fault, TestEnv, WorkerProcess, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
 
 /// Device, fault, and what its error must say.
 const FAULTS: &[(usize, &str, &str)] = &[
@@ -19,18 +19,22 @@ const FAULTS: &[(usize, &str, &str)] = &[
     (6, "revoke", "authentication refused"),
 ];
 
+/// A worker with short device timeouts, so that a dead device costs seconds,
+/// not minutes; the retry policy is the production one.
+fn impatient_worker(env: &TestEnv, queue: &str) -> WorkerProcess {
+    env.spawn_worker_with(queue, &env.inventory(), &[
+        ("SWITCHYARD_CONNECT_TIMEOUT_SECS", "3"),
+        ("SWITCHYARD_COMMAND_TIMEOUT_SECS", "3"),
+    ])
+}
+
 #[tokio::test]
 async fn broken_devices_are_isolated_counted_and_logged() {
     let env = TestEnv::get();
     let _lab = env.lock_lab();
     let client = env.client().await.unwrap();
     let queue = format!("faults-{}", std::process::id());
-    // Short device timeouts so that a dead device costs seconds, not minutes;
-    // the retry policy is the production one.
-    let _worker = env.spawn_worker_with(&queue, &env.inventory(), &[
-        ("SWITCHYARD_CONNECT_TIMEOUT_SECS", "3"),
-        ("SWITCHYARD_COMMAND_TIMEOUT_SECS", "3"),
-    ]);
+    let _worker = impatient_worker(&env, &queue);
     let n = env.device_count();
     let suite = vlan_suite("faults", "rollout:\n  parallelism: 20\n  failure_budget: 4\n  on_failure: rollback\napproval:\n  required: 1\n  timeout: 10m\n");
     let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
@@ -95,10 +99,7 @@ async fn a_step_with_an_unknown_outcome_is_checked_on_the_device() {
     let _lab = env.lock_lab();
     let client = env.client().await.unwrap();
     let queue = format!("unsure-{}", std::process::id());
-    let _worker = env.spawn_worker_with(&queue, &env.inventory(), &[
-        ("SWITCHYARD_CONNECT_TIMEOUT_SECS", "3"),
-        ("SWITCHYARD_COMMAND_TIMEOUT_SECS", "3"),
-    ]);
+    let _worker = impatient_worker(&env, &queue);
     let dir = std::env::temp_dir().join(format!("switchyard-unsure-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let suite = dir.join("unsure.yaml");

@@ -10,10 +10,6 @@ use std::time::{Duration, Instant};
 use switchyard_proto::v1::{DeviceStatus, SuitePhase};
 use switchyard_tests::{DevServer, FrozenRedis, TestEnv, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
 
-fn hsets(env: &TestEnv) -> Vec<u64> {
-    (1..=env.device_count()).map(|i| env.command_calls(i, "hset")).collect()
-}
-
 #[tokio::test]
 async fn suite_survives_a_server_restart() {
     let base = TestEnv::get();
@@ -25,7 +21,7 @@ async fn suite_survives_a_server_restart() {
     let queue = "restart";
     let _worker = env.spawn_worker(queue);
     let expected = env.expect(VLAN_STEPS).await;
-    let before_hsets = hsets(&env);
+    let before_hsets = env.hsets();
 
     // One device at a time; once planned, device 3's redis is frozen, so
     // device 3 is in flight (its call waiting on the device) when the
@@ -65,7 +61,7 @@ async fn suite_survives_a_server_restart() {
     // Each device: the lock record, and two steps of one HSET for the row
     // and one for the journal record apiece; nothing written twice across
     // the restart.
-    let writes: Vec<u64> = hsets(&env).iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
+    let writes: Vec<u64> = env.hsets().iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
     assert!(writes.iter().all(|w| *w == 5), "HSETs per device: {writes:?}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

@@ -12,10 +12,6 @@ use switchyard_tests::{FrozenRedis, TestEnv, VLAN_STEPS, ended, phase, started_s
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
-fn hsets(env: &TestEnv) -> Vec<u64> {
-    (1..=env.device_count()).map(|i| env.command_calls(i, "hset")).collect()
-}
-
 #[tokio::test]
 async fn killed_worker_loses_nothing_and_repeats_nothing() {
     let env = TestEnv::get();
@@ -24,7 +20,7 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     let client = env.client().await.unwrap();
     let queue = format!("crash-{}", std::process::id());
     let before_rows: Vec<_> = (1..=n).map(|i| env.rows(i)).collect();
-    let before_hsets = hsets(&env);
+    let before_hsets = env.hsets();
     let expected = env.expect(VLAN_STEPS).await;
 
     let mut worker = env.spawn_worker(&queue);
@@ -72,7 +68,7 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
     // Exactly once: per device, the lock record (one HSET, taken once), and
     // two steps that each wrote one row and its journal record in one HSET
     // apiece: five HSETs, whatever was retried.
-    let after = hsets(&env);
+    let after = env.hsets();
     let writes: Vec<u64> = after.iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
     assert!(writes.iter().all(|w| *w == 5), "HSETs per device: {writes:?}");
 }
@@ -95,7 +91,7 @@ async fn killed_worker_during_compensation_still_rolls_everything_back() {
     env.hset(n, "VLAN_MEMBER|Vlan300|Ethernet0", &[("tagging_mode", "untagged")]);
     let before: Vec<_> = (1..=n).map(|i| env.dump_config_db(i)).collect();
     let expected = env.expect(VLAN_STEPS).await;
-    let before_hsets = hsets(&env);
+    let before_hsets = env.hsets();
     let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
     assert_eq!(approve.status.code(), Some(0));
     wait_for(&client, &id, "rolling back", TIMEOUT, |s| phase(s) == SuitePhase::RollingBack).await.unwrap();
@@ -111,7 +107,7 @@ async fn killed_worker_during_compensation_still_rolls_everything_back() {
     // Devices 1..n-1: the lock record (1), two steps applied (2 × 2 HSETs)
     // and two reversed (a journal HSET each; the reverse itself deletes).
     // The drifted device: lock, step 1 applied and reversed (1 + 2 + 1).
-    let writes: Vec<u64> = hsets(&env).iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
+    let writes: Vec<u64> = env.hsets().iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
     let mut expected = vec![7; n - 1];
     expected.push(4);
     assert_eq!(writes, expected, "HSETs per device");
