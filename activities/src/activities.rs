@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, CompensationAction, CompensationEntry, LockRequest, LockResult, DevicePlan, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
-    VerifyRequest, VerifyResult,
+    ApplyStepRequest, ApplyStepResult, CompensationAction, CompensationEntry, DevicePlan, LockRequest, LockResult, PlanDeviceRequest,
+    ReverseStepRequest, ReverseStepResult, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};

@@ -12,9 +12,10 @@
 // carry the docs.
 #![allow(missing_docs)]
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use switchyard_proto::names::failures;
+use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
     ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
     ReverseStepRequest, StepPlan, VerifyRequest,
@@ -23,7 +24,6 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_workflow::common::error::ActivityExecutionError;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
-use switchyard_proto::time::format_rfc3339;
 
 use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, VerifyDevice};
 use crate::options;
@@ -195,7 +195,7 @@ async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput
 }
 
 fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {
-    ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
+    crate::unix_secs(ctx.workflow_time())
 }
 
 /// A failed step's outcome can be unknown (a lost reply, a link that

@@ -23,3 +23,8 @@ pub mod suite;
 
 pub use device::DeviceWorkflow;
 pub use suite::SuiteWorkflow;
+
+/// Workflow time (from history, never the machine's clock) as Unix seconds.
+pub(crate) fn unix_secs(workflow_time: Option<std::time::SystemTime>) -> i64 {
+    workflow_time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
+}

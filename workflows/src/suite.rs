@@ -12,7 +12,7 @@
 #![allow(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use switchyard_proto::names::{self, phase_name};
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
@@ -414,7 +414,7 @@ impl SuiteWorkflow {
 
 /// Seconds since the epoch, in workflow time (deterministic on replay).
 fn now_secs(ctx: &WorkflowContext<SuiteWorkflow>) -> i64 {
-    ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64)
+    crate::unix_secs(ctx.workflow_time())
 }
 
 fn now(ctx: &WorkflowContext<SuiteWorkflow>) -> String {
@@ -422,7 +422,7 @@ fn now(ctx: &WorkflowContext<SuiteWorkflow>) -> String {
 }
 
 fn sync_now(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> String {
-    ctx.workflow_time().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(String::new(), |d| format_rfc3339(d.as_secs() as i64))
+    ctx.workflow_time().map(|t| format_rfc3339(crate::unix_secs(Some(t)))).unwrap_or_default()
 }
 
 /// After the rollout: rolls back if asked to, and says how the suite ends.

@@ -51,42 +51,42 @@ pub enum LockOutcome {
     },
 }
 
-/// Takes the device lock for `suite` unless another suite holds it; taking
-/// it again for the same suite renews it and keeps its first `since`.
-pub async fn lock(conn: &mut MultiplexedConnection, suite: &str, since: &str) -> redis::RedisResult<LockOutcome> {
-    let script = redis::Script::new(
-        r"
+// Built once: a script's SHA is computed when it is made, and EVALSHA
+// sends only that after the first call.
+static LOCK_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
 redis.call('SELECT', ARGV[4])
 local holder = redis.call('HGET', ARGV[1], 'suite')
 if holder and holder ~= ARGV[2] then return {'busy', holder, redis.call('HGET', ARGV[1], 'since') or ''} end
 if not holder then redis.call('HSET', ARGV[1], 'suite', ARGV[2], 'since', ARGV[3]) end
 redis.call('EXPIRE', ARGV[1], ARGV[5])
 return {'acquired', ARGV[2], redis.call('HGET', ARGV[1], 'since')}
-",
-    );
+"));
+static UNLOCK_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
+redis.call('SELECT', ARGV[3])
+if redis.call('HGET', ARGV[1], 'suite') == ARGV[2] then redis.call('DEL', ARGV[1]) return 1 end
+return 0
+"));
+static JOURNAL_EXISTS_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new("redis.call('SELECT', ARGV[2]) return redis.call('EXISTS', ARGV[1])"));
+
+/// Takes the device lock for `suite` unless another suite holds it; taking
+/// it again for the same suite renews it and keeps its first `since`.
+pub async fn lock(conn: &mut MultiplexedConnection, suite: &str, since: &str) -> redis::RedisResult<LockOutcome> {
     let (status, holder, since): (String, String, String) =
-        script.arg(LOCK_KEY).arg(suite).arg(since).arg(STATE_DB).arg(LOCK_TTL_SECONDS).invoke_async(conn).await?;
+        LOCK_SCRIPT.arg(LOCK_KEY).arg(suite).arg(since).arg(STATE_DB).arg(LOCK_TTL_SECONDS).invoke_async(conn).await?;
     Ok(if status == "acquired" { LockOutcome::Acquired { since } } else { LockOutcome::Busy { holder, since } })
 }
 
 /// Gives the device lock back if `suite` holds it; returns whether it did.
 pub async fn unlock(conn: &mut MultiplexedConnection, suite: &str) -> redis::RedisResult<bool> {
-    let script = redis::Script::new(
-        r"
-redis.call('SELECT', ARGV[3])
-if redis.call('HGET', ARGV[1], 'suite') == ARGV[2] then redis.call('DEL', ARGV[1]) return 1 end
-return 0
-",
-    );
-    let released: i64 = script.arg(LOCK_KEY).arg(suite).arg(STATE_DB).invoke_async(conn).await?;
+    let released: i64 = UNLOCK_SCRIPT.arg(LOCK_KEY).arg(suite).arg(STATE_DB).invoke_async(conn).await?;
     Ok(released == 1)
 }
 
 /// Whether a journal record exists in STATE_DB. The script selects STATE_DB
 /// for itself; the connection stays on CONFIG_DB.
 pub async fn journal_exists(conn: &mut MultiplexedConnection, journal: &str) -> redis::RedisResult<bool> {
-    let script = redis::Script::new("redis.call('SELECT', ARGV[2]) return redis.call('EXISTS', ARGV[1])");
-    let n: i64 = script.arg(journal).arg(STATE_DB).invoke_async(conn).await?;
+    let n: i64 = JOURNAL_EXISTS_SCRIPT.arg(journal).arg(STATE_DB).invoke_async(conn).await?;
     Ok(n == 1)
 }
 
