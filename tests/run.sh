@@ -53,4 +53,4 @@ export SWITCHYARD_TEST_LAB_PASSWORD=$LAB_PASSWORD
 TEMPORAL_CLI=$(find_temporal)
 export TEMPORAL_CLI
 echo "== cargo test"
-cargo test --workspace --locked --no-fail-fast "$@"
+cargo test --workspace --locked --no-fail-fast --features switchyard-tests/e2e "$@"

@@ -18,6 +18,7 @@ pub mod services;
 pub mod suite_file;
 pub mod time;
 pub mod validate;
+pub mod vocabulary;
 mod template;
 
 /// Generated messages of package `switchyard.v1`.

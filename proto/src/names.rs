@@ -63,28 +63,6 @@ pub fn device_workflow_id(suite_id: &str, device: &str, mode: &str) -> String {
     format!("{suite_id}--{device}--{mode}")
 }
 
-/// Phase name used in the `SuiteStatus` search attribute and in the UI.
-pub fn phase_name(phase: crate::v1::SuitePhase) -> &'static str {
-    use crate::v1::SuitePhase as P;
-    match phase {
-        P::Unspecified => "unspecified",
-        P::Planning => "planning",
-        P::AwaitingApproval => "awaiting_approval",
-        P::Applying => "applying",
-        P::RollingBack => "rolling_back",
-        P::Succeeded => "succeeded",
-        P::Failed => "failed",
-        P::RolledBack => "rolled_back",
-        P::PartiallyRolledBack => "partially_rolled_back",
-        P::Rejected => "rejected",
-        P::Expired => "expired",
-        P::Planned => "planned",
-        P::WaitingWindow => "waiting_window",
-        P::Paused => "paused",
-        P::Cancelled => "cancelled",
-    }
-}
-
 /// Failure types of device activities, as recorded in history. Retry
 /// policies name the non-retryable ones, so they are wire names too.
 pub mod failures {
@@ -104,4 +82,33 @@ pub mod failures {
     pub const REDIS: &str = "RedisError";
     /// Every type that retrying cannot fix.
     pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG];
+}
+
+/// Patch ids guarding changes to running workflows (`ctx.patched`). A
+/// patch id is recorded in history: it is never renamed or reused.
+pub mod patches {
+    /// Device steps run as local activities in the device workflow's worker.
+    pub const LOCAL_DEVICE_STEPS: &str = "local-device-steps";
+    /// A device is locked for its suite before its first step.
+    pub const DEVICE_LOCK: &str = "device-lock";
+    /// A step whose apply outcome is unknown is compensated too.
+    pub const REVERSE_UNSURE_STEPS: &str = "reverse-unsure-steps";
+}
+
+/// Where switchyard keeps its state on a device: the redis databases and
+/// the STATE_DB rows it writes. Lab scripts and runbooks name these too.
+pub mod device_db {
+    /// CONFIG_DB: the configuration, one hash per row (`TABLE|key`).
+    pub const CONFIG_DB: u8 = 4;
+    /// STATE_DB: home of the step journal and the device lock.
+    pub const STATE_DB: u8 = 6;
+    /// The device lock's key in STATE_DB: one suite changes a device at a time.
+    pub const LOCK_KEY: &str = "SWITCHYARD_LOCK";
+    /// Table of the step journal in STATE_DB.
+    pub const JOURNAL_TABLE: &str = "SWITCHYARD_JOURNAL";
+
+    /// Journal key of one step phase (`apply` or `reverse`) of a suite.
+    pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
+        format!("{JOURNAL_TABLE}|{suite_id}|{step_id}|{phase}")
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use switchyard_proto::names::phase_name;
+use switchyard_proto::vocabulary::{self, phase_name};
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
 
 pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
@@ -10,22 +10,11 @@ pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
 }
 
 pub(crate) fn is_final(status: &SuiteStatus) -> bool {
-    !matches!(phase(status), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
-        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
+    vocabulary::is_final(phase(status))
 }
 
 pub(crate) fn device_status(code: i32) -> &'static str {
-    match DeviceStatus::try_from(code).unwrap_or(DeviceStatus::Unspecified) {
-        DeviceStatus::Unspecified => "?",
-        DeviceStatus::Pending => "pending",
-        DeviceStatus::Planned => "planned",
-        DeviceStatus::Applying => "applying",
-        DeviceStatus::Succeeded => "succeeded",
-        DeviceStatus::Failed => "failed",
-        DeviceStatus::RolledBack => "rolled_back",
-        DeviceStatus::Skipped => "skipped",
-        DeviceStatus::PlanFailed => "plan_failed",
-    }
+    vocabulary::device_status_name(DeviceStatus::try_from(code).unwrap_or(DeviceStatus::Unspecified))
 }
 
 /// One line: phase and counts.

@@ -433,8 +433,7 @@ pub fn phase(s: &SuiteStatus) -> SuitePhase {
 
 /// True once the suite is in a final phase.
 pub fn ended(s: &SuiteStatus) -> bool {
-    !matches!(phase(s), SuitePhase::Unspecified | SuitePhase::Planning | SuitePhase::AwaitingApproval
-        | SuitePhase::WaitingWindow | SuitePhase::Applying | SuitePhase::Paused | SuitePhase::RollingBack)
+    switchyard_proto::vocabulary::is_final(phase(s))
 }
 
 /// Queries a suite's status until `done` holds, without sleeping blindly:

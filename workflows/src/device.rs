@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use switchyard_proto::names::failures;
+use switchyard_proto::names::{failures, patches};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
     ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
@@ -157,14 +157,14 @@ impl DeviceWorkflow {
 /// trip per step) in workflows started since this patch; histories recorded
 /// before it keep replaying as regular activities.
 fn local_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched("local-device-steps")
+    ctx.patched(patches::LOCAL_DEVICE_STEPS)
 }
 
 /// Since this patch a device is locked for its suite before its first step
 /// (the suite releases the lock when it ends), so two suites never
 /// interleave on one device.
 fn device_lock(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched("device-lock")
+    ctx.patched(patches::DEVICE_LOCK)
 }
 
 /// Takes the device lock, waiting (durably, on timers) while another suite
@@ -203,7 +203,7 @@ fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {
 /// such a step is compensated too, and its reverse first checks the device's
 /// journal for it.
 fn unsure_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched("reverse-unsure-steps")
+    ctx.patched(patches::REVERSE_UNSURE_STEPS)
 }
 
 /// A step to reverse; `unsure` when its apply may or may not have landed.

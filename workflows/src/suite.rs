@@ -14,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use switchyard_proto::names::{self, phase_name};
+use switchyard_proto::names;
+use switchyard_proto::vocabulary::phase_name;
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
     ApprovalSignal, CompensationAction, CompensationEntry, DeviceMode, DevicePlan, DeviceResult, DeviceRunInput, DeviceStatus, DeviceTarget, ExtendWindow, LockRequest,
@@ -227,7 +228,7 @@ impl SuiteWorkflow {
 
         // ---- decide ----
         let (phase, summary) = conclude(ctx, &input.suite_id).await;
-        if ctx.patched("device-lock") {
+        if ctx.patched(names::patches::DEVICE_LOCK) {
             release_locks(ctx, &input.suite_id).await;
         }
         Ok(finish(ctx, phase, summary))

@@ -15,20 +15,11 @@ use switchyard_proto::v1::{ChangeSet, Guards};
 use crate::changeset::{RedisWrite, writes};
 use crate::ops::{Reads, Row, View};
 
-/// CONFIG_DB.
-pub const CONFIG_DB: u8 = 4;
-/// STATE_DB, home of the step journal.
-pub const STATE_DB: u8 = 6;
+pub use switchyard_proto::names::device_db::{CONFIG_DB, LOCK_KEY, STATE_DB, journal_key};
+
 /// Journal records expire after 30 days; a retry never comes that late.
 const JOURNAL_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
-/// Journal key of one step phase (`apply` or `reverse`) of a suite.
-pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
-    format!("SWITCHYARD_JOURNAL|{suite_id}|{step_id}|{phase}")
-}
-
-/// The device lock's key in STATE_DB: one suite changes a device at a time.
-pub const LOCK_KEY: &str = "SWITCHYARD_LOCK";
 /// A lock outlives its holder by at most a day: a suite terminated without
 /// releasing it (not one that is cancelled or fails: those release) blocks
 /// the device that long, or until an operator deletes the key.

@@ -61,7 +61,7 @@ pub(crate) async fn watch_until(client: &Client, suite_id: &str, quiet: bool, un
         if !quiet {
             if render::phase(&status) != last_phase {
                 last_phase = render::phase(&status);
-                println!("phase: {}", names::phase_name(last_phase));
+                println!("phase: {}", switchyard_proto::vocabulary::phase_name(last_phase));
                 if last_phase == SuitePhase::AwaitingApproval {
                     println!("{}", render::plan(&status).trim_end());
                     println!("approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);

@@ -1,8 +1,7 @@
 //! `switchyard watch`: live per-device progress until the suite ends.
 
 use anyhow::bail;
-use switchyard_proto::names::phase_name;
-use switchyard_proto::v1::SuitePhase;
+use switchyard_proto::vocabulary::phase_from_name;
 
 use crate::cli::Global;
 use crate::{connect, render};
@@ -10,7 +9,7 @@ use crate::{connect, render};
 pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) -> anyhow::Result<i32> {
     let until = match until {
         None => None,
-        Some(name) => match (1..=30).filter_map(|i| SuitePhase::try_from(i).ok()).find(|p| phase_name(*p) == name) {
+        Some(name) => match phase_from_name(&name) {
             Some(p) => Some(p),
             None => bail!("--until {name:?} is not a phase; expected e.g. awaiting_approval, applying, succeeded"),
         },

@@ -1,0 +1,114 @@
+//! The words for a suite's phases, device statuses and decisions, as the
+//! `SuiteStatus` search attribute, the CLI and the docs spell them, and
+//! which phases are final. One home, so the workflow that sets a phase and
+//! every reader that filters on it agree.
+
+use crate::v1::{Decision, DeviceStatus, SuitePhase};
+
+/// Every phase, in the order a suite can pass through them.
+pub const PHASES: &[SuitePhase] = &[
+    SuitePhase::Planning,
+    SuitePhase::AwaitingApproval,
+    SuitePhase::WaitingWindow,
+    SuitePhase::Applying,
+    SuitePhase::Paused,
+    SuitePhase::RollingBack,
+    SuitePhase::Succeeded,
+    SuitePhase::Failed,
+    SuitePhase::RolledBack,
+    SuitePhase::PartiallyRolledBack,
+    SuitePhase::Rejected,
+    SuitePhase::Expired,
+    SuitePhase::Cancelled,
+    SuitePhase::Planned,
+];
+
+/// Phase name used in the `SuiteStatus` search attribute and in the UI.
+pub fn phase_name(phase: SuitePhase) -> &'static str {
+    use SuitePhase as P;
+    match phase {
+        P::Unspecified => "unspecified",
+        P::Planning => "planning",
+        P::AwaitingApproval => "awaiting_approval",
+        P::Applying => "applying",
+        P::RollingBack => "rolling_back",
+        P::Succeeded => "succeeded",
+        P::Failed => "failed",
+        P::RolledBack => "rolled_back",
+        P::PartiallyRolledBack => "partially_rolled_back",
+        P::Rejected => "rejected",
+        P::Expired => "expired",
+        P::Planned => "planned",
+        P::WaitingWindow => "waiting_window",
+        P::Paused => "paused",
+        P::Cancelled => "cancelled",
+    }
+}
+
+/// The phase a name stands for (the inverse of [`phase_name`]).
+pub fn phase_from_name(name: &str) -> Option<SuitePhase> {
+    PHASES.iter().copied().find(|p| phase_name(*p) == name)
+}
+
+/// Whether a suite in `phase` has ended: nothing more will happen to it.
+pub fn is_final(phase: SuitePhase) -> bool {
+    !matches!(
+        phase,
+        SuitePhase::Unspecified
+            | SuitePhase::Planning
+            | SuitePhase::AwaitingApproval
+            | SuitePhase::WaitingWindow
+            | SuitePhase::Applying
+            | SuitePhase::Paused
+            | SuitePhase::RollingBack
+    )
+}
+
+/// Device status as the CLI and the docs spell it.
+pub fn device_status_name(status: DeviceStatus) -> &'static str {
+    match status {
+        DeviceStatus::Unspecified => "unspecified",
+        DeviceStatus::Pending => "pending",
+        DeviceStatus::Planned => "planned",
+        DeviceStatus::Applying => "applying",
+        DeviceStatus::Succeeded => "succeeded",
+        DeviceStatus::Failed => "failed",
+        DeviceStatus::RolledBack => "rolled_back",
+        DeviceStatus::Skipped => "skipped",
+        DeviceStatus::PlanFailed => "plan_failed",
+    }
+}
+
+/// Whether a device has finished its part (successfully or not).
+pub fn device_is_done(status: DeviceStatus) -> bool {
+    !matches!(status, DeviceStatus::Unspecified | DeviceStatus::Pending | DeviceStatus::Planned | DeviceStatus::Applying)
+}
+
+/// A reviewer's decision as the CLI spells it; an unspecified decision is
+/// never shown as either verdict.
+pub fn decision_name(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Approve => "approve",
+        Decision::Reject => "reject",
+        Decision::Unspecified => "unspecified decision",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_phase_has_one_name_and_back() {
+        for phase in PHASES {
+            assert_eq!(phase_from_name(phase_name(*phase)), Some(*phase));
+        }
+        assert_eq!(phase_from_name("unspecified"), None);
+        assert!(is_final(SuitePhase::RolledBack) && !is_final(SuitePhase::Paused));
+        // Every enum value is listed (the numbers run 1..=14).
+        for n in 1..=14 {
+            let p = SuitePhase::try_from(n).unwrap();
+            assert!(PHASES.contains(&p), "{p:?} missing from PHASES");
+        }
+    }
+}
