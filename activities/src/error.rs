@@ -45,14 +45,6 @@ pub enum DeviceError {
         /// The rows that differ.
         rows: String,
     },
-    /// Verification mismatch.
-    #[error("{device}: verify failed: {mismatches}")]
-    VerifyFailed {
-        /// Device name.
-        device: String,
-        /// What differed.
-        mismatches: String,
-    },
     /// The worker cannot act on this device as configured.
     #[error("{device}: {reason}")]
     Config {
@@ -79,7 +71,6 @@ impl DeviceError {
             DeviceError::AuthRefused { .. } => kinds::AUTH,
             DeviceError::HostKey { .. } => kinds::HOST_KEY,
             DeviceError::Drift { .. } => kinds::DRIFT,
-            DeviceError::VerifyFailed { .. } => kinds::VERIFY,
             DeviceError::Config { .. } => kinds::CONFIG,
             DeviceError::Redis { .. } => kinds::REDIS,
         }

@@ -18,6 +18,7 @@ pub mod docs;
 pub mod error;
 pub mod ops;
 pub mod planning;
+pub mod procedures;
 
 pub use activities::DeviceActivities;
 pub use device::{SessionConfig, Sessions};

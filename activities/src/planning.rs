@@ -13,7 +13,7 @@ use crate::ops::{self, Reads, View};
 pub fn reads(target: &DeviceTarget) -> Reads {
     let mut reads = Reads::default();
     for step in &target.steps {
-        if let Some(op) = &step.operation {
+        if let Some(op) = step.operation.as_ref().and_then(|o| o.op.as_ref()) {
             reads.merge(ops::reads(op));
         }
     }
@@ -26,8 +26,8 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
     let mut view = snapshot;
     let mut plan = DevicePlan { device: target.device.clone(), ..Default::default() };
     for step in &target.steps {
-        let Some(op) = &step.operation else {
-            plan.error = format!("{}: step {}: no operation", target.device, step.id);
+        let Some(op) = step.operation.as_ref().and_then(|o| o.op.as_ref()) else {
+            plan.error = format!("{}: step {}: operation: no operation given", target.device, step.id);
             return plan;
         };
         let guards = view.guards(&ops::reads(op));

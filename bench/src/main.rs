@@ -14,10 +14,10 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use switchyard_activities::changeset::{RedisWrite, writes};
-use switchyard_activities::device::redis as rdb;
-use switchyard_activities::{SessionConfig, Sessions, planning};
+use switchyard_activities::{SessionConfig, Sessions, procedures};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
+use switchyard_proto::names::device_db::CONFIG_DB;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePlan, SuiteInput, SuitePhase, Wave};
 use switchyard_workflows::SuiteWorkflow;
@@ -142,7 +142,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     let plan_s = t0.elapsed().as_secs_f64();
     if let Some(lab_dir) = &rollback_via_last {
         let sock = lab_dir.join(format!("dev/{n}/redis.sock"));
-        let mut conn = redis::Client::open(format!("unix://{}?db=4", sock.display()))?.get_connection()?;
+        let mut conn = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", sock.display()))?.get_connection()?;
         let _: () = redis::cmd("HSET").arg("VLAN_MEMBER|Vlan999|Ethernet8").arg("tagging_mode").arg("untagged").query(&mut conn)?;
     }
     let t1 = Instant::now();
@@ -195,8 +195,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
 /// Plans one device from its snapshot, as the worker would.
 async fn plan_one(sessions: &Sessions, target: &switchyard_proto::v1::DeviceTarget) -> anyhow::Result<(DevicePlan, redis::aio::MultiplexedConnection)> {
     let mut conn = sessions.redis(&target.device).await?;
-    let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await?;
-    let plan = planning::plan_device(target, snapshot);
+    let plan = procedures::plan(&mut conn, target).await?;
     if !plan.error.is_empty() {
         bail!("{}", plan.error);
     }
@@ -269,7 +268,7 @@ fn snapshot(lab_dir: &Path, out: &Path) -> anyhow::Result<()> {
     let mut devices: Vec<PathBuf> = std::fs::read_dir(lab_dir.join("dev"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     devices.sort();
     for dir in devices {
-        let mut conn = redis::Client::open(format!("unix://{}?db=4", dir.join("redis.sock").display()))?.get_connection()?;
+        let mut conn = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", dir.join("redis.sock").display()))?.get_connection()?;
         let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut conn)?;
         let mut rows = BTreeMap::new();
         for k in keys {

@@ -13,6 +13,8 @@
 
 pub mod inventory;
 pub mod names;
+pub mod operation;
+mod params;
 pub mod source;
 pub mod services;
 pub mod suite_file;

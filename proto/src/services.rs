@@ -17,28 +17,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
+use crate::operation;
+use crate::params::{has_template, Params, RawParams, RawStep};
 use crate::SourceError;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Scalar {
-    Int(i64),
-    Bool(bool),
-    Str(String),
-}
-
-impl Scalar {
-    pub(crate) fn text(&self) -> String {
-        match self {
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Str(s) => s.clone(),
-        }
-    }
-}
-
-pub(crate) type RawParams = BTreeMap<String, Spanned<Scalar>>;
-pub(crate) type RawStep = Spanned<BTreeMap<String, Option<RawParams>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,23 +55,6 @@ pub struct Catalogue {
     /// Services by name.
     pub services: BTreeMap<String, Service>,
 }
-
-/// For each forward operation: its removal and the parameters that carry
-/// over; `true` when the removal keeps a shared object still in use.
-pub(crate) const REMOVALS: &[(&str, &str, &[&str], bool)] = &[
-    ("create_vlan", "delete_vlan", &["vlan_id"], true),
-    ("add_vlan_member", "remove_vlan_member", &["vlan_id", "port"], false),
-    ("add_vlan_interface", "remove_vlan_interface", &["vlan_id", "address"], false),
-    ("create_vrf", "delete_vrf", &["name"], true),
-    ("add_interface_address", "remove_interface_address", &["interface", "address"], false),
-    ("add_bgp_neighbor", "remove_bgp_neighbor", &["vrf", "neighbor", "address_family"], false),
-    ("add_static_route", "remove_static_route", &["vrf", "prefix"], false),
-    ("create_acl_table", "delete_acl_table", &["name"], true),
-    ("add_acl_rule", "remove_acl_rule", &["table", "rule"], false),
-    ("bind_acl_table", "unbind_acl_table", &["table", "port"], false),
-    ("create_portchannel", "delete_portchannel", &["name"], true),
-    ("add_portchannel_member", "remove_portchannel_member", &["portchannel", "port"], false),
-];
 
 impl Catalogue {
     /// Parses catalogue text; `file` names it in errors.
@@ -129,8 +93,10 @@ fn parse_step(file: &str, service: &str, declared: &[String], j: usize, step: Ra
     if step.value.len() != 1 {
         return Err(SourceError::at(file, step.referenced, field, "a step is a map with exactly one operation"));
     }
-    let (op, params) = step.value.into_iter().next().expect("one entry");
-    let known = crate::suite_file::OPERATIONS.iter().find(|(n, _)| *n == op).ok_or_else(|| {
+    let Some((op, params)) = step.value.into_iter().next() else {
+        return Err(SourceError::at(file, step.referenced, field, "a step is a map with exactly one operation"));
+    };
+    let def = operation::find(&op).ok_or_else(|| {
         let message = if op == "apply_service" || op == "remove_service" {
             format!("{op} cannot be a step of a service: services do not nest; list the other service's operations here, or use both services from the suite")
         } else {
@@ -140,9 +106,9 @@ fn parse_step(file: &str, service: &str, declared: &[String], j: usize, step: Ra
     })?;
     let params = params.unwrap_or_default();
     for (key, value) in &params {
-        if !known.1.contains(&key.as_str()) {
+        if !def.params.contains(&key.as_str()) {
             return Err(SourceError::at(file, value.referenced, format!("{field}.{op}.{key}"),
-                format!("unknown parameter {key:?} for {op}; expected one of: {}", known.1.join(", "))));
+                format!("unknown parameter {key:?} for {op}; expected one of: {}", def.params.join(", "))));
         }
         for used in placeholders(&value.value.text()) {
             if !declared.contains(&used) {
@@ -153,8 +119,8 @@ fn parse_step(file: &str, service: &str, declared: &[String], j: usize, step: Ra
     }
     // Placeholders are checked once a suite fills them in; a step without
     // any can be refused now, at its own line in this file.
-    if params.values().all(|v| !v.value.text().contains("{{")) {
-        crate::suite_file::SuiteFile::build_operation(file, &field, &op, &params, None, step.referenced)?;
+    if !has_template(&params) {
+        def.build(&Params { file, prefix: &field, op: &op, params: &params, device: None, step_loc: step.referenced })?;
     }
     Ok((op, params, step.referenced))
 }

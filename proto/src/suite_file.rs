@@ -13,53 +13,14 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use crate::inventory::{glob_match, Device, Inventory};
-use crate::services::{Catalogue, RawParams, RawStep, Scalar, REMOVALS, fill};
-use crate::template::render;
+use crate::operation::{self, OperationDef};
+use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
+use crate::services::{fill, Catalogue};
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::v1::{
-    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, ApprovalPolicy, BgpNeighbor, ChangeWindow, CreateVlan,
-    DeleteVlan, DeviceTarget, InterfaceAddress, OnFailure, Operation, OperatorAction, PortChannel, PortChannelMember,
-    PortProperties, Rollout, StaticRoute, Step, TaggingMode, VlanInterface, Vrf, Wave, WindowClose,
+    ApprovalPolicy, ChangeWindow, DeviceTarget, OnFailure, Operation, OperatorAction, Rollout, Step, Wave, WindowClose,
 };
-use crate::validate;
 use crate::SourceError;
-
-/// Operation names accepted in `steps`, with the parameters each takes, in
-/// the order the docs list them. `apply_service` / `remove_service` expand
-/// into these from a service catalogue.
-pub const OPERATIONS: &[(&str, &[&str])] = &[
-    ("create_vlan", &["vlan_id", "description"]),
-    ("delete_vlan", &["vlan_id", "keep_if_used"]),
-    ("add_vlan_member", &["vlan_id", "port", "tagging_mode"]),
-    ("remove_vlan_member", &["vlan_id", "port"]),
-    ("add_vlan_interface", &["vlan_id", "address", "vrf"]),
-    ("remove_vlan_interface", &["vlan_id", "address"]),
-    ("create_vrf", &["name", "vni"]),
-    ("delete_vrf", &["name", "keep_if_used"]),
-    ("add_interface_address", &["interface", "address", "vrf"]),
-    ("remove_interface_address", &["interface", "address"]),
-    ("add_bgp_neighbor", &["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family"]),
-    ("remove_bgp_neighbor", &["vrf", "neighbor", "address_family"]),
-    ("add_static_route", &["vrf", "prefix", "nexthop", "ifname", "distance"]),
-    ("remove_static_route", &["vrf", "prefix"]),
-    ("create_acl_table", &["name", "type", "stage", "description"]),
-    ("delete_acl_table", &["name", "keep_if_used"]),
-    ("add_acl_rule", &["table", "rule", "priority", "action", "src_ip", "dst_ip", "ip_protocol", "l4_src_port", "l4_dst_port"]),
-    ("remove_acl_rule", &["table", "rule"]),
-    ("bind_acl_table", &["table", "port"]),
-    ("unbind_acl_table", &["table", "port"]),
-    ("create_portchannel", &["name", "mtu", "min_links", "admin_status"]),
-    ("delete_portchannel", &["name", "keep_if_used"]),
-    ("add_portchannel_member", &["portchannel", "port"]),
-    ("remove_portchannel_member", &["portchannel", "port"]),
-    ("set_port", &["port", "mtu", "admin_status", "description", "speed"]),
-];
-
-fn operation_names() -> String {
-    let mut names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
-    names.extend(["apply_service", "remove_service"]);
-    names.join(", ")
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,16 +113,32 @@ struct RawSuite {
 pub struct SuiteFile {
     file: String,
     raw: RawSuite,
-    catalogue: Option<Catalogue>,
+    /// The steps with services expanded, once, when the file is read.
+    steps: Vec<Expanded>,
 }
 
 /// One step after service expansion: its id, operation and parameters.
+#[derive(Debug)]
 struct Expanded {
     id: String,
     field: String,
-    op: &'static str,
+    def: &'static OperationDef,
     params: RawParams,
     loc: Location,
+    /// The operation, when no parameter depends on the device: built and
+    /// checked once, the same for every device.
+    fixed: Option<Operation>,
+}
+
+impl Expanded {
+    /// The step's operation for `device` (templates rendered for it).
+    fn operation(&self, file: &str, device: Option<&Device>) -> Result<Operation, SourceError> {
+        if let Some(op) = &self.fixed {
+            return Ok(op.clone());
+        }
+        let p = Params { file, prefix: &self.field, op: self.def.name, params: &self.params, device, step_loc: self.loc };
+        Ok(Operation { op: Some(self.def.build(&p)?) })
+    }
 }
 
 /// A suite resolved against an inventory: ready to become workflow input.
@@ -190,24 +167,29 @@ impl SuiteFile {
     /// Parses suite text with the service catalogue its `services:` names.
     pub fn parse_with(file: &str, text: &str, catalogue: Option<Catalogue>) -> Result<Self, SourceError> {
         let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
-        let suite = Self { file: file.to_string(), raw, catalogue };
-        suite.check_static()?;
-        Ok(suite)
+        Self::from_raw(file, raw, catalogue.as_ref())
     }
 
-    /// Reads and parses a suite file.
+    /// Reads and parses a suite file, and the catalogue it names.
     pub fn load(path: &std::path::Path) -> Result<Self, SourceError> {
         let file = path.to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).map_err(|e| SourceError {
             file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read suite: {e}"),
         })?;
-        // The catalogue is named inside the suite: parse the suite once to find it.
         let raw: RawSuite = serde_saphyr::from_str(&text).map_err(|e| SourceError::from_yaml(&file, &text, &e))?;
+        // The catalogue is named inside the suite, relative to it.
         let catalogue = match &raw.services {
             None => None,
             Some(rel) => Some(Self::load_catalogue(&file, path, rel)?),
         };
-        Self::parse_with(&file, &text, catalogue)
+        Self::from_raw(&file, raw, catalogue.as_ref())
+    }
+
+    fn from_raw(file: &str, raw: RawSuite, catalogue: Option<&Catalogue>) -> Result<Self, SourceError> {
+        let mut suite = Self { file: file.to_string(), raw, steps: Vec::new() };
+        suite.steps = suite.expand(catalogue)?;
+        suite.check_static()?;
+        Ok(suite)
     }
 
     /// Loads the catalogue named by `services:`, relative to the suite file.
@@ -265,13 +247,6 @@ impl SuiteFile {
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));
         }
-        for step in self.expand()? {
-            // Parameters without templates are checked now; templated ones
-            // again per device once rendered.
-            if step.params.values().all(|v| !v.value.text().contains("{{")) {
-                Self::build_operation(&self.file, &step.field, step.op, &step.params, None, step.loc)?;
-            }
-        }
         self.rollout()?;
         self.approval()?;
         self.window()?;
@@ -279,21 +254,27 @@ impl SuiteFile {
     }
 
     /// The suite's steps with services expanded into operations.
-    fn expand(&self) -> Result<Vec<Expanded>, SourceError> {
+    /// Parameters without templates are read and checked here, once;
+    /// templated ones per device when the suite is resolved.
+    fn expand(&self, catalogue: Option<&Catalogue>) -> Result<Vec<Expanded>, SourceError> {
         let mut out = Vec::new();
         for (i, step) in self.raw.steps.value.iter().enumerate() {
             let (op, params) = self.step_parts(i, step)?;
             let params = params.cloned().unwrap_or_default();
-            if op != "apply_service" && op != "remove_service" {
-                out.push(Expanded { id: format!("{}-{op}", i + 1), field: format!("steps[{i}]"), op, params, loc: step.referenced });
-                continue;
-            }
+            let service_op = match op {
+                StepKind::Operation(def) => {
+                    out.push(self.expanded(format!("{}-{}", i + 1, def.name), format!("steps[{i}]"), def, params, step.referenced)?);
+                    continue;
+                }
+                StepKind::Service(op) => op,
+            };
+            let op = service_op;
             let field = format!("steps[{i}].{op}");
             let Some(name) = params.get("service") else {
                 return Err(self.err(step.referenced, format!("{field}.service"), "missing required parameter \"service\""));
             };
             let name_text = name.value.text();
-            let catalogue = self.catalogue.as_ref().ok_or_else(|| {
+            let catalogue = catalogue.ok_or_else(|| {
                 self.err(name.referenced, format!("{field}.service"), "no service catalogue: name one with `services: <file>` in the suite")
             })?;
             let service = catalogue.services.get(&name_text).ok_or_else(|| {
@@ -321,37 +302,56 @@ impl SuiteFile {
             };
             if op == "apply_service" {
                 for (j, (sop, sparams, _)) in service.steps.iter().enumerate() {
-                    let known = OPERATIONS.iter().find(|(n, _)| n == sop).map(|(n, _)| *n).expect("validated by the catalogue");
-                    out.push(Expanded { id: format!("{}.{}-{known}", i + 1, j + 1), field: field.clone(), op: known, params: filled(sparams), loc: step.referenced });
+                    let def = self.service_op(name, &field, sop)?;
+                    out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, filled(sparams), step.referenced)?);
                 }
             } else {
                 for (j, (sop, sparams, _)) in service.steps.iter().enumerate().rev() {
-                    let Some((_, removal, carried, keep)) = REMOVALS.iter().find(|(f, ..)| f == sop) else {
-                        return Err(self.err(name.referenced, format!("{field}.service"),
-                            format!("service {name_text} step {} ({sop}) has no removal; remove_service cannot undo it", j + 1)));
-                    };
-                    let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| carried.contains(&k.as_str())).collect();
-                    if *keep {
+                    let removal = self.service_op(name, &field, sop)?.removal.ok_or_else(|| {
+                        self.err(name.referenced, format!("{field}.service"),
+                            format!("service {name_text} step {} ({sop}) has no removal; remove_service cannot undo it", j + 1))
+                    })?;
+                    let def = self.service_op(name, &field, removal.op)?;
+                    let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| removal.carries.contains(&k.as_str())).collect();
+                    if removal.shared {
                         params.insert("keep_if_used".into(), Spanned::new(Scalar::Bool(true), step.referenced, step.referenced));
                     }
-                    out.push(Expanded { id: format!("{}.{}-{removal}", i + 1, j + 1), field: field.clone(), op: removal, params, loc: step.referenced });
+                    out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, params, step.referenced)?);
                 }
             }
         }
         Ok(out)
     }
 
-    fn step_parts<'a>(&self, i: usize, step: &'a RawStep)
-        -> Result<(&'static str, Option<&'a RawParams>), SourceError> {
-        let field = format!("steps[{i}]");
-        if step.value.len() != 1 {
-            return Err(self.err(step.referenced, field,
-                format!("a step is a map with exactly one operation; expected one of: {}", operation_names())));
+    /// One expanded step; built and checked now unless it has templates.
+    fn expanded(&self, id: String, field: String, def: &'static OperationDef, params: RawParams, loc: Location) -> Result<Expanded, SourceError> {
+        let mut step = Expanded { id, field, def, params, loc, fixed: None };
+        if !has_template(&step.params) {
+            step.fixed = Some(step.operation(&self.file, None)?);
         }
-        let (op, params) = step.value.iter().next().expect("one entry");
-        let known = OPERATIONS.iter().map(|(n, _)| *n).chain(["apply_service", "remove_service"]).find(|o| *o == op.as_str())
-            .ok_or_else(|| self.err(step.referenced, field, format!("unknown operation {op:?}; expected one of: {}", operation_names())))?;
-        Ok((known, params.as_ref()))
+        Ok(step)
+    }
+
+    /// An operation a service step names (the catalogue checked it exists).
+    fn service_op(&self, service: &Spanned<Scalar>, field: &str, op: &str) -> Result<&'static OperationDef, SourceError> {
+        operation::find(op).ok_or_else(|| self.err(service.referenced, format!("{field}.service"), format!("unknown operation {op:?} in the service")))
+    }
+
+    fn step_parts<'a>(&self, i: usize, step: &'a RawStep) -> Result<(StepKind, Option<&'a RawParams>), SourceError> {
+        let field = format!("steps[{i}]");
+        let one = if step.value.len() == 1 { step.value.iter().next() } else { None };
+        let Some((op, params)) = one else {
+            return Err(self.err(step.referenced, field,
+                format!("a step is a map with exactly one operation; expected one of: {}", operation::step_names())));
+        };
+        let kind = match op.as_str() {
+            "apply_service" => StepKind::Service("apply_service"),
+            "remove_service" => StepKind::Service("remove_service"),
+            name => StepKind::Operation(operation::find(name).ok_or_else(|| {
+                self.err(step.referenced, field, format!("unknown operation {op:?}; expected one of: {}", operation::step_names()))
+            })?),
+        };
+        Ok((kind, params.as_ref()))
     }
 
     fn duration(&self, value: &Spanned<Scalar>, field: &str) -> Result<u64, SourceError> {
@@ -575,11 +575,9 @@ impl SuiteFile {
         }
         let mut devices = Vec::with_capacity(selected.len());
         for device in selected {
-            let mut steps = Vec::new();
-            for step in self.expand()? {
-                let operation = Self::build_operation(&self.file, &step.field, step.op, &step.params, Some(device), step.loc)?;
-                steps.push(Step { id: step.id, operation: Some(operation) });
-            }
+            let steps = self.steps.iter()
+                .map(|step| Ok(Step { id: step.id.clone(), operation: Some(step.operation(&self.file, Some(device))?) }))
+                .collect::<Result<_, SourceError>>()?;
             devices.push(DeviceTarget { device: device.name.clone(), steps });
         }
         Ok(ResolvedSuite {
@@ -591,244 +589,12 @@ impl SuiteFile {
             devices,
         })
     }
-
-    /// Builds one typed operation from its parameters, rendering templates
-    /// for `device` (static check when `None`). `file` names the file the
-    /// parameters came from: this suite, or a service catalogue.
-    pub(crate) fn build_operation(file: &str, field_prefix: &str, op: &str, params: &RawParams, device: Option<&Device>, step_loc: Location)
-        -> Result<Operation, SourceError> {
-        let p = Params { file, prefix: field_prefix, op, params, device, step_loc };
-        let known = op_params(op);
-        for (key, value) in params {
-            if !known.contains(&key.as_str()) {
-                return Err(SourceError::at(file, value.referenced, format!("{field_prefix}.{op}.{key}"),
-                    format!("unknown parameter {key:?} for {op}; expected one of: {}", known.join(", "))));
-            }
-        }
-        let vlan_if = |p: &Params<'_>| -> Result<VlanInterface, SourceError> {
-            Ok(VlanInterface { vlan_id: p.vlan_id("vlan_id")?, address: p.checked("address", validate::cidr)?, vrf: p.checked_opt("vrf", validate::vrf_ref)? })
-        };
-        let vrf = |p: &Params<'_>| -> Result<Vrf, SourceError> {
-            Ok(Vrf { name: p.checked("name", validate::vrf)?, vni: p.number_opt("vni", 1, 16_777_215)?, keep_if_used: p.flag("keep_if_used")? })
-        };
-        let if_addr = |p: &Params<'_>| -> Result<InterfaceAddress, SourceError> {
-            Ok(InterfaceAddress { interface: p.checked("interface", validate::interface)?, address: p.checked("address", validate::cidr)?,
-                vrf: p.checked_opt("vrf", validate::vrf_ref)? })
-        };
-        let acl_table = |p: &Params<'_>| -> Result<AclTable, SourceError> {
-            Ok(AclTable {
-                name: p.checked("name", validate::acl_name)?,
-                r#type: p.checked_opt("type", |v| validate::choice(v, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"]))?,
-                stage: p.checked_opt("stage", |v| validate::choice(v, &["ingress", "egress"]))?,
-                description: p.text_or("description", "")?,
-                keep_if_used: p.flag("keep_if_used")?,
-            })
-        };
-        let binding = |p: &Params<'_>| -> Result<AclBinding, SourceError> {
-            Ok(AclBinding { table: p.checked("table", validate::acl_name)?, port: p.checked("port", validate::port)? })
-        };
-        let portchannel = |p: &Params<'_>| -> Result<PortChannel, SourceError> {
-            Ok(PortChannel {
-                name: p.checked("name", validate::portchannel)?,
-                mtu: p.number_opt("mtu", 68, 9216)?,
-                min_links: p.number_opt("min_links", 1, 1024)?,
-                admin_status: p.checked_opt("admin_status", |v| validate::choice(v, &["up", "down"]))?,
-                keep_if_used: p.flag("keep_if_used")?,
-            })
-        };
-        let member = |p: &Params<'_>| -> Result<PortChannelMember, SourceError> {
-            Ok(PortChannelMember { portchannel: p.checked("portchannel", validate::portchannel)?, port: p.checked("port", validate::ethernet)? })
-        };
-        let op = match op {
-            "create_vlan" => Op::CreateVlan(CreateVlan { vlan_id: p.vlan_id("vlan_id")?, description: p.text_or("description", "")? }),
-            "delete_vlan" => Op::DeleteVlan(DeleteVlan { vlan_id: p.vlan_id("vlan_id")?, keep_if_used: p.flag("keep_if_used")? }),
-            "add_vlan_member" => Op::AddVlanMember(AddVlanMember {
-                vlan_id: p.vlan_id("vlan_id")?,
-                port: p.checked("port", validate::port)?,
-                tagging_mode: match p.text_or("tagging_mode", "untagged")?.as_str() {
-                    "untagged" => TaggingMode::Untagged,
-                    "tagged" => TaggingMode::Tagged,
-                    other => return Err(p.bad("tagging_mode", format!("{other:?} is not a tagging mode; expected untagged or tagged"))),
-                } as i32,
-            }),
-            "remove_vlan_member" => Op::RemoveVlanMember(AddVlanMember { vlan_id: p.vlan_id("vlan_id")?, port: p.checked("port", validate::port)?, tagging_mode: 0 }),
-            "add_vlan_interface" => Op::AddVlanInterface(vlan_if(&p)?),
-            "remove_vlan_interface" => Op::RemoveVlanInterface(vlan_if(&p)?),
-            "create_vrf" => Op::CreateVrf(vrf(&p)?),
-            "delete_vrf" => Op::DeleteVrf(vrf(&p)?),
-            "add_interface_address" => Op::AddInterfaceAddress(if_addr(&p)?),
-            "remove_interface_address" => Op::RemoveInterfaceAddress(if_addr(&p)?),
-            "add_bgp_neighbor" | "remove_bgp_neighbor" => {
-                let adding = op == "add_bgp_neighbor";
-                let neighbor = BgpNeighbor {
-                    vrf: p.checked_opt("vrf", validate::vrf_ref)?,
-                    neighbor: p.checked("neighbor", validate::ip)?,
-                    remote_asn: if adding { p.number("remote_asn", 1, u32::MAX - 1)? } else { 0 },
-                    local_addr: p.checked_opt("local_addr", validate::ip)?,
-                    description: p.text_or("description", "")?,
-                    address_family: p.checked_opt("address_family", |v| validate::choice(v, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"]))?,
-                };
-                if adding { Op::AddBgpNeighbor(neighbor) } else { Op::RemoveBgpNeighbor(neighbor) }
-            }
-            "add_static_route" | "remove_static_route" => {
-                let route = StaticRoute {
-                    vrf: p.checked_opt("vrf", validate::vrf_ref)?,
-                    prefix: p.checked("prefix", validate::cidr)?,
-                    nexthop: p.checked_opt("nexthop", |v| v.split(',').try_for_each(|h| validate::ip(h.trim()).map(|_| ())))?,
-                    ifname: p.text_or("ifname", "")?,
-                    distance: p.number_opt("distance", 1, 255)?,
-                };
-                if op == "add_static_route" {
-                    if route.nexthop.is_empty() && route.ifname.is_empty() {
-                        return Err(p.bad("nexthop", "a route needs a nexthop or an ifname".into()));
-                    }
-                    Op::AddStaticRoute(route)
-                } else {
-                    Op::RemoveStaticRoute(route)
-                }
-            }
-            "create_acl_table" => Op::CreateAclTable(acl_table(&p)?),
-            "delete_acl_table" => Op::DeleteAclTable(acl_table(&p)?),
-            "add_acl_rule" | "remove_acl_rule" => {
-                let adding = op == "add_acl_rule";
-                let rule = AclRule {
-                    table: p.checked("table", validate::acl_name)?,
-                    rule: p.checked("rule", validate::acl_name)?,
-                    priority: if adding { p.number("priority", 1, 999_999)? } else { 0 },
-                    action: p.checked_opt("action", |v| validate::choice(&v.to_uppercase(), &["FORWARD", "DROP"]))?.to_uppercase(),
-                    src_ip: p.checked_opt("src_ip", validate::cidr)?,
-                    dst_ip: p.checked_opt("dst_ip", validate::cidr)?,
-                    ip_protocol: p.number_opt("ip_protocol", 0, 255)?,
-                    l4_src_port: p.number_opt("l4_src_port", 0, 65535)?,
-                    l4_dst_port: p.number_opt("l4_dst_port", 0, 65535)?,
-                };
-                if adding { Op::AddAclRule(rule) } else { Op::RemoveAclRule(rule) }
-            }
-            "bind_acl_table" => Op::BindAclTable(binding(&p)?),
-            "unbind_acl_table" => Op::UnbindAclTable(binding(&p)?),
-            "create_portchannel" => Op::CreatePortchannel(portchannel(&p)?),
-            "delete_portchannel" => Op::DeletePortchannel(portchannel(&p)?),
-            "add_portchannel_member" => Op::AddPortchannelMember(member(&p)?),
-            "remove_portchannel_member" => Op::RemovePortchannelMember(member(&p)?),
-            "set_port" => {
-                let props = PortProperties {
-                    port: p.checked("port", validate::ethernet)?,
-                    mtu: p.number_opt("mtu", 68, 9216)?,
-                    admin_status: p.checked_opt("admin_status", |v| validate::choice(v, &["up", "down"]))?,
-                    description: p.text_or("description", "")?,
-                    speed: p.number_opt("speed", 1, u32::MAX)?,
-                };
-                if props.speed > 0 {
-                    validate::speed(props.speed).map_err(|m| p.bad("speed", m))?;
-                }
-                if props.mtu == 0 && props.admin_status.is_empty() && props.description.is_empty() && props.speed == 0 {
-                    return Err(p.bad("port", "nothing to set: give mtu, admin_status, description or speed".into()));
-                }
-                Op::SetPort(props)
-            }
-            other => unreachable!("operation {other} passed step_parts"),
-        };
-        Ok(Operation { op: Some(op) })
-    }
 }
 
-/// Parameter names each operation accepts.
-fn op_params(op: &str) -> &'static [&'static str] {
-    OPERATIONS.iter().find(|(n, _)| *n == op).map_or(&[], |(_, p)| p)
-}
-
-/// Typed access to one step's parameters, with located errors.
-struct Params<'a> {
-    file: &'a str,
-    prefix: &'a str,
-    op: &'a str,
-    params: &'a RawParams,
-    device: Option<&'a Device>,
-    step_loc: Location,
-}
-
-impl Params<'_> {
-    fn field(&self, key: &str) -> String {
-        format!("{}.{}.{key}", self.prefix, self.op)
-    }
-
-    fn bad(&self, key: &str, message: String) -> SourceError {
-        let loc = self.params.get(key).map(|v| v.referenced).unwrap_or(self.step_loc);
-        let message = match self.device {
-            Some(d) => format!("{message} (for device {})", d.name),
-            None => message,
-        };
-        SourceError::at(self.file, loc, self.field(key), message)
-    }
-
-    fn text(&self, key: &str) -> Result<Option<String>, SourceError> {
-        let Some(v) = self.params.get(key) else { return Ok(None) };
-        let raw = v.value.text();
-        match self.device {
-            Some(d) => render(&raw, d).map(Some).map_err(|e| self.bad(key, e)),
-            None => Ok(Some(raw)),
-        }
-    }
-
-    fn text_or(&self, key: &str, default: &str) -> Result<String, SourceError> {
-        Ok(self.text(key)?.unwrap_or_else(|| default.to_string()))
-    }
-
-    fn required(&self, key: &str) -> Result<String, SourceError> {
-        self.text(key)?.ok_or_else(|| {
-            SourceError::at(self.file, self.step_loc, self.field(key), format!("missing required parameter {key:?}"))
-        })
-    }
-
-    fn vlan_id(&self, key: &str) -> Result<u32, SourceError> {
-        let text = self.required(key)?;
-        match text.trim().parse::<u32>() {
-            Ok(id) if validate::vlan_id(id).is_ok() => Ok(id),
-            _ => Err(self.bad(key, format!("VLAN id {text} is out of range; expected an integer in 1..=4094"))),
-        }
-    }
-
-    /// A required text parameter that passes `check`.
-    fn checked<T>(&self, key: &str, check: impl Fn(&str) -> Result<T, String>) -> Result<String, SourceError> {
-        let text = self.required(key)?;
-        check(&text).map_err(|m| self.bad(key, m))?;
-        Ok(text)
-    }
-
-    /// An optional text parameter (empty when absent) that passes `check`.
-    fn checked_opt<T>(&self, key: &str, check: impl Fn(&str) -> Result<T, String>) -> Result<String, SourceError> {
-        match self.text(key)? {
-            None => Ok(String::new()),
-            Some(text) if text.is_empty() => Ok(text),
-            Some(text) => {
-                check(&text).map_err(|m| self.bad(key, m))?;
-                Ok(text)
-            }
-        }
-    }
-
-    /// A required integer in `min..=max`.
-    fn number(&self, key: &str, min: u32, max: u32) -> Result<u32, SourceError> {
-        let text = self.required(key)?;
-        match text.trim().parse::<u32>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(self.bad(key, format!("{text:?} is not an integer in {min}..={max}"))),
-        }
-    }
-
-    /// An optional integer in `min..=max`; 0 when absent.
-    fn number_opt(&self, key: &str, min: u32, max: u32) -> Result<u32, SourceError> {
-        if self.params.contains_key(key) { self.number(key, min, max) } else { Ok(0) }
-    }
-
-    /// A boolean; false when absent.
-    fn flag(&self, key: &str) -> Result<bool, SourceError> {
-        match self.text(key)?.as_deref() {
-            None | Some("false") => Ok(false),
-            Some("true") => Ok(true),
-            Some(other) => Err(self.bad(key, format!("{other:?} is not true or false"))),
-        }
-    }
+/// What a step names: one operation, or a service to expand.
+enum StepKind {
+    Operation(&'static OperationDef),
+    Service(&'static str),
 }
 
 /// The longest duration a suite file may give (365 days).

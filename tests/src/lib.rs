@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use switchyard_proto::names::device_db::CONFIG_DB;
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions};
@@ -114,7 +115,7 @@ impl TestEnv {
     /// Redis of lab device `i`, through the lab's side door.
     pub fn device_redis(&self, i: usize) -> redis::Connection {
         let sock = self.lab_dir.join(format!("dev/{i}/redis.sock"));
-        let client = redis::Client::open(format!("unix://{}?db=4", sock.display())).expect("redis url");
+        let client = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", sock.display())).expect("redis url");
         client.get_connection().unwrap_or_else(|e| panic!("device {i} redis at {}: {e}", sock.display()))
     }
 
@@ -232,14 +233,11 @@ impl TestEnv {
             let rows = self.rows(i);
             let target = device::target(self, i, steps);
             let sock = self.lab_dir.join(format!("dev/{i}/redis.sock"));
-            let client = redis::Client::open(format!("unix://{}?db=4", sock.display())).expect("redis url");
+            let client = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", sock.display())).expect("redis url");
             let mut conn = client.get_multiplexed_async_connection().await.expect("device redis");
-            let view = switchyard_activities::device::redis::snapshot(&mut conn, &switchyard_activities::planning::reads(&target))
-                .await
-                .expect("snapshot");
             // A device the steps cannot be planned on has no after-state:
             // it may only stay as it is.
-            let plan = switchyard_activities::planning::plan_device(&target, view);
+            let plan = switchyard_activities::procedures::plan(&mut conn, &target).await.expect("plan through the side door");
             let mut planned = rows.clone();
             for change in plan.steps.iter().flat_map(|s| s.changes.iter().flat_map(|c| &c.changes)) {
                 if change.action == switchyard_proto::v1::ChangeAction::Delete as i32 {
@@ -501,9 +499,9 @@ pub async fn record_history(env: &TestEnv, workflow_id: &str, file: &str) {
 pub mod device {
     use std::sync::Arc;
 
-    use switchyard_activities::device::redis::{self as rdb, ApplyOutcome};
-    use switchyard_activities::ops::reverse;
-    use switchyard_activities::{Sessions, SessionConfig, planning};
+    use switchyard_activities::device::redis::ApplyOutcome;
+    use switchyard_activities::procedures::{self, ReverseOutcome};
+    use switchyard_activities::{Sessions, SessionConfig};
     use switchyard_proto::inventory::Inventory;
     use switchyard_proto::services::Catalogue;
     use switchyard_proto::suite_file::SuiteFile;
@@ -530,39 +528,32 @@ pub mod device {
         try_plan(s, target).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Plans a target from a fresh snapshot.
+    /// Plans a target from a fresh snapshot, as the worker does.
     pub async fn try_plan(s: &Sessions, target: &DeviceTarget) -> Result<DevicePlan, String> {
         let mut conn = s.redis(&target.device).await.unwrap();
-        let snapshot = rdb::snapshot(&mut conn, &planning::reads(target)).await.unwrap();
-        let plan = planning::plan_device(target, snapshot);
+        let plan = procedures::plan(&mut conn, target).await.unwrap();
         if plan.error.is_empty() { Ok(plan) } else { Err(plan.error) }
     }
 
-    /// Applies every step of a plan; each must apply.
+    /// Applies every step of a plan, as the worker does; each must apply.
     pub async fn apply(s: &Sessions, suite: &str, plan: &DevicePlan) {
         let mut conn = s.redis(&plan.device).await.unwrap();
         for step in &plan.steps {
-            let id = &step.step.as_ref().unwrap().id;
-            let out = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, id, "apply"), "applied",
-                step.guards.as_ref().unwrap(), step.changes.as_ref().unwrap()).await.unwrap();
-            assert_eq!(out, ApplyOutcome::Applied, "{} step {id}", plan.device);
+            let out = procedures::apply_step(&mut conn, suite, step).await.unwrap();
+            assert_eq!(out, ApplyOutcome::Applied, "{} step {}", plan.device, procedures::step_id(step));
         }
     }
 
-    /// Runs the reverse of every step of a plan, last step first; returns the log.
+    /// Runs the reverse of every step of a plan, last step first, as the
+    /// worker does; returns the log.
     pub async fn reverse(s: &Sessions, suite: &str, plan: &DevicePlan) -> Vec<CompensationEntry> {
         let mut conn = s.redis(&plan.device).await.unwrap();
         let mut log = Vec::new();
         for step in plan.steps.iter().rev() {
-            let def = step.step.clone().unwrap();
-            let receipt = step.receipt.clone().unwrap();
-            let reads = reverse::reads(&receipt);
-            let view = rdb::snapshot(&mut conn, &reads).await.unwrap();
-            let undo = reverse::plan(&plan.device, &def.id, &receipt, &view);
-            let out = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, &def.id, "reverse"), "reversed",
-                &view.guards(&reads), &undo.changes).await.unwrap();
-            assert_eq!(out, ApplyOutcome::Applied);
-            log.extend(undo.entries);
+            match procedures::reverse_step(&mut conn, suite, &plan.device, step, false).await.unwrap() {
+                ReverseOutcome::Reversed { entries, already: false } => log.extend(entries),
+                other => panic!("{} step {}: {other:?}", plan.device, procedures::step_id(step)),
+            }
         }
         log
     }

@@ -21,11 +21,13 @@ use switchyard_proto::v1::{
     ReverseStepRequest, StepPlan, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_workflow::common::error::ActivityExecutionError;
+use temporalio_workflow::common::ActivityDefinition;
+use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, VerifyDevice};
+use crate::failure::{describe, failure_type};
 use crate::options;
 
 /// One device's run.
@@ -96,12 +98,7 @@ impl DeviceWorkflow {
             let id = step_id(step);
             ctx.set_current_details(format!("applying {id}"));
             let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
-            let summary = format!("apply {id} on {}", plan.device);
-            let outcome = if local {
-                ctx.execute_local_activity(ApplyStep, req, options::local_device_io(summary, false)).await
-            } else {
-                ctx.execute_activity(ApplyStep, req, options::device_io(summary)).await
-            };
+            let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
             match outcome {
                 Ok(_) => {
                     applied.push(step);
@@ -122,14 +119,12 @@ impl DeviceWorkflow {
         if failure.is_none() {
             ctx.set_current_details("verifying");
             let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone() };
-            let summary = format!("verify {}", plan.device);
-            let outcome = if local {
-                ctx.execute_local_activity(VerifyDevice, req, options::local_device_io(summary, false)).await
-            } else {
-                ctx.execute_activity(VerifyDevice, req, options::device_io(summary)).await
-            };
+            let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
             match outcome {
-                Ok(_) => result.verified = true,
+                Ok(r) if r.ok => result.verified = true,
+                // The re-read found rows that are not as planned: the device
+                // fails and undoes its steps, like any other failed step.
+                Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
                 Err(e) => failure = Some(describe(&e)),
             }
         }
@@ -150,6 +145,39 @@ impl DeviceWorkflow {
             }
         }
         Ok(result)
+    }
+}
+
+/// How hard a device step tries: an undo gets more attempts and survives
+/// the workflow's cancellation, so a cancelled device still undoes.
+#[derive(Clone, Copy)]
+enum Effort {
+    Change,
+    Undo,
+}
+
+/// Runs one device step: as a local activity in this worker (one marker in
+/// history) since the `local-device-steps` patch, as a regular activity in
+/// histories recorded before it.
+async fn device_step<A>(
+    ctx: &WorkflowContext<DeviceWorkflow>,
+    local: bool,
+    activity: A,
+    input: A::Input,
+    summary: String,
+    effort: Effort,
+) -> Result<A::Output, ActivityExecutionError>
+where
+    A: ActivityDefinition,
+    A::Output: TemporalDeserializable,
+{
+    let undo = matches!(effort, Effort::Undo);
+    if local {
+        ctx.execute_local_activity(activity, input, options::local_device_io(summary, undo)).await
+    } else if undo {
+        ctx.execute_activity(activity, input, options::compensation(summary)).await
+    } else {
+        ctx.execute_activity(activity, input, options::device_io(summary)).await
     }
 }
 
@@ -246,12 +274,7 @@ async fn compensate(
             step: Some(undo.step.clone()),
             check_applied: undo.unsure,
         };
-        let summary = format!("reverse {id} on {device}");
-        let outcome = if local {
-            ctx.execute_local_activity(ReverseStep, req, options::local_device_io(summary, true)).await
-        } else {
-            ctx.execute_activity(ReverseStep, req, options::compensation(summary)).await
-        };
+        let outcome = device_step(ctx, local, ReverseStep, req, format!("reverse {id} on {device}"), Effort::Undo).await;
         match outcome {
             Ok(r) => {
                 result.steps_compensated.push(id);
@@ -276,27 +299,4 @@ async fn compensate(
         }
     }
     first_failure
-}
-
-/// The failure type of the activity's own error ("Drift", "DeviceUnreachable"),
-/// or empty for a timeout or cancellation.
-pub(crate) fn failure_type(e: &ActivityExecutionError) -> String {
-    let Some(mut f) = e.failure() else { return String::new() };
-    while let Some(cause) = f.cause.as_deref() {
-        f = cause;
-    }
-    match &f.failure_info {
-        Some(FailureInfo::ApplicationFailureInfo(info)) => info.r#type.clone(),
-        _ => String::new(),
-    }
-}
-
-/// The innermost failure message: the activity's own error, not the
-/// SDK's wrapper ("Activity task failed").
-pub(crate) fn describe(e: &ActivityExecutionError) -> String {
-    let Some(mut f) = e.failure() else { return e.to_string() };
-    while let Some(cause) = f.cause.as_deref() {
-        f = cause;
-    }
-    if f.message.is_empty() { e.to_string() } else { f.message.clone() }
 }

@@ -16,6 +16,7 @@
 pub mod activity_defs;
 pub mod approval;
 pub mod device;
+mod failure;
 pub mod fleet;
 pub mod rollout;
 mod options;

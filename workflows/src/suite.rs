@@ -34,7 +34,8 @@ use temporalio_workflow::{
 
 use crate::activity_defs::{PlanDevice, UnlockDevice};
 use crate::approval::{self, Verdict};
-use crate::device::{DeviceWorkflow, describe};
+use crate::device::DeviceWorkflow;
+use crate::failure::describe;
 use crate::options;
 use crate::{fleet, rollout};
 

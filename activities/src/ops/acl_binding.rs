@@ -9,10 +9,9 @@
 //! this step added (others may have bound theirs meanwhile).
 
 use switchyard_proto::v1::AclBinding;
-use switchyard_proto::validate;
 
 use super::acl_table::table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, port_key};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key};
 
 /// bind_acl_table.
 pub(crate) struct Bind<'a>(pub(crate) &'a AclBinding);
@@ -20,16 +19,12 @@ pub(crate) struct Bind<'a>(pub(crate) &'a AclBinding);
 pub(crate) struct Unbind<'a>(pub(crate) &'a AclBinding);
 
 impl Catalogued for Bind<'_> {
-    const NAME: &'static str = "bind_acl_table";
-    const SUMMARY: &'static str = "Bind an ACL table to a port (adds the port to the table's ports@).";
 
     fn reads(&self) -> Reads {
         Reads::default().key(table_key(&self.0.table)).key(port_key(&self.0.port))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("table", validate::acl_name(&self.0.table))?;
-        check("port", validate::port(&self.0.port))?;
         let table = table_key(&self.0.table);
         if view.row(&table).is_none() {
             return Err(PlanError::new("table", format!("{table} does not exist; create it first (create_acl_table)")));
@@ -42,15 +37,12 @@ impl Catalogued for Bind<'_> {
 }
 
 impl Catalogued for Unbind<'_> {
-    const NAME: &'static str = "unbind_acl_table";
-    const SUMMARY: &'static str = "Unbind an ACL table from a port.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(table_key(&self.0.table))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("port", validate::port(&self.0.port))?;
         let mut plan = PlanBuilder::new(view);
         plan.list_remove(&table_key(&self.0.table), "ports@", &self.0.port);
         Ok(plan.finish())

@@ -8,9 +8,8 @@
 //! Used by ACL_RULE|<name>|* and by its own non-empty ports@ list.
 
 use switchyard_proto::v1::AclTable;
-use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 pub(crate) fn table_key(name: &str) -> String {
     format!("ACL_TABLE|{name}")
@@ -22,8 +21,6 @@ pub(crate) struct Create<'a>(pub(crate) &'a AclTable);
 pub(crate) struct Delete<'a>(pub(crate) &'a AclTable);
 
 impl Catalogued for Create<'_> {
-    const NAME: &'static str = "create_acl_table";
-    const SUMMARY: &'static str = "Create an ACL table (type, stage, description), or reuse it when it exists.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(table_key(&self.0.name))
@@ -31,11 +28,8 @@ impl Catalogued for Create<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let p = self.0;
-        check("name", validate::acl_name(&p.name))?;
         let kind = if p.r#type.is_empty() { "L3" } else { p.r#type.as_str() };
-        check("type", validate::choice(kind, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"]))?;
         let stage = if p.stage.is_empty() { "ingress" } else { p.stage.as_str() };
-        check("stage", validate::choice(stage, &["ingress", "egress"]))?;
         let key = table_key(&p.name);
         if let Some(existing) = view.row(&key) {
             // A shared table is used as it is; a different type or stage is a
@@ -61,15 +55,12 @@ impl Catalogued for Create<'_> {
 }
 
 impl Catalogued for Delete<'_> {
-    const NAME: &'static str = "delete_acl_table";
-    const SUMMARY: &'static str = "Delete an ACL table that has no rules and is bound to no port.";
 
     fn reads(&self) -> Reads {
         release_reads(&table_key(&self.0.name))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("name", validate::acl_name(&self.0.name))?;
         plan_release(view, &table_key(&self.0.name), self.0.keep_if_used, "name")
     }
 }

@@ -13,9 +13,8 @@
 //! to another VRF.
 
 use switchyard_proto::v1::InterfaceAddress;
-use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, references};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, references};
 
 /// The interface table of an interface name.
 pub(crate) fn table(interface: &str) -> &'static str {
@@ -44,8 +43,6 @@ pub(crate) fn address_reads(table: &str, name: &str, address: &str, vrf: &str) -
 
 /// Adds `address` on `table|name` (base row first, bound to `vrf`).
 pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf: &str) -> Result<Planned, PlanError> {
-    check("address", validate::cidr(address))?;
-    check("vrf", validate::vrf_ref(vrf))?;
     let vrf = if vrf == "default" { "" } else { vrf };
     if !vrf.is_empty() {
         must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;
@@ -67,7 +64,6 @@ pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf:
 
 /// Removes `address` from `table|name`, and the base row once it is bare.
 pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str) -> Result<Planned, PlanError> {
-    check("address", validate::cidr(address))?;
     let base = format!("{table}|{name}");
     let mut plan = PlanBuilder::new(view);
     plan.release(&format!("{base}|{address}"), false, "address")?;
@@ -92,8 +88,6 @@ fn parent_reads(p: &InterfaceAddress) -> Reads {
 }
 
 impl Catalogued for Add<'_> {
-    const NAME: &'static str = "add_interface_address";
-    const SUMMARY: &'static str = "Give a routed port, PortChannel or Loopback an address, optionally in a VRF.";
 
     fn reads(&self) -> Reads {
         parent_reads(self.0)
@@ -101,7 +95,6 @@ impl Catalogued for Add<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let name = &self.0.interface;
-        check("interface", validate::interface(name))?;
         if !name.starts_with("Loopback") {
             must_exist(view, &super::port_key(name), "interface", &format!("port {name}"))?;
             if let Some(m) = view.keys(&format!("VLAN_MEMBER|*|{name}")).first() {
@@ -116,15 +109,12 @@ impl Catalogued for Add<'_> {
 }
 
 impl Catalogued for Remove<'_> {
-    const NAME: &'static str = "remove_interface_address";
-    const SUMMARY: &'static str = "Remove an address from a routed port, PortChannel or Loopback (and its base row once bare).";
 
     fn reads(&self) -> Reads {
         parent_reads(self.0)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("interface", validate::interface(&self.0.interface))?;
         plan_remove(view, table(&self.0.interface), &self.0.interface, &self.0.address)
     }
 }
@@ -160,8 +150,6 @@ mod tests {
             "interface", "PortChannel member");
         check_refused(&Add(&addr("Ethernet8", "VrfRed")), rows(&[PORT, VRF, ("INTERFACE|Ethernet8", &[("NULL", "NULL")])]),
             "vrf", "bound to the default VRF");
-        check_refused(&Add(&InterfaceAddress { interface: "Ethernet8".into(), address: "10.0.0.1".into(), vrf: String::new() }),
-            rows(&[PORT]), "address", "CIDR");
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod vlan_interface;
 mod vlan_member;
 mod vrf;
 
+use switchyard_proto::operation;
 use switchyard_proto::v1::{
     operation::Op, Change, ChangeAction, ChangeSet, DeletedRow, FieldOverwrite, KeptRow, ListChange, Operation, Receipt,
 };
@@ -48,11 +49,6 @@ impl PlanError {
     pub(crate) fn new(field: &str, message: impl Into<String>) -> Self {
         Self { field: field.to_string(), message: message.into() }
     }
-}
-
-/// Turns a static check's message into a refusal of `field`.
-pub(crate) fn check(field: &str, result: Result<impl Sized, String>) -> Result<(), PlanError> {
-    result.map(|_| ()).map_err(|m| PlanError::new(field, m))
 }
 
 /// What one step will do.
@@ -239,40 +235,21 @@ pub(crate) fn vrf_or_default(vrf: &str) -> &str {
     if vrf.is_empty() { "default" } else { vrf }
 }
 
-/// One operation of the catalogue.
+/// The device-dependent half of one operation: what it reads and how it
+/// plans against those rows. Its wire name, parameters and static rules
+/// are declared once in `switchyard_proto::operation`.
 pub trait Catalogued {
-    /// Operation name as written in suite files.
-    const NAME: &'static str;
-    /// One line for the generated catalogue: what it does.
-    const SUMMARY: &'static str;
     /// Rows and key patterns the plan depends on.
     fn reads(&self) -> Reads;
     /// Plans against the view (which already holds earlier steps' effects).
+    /// The operation's static rules have already passed.
     fn plan(&self, view: &View) -> Result<Planned, PlanError>;
 }
 
-/// Object-safe view of [`Catalogued`].
-pub(crate) trait Dispatch {
-    fn name(&self) -> &'static str;
-    fn reads(&self) -> Reads;
-    fn plan(&self, view: &View) -> Result<Planned, PlanError>;
-}
-
-impl<T: Catalogued> Dispatch for T {
-    fn name(&self) -> &'static str {
-        T::NAME
-    }
-    fn reads(&self) -> Reads {
-        Catalogued::reads(self)
-    }
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        Catalogued::plan(self, view)
-    }
-}
-
-/// The closed registry: every operation variant to its implementation.
-fn with_op<R>(op: &Operation, f: impl FnOnce(&dyn Dispatch) -> R) -> R {
-    match op.op.as_ref().expect("operation set by the suite file parser") {
+/// The closed registry: every operation variant to its implementation. A
+/// variant added to `operations.proto` without an arm here does not compile.
+fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
+    match op {
         Op::CreateVlan(p) => f(p),
         Op::DeleteVlan(p) => f(p),
         Op::AddVlanMember(p) => f(p),
@@ -301,51 +278,22 @@ fn with_op<R>(op: &Operation, f: impl FnOnce(&dyn Dispatch) -> R) -> R {
     }
 }
 
-/// Name of an operation.
-pub fn name(op: &Operation) -> &'static str {
-    with_op(op, |d| d.name())
+/// The operation a step carries; a step without one (`operation: {}` from
+/// a client other than the CLI) is refused, never assumed.
+pub fn operation_of(op: &Operation) -> Result<&Op, PlanError> {
+    op.op.as_ref().ok_or_else(|| PlanError::new("operation", "no operation given"))
 }
 
 /// Rows an operation reads.
-pub fn reads(op: &Operation) -> Reads {
+pub fn reads(op: &Op) -> Reads {
     with_op(op, |d| d.reads())
 }
 
-/// Plans an operation.
-pub fn plan(op: &Operation, view: &View) -> Result<Planned, PlanError> {
+/// Plans an operation: its static rules first (a workflow input need not
+/// come from a suite file), then against the device's rows.
+pub fn plan(op: &Op, view: &View) -> Result<Planned, PlanError> {
+    operation::check(op).map_err(|e| PlanError::new(e.field, e.message))?;
     with_op(op, |d| d.plan(view))
-}
-
-/// Every operation's name and summary, in catalogue order, for the docs.
-pub fn catalogue() -> Vec<(&'static str, &'static str)> {
-    use switchyard_proto::v1::*;
-    vec![
-        (CreateVlan::NAME, CreateVlan::SUMMARY),
-        (DeleteVlan::NAME, DeleteVlan::SUMMARY),
-        (AddVlanMember::NAME, AddVlanMember::SUMMARY),
-        (vlan_member::Remove::NAME, vlan_member::Remove::SUMMARY),
-        (vlan_interface::Add::NAME, vlan_interface::Add::SUMMARY),
-        (vlan_interface::Remove::NAME, vlan_interface::Remove::SUMMARY),
-        (vrf::Create::NAME, vrf::Create::SUMMARY),
-        (vrf::Delete::NAME, vrf::Delete::SUMMARY),
-        (interface_address::Add::NAME, interface_address::Add::SUMMARY),
-        (interface_address::Remove::NAME, interface_address::Remove::SUMMARY),
-        (bgp_neighbor::Add::NAME, bgp_neighbor::Add::SUMMARY),
-        (bgp_neighbor::Remove::NAME, bgp_neighbor::Remove::SUMMARY),
-        (static_route::Add::NAME, static_route::Add::SUMMARY),
-        (static_route::Remove::NAME, static_route::Remove::SUMMARY),
-        (acl_table::Create::NAME, acl_table::Create::SUMMARY),
-        (acl_table::Delete::NAME, acl_table::Delete::SUMMARY),
-        (acl_rule::Add::NAME, acl_rule::Add::SUMMARY),
-        (acl_rule::Remove::NAME, acl_rule::Remove::SUMMARY),
-        (acl_binding::Bind::NAME, acl_binding::Bind::SUMMARY),
-        (acl_binding::Unbind::NAME, acl_binding::Unbind::SUMMARY),
-        (portchannel::Create::NAME, portchannel::Create::SUMMARY),
-        (portchannel::Delete::NAME, portchannel::Delete::SUMMARY),
-        (portchannel_member::Add::NAME, portchannel_member::Add::SUMMARY),
-        (portchannel_member::Remove::NAME, portchannel_member::Remove::SUMMARY),
-        (PortProperties::NAME, PortProperties::SUMMARY),
-    ]
 }
 
 #[cfg(test)]
@@ -388,14 +336,14 @@ pub(crate) mod tests {
     }
 
     /// Plans `op` against `rows` and compares the rendered diff and receipt.
-    pub(crate) fn check_plan<T: Catalogued>(op: &T, rows: BTreeMap<String, Row>, diff: &str, receipt: &str) {
+    pub(crate) fn check_plan(op: &dyn Catalogued, rows: BTreeMap<String, Row>, diff: &str, receipt: &str) {
         let planned = op.plan(&View::new(rows)).expect("plan");
         assert_eq!(render_diff(&planned.changes), diff);
         assert_eq!(receipt_line(&planned.receipt), receipt);
     }
 
     /// Plans `op` against `rows` and expects a refusal on `field`.
-    pub(crate) fn check_refused<T: Catalogued>(op: &T, rows: BTreeMap<String, Row>, field: &str, message: &str) {
+    pub(crate) fn check_refused(op: &dyn Catalogued, rows: BTreeMap<String, Row>, field: &str, message: &str) {
         let err = op.plan(&View::new(rows)).expect_err("refusal");
         assert_eq!(err.field, field, "{}", err.message);
         assert!(err.message.contains(message), "{}", err.message);

@@ -9,9 +9,8 @@
 //! VLAN_MEMBER|*|<name>.
 
 use switchyard_proto::v1::PortChannel;
-use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 fn key(p: &PortChannel) -> String {
     format!("PORTCHANNEL|{}", p.name)
@@ -23,8 +22,6 @@ pub(crate) struct Create<'a>(pub(crate) &'a PortChannel);
 pub(crate) struct Delete<'a>(pub(crate) &'a PortChannel);
 
 impl Catalogued for Create<'_> {
-    const NAME: &'static str = "create_portchannel";
-    const SUMMARY: &'static str = "Create a PortChannel (admin status, MTU, min links), or reuse it.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(key(self.0))
@@ -32,11 +29,8 @@ impl Catalogued for Create<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let p = self.0;
-        check("name", validate::portchannel(&p.name))?;
         let admin = if p.admin_status.is_empty() { "up" } else { p.admin_status.as_str() };
-        check("admin_status", validate::choice(admin, &["up", "down"]))?;
         let mtu = if p.mtu == 0 { 9100 } else { p.mtu };
-        check("mtu", validate::mtu(mtu))?;
         let mut fields = vec![("admin_status", admin.to_string()), ("mtu", mtu.to_string())];
         if p.min_links > 0 {
             fields.push(("min_links", p.min_links.to_string()));
@@ -53,15 +47,12 @@ impl Catalogued for Create<'_> {
 }
 
 impl Catalogued for Delete<'_> {
-    const NAME: &'static str = "delete_portchannel";
-    const SUMMARY: &'static str = "Delete a PortChannel with no members, addresses or VLAN memberships.";
 
     fn reads(&self) -> Reads {
         release_reads(&key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("name", validate::portchannel(&self.0.name))?;
         plan_release(view, &key(self.0), self.0.keep_if_used, "name")
     }
 }
@@ -75,7 +66,6 @@ mod tests {
     fn plans() {
         let pc = PortChannel { name: "PortChannel10".into(), mtu: 0, min_links: 1, admin_status: String::new(), keep_if_used: false };
         check_plan(&Create(&pc), rows(&[]), "+ PORTCHANNEL|PortChannel10 admin_status=up min_links=1 mtu=9100\n", "created=[PORTCHANNEL|PortChannel10]");
-        check_refused(&Create(&PortChannel { name: "PortChannel12345".into(), ..pc.clone() }), rows(&[]), "name", "PortChannelN");
         check_refused(&Delete(&pc), rows(&[("PORTCHANNEL|PortChannel10", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet16", &[("NULL", "NULL")])]),
             "name", "still used by PORTCHANNEL_MEMBER|PortChannel10|Ethernet16");
     }

@@ -9,9 +9,8 @@
 //! other PortChannel, no VLAN, and carries no address of its own.
 
 use switchyard_proto::v1::PortChannelMember;
-use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, plan_release};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
 
 fn key(p: &PortChannelMember) -> String {
     format!("PORTCHANNEL_MEMBER|{}|{}", p.portchannel, p.port)
@@ -23,8 +22,6 @@ pub(crate) struct Add<'a>(pub(crate) &'a PortChannelMember);
 pub(crate) struct Remove<'a>(pub(crate) &'a PortChannelMember);
 
 impl Catalogued for Add<'_> {
-    const NAME: &'static str = "add_portchannel_member";
-    const SUMMARY: &'static str = "Add a port to a PortChannel.";
 
     fn reads(&self) -> Reads {
         let (pc, port) = (&self.0.portchannel, &self.0.port);
@@ -38,8 +35,6 @@ impl Catalogued for Add<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let (pc, port) = (&self.0.portchannel, &self.0.port);
-        check("portchannel", validate::portchannel(pc))?;
-        check("port", validate::ethernet(port))?;
         must_exist(view, &format!("PORTCHANNEL|{pc}"), "portchannel", &format!("PortChannel {pc}"))?;
         must_exist(view, &format!("PORT|{port}"), "port", &format!("port {port}"))?;
         let own = key(self.0);
@@ -59,8 +54,6 @@ impl Catalogued for Add<'_> {
 }
 
 impl Catalogued for Remove<'_> {
-    const NAME: &'static str = "remove_portchannel_member";
-    const SUMMARY: &'static str = "Remove a port from a PortChannel.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(key(self.0))

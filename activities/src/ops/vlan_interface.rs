@@ -10,11 +10,10 @@
 //! Preconditions: the VLAN exists; the VRF exists; not bound to another VRF.
 
 use switchyard_proto::v1::VlanInterface;
-use switchyard_proto::validate;
 
 use super::interface_address::{address_reads, plan_add, plan_remove};
 use super::vlan::vlan_key;
-use super::{Catalogued, PlanError, Planned, Reads, View, check};
+use super::{Catalogued, PlanError, Planned, Reads, View};
 
 /// add_vlan_interface.
 pub(crate) struct Add<'a>(pub(crate) &'a VlanInterface);
@@ -26,15 +25,12 @@ fn reads(p: &VlanInterface) -> Reads {
 }
 
 impl Catalogued for Add<'_> {
-    const NAME: &'static str = "add_vlan_interface";
-    const SUMMARY: &'static str = "Give a VLAN a routed interface (SVI) with an address, optionally in a VRF.";
 
     fn reads(&self) -> Reads {
         reads(self.0)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("vlan_id", validate::vlan_id(self.0.vlan_id))?;
         let vlan = vlan_key(self.0.vlan_id);
         if view.row(&vlan).is_none() {
             return Err(PlanError::new("vlan_id", format!("{vlan} does not exist; create it first (create_vlan)")));
@@ -44,15 +40,12 @@ impl Catalogued for Add<'_> {
 }
 
 impl Catalogued for Remove<'_> {
-    const NAME: &'static str = "remove_vlan_interface";
-    const SUMMARY: &'static str = "Remove an SVI address (and the SVI once it has none).";
 
     fn reads(&self) -> Reads {
         reads(self.0)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("vlan_id", validate::vlan_id(self.0.vlan_id))?;
         plan_remove(view, "VLAN_INTERFACE", &format!("Vlan{}", self.0.vlan_id), &self.0.address)
     }
 }

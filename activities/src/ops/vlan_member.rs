@@ -10,10 +10,9 @@
 //! member, not a routed port, and an untagged member of no other VLAN.
 
 use switchyard_proto::v1::{AddVlanMember, TaggingMode};
-use switchyard_proto::validate;
 
 use super::vlan::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, must_exist, plan_release, port_key};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, port_key};
 
 fn mode(p: &AddVlanMember) -> &'static str {
     if p.tagging_mode == TaggingMode::Tagged as i32 { "tagged" } else { "untagged" }
@@ -24,8 +23,6 @@ fn member_key(p: &AddVlanMember) -> String {
 }
 
 impl Catalogued for AddVlanMember {
-    const NAME: &'static str = "add_vlan_member";
-    const SUMMARY: &'static str = "Make a port or PortChannel a tagged or untagged member of a VLAN.";
 
     fn reads(&self) -> Reads {
         let port = &self.port;
@@ -38,8 +35,6 @@ impl Catalogued for AddVlanMember {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("vlan_id", validate::vlan_id(self.vlan_id))?;
-        check("port", validate::port(&self.port))?;
         let port = &self.port;
         let vlan = vlan_key(self.vlan_id);
         if view.row(&vlan).is_none() {
@@ -72,16 +67,12 @@ impl Catalogued for AddVlanMember {
 pub(crate) struct Remove<'a>(pub(crate) &'a AddVlanMember);
 
 impl Catalogued for Remove<'_> {
-    const NAME: &'static str = "remove_vlan_member";
-    const SUMMARY: &'static str = "Remove a port or PortChannel from a VLAN.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(member_key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("vlan_id", validate::vlan_id(self.0.vlan_id))?;
-        check("port", validate::port(&self.0.port))?;
         plan_release(view, &member_key(self.0), false, "port")
     }
 }

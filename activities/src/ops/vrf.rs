@@ -10,9 +10,8 @@
 //! BGP_NEIGHBOR_AF|<name>|*, STATIC_ROUTE|<name>|*, BGP_GLOBALS|<name>.
 
 use switchyard_proto::v1::Vrf;
-use switchyard_proto::validate;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, check, plan_release, release_reads};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 fn key(p: &Vrf) -> String {
     format!("VRF|{}", p.name)
@@ -24,15 +23,12 @@ pub(crate) struct Create<'a>(pub(crate) &'a Vrf);
 pub(crate) struct Delete<'a>(pub(crate) &'a Vrf);
 
 impl Catalogued for Create<'_> {
-    const NAME: &'static str = "create_vrf";
-    const SUMMARY: &'static str = "Create a VRF, or reuse it when it exists.";
 
     fn reads(&self) -> Reads {
         Reads::default().key(key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("name", validate::vrf(&self.0.name))?;
         let mut plan = PlanBuilder::new(view);
         let fields: Vec<(&str, String)> = if self.0.vni > 0 { vec![("vni", self.0.vni.to_string())] } else { vec![] };
         plan.ensure(&key(self.0), &fields);
@@ -41,15 +37,12 @@ impl Catalogued for Create<'_> {
 }
 
 impl Catalogued for Delete<'_> {
-    const NAME: &'static str = "delete_vrf";
-    const SUMMARY: &'static str = "Delete a VRF that no interface, BGP neighbor or route uses.";
 
     fn reads(&self) -> Reads {
         release_reads(&key(self.0))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        check("name", validate::vrf(&self.0.name))?;
         plan_release(view, &key(self.0), self.0.keep_if_used, "name")
     }
 }
@@ -64,8 +57,6 @@ mod tests {
         let red = Vrf { name: "VrfRed".into(), vni: 0, keep_if_used: false };
         check_plan(&Create(&red), rows(&[]), "+ VRF|VrfRed NULL=NULL\n", "created=[VRF|VrfRed]");
         check_plan(&Create(&red), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "", "reused=[VRF|VrfRed]");
-        check_refused(&Create(&Vrf { name: "Red".into(), ..red.clone() }), rows(&[]), "name", "must start with \"Vrf\"");
-        check_refused(&Create(&Vrf { name: "VrfSixteenChars1".into(), ..red.clone() }), rows(&[]), "name", "at most 15");
         let used = rows(&[("VRF|VrfRed", &[("NULL", "NULL")]), ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")])]);
         check_refused(&Delete(&red), used.clone(), "name", "still used by INTERFACE|Ethernet8");
         check_plan(&Delete(&Vrf { keep_if_used: true, ..red.clone() }), used, "", "kept=[VRF|VrfRed: still used by INTERFACE|Ethernet8]");

@@ -1,0 +1,610 @@
+//! The operation contract: every operation a suite can run, declared once.
+//!
+//! Each declaration gives the wire name (as written in suite files and
+//! service catalogues), the parameters it takes, how they are read into its
+//! message, its static rules (what can be refused without a device), its
+//! removal pairing (what `remove_service` turns it into), and its
+//! catalogue summary. The suite parser, the service expansion, the
+//! activities' registry and the generated `activities/OPERATIONS.md` all
+//! read this table; planning applies the same static rules to a workflow
+//! input that did not come from a file.
+//!
+//! Must never: look at a device. What only a device can tell (does the port
+//! exist?) is the planning of `activities/src/ops/`.
+
+use crate::params::Params;
+use crate::v1::{
+    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpNeighbor, CreateVlan, DeleteVlan, InterfaceAddress,
+    PortChannel, PortChannelMember, PortProperties, StaticRoute, TaggingMode, VlanInterface, Vrf,
+};
+use crate::validate;
+use crate::SourceError;
+
+/// One operation of the catalogue.
+#[derive(Debug)]
+pub struct OperationDef {
+    /// Wire name, e.g. `create_vlan`.
+    pub name: &'static str,
+    /// One line for the catalogue: what it does.
+    pub summary: &'static str,
+    /// Parameters it takes, in the order the docs list them.
+    pub params: &'static [&'static str],
+    /// What `remove_service` turns it into, if it can be removed.
+    pub removal: Option<Removal>,
+    /// A step using it, as a suite writes it (docs and tests).
+    pub example: &'static str,
+    /// Reads the parameters into the operation's message.
+    pub(crate) parse: fn(&Params<'_>) -> Result<Op, SourceError>,
+}
+
+/// The removal of a forward operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Removal {
+    /// The removing operation, e.g. `delete_vlan`.
+    pub op: &'static str,
+    /// Parameters of the forward step that carry over.
+    pub carries: &'static [&'static str],
+    /// Whether the object may be shared (a VLAN, a VRF): the removal then
+    /// keeps it while something else still uses it (`keep_if_used`).
+    pub shared: bool,
+}
+
+/// A static rule broken: the parameter and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// Parameter of the step, e.g. `vlan_id`.
+    pub field: &'static str,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// A static check's verdict on one parameter.
+fn rule(field: &'static str, result: Result<impl Sized, String>) -> Result<(), FieldError> {
+    result.map(|_| ()).map_err(|message| FieldError { field, message })
+}
+
+/// A rule for an optional text parameter: empty means not given.
+fn optional(field: &'static str, value: &str, check: impl Fn(&str) -> Result<(), String>) -> Result<(), FieldError> {
+    if value.is_empty() { Ok(()) } else { rule(field, check(value)) }
+}
+
+/// An integer in `min..=max`; 0 means not given when `optional`.
+fn within(field: &'static str, n: u32, min: u32, max: u32, optional: bool) -> Result<(), FieldError> {
+    if (optional && n == 0) || (min..=max).contains(&n) { Ok(()) } else {
+        Err(FieldError { field, message: format!("{n} is out of range {min}..={max}") })
+    }
+}
+
+fn refuse(field: &'static str, message: &str) -> Result<(), FieldError> {
+    Err(FieldError { field, message: message.to_string() })
+}
+
+fn vlan(field: &'static str, id: u32) -> Result<(), FieldError> {
+    rule(field, validate::vlan_id(id))
+}
+
+fn choice(field: &'static str, value: &str, choices: &[&str]) -> Result<(), FieldError> {
+    optional(field, value, |v| validate::choice(v, choices))
+}
+
+fn vlan_interface(p: &VlanInterface) -> Result<(), FieldError> {
+    vlan("vlan_id", p.vlan_id)?;
+    rule("address", validate::cidr(&p.address))?;
+    optional("vrf", &p.vrf, validate::vrf_ref)
+}
+
+fn vrf(p: &Vrf) -> Result<(), FieldError> {
+    rule("name", validate::vrf(&p.name))?;
+    within("vni", p.vni, 1, 16_777_215, true)
+}
+
+fn interface_address(p: &InterfaceAddress) -> Result<(), FieldError> {
+    rule("interface", validate::interface(&p.interface))?;
+    rule("address", validate::cidr(&p.address))?;
+    optional("vrf", &p.vrf, validate::vrf_ref)
+}
+
+fn bgp_neighbor(p: &BgpNeighbor, adding: bool) -> Result<(), FieldError> {
+    optional("vrf", &p.vrf, validate::vrf_ref)?;
+    rule("neighbor", validate::ip(&p.neighbor))?;
+    if adding {
+        rule("remote_asn", validate::asn(p.remote_asn))?;
+        optional("local_addr", &p.local_addr, |v| validate::ip(v).map(|_| ()))?;
+    }
+    choice("address_family", &p.address_family, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"])
+}
+
+fn static_route(p: &StaticRoute, adding: bool) -> Result<(), FieldError> {
+    optional("vrf", &p.vrf, validate::vrf_ref)?;
+    rule("prefix", validate::cidr(&p.prefix))?;
+    if !adding {
+        return Ok(());
+    }
+    for hop in p.nexthop.split(',').filter(|h| !h.trim().is_empty()) {
+        rule("nexthop", validate::ip(hop.trim()))?;
+    }
+    if p.nexthop.trim().is_empty() && p.ifname.is_empty() {
+        return refuse("nexthop", "a route needs a nexthop or an ifname");
+    }
+    within("distance", p.distance, 1, 255, true)
+}
+
+fn acl_table(p: &AclTable) -> Result<(), FieldError> {
+    rule("name", validate::acl_name(&p.name))?;
+    choice("type", &p.r#type, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"])?;
+    choice("stage", &p.stage, &["ingress", "egress"])
+}
+
+fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
+    rule("table", validate::acl_name(&p.table))?;
+    rule("rule", validate::acl_name(&p.rule))?;
+    if !adding {
+        return Ok(());
+    }
+    within("priority", p.priority, 1, 999_999, false)?;
+    choice("action", &p.action, &["FORWARD", "DROP"])?;
+    optional("src_ip", &p.src_ip, |v| validate::cidr(v).map(|_| ()))?;
+    optional("dst_ip", &p.dst_ip, |v| validate::cidr(v).map(|_| ()))?;
+    within("ip_protocol", p.ip_protocol, 0, 255, true)?;
+    within("l4_src_port", p.l4_src_port, 0, 65_535, true)?;
+    within("l4_dst_port", p.l4_dst_port, 0, 65_535, true)
+}
+
+fn acl_binding(p: &AclBinding) -> Result<(), FieldError> {
+    rule("table", validate::acl_name(&p.table))?;
+    rule("port", validate::port(&p.port))
+}
+
+fn portchannel(p: &PortChannel) -> Result<(), FieldError> {
+    rule("name", validate::portchannel(&p.name))?;
+    within("mtu", p.mtu, 68, 9216, true)?;
+    within("min_links", p.min_links, 1, 1024, true)?;
+    choice("admin_status", &p.admin_status, &["up", "down"])
+}
+
+fn portchannel_member(p: &PortChannelMember) -> Result<(), FieldError> {
+    rule("portchannel", validate::portchannel(&p.portchannel))?;
+    rule("port", validate::ethernet(&p.port))
+}
+
+fn port_properties(p: &PortProperties) -> Result<(), FieldError> {
+    rule("port", validate::ethernet(&p.port))?;
+    if p.mtu > 0 {
+        rule("mtu", validate::mtu(p.mtu))?;
+    }
+    choice("admin_status", &p.admin_status, &["up", "down"])?;
+    if p.speed > 0 {
+        rule("speed", validate::speed(p.speed))?;
+    }
+    if p.mtu == 0 && p.admin_status.is_empty() && p.description.is_empty() && p.speed == 0 {
+        return refuse("port", "nothing to set: give mtu, admin_status, description or speed");
+    }
+    Ok(())
+}
+
+fn tagging_mode(p: &Params<'_>) -> Result<i32, SourceError> {
+    let mode = p.text_opt("tagging_mode")?;
+    Ok(match mode.as_str() {
+        "" | "untagged" => TaggingMode::Untagged,
+        "tagged" => TaggingMode::Tagged,
+        other => return Err(p.bad("tagging_mode", format!("{other:?} is not a tagging mode; expected untagged or tagged"))),
+    } as i32)
+}
+
+fn read_vlan_interface(p: &Params<'_>) -> Result<VlanInterface, SourceError> {
+    Ok(VlanInterface { vlan_id: p.int("vlan_id")?, address: p.text("address")?, vrf: p.text_opt("vrf")? })
+}
+
+fn read_vrf(p: &Params<'_>) -> Result<Vrf, SourceError> {
+    Ok(Vrf { name: p.text("name")?, vni: p.int_opt("vni")?, keep_if_used: p.flag("keep_if_used")? })
+}
+
+fn read_interface_address(p: &Params<'_>) -> Result<InterfaceAddress, SourceError> {
+    Ok(InterfaceAddress { interface: p.text("interface")?, address: p.text("address")?, vrf: p.text_opt("vrf")? })
+}
+
+fn read_bgp_neighbor(p: &Params<'_>, adding: bool) -> Result<BgpNeighbor, SourceError> {
+    Ok(BgpNeighbor {
+        vrf: p.text_opt("vrf")?,
+        neighbor: p.text("neighbor")?,
+        remote_asn: if adding { p.int("remote_asn")? } else { 0 },
+        local_addr: p.text_opt("local_addr")?,
+        description: p.text_opt("description")?,
+        address_family: p.text_opt("address_family")?,
+    })
+}
+
+fn read_static_route(p: &Params<'_>) -> Result<StaticRoute, SourceError> {
+    Ok(StaticRoute {
+        vrf: p.text_opt("vrf")?,
+        prefix: p.text("prefix")?,
+        nexthop: p.text_opt("nexthop")?,
+        ifname: p.text_opt("ifname")?,
+        distance: p.int_opt("distance")?,
+    })
+}
+
+fn read_acl_table(p: &Params<'_>) -> Result<AclTable, SourceError> {
+    Ok(AclTable {
+        name: p.text("name")?,
+        r#type: p.text_opt("type")?,
+        stage: p.text_opt("stage")?,
+        description: p.text_opt("description")?,
+        keep_if_used: p.flag("keep_if_used")?,
+    })
+}
+
+fn read_acl_rule(p: &Params<'_>, adding: bool) -> Result<AclRule, SourceError> {
+    Ok(AclRule {
+        table: p.text("table")?,
+        rule: p.text("rule")?,
+        priority: if adding { p.int("priority")? } else { 0 },
+        // SONiC spells actions in capitals; operators need not.
+        action: p.text_opt("action")?.to_uppercase(),
+        src_ip: p.text_opt("src_ip")?,
+        dst_ip: p.text_opt("dst_ip")?,
+        ip_protocol: p.int_opt("ip_protocol")?,
+        l4_src_port: p.int_opt("l4_src_port")?,
+        l4_dst_port: p.int_opt("l4_dst_port")?,
+    })
+}
+
+fn read_acl_binding(p: &Params<'_>) -> Result<AclBinding, SourceError> {
+    Ok(AclBinding { table: p.text("table")?, port: p.text("port")? })
+}
+
+fn read_portchannel(p: &Params<'_>) -> Result<PortChannel, SourceError> {
+    Ok(PortChannel {
+        name: p.text("name")?,
+        mtu: p.int_opt("mtu")?,
+        min_links: p.int_opt("min_links")?,
+        admin_status: p.text_opt("admin_status")?,
+        keep_if_used: p.flag("keep_if_used")?,
+    })
+}
+
+fn read_portchannel_member(p: &Params<'_>) -> Result<PortChannelMember, SourceError> {
+    Ok(PortChannelMember { portchannel: p.text("portchannel")?, port: p.text("port")? })
+}
+
+/// Declares the catalogue: one entry per operation, each with its `Op`
+/// variant, and generates the table and the per-variant lookups, so that an
+/// operation missing anywhere is a compile error rather than a gap.
+macro_rules! operations {
+    ($(
+        $variant:ident $name:literal {
+            summary: $summary:literal,
+            params: [$($param:literal),* $(,)?],
+            removal: $removal:expr,
+            example: $example:literal,
+            read: |$p:ident| $read:expr,
+            rules: |$o:ident| $rules:expr $(,)?
+        }
+    )*) => {
+        /// Every operation a suite can run, in catalogue order.
+        pub const OPERATIONS: &[OperationDef] = &[$(
+            OperationDef {
+                name: $name,
+                summary: $summary,
+                params: &[$($param),*],
+                removal: $removal,
+                example: $example,
+                parse: |$p: &Params<'_>| -> Result<Op, SourceError> { Ok(Op::$variant($read)) },
+            },
+        )*];
+
+        /// The wire name of an operation.
+        pub fn name(op: &Op) -> &'static str {
+            match op { $(Op::$variant(_) => $name,)* }
+        }
+
+        /// Checks an operation's static rules: everything that can be
+        /// refused without a device. The parser reports a broken rule at
+        /// the parameter's line; planning refuses it on a hand-made input.
+        pub fn check(op: &Op) -> Result<(), FieldError> {
+            match op { $(Op::$variant($o) => $rules,)* }
+        }
+    };
+}
+
+operations! {
+    CreateVlan "create_vlan" {
+        summary: "Create a VLAN, or reuse it (updating its description) when it exists.",
+        params: ["vlan_id", "description"],
+        removal: Some(Removal { op: "delete_vlan", carries: &["vlan_id"], shared: true }),
+        example: "{ vlan_id: 100, description: tenant-a }",
+        read: |p| CreateVlan { vlan_id: p.int("vlan_id")?, description: p.text_opt("description")? },
+        rules: |o| vlan("vlan_id", o.vlan_id),
+    }
+    DeleteVlan "delete_vlan" {
+        summary: "Delete a VLAN that no member or VLAN interface uses.",
+        params: ["vlan_id", "keep_if_used"],
+        removal: None,
+        example: "{ vlan_id: 100 }",
+        read: |p| DeleteVlan { vlan_id: p.int("vlan_id")?, keep_if_used: p.flag("keep_if_used")? },
+        rules: |o| vlan("vlan_id", o.vlan_id),
+    }
+    AddVlanMember "add_vlan_member" {
+        summary: "Make a port or PortChannel a tagged or untagged member of a VLAN.",
+        params: ["vlan_id", "port", "tagging_mode"],
+        removal: Some(Removal { op: "remove_vlan_member", carries: &["vlan_id", "port"], shared: false }),
+        example: "{ vlan_id: 100, port: Ethernet8, tagging_mode: untagged }",
+        read: |p| AddVlanMember { vlan_id: p.int("vlan_id")?, port: p.text("port")?, tagging_mode: tagging_mode(p)? },
+        rules: |o| { vlan("vlan_id", o.vlan_id)?; rule("port", validate::port(&o.port)) },
+    }
+    RemoveVlanMember "remove_vlan_member" {
+        summary: "Remove a port or PortChannel from a VLAN.",
+        params: ["vlan_id", "port"],
+        removal: None,
+        example: "{ vlan_id: 100, port: Ethernet8 }",
+        read: |p| AddVlanMember { vlan_id: p.int("vlan_id")?, port: p.text("port")?, tagging_mode: 0 },
+        rules: |o| { vlan("vlan_id", o.vlan_id)?; rule("port", validate::port(&o.port)) },
+    }
+    AddVlanInterface "add_vlan_interface" {
+        summary: "Give a VLAN a routed interface (SVI) with an address, optionally in a VRF.",
+        params: ["vlan_id", "address", "vrf"],
+        removal: Some(Removal { op: "remove_vlan_interface", carries: &["vlan_id", "address"], shared: false }),
+        example: "{ vlan_id: 100, address: 10.0.100.1/24 }",
+        read: |p| read_vlan_interface(p)?,
+        rules: |o| vlan_interface(o),
+    }
+    RemoveVlanInterface "remove_vlan_interface" {
+        summary: "Remove an SVI address (and the SVI once it has none).",
+        params: ["vlan_id", "address"],
+        removal: None,
+        example: "{ vlan_id: 100, address: 10.0.100.1/24 }",
+        read: |p| read_vlan_interface(p)?,
+        rules: |o| vlan_interface(o),
+    }
+    CreateVrf "create_vrf" {
+        summary: "Create a VRF, or reuse it when it exists.",
+        params: ["name", "vni"],
+        removal: Some(Removal { op: "delete_vrf", carries: &["name"], shared: true }),
+        example: "{ name: VrfRed }",
+        read: |p| read_vrf(p)?,
+        rules: |o| vrf(o),
+    }
+    DeleteVrf "delete_vrf" {
+        summary: "Delete a VRF that no interface, BGP neighbor or route uses.",
+        params: ["name", "keep_if_used"],
+        removal: None,
+        example: "{ name: VrfRed }",
+        read: |p| read_vrf(p)?,
+        rules: |o| vrf(o),
+    }
+    AddInterfaceAddress "add_interface_address" {
+        summary: "Give a routed port, PortChannel or Loopback an address, optionally in a VRF.",
+        params: ["interface", "address", "vrf"],
+        removal: Some(Removal { op: "remove_interface_address", carries: &["interface", "address"], shared: false }),
+        example: "{ interface: Ethernet8, address: 10.0.0.1/31, vrf: VrfRed }",
+        read: |p| read_interface_address(p)?,
+        rules: |o| interface_address(o),
+    }
+    RemoveInterfaceAddress "remove_interface_address" {
+        summary: "Remove an address from a routed port, PortChannel or Loopback (and its base row once bare).",
+        params: ["interface", "address"],
+        removal: None,
+        example: "{ interface: Ethernet8, address: 10.0.0.1/31 }",
+        read: |p| read_interface_address(p)?,
+        rules: |o| interface_address(o),
+    }
+    AddBgpNeighbor "add_bgp_neighbor" {
+        summary: "Add a BGP neighbor in a VRF, with its address family (unified mode).",
+        params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family"],
+        removal: Some(Removal { op: "remove_bgp_neighbor", carries: &["vrf", "neighbor", "address_family"], shared: false }),
+        example: "{ vrf: VrfRed, neighbor: 10.0.0.0, remote_asn: 65100 }",
+        read: |p| read_bgp_neighbor(p, true)?,
+        rules: |o| bgp_neighbor(o, true),
+    }
+    RemoveBgpNeighbor "remove_bgp_neighbor" {
+        summary: "Remove a BGP neighbor and its address family rows.",
+        params: ["vrf", "neighbor", "address_family"],
+        removal: None,
+        example: "{ vrf: VrfRed, neighbor: 10.0.0.0 }",
+        read: |p| read_bgp_neighbor(p, false)?,
+        rules: |o| bgp_neighbor(o, false),
+    }
+    AddStaticRoute "add_static_route" {
+        summary: "Add a static route (next hops, optional interface and distance) in a VRF.",
+        params: ["vrf", "prefix", "nexthop", "ifname", "distance"],
+        removal: Some(Removal { op: "remove_static_route", carries: &["vrf", "prefix"], shared: false }),
+        example: "{ vrf: VrfRed, prefix: 10.9.0.0/16, nexthop: 10.0.0.0 }",
+        read: |p| read_static_route(p)?,
+        rules: |o| static_route(o, true),
+    }
+    RemoveStaticRoute "remove_static_route" {
+        summary: "Remove a static route.",
+        params: ["vrf", "prefix"],
+        removal: None,
+        example: "{ vrf: VrfRed, prefix: 10.9.0.0/16 }",
+        read: |p| read_static_route(p)?,
+        rules: |o| static_route(o, false),
+    }
+    CreateAclTable "create_acl_table" {
+        summary: "Create an ACL table (type, stage, description), or reuse it when it exists.",
+        params: ["name", "type", "stage", "description"],
+        removal: Some(Removal { op: "delete_acl_table", carries: &["name"], shared: true }),
+        example: "{ name: TENANT_IN, type: L3, stage: ingress }",
+        read: |p| read_acl_table(p)?,
+        rules: |o| acl_table(o),
+    }
+    DeleteAclTable "delete_acl_table" {
+        summary: "Delete an ACL table that has no rules and is bound to no port.",
+        params: ["name", "keep_if_used"],
+        removal: None,
+        example: "{ name: TENANT_IN }",
+        read: |p| read_acl_table(p)?,
+        rules: |o| acl_table(o),
+    }
+    AddAclRule "add_acl_rule" {
+        summary: "Add a rule (priority, action, match fields) to an existing ACL table.",
+        params: ["table", "rule", "priority", "action", "src_ip", "dst_ip", "ip_protocol", "l4_src_port", "l4_dst_port"],
+        removal: Some(Removal { op: "remove_acl_rule", carries: &["table", "rule"], shared: false }),
+        example: "{ table: TENANT_IN, rule: ALLOW_WEB, priority: 100, action: forward, dst_ip: 10.1.0.0/16, ip_protocol: 6, l4_dst_port: 443 }",
+        read: |p| read_acl_rule(p, true)?,
+        rules: |o| acl_rule(o, true),
+    }
+    RemoveAclRule "remove_acl_rule" {
+        summary: "Remove a rule from an ACL table.",
+        params: ["table", "rule"],
+        removal: None,
+        example: "{ table: TENANT_IN, rule: ALLOW_WEB }",
+        read: |p| read_acl_rule(p, false)?,
+        rules: |o| acl_rule(o, false),
+    }
+    BindAclTable "bind_acl_table" {
+        summary: "Bind an ACL table to a port (adds the port to the table's ports@).",
+        params: ["table", "port"],
+        removal: Some(Removal { op: "unbind_acl_table", carries: &["table", "port"], shared: false }),
+        example: "{ table: TENANT_IN, port: Ethernet8 }",
+        read: |p| read_acl_binding(p)?,
+        rules: |o| acl_binding(o),
+    }
+    UnbindAclTable "unbind_acl_table" {
+        summary: "Unbind an ACL table from a port.",
+        params: ["table", "port"],
+        removal: None,
+        example: "{ table: TENANT_IN, port: Ethernet8 }",
+        read: |p| read_acl_binding(p)?,
+        rules: |o| acl_binding(o),
+    }
+    CreatePortchannel "create_portchannel" {
+        summary: "Create a PortChannel (admin status, MTU, min links), or reuse it.",
+        params: ["name", "mtu", "min_links", "admin_status"],
+        removal: Some(Removal { op: "delete_portchannel", carries: &["name"], shared: true }),
+        example: "{ name: PortChannel10, mtu: 9100, min_links: 1 }",
+        read: |p| read_portchannel(p)?,
+        rules: |o| portchannel(o),
+    }
+    DeletePortchannel "delete_portchannel" {
+        summary: "Delete a PortChannel with no members, addresses or VLAN memberships.",
+        params: ["name", "keep_if_used"],
+        removal: None,
+        example: "{ name: PortChannel10 }",
+        read: |p| read_portchannel(p)?,
+        rules: |o| portchannel(o),
+    }
+    AddPortchannelMember "add_portchannel_member" {
+        summary: "Add a port to a PortChannel.",
+        params: ["portchannel", "port"],
+        removal: Some(Removal { op: "remove_portchannel_member", carries: &["portchannel", "port"], shared: false }),
+        example: "{ portchannel: PortChannel10, port: Ethernet12 }",
+        read: |p| read_portchannel_member(p)?,
+        rules: |o| portchannel_member(o),
+    }
+    RemovePortchannelMember "remove_portchannel_member" {
+        summary: "Remove a port from a PortChannel.",
+        params: ["portchannel", "port"],
+        removal: None,
+        example: "{ portchannel: PortChannel10, port: Ethernet12 }",
+        read: |p| read_portchannel_member(p)?,
+        rules: |o| portchannel_member(o),
+    }
+    SetPort "set_port" {
+        summary: "Set a port's mtu, admin_status, description or speed; the reverse restores the previous values.",
+        params: ["port", "mtu", "admin_status", "description", "speed"],
+        removal: None,
+        example: "{ port: Ethernet8, mtu: 9100 }",
+        read: |p| PortProperties {
+            port: p.text("port")?,
+            mtu: p.int_opt("mtu")?,
+            admin_status: p.text_opt("admin_status")?,
+            description: p.text_opt("description")?,
+            speed: p.int_opt("speed")?,
+        },
+        rules: |o| port_properties(o),
+    }
+}
+
+/// The declaration of the operation named `name`.
+pub fn find(name: &str) -> Option<&'static OperationDef> {
+    OPERATIONS.iter().find(|d| d.name == name)
+}
+
+/// Every name a step may use: the operations, then the service steps.
+pub fn step_names() -> String {
+    let mut names: Vec<&str> = OPERATIONS.iter().map(|d| d.name).collect();
+    names.extend(["apply_service", "remove_service"]);
+    names.join(", ")
+}
+
+impl OperationDef {
+    /// Reads and checks one step of this operation: unknown parameters,
+    /// types, then the static rules, each reported at its parameter.
+    pub(crate) fn build(&self, p: &Params<'_>) -> Result<Op, SourceError> {
+        for (key, value) in p.params {
+            if !self.params.contains(&key.as_str()) {
+                return Err(SourceError::at(p.file, value.referenced, p.field(key),
+                    format!("unknown parameter {key:?} for {}; expected one of: {}", self.name, self.params.join(", "))));
+            }
+        }
+        let op = (self.parse)(p)?;
+        check(&op).map_err(|e| p.bad(e.field, e.message))?;
+        Ok(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every declaration's example reads into its own variant and passes
+    /// its rules; every removal names a declared operation that takes the
+    /// parameters it carries.
+    #[test]
+    fn declarations_are_consistent() {
+        for def in OPERATIONS {
+            let text = format!("{{ x: {} }}", def.example);
+            let parsed: std::collections::BTreeMap<String, crate::params::RawParams> =
+                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: example: {e}", def.name));
+            let params = &parsed["x"];
+            let p = Params { file: "example", prefix: "steps[0]", op: def.name, params, device: None, step_loc: serde_saphyr::Location::UNKNOWN };
+            let op = def.build(&p).unwrap_or_else(|e| panic!("{}: example refused: {e}", def.name));
+            assert_eq!(name(&op), def.name);
+            if let Some(r) = def.removal {
+                let removal = find(r.op).unwrap_or_else(|| panic!("{}: removal {} is not declared", def.name, r.op));
+                for c in r.carries {
+                    assert!(def.params.contains(c) && removal.params.contains(c), "{}: carries {c}", def.name);
+                }
+                assert_eq!(r.shared, removal.params.contains(&"keep_if_used"), "{}: shared removals take keep_if_used", def.name);
+            }
+        }
+        let mut names: Vec<&str> = OPERATIONS.iter().map(|d| d.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len(), "an operation is declared twice");
+    }
+
+    /// Static rules, one case per rule kind, as planning sees them on a
+    /// workflow input that did not come from a file.
+    #[test]
+    fn static_rules_refuse_at_the_field() {
+        let cases: Vec<(Op, &str, &str)> = vec![
+            (Op::CreateVlan(CreateVlan { vlan_id: 5000, description: String::new() }), "vlan_id", "out of range"),
+            (Op::CreateVrf(Vrf { name: "Red".into(), ..Default::default() }), "name", "must start with \"Vrf\""),
+            (Op::CreateVrf(Vrf { name: "VrfSixteenChars1".into(), ..Default::default() }), "name", "at most 15"),
+            (Op::AddInterfaceAddress(InterfaceAddress { interface: "Ethernet8".into(), address: "10.0.0.1".into(), vrf: String::new() }), "address", "CIDR"),
+            (Op::AddBgpNeighbor(BgpNeighbor { neighbor: "10.0.0.300".into(), remote_asn: 65100, ..Default::default() }), "neighbor", "not an IP address"),
+            (Op::AddStaticRoute(StaticRoute { prefix: "10.9.0.0/40".into(), nexthop: "10.0.0.0".into(), ..Default::default() }), "prefix", "exceeds 32"),
+            (Op::AddAclRule(AclRule { table: "T".into(), rule: "R".into(), priority: 10, action: "REJECT".into(), ..Default::default() }), "action", "not one of"),
+            (Op::CreatePortchannel(PortChannel { name: "PortChannel12345".into(), ..Default::default() }), "name", "PortChannelN"),
+            (Op::SetPort(PortProperties { port: "Ethernet8".into(), mtu: 99_999, ..Default::default() }), "mtu", "out of range"),
+        ];
+        for (op, field, message) in cases {
+            let err = check(&op).expect_err(name(&op));
+            assert_eq!(err.field, field, "{}: {}", name(&op), err.message);
+            assert!(err.message.contains(message), "{}: {}", name(&op), err.message);
+        }
+    }
+
+    #[test]
+    fn rules_exist_once_and_apply_to_hand_made_input() {
+        let route = StaticRoute { prefix: "10.0.0.0/8".into(), ..Default::default() };
+        assert_eq!(check(&Op::AddStaticRoute(route.clone())).unwrap_err().message, "a route needs a nexthop or an ifname");
+        assert!(check(&Op::RemoveStaticRoute(route)).is_ok());
+        let port = PortProperties { port: "Ethernet0".into(), ..Default::default() };
+        assert_eq!(check(&Op::SetPort(port)).unwrap_err().field, "port");
+        assert_eq!(check(&Op::CreateVlan(CreateVlan { vlan_id: 0, description: String::new() })).unwrap_err().field, "vlan_id");
+    }
+}

@@ -1,0 +1,115 @@
+//! One step's parameters as an operator wrote them: scalars with the place
+//! each came from, and typed access that reports a mistake at that place.
+//!
+//! Owns only the reading of values (is it an integer, true or false, text;
+//! `{{ device.* }}` templates rendered for one device). What a value must
+//! be for its operation (a VLAN id in range, a CIDR) is the operation's
+//! static rule in [`crate::operation`], so each rule exists once.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+use crate::inventory::Device;
+use crate::template::render;
+use crate::SourceError;
+
+/// A single value in a step: YAML gives integers, booleans or text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Scalar {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Str(s) => s.clone(),
+        }
+    }
+}
+
+/// A step's parameters by name, each with its place in the file.
+pub(crate) type RawParams = BTreeMap<String, Spanned<Scalar>>;
+/// A step as written: one operation name mapped to its parameters.
+pub(crate) type RawStep = Spanned<BTreeMap<String, Option<RawParams>>>;
+
+/// Whether a value still holds a template to render per device.
+pub(crate) fn has_template(params: &RawParams) -> bool {
+    params.values().any(|v| v.value.text().contains("{{"))
+}
+
+/// Typed access to one step's parameters, with located errors.
+pub(crate) struct Params<'a> {
+    pub(crate) file: &'a str,
+    /// Field path of the step, e.g. `steps[2]`.
+    pub(crate) prefix: &'a str,
+    pub(crate) op: &'a str,
+    pub(crate) params: &'a RawParams,
+    /// The device templates render for; `None` for the static check.
+    pub(crate) device: Option<&'a Device>,
+    pub(crate) step_loc: Location,
+}
+
+impl Params<'_> {
+    /// Field path of one parameter, e.g. `steps[2].create_vlan.vlan_id`.
+    pub(crate) fn field(&self, key: &str) -> String {
+        format!("{}.{}.{key}", self.prefix, self.op)
+    }
+
+    /// A refusal of parameter `key`, at its place (or the step's when absent).
+    pub(crate) fn bad(&self, key: &str, message: impl Into<String>) -> SourceError {
+        let loc = self.params.get(key).map(|v| v.referenced).unwrap_or(self.step_loc);
+        let message = match self.device {
+            Some(d) => format!("{} (for device {})", message.into(), d.name),
+            None => message.into(),
+        };
+        SourceError::at(self.file, loc, self.field(key), message)
+    }
+
+    fn value(&self, key: &str) -> Result<Option<String>, SourceError> {
+        let Some(v) = self.params.get(key) else { return Ok(None) };
+        let raw = v.value.text();
+        match self.device {
+            Some(d) => render(&raw, d).map(Some).map_err(|e| self.bad(key, e)),
+            None => Ok(Some(raw)),
+        }
+    }
+
+    /// A required text parameter.
+    pub(crate) fn text(&self, key: &str) -> Result<String, SourceError> {
+        self.value(key)?.ok_or_else(|| {
+            SourceError::at(self.file, self.step_loc, self.field(key), format!("missing required parameter {key:?}"))
+        })
+    }
+
+    /// An optional text parameter; empty when absent.
+    pub(crate) fn text_opt(&self, key: &str) -> Result<String, SourceError> {
+        Ok(self.value(key)?.unwrap_or_default())
+    }
+
+    /// A required non-negative integer.
+    pub(crate) fn int(&self, key: &str) -> Result<u32, SourceError> {
+        let text = self.text(key)?;
+        text.trim().parse::<u32>().map_err(|_| self.bad(key, format!("{text:?} is not an integer")))
+    }
+
+    /// An optional non-negative integer; 0 when absent.
+    pub(crate) fn int_opt(&self, key: &str) -> Result<u32, SourceError> {
+        if self.params.contains_key(key) { self.int(key) } else { Ok(0) }
+    }
+
+    /// A boolean; false when absent.
+    pub(crate) fn flag(&self, key: &str) -> Result<bool, SourceError> {
+        match self.value(key)?.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(self.bad(key, format!("{other:?} is not true or false"))),
+        }
+    }
+}
