@@ -1,0 +1,218 @@
+//! The rollout: devices in waves, `parallelism` at a time, each a child
+//! DeviceWorkflow; beside it the watchers of the change window, of pauses
+//! and of cancellation. They coordinate only through the suite's
+//! [`Course`](super::course::Course): each event moves it through one pure
+//! decision, and every device start waits on it.
+//!
+//! Must never: start a device once the course is stopping, or cancel an
+//! in-flight device (a device is all-or-nothing; it finishes).
+
+use std::time::Duration;
+
+use switchyard_proto::names;
+use switchyard_proto::time::format_rfc3339;
+use switchyard_proto::v1::{
+    DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, OnFailure, OperatorAction, OperatorEvent, Rollout, SuitePhase, WindowClose,
+};
+use temporalio_workflow::workflows::{join_all, select};
+use temporalio_workflow::{CancellableFuture, ChildWorkflowOptions, WorkflowCancellationToken, WorkflowContext};
+
+use super::context::{cancellation, now, now_secs, set_phase, wait};
+use super::course::{self, Course, PauseEnd};
+use super::SuiteWorkflow;
+use crate::device::DeviceWorkflow;
+use crate::rollout;
+
+/// Runs the waves in order, soaking between them.
+pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, waves: &[Vec<String>], settings: &Rollout) {
+    for (w, wave) in waves.iter().enumerate() {
+        ctx.state_mut(|s| s.status.wave = w as u32 + 1);
+        join_all(wave.iter().map(|d| apply_device(ctx, suite_id, d, settings))).await;
+        let last = w + 1 == waves.len();
+        if !last && settings.soak_seconds > 0 && !ctx.state(|s| s.course.is_stopping()) {
+            ctx.set_current_details(format!("applying: wave {} done, soaking {}s before wave {}", w + 1, settings.soak_seconds, w + 2));
+            let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.soak_seconds)));
+            let halted = select! {
+                _ = wait(ctx, |s| s.course.is_stopping()) => true,
+                _ = timer => false,
+            };
+            if halted {
+                timer.cancel();
+            }
+        }
+    }
+    ctx.state_mut(|s| s.rollout_done = true);
+}
+
+async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, device: &str, settings: &Rollout) {
+    wait(ctx, |s| s.course.is_stopping() || (s.course.may_start() && s.inflight < s.status.parallelism.max(1))).await;
+    let plan = ctx.state(|s| s.plans.get(device).cloned().unwrap_or_default());
+    let skip = |ctx: &WorkflowContext<SuiteWorkflow>, reason: String| {
+        ctx.state_mut(|s| s.device_mut(device, |d| {
+            d.status = DeviceStatus::Skipped as i32;
+            d.error = reason;
+        }));
+    };
+    if let Some(why) = ctx.state(|s| s.course.is_stopping().then(|| s.course.skip_reason())) {
+        return skip(ctx, format!("not started: {why}"));
+    }
+    if let Some(end) = ctx.state(|s| s.window_end) {
+        let estimate = rollout::device_estimate(&plan, settings.step_estimate_seconds);
+        if now_secs(ctx) + estimate as i64 > end {
+            return skip(ctx, format!("not started: would not finish before the window ends at {} (estimate {estimate}s)", format_rfc3339(end)));
+        }
+    }
+    let started = now(ctx);
+    ctx.state_mut(|s| {
+        s.inflight += 1;
+        s.device_mut(device, |d| {
+            d.status = DeviceStatus::Applying as i32;
+            d.started_at = started;
+        });
+    });
+    let input = DeviceRunInput {
+        suite_id: suite_id.to_string(),
+        mode: DeviceMode::Apply as i32,
+        plan: Some(plan),
+        applied_steps: vec![],
+        fail_if_locked: settings.fail_if_locked,
+        lock_wait_seconds: settings.lock_wait_seconds,
+    };
+    let mut result = run_child(ctx, suite_id, device, "apply", input).await;
+    ctx.state_mut(|s| s.inflight -= 1);
+    result.finished_at = now(ctx);
+    ctx.state_mut(|s| {
+        let succeeded = result.status == DeviceStatus::Succeeded as i32;
+        let entries = std::mem::take(&mut result.compensation);
+        s.device_mut(device, |d| {
+            let (wave, started) = (d.wave, d.started_at.clone());
+            *d = result;
+            (d.wave, d.started_at) = (wave, started);
+        });
+        s.log_compensation(device, &entries);
+        if succeeded {
+            s.completed.push(device.to_string());
+        } else {
+            let on_failure = OnFailure::try_from(settings.on_failure).unwrap_or(OnFailure::Rollback);
+            let before = std::mem::take(&mut s.course);
+            s.course = course::after_failure(before, s.failed_total(), s.budget_base, settings.failure_budget, on_failure);
+        }
+        s.count();
+    });
+}
+
+/// Closes the window at its (possibly extended) end: no device starts after.
+pub(super) async fn watch_window(ctx: &WorkflowContext<SuiteWorkflow>) {
+    let Some(on_close) = ctx.state(|s| s.input.window.as_ref().map(|w| w.on_close)) else { return };
+    let on_close = WindowClose::try_from(on_close).unwrap_or(WindowClose::Stop);
+    loop {
+        let Some(end) = ctx.state(|s| s.window_end) else { return };
+        let left = end - now_secs(ctx);
+        if left > 0 {
+            let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(left as u64)));
+            let fired = select! {
+                _ = wait(ctx, move |s| s.rollout_done || s.window_end != Some(end)) => false,
+                _ = timer => true,
+            };
+            if !fired {
+                timer.cancel();
+                if ctx.state(|s| s.rollout_done) {
+                    return;
+                }
+                continue;
+            }
+            if ctx.state(|s| s.window_end != Some(end)) {
+                continue;
+            }
+        }
+        ctx.state_mut(|s| {
+            if !s.rollout_done {
+                let before = std::mem::take(&mut s.course);
+                s.course = course::after_window_closed(before, on_close, &format_rfc3339(end));
+            }
+        });
+        return;
+    }
+}
+
+/// With on_failure = pause: each time the budget is exceeded, waits for an
+/// operator (or the timeout, then the default action).
+pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings: &Rollout) {
+    if settings.on_failure != OnFailure::Pause as i32 {
+        return;
+    }
+    let default = OperatorAction::try_from(settings.pause_default).unwrap_or(OperatorAction::Rollback);
+    loop {
+        wait(ctx, |s| matches!(s.course, Course::Paused { .. }) || s.rollout_done).await;
+        if !ctx.state(|s| matches!(s.course, Course::Paused { .. })) {
+            return;
+        }
+        let failed = ctx.state(|s| s.failed_total());
+        set_phase(ctx, SuitePhase::Paused, format!(
+            "{failed} device(s) failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", settings.pause_timeout_seconds));
+        let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.pause_timeout_seconds.max(1))));
+        let answered = select! {
+            _ = wait(ctx, |s| !s.course.awaits_answer()) => true,
+            _ = timer => false,
+        };
+        if answered {
+            timer.cancel();
+        }
+        let at = now(ctx);
+        ctx.state_mut(|s| {
+            let before = std::mem::take(&mut s.course);
+            let (after, base, end) = course::end_pause(before, default, failed, s.budget_base);
+            if let PauseEnd::TimedOut(action) = end {
+                s.status.operator_log.push(OperatorEvent {
+                    at,
+                    operator: "switchyard".into(),
+                    action: format!("{action:?}").to_lowercase(),
+                    applied: true,
+                    reason: format!("no operator answered within {}s", settings.pause_timeout_seconds),
+                });
+            }
+            (s.course, s.budget_base) = (after, base);
+        });
+        if !ctx.state(|s| s.course.is_stopping()) {
+            set_phase(ctx, SuitePhase::Applying, "resumed by an operator".into());
+        }
+    }
+}
+
+/// Cancellation (Web UI "Request Cancellation", `switchyard cancel`): start
+/// no more devices, let in-flight ones finish, then compensate.
+pub(super) async fn watch_cancellation(ctx: &WorkflowContext<SuiteWorkflow>) {
+    let cancelled = select! {
+        _ = ctx.cancelled() => true,
+        _ = wait(ctx, |s| s.rollout_done) => false,
+    };
+    if cancelled {
+        let reason = cancellation(ctx).unwrap_or_default();
+        ctx.state_mut(|s| s.course = course::after_cancel(&reason));
+    }
+}
+
+/// Runs one device's child workflow to its result. The child is detached
+/// from the suite's cancellation: a device always finishes what it started
+/// (all steps, or its own compensation) before the suite decides.
+pub(super) async fn run_child(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, device: &str, mode: &str, input: DeviceRunInput) -> DeviceResult {
+    let steps = input.plan.as_ref().map_or(0, |p| p.steps.len());
+    let opts = ChildWorkflowOptions::builder()
+        .workflow_id(names::device_workflow_id(suite_id, device, mode))
+        .static_summary(format!("{mode} {device} ({steps} steps)"))
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build();
+    let failed = |error: String| DeviceResult {
+        device: device.to_string(),
+        status: DeviceStatus::Failed as i32,
+        error,
+        ..Default::default()
+    };
+    match ctx.start_child_workflow(DeviceWorkflow::run, input, opts).await {
+        Ok(started) => match started.result().await {
+            Ok(r) => r,
+            Err(e) => failed(format!("{device}: device workflow failed: {e}")),
+        },
+        Err(e) => failed(format!("{device}: device workflow did not start: {e}")),
+    }
+}

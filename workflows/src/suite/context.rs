@@ -1,0 +1,75 @@
+//! Small helpers every phase of the suite uses: workflow time, waiting on
+//! the suite's own state, and setting the phase where the Web UI, the
+//! search attributes and the status query see it.
+//!
+//! Must never: read the machine's clock (time is the workflow's, replayed
+//! from history) or wait on anything but the suite's state and timers.
+
+use futures_util::FutureExt;
+use futures_util::future::FusedFuture;
+use switchyard_proto::names;
+use switchyard_proto::time::format_rfc3339;
+use switchyard_proto::v1::{SuitePhase, SuiteStatus};
+use switchyard_proto::vocabulary::phase_name;
+use temporalio_workflow::common::SearchAttributeKey;
+use temporalio_workflow::{SyncWorkflowContext, WaitConditionOptions, WorkflowCancellationToken, WorkflowContext};
+
+use super::SuiteWorkflow;
+
+const SA_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword(names::SA_SUITE_STATUS);
+const SA_FAILED: SearchAttributeKey<i64> = SearchAttributeKey::int(names::SA_FAILED_COUNT);
+
+/// Seconds since the epoch, in workflow time (deterministic on replay).
+pub(super) fn now_secs(ctx: &WorkflowContext<SuiteWorkflow>) -> i64 {
+    crate::unix_secs(ctx.workflow_time())
+}
+
+/// Workflow time as RFC 3339.
+pub(super) fn now(ctx: &WorkflowContext<SuiteWorkflow>) -> String {
+    format_rfc3339(now_secs(ctx))
+}
+
+/// Workflow time as RFC 3339, inside a signal or update handler.
+pub(super) fn sync_now(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> String {
+    ctx.workflow_time().map(|t| format_rfc3339(crate::unix_secs(Some(t)))).unwrap_or_default()
+}
+
+/// The reason, if the workflow was asked to cancel.
+pub(super) fn cancellation(ctx: &WorkflowContext<SuiteWorkflow>) -> Option<String> {
+    let token = ctx.cancellation_token();
+    token.is_cancelled().then(|| token.reason().unwrap_or_else(|| "no reason given".into()))
+}
+
+/// Waits for a condition on the suite's own state. Detached from workflow
+/// cancellation: cancelling is watched explicitly, and the rollback that
+/// follows it still needs these waits.
+pub(super) fn wait<'a>(ctx: &'a WorkflowContext<SuiteWorkflow>, cond: impl FnMut(&SuiteWorkflow) -> bool + 'a) -> impl FusedFuture<Output = ()> + 'a {
+    let mut options = WaitConditionOptions::default();
+    options.cancellation_token = Some(WorkflowCancellationToken::new());
+    ctx.wait_condition_with_options(cond, options).map(|_| ())
+}
+
+/// Sets the phase in the status, the `SuiteStatus` search attribute and
+/// the Web UI's current details.
+pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) {
+    ctx.state_mut(|s| s.status.phase = phase as i32);
+    ctx.upsert_search_attributes([SA_STATUS.value_set(phase_name(phase).to_string())]);
+    ctx.set_current_details(format!("{}: {details}", phase_name(phase)));
+}
+
+/// Ends the suite in `phase`: final counts, times and search attributes;
+/// returns the status that becomes the workflow's result.
+pub(super) fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) -> SuiteStatus {
+    let finished = now(ctx);
+    let failed = ctx.state_mut(|s| {
+        s.count();
+        s.status.finished_at = finished;
+        if !matches!(phase, SuitePhase::Succeeded | SuitePhase::Planned) && s.status.error.is_empty() {
+            s.status.error = details.clone();
+        }
+        s.status.counts.as_ref().map_or(0, |c| c.failed)
+    });
+    ctx.upsert_search_attributes([SA_FAILED.value_set(i64::from(failed))]);
+    set_phase(ctx, phase, details);
+    ctx.state(|s| s.status.clone())
+}

@@ -1,0 +1,264 @@
+//! SuiteWorkflow: one change across many devices.
+//!
+//! Phases: planning → awaiting_approval (when the policy asks for reviewers)
+//! → waiting_window → applying ⇄ paused → rolling_back → succeeded | failed
+//! | rolled_back | partially_rolled_back | rejected | expired | cancelled.
+//! Each device runs as a child DeviceWorkflow, so a large suite stays far
+//! inside Temporal's per-workflow history limits and every device has its
+//! own journal.
+//!
+//! This module holds the workflow's state and its handlers; the phases live
+//! beside it: `gates` (plan, approval, window), `apply` (waves and the
+//! watchers), `conclude` (rollback, locks, the final phase), `course` (the
+//! stop state and its pure decisions), `state` (bookkeeping), `context`
+//! (time, waits, phase). Must never: decide anything from outside workflow
+//! state and history.
+
+// The workflow macros emit marker constants for each method; the methods
+// carry the docs.
+#![allow(missing_docs)]
+
+mod apply;
+mod conclude;
+mod context;
+mod course;
+mod gates;
+mod state;
+
+use std::collections::BTreeMap;
+
+use switchyard_proto::names;
+use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
+use switchyard_proto::v1::{
+    ApprovalSignal, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
+    SetParallelism, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
+};
+use switchyard_proto::vocabulary::phase_name;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_workflow::workflows::join;
+use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+use self::context::{finish, now, set_phase, sync_now};
+use self::course::{Answer, Course};
+use crate::approval;
+use crate::rollout;
+
+/// The suite's state; queried whole as `status`.
+#[workflow]
+pub struct SuiteWorkflow {
+    input: SuiteInput,
+    status: SuiteStatus,
+    plans: BTreeMap<String, DevicePlan>,
+    // Semaphore made of workflow state: device futures wait until a slot is
+    // free, so the cap is deterministic and can change while running.
+    inflight: u32,
+    // Whether another device may start, and how the suite will end.
+    course: Course,
+    // Failures already answered by an operator's resume.
+    budget_base: u32,
+    rollout_done: bool,
+    window_end: Option<i64>,
+    // Devices whose apply succeeded, in completion order (rollback reverses it).
+    completed: Vec<String>,
+}
+
+#[workflow_methods]
+impl SuiteWorkflow {
+    /// Builds the initial status from the input.
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: SuiteInput) -> Self {
+        let devices = input.devices.iter().map(|d| DeviceResult {
+            device: d.device.clone(),
+            status: DeviceStatus::Pending as i32,
+            ..Default::default()
+        }).collect();
+        let rollout = input.rollout.clone().unwrap_or_default();
+        let window_end = input.window.as_ref().and_then(|w| parse_rfc3339(&w.end));
+        let status = SuiteStatus {
+            suite_id: input.suite_id.clone(),
+            name: input.name.clone(),
+            requester: input.requester.clone(),
+            phase: SuitePhase::Planning as i32,
+            counts: Some(SuiteCounts { devices: input.devices.len() as u32, ..Default::default() }),
+            devices,
+            parallelism: rollout.parallelism.max(1),
+            window_end: window_end.map(format_rfc3339).unwrap_or_default(),
+            ..Default::default()
+        };
+        Self {
+            input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
+            rollout_done: false, window_end, completed: Vec::new(),
+        }
+    }
+
+    /// Plans, waits for approval and the window, rolls out, compensates.
+    #[run(name = names::SUITE_WORKFLOW)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<SuiteStatus> {
+        let input = ctx.state(|s| s.input.clone());
+        let started = now(ctx);
+        ctx.state_mut(|s| s.status.started_at = started.clone());
+
+        // Each gate either lets the suite on or ends it with nothing applied.
+        if let Some(ended) = gates::plan(ctx, &input).await {
+            return Ok(ended);
+        }
+        if let Some(ended) = gates::approve(ctx, &input).await {
+            return Ok(ended);
+        }
+        if let Some(ended) = gates::window(ctx, &input).await {
+            return Ok(ended);
+        }
+
+        // ---- apply ----
+        let settings = input.rollout.clone().unwrap_or_default();
+        let sizes = rollout::wave_sizes(input.devices.len(), &settings.waves);
+        let mut waves: Vec<Vec<String>> = Vec::new();
+        let mut names = input.devices.iter().map(|d| d.device.clone());
+        for size in &sizes {
+            waves.push(names.by_ref().take(*size).collect());
+        }
+        let applying_at = now(ctx);
+        ctx.state_mut(|s| {
+            s.status.applying_at = applying_at;
+            s.status.waves = waves.len() as u32;
+            for (w, wave) in waves.iter().enumerate() {
+                for device in wave {
+                    s.device_mut(device, |d| d.wave = w as u32 + 1);
+                }
+            }
+        });
+        set_phase(ctx, SuitePhase::Applying, format!("applying in {} wave(s), {} at a time", waves.len(), settings.parallelism.max(1)));
+        join!(
+            apply::run_waves(ctx, &input.suite_id, &waves, &settings),
+            apply::watch_window(ctx),
+            apply::answer_pauses(ctx, &settings),
+            apply::watch_cancellation(ctx),
+        );
+
+        // ---- decide ----
+        let (phase, summary) = conclude::conclude(ctx, &input.suite_id).await;
+        if ctx.patched(names::patches::DEVICE_LOCK) {
+            conclude::release_locks(ctx, &input.suite_id).await;
+        }
+        Ok(finish(ctx, phase, summary))
+    }
+
+    /// A reviewer's decision (from the Web UI or the CLI). Every decision is
+    /// recorded, counted or not, with the reason.
+    #[signal(name = names::SIGNAL_APPROVAL)]
+    pub fn approval(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: ApprovalSignal) {
+        let policy = self.input.approval.clone().unwrap_or_default();
+        let awaiting = self.status.phase == SuitePhase::AwaitingApproval as i32;
+        let mut decision = approval::judge(&policy, &self.input.requester, &self.status.plan_hash, &self.status.decisions, signal);
+        if decision.counted && !awaiting {
+            decision.counted = false;
+            decision.reason = format!("arrived in phase {}, not awaiting_approval", phase_name(self.phase()));
+        }
+        self.status.decisions.push(decision);
+    }
+
+    /// An operator's answer to a paused suite: resume, rollback or abandon.
+    #[signal(name = names::SIGNAL_OPERATOR)]
+    pub fn operator(&mut self, ctx: &mut SyncWorkflowContext<Self>, signal: OperatorSignal) {
+        let action = OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified);
+        let name = match action {
+            OperatorAction::Resume => "resume",
+            OperatorAction::Rollback => "rollback",
+            OperatorAction::Abandon => "abandon",
+            OperatorAction::Unspecified => "",
+        };
+        let refusal = if name.is_empty() {
+            Some("action must be OPERATOR_ACTION_RESUME, OPERATOR_ACTION_ROLLBACK or OPERATOR_ACTION_ABANDON".to_string())
+        } else if signal.operator.trim().is_empty() {
+            Some("no operator named".into())
+        } else if self.phase() != SuitePhase::Paused || !self.course.awaits_answer() {
+            Some(format!("the suite is {}, not paused awaiting an answer", phase_name(self.phase())))
+        } else {
+            None
+        };
+        let at = sync_now(ctx);
+        self.status.operator_log.push(OperatorEvent {
+            at,
+            operator: signal.operator.clone(),
+            action: name.to_string(),
+            applied: refusal.is_none(),
+            reason: refusal.clone().unwrap_or_else(|| signal.comment.clone()),
+        });
+        if refusal.is_none() {
+            self.course = Course::Paused { answer: Some(Answer { action, by: signal.operator }) };
+        }
+    }
+
+    /// Checks an extension before it is accepted (nothing is recorded when
+    /// it is refused).
+    #[update_validator(extend_window)]
+    pub fn validate_extend_window(&self, _ctx: &WorkflowContextView, req: &ExtendWindow) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let Some(current) = self.window_end else { return Err("this suite has no change window".into()) };
+        if self.is_final() || self.rollout_done {
+            return Err(format!("the suite is {}; nothing left to extend", phase_name(self.phase())).into());
+        }
+        if self.course.is_stopping() {
+            return Err(format!("the rollout is stopping ({}); nothing left to extend", self.course.skip_reason()).into());
+        }
+        let end = parse_rfc3339(&req.end).ok_or_else(|| format!("{:?} is not an RFC 3339 time", req.end))?;
+        if end <= current {
+            return Err(format!("new end {} is not after the current end {}", format_rfc3339(end), format_rfc3339(current)).into());
+        }
+        if req.operator.trim().is_empty() {
+            return Err("no operator named".into());
+        }
+        Ok(())
+    }
+
+    /// Moves the change window's end later; returns the new end.
+    #[update(name = names::UPDATE_EXTEND_WINDOW)]
+    pub fn extend_window(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: ExtendWindow) -> String {
+        let end = parse_rfc3339(&req.end).unwrap_or_default();
+        self.window_end = Some(end);
+        self.status.window_end = format_rfc3339(end);
+        self.status.operator_log.push(OperatorEvent {
+            at: sync_now(ctx),
+            operator: req.operator,
+            action: format!("extend window to {}", self.status.window_end),
+            applied: true,
+            reason: req.comment,
+        });
+        self.status.window_end.clone()
+    }
+
+    /// Checks a parallelism change before it is accepted.
+    #[update_validator(set_parallelism)]
+    pub fn validate_set_parallelism(&self, _ctx: &WorkflowContextView, req: &SetParallelism) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if !(1..=1000).contains(&req.parallelism) {
+            return Err("parallelism must be in 1..=1000".into());
+        }
+        if self.is_final() {
+            return Err(format!("the suite is {}", phase_name(self.phase())).into());
+        }
+        if req.operator.trim().is_empty() {
+            return Err("no operator named".into());
+        }
+        Ok(())
+    }
+
+    /// Changes how many devices run at once; returns the previous value.
+    #[update(name = names::UPDATE_SET_PARALLELISM)]
+    pub fn set_parallelism(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: SetParallelism) -> u32 {
+        let old = self.status.parallelism;
+        self.status.parallelism = req.parallelism;
+        self.status.operator_log.push(OperatorEvent {
+            at: sync_now(ctx),
+            operator: req.operator,
+            action: format!("set parallelism {old} → {}", req.parallelism),
+            applied: true,
+            reason: String::new(),
+        });
+        old
+    }
+
+    /// The whole status: phase, plan, per-device results, decisions, logs.
+    #[query(name = names::QUERY_STATUS)]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> SuiteStatus {
+        self.status.clone()
+    }
+}
