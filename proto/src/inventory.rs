@@ -227,27 +227,13 @@ impl Inventory {
     }
 }
 
-/// Matches `text` against a shell-style glob with `*` and `?`.
+/// Matches `text` against a glob with `*` (any run) and `?` (one
+/// character), as inventory selectors and redis `KEYS` patterns use them.
+/// switchyard's own key patterns contain no `[`, `]` or `\\` (the names
+/// they are built from cannot), so this and redis agree on every pattern
+/// it guards with.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    wildmatch::WildMatch::new(pattern).matches(text)
 }
 
 #[cfg(test)]

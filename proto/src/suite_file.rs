@@ -16,7 +16,7 @@ use crate::inventory::{glob_match, Device, Inventory};
 use crate::operation::{self, OperationDef};
 use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
 use crate::services::{fill, Catalogue};
-use crate::time::{format_rfc3339, parse_rfc3339};
+use crate::time::{format_rfc3339, parse_duration, parse_rfc3339};
 use crate::v1::{
     ApprovalPolicy, ChangeWindow, DeviceTarget, OnFailure, Operation, OperatorAction, Rollout, Step, Wave, WindowClose,
 };
@@ -466,7 +466,8 @@ impl SuiteFile {
         };
         for (t, field, loc) in [(start, "window.start", w.start.referenced), (end, end_field, end_loc)] {
             if !(EARLIEST_TIME..=LATEST_TIME).contains(&t) {
-                return Err(self.err(loc, field, format!("{} is outside the years 0001..=9999", format_rfc3339(t))));
+                return Err(self.err(loc, field, format!("the time is outside the years 0001..=9999 (from {} to {})",
+                    format_rfc3339(EARLIEST_TIME), format_rfc3339(LATEST_TIME))));
             }
         }
         if end <= start {
@@ -600,22 +601,11 @@ enum StepKind {
 /// The longest duration a suite file may give (365 days).
 const MAX_DURATION_SECONDS: u64 = 365 * 86_400;
 
-/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times that format
-/// back as RFC 3339 with a 4-digit year.
+/// 0001-01-01T00:00:00Z and the latest time jiff represents
+/// (9999-12-30T22:00:00Z): times handed on as text must format back as
+/// RFC 3339 with a 4-digit year.
 const EARLIEST_TIME: i64 = -62_135_596_800;
-const LATEST_TIME: i64 = 253_402_300_799;
-
-/// Parses `90`, `90s`, `15m`, `4h`, `2d` into seconds.
-pub fn parse_duration(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (num, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(pos) => text.split_at(pos),
-        None => (text, "s"),
-    };
-    let n: u64 = num.parse().ok()?;
-    let mult = match unit { "s" => 1, "m" => 60, "h" => 3600, "d" => 86400, _ => return None };
-    n.checked_mul(mult)
-}
+const LATEST_TIME: i64 = 253_402_207_200;
 
 #[cfg(test)]
 mod tests;

@@ -1,81 +1,42 @@
-//! RFC 3339 times without a time-zone database: UTC, or a fixed offset.
-//! Pure arithmetic, so workflows may format their deterministic time too.
+//! Times and durations as suite files, workflows and the CLI write them.
+//!
+//! Times are RFC 3339: formatted in UTC with whole seconds
+//! (`2026-11-22T22:00:00Z`), parsed with any offset. Durations are a bare
+//! number of seconds or jiff's friendly spans (`90s`, `15m`, `4h`, `2d`,
+//! `1h30m`), days counting 24 hours. Backed by jiff without a time-zone
+//! database: pure arithmetic, so workflows may format their deterministic
+//! time with it. Must never: read a clock.
 
-/// Seconds since the Unix epoch → `YYYY-MM-DDTHH:MM:SSZ`.
+use jiff::{Span, SpanTotal, Timestamp, Unit};
+
+/// Seconds since the Unix epoch → `YYYY-MM-DDTHH:MM:SSZ`; empty outside
+/// the years -9999..=9999, which no suite, workflow or device reaches.
 pub fn format_rfc3339(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_default()
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` → seconds since the Unix epoch.
+/// An RFC 3339 time (offset required) → seconds since the Unix epoch,
+/// fractions dropped.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let b = t.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
-        return None;
+    text.trim().parse::<Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// `90`, `90s`, `15m`, `4h`, `2d`, `1h30m` → whole seconds. A calendar
+/// unit (months, years) or a negative or fractional span is not a duration.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(seconds);
     }
-    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, s) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let mut rest = &t[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? { b'+' => 1, b'-' => -1, _ => return None };
-            let rb = rest.as_bytes();
-            if rest.len() != 6 || rb[3] != b':' {
-                return None;
-            }
-            let (oh, om) = (rest[1..3].parse::<i64>().ok()?, rest[4..6].parse::<i64>().ok()?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            sign * (oh * 3600 + om * 60)
-        }
+    let Ok(span) = text.parse::<Span>() else {
+        // A count of one unit too large for any span is still a duration,
+        // only longer than anything a caller accepts.
+        let count = text.trim_end_matches(['s', 'm', 'h', 'd']);
+        let one_unit = count.len() + 1 == text.len() && !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit());
+        return one_unit.then_some(u64::MAX);
     };
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let seconds = span.total(SpanTotal::from(Unit::Second).days_are_24_hours()).ok()?;
+    (seconds >= 0.0 && seconds.fract() == 0.0 && seconds < u64::MAX as f64).then_some(seconds as u64)
 }
 
 #[cfg(test)]
@@ -84,10 +45,11 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for t in [0, 951_782_400, 1_795_305_600, 4_107_542_399] {
+        for t in [0, 951_782_400, 1_795_305_600, 4_107_542_399, -62_135_596_800, 253_402_207_200] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
         }
         assert_eq!(format_rfc3339(1_795_305_600), "2026-11-22T00:00:00Z");
+        assert_eq!(format_rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
         assert_eq!(parse_rfc3339("2026-11-22T01:30:00+01:30"), Some(1_795_305_600));
         assert_eq!(parse_rfc3339("2026-11-22T00:00:00.250Z"), Some(1_795_305_600));
     }
@@ -96,6 +58,20 @@ mod tests {
     fn refuses_nonsense() {
         for bad in ["2026-11-22", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T00:00:00", "tomorrow"] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("15m"), Some(900));
+        assert_eq!(parse_duration("4h"), Some(14_400));
+        assert_eq!(parse_duration("2d"), Some(172_800));
+        assert_eq!(parse_duration("1h30m"), Some(5_400));
+        assert_eq!(parse_duration("9223372036854775807s"), Some(u64::MAX));
+        for bad in ["soon", "a while", "-5m", "1mo", "1.5s", ""] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
 }

@@ -3,8 +3,9 @@
 //! drift refusal, and the receipt-based reverse ending at the exact starting
 //! bytes. Needs `tests/run.sh`; fails loudly without it.
 
-use switchyard_activities::device::redis::{self as rdb, ApplyOutcome};
-use switchyard_activities::ops::reverse;
+use switchyard_activities::device::redis::ApplyOutcome;
+use switchyard_activities::ops::View;
+use switchyard_activities::procedures::{self, ReverseOutcome};
 use switchyard_activities::Sessions;
 use switchyard_proto::v1::{
     operation::Op, AddVlanMember, CompensationAction, CreateVlan, DeviceTarget, Operation, Step, StepPlan, TaggingMode,
@@ -30,23 +31,16 @@ fn target(description: &str) -> DeviceTarget {
 
 async fn apply(s: &Sessions, suite: &str, step: &StepPlan) -> ApplyOutcome {
     let mut conn = s.redis(&TestEnv::device_name(DEVICE)).await.unwrap();
-    let id = &step.step.as_ref().unwrap().id;
-    rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, id, "apply"), "applied",
-        step.guards.as_ref().unwrap(), step.changes.as_ref().unwrap()).await.unwrap()
+    procedures::apply_step(&mut conn, suite, step).await.unwrap()
 }
 
 async fn undo(s: &Sessions, suite: &str, step: &StepPlan) -> Vec<switchyard_proto::v1::CompensationEntry> {
     let device = TestEnv::device_name(DEVICE);
     let mut conn = s.redis(&device).await.unwrap();
-    let def = step.step.clone().unwrap();
-    let receipt = step.receipt.clone().unwrap();
-    let reads = reverse::reads(&receipt);
-    let view = rdb::snapshot(&mut conn, &reads).await.unwrap();
-    let plan = reverse::plan(&device, &def.id, &receipt, &view);
-    let outcome = rdb::compare_and_apply(&mut conn, &rdb::journal_key(suite, &def.id, "reverse"), "reversed",
-        &view.guards(&reads), &plan.changes).await.unwrap();
-    assert_eq!(outcome, ApplyOutcome::Applied);
-    plan.entries
+    match procedures::reverse_step(&mut conn, suite, &device, step, false).await.unwrap() {
+        ReverseOutcome::Reversed { entries, already: false } => entries,
+        other => panic!("reverse: {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -115,4 +109,33 @@ async fn reverse_keeps_what_others_use_and_what_existed_before() {
     assert_eq!(rows["VLAN|Vlan300"]["description"], "theirs", "a field changed since is left as it is");
     assert!(rows.contains_key("VLAN_MEMBER|Vlan300|Ethernet12"), "their member stays");
     assert!(!rows.contains_key("VLAN_MEMBER|Vlan300|Ethernet8"), "our member is gone");
+}
+
+/// The key patterns planning and the apply script guard with are matched
+/// by switchyard (planning, against a snapshot) and by redis (`KEYS`,
+/// inside the script): the two must agree, or a plan would guard rows the
+/// script does not see. Every pattern the operations read, plus `?` forms,
+/// against a real device's CONFIG_DB.
+#[tokio::test]
+async fn key_patterns_match_as_redis_keys_matches_them() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    env.hset(DEVICE, "VLAN_MEMBER|Vlan100|Ethernet8", &[("tagging_mode", "tagged")]);
+    env.hset(DEVICE, "VLAN_MEMBER|Vlan1000|PortChannel10", &[("tagging_mode", "tagged")]);
+    env.hset(DEVICE, "INTERFACE|Ethernet8|10.0.0.1/31", &[("NULL", "NULL")]);
+    env.hset(DEVICE, "BGP_NEIGHBOR|VrfRed|2001:db8::1", &[("asn", "65100")]);
+    let rows = env.rows(DEVICE);
+    let view = View::new(rows.clone());
+    let mut patterns: Vec<String> = ["VRF|VrfRed", "VLAN|Vlan100", "PORTCHANNEL|PortChannel10", "ACL_TABLE|T", "INTERFACE|Ethernet8"]
+        .iter().flat_map(|k| switchyard_activities::ops::references::reads(k).patterns).collect();
+    patterns.extend(["VLAN_MEMBER|Vlan10?|*", "*|Ethernet8", "INTERFACE|Ethernet?|*", "BGP_NEIGHBOR|*|2001:db8::1", "*"].map(String::from));
+    assert!(patterns.len() > 8, "{patterns:?}");
+    let s = sessions(&env);
+    let mut conn = s.redis(&TestEnv::device_name(DEVICE)).await.unwrap();
+    for pattern in &patterns {
+        let mut by_redis: Vec<String> = redis::cmd("KEYS").arg(pattern).query_async(&mut conn).await.unwrap();
+        by_redis.retain(|k| rows.contains_key(k));
+        by_redis.sort();
+        assert_eq!(view.keys(pattern), by_redis, "pattern {pattern:?}");
+    }
 }

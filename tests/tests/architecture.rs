@@ -144,3 +144,69 @@ fn docker_compose_parses_and_registers_every_search_attribute() {
         assert!(dev.contains(&format!("--search-attribute {name}={kind}")), "lab/stack.sh does not register {name}={kind}");
     }
 }
+
+/// ARCHITECTURE.md's "Adding an operation" recipe names every place an
+/// operation lives. Those places exist and hold what the recipe says, and
+/// each operation of `operations.proto` is declared exactly once: its wire
+/// name appears in `proto/src/operation.rs` and in no other source file.
+#[test]
+fn adding_an_operation_recipe_matches_the_code() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let arch = read("ARCHITECTURE.md");
+    let start = arch.find("## Adding an operation").expect("ARCHITECTURE.md has an \"Adding an operation\" section");
+    let recipe = &arch[start..];
+    let recipe = &recipe[..recipe[3..].find("\n## ").map_or(recipe.len(), |i| i + 3)];
+    let places: Vec<&str> = recipe.split('`').skip(1).step_by(2).filter(|t| t.contains('/') && !t.contains(' ')).collect();
+    assert!(places.len() >= 4, "the recipe names too few places: {places:?}");
+    for place in &places {
+        let path = match place.split_once("<op>") {
+            Some((dir, _)) => root.join(dir),
+            None => root.join(place),
+        };
+        assert!(path.exists(), "the recipe names {place}, which does not exist");
+    }
+    for (file, symbol) in [("proto/src/operation.rs", "operations! {"), ("activities/src/ops/mod.rs", "fn with_op"),
+        ("activities/src/ops/references.rs", "pub fn users"), ("proto/switchyard/v1/operations.proto", "oneof op {")] {
+        assert!(places.contains(&file), "the recipe does not name {file}");
+        assert!(read(file).contains(symbol), "{file} no longer holds {symbol:?}");
+    }
+
+    // The operations, from the oneof of operations.proto.
+    let proto = read("proto/switchyard/v1/operations.proto");
+    let oneof = &proto[proto.find("oneof op {").unwrap()..];
+    let oneof = &oneof[..oneof.find('}').unwrap()];
+    let ops: Vec<&str> = oneof.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert!(ops.len() >= 25, "{ops:?}");
+    let declarations = read("proto/src/operation.rs");
+    let mut elsewhere = Vec::new();
+    let sources = rust_sources(root, &["proto/src", "activities/src", "workflows/src", "worker/src", "starter/src"]);
+    for op in &ops {
+        assert_eq!(declarations.matches(&format!("\"{op}\" {{")).count(), 1, "{op} must be declared once in proto/src/operation.rs");
+        for (path, text) in &sources {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            if !path.ends_with("proto/src/operation.rs") && code.contains(&format!("\"{op}\"")) {
+                elsewhere.push(format!("{op} in {}", path.display()));
+            }
+        }
+    }
+    assert!(elsewhere.is_empty(), "operation names written outside proto/src/operation.rs: {elsewhere:#?}");
+}
+
+/// Every `.rs` file under `dirs`, with its text.
+fn rust_sources(root: &Path, dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}

