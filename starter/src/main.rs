@@ -8,7 +8,7 @@ mod render;
 mod suite_input;
 
 use clap::Parser;
-use switchyard_proto::v1::OperatorAction;
+use switchyard_proto::v1::{Decision, OperatorAction};
 
 use crate::cli::{Cli, Command};
 
@@ -22,11 +22,10 @@ async fn main() {
         Command::Run { suite, watch } => commands::run::run(&cli.global, suite, watch).await,
         Command::Status { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
         Command::Watch { suite_id, until } => commands::watch::run(&cli.global, &suite_id, until).await,
-        Command::Report { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
         Command::List { status, name, limit } => commands::list::run(&cli.global, status, name, limit).await,
-        Command::Resume(o) => commands::operate::decide(&cli.global, o, OperatorAction::Resume).await,
-        Command::Rollback(o) => commands::operate::decide(&cli.global, o, OperatorAction::Rollback).await,
-        Command::Abandon(o) => commands::operate::decide(&cli.global, o, OperatorAction::Abandon).await,
+        Command::Resume(o) => commands::operate::answer_pause(&cli.global, o, OperatorAction::Resume).await,
+        Command::Rollback(o) => commands::operate::answer_pause(&cli.global, o, OperatorAction::Rollback).await,
+        Command::Abandon(o) => commands::operate::answer_pause(&cli.global, o, OperatorAction::Abandon).await,
         Command::Cancel { suite_id, reason } => commands::operate::cancel(&cli.global, &suite_id, reason).await,
         Command::ExtendWindow { suite_id, end, operator, comment } => {
             commands::operate::extend_window(&cli.global, &suite_id, end, operator, comment).await
@@ -34,8 +33,8 @@ async fn main() {
         Command::SetParallelism { suite_id, parallelism, operator } => {
             commands::operate::set_parallelism(&cli.global, &suite_id, parallelism, operator).await
         }
-        Command::Approve(d) => commands::decide::run(&cli.global, d, true).await,
-        Command::Reject(d) => commands::decide::run(&cli.global, d, false).await,
+        Command::Approve(r) => commands::review::run(&cli.global, r, Decision::Approve).await,
+        Command::Reject(r) => commands::review::run(&cli.global, r, Decision::Reject).await,
     };
     match result {
         Ok(code) => std::process::exit(code),

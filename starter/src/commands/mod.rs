@@ -1,9 +1,9 @@
 //! One file per subcommand, plus the start-and-watch path they share.
 
-pub(crate) mod decide;
 pub(crate) mod list;
 pub(crate) mod operate;
 pub(crate) mod plan;
+pub(crate) mod review;
 pub(crate) mod run;
 pub(crate) mod status;
 pub(crate) mod watch;

@@ -1,15 +1,18 @@
-//! Operator actions on a running suite: resume, rollback, abandon (signals),
-//! cancel, extend the window and change parallelism (validated updates).
+//! An operator's hand on a running suite: the answer to a pause (resume,
+//! rollback, abandon: a signal, logged by the suite with whether it
+//! applied), cancellation, and the two validated updates (window end,
+//! parallelism), which the suite refuses without a trace. Reviewers'
+//! verdicts on a plan are `review`'s, not this.
 
 use anyhow::Context;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::{WorkflowCancelOptions, WorkflowExecuteUpdateOptions, WorkflowSignalOptions};
 
-use crate::cli::{Global, Operate};
+use crate::cli::{Global, PauseAnswer};
 use crate::connect;
 
-pub(crate) async fn decide(global: &Global, o: Operate, action: OperatorAction) -> anyhow::Result<i32> {
+pub(crate) async fn answer_pause(global: &Global, o: PauseAnswer, action: OperatorAction) -> anyhow::Result<i32> {
     let client = connect::client(global).await?;
     let signal = OperatorSignal { operator: o.operator.clone(), action: action as i32, comment: o.comment };
     connect::suite(&client, &o.suite_id)

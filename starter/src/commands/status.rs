@@ -1,4 +1,5 @@
-//! `switchyard status`: the suite's phase, plan, devices and logs.
+//! `switchyard status` (alias `report`): the suite's phase, timings, plan,
+//! devices, decisions and logs, or the whole status as JSON.
 
 use crate::cli::Global;
 use crate::{connect, render};
