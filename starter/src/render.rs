@@ -9,10 +9,6 @@ pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
     SuitePhase::try_from(status.phase).unwrap_or(SuitePhase::Unspecified)
 }
 
-pub(crate) fn is_final(status: &SuiteStatus) -> bool {
-    vocabulary::is_final(phase(status))
-}
-
 pub(crate) fn device_status(code: i32) -> &'static str {
     vocabulary::device_status_name(DeviceStatus::try_from(code).unwrap_or(DeviceStatus::Unspecified))
 }

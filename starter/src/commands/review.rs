@@ -3,39 +3,37 @@
 //! then shows whether the suite counted it. Operators' answers to a paused
 //! suite are `operate`'s, not this.
 
-use anyhow::Context;
 use switchyard_proto::v1::{ApprovalSignal, Decision};
-use switchyard_workflows::SuiteWorkflow;
-use temporalio_client::WorkflowSignalOptions;
+use switchyard_starter::client;
 
 use crate::cli::{Global, Review};
-use crate::connect;
 
-pub(crate) async fn run(global: &Global, d: Review, verdict: Decision) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    let plan_hash = match d.plan_hash {
+pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> anyhow::Result<i32> {
+    let client = super::connect(global).await?;
+    let suite_id = review.suite_id;
+    let plan_hash = match review.plan_hash {
         Some(h) => h,
         None => {
-            let status = super::query(&client, &d.suite_id).await?;
+            let status = client::status(&client, &suite_id).await?;
             eprintln!("deciding on the current plan {}", status.plan_hash);
             status.plan_hash
         }
     };
-    let signal = ApprovalSignal { reviewer: d.reviewer.clone(), decision: verdict as i32, plan_hash, comment: d.comment };
-    connect::suite(&client, &d.suite_id)
-        .signal(SuiteWorkflow::approval, signal, WorkflowSignalOptions::default())
-        .await
-        .with_context(|| format!("cannot signal suite {}", d.suite_id))?;
+    let signal = ApprovalSignal { reviewer: review.reviewer.clone(), decision: verdict as i32, plan_hash, comment: review.comment };
+    client::send_review(&client, &suite_id, signal).await?;
     // The suite records every verdict with whether it counted; show it.
     // Tests and scripts read these lines and the exit code.
-    let status = super::query(&client, &d.suite_id).await?;
-    match status.decisions.iter().rev().find(|r| r.signal.as_ref().is_some_and(|s| s.reviewer == d.reviewer)) {
-        Some(r) if r.counted => println!("{}: {} counted", d.suite_id, if verdict == Decision::Approve { "approval" } else { "rejection" }),
+    let status = client::status(&client, &suite_id).await?;
+    let recorded = status.decisions.iter().rev().find(|r| r.signal.as_ref().is_some_and(|s| s.reviewer == review.reviewer));
+    match recorded {
+        Some(r) if r.counted => {
+            println!("{suite_id}: {} counted", if verdict == Decision::Approve { "approval" } else { "rejection" });
+        }
         Some(r) => {
-            println!("{}: decision recorded but not counted: {}", d.suite_id, r.reason);
+            println!("{suite_id}: decision recorded but not counted: {}", r.reason);
             return Ok(2);
         }
-        None => println!("{}: decision sent", d.suite_id),
+        None => println!("{suite_id}: decision sent"),
     }
     Ok(0)
 }
