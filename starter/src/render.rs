@@ -1,8 +1,10 @@
-//! Status, plans and compensation logs as operators read them. Pure.
+//! Status, plans, progress and compensation logs as operators read them.
+//! Pure: text in, text out; it never asks Temporal and never prints.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use switchyard_proto::vocabulary::{self, phase_name};
+use switchyard_proto::vocabulary::{self, device_is_done, device_status_name, phase_name};
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
 
 pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
@@ -15,7 +17,7 @@ pub(crate) fn device_status(code: i32) -> &'static str {
 
 /// One line: phase and counts.
 pub(crate) fn summary(status: &SuiteStatus) -> String {
-    let c = status.counts.clone().unwrap_or_default();
+    let c = status.counts.unwrap_or_default();
     format!(
         "{}: {} | {} devices: {} succeeded, {} failed, {} rolled back, {} skipped",
         status.suite_id, phase_name(phase(status)), c.devices, c.succeeded, c.failed, c.rolled_back, c.skipped
@@ -111,23 +113,61 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     out
 }
 
-/// A progress table: one bar for the suite, one row per device.
-pub(crate) fn progress(status: &SuiteStatus) -> String {
-    let mut out = String::new();
-    let total = status.devices.len().max(1);
-    let done = status.devices.iter().filter(|d| !matches!(DeviceStatus::try_from(d.status),
-        Ok(DeviceStatus::Pending | DeviceStatus::Planned | DeviceStatus::Applying))).count();
-    let width = 40;
-    let filled = done * width / total;
-    let _ = writeln!(out, "{}", summary(status));
-    let _ = writeln!(out, "[{}{}] {done}/{total}{}", "#".repeat(filled), "-".repeat(width - filled),
-        if status.waves > 1 { format!("  wave {}/{}", status.wave, status.waves) } else { String::new() });
-    let _ = writeln!(out);
-    for d in &status.devices {
-        let steps = d.steps_applied.len();
-        let _ = writeln!(out, "  {:<14} {:<12} {steps} step(s) applied{}{}", d.device, device_status(d.status),
-            if d.verified { ", verified" } else { "" },
-            if d.error.is_empty() { String::new() } else { format!("  {}", d.error) });
+/// How far a suite is, for `watch`'s progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// Devices that finished their part, successfully or not.
+    pub(crate) done: u64,
+    pub(crate) total: u64,
+    /// What the bar says beside itself: phase, counts and wave.
+    pub(crate) message: String,
+}
+
+pub(crate) fn progress(status: &SuiteStatus) -> Progress {
+    let total = status.devices.len() as u64;
+    let done = status.devices.iter().filter(|d| device_is_done(d.status())).count() as u64;
+    let mut message = format!("{}: {done}/{total} {} done", phase_name(status.phase()), if total == 1 { "device" } else { "devices" });
+    if status.waves > 1 {
+        let _ = write!(message, ", wave {} of {}", status.wave, status.waves);
     }
-    out
+    Progress { done, total, message }
+}
+
+/// What moved since the last look at a suite, as `watch` prints it: the
+/// phase when it changes (with the plan and how to approve it, or why the
+/// suite paused and how to answer), then each device whose status changed.
+/// Logs and tests read these lines, so their wording is fixed.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    phase: SuitePhase,
+    devices: BTreeMap<String, DeviceStatus>,
+}
+
+impl Changes {
+    /// The lines to print for `status`, each ending in a newline; empty
+    /// when nothing moved.
+    pub(crate) fn since_last(&mut self, status: &SuiteStatus) -> String {
+        let mut out = String::new();
+        let suite_id = &status.suite_id;
+        if status.phase() != self.phase {
+            self.phase = status.phase();
+            let _ = writeln!(out, "phase: {}", phase_name(self.phase));
+            if self.phase == SuitePhase::AwaitingApproval {
+                let _ = writeln!(out, "{}", plan(status).trim_end());
+                let _ = writeln!(out, "approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);
+            }
+            if self.phase == SuitePhase::Paused {
+                let errors: Vec<&str> = status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect();
+                let _ = writeln!(out, "paused: {}", errors.join("; "));
+                let _ = writeln!(out, "decide with: switchyard resume|rollback|abandon {suite_id} --operator <name>");
+            }
+        }
+        for d in &status.devices {
+            if self.devices.get(&d.device) != Some(&d.status()) {
+                self.devices.insert(d.device.clone(), d.status());
+                let _ = writeln!(out, "  {:<14} {}", d.device, device_status_name(d.status()));
+            }
+        }
+        out
+    }
 }

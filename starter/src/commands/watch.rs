@@ -1,15 +1,16 @@
 //! `switchyard watch`, and the following of a suite that `run --watch` and
-//! `plan` share. On a terminal, a refreshing per-device table; otherwise one
-//! line per change: the phase when it changes and one per device status
-//! change, because logs and tests read them.
+//! `plan` share. On a terminal: a progress bar (devices done of all, the
+//! wave, the phase) under the lines below. Otherwise only the lines: the
+//! phase when it changes and one per device status change, worded as
+//! `render::Changes` fixes them, because logs and tests read them.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::bail;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
-use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
+use switchyard_proto::vocabulary::{is_final, phase_from_name};
 use switchyard_starter::client::{self, Client};
 
 use crate::cli::Global;
@@ -41,7 +42,7 @@ pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) 
 pub(crate) enum Show {
     /// Nothing: the caller prints the outcome (`plan`).
     Nothing,
-    /// Phase and device changes, or a refreshing table on a terminal.
+    /// Phase and device changes, and a progress bar on a terminal.
     Changes,
 }
 
@@ -49,41 +50,39 @@ pub(crate) enum Show {
 /// `until` (then returns that status).
 pub(crate) async fn follow(client: &Client, suite_id: &str, show: Show, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
     let show = matches!(show, Show::Changes);
-    let table = show && std::io::stdout().is_terminal();
-    let mut last_phase = SuitePhase::Unspecified;
-    let mut last_devices: BTreeMap<String, i32> = BTreeMap::new();
+    let bar = if show && std::io::stdout().is_terminal() { Some(progress_bar()?) } else { None };
+    let mut changes = render::Changes::default();
     loop {
         let status = client::status(client, suite_id).await?;
-        if table {
-            // Clear the screen and redraw: a table that refreshes in place.
-            print!("\x1b[H\x1b[2J{}", render::progress(&status));
-        } else if show {
-            if status.phase() != last_phase {
-                last_phase = status.phase();
-                println!("phase: {}", phase_name(last_phase));
-                if last_phase == SuitePhase::AwaitingApproval {
-                    println!("{}", render::plan(&status).trim_end());
-                    println!("approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);
+        if show {
+            let lines = changes.since_last(&status);
+            match &bar {
+                // Printed above the bar, which redraws itself below them.
+                Some(bar) => {
+                    bar.suspend(|| print!("{lines}"));
+                    let progress = render::progress(&status);
+                    bar.set_length(progress.total);
+                    bar.set_position(progress.done);
+                    bar.set_message(progress.message);
                 }
-                if last_phase == SuitePhase::Paused {
-                    println!("paused: {}", status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect::<Vec<_>>().join("; "));
-                    println!("decide with: switchyard resume|rollback|abandon {suite_id} --operator <name>");
-                }
-            }
-            for d in &status.devices {
-                if last_devices.get(&d.device) != Some(&d.status) {
-                    last_devices.insert(d.device.clone(), d.status);
-                    println!("  {:<14} {}", d.device, render::device_status(d.status));
-                }
+                None => print!("{lines}"),
             }
         }
         let reached = until.is_some_and(|p| status.phase() == p);
-        if reached {
-            return Ok(status);
-        }
-        if is_final(status.phase()) {
-            return Ok(client::result(client, suite_id).await?);
+        if reached || is_final(status.phase()) {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            return if reached { Ok(status) } else { Ok(client::result(client, suite_id).await?) };
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+fn progress_bar() -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+    bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")?.progress_chars("=> "));
+    // The spinner shows the CLI is alive while nothing moves (planning, awaiting approval).
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Ok(bar)
 }
