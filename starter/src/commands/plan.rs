@@ -1,5 +1,6 @@
 //! `switchyard plan`: a plan-only suite run. Devices are read, never written.
 
+use anstream::{print, println};
 use switchyard_starter::client;
 
 use super::watch::{self, Show};

@@ -1,5 +1,6 @@
 //! `switchyard run`: launch a suite; with --watch, follow it to the end.
 
+use anstream::{print, println};
 use switchyard_starter::client;
 
 use super::watch::{self, Show};

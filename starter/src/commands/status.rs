@@ -1,6 +1,7 @@
 //! `switchyard status` (alias `report`): the suite's phase, timings, plan,
 //! devices, decisions and logs, or the whole status as JSON.
 
+use anstream::{print, println};
 use switchyard_starter::client;
 
 use crate::cli::Global;

@@ -7,6 +7,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use anstream::print;
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
@@ -57,7 +58,7 @@ pub(crate) async fn follow(client: &Client, suite_id: &str, show: Show, until: O
         if show {
             let lines = changes.since_last(&status);
             match &bar {
-                // Printed above the bar, which redraws itself below them.
+                // Printed above the bar, through anstream so colour follows stdout and NO_COLOR.
                 Some(bar) => {
                     bar.suspend(|| print!("{lines}"));
                     let progress = render::progress(&status);
