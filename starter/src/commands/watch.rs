@@ -60,7 +60,9 @@ pub(crate) async fn follow(client: &Client, suite_id: &str, show: Show, until: O
             match &bar {
                 // Printed above the bar, through anstream so colour follows stdout and NO_COLOR.
                 Some(bar) => {
-                    bar.suspend(|| print!("{lines}"));
+                    if !lines.is_empty() {
+                        bar.suspend(|| print!("{lines}"));
+                    }
                     let progress = render::progress(&status);
                     bar.set_length(progress.total);
                     bar.set_position(progress.done);
