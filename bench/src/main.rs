@@ -22,8 +22,7 @@ use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePlan, SuiteInput, SuitePhase, Wave};
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowGetResultOptions, WorkflowQueryOptions,
-    WorkflowSignalOptions, WorkflowStartOptions};
-use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
+    WorkflowSignalOptions};
 
 #[derive(Parser)]
 struct Cli {
@@ -121,13 +120,8 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     let connection = Connection::connect(ConnectionOptions::new(url::Url::parse(temporal)?).identity("switchyard-bench".to_string()).build()).await?;
     let client = Client::new(connection, ClientOptions::new("default").build())?;
     let suite_id = input.suite_id.clone();
-    let attrs = SearchAttributes::new([
-        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
-        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set("planning".to_string()),
-        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(n as i64),
-    ]);
     let t0 = Instant::now();
-    client.start_workflow(SuiteWorkflow::run, input, WorkflowStartOptions::new(task_queue.to_string(), suite_id.clone()).search_attributes(attrs).build()).await?;
+    switchyard_starter::client::start_suite(&client, task_queue, input).await?;
     let handle = client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
     let planned = loop {
         let s = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;

@@ -66,7 +66,8 @@ pub(crate) enum Command {
         #[arg(long, alias = "wait")]
         watch: bool,
     },
-    /// Show a suite's phase, plan and per-device results.
+    /// Show a suite's phase, timings, plan, devices, decisions and logs.
+    #[command(visible_alias = "report")]
     Status {
         /// Suite id.
         suite_id: String,
@@ -83,14 +84,6 @@ pub(crate) enum Command {
         #[arg(long)]
         until: Option<String>,
     },
-    /// Print a suite's full report: devices, decisions, compensation log.
-    Report {
-        /// Suite id.
-        suite_id: String,
-        /// Print the whole result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
     /// List suites, newest first, optionally by status (e.g. applying, rolled_back).
     List {
         /// Only suites in this phase (the SuiteStatus search attribute).
@@ -104,11 +97,11 @@ pub(crate) enum Command {
         limit: usize,
     },
     /// Resume a paused suite.
-    Resume(Operate),
+    Resume(PauseAnswer),
     /// Roll back every device a paused suite changed.
-    Rollback(Operate),
+    Rollback(PauseAnswer),
     /// Stop a paused suite and leave changed devices as they are.
-    Abandon(Operate),
+    Abandon(PauseAnswer),
     /// Cancel a suite: in-flight devices finish, changed devices are rolled back.
     Cancel {
         /// Suite id.
@@ -142,14 +135,14 @@ pub(crate) enum Command {
         operator: String,
     },
     /// Approve a suite's plan as a reviewer.
-    Approve(Decide),
+    Approve(Review),
     /// Reject a suite's plan as a reviewer; nothing will be applied.
-    Reject(Decide),
+    Reject(Review),
 }
 
-/// A reviewer's decision.
+/// A reviewer's verdict on a suite's plan (approve or reject).
 #[derive(Debug, Args)]
-pub(crate) struct Decide {
+pub(crate) struct Review {
     /// Suite id.
     pub(crate) suite_id: String,
     /// Reviewer name.
@@ -158,20 +151,20 @@ pub(crate) struct Decide {
     /// The plan hash reviewed (shown by `status`); defaults to the current one.
     #[arg(long)]
     pub(crate) plan_hash: Option<String>,
-    /// Comment recorded with the decision.
+    /// Comment recorded with the verdict.
     #[arg(long, default_value = "")]
     pub(crate) comment: String,
 }
 
-/// An operator's decision on a paused suite.
+/// An operator's answer to a paused suite (resume, rollback or abandon).
 #[derive(Debug, Args)]
-pub(crate) struct Operate {
+pub(crate) struct PauseAnswer {
     /// Suite id.
     pub(crate) suite_id: String,
     /// Operator name.
     #[arg(long, env = "SWITCHYARD_OPERATOR")]
     pub(crate) operator: String,
-    /// Comment recorded with the decision.
+    /// Comment recorded with the answer.
     #[arg(long, default_value = "")]
     pub(crate) comment: String,
 }

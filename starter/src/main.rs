@@ -1,41 +1,40 @@
 //! `switchyard`: the operator CLI. Parses, dispatches, maps errors to exit
-//! codes. It asks Temporal; it never links device or credential code.
+//! codes. It asks Temporal only through `switchyard_starter::client`; it
+//! never links device or credential code.
 
 mod cli;
 mod commands;
-mod connect;
 mod render;
 mod suite_input;
 
 use clap::Parser;
-use switchyard_proto::v1::OperatorAction;
+use switchyard_proto::v1::{Decision, OperatorAction};
+use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
+use crate::commands::{list, operate, plan, review, run, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
-/// succeeding (failed, rolled back, rejected, expired).
+/// succeeding (failed, rolled back, rejected, expired) or a decision did
+/// not count.
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    let global = &cli.global;
     let result = match cli.command {
-        Command::Plan { suite, json } => commands::plan::run(&cli.global, suite, json).await,
-        Command::Run { suite, watch } => commands::run::run(&cli.global, suite, watch).await,
-        Command::Status { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
-        Command::Watch { suite_id, until } => commands::watch::run(&cli.global, &suite_id, until).await,
-        Command::Report { suite_id, json } => commands::status::run(&cli.global, &suite_id, json).await,
-        Command::List { status, name, limit } => commands::list::run(&cli.global, status, name, limit).await,
-        Command::Resume(o) => commands::operate::decide(&cli.global, o, OperatorAction::Resume).await,
-        Command::Rollback(o) => commands::operate::decide(&cli.global, o, OperatorAction::Rollback).await,
-        Command::Abandon(o) => commands::operate::decide(&cli.global, o, OperatorAction::Abandon).await,
-        Command::Cancel { suite_id, reason } => commands::operate::cancel(&cli.global, &suite_id, reason).await,
-        Command::ExtendWindow { suite_id, end, operator, comment } => {
-            commands::operate::extend_window(&cli.global, &suite_id, end, operator, comment).await
-        }
-        Command::SetParallelism { suite_id, parallelism, operator } => {
-            commands::operate::set_parallelism(&cli.global, &suite_id, parallelism, operator).await
-        }
-        Command::Approve(d) => commands::decide::run(&cli.global, d, true).await,
-        Command::Reject(d) => commands::decide::run(&cli.global, d, false).await,
+        Command::Plan { suite, json } => plan::run(global, suite, json).await,
+        Command::Run { suite, watch } => run::run(global, suite, watch).await,
+        Command::Status { suite_id, json } => status::run(global, &suite_id, json).await,
+        Command::Watch { suite_id, until } => watch::run(global, &suite_id, until).await,
+        Command::List { status, name, limit } => list::run(global, SuiteFilter { status, name }, limit).await,
+        Command::Approve(r) => review::run(global, r, Decision::Approve).await,
+        Command::Reject(r) => review::run(global, r, Decision::Reject).await,
+        Command::Resume(a) => operate::answer_pause(global, a, OperatorAction::Resume).await,
+        Command::Rollback(a) => operate::answer_pause(global, a, OperatorAction::Rollback).await,
+        Command::Abandon(a) => operate::answer_pause(global, a, OperatorAction::Abandon).await,
+        Command::Cancel { suite_id, reason } => operate::cancel(global, &suite_id, &reason).await,
+        Command::ExtendWindow { suite_id, end, operator, comment } => operate::extend_window(global, &suite_id, end, operator, comment).await,
+        Command::SetParallelism { suite_id, parallelism, operator } => operate::set_parallelism(global, &suite_id, parallelism, operator).await,
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,47 +1,104 @@
-//! Status, plans and compensation logs as operators read them. Pure.
+//! Suite status as operators read it: the one-line summary, the fleet plan,
+//! the report (devices, decisions, operator and compensation logs), the
+//! suite list, and what `watch` prints as a suite moves.
+//!
+//! Pure: text in, text out. It never asks Temporal and never prints, and
+//! it names enum values only through `switchyard_proto::vocabulary`, never
+//! by their numbers. Styles are embedded as ANSI codes; callers print
+//! through `anstream`, which drops them unless stdout is a terminal and
+//! `NO_COLOR` is unset, so piped output is plain text.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use switchyard_proto::vocabulary::{self, phase_name};
-use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase, SuiteStatus};
+use anstyle::{AnsiColor, Style};
+use comfy_table::{CellAlignment, Table};
+use switchyard_proto::v1::{CompensationAction, DeviceResult, DeviceStatus, SuitePhase, SuiteStatus};
+use switchyard_proto::vocabulary::{decision_name, device_is_done, device_status_name, phase_name};
+use switchyard_starter::client::ListedSuite;
 
-pub(crate) fn phase(status: &SuiteStatus) -> SuitePhase {
-    SuitePhase::try_from(status.phase).unwrap_or(SuitePhase::Unspecified)
+#[cfg(test)]
+mod tests;
+
+const BOLD: Style = Style::new().bold();
+// The fleet diff's colours are git diff's.
+const ADDED: Style = AnsiColor::Green.on_default();
+const DELETED: Style = AnsiColor::Red.on_default();
+const CHANGED: Style = AnsiColor::Yellow.on_default();
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
-pub(crate) fn is_final(status: &SuiteStatus) -> bool {
-    vocabulary::is_final(phase(status))
+/// `1 device`, `2 devices`.
+fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
-pub(crate) fn device_status(code: i32) -> &'static str {
-    vocabulary::device_status_name(DeviceStatus::try_from(code).unwrap_or(DeviceStatus::Unspecified))
+/// A borderless table whose columns are as wide as their widest cell, so a
+/// long step name or key moves whole columns, never one row. Each line is
+/// prefixed with `indent`; trailing blanks are trimmed.
+fn table(indent: &str, mut table: Table) -> String {
+    table.load_style(comfy_table::presets::NOTHING);
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    table.lines().fold(String::new(), |mut out, line| {
+        let _ = writeln!(out, "{indent}{}", line.trim_end());
+        out
+    })
+}
+
+fn titled(out: &mut String, title: &str, body: Table) {
+    let _ = write!(out, "\n{}\n{}", paint(BOLD, title), table("  ", body));
 }
 
 /// One line: phase and counts.
 pub(crate) fn summary(status: &SuiteStatus) -> String {
-    let c = status.counts.clone().unwrap_or_default();
+    let c = status.counts.unwrap_or_default();
     format!(
-        "{}: {} | {} devices: {} succeeded, {} failed, {} rolled back, {} skipped",
-        status.suite_id, phase_name(phase(status)), c.devices, c.succeeded, c.failed, c.rolled_back, c.skipped
+        "{}: {} | {}: {} succeeded, {} failed, {} rolled back, {} skipped",
+        status.suite_id, phase_name(status.phase()), count(c.devices, "device"), c.succeeded, c.failed, c.rolled_back, c.skipped
     )
 }
 
-/// The fleet plan with its hash.
+/// The fleet plan with its hash, coloured like `git diff`.
 pub(crate) fn plan(status: &SuiteStatus) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "plan {} for suite {}: {} row(s) created, {} updated, {} deleted",
-        status.plan_hash, status.suite_id, status.rows_created, status.rows_updated, status.rows_deleted);
-    out.push_str(&status.fleet_diff);
+    let header = format!("plan {} for suite {}: {} created, {} updated, {} deleted",
+        status.plan_hash, status.suite_id, count(status.rows_created, "row"), status.rows_updated, status.rows_deleted);
+    let _ = writeln!(out, "{}", paint(BOLD, &header));
+    for line in status.fleet_diff.lines() {
+        // Group headers ("2 devices: a, b") start the line; their changes are
+        // indented "+ ", "- " or "~ " lines.
+        let style = match line.strip_prefix("  ") {
+            None => BOLD,
+            Some(change) if change.starts_with("+ ") => ADDED,
+            Some(change) if change.starts_with("- ") => DELETED,
+            Some(change) if change.starts_with("~ ") => CHANGED,
+            Some(_) => Style::new(),
+        };
+        let _ = writeln!(out, "{}", paint(style, line));
+    }
     out
 }
 
-/// Everything: summary, plan, devices, decisions, compensation log.
+/// Everything: summary, timings, plan, devices, decisions, operator log,
+/// compensation log, and the suite's error.
 pub(crate) fn report(status: &SuiteStatus) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", summary(status));
-    let _ = writeln!(out, "requested by {}; started {}{}{}", status.requester, status.started_at,
-        if status.applying_at.is_empty() { String::new() } else { format!(", applying {}", status.applying_at) },
-        if status.finished_at.is_empty() { String::new() } else { format!(", finished {}", status.finished_at) });
+    let mut times = format!("requested by {}; started {}", status.requester, status.started_at);
+    if !status.applying_at.is_empty() {
+        let _ = write!(times, ", applying {}", status.applying_at);
+    }
+    if !status.finished_at.is_empty() {
+        let _ = write!(times, ", finished {}", status.finished_at);
+    }
+    let _ = writeln!(out, "{times}");
     if !status.window_end.is_empty() {
         let _ = writeln!(out, "change window ends {}", status.window_end);
     }
@@ -49,64 +106,41 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         let _ = writeln!(out, "wave {} of {}, {} at a time", status.wave, status.waves, status.parallelism);
     }
     if !status.plan_hash.is_empty() {
-        let _ = writeln!(out, "\n{}", plan(status).trim_end());
+        let _ = write!(out, "\n{}", plan(status));
     }
-    let _ = writeln!(out, "\ndevices:");
-    for d in &status.devices {
-        let _ = write!(out, "  {:<14} {:<12}", d.device, device_status(d.status));
-        if status.waves > 1 {
-            let _ = write!(out, " wave {}", d.wave);
-        }
-        if !d.steps_applied.is_empty() {
-            let _ = write!(out, " applied [{}]", d.steps_applied.join(", "));
-        }
-        if d.verified {
-            out.push_str(" verified");
-        }
-        if !d.steps_compensated.is_empty() {
-            let _ = write!(out, " compensated [{}]: {} removed, {} restored, {} left in place",
-                d.steps_compensated.join(", "), d.removed, d.restored, d.left_in_place);
-        }
-        out.push('\n');
-        if !d.error.is_empty() {
-            let _ = writeln!(out, "      {}", d.error);
-        }
-    }
+    titled(&mut out, "devices:", devices(status));
     if !status.decisions.is_empty() {
-        let _ = writeln!(out, "\ndecisions:");
+        let mut t = Table::new();
+        t.set_header(["REVIEWER", "DECISION", "COUNTED", "COMMENT"]);
         for d in &status.decisions {
             let s = d.signal.clone().unwrap_or_default();
-            let verb = if s.decision == 2 { "reject" } else { "approve" };
-            let _ = writeln!(out, "  {} {verb} ({}): {}{}", s.reviewer, if d.counted { "counted" } else { "not counted" }, d.reason,
-                if s.comment.is_empty() { String::new() } else { format!(" — {:?}", s.comment) });
+            // The suite says why a decision did not count; "counted" needs no why.
+            let counted = if d.counted { "yes".to_string() } else { format!("no: {}", d.reason) };
+            t.add_row([s.reviewer.clone(), decision_name(s.decision()).to_string(), counted, s.comment]);
         }
+        titled(&mut out, "decisions:", t);
     }
     if !status.operator_log.is_empty() {
-        let _ = writeln!(out, "\noperator log:");
+        let mut t = Table::new();
+        t.set_header(["AT", "OPERATOR", "ACTION", "APPLIED", "COMMENT OR REASON"]);
         for e in &status.operator_log {
-            let _ = writeln!(out, "  {} {} {} ({}){}", e.at, e.operator, e.action, if e.applied { "applied" } else { "not applied" },
-                if e.reason.is_empty() { String::new() } else { format!(": {}", e.reason) });
+            t.add_row([e.at.as_str(), e.operator.as_str(), e.action.as_str(), if e.applied { "yes" } else { "no" }, e.reason.as_str()]);
         }
+        titled(&mut out, "operator log:", t);
     }
     if !status.compensation_log.is_empty() {
-        let _ = writeln!(out, "\ncompensation log:");
+        let mut t = Table::new();
+        t.set_header(["DEVICE", "STEP", "KEY", "FIELD", "ACTION", "REASON"]);
         for e in &status.compensation_log {
-            let action = match CompensationAction::try_from(e.action).unwrap_or(CompensationAction::Unspecified) {
-                CompensationAction::Removed => "removed",
-                CompensationAction::Restored => "restored",
-                CompensationAction::LeftInPlace => "left in place",
-                CompensationAction::NotApplied => "not applied",
-                CompensationAction::Unknown => "UNKNOWN",
-                CompensationAction::Unspecified => "?",
-            };
-            let field = if e.field.is_empty() { String::new() } else { format!(" {}", e.field) };
             // Entries about a whole step (not applied, unknown) name no row.
             let key = if e.key.is_empty() { "(step)" } else { e.key.as_str() };
             let step = if e.step_id.is_empty() { "-" } else { e.step_id.as_str() };
-            let _ = writeln!(out, "  {:<14} {:<18} {key}{field}: {action} ({})", e.device, step, e.reason);
+            t.add_row([e.device.as_str(), step, key, e.field.as_str(), compensation_action_name(e.action()), e.reason.as_str()]);
         }
+        titled(&mut out, "compensation log:", t);
         if status.compensation_log_omitted > 0 {
-            let _ = writeln!(out, "  … and {} removed/restored entries not listed here; each device workflow's result lists its own", status.compensation_log_omitted);
+            let _ = writeln!(out, "  … and {} removed/restored entries not listed here; each device workflow's result lists its own",
+                status.compensation_log_omitted);
         }
     }
     if !status.error.is_empty() {
@@ -115,23 +149,128 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     out
 }
 
-/// A progress table: one bar for the suite, one row per device.
-pub(crate) fn progress(status: &SuiteStatus) -> String {
-    let mut out = String::new();
-    let total = status.devices.len().max(1);
-    let done = status.devices.iter().filter(|d| !matches!(DeviceStatus::try_from(d.status),
-        Ok(DeviceStatus::Pending | DeviceStatus::Planned | DeviceStatus::Applying))).count();
-    let width = 40;
-    let filled = done * width / total;
-    let _ = writeln!(out, "{}", summary(status));
-    let _ = writeln!(out, "[{}{}] {done}/{total}{}", "#".repeat(filled), "-".repeat(width - filled),
-        if status.waves > 1 { format!("  wave {}/{}", status.wave, status.waves) } else { String::new() });
-    let _ = writeln!(out);
-    for d in &status.devices {
-        let steps = d.steps_applied.len();
-        let _ = writeln!(out, "  {:<14} {:<12} {steps} step(s) applied{}{}", d.device, device_status(d.status),
-            if d.verified { ", verified" } else { "" },
-            if d.error.is_empty() { String::new() } else { format!("  {}", d.error) });
+/// One row per device. Columns that would be empty for every device (wave
+/// with one wave, compensation when nothing was undone, errors, lock waits)
+/// are left out.
+fn devices(status: &SuiteStatus) -> Table {
+    type Column = (&'static str, fn(&DeviceResult) -> String);
+    let mut columns: Vec<Column> = vec![
+        ("DEVICE", |d| d.device.clone()),
+        ("STATUS", |d| device_status_name(d.status()).to_string()),
+    ];
+    let any = |f: fn(&DeviceResult) -> bool| status.devices.iter().any(f);
+    if status.waves > 1 {
+        columns.push(("WAVE", |d| d.wave.to_string()));
     }
-    out
+    columns.push(("APPLIED", |d| d.steps_applied.join(", ")));
+    columns.push(("VERIFIED", |d| if d.verified { "yes" } else { "" }.to_string()));
+    if any(|d| !d.steps_compensated.is_empty()) {
+        columns.push(("COMPENSATED", |d| d.steps_compensated.join(", ")));
+        // Counts only for devices that compensated: a blank is not a zero.
+        columns.push(("REMOVED", |d| undone(d, d.removed)));
+        columns.push(("RESTORED", |d| undone(d, d.restored)));
+        columns.push(("LEFT IN PLACE", |d| undone(d, d.left_in_place)));
+    }
+    if any(|d| !d.lock_wait.is_empty()) {
+        columns.push(("LOCK WAIT", |d| d.lock_wait.clone()));
+    }
+    if any(|d| !d.error.is_empty()) {
+        // Last, so a long error never pushes another column.
+        columns.push(("ERROR", |d| d.error.clone()));
+    }
+    let mut t = Table::new();
+    t.set_header(columns.iter().map(|(name, _)| *name));
+    for d in &status.devices {
+        t.add_row(columns.iter().map(|(_, cell)| cell(d)));
+    }
+    t
+}
+
+fn undone(d: &DeviceResult, n: u32) -> String {
+    if d.steps_compensated.is_empty() { String::new() } else { n.to_string() }
+}
+
+fn compensation_action_name(action: CompensationAction) -> &'static str {
+    match action {
+        CompensationAction::Removed => "removed",
+        CompensationAction::Restored => "restored",
+        CompensationAction::LeftInPlace => "left in place",
+        CompensationAction::NotApplied => "not applied",
+        CompensationAction::Unknown => "UNKNOWN",
+        CompensationAction::Unspecified => "unspecified",
+    }
+}
+
+/// `switchyard list`: one row per suite, as the visibility store has it.
+pub(crate) fn suites(suites: &[ListedSuite]) -> String {
+    let mut t = Table::new();
+    t.set_header(["SUITE", "STATUS", "REQUESTER", "DEVICES", "FAILED"]);
+    for s in suites {
+        t.add_row([s.suite_id.clone(), s.status.clone(), s.requester.clone(), s.devices.to_string(), s.failed.to_string()]);
+    }
+    for i in [3, 4] {
+        if let Some(column) = t.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table("", t)
+}
+
+/// How far a suite is, for `watch`'s progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// Devices that finished their part, successfully or not.
+    pub(crate) done: u64,
+    pub(crate) total: u64,
+    /// What the bar says beside itself: phase, counts and wave.
+    pub(crate) message: String,
+}
+
+pub(crate) fn progress(status: &SuiteStatus) -> Progress {
+    let total = status.devices.len() as u64;
+    let done = status.devices.iter().filter(|d| device_is_done(d.status())).count() as u64;
+    let mut message = format!("{}: {done}/{total} {} done", phase_name(status.phase()), if total == 1 { "device" } else { "devices" });
+    if status.waves > 1 {
+        let _ = write!(message, ", wave {} of {}", status.wave, status.waves);
+    }
+    Progress { done, total, message }
+}
+
+/// What moved since the last look at a suite, as `watch` prints it: the
+/// phase when it changes (with the plan and how to approve it, or why the
+/// suite paused and how to answer), then each device whose status changed.
+/// Logs and tests read these lines, so their wording is fixed.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    phase: SuitePhase,
+    devices: BTreeMap<String, DeviceStatus>,
+}
+
+impl Changes {
+    /// The lines to print for `status`, each ending in a newline; empty
+    /// when nothing moved.
+    pub(crate) fn since_last(&mut self, status: &SuiteStatus) -> String {
+        let mut out = String::new();
+        let suite_id = &status.suite_id;
+        if status.phase() != self.phase {
+            self.phase = status.phase();
+            let _ = writeln!(out, "phase: {}", phase_name(self.phase));
+            if self.phase == SuitePhase::AwaitingApproval {
+                let _ = writeln!(out, "{}", plan(status).trim_end());
+                let _ = writeln!(out, "approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);
+            }
+            if self.phase == SuitePhase::Paused {
+                let errors: Vec<&str> = status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect();
+                let _ = writeln!(out, "paused: {}", errors.join("; "));
+                let _ = writeln!(out, "decide with: switchyard resume|rollback|abandon {suite_id} --operator <name>");
+            }
+        }
+        for d in &status.devices {
+            if self.devices.get(&d.device) != Some(&d.status()) {
+                self.devices.insert(d.device.clone(), d.status());
+                let _ = writeln!(out, "  {:<14} {}", d.device, device_status_name(d.status()));
+            }
+        }
+        out
+    }
 }

@@ -1,61 +1,50 @@
-//! Operator actions on a running suite: resume, rollback, abandon (signals),
-//! cancel, extend the window and change parallelism (validated updates).
+//! An operator's hand on a running suite: the answer to a pause (resume,
+//! rollback, abandon: a signal, logged by the suite with whether it
+//! applied), cancellation, and the two validated updates (window end,
+//! parallelism), which the suite refuses without a trace. Reviewers'
+//! verdicts on a plan are `review`'s, not this.
 
-use anyhow::Context;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
-use switchyard_workflows::SuiteWorkflow;
-use temporalio_client::{WorkflowCancelOptions, WorkflowExecuteUpdateOptions, WorkflowSignalOptions};
+use switchyard_starter::client;
 
-use crate::cli::{Global, Operate};
-use crate::connect;
+use crate::cli::{Global, PauseAnswer};
 
-pub(crate) async fn decide(global: &Global, o: Operate, action: OperatorAction) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    let signal = OperatorSignal { operator: o.operator.clone(), action: action as i32, comment: o.comment };
-    connect::suite(&client, &o.suite_id)
-        .signal(SuiteWorkflow::operator, signal, WorkflowSignalOptions::default())
-        .await
-        .with_context(|| format!("cannot signal suite {}", o.suite_id))?;
+pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: OperatorAction) -> anyhow::Result<i32> {
+    let client = super::connect(global).await?;
+    let suite_id = answer.suite_id;
+    let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment };
+    client::send_pause_answer(&client, &suite_id, signal).await?;
     // Every operator action is logged with whether it applied; show it.
-    let status = super::query(&client, &o.suite_id).await?;
-    match status.operator_log.iter().rev().find(|e| e.operator == o.operator) {
-        Some(e) if e.applied => println!("{}: {} accepted", o.suite_id, e.action),
+    let status = client::status(&client, &suite_id).await?;
+    match status.operator_log.iter().rev().find(|e| e.operator == answer.operator) {
+        Some(e) if e.applied => println!("{suite_id}: {} accepted", e.action),
         Some(e) => {
-            println!("{}: {} not applied: {}", o.suite_id, e.action, e.reason);
+            println!("{suite_id}: {} not applied: {}", e.action, e.reason);
             return Ok(2);
         }
-        None => println!("{}: sent", o.suite_id),
+        None => println!("{suite_id}: sent"),
     }
     Ok(0)
 }
 
-pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: String) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    connect::suite(&client, suite_id)
-        .cancel(WorkflowCancelOptions::builder().reason(reason).build())
-        .await
-        .with_context(|| format!("cannot cancel suite {suite_id}"))?;
+pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str) -> anyhow::Result<i32> {
+    let client = super::connect(global).await?;
+    client::cancel(&client, suite_id, reason).await?;
     println!("{suite_id}: cancellation requested; in-flight devices finish, changed devices are rolled back");
-    println!("web ui: {}", connect::ui_link(global, suite_id));
+    println!("web ui: {}", super::ui_link(global, suite_id));
     Ok(0)
 }
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    let new_end = connect::suite(&client, suite_id)
-        .execute_update(SuiteWorkflow::extend_window, ExtendWindow { operator, end, comment }, WorkflowExecuteUpdateOptions::default())
-        .await
-        .with_context(|| format!("suite {suite_id} refused the extension"))?;
+    let client = super::connect(global).await?;
+    let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment }).await?;
     println!("{suite_id}: window now ends at {new_end}");
     Ok(0)
 }
 
 pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism: u32, operator: String) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    let old = connect::suite(&client, suite_id)
-        .execute_update(SuiteWorkflow::set_parallelism, SetParallelism { operator, parallelism }, WorkflowExecuteUpdateOptions::default())
-        .await
-        .with_context(|| format!("suite {suite_id} refused the change"))?;
+    let client = super::connect(global).await?;
+    let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism }).await?;
     println!("{suite_id}: parallelism {old} → {parallelism}");
     Ok(0)
 }

@@ -1,18 +1,25 @@
 //! `switchyard run`: launch a suite; with --watch, follow it to the end.
 
-use crate::cli::{Global, SuiteArgs};
-use crate::{connect, render, suite_input};
+use anstream::{print, println};
+use switchyard_starter::client;
 
-pub(crate) async fn run(global: &Global, args: SuiteArgs, watch: bool) -> anyhow::Result<i32> {
+use super::watch::{self, Show};
+use crate::cli::{Global, SuiteArgs};
+use crate::{render, suite_input};
+
+pub(crate) async fn run(global: &Global, args: SuiteArgs, follow: bool) -> anyhow::Result<i32> {
     let input = suite_input::load(&args, false)?;
-    let client = connect::client(global).await?;
-    let link = super::start(global, &client, input.clone()).await?;
-    println!("suite {} started on {} device(s)", input.suite_id, input.devices.len());
+    let client = super::connect(global).await?;
+    let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
+    client::start_suite(&client, &global.task_queue, input).await?;
+    let link = super::ui_link(global, &suite_id);
+    // Scripts and tests read the id from this line: keep its shape.
+    println!("suite {suite_id} started on {n_devices} device(s)");
     println!("web ui: {link}");
-    if !watch {
+    if !follow {
         return Ok(0);
     }
-    let status = super::watch(&client, &input.suite_id, false).await?;
+    let status = watch::follow(&client, &suite_id, Show::Changes, None).await?;
     print!("\n{}", render::report(&status));
     println!("web ui: {link}");
     Ok(super::exit_code(&status))

@@ -1,16 +1,20 @@
-//! `switchyard status`: the suite's phase, plan, devices and logs.
+//! `switchyard status` (alias `report`): the suite's phase, timings, plan,
+//! devices, decisions and logs, or the whole status as JSON.
+
+use anstream::{print, println};
+use switchyard_starter::client;
 
 use crate::cli::Global;
-use crate::{connect, render};
+use crate::render;
 
 pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let client = connect::client(global).await?;
-    let status = super::query(&client, suite_id).await?;
+    let client = super::connect(global).await?;
+    let status = client::status(&client, suite_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
         print!("{}", render::report(&status));
-        println!("web ui: {}", connect::ui_link(global, suite_id));
+        println!("web ui: {}", super::ui_link(global, suite_id));
     }
     Ok(0)
 }

@@ -1,0 +1,321 @@
+//! Every Temporal call an operator makes on a suite: connect, start (with
+//! the search attributes the Web UI and `list` filter on), query, wait for
+//! the result, signal a reviewer's or an operator's decision, the two
+//! validated updates, cancel, list, and the Web UI link.
+//!
+//! It speaks only the contracts in `switchyard_proto` and the suite
+//! workflow's typed handle; it never prints, never reads suite files, and
+//! never links device or credential code.
+
+use futures_util::StreamExt;
+use switchyard_proto::names;
+use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
+use switchyard_proto::vocabulary::phase_name;
+use switchyard_workflows::SuiteWorkflow;
+use temporalio_client::errors::{
+    ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
+    WorkflowStartError, WorkflowUpdateError,
+};
+use temporalio_client::{
+    ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions, WorkflowExecuteUpdateOptions,
+    WorkflowGetResultOptions, WorkflowHandle, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowStartOptions,
+};
+use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
+
+/// The Temporal client the functions below take, re-exported so callers
+/// need no Temporal crate of their own.
+pub use temporalio_client::Client;
+
+/// What went wrong talking to Temporal. Each variant names the suite it was
+/// about; the SDK's error is the source, so the whole chain can be shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The frontend address is not a URL.
+    #[error("Temporal address {address:?} is not a URL")]
+    Address {
+        /// The address as given.
+        address: String,
+        /// Why it does not parse.
+        #[source]
+        source: url::ParseError,
+    },
+    /// The frontend did not answer.
+    #[error("cannot reach Temporal at {address}")]
+    Connect {
+        /// The address dialled.
+        address: String,
+        /// The SDK's reason.
+        #[source]
+        source: ClientConnectError,
+    },
+    /// The client could not be built on the connection.
+    #[error("cannot open namespace {namespace}")]
+    Namespace {
+        /// The namespace asked for.
+        namespace: String,
+        /// The SDK's reason.
+        #[source]
+        source: ClientNewError,
+    },
+    /// Temporal refused to start the suite workflow.
+    #[error("cannot start suite {suite_id}")]
+    Start {
+        /// The suite (workflow) id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowStartError,
+    },
+    /// The status query failed; usually no worker polls the task queue.
+    #[error("cannot query suite {suite_id} (is a worker running?)")]
+    Query {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowQueryError,
+    },
+    /// The suite's result could not be read.
+    #[error("cannot read the result of suite {suite_id}")]
+    Result {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowGetResultError,
+    },
+    /// A signal (approval or operator decision) was not delivered.
+    #[error("cannot signal suite {suite_id}")]
+    Signal {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowInteractionError,
+    },
+    /// The suite's validator refused a new window end (or the update failed).
+    #[error("suite {suite_id} refused the extension")]
+    ExtendWindow {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason, carrying the validator's message.
+        #[source]
+        source: WorkflowUpdateError,
+    },
+    /// The suite's validator refused a new parallelism (or the update failed).
+    #[error("suite {suite_id} refused the change")]
+    SetParallelism {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason, carrying the validator's message.
+        #[source]
+        source: WorkflowUpdateError,
+    },
+    /// The cancellation request was not delivered.
+    #[error("cannot cancel suite {suite_id}")]
+    Cancel {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowInteractionError,
+    },
+    /// The visibility query failed.
+    #[error("cannot list suites ({query})")]
+    List {
+        /// The visibility query sent.
+        query: String,
+        /// The SDK's reason.
+        #[source]
+        source: temporalio_client::errors::ClientError,
+    },
+}
+
+/// Connects to the frontend at `address` (e.g. `http://127.0.0.1:7233`) in
+/// `namespace`. `identity` is recorded on every event this client causes,
+/// so histories say which tool sent a signal.
+pub async fn connect(address: &str, namespace: &str, identity: &str) -> Result<Client, ClientError> {
+    let url = url::Url::parse(address).map_err(|source| ClientError::Address { address: address.to_string(), source })?;
+    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.to_string()).build())
+        .await
+        .map_err(|source| ClientError::Connect { address: address.to_string(), source })?;
+    Client::new(connection, ClientOptions::new(namespace.to_string()).build())
+        .map_err(|source| ClientError::Namespace { namespace: namespace.to_string(), source })
+}
+
+/// Starts the suite workflow on `task_queue`, its workflow id the suite id.
+/// The search attributes are set at start, so the suite is findable by
+/// name, requester and size before its first workflow task runs; the
+/// workflow updates status and failure count from then on.
+pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -> Result<(), ClientError> {
+    let suite_id = input.suite_id.clone();
+    let options = WorkflowStartOptions::new(task_queue.to_string(), suite_id.clone())
+        .search_attributes(start_attributes(&input))
+        .build();
+    client.start_workflow(SuiteWorkflow::run, input, options).await
+        .map_err(|source| ClientError::Start { suite_id, source })?;
+    Ok(())
+}
+
+fn start_attributes(input: &SuiteInput) -> SearchAttributes {
+    SearchAttributes::new([
+        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
+        // The workflow's first phase; the workflow sets it on every change after.
+        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set(phase_name(SuitePhase::Planning).to_string()),
+        SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(input.requester.clone()),
+        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(input.devices.len() as i64),
+        SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(0),
+    ])
+}
+
+fn suite(client: &Client, suite_id: &str) -> WorkflowHandle<Client, SuiteWorkflow> {
+    client.get_workflow_handle::<SuiteWorkflow>(suite_id.to_string())
+}
+
+/// The suite's current status, answered by a worker from workflow state.
+pub async fn status(client: &Client, suite_id: &str) -> Result<SuiteStatus, ClientError> {
+    suite(client, suite_id).query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await
+        .map_err(|source| ClientError::Query { suite_id: suite_id.to_string(), source })
+}
+
+/// The suite's result, waiting until it ends. This is the final word: a
+/// query sent just before the close may lag it.
+pub async fn result(client: &Client, suite_id: &str) -> Result<SuiteStatus, ClientError> {
+    suite(client, suite_id).get_result(WorkflowGetResultOptions::default()).await
+        .map_err(|source| ClientError::Result { suite_id: suite_id.to_string(), source })
+}
+
+/// Sends a reviewer's verdict on the plan: the same signal, with the same
+/// body, as the Web UI sends. The suite records whether it counted.
+pub async fn send_review(client: &Client, suite_id: &str, review: ApprovalSignal) -> Result<(), ClientError> {
+    suite(client, suite_id).signal(SuiteWorkflow::approval, review, WorkflowSignalOptions::default()).await
+        .map_err(|source| ClientError::Signal { suite_id: suite_id.to_string(), source })
+}
+
+/// Sends an operator's answer to a paused suite (resume, rollback,
+/// abandon). The suite logs whether it applied.
+pub async fn send_pause_answer(client: &Client, suite_id: &str, answer: OperatorSignal) -> Result<(), ClientError> {
+    suite(client, suite_id).signal(SuiteWorkflow::operator, answer, WorkflowSignalOptions::default()).await
+        .map_err(|source| ClientError::Signal { suite_id: suite_id.to_string(), source })
+}
+
+/// Moves the change window's end; returns the end now in force. A refused
+/// extension leaves no trace in the suite's history.
+pub async fn extend_window(client: &Client, suite_id: &str, request: ExtendWindow) -> Result<String, ClientError> {
+    suite(client, suite_id)
+        .execute_update(SuiteWorkflow::extend_window, request, WorkflowExecuteUpdateOptions::default())
+        .await
+        .map_err(|source| ClientError::ExtendWindow { suite_id: suite_id.to_string(), source })
+}
+
+/// Changes how many devices the suite changes at once; returns the old value.
+pub async fn set_parallelism(client: &Client, suite_id: &str, request: SetParallelism) -> Result<u32, ClientError> {
+    suite(client, suite_id)
+        .execute_update(SuiteWorkflow::set_parallelism, request, WorkflowExecuteUpdateOptions::default())
+        .await
+        .map_err(|source| ClientError::SetParallelism { suite_id: suite_id.to_string(), source })
+}
+
+/// Requests cancellation: the suite finishes in-flight devices and rolls
+/// back the changed ones before it ends.
+pub async fn cancel(client: &Client, suite_id: &str, reason: &str) -> Result<(), ClientError> {
+    suite(client, suite_id).cancel(WorkflowCancelOptions::builder().reason(reason.to_string()).build()).await
+        .map_err(|source| ClientError::Cancel { suite_id: suite_id.to_string(), source })
+}
+
+/// Which suites `list_suites` returns.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteFilter {
+    /// Only suites whose `SuiteStatus` search attribute is this phase name.
+    pub status: Option<String>,
+    /// Only suites with this name.
+    pub name: Option<String>,
+}
+
+/// One suite as the visibility store knows it (its search attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSuite {
+    /// Suite (workflow) id.
+    pub suite_id: String,
+    /// Phase name, as in the `SuiteStatus` search attribute.
+    pub status: String,
+    /// Who requested it.
+    pub requester: String,
+    /// Devices targeted.
+    pub devices: i64,
+    /// Devices failed so far.
+    pub failed: i64,
+}
+
+/// Suites matching `filter`, newest first, at most `limit`.
+pub async fn list_suites(client: &Client, filter: &SuiteFilter, limit: usize) -> Result<Vec<ListedSuite>, ClientError> {
+    let query = list_query(filter);
+    let mut stream = client.list_workflows(query.clone(), WorkflowListOptions::builder().limit(limit).build());
+    let (status, requester) = (SearchAttributeKey::keyword(names::SA_SUITE_STATUS), SearchAttributeKey::keyword(names::SA_REQUESTER));
+    let (devices, failed) = (SearchAttributeKey::int(names::SA_DEVICE_COUNT), SearchAttributeKey::int(names::SA_FAILED_COUNT));
+    let mut suites = Vec::new();
+    while let Some(item) = stream.next().await {
+        let wf = item.map_err(|source| ClientError::List { query: query.clone(), source })?;
+        let sa = wf.search_attributes();
+        suites.push(ListedSuite {
+            suite_id: wf.id().to_string(),
+            status: sa.get(&status).unwrap_or_default(),
+            requester: sa.get(&requester).unwrap_or_default(),
+            devices: sa.get(&devices).unwrap_or_default(),
+            failed: sa.get(&failed).unwrap_or_default(),
+        });
+    }
+    Ok(suites)
+}
+
+/// The visibility query for `filter`, as the Web UI's filter box takes it.
+pub fn list_query(filter: &SuiteFilter) -> String {
+    // Values are phase and suite names; a quote could only end the string
+    // early, so it is dropped rather than escaped.
+    let quote = |v: &str| v.replace('\'', "");
+    let mut query = format!("WorkflowType = '{}'", names::SUITE_WORKFLOW);
+    if let Some(s) = &filter.status {
+        query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_STATUS, quote(s)));
+    }
+    if let Some(n) = &filter.name {
+        query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_NAME, quote(n)));
+    }
+    query
+}
+
+/// The Web UI page of a workflow (a suite, or one of its device workflows).
+pub fn ui_link(ui_address: &str, namespace: &str, workflow_id: &str) -> String {
+    format!("{}/namespaces/{namespace}/workflows/{workflow_id}", ui_address.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_filters_by_status_and_name() {
+        let all = list_query(&SuiteFilter::default());
+        assert_eq!(all, format!("WorkflowType = '{}'", names::SUITE_WORKFLOW));
+        let filter = SuiteFilter { status: Some("rolled_back".into()), name: Some("it's".into()) };
+        assert_eq!(list_query(&filter), format!("{all} AND SuiteStatus = 'rolled_back' AND SuiteName = 'its'"));
+    }
+
+    #[test]
+    fn a_suite_starts_with_every_search_attribute() {
+        let input = SuiteInput { name: "vlan-tenant".into(), requester: "alice".into(), devices: vec![Default::default(); 3], ..Default::default() };
+        let sa = start_attributes(&input);
+        assert_eq!(sa.len(), names::SEARCH_ATTRIBUTES.len(), "{:?}", sa.keys().collect::<Vec<_>>());
+        assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_SUITE_NAME)).as_deref(), Some("vlan-tenant"));
+        assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_SUITE_STATUS)).as_deref(), Some("planning"));
+        assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_REQUESTER)).as_deref(), Some("alice"));
+        assert_eq!(sa.get(&SearchAttributeKey::int(names::SA_DEVICE_COUNT)), Some(3));
+        assert_eq!(sa.get(&SearchAttributeKey::int(names::SA_FAILED_COUNT)), Some(0));
+    }
+
+    #[test]
+    fn ui_link_has_one_slash_between_parts() {
+        assert_eq!(ui_link("http://ui:8233/", "default", "s-1"), "http://ui:8233/namespaces/default/workflows/s-1");
+    }
+}

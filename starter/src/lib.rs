@@ -1,0 +1,11 @@
+//! `switchyard_starter`: the operator's side of Temporal, as a library.
+//! [`client`] holds every call the `switchyard` CLI makes (and the bench
+//! driver starts its suites with it), so a suite is started, signalled and
+//! read the same way by every tool.
+//!
+//! It never links device or credential code: nothing here reaches an SSH
+//! session or a device's redis (the architecture test checks the graph).
+
+#![warn(missing_docs)]
+
+pub mod client;
