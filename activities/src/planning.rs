@@ -50,3 +50,23 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
     }
     plan
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_proto::v1::{Operation, Step};
+
+    /// A step without an operation (`operation: {}` from a client other
+    /// than the CLI, or no `operation` at all) is refused, naming the
+    /// device and step; nothing panics and no other step is planned.
+    #[test]
+    fn a_step_without_an_operation_is_refused() {
+        for operation in [Some(Operation { op: None }), None] {
+            let target = DeviceTarget { device: "leaf1".into(), steps: vec![Step { id: "1-x".into(), operation }] };
+            assert!(reads(&target).keys.is_empty());
+            let plan = plan_device(&target, View::default());
+            assert_eq!(plan.error, "leaf1: step 1-x: operation: no operation given");
+            assert!(plan.steps.is_empty());
+        }
+    }
+}

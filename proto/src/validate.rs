@@ -100,7 +100,7 @@ pub fn speed(speed: u32) -> Result<(), String> {
 
 /// A private or public AS number, 1..=4294967294.
 pub fn asn(asn: u32) -> Result<(), String> {
-    if asn >= 1 && asn < u32::MAX { Ok(()) } else { Err(format!("AS number {asn} is out of range 1..=4294967294")) }
+    if (1..u32::MAX).contains(&asn) { Ok(()) } else { Err(format!("AS number {asn} is out of range 1..=4294967294")) }
 }
 
 #[cfg(test)]

@@ -57,13 +57,13 @@ impl TestEnv {
 
     /// Serialises tests that change lab devices, and resets every device to
     /// the lab's seed.
-    pub fn lock_lab(&self) -> MutexGuard<'static, ()> {
+    pub fn lock_lab(&self) -> LabGuard {
         let guard = LAB.lock().unwrap_or_else(|p| p.into_inner());
         let n = self.device_count();
         let status = Command::new(self.lab_script()).arg("reseed").args((1..=n).map(|i| i.to_string()))
             .env("LAB_DIR", &self.lab_dir).status().expect("run lab.sh reseed");
         assert!(status.success(), "lab.sh reseed failed");
-        guard
+        LabGuard(guard)
     }
 
     /// The lab's inventory file.
@@ -169,10 +169,13 @@ impl TestEnv {
             .stdout(file.try_clone().expect("log")).stderr(file)
             .spawn()
             .expect("start switchyard-worker");
+        // Owned from here, so a worker that never comes up is still killed
+        // and reaped when this panics.
+        let worker = WorkerProcess(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if std::fs::read_to_string(&log).is_ok_and(|t| t.matches("Worker running").count() > 0) {
-                return WorkerProcess(child);
+                return worker;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -208,6 +211,11 @@ impl TestEnv {
         let _: i64 = cmd.query(&mut conn).expect("HSET");
     }
 }
+
+/// The lab, held by one test until dropped. It is held across awaits on
+/// purpose: each test runs on its own thread with its own runtime, so the
+/// lock only orders whole tests and cannot stall a runtime's other tasks.
+pub struct LabGuard(#[allow(dead_code)] MutexGuard<'static, ()>);
 
 /// Every CONFIG_DB row of a device.
 pub type Rows = BTreeMap<String, BTreeMap<String, String>>;

@@ -4,7 +4,7 @@
 //! "locked by <suite> since <time>", writing nothing.
 //! Needs `tests/run.sh`; fails loudly without it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase};
@@ -20,7 +20,7 @@ fn suite(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn start(env: &TestEnv, path: &PathBuf) -> String {
+fn start(env: &TestEnv, path: &Path) -> String {
     let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap()

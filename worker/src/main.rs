@@ -68,8 +68,9 @@ async fn main() -> anyhow::Result<()> {
     let mut worker = Worker::new(&runtime, client, options)?;
 
     let shutdown = worker.shutdown_handle();
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     tokio::spawn(async move {
-        let (mut term, mut int) = (signal(SignalKind::terminate()).expect("SIGTERM"), signal(SignalKind::interrupt()).expect("SIGINT"));
         tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
         info!("Shutting down: finishing in-flight tasks");
         shutdown();

@@ -45,8 +45,11 @@ pub struct Sessions {
     handshakes: Semaphore,
     // One slot per device; the slot's mutex serialises (re)connecting to
     // that device so concurrent activities share one connection.
-    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Arc<Handle>>>>>>,
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
 }
+
+/// One device's connection, if open; its lock is held while (re)connecting.
+type Slot = Arc<Mutex<Option<Arc<Handle>>>>;
 
 impl Sessions {
     /// Sessions for the devices of `inventory`.
@@ -104,7 +107,7 @@ impl Sessions {
         *guard = None;
     }
 
-    fn slot(&self, name: &str) -> Arc<Mutex<Option<Arc<Handle>>>> {
+    fn slot(&self, name: &str) -> Slot {
         let mut slots = self.slots.lock().expect("slots lock");
         slots.entry(name.to_string()).or_default().clone()
     }

@@ -62,8 +62,6 @@ impl Catalogued for Add<'_> {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let p = self.0;
-        if !p.local_addr.is_empty() {
-        }
         let vrf = vrf_or_default(&p.vrf);
         if vrf != "default" {
             must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;

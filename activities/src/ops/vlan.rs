@@ -24,10 +24,10 @@ impl Catalogued for CreateVlan {
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let key = vlan_key(self.vlan_id);
-        if let Some(existing) = view.row(&key) {
-            if existing.get("vlanid").is_some_and(|v| *v != self.vlan_id.to_string()) {
-                return Err(PlanError::new("vlan_id", format!("{key} exists with vlanid={}", existing["vlanid"])));
-            }
+        if let Some(existing) = view.row(&key)
+            && let Some(id) = existing.get("vlanid").filter(|v| **v != self.vlan_id.to_string())
+        {
+            return Err(PlanError::new("vlan_id", format!("{key} exists with vlanid={id}")));
         }
         let mut plan = PlanBuilder::new(view);
         let mut fields = vec![("vlanid", self.vlan_id.to_string())];
