@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::v1::operation::Op;
+use crate::time::parse_duration;
 
 const INVENTORY: &str = "defaults:\n  user: admin\n  credential: { key_file: k }\n  known_hosts: kh\ndevices:\n  - { name: leaf1, address: 10.0.0.1, role: leaf, vars: { uplink: Ethernet4 } }\n  - { name: leaf2, address: 10.0.0.2, role: leaf, vars: { uplink: Ethernet8 } }\n  - { name: spine1, address: 10.0.0.3, role: spine }\n";
 
