@@ -141,7 +141,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     }
     let t1 = Instant::now();
     let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash: planned.plan_hash.clone(), comment: String::new() };
-    handle.signal(SuiteWorkflow::approval, signal, WorkflowSignalOptions::default()).await?;
+    handle.signal(SuiteWorkflow::approval, signal.into(), WorkflowSignalOptions::default()).await?;
     let mut rollback_started = None;
     if rollback_via_last.is_some() {
         loop {

@@ -210,10 +210,7 @@ impl Inventory {
     /// Reads and parses an inventory file, and checks that every key file
     /// and known_hosts file it names exists.
     pub fn load(path: &Path) -> Result<Self, SourceError> {
-        let file = path.to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
-            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read inventory: {e}"),
-        })?;
+        let (file, text) = crate::source::read_text(path, "inventory")?;
         let (inventory, files) = Self::parse_naming_files(&file, &text)?;
         for named in &files {
             named.check(&file)?;

@@ -15,22 +15,22 @@ use crate::inventory::Device;
 use crate::template::render;
 use crate::SourceError;
 
-/// A single value in a step: YAML gives integers, booleans or text.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Scalar {
-    Int(i64),
-    Bool(bool),
-    Str(String),
-}
+/// A single value in a step, exactly as written: `0x10`, `010`, `16.0`
+/// and `yes` stay text, so nothing YAML reads as another number or a
+/// boolean is taken silently; each operation reads the text it expects.
+#[derive(Debug, Clone)]
+pub(crate) struct Scalar(pub(crate) String);
 
 impl Scalar {
     pub(crate) fn text(&self) -> String {
-        match self {
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Str(s) => s.clone(),
-        }
+        self.0.clone()
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Asking for a string gets a plain scalar's source text.
+        String::deserialize(deserializer).map(Scalar)
     }
 }
 
@@ -43,6 +43,10 @@ pub(crate) type RawStep = Spanned<BTreeMap<String, Option<RawParams>>>;
 pub(crate) fn has_template(params: &RawParams) -> bool {
     params.values().any(|v| v.value.text().contains("{{"))
 }
+
+/// Characters in one parameter value: names, addresses and descriptions
+/// are short; SONiC's own description fields take 255.
+const MAX_VALUE: usize = 1_024;
 
 /// Typed access to one step's parameters, with located errors.
 pub(crate) struct Params<'a> {
@@ -75,6 +79,9 @@ impl Params<'_> {
     fn value(&self, key: &str) -> Result<Option<String>, SourceError> {
         let Some(v) = self.params.get(key) else { return Ok(None) };
         let raw = v.value.text();
+        if raw.chars().count() > MAX_VALUE {
+            return Err(self.bad(key, format!("{} characters; a parameter takes at most {MAX_VALUE}", raw.chars().count())));
+        }
         match self.device {
             Some(d) => render(&raw, d).map(Some).map_err(|e| self.bad(key, e)),
             None => Ok(Some(raw)),
@@ -93,10 +100,17 @@ impl Params<'_> {
         Ok(self.value(key)?.unwrap_or_default())
     }
 
-    /// A required non-negative integer.
+    /// A required non-negative decimal integer.
     pub(crate) fn int(&self, key: &str) -> Result<u32, SourceError> {
         let text = self.text(key)?;
-        text.trim().parse::<u32>().map_err(|_| self.bad(key, format!("{text:?} is not an integer")))
+        let digits = text.trim();
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.len() > 1 && digits.starts_with('0') {
+                return Err(self.bad(key, format!("{text:?} has a leading zero, which some YAML tools read as octal; write it without")));
+            }
+            return digits.parse::<u32>().map_err(|_| self.bad(key, format!("{text:?} is too large for an integer here")));
+        }
+        Err(self.bad(key, format!("{text:?} is not an integer")))
     }
 
     /// An optional non-negative integer; 0 when absent.

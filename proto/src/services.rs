@@ -77,10 +77,7 @@ impl Catalogue {
 
     /// Reads and parses a catalogue file.
     pub fn load(path: &Path) -> Result<Self, SourceError> {
-        let file = path.to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
-            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read service catalogue {file}: {e}"),
-        })?;
+        let (file, text) = crate::source::read_text(path, &format!("service catalogue {}", path.display()))?;
         Self::parse(&file, &text)
     }
 }

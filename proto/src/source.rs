@@ -55,6 +55,38 @@ impl SourceError {
     }
 }
 
+/// The largest operator file switchyard reads: far above any real suite,
+/// inventory or catalogue, so a larger one is a mistake (a log, a binary).
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads an operator's file as UTF-8 text; `what` names it in errors
+/// ("suite", "inventory"). A file that is not UTF-8 is refused at the
+/// first byte that is not, with its offset, line and column.
+pub(crate) fn read_text(path: &std::path::Path, what: &str) -> Result<(String, String), SourceError> {
+    let file = path.to_string_lossy().into_owned();
+    let bare = |message: String| SourceError { file: file.clone(), line: 0, column: 0, field: String::new(), message };
+    let bytes = std::fs::read(path).map_err(|e| bare(format!("cannot read {what}: {e}")))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(bare(format!("the {what} is {} bytes; at most {MAX_FILE_BYTES} are read", bytes.len())));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let before = &e.as_bytes()[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            Err(SourceError {
+                file: file.clone(),
+                line,
+                column: (at - line_start) as u64 + 1,
+                field: String::new(),
+                message: format!("not UTF-8 text: byte {at} (line {line}) is not valid UTF-8; save the {what} as UTF-8"),
+            })
+        }
+    }
+}
+
 /// The library's message without what `Display` adds again: its first
 /// line, less the `error: line N column M: ` prefix; its two messages that
 /// name Rust types rather than the file's terms are replaced.
@@ -65,8 +97,14 @@ fn bare_message(text: &str) -> String {
         Some((place, rest)) if place.contains(" column ") => rest,
         _ => first,
     };
-    if first.contains("untagged enum Scalar") {
+    if first.contains("untagged enum Scalar") || first.contains("expected string scalar") {
         return "expected a single value (a number, text or true/false), not a list or a map".to_string();
+    }
+    if let Some((dup, _)) = first.split_once(", set DuplicateKeyPolicy") {
+        return format!("{dup}; a key may appear only once in a map");
+    }
+    if first.contains("cannot deserialize null into string") {
+        return "expected a value here, found none (null)".to_string();
     }
     if first.contains("end of mapping after enum variant") {
         return "only one key is allowed here: it chooses one kind (a credential is key_file or password_env, not both)".to_string();

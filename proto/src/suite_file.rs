@@ -95,8 +95,7 @@ struct RawApproval {
 #[serde(deny_unknown_fields)]
 struct RawSuite {
     name: Spanned<String>,
-    #[serde(default)]
-    description: String,
+    description: Option<Spanned<String>>,
     requester: Option<String>,
     inventory: Option<Spanned<String>>,
     targets: Spanned<RawTargets>,
@@ -171,10 +170,7 @@ impl SuiteFile {
 
     /// Reads and parses a suite file, and the catalogue it names.
     pub fn load(path: &std::path::Path) -> Result<Self, SourceError> {
-        let file = path.to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
-            file: file.clone(), line: 0, column: 0, field: String::new(), message: format!("cannot read suite: {e}"),
-        })?;
+        let (file, text) = crate::source::read_text(path, "suite")?;
         let raw: RawSuite = serde_saphyr::from_str(&text).map_err(|e| SourceError::from_yaml(&file, &text, &e))?;
         // The catalogue is named inside the suite, relative to it.
         let catalogue = match &raw.services {
@@ -228,7 +224,7 @@ impl SuiteFile {
 
     /// The free-text description.
     pub fn description(&self) -> &str {
-        &self.raw.description
+        self.raw.description.as_ref().map_or("", |d| d.value.as_str())
     }
 
     fn err(&self, loc: Location, field: impl Into<String>, message: impl Into<String>) -> SourceError {
@@ -245,6 +241,15 @@ impl SuiteFile {
         self.check_targets()?;
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));
+        }
+        if self.steps.len() > MAX_STEPS {
+            return Err(self.err(self.raw.steps.referenced, "steps", format!(
+                "{} steps once services are expanded; a suite takes at most {MAX_STEPS} per device (split the change into several suites)",
+                self.steps.len())));
+        }
+        if let Some(d) = self.raw.description.as_ref().filter(|d| d.value.chars().count() > MAX_DESCRIPTION) {
+            return Err(self.err(d.referenced, "description", format!(
+                "{} characters; a description takes at most {MAX_DESCRIPTION} (link to a longer text instead)", d.value.chars().count())));
         }
         self.rollout()?;
         self.approval()?;
@@ -297,7 +302,7 @@ impl SuiteFile {
             // Filled-in parameters point at the suite's step: that is where
             // the operator can fix a value.
             let filled = |p: &RawParams| -> RawParams {
-                p.iter().map(|(k, v)| (k.clone(), Spanned::new(Scalar::Str(fill(&v.value.text(), &values)), step.referenced, step.referenced))).collect()
+                p.iter().map(|(k, v)| (k.clone(), Spanned::new(Scalar(fill(&v.value.text(), &values)), step.referenced, step.referenced))).collect()
             };
             if op == "apply_service" {
                 for (j, (sop, sparams, _)) in service.steps.iter().enumerate() {
@@ -313,7 +318,7 @@ impl SuiteFile {
                     let def = self.service_op(name, &field, removal.op)?;
                     let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| removal.carries.contains(&k.as_str())).collect();
                     if removal.shared {
-                        params.insert("keep_if_used".into(), Spanned::new(Scalar::Bool(true), step.referenced, step.referenced));
+                        params.insert("keep_if_used".into(), Spanned::new(Scalar("true".into()), step.referenced, step.referenced));
                     }
                     out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, params, step.referenced)?);
                 }
@@ -399,6 +404,12 @@ impl SuiteFile {
                 .collect::<Result<_, SourceError>>()?;
             devices.push(DeviceTarget { device: device.name.clone(), steps });
         }
+        let bytes: usize = devices.iter().map(|d| serde_json::to_vec(d).map_or(0, |v| v.len())).sum();
+        if bytes > MAX_INPUT_BYTES {
+            return Err(self.err(t.referenced, "targets", format!(
+                "{} devices × {} steps come to {bytes} bytes of workflow input; Temporal refuses payloads over 2 MiB: \
+                 split the suite (for example by site or role)", devices.len(), self.steps.len())));
+        }
         Ok(ResolvedSuite {
             name: self.raw.name.value.clone(),
             requester: self.raw.requester.clone(),
@@ -415,6 +426,17 @@ enum StepKind {
     Operation(&'static OperationDef),
     Service(&'static str),
 }
+
+/// Steps per device, services expanded: planning every step of every
+/// device must stay a short activity, and the plan a payload Temporal takes.
+const MAX_STEPS: usize = 200;
+
+/// Characters in a suite's description.
+const MAX_DESCRIPTION: usize = 4_096;
+
+/// Bytes of JSON the resolved devices and steps may come to: Temporal
+/// refuses payloads over 2 MiB, and the suite's input carries them all.
+const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024 - 64 * 1024;
 
 mod settings;
 #[cfg(test)]

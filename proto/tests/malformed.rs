@@ -70,7 +70,9 @@ fn load(kind: &str, path: &Path) -> Result<(), SourceError> {
 
 /// Why `path` was not refused as its header says, if it was not.
 fn mismatch(kind: &str, path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // Bytes, not text: some corpus files are deliberately not UTF-8.
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = String::from_utf8_lossy(&bytes);
     let expect = match expectation(path, &text) {
         Ok(e) => e,
         Err(problem) => return Some(problem),

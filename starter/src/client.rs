@@ -190,14 +190,14 @@ pub async fn result(client: &Client, suite_id: &str) -> Result<SuiteStatus, Clie
 /// Sends a reviewer's verdict on the plan: the same signal, with the same
 /// body, as the Web UI sends. The suite records whether it counted.
 pub async fn send_review(client: &Client, suite_id: &str, review: ApprovalSignal) -> Result<(), ClientError> {
-    suite(client, suite_id).signal(SuiteWorkflow::approval, review, WorkflowSignalOptions::default()).await
+    suite(client, suite_id).signal(SuiteWorkflow::approval, review.into(), WorkflowSignalOptions::default()).await
         .map_err(|source| ClientError::Signal { suite_id: suite_id.to_string(), source })
 }
 
 /// Sends an operator's answer to a paused suite (resume, rollback,
 /// abandon). The suite logs whether it applied.
 pub async fn send_pause_answer(client: &Client, suite_id: &str, answer: OperatorSignal) -> Result<(), ClientError> {
-    suite(client, suite_id).signal(SuiteWorkflow::operator, answer, WorkflowSignalOptions::default()).await
+    suite(client, suite_id).signal(SuiteWorkflow::operator, answer.into(), WorkflowSignalOptions::default()).await
         .map_err(|source| ClientError::Signal { suite_id: suite_id.to_string(), source })
 }
 
@@ -205,7 +205,7 @@ pub async fn send_pause_answer(client: &Client, suite_id: &str, answer: Operator
 /// extension leaves no trace in the suite's history.
 pub async fn extend_window(client: &Client, suite_id: &str, request: ExtendWindow) -> Result<String, ClientError> {
     suite(client, suite_id)
-        .execute_update(SuiteWorkflow::extend_window, request, WorkflowExecuteUpdateOptions::default())
+        .execute_update(SuiteWorkflow::extend_window, request.into(), WorkflowExecuteUpdateOptions::default())
         .await
         .map_err(|source| ClientError::ExtendWindow { suite_id: suite_id.to_string(), source })
 }
@@ -213,7 +213,7 @@ pub async fn extend_window(client: &Client, suite_id: &str, request: ExtendWindo
 /// Changes how many devices the suite changes at once; returns the old value.
 pub async fn set_parallelism(client: &Client, suite_id: &str, request: SetParallelism) -> Result<u32, ClientError> {
     suite(client, suite_id)
-        .execute_update(SuiteWorkflow::set_parallelism, request, WorkflowExecuteUpdateOptions::default())
+        .execute_update(SuiteWorkflow::set_parallelism, request.into(), WorkflowExecuteUpdateOptions::default())
         .await
         .map_err(|source| ClientError::SetParallelism { suite_id: suite_id.to_string(), source })
 }

@@ -17,6 +17,7 @@ pub mod activity_defs;
 pub mod approval;
 pub mod device;
 mod failure;
+pub mod lenient;
 pub mod fleet;
 pub mod rollout;
 mod options;

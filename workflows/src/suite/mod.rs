@@ -31,7 +31,7 @@ use switchyard_proto::names;
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
     ApprovalSignal, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
-    SetParallelism, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
+    RecordedDecision, SetParallelism, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
@@ -40,6 +40,7 @@ use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextV
 
 use self::context::{finish, now, set_phase, sync_now};
 use self::course::{Answer, Course};
+use crate::lenient::Lenient;
 use crate::approval;
 use crate::rollout;
 
@@ -146,7 +147,14 @@ impl SuiteWorkflow {
     /// A reviewer's decision (from the Web UI or the CLI). Every decision is
     /// recorded, counted or not, with the reason.
     #[signal(name = names::SIGNAL_APPROVAL)]
-    pub fn approval(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: ApprovalSignal) {
+    pub fn approval(&mut self, _ctx: &mut SyncWorkflowContext<Self>, body: Lenient<ApprovalSignal>) {
+        let signal = match body {
+            Lenient::Understood(signal) => signal,
+            Lenient::Refused(why) => {
+                self.status.decisions.push(RecordedDecision { signal: None, counted: false, reason: format!("refused: {why}") });
+                return;
+            }
+        };
         let policy = self.input.approval.clone().unwrap_or_default();
         let awaiting = self.status.phase == SuitePhase::AwaitingApproval as i32;
         let mut decision = approval::judge(&policy, &self.input.requester, &self.status.plan_hash, &self.status.decisions, signal);
@@ -159,7 +167,15 @@ impl SuiteWorkflow {
 
     /// An operator's answer to a paused suite: resume, rollback or abandon.
     #[signal(name = names::SIGNAL_OPERATOR)]
-    pub fn operator(&mut self, ctx: &mut SyncWorkflowContext<Self>, signal: OperatorSignal) {
+    pub fn operator(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<OperatorSignal>) {
+        let signal = match body {
+            Lenient::Understood(signal) => signal,
+            Lenient::Refused(why) => {
+                let at = sync_now(ctx);
+                self.status.operator_log.push(OperatorEvent { at, applied: false, reason: format!("refused: {why}"), ..Default::default() });
+                return;
+            }
+        };
         let action = OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified);
         let name = match action {
             OperatorAction::Resume => "resume",
@@ -192,7 +208,8 @@ impl SuiteWorkflow {
     /// Checks an extension before it is accepted (nothing is recorded when
     /// it is refused).
     #[update_validator(extend_window)]
-    pub fn validate_extend_window(&self, _ctx: &WorkflowContextView, req: &ExtendWindow) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    pub fn validate_extend_window(&self, _ctx: &WorkflowContextView, req: &Lenient<ExtendWindow>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let req = understood(req)?;
         let Some(current) = self.window_end else { return Err("this suite has no change window".into()) };
         if self.is_final() || self.rollout_done {
             return Err(format!("the suite is {}; nothing left to extend", phase_name(self.phase())).into());
@@ -212,7 +229,9 @@ impl SuiteWorkflow {
 
     /// Moves the change window's end later; returns the new end.
     #[update(name = names::UPDATE_EXTEND_WINDOW)]
-    pub fn extend_window(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: ExtendWindow) -> String {
+    pub fn extend_window(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<ExtendWindow>) -> String {
+        // The validator refused any body it could not understand.
+        let Lenient::Understood(req) = req else { return self.status.window_end.clone() };
         let end = parse_rfc3339(&req.end).unwrap_or_default();
         self.window_end = Some(end);
         self.status.window_end = format_rfc3339(end);
@@ -228,7 +247,8 @@ impl SuiteWorkflow {
 
     /// Checks a parallelism change before it is accepted.
     #[update_validator(set_parallelism)]
-    pub fn validate_set_parallelism(&self, _ctx: &WorkflowContextView, req: &SetParallelism) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    pub fn validate_set_parallelism(&self, _ctx: &WorkflowContextView, req: &Lenient<SetParallelism>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let req = understood(req)?;
         if !(1..=1000).contains(&req.parallelism) {
             return Err("parallelism must be in 1..=1000".into());
         }
@@ -243,7 +263,9 @@ impl SuiteWorkflow {
 
     /// Changes how many devices run at once; returns the previous value.
     #[update(name = names::UPDATE_SET_PARALLELISM)]
-    pub fn set_parallelism(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: SetParallelism) -> u32 {
+    pub fn set_parallelism(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<SetParallelism>) -> u32 {
+        // The validator refused any body it could not understand.
+        let Lenient::Understood(req) = req else { return self.status.parallelism };
         let old = self.status.parallelism;
         self.status.parallelism = req.parallelism;
         self.status.operator_log.push(OperatorEvent {
@@ -260,5 +282,13 @@ impl SuiteWorkflow {
     #[query(name = names::QUERY_STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> SuiteStatus {
         self.status.clone()
+    }
+}
+
+/// An update's body, or its decode error as the update's refusal.
+fn understood<T>(body: &Lenient<T>) -> Result<&T, Box<dyn std::error::Error + Send + Sync>> {
+    match body {
+        Lenient::Understood(req) => Ok(req),
+        Lenient::Refused(why) => Err(format!("refused: {why}").into()),
     }
 }
