@@ -113,10 +113,13 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         let mut t = Table::new();
         t.set_header(["REVIEWER", "DECISION", "COUNTED", "COMMENT"]);
         for d in &status.decisions {
-            let s = d.signal.clone().unwrap_or_default();
             // The suite says why a decision did not count; "counted" needs no why.
             let counted = if d.counted { "yes".to_string() } else { format!("no: {}", d.reason) };
-            t.add_row([s.reviewer.clone(), decision_name(s.decision()).to_string(), counted, s.comment]);
+            match &d.signal {
+                Some(s) => t.add_row([s.reviewer.clone(), decision_name(s.decision()).to_string(), counted, s.comment.clone()]),
+                // A body the suite could not read names nobody and nothing.
+                None => t.add_row(["-".to_string(), "unreadable".to_string(), counted, String::new()]),
+            };
         }
         titled(&mut out, "decisions:", t);
     }

@@ -341,9 +341,7 @@ impl DevServer {
             .args(["server", "start-dev", "--ip", "127.0.0.1", "--port", &self.port.to_string(), "--ui-port", &self.ui_port.to_string()])
             .arg("--db-filename").arg(&self.db)
             .args(["--log-level", "warn", "--ui-disable-news-fetch"])
-            .args(["--search-attribute", "SuiteName=Keyword", "--search-attribute", "SuiteStatus=Keyword",
-                "--search-attribute", "Requester=Keyword", "--search-attribute", "DeviceCount=Int",
-                "--search-attribute", "FailedCount=Int"])
+            .args(switchyard_proto::names::SEARCH_ATTRIBUTES.iter().flat_map(|(name, kind)| ["--search-attribute".to_string(), format!("{name}={kind}")]))
             .stdout(file.try_clone().expect("log")).stderr(file)
             .spawn()
             .expect("start the Temporal dev server");

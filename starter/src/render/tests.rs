@@ -160,6 +160,7 @@ fn report_of_a_paused_suite() {
     status.decisions = vec![
         decision("mallory", Decision::Approve, false, "mallory is not among the suite's reviewers (bob, carol)", ""),
         decision("carol", Decision::Unspecified, false, "decision must be DECISION_APPROVE or DECISION_REJECT", "from the web ui"),
+        RecordedDecision { signal: None, counted: false, reason: "refused: cannot decode the body: unknown variant `DECISION_MAYBE`".into() },
         decision("bob", Decision::Approve, true, "counted", "lgtm"),
     ];
     status.operator_log = vec![
