@@ -2,8 +2,9 @@
 //!
 //! Owns device sessions (SSH with strict host-key checking, redis over a
 //! direct-tcpip channel), the operation catalogue (pure planning and
-//! domain-level reverse in [`ops`]), the atomic compare-and-apply of a step,
-//! and the activities that expose all of this to Temporal.
+//! domain-level reverse in [`ops`]), the device procedures over one
+//! connection ([`procedures`]: plan, apply, verify, reverse), and the
+//! activities that expose them to Temporal.
 //!
 //! Must never: depend on the workflows crate, act on two devices in one
 //! call, or let a credential value reach a result, an error or a log line.

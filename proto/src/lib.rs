@@ -2,11 +2,13 @@
 //!
 //! Owns the protobuf messages (generated from `switchyard/v1/*.proto`, with
 //! canonical proto3 JSON so Temporal history reads as JSON in the Web UI),
-//! the wire names in [`names`], and the operator's file formats
-//! ([`inventory`], [`suite_file`]), which turn YAML into those messages.
+//! the wire names in [`names`] and the words in [`vocabulary`], the
+//! operation contract in [`operation`], and the operator's file formats
+//! ([`inventory`], [`suite_file`], [`services`]), which turn YAML into
+//! those messages.
 //!
-//! Must never: do I/O beyond what a caller hands in as text, depend on a
-//! workspace crate, or hold orchestration or device logic.
+//! Must never: do I/O beyond reading the operator's files it is pointed at,
+//! depend on a workspace crate, or hold orchestration or device logic.
 //! Compatibility: fields are never renumbered or reused; only added.
 
 #![warn(missing_docs)]

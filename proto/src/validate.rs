@@ -1,7 +1,6 @@
-//! Static checks of operation parameters: what can be refused without
-//! looking at a device. The suite parser reports them with file, line and
-//! field; planning applies them again, so a hand-made workflow input is
-//! held to the same rules.
+//! Value checks: is this a VLAN id, a VRF name, a CIDR, a port name. The
+//! operations' static rules in [`crate::operation`] are made of these;
+//! nothing else calls them, so each rule lives in one place.
 
 use std::net::IpAddr;
 
