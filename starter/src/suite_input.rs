@@ -15,8 +15,12 @@ pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInp
     }
     .map_err(anyhow::Error::msg)?;
     let resolved = suite.resolve(&inventory).map_err(anyhow::Error::msg)?;
+    // Recorded as typed, less surrounding space (which the approval rules
+    // ignore anyway, so "alice " is never a second person).
     let requester = args.requester.clone().or(resolved.requester.clone())
         .or_else(|| std::env::var("USER").ok())
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
         .unwrap_or_else(|| "unknown".into());
     if let Some(w) = &resolved.window {
         let end = switchyard_proto::time::parse_rfc3339(&w.end).unwrap_or(0);

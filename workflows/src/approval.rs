@@ -13,10 +13,18 @@ pub enum Verdict {
     Rejected,
 }
 
+/// A person's name as the rules compare it: surrounding space and case
+/// never make a second person ("alice " and "Alice" are alice). Names are
+/// still only names; keys are what prove who decided.
+fn person(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// Judges one decision against the policy and what was already recorded.
 pub fn judge(policy: &ApprovalPolicy, requester: &str, plan_hash: &str, earlier: &[RecordedDecision], signal: ApprovalSignal) -> RecordedDecision {
     let refuse = |reason: String| RecordedDecision { signal: Some(signal.clone()), counted: false, reason };
     let reviewer = signal.reviewer.trim();
+    let who = person(reviewer);
     if reviewer.is_empty() {
         return refuse("no reviewer named".into());
     }
@@ -26,17 +34,17 @@ pub fn judge(policy: &ApprovalPolicy, requester: &str, plan_hash: &str, earlier:
     if signal.plan_hash != plan_hash {
         return refuse(format!("for plan {:?}, but the plan to approve is {plan_hash}", signal.plan_hash));
     }
-    if reviewer == requester {
+    if who == person(requester) {
         return refuse(format!("{reviewer} requested this suite and cannot review it"));
     }
-    if !policy.reviewers.is_empty() && !policy.reviewers.iter().any(|r| r == reviewer) {
+    if !policy.reviewers.is_empty() && !policy.reviewers.iter().any(|r| person(r) == who) {
         return refuse(format!("{reviewer} is not among the suite's reviewers ({})", policy.reviewers.join(", ")));
     }
     let decision = Decision::try_from(signal.decision).unwrap_or(Decision::Unspecified);
     if decision == Decision::Unspecified {
         return refuse("decision must be DECISION_APPROVE or DECISION_REJECT".into());
     }
-    let already = earlier.iter().any(|d| d.counted && d.signal.as_ref().is_some_and(|s| s.reviewer.trim() == reviewer));
+    let already = earlier.iter().any(|d| d.counted && d.signal.as_ref().is_some_and(|s| person(&s.reviewer) == who));
     if already {
         return refuse(format!("{reviewer} has already decided"));
     }
@@ -84,5 +92,20 @@ mod tests {
         assert_eq!(verdict(&policy, &log[..3]), Verdict::Pending);
         log.push(judge(&policy, "alice", "h", &[], signal("dave", Decision::Reject, "h")));
         assert_eq!(verdict(&policy, &log), Verdict::Rejected);
+    }
+
+    /// Space and case do not make another person: the requester cannot
+    /// approve as "Alice " or " alice", and one reviewer counts once.
+    #[test]
+    fn space_and_case_name_the_same_person() {
+        let policy = ApprovalPolicy { required: 2, reviewers: vec!["bob".into(), "carol".into()], timeout_seconds: 60 };
+        for name in ["alice ", " Alice", "ALICE"] {
+            assert!(judge(&policy, "alice", "h", &[], signal(name, Decision::Approve, "h")).reason.contains("requested this suite"), "{name:?}");
+        }
+        assert!(judge(&policy, "alice ", "h", &[], signal("alice", Decision::Approve, "h")).reason.contains("requested this suite"));
+        let first = judge(&policy, "alice", "h", &[], signal("Bob", Decision::Approve, "h"));
+        assert!(first.counted, "{first:?}");
+        let again = judge(&policy, "alice", "h", &[first], signal("bob ", Decision::Approve, "h"));
+        assert!(again.reason.contains("already decided"), "{again:?}");
     }
 }

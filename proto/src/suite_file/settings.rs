@@ -179,7 +179,9 @@ impl SuiteFile {
             if r.value.trim().is_empty() {
                 return Err(self.err(r.referenced, field, "a reviewer name must not be empty"));
             }
-            if let Some(first) = reviewers[..i].iter().position(|earlier| earlier.value == r.value) {
+            // Space and case do not make another person.
+            let same = |earlier: &Spanned<String>| earlier.value.trim().to_lowercase() == r.value.trim().to_lowercase();
+            if let Some(first) = reviewers[..i].iter().position(same) {
                 return Err(self.err(r.referenced, field, format!("duplicate reviewer {:?} (also reviewers[{first}])", r.value)));
             }
         }
