@@ -10,7 +10,7 @@
 use futures_util::StreamExt;
 use switchyard_proto::names;
 use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
-use switchyard_proto::vocabulary::phase_name;
+use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -19,7 +19,7 @@ use temporalio_client::errors::{
 use temporalio_client::{
     ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions, WorkflowExecuteUpdateOptions,
     WorkflowGetResultOptions, WorkflowHandle, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
-    WorkflowStartOptions,
+    WorkflowExecutionStatus, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
 
@@ -68,11 +68,13 @@ pub enum ClientError {
         #[source]
         source: WorkflowStartError,
     },
-    /// The status query failed; usually no worker polls the task queue.
-    #[error("cannot query suite {suite_id} (is a worker running?)")]
+    /// The status query failed; `why` says what is known of the cause.
+    #[error("cannot query suite {suite_id}: {why}")]
     Query {
         /// The suite id.
         suite_id: String,
+        /// The cause in an operator's words.
+        why: String,
         /// The SDK's reason.
         #[source]
         source: WorkflowQueryError,
@@ -177,7 +179,7 @@ fn suite(client: &Client, suite_id: &str) -> WorkflowHandle<Client, SuiteWorkflo
 /// The suite's current status, answered by a worker from workflow state.
 pub async fn status(client: &Client, suite_id: &str) -> Result<SuiteStatus, ClientError> {
     suite(client, suite_id).query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await
-        .map_err(|source| ClientError::Query { suite_id: suite_id.to_string(), source })
+        .map_err(|source| ClientError::Query { suite_id: suite_id.to_string(), why: query_failure(&source), source })
 }
 
 /// The suite's result, waiting until it ends. This is the final word: a
@@ -259,9 +261,10 @@ pub async fn list_suites(client: &Client, filter: &SuiteFilter, limit: usize) ->
     while let Some(item) = stream.next().await {
         let wf = item.map_err(|source| ClientError::List { query: query.clone(), source })?;
         let sa = wf.search_attributes();
+        let phase: String = sa.get(&status).unwrap_or_default();
         suites.push(ListedSuite {
             suite_id: wf.id().to_string(),
-            status: sa.get(&status).unwrap_or_default(),
+            status: listed_status(wf.status(), phase),
             requester: sa.get(&requester).unwrap_or_default(),
             devices: sa.get(&devices).unwrap_or_default(),
             failed: sa.get(&failed).unwrap_or_default(),
@@ -270,7 +273,37 @@ pub async fn list_suites(client: &Client, filter: &SuiteFilter, limit: usize) ->
     Ok(suites)
 }
 
+/// Why a status query failed, in an operator's words. Only a query the
+/// server gave up on points at the worker: that is what no worker polling
+/// the task queue looks like.
+fn query_failure(e: &WorkflowQueryError) -> String {
+    match e {
+        WorkflowQueryError::NotFound(_) => "no suite with this id in the namespace".into(),
+        WorkflowQueryError::Rpc(status) if status.code() == tonic::Code::DeadlineExceeded => {
+            "no worker answered in time (is a worker polling the suite's task queue?)".into()
+        }
+        WorkflowQueryError::Rejected { status } => format!("the server refused the query (workflow {status:?})"),
+        other => other.to_string(),
+    }
+}
+
+/// What `list` shows for a suite: its phase, unless the workflow ended
+/// without reaching a final one (terminated, timed out, or failed as a
+/// workflow), when the phase it was left in would mislead.
+pub fn listed_status(execution: WorkflowExecutionStatus, phase: String) -> String {
+    let final_phase = phase_from_name(&phase).is_some_and(is_final);
+    match execution {
+        WorkflowExecutionStatus::Terminated if !final_phase => format!("terminated (in {phase})"),
+        WorkflowExecutionStatus::TimedOut if !final_phase => format!("timed_out (in {phase})"),
+        WorkflowExecutionStatus::Failed if !final_phase => format!("workflow_failed (in {phase})"),
+        WorkflowExecutionStatus::Canceled if !final_phase => format!("cancelled (in {phase})"),
+        _ => phase,
+    }
+}
+
 /// The visibility query for `filter`, as the Web UI's filter box takes it.
+/// A phase a suite is still in (awaiting_approval, applying, …) matches
+/// running suites only: one terminated in that phase never gets further.
 pub fn list_query(filter: &SuiteFilter) -> String {
     // Values are phase and suite names; a quote could only end the string
     // early, so it is dropped rather than escaped.
@@ -278,6 +311,9 @@ pub fn list_query(filter: &SuiteFilter) -> String {
     let mut query = format!("WorkflowType = '{}'", names::SUITE_WORKFLOW);
     if let Some(s) = &filter.status {
         query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_STATUS, quote(s)));
+        if phase_from_name(s).is_some_and(|p| !is_final(p)) {
+            query.push_str(" AND ExecutionStatus = 'Running'");
+        }
     }
     if let Some(n) = &filter.name {
         query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_NAME, quote(n)));
@@ -300,6 +336,20 @@ mod tests {
         assert_eq!(all, format!("WorkflowType = '{}'", names::SUITE_WORKFLOW));
         let filter = SuiteFilter { status: Some("rolled_back".into()), name: Some("it's".into()) };
         assert_eq!(list_query(&filter), format!("{all} AND SuiteStatus = 'rolled_back' AND SuiteName = 'its'"));
+        // A phase suites pass through matches running suites only.
+        let waiting = SuiteFilter { status: Some("awaiting_approval".into()), name: None };
+        assert_eq!(list_query(&waiting), format!("{all} AND SuiteStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'"));
+    }
+
+    #[test]
+    fn a_suite_ended_outside_its_phases_says_so() {
+        use WorkflowExecutionStatus as E;
+        assert_eq!(listed_status(E::Terminated, "awaiting_approval".into()), "terminated (in awaiting_approval)");
+        assert_eq!(listed_status(E::TimedOut, "applying".into()), "timed_out (in applying)");
+        assert_eq!(listed_status(E::Running, "applying".into()), "applying");
+        assert_eq!(listed_status(E::Completed, "rolled_back".into()), "rolled_back");
+        // Terminated after it ended (a stale lock release, say): its phase stands.
+        assert_eq!(listed_status(E::Terminated, "succeeded".into()), "succeeded");
     }
 
     #[test]

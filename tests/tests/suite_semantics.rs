@@ -267,3 +267,31 @@ async fn an_unanswered_pause_takes_its_default() {
     assert_eq!(st[0], DeviceStatus::Failed);
     assert!(st[1..].iter().all(|d| *d == DeviceStatus::Skipped), "{s:?}");
 }
+
+/// A suite terminated while it awaited approval never gets further: `list`
+/// says so, and filtering by a phase suites pass through finds it no more.
+#[tokio::test]
+async fn a_terminated_suite_is_listed_as_terminated() {
+    let env = TestEnv::get();
+    let client = env.client().await.unwrap();
+    let id = launch(&env, &vlan_suite("sem-terminated", APPROVAL));
+    until(&client, &id, "awaiting approval", |s| phase(s) == SuitePhase::AwaitingApproval).await;
+    let cli = std::env::var("TEMPORAL_CLI").expect("TEMPORAL_CLI is set by tests/run.sh");
+    let out = std::process::Command::new(cli)
+        .args(["workflow", "terminate", "--workflow-id", &id, "--reason", "test", "--address", env.temporal.trim_start_matches("http://")])
+        .output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Visibility follows the close within moments; the list is asked again
+    // until it does, never longer than the timeout.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    loop {
+        let all = cli_ok(&env, &["list", "--name", "sem-terminated"]);
+        if all.contains("terminated (in awaiting_approval)") {
+            let waiting = cli_ok(&env, &["list", "--status", "awaiting_approval", "--name", "sem-terminated"]);
+            assert!(!waiting.contains(&id), "{waiting}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never listed as terminated:\n{all}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -172,7 +172,13 @@ pub(crate) fn conclude(course: &Course, failed: u32, skipped: u32, changed: usiz
 /// The phase after a rollback in which `back` of `changed` devices were
 /// rolled back completely.
 pub(crate) fn after_rollback(why: &str, cancelled: bool, failed: u32, back: usize, changed: usize) -> (SuitePhase, String) {
-    let summary = format!("{why}; {failed} device(s) failed; {back} of {changed} changed device(s) rolled back");
+    let summary = if changed == 0 {
+        // A failed device undoes its own steps before it reports: with no
+        // other device changed, there was nothing left to roll back.
+        format!("{why}; {failed} device(s) failed and undid their own steps; no other device had changed")
+    } else {
+        format!("{why}; {failed} device(s) failed; {back} of {changed} changed device(s) rolled back")
+    };
     let phase = if cancelled {
         SuitePhase::Cancelled
     } else if back == changed {
@@ -245,6 +251,9 @@ mod tests {
         assert_eq!(after_rollback("budget", false, 1, 3, 3).0, SuitePhase::RolledBack);
         assert_eq!(after_rollback("budget", false, 1, 2, 3).0, SuitePhase::PartiallyRolledBack);
         assert_eq!(after_rollback("cancelled (ops)", true, 0, 3, 3).0, SuitePhase::Cancelled);
+        let (phase, summary) = after_rollback("failure budget of 0 exceeded", false, 1, 0, 0);
+        assert_eq!(phase, SuitePhase::RolledBack);
+        assert!(summary.ends_with("1 device(s) failed and undid their own steps; no other device had changed"), "{summary}");
     }
 
     #[test]
