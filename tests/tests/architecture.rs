@@ -107,23 +107,13 @@ fn temporal_crates_are_pinned_exactly() {
 #[test]
 fn every_module_says_what_it_owns() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    let mut missing = Vec::new();
-    for krate in ["proto", "workflows", "activities", "worker", "starter", "tests", "bench"] {
-        let mut stack = vec![root.join(krate).join("src")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    if !text.trim_start().starts_with("//!") {
-                        missing.push(path.display().to_string());
-                    }
-                }
-            }
-        }
-    }
+    let dirs = ["proto/src", "workflows/src", "activities/src", "worker/src", "starter/src", "tests/src", "bench/src"];
+    let sources = rust_sources(root, &dirs);
+    assert!(sources.len() > 50, "found only {} modules: is the walk broken?", sources.len());
+    let missing: Vec<String> = sources.into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
     assert!(missing.is_empty(), "modules without a leading //! doc: {missing:#?}");
 }
 
