@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "switchyard/v1/operations.proto",
         "switchyard/v1/changeset.proto",
+        "switchyard/v1/trust.proto",
         "switchyard/v1/suite.proto",
     ];
     for file in files {

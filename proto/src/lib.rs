@@ -3,9 +3,10 @@
 //! Owns the protobuf messages (generated from `switchyard/v1/*.proto`, with
 //! canonical proto3 JSON so Temporal history reads as JSON in the Web UI),
 //! the wire names in [`names`] and the words in [`vocabulary`], the
-//! operation contract in [`operation`], and the operator's file formats
-//! ([`inventory`], [`suite_file`], [`services`]), which turn YAML into
-//! those messages.
+//! operation contract in [`operation`], the operator's file formats
+//! ([`inventory`], [`suite_file`], [`services`], [`policy`]), which turn
+//! YAML into those messages, and signed decisions ([`trust`]): the
+//! canonical message and its pure, deterministic verification.
 //!
 //! Must never: do I/O beyond reading the operator's files it is pointed at,
 //! depend on a workspace crate, or hold orchestration or device logic.
@@ -17,10 +18,12 @@ pub mod inventory;
 pub mod names;
 pub mod operation;
 mod params;
+pub mod policy;
 pub mod source;
 pub mod services;
 pub mod suite_file;
 pub mod time;
+pub mod trust;
 pub mod validate;
 pub mod vocabulary;
 mod template;

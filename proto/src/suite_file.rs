@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use crate::inventory::{glob_match, Device, Inventory};
+use crate::inventory::{selector_matches, Device, Inventory};
 use crate::operation::{self, OperationDef};
 use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
 use crate::services::{fill, Catalogue};
@@ -42,12 +42,7 @@ impl RawTargets {
 
     /// Whether one entry of list `kind` selects `device` on its own.
     fn entry_matches(kind: &str, entry: &str, device: &Device) -> bool {
-        match kind {
-            "names" => glob_match(entry, &device.name),
-            "roles" => device.role == entry,
-            "sites" => device.site == entry,
-            _ => device.tags.iter().any(|t| t == entry),
-        }
+        selector_matches(kind, entry, device)
     }
 
     /// Lists combine with AND, entries of one list with OR; an empty list

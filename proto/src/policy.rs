@@ -1,0 +1,483 @@
+//! The organisation's policy file: who may change what, and who must agree.
+//!
+//! Principals (a name, groups, SSH public keys) and rules by device selector
+//! (names, roles, sites, tags, as suite targets select): who may request,
+//! which approvals from which groups, who may operate a running suite,
+//! whether a change window is required, the largest parallelism and the
+//! operations allowed. A device that no rule covers is never changed
+//! (default deny). [`Policy::effective`] turns the file and one suite into
+//! the [`EffectivePolicy`] the suite records at plan time; the helpers at
+//! the end answer "is this principal one of these" for the workflow.
+//!
+//! Must never: read a key file or a clock (the caller passes the time), or
+//! trust a device fact the requester supplies (roles, sites and tags come
+//! from the inventory given here).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+use ssh_key::{Algorithm, PublicKey};
+
+use crate::inventory::{Inventory, selector_matches};
+use crate::operation;
+use crate::time::parse_duration;
+use crate::trust::{self, Binding, Kind};
+use crate::v1::{ApprovalRequirement, CoveringRule, EffectivePolicy, PolicyPrincipal, PolicyRequest, Signer};
+use crate::SourceError;
+
+/// "Any principal" in a list of groups.
+pub const ANYONE: &str = "*";
+
+/// A loaded policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// The file as it was named.
+    pub file: String,
+    /// SHA-256 of its bytes: the suite records it, and the audit shows it.
+    pub hash: String,
+    /// Whether decisions without a signature count (for a lab).
+    pub allow_unsigned: bool,
+    /// Every principal.
+    pub principals: Vec<PolicyPrincipal>,
+    /// Rules in file order; every rule that covers a device applies to it.
+    pub rules: Vec<Rule>,
+}
+
+/// One rule of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Unique name, quoted in every refusal it causes.
+    pub name: String,
+    /// Device selector: lists combine with AND, entries of a list with OR.
+    pub selector: [(&'static str, Vec<String>); 4],
+    /// Groups whose members may request (or `*`).
+    pub request: Vec<String>,
+    /// Groups whose members may operate a running suite (or `*`).
+    pub operate: Vec<String>,
+    /// Approvals the rule requires; every entry must be met.
+    pub approvals: Vec<ApprovalRequirement>,
+    /// Whether a suite must have a change window.
+    pub window_required: bool,
+    /// Largest parallelism; 0: no limit.
+    pub max_parallelism: u32,
+    /// Operations allowed; empty: every operation.
+    pub operations: Vec<String>,
+    /// Longest approval wait, in seconds; 0: the suite's own.
+    pub approval_timeout_seconds: u64,
+}
+
+impl Rule {
+    /// Whether the rule covers a device.
+    fn covers(&self, device: &crate::inventory::Device) -> bool {
+        self.selector.iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| selector_matches(kind, e, device)))
+    }
+}
+
+/// Why a suite may not run under a policy, with the suite-file field it
+/// concerns (empty when no one field is to blame), so the CLI can point at
+/// the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `approval.required`, `rollout.parallelism`, `window`, `targets`,
+    /// `steps` or empty.
+    pub field: &'static str,
+    /// What is wrong, naming the device, rule and policy file.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    principals: Vec<Spanned<RawPrincipal>>,
+    unsigned: Option<Spanned<String>>,
+    rules: Spanned<Vec<Spanned<RawRule>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrincipal {
+    name: Spanned<String>,
+    #[serde(default)]
+    groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    attester: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelector {
+    #[serde(default)]
+    names: Vec<Spanned<String>>,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    sites: Vec<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    count: Spanned<u32>,
+    from: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: Spanned<String>,
+    devices: Spanned<RawSelector>,
+    request: Spanned<Vec<Spanned<String>>>,
+    operate: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    approvals: Vec<Spanned<RawRequirement>>,
+    window: Option<Spanned<String>>,
+    max_parallelism: Option<Spanned<u32>>,
+    operations: Option<Vec<Spanned<String>>>,
+    approval_timeout: Option<Spanned<String>>,
+}
+
+/// Key types whose signatures this build verifies.
+fn supported(algorithm: &Algorithm) -> bool {
+    matches!(algorithm, Algorithm::Ed25519 | Algorithm::Ecdsa { .. } | Algorithm::SkEd25519 | Algorithm::SkEcdsaSha2NistP256)
+}
+
+fn is_name(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+}
+
+struct Reader<'a> {
+    file: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, loc: Location, field: impl Into<String>, message: impl Into<String>) -> SourceError {
+        SourceError::at(self.file, loc, field, message)
+    }
+
+    fn principals(&self, raw: &[Spanned<RawPrincipal>]) -> Result<Vec<PolicyPrincipal>, SourceError> {
+        let mut out: Vec<PolicyPrincipal> = Vec::with_capacity(raw.len());
+        let mut key_owner: Vec<(ssh_key::public::KeyData, String)> = Vec::new();
+        for (i, p) in raw.iter().enumerate() {
+            let p = &p.value;
+            let name = p.name.value.trim().to_lowercase();
+            if !is_name(&name) || name != p.name.value {
+                return Err(self.err(p.name.referenced, format!("principals[{i}].name"),
+                    format!("principal name {:?} must be lower-case letters, digits, '-', '_', '.' or '@' (at most 64)", p.name.value)));
+            }
+            if let Some(first) = out.iter().find(|q| q.name == name) {
+                return Err(self.err(p.name.referenced, format!("principals[{i}].name"), format!("principal {:?} is listed twice", first.name)));
+            }
+            let mut groups = Vec::new();
+            for (g, group) in p.groups.iter().enumerate() {
+                if !is_name(&group.value) || group.value == ANYONE {
+                    return Err(self.err(group.referenced, format!("principals[{i}].groups[{g}]"),
+                        format!("group name {:?} must use only letters, digits, '-', '_', '.' or '@'", group.value)));
+                }
+                groups.push(group.value.clone());
+            }
+            if p.keys.is_empty() {
+                return Err(self.err(p.name.referenced, format!("principals[{i}].keys"),
+                    format!("principal {name:?} has no keys: nothing they sign could be checked")));
+            }
+            let mut keys = Vec::new();
+            for (k, key) in p.keys.iter().enumerate() {
+                let field = format!("principals[{i}].keys[{k}]");
+                let parsed = PublicKey::from_openssh(key.value.trim())
+                    .map_err(|e| self.err(key.referenced, field.clone(), format!("not an OpenSSH public key (\"ssh-ed25519 AAAA... comment\"): {e}")))?;
+                if !supported(&parsed.algorithm()) {
+                    return Err(self.err(key.referenced, field, format!("{} keys are not supported; use an ed25519 or ecdsa key", parsed.algorithm())));
+                }
+                if let Some((_, owner)) = key_owner.iter().find(|(k, _)| k == parsed.key_data()) {
+                    return Err(self.err(key.referenced, field, format!("this key is already {owner}'s; a key names one principal")));
+                }
+                key_owner.push((parsed.key_data().clone(), name.clone()));
+                keys.push(key.value.trim().to_string());
+            }
+            out.push(PolicyPrincipal { name, groups, keys, attester: p.attester });
+        }
+        Ok(out)
+    }
+
+    /// A list of groups: each `*` or a group some principal is in.
+    fn groups(&self, list: &[Spanned<String>], field: &str, known: &BTreeSet<String>) -> Result<Vec<String>, SourceError> {
+        let mut out = Vec::new();
+        for (i, g) in list.iter().enumerate() {
+            if g.value != ANYONE && !known.contains(&g.value) {
+                return Err(self.err(g.referenced, format!("{field}[{i}]"), format!("no principal is in group {:?}", g.value)));
+            }
+            out.push(g.value.clone());
+        }
+        Ok(out)
+    }
+
+    fn rule(&self, i: usize, r: &RawRule, principals: &[PolicyPrincipal], known: &BTreeSet<String>) -> Result<Rule, SourceError> {
+        let field = |f: &str| format!("rules[{i}].{f}");
+        let name = r.name.value.trim().to_string();
+        if !is_name(&name) {
+            return Err(self.err(r.name.referenced, field("name"), format!("rule name {:?} must use only letters, digits, '-', '_', '.' or '@'", r.name.value)));
+        }
+        let d = &r.devices.value;
+        let selector = [("names", &d.names), ("roles", &d.roles), ("sites", &d.sites), ("tags", &d.tags)]
+            .map(|(kind, list)| (kind, list.iter().map(|e| e.value.clone()).collect::<Vec<_>>()));
+        if selector.iter().all(|(_, l)| l.is_empty()) {
+            return Err(self.err(r.devices.referenced, field("devices"),
+                "the selector is empty; name names, roles, sites or tags (names: [\"*\"] covers every device)"));
+        }
+        if r.request.value.is_empty() {
+            return Err(self.err(r.request.referenced, field("request"), "no group may request under this rule; list groups, or \"*\" for any principal"));
+        }
+        let request = self.groups(&r.request.value, &field("request"), known)?;
+        let mut approvals = Vec::new();
+        for (a, req) in r.approvals.iter().enumerate() {
+            let from = self.groups(&req.value.from, &field(&format!("approvals[{a}].from")), known)?;
+            let count = req.value.count.value;
+            let members = principals.iter().filter(|p| from.iter().any(|g| g == ANYONE || p.groups.contains(g))).count();
+            if count == 0 {
+                return Err(self.err(req.value.count.referenced, field(&format!("approvals[{a}].count")), "a count of 0 requires nothing; remove the entry"));
+            }
+            if from.is_empty() {
+                return Err(self.err(req.referenced, field(&format!("approvals[{a}].from")), "name the groups whose members approve, or \"*\""));
+            }
+            // The requester never counts, so one member is kept aside.
+            if !from.iter().any(|g| g == ANYONE) && (count as usize) > members {
+                return Err(self.err(req.value.count.referenced, field(&format!("approvals[{a}].count")),
+                    format!("{count} approvals from {} but only {members} principal(s) are in them; no suite could be approved", from.join(", "))));
+            }
+            approvals.push(ApprovalRequirement { count, groups: from, principals: vec![], source: format!("rule {name}") });
+        }
+        let operate = match &r.operate {
+            Some(list) => self.groups(list, &field("operate"), known)?,
+            // By default whoever may request or approve may answer a pause.
+            None => {
+                let mut all: Vec<String> = request.clone();
+                all.extend(approvals.iter().flat_map(|a| a.groups.iter().cloned()));
+                all.sort();
+                all.dedup();
+                all
+            }
+        };
+        let window_required = match &r.window {
+            None => false,
+            Some(w) => match w.value.as_str() {
+                "required" => true,
+                "optional" => false,
+                other => return Err(self.err(w.referenced, field("window"), format!("window must be required or optional, not {other:?}"))),
+            },
+        };
+        let max_parallelism = match &r.max_parallelism {
+            Some(p) if p.value == 0 => return Err(self.err(p.referenced, field("max_parallelism"), "max_parallelism must be at least 1")),
+            Some(p) => p.value,
+            None => 0,
+        };
+        let mut operations = Vec::new();
+        for (o, op) in r.operations.iter().flatten().enumerate() {
+            if op.value != ANYONE && operation::find(&op.value).is_none() {
+                return Err(self.err(op.referenced, field(&format!("operations[{o}]")),
+                    format!("unknown operation {:?}; known: {}", op.value, operation::OPERATIONS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "))));
+            }
+            operations.push(op.value.clone());
+        }
+        if operations.iter().any(|o| o == ANYONE) {
+            operations.clear();
+        } else if r.operations.as_ref().is_some_and(|l| l.is_empty()) {
+            return Err(self.err(r.name.referenced, field("operations"), "an empty list allows no operation; remove the rule or list operations (\"*\" for all)"));
+        }
+        let approval_timeout_seconds = match &r.approval_timeout {
+            None => 0,
+            Some(t) => match parse_duration(&t.value) {
+                Some(s) if s > 0 => s,
+                _ => return Err(self.err(t.referenced, field("approval_timeout"), format!("{:?} is not a duration like 30m, 4h or 1h30m", t.value))),
+            },
+        };
+        Ok(Rule { name, selector, request, operate, approvals, window_required, max_parallelism, operations, approval_timeout_seconds })
+    }
+}
+
+impl Policy {
+    /// Parses policy text; `file` names it in errors and in what suites record.
+    pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
+        let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
+        let reader = Reader { file };
+        let principals = reader.principals(&raw.principals)?;
+        let known: BTreeSet<String> = principals.iter().flat_map(|p| p.groups.iter().cloned()).collect();
+        let allow_unsigned = match &raw.unsigned {
+            None => false,
+            Some(u) => match u.value.as_str() {
+                "allow" => true,
+                "refuse" => false,
+                other => return Err(reader.err(u.referenced, "unsigned", format!("unsigned must be allow or refuse, not {other:?}"))),
+            },
+        };
+        if raw.rules.value.is_empty() {
+            return Err(reader.err(raw.rules.referenced, "rules", "no rules: every device would be refused (default deny)"));
+        }
+        let mut rules: Vec<Rule> = Vec::new();
+        for (i, r) in raw.rules.value.iter().enumerate() {
+            let rule = reader.rule(i, &r.value, &principals, &known)?;
+            if rules.iter().any(|q| q.name == rule.name) {
+                return Err(reader.err(r.value.name.referenced, format!("rules[{i}].name"), format!("rule {:?} is listed twice", rule.name)));
+            }
+            rules.push(rule);
+        }
+        let hash = trust::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        Ok(Self { file: file.to_string(), hash, allow_unsigned, principals, rules })
+    }
+
+    /// Reads and parses a policy file.
+    pub fn load(path: &Path) -> Result<Self, SourceError> {
+        let (file, text) = crate::source::read_text(path, "policy")?;
+        Self::parse(&file, &text)
+    }
+
+    /// The policy as it governs one suite: the rules covering its devices,
+    /// the approvals they and the suite require, and every reason the suite
+    /// may not run (each device no rule covers, a requester or operation
+    /// a rule does not allow, a missing window, too much parallelism, a
+    /// suite approval that asks for less than the policy). The launch
+    /// signature is checked here against `now`; the devices' facts come
+    /// from `inventory`.
+    pub fn effective(&self, inventory: &Inventory, req: &PolicyRequest, now: i64) -> (EffectivePolicy, Vec<Refusal>) {
+        let mut refusals = Vec::new();
+        let mut refuse = |field: &'static str, message: String| refusals.push(Refusal { field, message });
+        let mut effective = EffectivePolicy {
+            file: self.file.clone(),
+            hash: self.hash.clone(),
+            allow_unsigned: self.allow_unsigned,
+            principals: self.principals.clone(),
+            ..Default::default()
+        };
+        let requester = self.requester(&effective, req, now);
+        let requester = match requester {
+            Ok(signer) => Some(signer),
+            Err(why) => {
+                refuse("", format!("the launch is not accepted: {why}"));
+                None
+            }
+        };
+        let mut covering: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for target in &req.devices {
+            let Some(device) = inventory.device(&target.device) else {
+                refuse("targets", format!("{}: not in the worker's inventory {}", target.device, inventory.file));
+                continue;
+            };
+            let rules: Vec<(usize, &Rule)> = self.rules.iter().enumerate().filter(|(_, r)| r.covers(device)).collect();
+            if rules.is_empty() {
+                refuse("targets", format!("{}: no rule of policy {} covers this device (default deny)", device.name, self.file));
+                continue;
+            }
+            for (i, rule) in rules {
+                covering.entry(i).or_default().push(device.name.clone());
+                for op in &target.operations {
+                    if !rule.operations.is_empty() && !rule.operations.contains(op) {
+                        refuse("steps", format!("{}: operation {op} is not allowed by rule {} of {} (allowed: {})",
+                            device.name, rule.name, self.file, rule.operations.join(", ")));
+                    }
+                }
+            }
+        }
+        for (i, devices) in covering {
+            let rule = &self.rules[i];
+            if let Some(signer) = &requester {
+                if !admits(&effective, &rule.request, &signer.principal) {
+                    refuse("", format!("{} may not request changes on {} under rule {} of {} (requests from: {})",
+                        signer.principal, devices.join(", "), rule.name, self.file, rule.request.join(", ")));
+                }
+            }
+            if rule.window_required && !req.has_window {
+                refuse("window", format!("rule {} of {} requires a change window for {}; the suite has none", rule.name, self.file, devices.join(", ")));
+            }
+            if rule.max_parallelism > 0 {
+                if req.parallelism > rule.max_parallelism {
+                    refuse("rollout.parallelism", format!("parallelism {} is above the {} rule {} of {} allows",
+                        req.parallelism, rule.max_parallelism, rule.name, self.file));
+                }
+                effective.max_parallelism = match effective.max_parallelism {
+                    0 => rule.max_parallelism,
+                    m => m.min(rule.max_parallelism),
+                };
+            }
+            effective.window_required |= rule.window_required;
+            if rule.approval_timeout_seconds > 0 {
+                effective.approval_timeout_seconds = match effective.approval_timeout_seconds {
+                    0 => rule.approval_timeout_seconds,
+                    t => t.min(rule.approval_timeout_seconds),
+                };
+            }
+            effective.approvals.extend(rule.approvals.iter().cloned());
+            effective.rules.push(CoveringRule { name: rule.name.clone(), request: rule.request.clone(), operate: rule.operate.clone(), devices });
+        }
+        if let Some(own) = &req.approval {
+            let (least, source) = effective.approvals.iter().map(|a| (a.count, a.source.as_str())).max().unwrap_or((0, ""));
+            if own.required < least {
+                refuse("approval.required", format!("approval.required is {} but {source} of {} requires {least}; a suite may add to the policy, not lower it",
+                    own.required, self.file));
+            }
+            if own.required > 0 {
+                effective.approvals.push(ApprovalRequirement {
+                    count: own.required,
+                    groups: vec![],
+                    principals: own.reviewers.iter().map(|r| trust::person(r)).collect(),
+                    source: "the suite's approval".into(),
+                });
+            }
+        }
+        effective.requester = requester;
+        effective.refusals = refusals.iter().map(|r| r.message.clone()).collect();
+        (effective, refusals)
+    }
+
+    /// Who launched: the principal whose key signed the launch, or, where
+    /// the policy allows unsigned decisions, the name the launch gives.
+    fn requester(&self, effective: &EffectivePolicy, req: &PolicyRequest, now: i64) -> Result<Signer, String> {
+        match &req.launch {
+            None => trust::unsigned(effective, &req.requester),
+            Some(signed) => {
+                let binding = Binding { suite: &req.suite_id, run: "", plan: "", input: &req.input_digest, now };
+                let ok = trust::establish(signed, &self.principals, &binding)?;
+                if ok.decision.kind != Kind::Launch {
+                    return Err(format!("the launch carries a signed {} decision, not a launch", ok.decision.kind.name()));
+                }
+                Ok(ok.signer)
+            }
+        }
+    }
+}
+
+/// The policy's principal of this name.
+pub fn principal<'a>(policy: &'a EffectivePolicy, name: &str) -> Option<&'a PolicyPrincipal> {
+    policy.principals.iter().find(|p| p.name == name)
+}
+
+/// Whether `principal` is `*`-admitted or in one of `groups`.
+pub fn admits(policy: &EffectivePolicy, groups: &[String], principal: &str) -> bool {
+    groups.iter().any(|g| g == ANYONE) || principal_in(policy, groups, principal)
+}
+
+fn principal_in(policy: &EffectivePolicy, groups: &[String], name: &str) -> bool {
+    self::principal(policy, name).is_some_and(|p| p.groups.iter().any(|g| groups.contains(g)))
+}
+
+/// Whether an approval by `principal` counts towards `requirement`.
+pub fn qualifies(policy: &EffectivePolicy, requirement: &ApprovalRequirement, principal: &str) -> bool {
+    let open = requirement.groups.is_empty() && requirement.principals.is_empty();
+    open || requirement.principals.iter().any(|p| p == principal) || admits(policy, &requirement.groups, principal)
+}
+
+/// Whether `principal` may answer pauses, extend the window and change the
+/// parallelism: every covering rule must let them operate.
+pub fn may_operate(policy: &EffectivePolicy, principal: &str) -> Result<(), String> {
+    match policy.rules.iter().find(|r| !admits(policy, &r.operate, principal)) {
+        None => Ok(()),
+        Some(rule) => Err(format!("{principal} may not operate this suite: rule {} lets {} operate", rule.name, rule.operate.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+use ssh_key::private::Ed25519Keypair;
+use ssh_key::{HashAlg, LineEnding, PrivateKey};
+
+use super::*;
+use crate::trust::Decision;
+use crate::v1::{ApprovalPolicy, PolicyDevice, SignedDecision};
+
+fn key(seed: u8) -> PrivateKey {
+    PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]))
+}
+
+fn public(seed: u8) -> String {
+    key(seed).public_key().to_openssh().unwrap()
+}
+
+fn policy_text() -> String {
+    format!(
+        "principals:\n  - name: alice\n    groups: [neteng]\n    keys: [\"{}\"]\n  - name: bob\n    groups: [neteng, reviewers]\n    keys: [\"{}\"]\n  - name: carol\n    groups: [reviewers]\n    keys: [\"{}\"]\nrules:\n  - name: leaves\n    devices: {{ roles: [leaf] }}\n    request: [neteng]\n    approvals:\n      - {{ count: 1, from: [reviewers] }}\n    max_parallelism: 4\n    operations: [create_vlan, add_vlan_member]\n  - name: spines\n    devices: {{ roles: [spine] }}\n    request: [neteng]\n    window: required\n    approvals:\n      - {{ count: 2, from: [reviewers] }}\n",
+        public(1), public(2), public(3)
+    )
+}
+
+fn inventory() -> Inventory {
+    Inventory::parse("inv.yaml", "defaults:\n  user: admin\n  credential: { key_file: k }\n  known_hosts: kh\ndevices:\n  - { name: leaf1, address: 10.0.0.1, role: leaf }\n  - { name: spine1, address: 10.0.0.2, role: spine }\n  - { name: oob1, address: 10.0.0.3, role: oob }\n").unwrap()
+}
+
+fn launch(suite: &str, digest: &str, by: &PrivateKey) -> SignedDecision {
+    let d = Decision {
+        kind: Kind::Launch, suite: suite.into(), run: String::new(), plan: String::new(), input: digest.into(), value: String::new(),
+        channel: "cli".into(), expires: 1_000_000 + 3600, nonce: "n".into(), comment: String::new(),
+    };
+    let sig = by.sign(trust::NAMESPACE, HashAlg::Sha512, d.to_text().as_bytes()).unwrap();
+    SignedDecision { message: d.to_text(), signature: sig.to_pem(LineEnding::LF).unwrap() }
+}
+
+fn request(devices: &[&str], by: &PrivateKey) -> PolicyRequest {
+    PolicyRequest {
+        suite_id: "s1".into(),
+        input_digest: "d1".into(),
+        launch: Some(launch("s1", "d1", by)),
+        devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec!["create_vlan".into()] }).collect(),
+        parallelism: 2,
+        ..Default::default()
+    }
+}
+
+fn messages(refusals: &[Refusal]) -> String {
+    refusals.iter().map(|r| format!("[{}] {}", r.field, r.message)).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn a_covered_suite_gets_its_rules_requirements_and_verified_requester() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    let (eff, refusals) = policy.effective(&inventory(), &request(&["leaf1"], &key(1)), 1_000_000);
+    assert!(refusals.is_empty(), "{}", messages(&refusals));
+    assert_eq!(eff.requester.as_ref().unwrap().principal, "alice");
+    assert_eq!(eff.rules.len(), 1);
+    assert_eq!(eff.approvals.len(), 1);
+    assert_eq!(eff.max_parallelism, 4);
+    assert_eq!(eff.hash.len(), 64);
+    // By default the requesters and approvers of a rule may operate.
+    assert_eq!(eff.rules[0].operate, vec!["neteng".to_string(), "reviewers".to_string()]);
+}
+
+/// Default deny: a device no rule covers is refused, naming it and the file.
+#[test]
+fn a_device_no_rule_covers_is_refused() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    let (_, refusals) = policy.effective(&inventory(), &request(&["leaf1", "oob1"], &key(1)), 1_000_000);
+    let text = messages(&refusals);
+    assert!(text.contains("[targets] oob1: no rule of policy policy.yaml covers this device (default deny)"), "{text}");
+}
+
+#[test]
+fn each_limit_of_a_covering_rule_is_enforced() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    let mut req = request(&["leaf1", "spine1"], &key(1));
+    req.parallelism = 8;
+    req.devices[0].operations.push("create_vrf".into());
+    req.approval = Some(ApprovalPolicy { required: 1, reviewers: vec![], timeout_seconds: 60 });
+    let (eff, refusals) = policy.effective(&inventory(), &req, 1_000_000);
+    let text = messages(&refusals);
+    for want in [
+        "[steps] leaf1: operation create_vrf is not allowed by rule leaves",
+        "[window] rule spines of policy.yaml requires a change window for spine1",
+        "[rollout.parallelism] parallelism 8 is above the 4 rule leaves",
+        "[approval.required] approval.required is 1 but rule spines of policy.yaml requires 2",
+    ] {
+        assert!(text.contains(want), "want {want:?} in\n{text}");
+    }
+    assert_eq!(eff.refusals.len(), refusals.len());
+}
+
+#[test]
+fn the_requester_must_be_a_principal_allowed_to_request() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    // carol is a reviewer, not in neteng.
+    let (_, refusals) = policy.effective(&inventory(), &request(&["leaf1"], &key(3)), 1_000_000);
+    assert!(messages(&refusals).contains("carol may not request changes on leaf1 under rule leaves"), "{}", messages(&refusals));
+    // A key the policy does not hold.
+    let (_, refusals) = policy.effective(&inventory(), &request(&["leaf1"], &key(9)), 1_000_000);
+    assert!(messages(&refusals).contains("which no principal of the policy holds"), "{}", messages(&refusals));
+    // A launch signed for another input.
+    let mut req = request(&["leaf1"], &key(1));
+    req.input_digest = "d2".into();
+    let (_, refusals) = policy.effective(&inventory(), &req, 1_000_000);
+    assert!(messages(&refusals).contains("signed for suite input"), "{}", messages(&refusals));
+    // Unsigned, under a policy that counts only signed decisions.
+    let mut req = request(&["leaf1"], &key(1));
+    req.launch = None;
+    req.requester = "alice".into();
+    let (eff, refusals) = policy.effective(&inventory(), &req, 1_000_000);
+    assert!(messages(&refusals).contains("only signed"), "{}", messages(&refusals));
+    assert!(eff.requester.is_none());
+}
+
+#[test]
+fn the_file_is_refused_at_its_line() {
+    let good = policy_text();
+    let lowered = good.replace("request: [neteng]\n    approvals:\n      - { count: 1", "request: [netops]\n    approvals:\n      - { count: 1");
+    for (bad, line, field, why) in [
+        (good.replace("name: bob\n", "name: Bob\n"), 5, "principals[1].name", "lower-case"),
+        (good.replace(&public(3), &public(2)), 10, "principals[2].keys[0]", "already bob's"),
+        (good.replace(&public(3), "ssh-ed25519 nope"), 10, "principals[2].keys[0]", "not an OpenSSH public key"),
+        (lowered, 14, "rules[0].request[0]", "no principal is in group \"netops\""),
+        (good.replace("count: 2", "count: 3"), 24, "rules[1].approvals[0].count", "only 2 principal(s)"),
+        (good.replace("window: required", "window: always"), 22, "rules[1].window", "required or optional"),
+        (good.replace("create_vlan, add", "create_vlna, add"), 18, "rules[0].operations[0]", "unknown operation"),
+        (good.replace("devices: { roles: [leaf] }", "devices: {}"), 13, "rules[0].devices", "selector is empty"),
+        (format!("{good}unsigned: maybe\n"), 26, "unsigned", "allow or refuse"),
+    ] {
+        let e = Policy::parse("policy.yaml", &bad).unwrap_err();
+        assert!(e.message.contains(why), "{e}");
+        assert_eq!((e.line, e.field.as_str()), (line, field), "{e}");
+    }
+}
+
+#[test]
+fn operating_needs_every_covering_rule() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    let (eff, _) = policy.effective(&inventory(), &request(&["leaf1"], &key(1)), 1_000_000);
+    assert!(may_operate(&eff, "bob").is_ok());
+    assert!(may_operate(&eff, "dave").unwrap_err().contains("rule leaves"));
+    let any = ApprovalRequirement { count: 1, ..Default::default() };
+    assert!(qualifies(&eff, &any, "dave"));
+    assert!(qualifies(&eff, &eff.approvals[0], "carol"));
+    assert!(!qualifies(&eff, &eff.approvals[0], "alice"));
+}

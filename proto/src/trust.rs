@@ -1,0 +1,269 @@
+//! Signed decisions: the canonical message a person signs, and how a
+//! signature over it is checked against the keys of a recorded policy.
+//!
+//! The message is plain text with a fixed set of lines in a fixed order, so
+//! the signer can read what they sign and two programs always produce the
+//! same bytes. The signature is SSHSIG (`ssh-keygen -Y sign -n switchyard`),
+//! so anyone can re-check it with stock OpenSSH.
+//!
+//! Must never: read a key file, talk to an agent or look at a clock. The
+//! caller passes the time (workflow time in a workflow), which keeps every
+//! check here deterministic and replay-safe.
+
+use std::fmt::Write;
+
+use prost::Message as _;
+use sha2::{Digest, Sha256};
+use ssh_key::{HashAlg, PublicKey, SshSig};
+
+use crate::time::{format_rfc3339, parse_rfc3339};
+use crate::v1::{EffectivePolicy, PolicyPrincipal, SignedDecision, Signer, SuiteInput};
+
+/// The SSHSIG namespace of every switchyard signature: a signature made
+/// for git, or for any other purpose, never verifies as a decision.
+pub const NAMESPACE: &str = "switchyard";
+
+/// First line of every decision message; a new format gets a new line.
+const HEADER: &str = "switchyard decision v1";
+
+/// The longest a signed decision may stay valid: a signature found in a
+/// log a week later is not a decision anyone made that day.
+pub const MAX_VALIDITY_SECS: i64 = 7 * 24 * 3600;
+
+/// The longest comment a decision carries.
+pub const MAX_COMMENT: usize = 1024;
+
+/// What a decision decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Start this suite (the requester's signature).
+    Launch,
+    /// Approve the plan.
+    Approve,
+    /// Reject the plan.
+    Reject,
+    /// Resume a paused suite.
+    Resume,
+    /// Roll a paused suite back.
+    Rollback,
+    /// Stop a paused suite and leave its devices as they are.
+    Abandon,
+    /// Move the change window's end (value: the new end).
+    ExtendWindow,
+    /// Change the parallelism (value: the new number).
+    SetParallelism,
+}
+
+const KINDS: [(Kind, &str); 8] = [
+    (Kind::Launch, "launch"),
+    (Kind::Approve, "approve"),
+    (Kind::Reject, "reject"),
+    (Kind::Resume, "resume"),
+    (Kind::Rollback, "rollback"),
+    (Kind::Abandon, "abandon"),
+    (Kind::ExtendWindow, "extend-window"),
+    (Kind::SetParallelism, "set-parallelism"),
+];
+
+impl Kind {
+    /// The word the message uses.
+    pub fn name(self) -> &'static str {
+        KINDS.iter().find(|(k, _)| *k == self).map(|(_, n)| *n).unwrap_or("unknown")
+    }
+
+    /// The kind a word names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+/// One decision, as its maker signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// What is decided.
+    pub kind: Kind,
+    /// The suite (its workflow id).
+    pub suite: String,
+    /// The suite's run; empty for a launch (no run exists yet).
+    pub run: String,
+    /// The plan hash decided on; empty for a launch.
+    pub plan: String,
+    /// A launch's input digest ([`input_digest`]); empty otherwise.
+    pub input: String,
+    /// The new window end or parallelism; empty for other kinds.
+    pub value: String,
+    /// How it is sent: cli, web-ui or service.
+    pub channel: String,
+    /// Unix seconds after which it no longer counts.
+    pub expires: i64,
+    /// Random, so one signed decision can be used once.
+    pub nonce: String,
+    /// The maker's words, one line.
+    pub comment: String,
+}
+
+const FIELDS: [&str; 10] = ["decision", "suite", "run", "plan", "input", "value", "channel", "expires", "nonce", "comment"];
+
+impl Decision {
+    /// The canonical text: what is signed, byte for byte.
+    pub fn to_text(&self) -> String {
+        let values = [
+            self.kind.name().to_string(), self.suite.clone(), self.run.clone(), self.plan.clone(), self.input.clone(),
+            self.value.clone(), self.channel.clone(), format_rfc3339(self.expires), self.nonce.clone(), self.comment.clone(),
+        ];
+        let mut text = format!("{HEADER}\n");
+        for (field, value) in FIELDS.iter().zip(values) {
+            if value.is_empty() {
+                let _ = writeln!(text, "{field}:");
+            } else {
+                let _ = writeln!(text, "{field}: {value}");
+            }
+        }
+        text
+    }
+
+    /// Reads a canonical text back; anything else is refused, naming the
+    /// line, so a message cannot mean one thing to a person and another here.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let body = text.strip_suffix('\n').ok_or("the message must end with a newline")?;
+        let lines: Vec<&str> = body.split('\n').collect();
+        if lines.first() != Some(&HEADER) {
+            return Err(format!("line 1 must be {HEADER:?}"));
+        }
+        if lines.len() != FIELDS.len() + 1 {
+            return Err(format!("a decision has {} lines, this message {}", FIELDS.len() + 1, lines.len()));
+        }
+        let mut values = Vec::with_capacity(FIELDS.len());
+        for (i, (line, field)) in lines[1..].iter().zip(FIELDS).enumerate() {
+            let rest = line.strip_prefix(field).and_then(|r| r.strip_prefix(':'))
+                .ok_or_else(|| format!("line {} must be \"{field}: ...\"", i + 2))?;
+            let value = if rest.is_empty() { "" } else { rest.strip_prefix(' ').ok_or_else(|| format!("line {}: a space follows \"{field}:\"", i + 2))? };
+            if value.trim() != value || value.contains('\r') {
+                return Err(format!("line {}: {field} has surrounding space", i + 2));
+            }
+            values.push(value.to_string());
+        }
+        let kind = Kind::from_name(&values[0]).ok_or_else(|| format!("line 2: unknown decision {:?}", values[0]))?;
+        let expires = parse_rfc3339(&values[7]).ok_or_else(|| format!("line 9: expires {:?} is not an RFC 3339 time", values[7]))?;
+        let decision = Self {
+            kind, suite: values[1].clone(), run: values[2].clone(), plan: values[3].clone(), input: values[4].clone(),
+            value: values[5].clone(), channel: values[6].clone(), expires, nonce: values[8].clone(), comment: values[9].clone(),
+        };
+        // Only the canonical spelling is accepted (one time format, say).
+        if decision.to_text() != text {
+            return Err("the message is not in canonical form (re-create it with `switchyard sign`)".into());
+        }
+        Ok(decision)
+    }
+}
+
+/// What a decision must be bound to, to count for this suite now.
+#[derive(Debug, Clone)]
+pub struct Binding<'a> {
+    /// The suite's id.
+    pub suite: &'a str,
+    /// Its run id (empty for a launch).
+    pub run: &'a str,
+    /// Its plan hash (empty for a launch).
+    pub plan: &'a str,
+    /// The launch's input digest (empty for other decisions).
+    pub input: &'a str,
+    /// Unix seconds now (workflow time in a workflow).
+    pub now: i64,
+}
+
+/// A decision that passed every check, with who made it.
+#[derive(Debug, Clone)]
+pub struct Established {
+    /// The decision as signed.
+    pub decision: Decision,
+    /// Who made it.
+    pub signer: Signer,
+}
+
+/// Checks a signed decision: the signature is SSHSIG in switchyard's
+/// namespace, by a key of a principal of `principals`, over exactly this
+/// message; the message is bound to this suite, run, plan (or input) and
+/// has not expired. Every refusal says which of these failed.
+pub fn establish(signed: &SignedDecision, principals: &[PolicyPrincipal], binding: &Binding<'_>) -> Result<Established, String> {
+    let decision = Decision::parse(&signed.message).map_err(|e| format!("the signed message is not a switchyard decision: {e}"))?;
+    let sig = SshSig::from_pem(signed.signature.trim().as_bytes()).map_err(|e| format!("the signature is not an SSH signature block: {e}"))?;
+    if sig.namespace() != NAMESPACE {
+        return Err(format!("signed for namespace {:?}, not {NAMESPACE:?}", sig.namespace()));
+    }
+    let key = PublicKey::from(sig.public_key().clone());
+    let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+    let owner = principals.iter().find(|p| p.keys.iter().any(|k| same_key(k, &key)))
+        .ok_or_else(|| format!("signed by key {fingerprint}, which no principal of the policy holds"))?;
+    key.verify(NAMESPACE, signed.message.as_bytes(), &sig)
+        .map_err(|_| format!("the signature by {} ({fingerprint}) does not match the message: altered or forged", owner.name))?;
+    check_binding(&decision, binding)?;
+    let signer = Signer { principal: owner.name.clone(), fingerprint, channel: decision.channel.clone() };
+    Ok(Established { decision, signer })
+}
+
+fn same_key(line: &str, key: &PublicKey) -> bool {
+    PublicKey::from_openssh(line).is_ok_and(|k| k.key_data() == key.key_data())
+}
+
+/// The suite, run, plan (or input) and expiry checks of [`establish`].
+fn check_binding(d: &Decision, b: &Binding<'_>) -> Result<(), String> {
+    if d.suite != b.suite {
+        return Err(format!("signed for suite {:?}, not this suite ({})", d.suite, b.suite));
+    }
+    if d.run != b.run {
+        return Err(format!("signed for run {:?}, not this run ({})", d.run, b.run));
+    }
+    if d.plan != b.plan {
+        return Err(format!("signed for plan {:?}, but the plan is {:?}", d.plan, b.plan));
+    }
+    if d.input != b.input {
+        return Err(format!("signed for suite input {:?}, but this input is {:?}", d.input, b.input));
+    }
+    if d.expires <= b.now {
+        return Err(format!("expired at {}", format_rfc3339(d.expires)));
+    }
+    if d.expires - b.now > MAX_VALIDITY_SECS {
+        return Err(format!("valid until {}, more than {} days ahead", format_rfc3339(d.expires), MAX_VALIDITY_SECS / 86400));
+    }
+    Ok(())
+}
+
+/// The name an unsigned decision gives, as the rules compare names:
+/// surrounding space and case never make a second person.
+pub fn person(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// Who made a decision that carries no signature, when the policy lets
+/// unsigned decisions count (a lab); refused otherwise.
+pub fn unsigned(policy: &EffectivePolicy, name: &str) -> Result<Signer, String> {
+    if !policy.allow_unsigned {
+        return Err("unsigned: this policy counts only signed decisions (sign with --signing-key or `switchyard sign`)".into());
+    }
+    let principal = person(name);
+    if principal.is_empty() {
+        return Err("unsigned and no name given".into());
+    }
+    Ok(Signer { principal, fingerprint: String::new(), channel: "unsigned".into() })
+}
+
+/// SHA-256 of a suite input with its launch signature cleared: what the
+/// requester's launch signature binds. prost writes fields in number order
+/// and maps in key order (BTreeMap), so the bytes are stable.
+pub fn input_digest(input: &SuiteInput) -> String {
+    let mut bare = input.clone();
+    bare.launch = None;
+    hex(&Sha256::digest(bare.encode_to_vec()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests;
