@@ -3,8 +3,9 @@
 //! Owns device sessions (SSH with strict host-key checking, redis over a
 //! direct-tcpip channel), the operation catalogue (pure planning and
 //! domain-level reverse in [`ops`]), the device procedures over one
-//! connection ([`procedures`]: plan, apply, verify, reverse), and the
-//! activities that expose them to Temporal.
+//! connection ([`procedures`]: plan, apply, verify, reverse), the
+//! activities that expose them to Temporal, and the one activity that is
+//! not about a device: the worker's policy applied to a suite ([`policy`]).
 //!
 //! Must never: depend on the workflows crate, act on two devices in one
 //! call, or let a credential value reach a result, an error or a log line.
@@ -19,7 +20,9 @@ pub mod docs;
 pub mod error;
 pub mod ops;
 pub mod planning;
+pub mod policy;
 pub mod procedures;
 
 pub use activities::DeviceActivities;
+pub use policy::PolicyActivities;
 pub use device::{SessionConfig, Sessions};

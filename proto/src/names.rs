@@ -25,6 +25,8 @@ pub const ACTIVITY_REVERSE_STEP: &str = "reverse_step";
 pub const ACTIVITY_LOCK_DEVICE: &str = "lock_device";
 /// Activity: give a device's lock back.
 pub const ACTIVITY_UNLOCK_DEVICE: &str = "unlock_device";
+/// Activity: apply the worker's policy file to one suite.
+pub const ACTIVITY_RESOLVE_POLICY: &str = "resolve_policy";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
@@ -93,6 +95,9 @@ pub mod patches {
     pub const DEVICE_LOCK: &str = "device-lock";
     /// A step whose apply outcome is unknown is compensated too.
     pub const REVERSE_UNSURE_STEPS: &str = "reverse-unsure-steps";
+    /// The suite records the organisation's policy before planning, and
+    /// decisions are judged against it (signed, by key).
+    pub const POLICY: &str = "policy";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

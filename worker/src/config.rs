@@ -21,6 +21,11 @@ pub(crate) struct WorkerConfig {
     /// Inventory file: how to reach devices and which credentials to use.
     #[arg(long, env = "SWITCHYARD_INVENTORY")]
     pub(crate) inventory: PathBuf,
+    /// The organisation's policy file: principals and their keys, and rules
+    /// saying who may change which devices and who must approve. Required:
+    /// a device no rule covers is never changed.
+    #[arg(long, env = "SWITCHYARD_POLICY")]
+    pub(crate) policy: PathBuf,
     /// Concurrent workflow-task polls (the SDK default of 5 caps throughput).
     #[arg(long, env = "SWITCHYARD_WORKFLOW_POLLERS", default_value_t = 20)]
     pub(crate) workflow_pollers: usize,

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, SessionConfig, Sessions};
+use switchyard_activities::{DeviceActivities, PolicyActivities, SessionConfig, Sessions};
 use switchyard_proto::inventory::Inventory;
+use switchyard_proto::policy::Policy;
 use switchyard_workflows::{DeviceWorkflow, SuiteWorkflow};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_sdk::runtime::PollerBehavior;
@@ -34,9 +35,12 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let inventory = Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?;
+    let inventory = Arc::new(Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?);
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
-    let sessions = Arc::new(Sessions::new(Arc::new(inventory), SessionConfig {
+    let policy = Arc::new(Policy::load(&config.policy).map_err(anyhow::Error::msg)?);
+    info!(policy = %policy.file, hash = %policy.hash, rules = policy.rules.len(), principals = policy.principals.len(),
+        unsigned = if policy.allow_unsigned { "allowed" } else { "refused" }, "Loaded policy");
+    let sessions = Arc::new(Sessions::new(inventory.clone(), SessionConfig {
         max_handshakes: config.max_handshakes,
         connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
         command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
@@ -59,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         .register_workflow::<SuiteWorkflow>()?
         .register_workflow::<DeviceWorkflow>()?
         .register_activities(DeviceActivities::new(sessions))
+        .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))

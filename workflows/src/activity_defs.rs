@@ -6,8 +6,8 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, DevicePlan, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest, ReverseStepResult,
-    VerifyRequest, VerifyResult,
+    ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
+    ReverseStepRequest, ReverseStepResult, VerifyRequest, VerifyResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -44,6 +44,9 @@ activity!(
 activity!(
     /// Run one step's domain-level reverse.
     ReverseStep, names::ACTIVITY_REVERSE_STEP, ReverseStepRequest, ReverseStepResult);
+activity!(
+    /// Apply the worker's policy file to one suite.
+    ResolvePolicy, names::ACTIVITY_RESOLVE_POLICY, PolicyRequest, EffectivePolicy);
 
 /// Every activity name the workflows call.
 pub const ALL: &[&str] = &[
@@ -53,4 +56,5 @@ pub const ALL: &[&str] = &[
     names::ACTIVITY_REVERSE_STEP,
     names::ACTIVITY_LOCK_DEVICE,
     names::ACTIVITY_UNLOCK_DEVICE,
+    names::ACTIVITY_RESOLVE_POLICY,
 ];

@@ -1,111 +1,87 @@
-//! Approval rules: who may approve, which approvals count.
+//! Approval rules: which decisions count, and when a plan is approved.
+//!
+//! A decision counts when its maker is established (a signature by a key of
+//! the recorded policy, or a name where a lab policy allows unsigned
+//! decisions), it is bound to this suite, run and plan, its maker did not
+//! request the suite, qualifies for one of the requirements and has not
+//! already decided. The plan is approved when every requirement has its
+//! count of distinct people.
 
-use switchyard_proto::v1::{ApprovalPolicy, ApprovalSignal, Decision, RecordedDecision};
+use switchyard_proto::policy::qualifies;
+use switchyard_proto::trust::{Binding, Kind};
+use switchyard_proto::v1::{ApprovalRequirement, ApprovalSignal, Decision, EffectivePolicy, RecordedDecision};
+
+use crate::decisions::identify;
 
 /// Where the suite stands with its reviewers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     /// Not enough counted approvals yet.
     Pending,
-    /// Enough distinct reviewers approved this plan.
+    /// Every requirement has its approvals.
     Approved,
-    /// A permitted reviewer rejected this plan.
+    /// A qualifying reviewer rejected this plan.
     Rejected,
 }
 
-/// A person's name as the rules compare it: surrounding space and case
-/// never make a second person ("alice " and "Alice" are alice). Names are
-/// still only names; keys are what prove who decided.
-fn person(name: &str) -> String {
-    name.trim().to_lowercase()
+/// One requirement in words: "2 from reviewers (rule leaves)".
+pub fn describe(requirement: &ApprovalRequirement) -> String {
+    let from: Vec<&str> = requirement.groups.iter().chain(&requirement.principals).map(String::as_str).collect();
+    let from = if from.is_empty() { "anyone but the requester".to_string() } else { from.join(", ") };
+    format!("{} from {from} ({})", requirement.count, requirement.source)
 }
 
 /// Judges one decision against the policy and what was already recorded.
-pub fn judge(policy: &ApprovalPolicy, requester: &str, plan_hash: &str, earlier: &[RecordedDecision], signal: ApprovalSignal) -> RecordedDecision {
-    let refuse = |reason: String| RecordedDecision { signal: Some(signal.clone()), counted: false, reason };
-    let reviewer = signal.reviewer.trim();
-    let who = person(reviewer);
-    if reviewer.is_empty() {
-        return refuse("no reviewer named".into());
+/// `binding.plan` is empty until the plan is ready.
+pub fn judge(policy: &EffectivePolicy, binding: &Binding<'_>, at: String, earlier: &[RecordedDecision], mut signal: ApprovalSignal) -> RecordedDecision {
+    let refuse = |signal: ApprovalSignal, signer, reason: String| RecordedDecision { signal: Some(signal), counted: false, reason, signer, at: at.clone() };
+    if binding.plan.is_empty() {
+        return refuse(signal, None, "the plan is not ready yet".into());
     }
-    if plan_hash.is_empty() {
-        return refuse("the plan is not ready yet".into());
+    let used = earlier.iter().filter_map(|d| d.signal.as_ref()?.signed.as_ref());
+    let who = match identify(policy, signal.signed.as_ref(), &signal.reviewer, &[Kind::Approve, Kind::Reject], binding, used) {
+        Ok(who) => who,
+        Err(why) => return refuse(signal, None, why),
+    };
+    let principal = who.signer.principal.clone();
+    // A signed message is the authority: what it says is what is recorded.
+    if let Some(d) = &who.decision {
+        signal.reviewer = principal.clone();
+        signal.decision = if d.kind == Kind::Reject { Decision::Reject } else { Decision::Approve } as i32;
+        signal.plan_hash = d.plan.clone();
+        signal.comment = d.comment.clone();
+    } else if signal.plan_hash != binding.plan {
+        let reason = format!("for plan {:?}, but the plan to approve is {}", signal.plan_hash, binding.plan);
+        return refuse(signal, Some(who.signer), reason);
     }
-    if signal.plan_hash != plan_hash {
-        return refuse(format!("for plan {:?}, but the plan to approve is {plan_hash}", signal.plan_hash));
+    let signer = Some(who.signer);
+    if Decision::try_from(signal.decision).unwrap_or(Decision::Unspecified) == Decision::Unspecified {
+        return refuse(signal, signer, "decision must be DECISION_APPROVE or DECISION_REJECT".into());
     }
-    if who == person(requester) {
-        return refuse(format!("{reviewer} requested this suite and cannot review it"));
+    if policy.requester.as_ref().is_some_and(|r| r.principal == principal) {
+        return refuse(signal, signer, format!("{principal} requested this suite and cannot review it"));
     }
-    if !policy.reviewers.is_empty() && !policy.reviewers.iter().any(|r| person(r) == who) {
-        return refuse(format!("{reviewer} is not among the suite's reviewers ({})", policy.reviewers.join(", ")));
+    if !policy.approvals.iter().any(|r| qualifies(policy, r, &principal)) {
+        let needed: Vec<String> = policy.approvals.iter().map(describe).collect();
+        return refuse(signal, signer, format!("{principal} is not among the reviewers this suite needs ({})", needed.join("; ")));
     }
-    let decision = Decision::try_from(signal.decision).unwrap_or(Decision::Unspecified);
-    if decision == Decision::Unspecified {
-        return refuse("decision must be DECISION_APPROVE or DECISION_REJECT".into());
-    }
-    let already = earlier.iter().any(|d| d.counted && d.signal.as_ref().is_some_and(|s| person(&s.reviewer) == who));
+    let already = earlier.iter().any(|d| d.counted && d.signer.as_ref().is_some_and(|s| s.principal == principal));
     if already {
-        return refuse(format!("{reviewer} has already decided"));
+        return refuse(signal, signer, format!("{principal} has already decided"));
     }
-    RecordedDecision { signal: Some(signal.clone()), counted: true, reason: "counted".into() }
+    RecordedDecision { signal: Some(signal), counted: true, reason: "counted".into(), signer, at }
 }
 
 /// The verdict from the recorded decisions.
-pub fn verdict(policy: &ApprovalPolicy, decisions: &[RecordedDecision]) -> Verdict {
-    let counted = decisions.iter().filter(|d| d.counted).filter_map(|d| d.signal.as_ref());
-    let mut approvals = 0;
-    for s in counted {
-        if s.decision == Decision::Reject as i32 {
-            return Verdict::Rejected;
-        }
-        approvals += 1;
+pub fn verdict(policy: &EffectivePolicy, decisions: &[RecordedDecision]) -> Verdict {
+    let counted: Vec<&RecordedDecision> = decisions.iter().filter(|d| d.counted).collect();
+    if counted.iter().any(|d| d.signal.as_ref().is_some_and(|s| s.decision == Decision::Reject as i32)) {
+        return Verdict::Rejected;
     }
-    if approvals >= policy.required { Verdict::Approved } else { Verdict::Pending }
+    let approvers: Vec<&str> = counted.iter().filter_map(|d| d.signer.as_ref()).map(|s| s.principal.as_str()).collect();
+    let met = |r: &ApprovalRequirement| approvers.iter().filter(|p| qualifies(policy, r, p)).count() >= r.count as usize;
+    if policy.approvals.iter().all(met) { Verdict::Approved } else { Verdict::Pending }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn signal(reviewer: &str, decision: Decision, hash: &str) -> ApprovalSignal {
-        ApprovalSignal { reviewer: reviewer.into(), decision: decision as i32, plan_hash: hash.into(), comment: String::new() }
-    }
-
-    #[test]
-    fn rules() {
-        let policy = ApprovalPolicy { required: 2, reviewers: vec![], timeout_seconds: 60 };
-        let mut log = Vec::new();
-        for (s, counted, reason) in [
-            (signal("alice", Decision::Approve, "h"), false, "requested this suite"),
-            (signal("bob", Decision::Approve, "old"), false, "the plan to approve is h"),
-            (signal("bob", Decision::Approve, "h"), true, "counted"),
-            (signal("bob", Decision::Approve, "h"), false, "already decided"),
-            (signal("carol", Decision::Approve, "h"), true, "counted"),
-        ] {
-            let d = judge(&policy, "alice", "h", &log, s);
-            assert_eq!(d.counted, counted, "{d:?}");
-            assert!(d.reason.contains(reason), "{d:?}");
-            log.push(d);
-        }
-        assert_eq!(verdict(&policy, &log), Verdict::Approved);
-        assert_eq!(verdict(&policy, &log[..3]), Verdict::Pending);
-        log.push(judge(&policy, "alice", "h", &[], signal("dave", Decision::Reject, "h")));
-        assert_eq!(verdict(&policy, &log), Verdict::Rejected);
-    }
-
-    /// Space and case do not make another person: the requester cannot
-    /// approve as "Alice " or " alice", and one reviewer counts once.
-    #[test]
-    fn space_and_case_name_the_same_person() {
-        let policy = ApprovalPolicy { required: 2, reviewers: vec!["bob".into(), "carol".into()], timeout_seconds: 60 };
-        for name in ["alice ", " Alice", "ALICE"] {
-            assert!(judge(&policy, "alice", "h", &[], signal(name, Decision::Approve, "h")).reason.contains("requested this suite"), "{name:?}");
-        }
-        assert!(judge(&policy, "alice ", "h", &[], signal("alice", Decision::Approve, "h")).reason.contains("requested this suite"));
-        let first = judge(&policy, "alice", "h", &[], signal("Bob", Decision::Approve, "h"));
-        assert!(first.counted, "{first:?}");
-        let again = judge(&policy, "alice", "h", &[first], signal("bob ", Decision::Approve, "h"));
-        assert!(again.reason.contains("already decided"), "{again:?}");
-    }
-}
+mod tests;

@@ -5,12 +5,22 @@ use std::fmt::Write;
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use switchyard_proto::v1::DevicePlan;
+use switchyard_proto::v1::{DevicePlan, EffectivePolicy};
 
 /// Hash of every device's planned steps: changes, receipts and the
 /// planned-from rows. An approval for this hash approves exactly these
 /// changes on exactly these starting states.
 pub fn plan_hash(plans: &[DevicePlan]) -> String {
+    hash(plans, None)
+}
+
+/// [`plan_hash`] that also covers the effective policy: an approval is for
+/// these changes, on these starting states, under this policy.
+pub fn plan_hash_under(plans: &[DevicePlan], policy: &EffectivePolicy) -> String {
+    hash(plans, Some(policy))
+}
+
+fn hash(plans: &[DevicePlan], policy: Option<&EffectivePolicy>) -> String {
     let mut sorted: Vec<&DevicePlan> = plans.iter().collect();
     sorted.sort_by(|a, b| a.device.cmp(&b.device));
     let mut hasher = Sha256::new();
@@ -23,6 +33,12 @@ pub fn plan_hash(plans: &[DevicePlan]) -> String {
             hasher.update((bytes.len() as u64).to_be_bytes());
             hasher.update(&bytes);
         }
+    }
+    if let Some(policy) = policy {
+        let bytes = policy.encode_to_vec();
+        hasher.update(b"policy");
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(&bytes);
     }
     let digest = hasher.finalize();
     digest.iter().take(16).fold(String::new(), |mut s, b| {

@@ -15,6 +15,7 @@
 
 pub mod activity_defs;
 pub mod approval;
+pub mod decisions;
 pub mod device;
 mod failure;
 pub mod lenient;

@@ -36,6 +36,15 @@ pub(crate) fn planning(summary: String) -> ActivityOptions {
         .build()
 }
 
+/// Applying the policy file to a suite: pure work on the worker, quick;
+/// retried while no worker is up.
+pub(crate) fn policy() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
+        .retry_policy(retry(10))
+        .summary("apply the organisation's policy".to_string())
+        .build()
+}
+
 /// Compensation must get through if at all possible: more attempts, and
 /// detached from cancellation, so cancelling a device's workflow still lets
 /// it undo what it did.

@@ -127,7 +127,7 @@ fn the_file_is_refused_at_its_line() {
         (good.replace("window: required", "window: always"), 22, "rules[1].window", "required or optional"),
         (good.replace("create_vlan, add", "create_vlna, add"), 18, "rules[0].operations[0]", "unknown operation"),
         (good.replace("devices: { roles: [leaf] }", "devices: {}"), 13, "rules[0].devices", "selector is empty"),
-        (format!("{good}unsigned: maybe\n"), 26, "unsigned", "allow or refuse"),
+        (format!("{good}unsigned: maybe\n"), 25, "unsigned", "allow or refuse"),
     ] {
         let e = Policy::parse("policy.yaml", &bad).unwrap_err();
         assert!(e.message.contains(why), "{e}");

@@ -169,6 +169,7 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
                     action: format!("{action:?}").to_lowercase(),
                     applied: true,
                     reason: format!("no operator answered within {}s", settings.pause_timeout_seconds),
+                    ..Default::default()
                 });
             }
             (s.course, s.budget_base) = (after, base);

@@ -34,6 +34,11 @@ pub(super) fn sync_now(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> String {
     ctx.workflow_time().map(|t| format_rfc3339(crate::unix_secs(Some(t)))).unwrap_or_default()
 }
 
+/// Workflow time as Unix seconds, inside a signal or update handler.
+pub(super) fn sync_now_secs(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> i64 {
+    crate::unix_secs(ctx.workflow_time())
+}
+
 /// The reason, if the workflow was asked to cancel.
 pub(super) fn cancellation(ctx: &WorkflowContext<SuiteWorkflow>) -> Option<String> {
     let token = ctx.cancellation_token();

@@ -7,13 +7,17 @@
 use std::time::Duration;
 
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
-use switchyard_proto::v1::{DevicePlan, DeviceStatus, DeviceTarget, PlanDeviceRequest, SuiteInput, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{
+    DevicePlan, DeviceStatus, DeviceTarget, EffectivePolicy, PlanDeviceRequest, PolicyDevice, PolicyRequest, SuiteInput, SuitePhase,
+    SuiteStatus,
+};
+use switchyard_proto::{names, operation, trust};
 use temporalio_workflow::workflows::{join_all, select};
 use temporalio_workflow::{CancellableFuture, WorkflowContext};
 
 use super::context::{cancellation, finish, now, now_secs, set_phase, wait};
 use super::SuiteWorkflow;
-use crate::activity_defs::PlanDevice;
+use crate::activity_defs::{PlanDevice, ResolvePolicy};
 use crate::approval::{self, Verdict};
 use crate::failure::describe;
 use crate::options;
@@ -28,9 +32,20 @@ const PLAN_PARALLELISM: u32 = 16;
 /// if it only plans.
 pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Option<SuiteStatus> {
     set_phase(ctx, SuitePhase::Planning, "planning every device".into());
+    let policy = if ctx.patched(names::patches::POLICY) {
+        match resolve_policy(ctx, input).await {
+            Ok(policy) => Some(policy),
+            Err(ended) => return Some(ended),
+        }
+    } else {
+        None
+    };
     let plans = join_all(input.devices.iter().map(|t| plan_device(ctx, &input.suite_id, t))).await;
     let refused: Vec<String> = plans.iter().filter(|p| !p.error.is_empty()).map(|p| p.error.clone()).collect();
-    let hash = fleet::plan_hash(&plans);
+    let hash = match &policy {
+        Some(policy) => fleet::plan_hash_under(&plans, policy),
+        None => fleet::plan_hash(&plans),
+    };
     let (created, updated, deleted) = rollout::row_counts(&plans);
     let planned_at = now(ctx);
     ctx.state_mut(|s| {
@@ -63,6 +78,50 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     None
 }
 
+/// Records the policy the suite runs under, before any device is read; ends
+/// the suite when the policy refuses it (nothing is read or written).
+async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Result<EffectivePolicy, SuiteStatus> {
+    let devices = input.devices.iter().map(|t| {
+        let mut operations: Vec<String> = t.steps.iter()
+            .filter_map(|s| s.operation.as_ref()?.op.as_ref())
+            .map(|op| operation::name(op).to_string())
+            .collect();
+        operations.sort();
+        operations.dedup();
+        PolicyDevice { device: t.device.clone(), operations }
+    }).collect();
+    let req = PolicyRequest {
+        suite_id: input.suite_id.clone(),
+        input_digest: trust::input_digest(input),
+        launch: input.launch.clone(),
+        requester: input.requester.clone(),
+        devices,
+        approval: input.approval.clone(),
+        parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
+        has_window: input.window.is_some(),
+    };
+    let policy = match ctx.execute_activity(ResolvePolicy, req, options::policy()).await {
+        Ok(policy) => policy,
+        Err(e) => {
+            let error = format!("cannot apply the organisation's policy: {}; nothing read or written", describe(&e));
+            ctx.state_mut(|s| s.status.error = error.clone());
+            return Err(finish(ctx, SuitePhase::Failed, error));
+        }
+    };
+    ctx.state_mut(|s| {
+        if let Some(requester) = &policy.requester {
+            s.status.requester = requester.principal.clone();
+        }
+        s.status.policy = Some(policy.clone());
+    });
+    if !policy.refusals.is_empty() {
+        let error = format!("refused by policy {}: {}; nothing read or written", policy.file, policy.refusals.join("; "));
+        ctx.state_mut(|s| s.status.error = error.clone());
+        return Err(finish(ctx, SuitePhase::Failed, error));
+    }
+    Ok(policy)
+}
+
 async fn plan_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, target: &DeviceTarget) -> DevicePlan {
     wait(ctx, |s| s.inflight < PLAN_PARALLELISM).await;
     ctx.state_mut(|s| s.inflight += 1);
@@ -79,13 +138,21 @@ async fn plan_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, targe
 /// Waits for the approvals the policy requires; ends the suite when it is
 /// rejected, expires or is cancelled meanwhile.
 pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Option<SuiteStatus> {
-    let policy = input.approval.clone().unwrap_or_default();
-    if policy.required == 0 {
+    let (policy, recorded) = ctx.state(|s| (s.policy(), s.status.policy.is_some()));
+    if policy.approvals.is_empty() {
         return None;
     }
+    let own = input.approval.clone().unwrap_or_default();
     let hash = ctx.state(|s| s.status.plan_hash.clone());
-    set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting {} approval(s) of plan {hash}", policy.required));
-    let timeout = Duration::from_secs(policy.timeout_seconds.max(1));
+    let timeout_seconds = if recorded {
+        let needed: Vec<String> = policy.approvals.iter().map(approval::describe).collect();
+        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting approval of plan {hash}: {}", needed.join("; ")));
+        approval_timeout(own.timeout_seconds, policy.approval_timeout_seconds)
+    } else {
+        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting {} approval(s) of plan {hash}", own.required));
+        own.timeout_seconds
+    };
+    let timeout = Duration::from_secs(timeout_seconds.max(1));
     let mut timer = std::pin::pin!(ctx.timer(timeout));
     let decided = select! {
         _ = ctx.cancelled() => false,
@@ -101,7 +168,19 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
     match ctx.state(|s| approval::verdict(&policy, &s.status.decisions)) {
         Verdict::Approved => None,
         Verdict::Rejected => Some(finish(ctx, SuitePhase::Rejected, "rejected by a reviewer; nothing applied".into())),
-        Verdict::Pending => Some(finish(ctx, SuitePhase::Expired, format!("no decision within {}s; nothing applied", policy.timeout_seconds))),
+        Verdict::Pending => Some(finish(ctx, SuitePhase::Expired, format!("no decision within {timeout_seconds}s; nothing applied"))),
+    }
+}
+
+/// How long a suite waits for approval: its own timeout, at most the
+/// policy's; a day when neither says.
+fn approval_timeout(suite: u64, policy: u64) -> u64 {
+    const DEFAULT: u64 = 24 * 3600;
+    match (suite, policy) {
+        (0, 0) => DEFAULT,
+        (0, p) => p,
+        (s, 0) => s,
+        (s, p) => s.min(p),
     }
 }
 

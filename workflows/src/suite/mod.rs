@@ -31,17 +31,20 @@ use switchyard_proto::names;
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
     ApprovalSignal, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
-    RecordedDecision, SetParallelism, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
+    RecordedDecision, SetParallelism, SignedDecision, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
 };
+use switchyard_proto::policy::may_operate;
+use switchyard_proto::trust::{Decision, Kind};
 use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::workflows::join;
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use self::context::{finish, now, set_phase, sync_now};
+use self::context::{finish, now, set_phase, sync_now, sync_now_secs};
 use self::course::{Answer, Course};
-use crate::lenient::Lenient;
 use crate::approval;
+use crate::decisions::{identify, Identified};
+use crate::lenient::Lenient;
 use crate::rollout;
 
 /// The suite's state; queried whole as `status`.
@@ -67,7 +70,7 @@ pub struct SuiteWorkflow {
 impl SuiteWorkflow {
     /// Builds the initial status from the input.
     #[init]
-    pub fn new(_ctx: &WorkflowContextView, input: SuiteInput) -> Self {
+    pub fn new(ctx: &WorkflowContextView, input: SuiteInput) -> Self {
         let devices = input.devices.iter().map(|d| DeviceResult {
             device: d.device.clone(),
             status: DeviceStatus::Pending as i32,
@@ -84,6 +87,8 @@ impl SuiteWorkflow {
             devices,
             parallelism: rollout.parallelism.max(1),
             window_end: window_end.map(format_rfc3339).unwrap_or_default(),
+            run_id: ctx.run_id().to_string(),
+            launch: input.launch.clone(),
             ..Default::default()
         };
         Self {
@@ -147,17 +152,19 @@ impl SuiteWorkflow {
     /// A reviewer's decision (from the Web UI or the CLI). Every decision is
     /// recorded, counted or not, with the reason.
     #[signal(name = names::SIGNAL_APPROVAL)]
-    pub fn approval(&mut self, _ctx: &mut SyncWorkflowContext<Self>, body: Lenient<ApprovalSignal>) {
+    pub fn approval(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<ApprovalSignal>) {
+        let at = sync_now(ctx);
         let signal = match body {
             Lenient::Understood(signal) => signal,
             Lenient::Refused(why) => {
-                self.status.decisions.push(RecordedDecision { signal: None, counted: false, reason: format!("refused: {why}") });
+                self.status.decisions.push(RecordedDecision { counted: false, reason: format!("refused: {why}"), at, ..Default::default() });
                 return;
             }
         };
-        let policy = self.input.approval.clone().unwrap_or_default();
+        let policy = self.policy();
         let awaiting = self.status.phase == SuitePhase::AwaitingApproval as i32;
-        let mut decision = approval::judge(&policy, &self.input.requester, &self.status.plan_hash, &self.status.decisions, signal);
+        let binding = self.binding(sync_now_secs(ctx));
+        let mut decision = approval::judge(&policy, &binding, at, &self.status.decisions, signal);
         if decision.counted && !awaiting {
             decision.counted = false;
             decision.reason = format!("arrived in phase {}, not awaiting_approval", phase_name(self.phase()));
@@ -168,45 +175,56 @@ impl SuiteWorkflow {
     /// An operator's answer to a paused suite: resume, rollback or abandon.
     #[signal(name = names::SIGNAL_OPERATOR)]
     pub fn operator(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<OperatorSignal>) {
+        let at = sync_now(ctx);
         let signal = match body {
             Lenient::Understood(signal) => signal,
             Lenient::Refused(why) => {
-                let at = sync_now(ctx);
                 self.status.operator_log.push(OperatorEvent { at, applied: false, reason: format!("refused: {why}"), ..Default::default() });
                 return;
             }
         };
-        let action = OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified);
+        let kinds = [Kind::Resume, Kind::Rollback, Kind::Abandon];
+        let who = self.operate(signal.signed.as_ref(), &signal.operator, &kinds, sync_now_secs(ctx));
+        // A signed message is the authority on what is asked.
+        let (action, comment) = match &who {
+            Ok(Identified { decision: Some(d), .. }) => (match d.kind {
+                Kind::Resume => OperatorAction::Resume,
+                Kind::Rollback => OperatorAction::Rollback,
+                _ => OperatorAction::Abandon,
+            }, d.comment.clone()),
+            _ => (OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified), signal.comment.clone()),
+        };
         let name = match action {
             OperatorAction::Resume => "resume",
             OperatorAction::Rollback => "rollback",
             OperatorAction::Abandon => "abandon",
             OperatorAction::Unspecified => "",
         };
-        let refusal = if name.is_empty() {
-            Some("action must be OPERATOR_ACTION_RESUME, OPERATOR_ACTION_ROLLBACK or OPERATOR_ACTION_ABANDON".to_string())
-        } else if signal.operator.trim().is_empty() {
-            Some("no operator named".into())
-        } else if self.phase() != SuitePhase::Paused || !self.course.awaits_answer() {
-            Some(format!("the suite is {}, not paused awaiting an answer", phase_name(self.phase())))
-        } else {
-            None
+        let refusal = match &who {
+            Err(why) => Some(why.clone()),
+            Ok(_) if name.is_empty() => Some("action must be OPERATOR_ACTION_RESUME, OPERATOR_ACTION_ROLLBACK or OPERATOR_ACTION_ABANDON".to_string()),
+            Ok(_) if self.phase() != SuitePhase::Paused || !self.course.awaits_answer() =>
+                Some(format!("the suite is {}, not paused awaiting an answer", phase_name(self.phase()))),
+            Ok(_) => None,
         };
-        let at = sync_now(ctx);
+        let signer = who.as_ref().ok().map(|w| w.signer.clone());
+        let by = signer.as_ref().map_or_else(|| signal.operator.trim().to_string(), |s| s.principal.clone());
         self.status.operator_log.push(OperatorEvent {
             at,
-            operator: signal.operator.clone(),
+            operator: by.clone(),
             action: name.to_string(),
             applied: refusal.is_none(),
-            reason: refusal.clone().unwrap_or_else(|| signal.comment.clone()),
+            reason: refusal.clone().unwrap_or(comment),
+            signer,
+            signed: signal.signed.clone(),
         });
         if refusal.is_none() {
-            self.course = Course::Paused { answer: Some(Answer { action, by: signal.operator }) };
+            self.course = Course::Paused { answer: Some(Answer { action, by }) };
         }
     }
 
     /// Checks an extension before it is accepted (nothing is recorded when
-    /// it is refused).
+    /// it is refused; who sent it is checked, and recorded, by the update).
     #[update_validator(extend_window)]
     pub fn validate_extend_window(&self, _ctx: &WorkflowContextView, req: &Lenient<ExtendWindow>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let req = understood(req)?;
@@ -217,45 +235,51 @@ impl SuiteWorkflow {
         if self.course.is_stopping() {
             return Err(format!("the rollout is stopping ({}); nothing left to extend", self.course.skip_reason()).into());
         }
-        let end = parse_rfc3339(&req.end).ok_or_else(|| format!("{:?} is not an RFC 3339 time", req.end))?;
+        let wanted = requested(req.signed.as_ref(), &req.end)?;
+        let end = parse_rfc3339(&wanted).ok_or_else(|| format!("{wanted:?} is not an RFC 3339 time"))?;
         if end <= current {
             return Err(format!("new end {} is not after the current end {}", format_rfc3339(end), format_rfc3339(current)).into());
         }
-        if req.operator.trim().is_empty() {
+        if req.signed.is_none() && req.operator.trim().is_empty() {
             return Err("no operator named".into());
         }
         Ok(())
     }
 
-    /// Moves the change window's end later; returns the new end.
+    /// Moves the change window's end later; returns the new end. Refused,
+    /// and recorded as refused, when its sender may not operate this suite.
     #[update(name = names::UPDATE_EXTEND_WINDOW)]
-    pub fn extend_window(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<ExtendWindow>) -> String {
+    pub fn extend_window(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<ExtendWindow>) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
         // The validator refused any body it could not understand.
-        let Lenient::Understood(req) = req else { return self.status.window_end.clone() };
-        let end = parse_rfc3339(&req.end).unwrap_or_default();
-        self.window_end = Some(end);
-        self.status.window_end = format_rfc3339(end);
-        self.status.operator_log.push(OperatorEvent {
-            at: sync_now(ctx),
-            operator: req.operator,
-            action: format!("extend window to {}", self.status.window_end),
-            applied: true,
-            reason: req.comment,
-        });
-        self.status.window_end.clone()
+        let Lenient::Understood(req) = req else { return Ok(self.status.window_end.clone()) };
+        let who = self.operate(req.signed.as_ref(), &req.operator, &[Kind::ExtendWindow], sync_now_secs(ctx));
+        let wanted = who.as_ref().ok().and_then(|w| w.decision.as_ref()).map_or_else(|| req.end.clone(), |d| d.value.clone());
+        let end = parse_rfc3339(&wanted).unwrap_or_default();
+        let applied = self.record_operation(ctx, &who, &req.operator, format!("extend window to {}", format_rfc3339(end)), req.comment, req.signed)?;
+        if applied {
+            self.window_end = Some(end);
+            self.status.window_end = format_rfc3339(end);
+        }
+        Ok(self.status.window_end.clone())
     }
 
     /// Checks a parallelism change before it is accepted.
     #[update_validator(set_parallelism)]
     pub fn validate_set_parallelism(&self, _ctx: &WorkflowContextView, req: &Lenient<SetParallelism>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let req = understood(req)?;
-        if !(1..=1000).contains(&req.parallelism) {
+        let wanted = requested(req.signed.as_ref(), &req.parallelism.to_string())?;
+        let parallelism: u32 = wanted.parse().map_err(|_| format!("parallelism {wanted:?} is not a number"))?;
+        if !(1..=1000).contains(&parallelism) {
             return Err("parallelism must be in 1..=1000".into());
+        }
+        let max = self.status.policy.as_ref().map_or(0, |p| p.max_parallelism);
+        if max > 0 && parallelism > max {
+            return Err(format!("parallelism {parallelism} is above the {max} the policy allows for this suite").into());
         }
         if self.is_final() {
             return Err(format!("the suite is {}", phase_name(self.phase())).into());
         }
-        if req.operator.trim().is_empty() {
+        if req.signed.is_none() && req.operator.trim().is_empty() {
             return Err("no operator named".into());
         }
         Ok(())
@@ -263,25 +287,70 @@ impl SuiteWorkflow {
 
     /// Changes how many devices run at once; returns the previous value.
     #[update(name = names::UPDATE_SET_PARALLELISM)]
-    pub fn set_parallelism(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<SetParallelism>) -> u32 {
+    pub fn set_parallelism(&mut self, ctx: &mut SyncWorkflowContext<Self>, req: Lenient<SetParallelism>) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
         // The validator refused any body it could not understand.
-        let Lenient::Understood(req) = req else { return self.status.parallelism };
+        let Lenient::Understood(req) = req else { return Ok(self.status.parallelism) };
+        let who = self.operate(req.signed.as_ref(), &req.operator, &[Kind::SetParallelism], sync_now_secs(ctx));
+        let wanted = who.as_ref().ok().and_then(|w| w.decision.as_ref()).and_then(|d| d.value.parse().ok()).unwrap_or(req.parallelism);
         let old = self.status.parallelism;
-        self.status.parallelism = req.parallelism;
-        self.status.operator_log.push(OperatorEvent {
-            at: sync_now(ctx),
-            operator: req.operator,
-            action: format!("set parallelism {old} → {}", req.parallelism),
-            applied: true,
-            reason: String::new(),
-        });
-        old
+        let applied = self.record_operation(ctx, &who, &req.operator, format!("set parallelism {old} → {wanted}"), String::new(), req.signed)?;
+        if applied {
+            self.status.parallelism = wanted;
+        }
+        Ok(old)
     }
 
     /// The whole status: phase, plan, per-device results, decisions, logs.
     #[query(name = names::QUERY_STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> SuiteStatus {
         self.status.clone()
+    }
+}
+
+impl SuiteWorkflow {
+    /// Who sent an operator's decision, and whether they may operate this
+    /// suite under its policy.
+    fn operate(&self, signed: Option<&SignedDecision>, typed: &str, kinds: &[Kind], now: i64) -> Result<Identified, String> {
+        let policy = self.policy();
+        let used = self.status.operator_log.iter().filter_map(|e| e.signed.as_ref());
+        let who = identify(&policy, signed, typed, kinds, &self.binding(now), used)?;
+        may_operate(&policy, &who.signer.principal)?;
+        Ok(who)
+    }
+
+    /// Writes an update's line in the operator log; a refused sender is
+    /// recorded and the refusal becomes the update's error.
+    fn record_operation(
+        &mut self, ctx: &SyncWorkflowContext<Self>, who: &Result<Identified, String>, typed: &str, action: String, comment: String,
+        signed: Option<SignedDecision>,
+    ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+        let (operator, signer, refusal) = match who {
+            Ok(w) => (w.signer.principal.clone(), Some(w.signer.clone()), None),
+            Err(why) => (typed.trim().to_string(), None, Some(why.clone())),
+        };
+        let comment = who.as_ref().ok().and_then(|w| w.decision.as_ref()).map_or(comment, |d| d.comment.clone());
+        self.status.operator_log.push(OperatorEvent {
+            at: sync_now(ctx),
+            operator,
+            action,
+            applied: refusal.is_none(),
+            reason: refusal.clone().unwrap_or(comment),
+            signer,
+            signed,
+        });
+        match refusal {
+            Some(why) => Err(why.into()),
+            None => Ok(true),
+        }
+    }
+}
+
+/// The value an update asks for: from its signed message when it is
+/// signed (the message is the authority), else the field beside it.
+fn requested(signed: Option<&SignedDecision>, field: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    match signed {
+        None => Ok(field.to_string()),
+        Some(s) => Decision::parse(&s.message).map(|d| d.value).map_err(|e| format!("the signed message is not a switchyard decision: {e}").into()),
     }
 }
 

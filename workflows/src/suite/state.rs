@@ -4,7 +4,11 @@
 //! Must never: wait, call an activity or decide the course (see `course`).
 
 use switchyard_proto::v1::{CompensationAction, CompensationEntry, DeviceResult, DeviceStatus, SuiteCounts, SuitePhase};
+use switchyard_proto::trust::Binding;
 use switchyard_proto::vocabulary;
+use switchyard_proto::v1::EffectivePolicy;
+
+use crate::decisions::legacy_policy;
 
 use super::SuiteWorkflow;
 
@@ -17,6 +21,20 @@ const COMPENSATION_LOG_FULL: usize = 4_000;
 impl SuiteWorkflow {
     pub(super) fn phase(&self) -> SuitePhase {
         self.status.phase()
+    }
+
+    /// The policy decisions are judged by: the one recorded at plan time,
+    /// or, for a suite started before policies, its own approval section.
+    pub(super) fn policy(&self) -> EffectivePolicy {
+        match &self.status.policy {
+            Some(policy) => policy.clone(),
+            None => legacy_policy(&self.input.approval.clone().unwrap_or_default(), &self.input.requester),
+        }
+    }
+
+    /// What a decision must be bound to now.
+    pub(super) fn binding(&self, now: i64) -> Binding<'_> {
+        Binding { suite: &self.status.suite_id, run: &self.status.run_id, plan: &self.status.plan_hash, input: "", now }
     }
 
     pub(super) fn is_final(&self) -> bool {
