@@ -55,7 +55,7 @@ start_temporal "$PORT" 8255 "" "$WORK/temporal.log"
 # production clusters run PostgreSQL or Cassandra, not the dev server's file.
 log "worker (release)"
 "$ROOT/target/release/switchyard-worker" --temporal-address "http://127.0.0.1:$PORT" --task-queue switchyard-bench \
-    --inventory "$INV" --workflow-pollers 20 --activity-pollers 20 --max-activities 400 --max-workflow-tasks 400 \
+    --inventory "$INV" --policy "$LAB_DIR/policy-unsigned.yaml" --workflow-pollers 20 --activity-pollers 20 --max-activities 400 --max-workflow-tasks 400 \
     --max-handshakes 32 --log warn >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 sleep 1

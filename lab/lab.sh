@@ -360,6 +360,7 @@ EOF
     done
 
     write_inventory "$n"
+    write_policies
     trap - EXIT INT TERM
     log "up: $n devices; inventory $LAB_DIR/inventory.yaml"
 }
@@ -387,6 +388,49 @@ write_inventory() {
             echo "    vars: { index: \"$i\", uplink: Ethernet0 }"
         done
     } > "$LAB_DIR/inventory.yaml"
+}
+
+# The lab's people (alice, bob, carol: an SSH key each, in people/) and two
+# policies: policy.yaml, as an organisation writes one (signed decisions,
+# a reviewer's approval for every change), and policy-unsigned.yaml, for
+# tests and benchmarks that decide by typed name.
+write_policies() {
+    local who
+    mkdir -p "$LAB_DIR/people"
+    for who in alice bob carol; do
+        ssh-keygen -q -t ed25519 -N '' -C "$who@switchyard-lab" -f "$LAB_DIR/people/$who"
+    done
+    key() { cut -d' ' -f1-3 < "$LAB_DIR/people/$1.pub"; }
+    cat > "$LAB_DIR/policy.yaml" <<EOF
+# Written by lab/lab.sh: the lab's people, and who may change its switches.
+principals:
+  - name: alice
+    groups: [neteng]
+    keys: ["$(key alice)"]
+  - name: bob
+    groups: [neteng, reviewers]
+    keys: ["$(key bob)"]
+  - name: carol
+    groups: [neteng, reviewers]
+    keys: ["$(key carol)"]
+rules:
+  - name: lab-switches
+    devices: { tags: [lab] }
+    request: [neteng]
+    approvals:
+      - { count: 1, from: [reviewers] }
+    max_parallelism: 16
+EOF
+    cat > "$LAB_DIR/policy-unsigned.yaml" <<'EOF'
+# Written by lab/lab.sh, for tests and benchmarks only: any name may
+# request, approve and operate, unsigned. Never use this for real devices.
+unsigned: allow
+rules:
+  - name: everything
+    devices: { names: ["*"] }
+    request: ["*"]
+    operate: ["*"]
+EOF
 }
 
 # Pids of the daemons this lab started, checked against their command name

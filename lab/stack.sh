@@ -39,10 +39,10 @@ start_temporal() {
     return 1
 }
 
-# start_worker BIN ADDRESS TASK_QUEUE INVENTORY LOG_FILE -> sets WORKER_PID
+# start_worker BIN ADDRESS TASK_QUEUE INVENTORY POLICY LOG_FILE -> sets WORKER_PID
 start_worker() {
-    local bin=$1 address=$2 queue=$3 inventory=$4 log=$5
-    "$bin" --temporal-address "$address" --task-queue "$queue" --inventory "$inventory" >"$log" 2>&1 &
+    local bin=$1 address=$2 queue=$3 inventory=$4 policy=$5 log=$6
+    "$bin" --temporal-address "$address" --task-queue "$queue" --inventory "$inventory" --policy "$policy" >"$log" 2>&1 &
     WORKER_PID=$!
     local t
     for t in $(seq 1 120); do

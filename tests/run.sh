@@ -43,7 +43,7 @@ lab/lab.sh up 20
 echo "== Temporal dev server on :$PORT (UI :$UI_PORT)"
 start_temporal "$PORT" "$UI_PORT" "$WORK/temporal.db" "$WORK/temporal.log"
 echo "== worker"
-start_worker "$ROOT/target/debug/switchyard-worker" "http://127.0.0.1:$PORT" switchyard-test "$LAB_DIR/inventory.yaml" "$WORK/worker.log"
+start_worker "$ROOT/target/debug/switchyard-worker" "http://127.0.0.1:$PORT" switchyard-test "$LAB_DIR/inventory.yaml" "$LAB_DIR/policy-unsigned.yaml" "$WORK/worker.log"
 
 export SWITCHYARD_TEST_TEMPORAL="http://127.0.0.1:$PORT"
 export SWITCHYARD_TEST_LAB_DIR=$LAB_DIR

@@ -103,6 +103,7 @@ fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
         devices: resolved.devices,
         plan_only: false,
         window: None,
+        launch: None,
     };
     Ok((input, inventory))
 }
@@ -140,7 +141,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
         let _: () = redis::cmd("HSET").arg("VLAN_MEMBER|Vlan999|Ethernet8").arg("tagging_mode").arg("untagged").query(&mut conn)?;
     }
     let t1 = Instant::now();
-    let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash: planned.plan_hash.clone(), comment: String::new() };
+    let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash: planned.plan_hash.clone(), ..Default::default() };
     handle.signal(SuiteWorkflow::approval, signal.into(), WorkflowSignalOptions::default()).await?;
     let mut rollback_started = None;
     if rollback_via_last.is_some() {

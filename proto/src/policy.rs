@@ -384,11 +384,9 @@ impl Policy {
         }
         for (i, devices) in covering {
             let rule = &self.rules[i];
-            if let Some(signer) = &requester {
-                if !admits(&effective, &rule.request, &signer.principal) {
-                    refuse("", format!("{} may not request changes on {} under rule {} of {} (requests from: {})",
-                        signer.principal, devices.join(", "), rule.name, self.file, rule.request.join(", ")));
-                }
+            if let Some(signer) = requester.as_ref().filter(|s| !admits(&effective, &rule.request, &s.principal)) {
+                refuse("", format!("{} may not request changes on {} under rule {} of {} (requests from: {})",
+                    signer.principal, devices.join(", "), rule.name, self.file, rule.request.join(", ")));
             }
             if rule.window_required && !req.has_window {
                 refuse("window", format!("rule {} of {} requires a change window for {}; the suite has none", rule.name, self.file, devices.join(", ")));

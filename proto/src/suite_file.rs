@@ -222,6 +222,28 @@ impl SuiteFile {
         self.raw.description.as_ref().map_or("", |d| d.value.as_str())
     }
 
+    /// Whether the file has an `approval:` section (which may only add to
+    /// what the organisation's policy requires).
+    pub fn has_approval(&self) -> bool {
+        self.raw.approval.is_some()
+    }
+
+    /// A refusal of this suite by something outside it (the organisation's
+    /// policy), placed at the field it concerns (`approval.required`,
+    /// `rollout.parallelism`, `window`, `targets`, `steps`); the suite's
+    /// name when no field is to blame.
+    pub fn refusal_at(&self, field: &str, message: impl Into<String>) -> SourceError {
+        let loc = match field {
+            "approval.required" => self.raw.approval.as_ref().map(|a| a.value.required.as_ref().map_or(a.referenced, |r| r.referenced)),
+            "rollout.parallelism" => self.raw.rollout.as_ref().and_then(|r| r.parallelism.as_ref()).map(|p| p.referenced),
+            "window" => self.raw.window.as_ref().map(|w| w.referenced),
+            "targets" => Some(self.raw.targets.referenced),
+            "steps" => Some(self.raw.steps.referenced),
+            _ => None,
+        };
+        self.err(loc.unwrap_or(self.raw.name.referenced), field, message)
+    }
+
     fn err(&self, loc: Location, field: impl Into<String>, message: impl Into<String>) -> SourceError {
         SourceError::at(&self.file, loc, field, message)
     }

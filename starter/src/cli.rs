@@ -30,6 +30,16 @@ pub(crate) struct Global {
     /// Base address of the Temporal Web UI, for links.
     #[arg(long, global = true, env = "SWITCHYARD_UI_ADDRESS", default_value = "http://127.0.0.1:8233")]
     pub(crate) ui_address: String,
+    /// SSH key that signs your decisions and launches: a private key file,
+    /// or a .pub file whose private key is in ssh-agent (as git's
+    /// user.signingkey). Without one, decisions go unsigned, and count only
+    /// where the policy allows that.
+    #[arg(long, global = true, env = "SWITCHYARD_SIGNING_KEY")]
+    pub(crate) signing_key: Option<PathBuf>,
+    /// The organisation's policy file, to refuse a suite before it starts
+    /// (the worker enforces its own copy either way).
+    #[arg(long, global = true, env = "SWITCHYARD_POLICY")]
+    pub(crate) policy: Option<PathBuf>,
 }
 
 /// A suite file and the inventory it selects from.
@@ -40,7 +50,8 @@ pub(crate) struct SuiteArgs {
     /// Inventory file; defaults to the suite's `inventory:` entry.
     #[arg(long, env = "SWITCHYARD_INVENTORY")]
     pub(crate) inventory: Option<PathBuf>,
-    /// Who requests the change (recorded; may not approve it).
+    /// Who requests the change, for an unsigned launch (a signed launch's
+    /// requester is the key's principal).
     #[arg(long, env = "SWITCHYARD_REQUESTER")]
     pub(crate) requester: Option<String>,
     /// Suite id; defaults to `<name>-<UTC time>`.
@@ -117,8 +128,8 @@ pub(crate) enum Command {
         /// New end, RFC 3339 (e.g. 2026-11-23T03:00:00Z).
         #[arg(long)]
         end: String,
-        /// Operator name.
-        #[arg(long, env = "SWITCHYARD_OPERATOR")]
+        /// Operator name, for an unsigned request.
+        #[arg(long, env = "SWITCHYARD_OPERATOR", default_value = "")]
         operator: String,
         /// Comment recorded with the change.
         #[arg(long, default_value = "")]
@@ -130,14 +141,44 @@ pub(crate) enum Command {
         suite_id: String,
         /// New parallelism (1..=1000).
         parallelism: u32,
-        /// Operator name.
-        #[arg(long, env = "SWITCHYARD_OPERATOR")]
+        /// Operator name, for an unsigned request.
+        #[arg(long, env = "SWITCHYARD_OPERATOR", default_value = "")]
         operator: String,
     },
     /// Approve a suite's plan as a reviewer.
     Approve(Review),
     /// Reject a suite's plan as a reviewer; nothing will be applied.
     Reject(Review),
+    /// Print a signed signal or update body to paste into the Web UI
+    /// (Signal: `approval` or `operator`; Update: `extend_window`,
+    /// `set_parallelism`).
+    Sign {
+        /// approve, reject, resume, rollback, abandon, extend-window or set-parallelism.
+        decision: String,
+        /// Suite id.
+        suite_id: String,
+        /// The new window end (extend-window) or parallelism (set-parallelism).
+        #[arg(long, default_value = "")]
+        value: String,
+        /// Comment signed with the decision.
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// How long the signed body stays valid (e.g. 30m, 4h; at most 7 days).
+        #[arg(long, default_value = "1h")]
+        valid_for: String,
+    },
+    /// Every decision of a suite with principal, key fingerprint, channel,
+    /// time and verdict; `audit verify FILE` re-checks an exported audit
+    /// offline.
+    Audit {
+        /// Suite id, or `verify`.
+        target: String,
+        /// With `verify`: the exported audit (from `audit <suite> --json`).
+        file: Option<PathBuf>,
+        /// Print the audit as JSON, with the signed messages.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A reviewer's verdict on a suite's plan (approve or reject).
@@ -145,8 +186,8 @@ pub(crate) enum Command {
 pub(crate) struct Review {
     /// Suite id.
     pub(crate) suite_id: String,
-    /// Reviewer name.
-    #[arg(long, env = "SWITCHYARD_REVIEWER")]
+    /// Reviewer name, for an unsigned decision (a signed one is the key's).
+    #[arg(long, env = "SWITCHYARD_REVIEWER", default_value = "")]
     pub(crate) reviewer: String,
     /// The plan hash reviewed (shown by `status`); defaults to the current one.
     #[arg(long)]
@@ -161,8 +202,8 @@ pub(crate) struct Review {
 pub(crate) struct PauseAnswer {
     /// Suite id.
     pub(crate) suite_id: String,
-    /// Operator name.
-    #[arg(long, env = "SWITCHYARD_OPERATOR")]
+    /// Operator name, for an unsigned answer (a signed one is the key's).
+    #[arg(long, env = "SWITCHYARD_OPERATOR", default_value = "")]
     pub(crate) operator: String,
     /// Comment recorded with the answer.
     #[arg(long, default_value = "")]

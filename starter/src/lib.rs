@@ -1,11 +1,15 @@
 //! `switchyard_starter`: the operator's side of Temporal, as a library.
 //! [`client`] holds every call the `switchyard` CLI makes (and the bench
 //! driver starts its suites with it), so a suite is started, signalled and
-//! read the same way by every tool.
+//! read the same way by every tool. [`signing`] signs decisions with the
+//! user's SSH key (through ssh-keygen, as git does) and [`audit`] exports
+//! and re-checks a suite's signed decisions.
 //!
 //! It never links device or credential code: nothing here reaches an SSH
 //! session or a device's redis (the architecture test checks the graph).
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod client;
+pub mod signing;

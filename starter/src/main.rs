@@ -12,7 +12,7 @@ use switchyard_proto::v1::{Decision, OperatorAction};
 use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{list, operate, plan, review, run, status, watch};
+use crate::commands::{audit, list, operate, plan, review, run, sign, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
 /// succeeding (failed, rolled back, rejected, expired) or a decision did
@@ -35,6 +35,13 @@ async fn main() {
         Command::Cancel { suite_id, reason } => operate::cancel(global, &suite_id, &reason).await,
         Command::ExtendWindow { suite_id, end, operator, comment } => operate::extend_window(global, &suite_id, end, operator, comment).await,
         Command::SetParallelism { suite_id, parallelism, operator } => operate::set_parallelism(global, &suite_id, parallelism, operator).await,
+        Command::Sign { decision, suite_id, value, comment, valid_for } => sign::run(global, &decision, &suite_id, value, &comment, &valid_for).await,
+        Command::Audit { target, file, json } => match (target.as_str(), file) {
+            ("verify", Some(file)) => audit::verify(global, &file),
+            ("verify", None) => Err(anyhow::anyhow!("audit verify needs the exported file: switchyard audit verify FILE")),
+            (suite_id, None) => audit::show(global, suite_id, json).await,
+            (_, Some(_)) => Err(anyhow::anyhow!("audit takes a suite id, or `verify FILE`")),
+        },
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,12 +1,24 @@
-//! Suite file + inventory → workflow input. Nothing starts if this fails.
+//! Suite file + inventory → workflow input, signed by the requester's key
+//! when one is configured, and checked against the organisation's policy
+//! when the CLI is given it. Nothing starts if this fails.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use switchyard_proto::inventory::Inventory;
+use switchyard_proto::operation;
+use switchyard_proto::policy::Policy;
 use switchyard_proto::suite_file::SuiteFile;
-use switchyard_proto::v1::SuiteInput;
+use switchyard_proto::trust::{self, Kind};
+use switchyard_proto::v1::{PolicyDevice, PolicyRequest, SuiteInput};
+use switchyard_starter::signing::{self, About};
 
-use crate::cli::SuiteArgs;
+use crate::cli::{Global, SuiteArgs};
 
-pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
+/// How long a launch signature stays valid: the worker checks it when the
+/// suite is planned, moments after it starts.
+const LAUNCH_VALID_SECS: i64 = 15 * 60;
+
+pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
     let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
     let inventory = match (&args.inventory, suite.load_inventory()) {
         (Some(path), _) => Inventory::load(path),
@@ -15,8 +27,9 @@ pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInp
     }
     .map_err(anyhow::Error::msg)?;
     let resolved = suite.resolve(&inventory).map_err(anyhow::Error::msg)?;
-    // Recorded as typed, less surrounding space (which the approval rules
-    // ignore anyway, so "alice " is never a second person).
+    // For an unsigned launch, as typed less surrounding space (which the
+    // rules ignore anyway, so "alice " is never a second person); a signed
+    // launch's requester is the key's principal.
     let requester = args.requester.clone().or(resolved.requester.clone())
         .or_else(|| std::env::var("USER").ok())
         .map(|r| r.trim().to_string())
@@ -24,26 +37,66 @@ pub(crate) fn load(args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInp
         .unwrap_or_else(|| "unknown".into());
     if let Some(w) = &resolved.window {
         let end = switchyard_proto::time::parse_rfc3339(&w.end).unwrap_or(0);
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        anyhow::ensure!(plan_only || end > now, "{}: window: the change window ended at {}; nothing started", args.suite.display(), w.end);
+        anyhow::ensure!(plan_only || end > now(), "{}: window: the change window ended at {}; nothing started", args.suite.display(), w.end);
     }
     let suite_id = args.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
-    Ok(SuiteInput {
+    let suite_id = if plan_only { format!("{suite_id}-plan") } else { suite_id };
+    let mut input = SuiteInput {
         suite_id,
         name: resolved.name,
         requester,
         source_file: args.suite.display().to_string(),
         rollout: Some(resolved.rollout),
-        approval: Some(resolved.approval),
+        approval: suite.has_approval().then_some(resolved.approval),
         devices: resolved.devices,
         plan_only,
         window: resolved.window,
-    })
+        launch: None,
+    };
+    if let Some(key) = super::commands::signing_key(global) {
+        let about = About { suite: input.suite_id.clone(), input: trust::input_digest(&input), ..Default::default() };
+        input.launch = Some(key.sign(&signing::decision(Kind::Launch, about, "cli", "", LAUNCH_VALID_SECS)?)?);
+    }
+    if let Some(path) = &global.policy {
+        let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
+        let (_, refusals) = policy.effective(&inventory, &policy_request(&input), now());
+        if let Some(first) = refusals.first() {
+            let more = if refusals.len() > 1 { format!(" (and {} more refusal(s))", refusals.len() - 1) } else { String::new() };
+            anyhow::bail!("{}{more}; nothing started", suite.refusal_at(first.field, first.message.clone()));
+        }
+    }
+    Ok(input)
+}
+
+/// What the policy is asked about a suite: the same request the worker's
+/// policy activity answers.
+fn policy_request(input: &SuiteInput) -> PolicyRequest {
+    PolicyRequest {
+        suite_id: input.suite_id.clone(),
+        input_digest: trust::input_digest(input),
+        launch: input.launch.clone(),
+        requester: input.requester.clone(),
+        devices: input.devices.iter().map(|t| {
+            let mut operations: Vec<String> = t.steps.iter()
+                .filter_map(|s| s.operation.as_ref()?.op.as_ref())
+                .map(|op| operation::name(op).to_string())
+                .collect();
+            operations.sort();
+            operations.dedup();
+            PolicyDevice { device: t.device.clone(), operations }
+        }).collect(),
+        approval: input.approval.clone(),
+        parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
+        has_window: input.window.is_some(),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).
 fn utc_stamp() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
     // 2026-11-22T17:20:05Z → 20261122-172005
-    switchyard_proto::time::format_rfc3339(secs).replace(['-', ':', 'Z'], "").replace('T', "-")
+    switchyard_proto::time::format_rfc3339(now()).replace(['-', ':', 'Z'], "").replace('T', "-")
 }

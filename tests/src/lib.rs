@@ -157,13 +157,36 @@ impl TestEnv {
         Self { temporal: temporal.to_string(), ..self.clone() }
     }
 
+    /// The lab's policy for tests that decide by typed name.
+    pub fn unsigned_policy(&self) -> PathBuf {
+        self.lab_dir.join("policy-unsigned.yaml")
+    }
+
+    /// A lab person's SSH private key (alice, bob or carol).
+    pub fn person_key(&self, name: &str) -> PathBuf {
+        self.lab_dir.join("people").join(name)
+    }
+
+    /// A lab person's public key line.
+    pub fn person_public_key(&self, name: &str) -> String {
+        let path = self.lab_dir.join("people").join(format!("{name}.pub"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}: is the lab up?", path.display()));
+        text.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    }
+
     /// Starts a worker on `task_queue` with its own inventory and environment.
     pub fn spawn_worker_with(&self, task_queue: &str, inventory: &Path, env: &[(&str, &str)]) -> WorkerProcess {
+        self.spawn_worker_under(task_queue, inventory, &self.unsigned_policy(), env)
+    }
+
+    /// Starts a worker on `task_queue` with its own inventory, policy and environment.
+    pub fn spawn_worker_under(&self, task_queue: &str, inventory: &Path, policy: &Path, env: &[(&str, &str)]) -> WorkerProcess {
         let log = self.worker_log(task_queue);
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("worker log");
         let child = Command::new(self.bin("switchyard-worker"))
             .args(["--temporal-address", &self.temporal, "--task-queue", task_queue, "--sticky-timeout-secs", "1"])
             .arg("--inventory").arg(inventory)
+            .arg("--policy").arg(policy)
             .args(["--log", "debug"])
             .envs(env.iter().copied())
             .stdout(file.try_clone().expect("log")).stderr(file)

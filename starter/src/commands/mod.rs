@@ -2,16 +2,20 @@
 //! options, the Web UI link, and the exit code of a finished suite. Every
 //! Temporal call goes through `switchyard_starter::client`.
 
+pub(crate) mod audit;
 pub(crate) mod list;
 pub(crate) mod operate;
 pub(crate) mod plan;
 pub(crate) mod review;
 pub(crate) mod run;
+pub(crate) mod sign;
 pub(crate) mod status;
 pub(crate) mod watch;
 
-use switchyard_proto::v1::{SuitePhase, SuiteStatus};
+use switchyard_proto::trust::Kind;
+use switchyard_proto::v1::{SignedDecision, SuitePhase, SuiteStatus};
 use switchyard_starter::client::{self, Client};
+use switchyard_starter::signing::{self, About, SigningKey};
 
 use crate::cli::Global;
 
@@ -21,6 +25,27 @@ const IDENTITY: &str = "switchyard-cli";
 
 pub(crate) async fn connect(global: &Global) -> anyhow::Result<Client> {
     Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY).await?)
+}
+
+/// How long a decision the CLI sends itself stays valid: it arrives at
+/// once, so a short time keeps a leaked copy useless.
+const SENT_VALID_SECS: i64 = 15 * 60;
+
+/// The user's signing key, if one is configured.
+pub(crate) fn signing_key(global: &Global) -> Option<SigningKey> {
+    global.signing_key.as_ref().map(SigningKey::new)
+}
+
+/// Signs a decision on a running suite with the user's key, bound to its
+/// run and current plan; `None` without a key (an unsigned decision).
+pub(crate) async fn sign_for(
+    global: &Global, client: &Client, kind: Kind, suite_id: &str, value: String, comment: &str,
+) -> anyhow::Result<Option<SignedDecision>> {
+    let Some(key) = signing_key(global) else { return Ok(None) };
+    let status = client::status(client, suite_id).await?;
+    let about = About { suite: suite_id.to_string(), run: status.run_id, plan: status.plan_hash, input: String::new(), value };
+    let decision = signing::decision(kind, about, "cli", comment, SENT_VALID_SECS)?;
+    Ok(Some(key.sign(&decision)?))
 }
 
 pub(crate) fn ui_link(global: &Global, workflow_id: &str) -> String {

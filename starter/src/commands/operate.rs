@@ -4,7 +4,8 @@
 //! parallelism), which the suite refuses without a trace. Reviewers'
 //! verdicts on a plan are `review`'s, not this.
 
-use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
+use switchyard_proto::trust::Kind;
+use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism, SignedDecision};
 use switchyard_starter::client;
 
 use crate::cli::{Global, PauseAnswer};
@@ -12,11 +13,22 @@ use crate::cli::{Global, PauseAnswer};
 pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: OperatorAction) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
     let suite_id = answer.suite_id;
-    let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment };
+    let kind = match action {
+        OperatorAction::Resume => Kind::Resume,
+        OperatorAction::Rollback => Kind::Rollback,
+        _ => Kind::Abandon,
+    };
+    let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment).await?;
+    need_someone(signed.as_ref(), &answer.operator)?;
+    let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment, signed: signed.clone() };
     client::send_pause_answer(&client, &suite_id, signal).await?;
     // Every operator action is logged with whether it applied; show it.
     let status = client::status(&client, &suite_id).await?;
-    match status.operator_log.iter().rev().find(|e| e.operator == answer.operator) {
+    let mine = |e: &&switchyard_proto::v1::OperatorEvent| match &signed {
+        Some(s) => e.signed.as_ref().is_some_and(|x| x.message == s.message),
+        None => e.operator == answer.operator.trim() && e.signed.is_none(),
+    };
+    match status.operator_log.iter().rev().find(mine) {
         Some(e) if e.applied => println!("{suite_id}: {} accepted", e.action),
         Some(e) => {
             println!("{suite_id}: {} not applied: {}", e.action, e.reason);
@@ -37,14 +49,25 @@ pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str) -> any
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
-    let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment }).await?;
+    let signed = super::sign_for(global, &client, Kind::ExtendWindow, suite_id, end.clone(), &comment).await?;
+    need_someone(signed.as_ref(), &operator)?;
+    let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment, signed }).await?;
     println!("{suite_id}: window now ends at {new_end}");
     Ok(0)
 }
 
 pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism: u32, operator: String) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
-    let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism }).await?;
+    let signed = super::sign_for(global, &client, Kind::SetParallelism, suite_id, parallelism.to_string(), "").await?;
+    need_someone(signed.as_ref(), &operator)?;
+    let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism, signed }).await?;
     println!("{suite_id}: parallelism {old} → {parallelism}");
     Ok(0)
+}
+
+/// An unsigned request must at least say who sends it.
+fn need_someone(signed: Option<&SignedDecision>, operator: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(signed.is_some() || !operator.trim().is_empty(),
+        "no signing key (--signing-key or SWITCHYARD_SIGNING_KEY) and no --operator: nobody to act as");
+    Ok(())
 }

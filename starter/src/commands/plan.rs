@@ -8,8 +8,7 @@ use crate::cli::{Global, SuiteArgs};
 use crate::{render, suite_input};
 
 pub(crate) async fn run(global: &Global, args: SuiteArgs, json: bool) -> anyhow::Result<i32> {
-    let mut input = suite_input::load(&args, true)?;
-    input.suite_id = format!("{}-plan", input.suite_id);
+    let input = suite_input::load(global, &args, true)?;
     let client = super::connect(global).await?;
     let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
     client::start_suite(&client, &global.task_queue, input).await?;

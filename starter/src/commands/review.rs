@@ -1,8 +1,10 @@
 //! `switchyard approve|reject`: a reviewer's verdict on a suite's plan, sent
-//! as the same signal (with the same JSON body) as the Web UI sends. It
-//! then shows whether the suite counted it. Operators' answers to a paused
-//! suite are `operate`'s, not this.
+//! as the same signal (with the same JSON body) as the Web UI sends, signed
+//! with the reviewer's key when one is configured. It then shows whether
+//! the suite counted it. Operators' answers to a paused suite are
+//! `operate`'s, not this.
 
+use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ApprovalSignal, Decision};
 use switchyard_starter::client;
 
@@ -11,6 +13,10 @@ use crate::cli::{Global, Review};
 pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
     let suite_id = review.suite_id;
+    let kind = if verdict == Decision::Approve { Kind::Approve } else { Kind::Reject };
+    let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &review.comment).await?;
+    anyhow::ensure!(signed.is_some() || !review.reviewer.trim().is_empty(),
+        "no signing key (--signing-key or SWITCHYARD_SIGNING_KEY) and no --reviewer: nobody to decide as");
     let plan_hash = match review.plan_hash {
         Some(h) => h,
         None => {
@@ -19,15 +25,22 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
             status.plan_hash
         }
     };
-    let signal = ApprovalSignal { reviewer: review.reviewer.clone(), decision: verdict as i32, plan_hash, comment: review.comment };
+    let signal = ApprovalSignal { reviewer: review.reviewer.clone(), decision: verdict as i32, plan_hash, comment: review.comment, signed: signed.clone() };
     client::send_review(&client, &suite_id, signal).await?;
     // The suite records every verdict with whether it counted; show it.
     // Tests and scripts read these lines and the exit code.
     let status = client::status(&client, &suite_id).await?;
-    let recorded = status.decisions.iter().rev().find(|r| r.signal.as_ref().is_some_and(|s| s.reviewer == review.reviewer));
+    let recorded = status.decisions.iter().rev().find(|r| {
+        let sent = r.signal.as_ref();
+        match &signed {
+            Some(s) => sent.and_then(|x| x.signed.as_ref()).is_some_and(|x| x.message == s.message),
+            None => sent.is_some_and(|x| x.reviewer == review.reviewer && x.signed.is_none()),
+        }
+    });
     match recorded {
         Some(r) if r.counted => {
-            println!("{suite_id}: {} counted", if verdict == Decision::Approve { "approval" } else { "rejection" });
+            let by = r.signer.as_ref().map(|s| format!(" ({} {})", s.principal, s.fingerprint)).unwrap_or_default();
+            println!("{suite_id}: {} counted{by}", if verdict == Decision::Approve { "approval" } else { "rejection" });
         }
         Some(r) => {
             println!("{suite_id}: decision recorded but not counted: {}", r.reason);

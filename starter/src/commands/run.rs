@@ -8,7 +8,7 @@ use crate::cli::{Global, SuiteArgs};
 use crate::{render, suite_input};
 
 pub(crate) async fn run(global: &Global, args: SuiteArgs, follow: bool) -> anyhow::Result<i32> {
-    let input = suite_input::load(&args, false)?;
+    let input = suite_input::load(global, &args, false)?;
     let client = super::connect(global).await?;
     let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
     client::start_suite(&client, &global.task_queue, input).await?;

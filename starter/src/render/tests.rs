@@ -37,9 +37,10 @@ fn device(name: &str, status: DeviceStatus, applied: &[&str]) -> DeviceResult {
 
 fn decision(reviewer: &str, decision: Decision, counted: bool, reason: &str, comment: &str) -> RecordedDecision {
     RecordedDecision {
-        signal: Some(ApprovalSignal { reviewer: reviewer.into(), decision: decision as i32, plan_hash: "4f2a9c".into(), comment: comment.into() }),
+        signal: Some(ApprovalSignal { reviewer: reviewer.into(), decision: decision as i32, plan_hash: "4f2a9c".into(), comment: comment.into(), ..Default::default() }),
         counted,
         reason: reason.into(),
+        ..Default::default()
     }
 }
 
@@ -160,12 +161,12 @@ fn report_of_a_paused_suite() {
     status.decisions = vec![
         decision("mallory", Decision::Approve, false, "mallory is not among the suite's reviewers (bob, carol)", ""),
         decision("carol", Decision::Unspecified, false, "decision must be DECISION_APPROVE or DECISION_REJECT", "from the web ui"),
-        RecordedDecision { signal: None, counted: false, reason: "refused: cannot decode the body: unknown variant `DECISION_MAYBE`".into() },
+        RecordedDecision { signal: None, counted: false, reason: "refused: cannot decode the body: unknown variant `DECISION_MAYBE`".into(), ..Default::default() },
         decision("bob", Decision::Approve, true, "counted", "lgtm"),
     ];
     status.operator_log = vec![
-        OperatorEvent { at: "2026-11-22T17:25:10Z".into(), operator: "oscar".into(), action: "set parallelism 4 → 1".into(), applied: true, reason: String::new() },
-        OperatorEvent { at: "2026-11-22T17:25:30Z".into(), operator: "oscar".into(), action: "resume".into(), applied: false, reason: "the suite is applying, not paused".into() },
+        OperatorEvent { at: "2026-11-22T17:25:10Z".into(), operator: "oscar".into(), action: "set parallelism 4 → 1".into(), applied: true, reason: String::new(), ..Default::default() },
+        OperatorEvent { at: "2026-11-22T17:25:30Z".into(), operator: "oscar".into(), action: "resume".into(), applied: false, reason: "the suite is applying, not paused".into(), ..Default::default() },
     ];
     let text = plain(report(&status));
     assert!(!text.contains("carol  approve"), "an unspecified decision is never shown as approve:\n{text}");

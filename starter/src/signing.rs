@@ -1,0 +1,128 @@
+//! Signing decisions with the user's SSH key, the way git signs commits
+//! with SSH keys: `ssh-keygen -Y sign -n switchyard`, given a private key
+//! file, or a public key file whose private half is in ssh-agent. The
+//! private key never passes through switchyard: ssh-keygen reads it (and
+//! asks for its passphrase) itself.
+//!
+//! Must never: read a private key, or put one in an error or a log line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use switchyard_proto::trust::{self, Decision, Kind, NAMESPACE};
+use switchyard_proto::v1::SignedDecision;
+
+/// Why a decision could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// ssh-keygen could not be run.
+    #[error("cannot run ssh-keygen to sign (install openssh-client): {0}")]
+    Spawn(std::io::Error),
+    /// ssh-keygen refused (no such key, wrong passphrase, agent without the key).
+    #[error("ssh-keygen could not sign with {key}: {reason}")]
+    Refused {
+        /// The key file as given.
+        key: String,
+        /// What ssh-keygen said.
+        reason: String,
+    },
+    /// The comment cannot be part of a decision.
+    #[error("the comment {0}")]
+    Comment(String),
+}
+
+/// The key that signs: a private key file, or a `.pub` file whose private
+/// key is held by ssh-agent.
+#[derive(Debug, Clone)]
+pub struct SigningKey {
+    path: PathBuf,
+}
+
+impl SigningKey {
+    /// The key at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The key file as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Signs `decision`'s canonical text.
+    pub fn sign(&self, decision: &Decision) -> Result<SignedDecision, SignError> {
+        let message = decision.to_text();
+        let mut child = Command::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-n", NAMESPACE, "-f"])
+            .arg(&self.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(SignError::Spawn)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(message.as_bytes()).map_err(SignError::Spawn)?;
+        }
+        let out = child.wait_with_output().map_err(SignError::Spawn)?;
+        let signature = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() || !signature.contains("BEGIN SSH SIGNATURE") {
+            let reason = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let reason = if reason.is_empty() { format!("exit status {}", out.status) } else { reason };
+            return Err(SignError::Refused { key: self.path.display().to_string(), reason });
+        }
+        Ok(SignedDecision { message, signature })
+    }
+}
+
+/// What a new decision is about; [`decision`] fills in the rest.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    /// The suite.
+    pub suite: String,
+    /// Its run (empty for a launch).
+    pub run: String,
+    /// Its plan hash (empty for a launch).
+    pub plan: String,
+    /// A launch's input digest.
+    pub input: String,
+    /// The new window end or parallelism.
+    pub value: String,
+}
+
+/// A decision of `kind` about `about`, sent over `channel`, valid for
+/// `valid_for_secs` from now, with a fresh nonce.
+pub fn decision(kind: Kind, about: About, channel: &str, comment: &str, valid_for_secs: i64) -> Result<Decision, SignError> {
+    if comment.contains(['\n', '\r']) {
+        return Err(SignError::Comment("must be one line".into()));
+    }
+    if comment.len() > trust::MAX_COMMENT {
+        return Err(SignError::Comment(format!("is {} bytes; at most {}", comment.len(), trust::MAX_COMMENT)));
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    Ok(Decision {
+        kind,
+        suite: about.suite,
+        run: about.run,
+        plan: about.plan,
+        input: about.input,
+        value: about.value,
+        channel: channel.to_string(),
+        expires: now + valid_for_secs.clamp(60, trust::MAX_VALIDITY_SECS),
+        nonce: nonce(),
+        comment: comment.trim().to_string(),
+    })
+}
+
+/// 128 random bits from the kernel, as hex.
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if read.is_err() {
+        // Uniqueness, not secrecy, is what a nonce needs here.
+        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        bytes = (t ^ u128::from(std::process::id())).to_le_bytes();
+    }
+    trust::hex(&bytes)
+}
