@@ -93,12 +93,14 @@ pub fn from_status(status: &SuiteStatus) -> Audit {
     let why = if launched { "requested".to_string() } else { policy.refusals.first().cloned().unwrap_or_default() };
     entries.push(Entry::new(&status.started_at, "launch", policy.requester.as_ref(), launched, &why, status.launch.as_ref()));
     for d in &status.decisions {
-        let kind = match d.signal.as_ref().map(|s| s.decision()) {
-            Some(switchyard_proto::v1::Decision::Approve) => "approve",
-            Some(switchyard_proto::v1::Decision::Reject) => "reject",
+        let signed = d.signal.as_ref().and_then(|s| s.signed.as_ref());
+        // What a signed body asked for, even when it was refused.
+        let kind = match (signed.and_then(|s| Decision::parse(&s.message).ok()), d.signal.as_ref().map(|s| s.decision())) {
+            (Some(m), _) => m.kind.name(),
+            (None, Some(switchyard_proto::v1::Decision::Approve)) => "approve",
+            (None, Some(switchyard_proto::v1::Decision::Reject)) => "reject",
             _ => "unreadable",
         };
-        let signed = d.signal.as_ref().and_then(|s| s.signed.as_ref());
         entries.push(Entry::new(&d.at, kind, d.signer.as_ref(), d.counted, &d.reason, signed));
     }
     for e in &status.operator_log {
@@ -152,12 +154,14 @@ pub fn verify(audit: &Audit, principals: &[PolicyPrincipal]) -> Vec<String> {
             Err(why) if e.counted => problems.push(format!("{place}: counted, but {why}")),
             // A refused entry whose signature does not hold is as recorded.
             Err(_) => {}
-            Ok(ok) => {
+            // Who a counted decision names is what the audit vouches for.
+            Ok(ok) if e.counted => {
                 if e.principal != ok.signer.principal || e.fingerprint != ok.signer.fingerprint {
                     problems.push(format!("{place}: names {:?} ({}), but the key is {}'s ({})",
                         e.principal, e.fingerprint, ok.signer.principal, ok.signer.fingerprint));
                 }
             }
+            Ok(_) => {}
         }
     }
     problems

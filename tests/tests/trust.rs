@@ -199,3 +199,49 @@ async fn the_policy_refuses_at_plan_and_at_the_line() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains(&format!("{}:", suite.display())) && text(&out).contains(": targets: sonic-d002") && text(&out).contains("default deny"), "{}", text(&out));
 }
+
+/// Pause answers and updates are signed too: a reviewer the policy does
+/// not let operate is refused (and recorded), a parallelism above the
+/// policy's largest is refused, and the requester's signed rollback applies.
+#[tokio::test]
+async fn operating_a_suite_takes_a_key_the_policy_lets_operate() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let queue = "trust-operate";
+    let rule = "  - name: lab\n    devices: { tags: [lab] }\n    request: [neteng]\n    operate: [neteng]\n    max_parallelism: 2\n    approvals:\n      - { count: 1, from: [reviewers] }\n";
+    let policy = write_policy(&env, "operate", rule);
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
+    let suite = write_suite("operate", &format!(
+        "name: trust-operate\ntargets:\n  names: [sonic-d001, sonic-d002]\n{STEPS}rollout:\n  parallelism: 1\n  on_failure: pause\n  pause_timeout: 10m\n"));
+    let out = cli_as(&env, queue, Some("alice"), &["run", suite.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let client = env.client().await.unwrap();
+    wait_for(&client, &id, "awaiting approval", TIMEOUT, |s| phase(s) == SuitePhase::AwaitingApproval || ended(s)).await.unwrap();
+    // sonic-d001's port is taken by hand after the plan: its step drifts and the suite pauses.
+    env.hset(1, "VLAN|Vlan300", &[("vlanid", "300")]);
+    env.hset(1, "VLAN_MEMBER|Vlan300|Ethernet8", &[("tagging_mode", "untagged")]);
+    let out = cli_as(&env, queue, Some("bob"), &["approve", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    wait_for(&client, &id, "paused", TIMEOUT, |s| phase(s) == SuitePhase::Paused || ended(s)).await.unwrap();
+
+    let out = cli_as(&env, queue, Some("carol"), &["resume", &id]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("carol may not operate this suite: rule lab lets neteng operate"), "{}", text(&out));
+    let out = cli_as(&env, queue, Some("alice"), &["set-parallelism", &id, "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("above the 2 the policy allows"), "{}", text(&out));
+    let out = cli_as(&env, queue, None, &["resume", &id, "--operator", "alice"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("only signed"), "{}", text(&out));
+
+    let out = cli_as(&env, queue, Some("alice"), &["rollback", &id, "--comment", "port is in use"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let done = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
+    assert_eq!(phase(&done), SuitePhase::RolledBack, "{}", done.error);
+    let applied: Vec<_> = done.operator_log.iter().filter(|e| e.applied).collect();
+    assert_eq!(applied.len(), 1, "{:?}", done.operator_log);
+    assert_eq!(applied[0].operator, "alice");
+    assert!(applied[0].signer.as_ref().is_some_and(|s| s.fingerprint.starts_with("SHA256:")), "{:?}", applied[0]);
+    assert_eq!(applied[0].reason, "port is in use");
+}
