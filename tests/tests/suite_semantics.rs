@@ -75,7 +75,7 @@ async fn wrong_hash_and_rejection_leave_every_device_untouched() {
     assert_eq!(phase(&s), SuitePhase::Rejected);
     let reasons: Vec<(bool, &str)> = s.decisions.iter().map(|d| (d.counted, d.reason.as_str())).collect();
     assert!(!reasons[0].0 && reasons[0].1.contains("the plan to approve is"), "{reasons:?}");
-    assert!(!reasons[1].0 && reasons[1].1.contains("not among the suite's reviewers"), "{reasons:?}");
+    assert!(!reasons[1].0 && reasons[1].1.contains("not among the reviewers this suite needs"), "{reasons:?}");
     assert!(reasons[2].0, "{reasons:?}");
     assert_eq!(dumps(&env), before);
 }

@@ -221,8 +221,20 @@ async fn operating_a_suite_takes_a_key_the_policy_lets_operate() {
     // sonic-d001's port is taken by hand after the plan: its step drifts and the suite pauses.
     env.hset(1, "VLAN|Vlan300", &[("vlanid", "300")]);
     env.hset(1, "VLAN_MEMBER|Vlan300|Ethernet8", &[("tagging_mode", "untagged")]);
-    let out = cli_as(&env, queue, Some("bob"), &["approve", &id]);
+    // Bob approves the way the Web UI's signal dialog sends it: the body
+    // `switchyard sign` prints, sent raw by the Temporal CLI.
+    let out = cli_as(&env, queue, Some("bob"), &["sign", "approve", &id, "--comment", "from the web ui"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("send as signal \"approval\""), "{}", text(&out));
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    let temporal = std::env::var("TEMPORAL_CLI").expect("TEMPORAL_CLI is set by tests/run.sh");
+    let sent = Command::new(temporal)
+        .args(["workflow", "signal", "--workflow-id", &id, "--name", "approval", "--input", &body, "--address", env.temporal.trim_start_matches("http://")])
+        .output().expect("run the temporal CLI");
+    assert!(sent.status.success(), "{}", text(&sent));
+    let s = wait_for(&client, &id, "approved", TIMEOUT, |s| s.decisions.iter().any(|d| d.counted)).await.unwrap();
+    let signer = s.decisions.iter().find(|d| d.counted).and_then(|d| d.signer.clone()).unwrap();
+    assert_eq!((signer.principal.as_str(), signer.channel.as_str()), ("bob", "web-ui"));
     wait_for(&client, &id, "paused", TIMEOUT, |s| phase(s) == SuitePhase::Paused || ended(s)).await.unwrap();
 
     let out = cli_as(&env, queue, Some("carol"), &["resume", &id]);

@@ -1,8 +1,11 @@
+//! Policy file parsing and the effective policy of a suite, rule by rule.
+
 use ssh_key::private::Ed25519Keypair;
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 
 use super::*;
 use crate::trust::Decision;
+use crate::v1::operation::Op;
 use crate::v1::{ApprovalPolicy, PolicyDevice, SignedDecision};
 
 fn key(seed: u8) -> PrivateKey {
@@ -38,7 +41,7 @@ fn request(devices: &[&str], by: &PrivateKey) -> PolicyRequest {
         suite_id: "s1".into(),
         input_digest: "d1".into(),
         launch: Some(launch("s1", "d1", by)),
-        devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec!["create_vlan".into()] }).collect(),
+        devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec![operation::name(&Op::CreateVlan(Default::default())).into()] }).collect(),
         parallelism: 2,
         ..Default::default()
     }
@@ -76,7 +79,7 @@ fn each_limit_of_a_covering_rule_is_enforced() {
     let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
     let mut req = request(&["leaf1", "spine1"], &key(1));
     req.parallelism = 8;
-    req.devices[0].operations.push("create_vrf".into());
+    req.devices[0].operations.push(operation::name(&Op::CreateVrf(Default::default())).into());
     req.approval = Some(ApprovalPolicy { required: 1, reviewers: vec![], timeout_seconds: 60 });
     let (eff, refusals) = policy.effective(&inventory(), &req, 1_000_000);
     let text = messages(&refusals);

@@ -1,3 +1,5 @@
+//! The decision text and every check a signed decision must pass.
+
 use ssh_key::private::Ed25519Keypair;
 use ssh_key::{LineEnding, PrivateKey};
 

@@ -1,3 +1,5 @@
+//! Which decisions count: unsigned under a lab policy, signed by key otherwise.
+
 use ssh_key::private::Ed25519Keypair;
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 use switchyard_proto::trust::{self, Decision as Message};
