@@ -7,7 +7,8 @@
 # The host reaches devices over a bridge, exactly as an orchestrator reaches
 # switches over a management network.
 #
-#   lab.sh install          install the Debian packages the lab needs
+#   lab.sh install [prometheus]  install the Debian packages the lab needs
+#                                (and Prometheus, for the metrics tests)
 #   lab.sh up N             bring up N devices, write inventory.yaml + known_hosts
 #   lab.sh down             stop only what `up` started and remove it
 #   lab.sh status           list devices and whether their daemons run
@@ -59,6 +60,13 @@ cmd_install() {
     command -v redis-cli >/dev/null || missing+=(redis-tools)
     command -v ip >/dev/null || missing+=(iproute2)
     command -v nsenter >/dev/null || missing+=(util-linux)
+    local extra
+    for extra in "$@"; do
+        case "$extra" in
+            prometheus) command -v prometheus >/dev/null || missing+=(prometheus) ;;
+            *) die "install: unknown extra $extra (known: prometheus)" ;;
+        esac
+    done
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     # Keep apt from starting the packaged services: a host sshd on *:22 and a
@@ -537,7 +545,7 @@ cmd_ssh() {
 }
 
 case "${1:-}" in
-    install) cmd_install ;;
+    install) shift; cmd_install "$@" ;;
     up) shift; cmd_up "$@" ;;
     down) cmd_down ;;
     status) cmd_status ;;

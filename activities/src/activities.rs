@@ -12,12 +12,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use redis::aio::MultiplexedConnection;
-use switchyard_proto::names;
+use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
     ApplyStepRequest, ApplyStepResult, DevicePlan, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
-    ReverseStepResult, VerifyRequest, VerifyResult,
+    ReverseStepResult, StepPlan, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -39,6 +40,10 @@ impl DeviceActivities {
         Self { sessions }
     }
 
+    fn metrics(&self) -> &crate::metrics::DeviceMetrics {
+        self.sessions.metrics()
+    }
+
     /// Runs `work` on the device's connection. A redis failure becomes the
     /// device's (retryable) error and drops the session, so the retry
     /// reconnects rather than reusing a connection that may be wedged.
@@ -56,6 +61,14 @@ impl DeviceActivities {
             }
         }
     }
+}
+
+/// The operation label of steps that cover a whole device (plan, verify).
+const ALL_OPERATIONS: &str = "all";
+
+/// The wire name of a planned step's operation, for its metrics.
+fn operation_of(step: &StepPlan) -> &'static str {
+    step.step.as_ref().and_then(|s| s.operation.as_ref()?.op.as_ref()).map_or("none", operation::name)
 }
 
 /// Runs `work`, heartbeating every few seconds until it ends. The device
@@ -82,7 +95,11 @@ impl DeviceActivities {
     pub async fn plan_device(self: Arc<Self>, ctx: ActivityContext, req: PlanDeviceRequest) -> Result<DevicePlan, ActivityError> {
         let target = req.target.unwrap_or_default();
         let device = target.device.clone();
-        let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await?;
+        let started = Instant::now();
+        let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await;
+        let outcome = match &plan { Ok(p) if p.error.is_empty() => "planned", Ok(_) => "refused", Err(_) => "error" };
+        self.metrics().step("plan", ALL_OPERATIONS, outcome, started.elapsed());
+        let plan = plan?;
         info!(suite_id = %req.suite_id, device = %plan.device, steps = plan.steps.len(), refused = !plan.error.is_empty(), "Planned device");
         Ok(plan)
     }
@@ -93,7 +110,17 @@ impl DeviceActivities {
         let step = req.step.unwrap_or_default();
         let step_id = procedures::step_id(&step).to_string();
         let suite_id = req.suite_id.clone();
-        let outcome = self.on_device(&req.device, |mut c| async move { procedures::apply_step(&mut c, &suite_id, &step).await }).await?;
+        let operation = operation_of(&step);
+        let started = Instant::now();
+        let outcome = self.on_device(&req.device, |mut c| async move { procedures::apply_step(&mut c, &suite_id, &step).await }).await;
+        let label = match &outcome {
+            Ok(ApplyOutcome::Applied) => "applied",
+            Ok(ApplyOutcome::AlreadyApplied) => "already_applied",
+            Ok(ApplyOutcome::Drift(_)) => "drift",
+            Err(_) => "error",
+        };
+        self.metrics().step("apply", operation, label, started.elapsed());
+        let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Applied step");
         match outcome {
             ApplyOutcome::Applied => Ok(ApplyStepResult { step_id, already_applied: false }),
@@ -107,7 +134,11 @@ impl DeviceActivities {
     #[activity(name = names::ACTIVITY_VERIFY_DEVICE)]
     pub async fn verify_device(self: Arc<Self>, _ctx: ActivityContext, req: VerifyRequest) -> Result<VerifyResult, ActivityError> {
         let steps = req.steps;
-        let mismatches = self.on_device(&req.device, |mut c| async move { procedures::verify(&mut c, &steps).await }).await?;
+        let started = Instant::now();
+        let mismatches = self.on_device(&req.device, |mut c| async move { procedures::verify(&mut c, &steps).await }).await;
+        let label = match &mismatches { Ok(m) if m.is_empty() => "ok", Ok(_) => "mismatch", Err(_) => "error" };
+        self.metrics().step("verify", ALL_OPERATIONS, label, started.elapsed());
+        let mismatches = mismatches?;
         info!(device = %req.device, mismatches = mismatches.len(), "Verified device");
         Ok(VerifyResult { ok: mismatches.is_empty(), mismatches })
     }
@@ -139,9 +170,20 @@ impl DeviceActivities {
         let step = req.step.unwrap_or_default();
         let step_id = procedures::step_id(&step).to_string();
         let (suite, device, check) = (req.suite_id.clone(), req.device.clone(), req.check_applied);
+        let operation = operation_of(&step);
+        let started = Instant::now();
         let outcome = self.on_device(&req.device, |mut c| async move {
             procedures::reverse_step(&mut c, &suite, &device, &step, check).await
-        }).await?;
+        }).await;
+        let label = match &outcome {
+            Ok(ReverseOutcome::NeverApplied(_)) => "never_applied",
+            Ok(ReverseOutcome::Reversed { already: true, .. }) => "already_reversed",
+            Ok(ReverseOutcome::Reversed { .. }) => "reversed",
+            Ok(ReverseOutcome::Moved(_)) => "moved",
+            Err(_) => "error",
+        };
+        self.metrics().step("reverse", operation, label, started.elapsed());
+        let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Reversed step");
         match outcome {
             ReverseOutcome::NeverApplied(entry) => Ok(ReverseStepResult { step_id, entries: vec![entry], already_reversed: false }),

@@ -146,6 +146,15 @@ impl TestEnv {
         self.spawn_worker_with(task_queue, &self.inventory(), &[])
     }
 
+    /// The scrape port (`/metrics`, `/livez`, `/readyz`) of a worker started
+    /// by [`TestEnv::spawn_worker_with`], as its log announces it.
+    pub fn scrape_address(&self, task_queue: &str) -> String {
+        let log = std::fs::read_to_string(self.worker_log(task_queue)).expect("worker log");
+        let line = log.lines().rev().find(|l| l.contains("Serving /metrics")).expect("the worker announces its scrape port");
+        let address = line.split("address=").nth(1).expect("address= in the announcement");
+        address.split_whitespace().next().unwrap_or_default().to_string()
+    }
+
     /// The worker log file of a worker started by [`TestEnv::spawn_worker_with`].
     pub fn worker_log(&self, task_queue: &str) -> PathBuf {
         std::env::temp_dir().join(format!("switchyard-worker-{task_queue}-{}.log", std::process::id()))
@@ -187,6 +196,8 @@ impl TestEnv {
             .args(["--temporal-address", &self.temporal, "--task-queue", task_queue, "--sticky-timeout-secs", "1"])
             .arg("--inventory").arg(inventory)
             .arg("--policy").arg(policy)
+            // A free port each: tests run several workers side by side.
+            .args(["--metrics-address", "127.0.0.1:0"])
             .args(["--log", "debug"])
             .envs(env.iter().copied())
             .stdout(file.try_clone().expect("log")).stderr(file)
@@ -586,4 +597,26 @@ pub mod device {
         }
         log
     }
+}
+
+/// One HTTP/1.0 GET (the server closes after the body, never chunks):
+/// status code and body.
+pub fn http_get(address: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw.as_str(), ""));
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    Ok((status, body.to_string()))
+}
+
+/// `text` percent-encoded for a URL query value.
+pub fn url_encode(text: &str) -> String {
+    text.bytes().map(|b| match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+        _ => format!("%{b:02X}"),
+    }).collect()
 }

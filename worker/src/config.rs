@@ -55,13 +55,40 @@ pub(crate) struct WorkerConfig {
     /// Seconds in-flight activities get to finish on SIGINT/SIGTERM.
     #[arg(long, env = "SWITCHYARD_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub(crate) shutdown_grace_secs: u64,
+    /// Address of the scrape port: /metrics (Prometheus), /livez, /readyz;
+    /// `off` for none.
+    #[arg(long, env = "SWITCHYARD_METRICS_ADDRESS", default_value = "127.0.0.1:9464")]
+    pub(crate) metrics_address: String,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
     pub(crate) log: String,
+    /// Log lines as text, or as one JSON object per line (suite_id, device
+    /// and step as fields) for a log pipeline.
+    #[arg(long, env = "SWITCHYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl WorkerConfig {
+    /// The scrape port's address, or `None` when it is off.
+    pub(crate) fn metrics_address(&self) -> anyhow::Result<Option<std::net::SocketAddr>> {
+        if self.metrics_address == "off" {
+            return Ok(None);
+        }
+        self.metrics_address.parse().map(Some)
+            .map_err(|_| anyhow::anyhow!("--metrics-address {:?} is not an address like 0.0.0.0:9464 (or off)", self.metrics_address))
+    }
+
     pub(crate) fn check(&self) -> anyhow::Result<()> {
+        self.metrics_address()?;
         anyhow::ensure!(self.workflow_pollers >= 2, "--workflow-pollers must be at least 2 (one sticky, one normal)");
         anyhow::ensure!(self.activity_pollers >= 1, "--activity-pollers must be at least 1");
         anyhow::ensure!(self.max_workflow_tasks >= 2, "--max-workflow-tasks must be at least 2");

@@ -4,7 +4,9 @@
 //! The only runtime that sees credentials: it reads the inventory and
 //! resolves credential references when it dials a device. Holds no logic.
 
+mod checks;
 mod config;
+mod telemetry;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -12,46 +14,62 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, PolicyActivities, SessionConfig, Sessions};
+use switchyard_activities::{DeviceActivities, DeviceMetrics, PolicyActivities, SessionConfig, Sessions};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_workflows::{DeviceWorkflow, SuiteWorkflow};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
-use temporalio_sdk::runtime::PollerBehavior;
+use temporalio_common::telemetry::TelemetryOptions;
+use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::info;
 
-use crate::config::WorkerConfig;
+use crate::config::{LogFormat, WorkerConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = WorkerConfig::parse();
     config.check()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?;
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        // Event fields (suite_id, device, step) become top-level keys.
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
 
     let inventory = Arc::new(Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?);
+    checks::inventory_files(&inventory)?;
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
     let policy = Arc::new(Policy::load(&config.policy).map_err(anyhow::Error::msg)?);
     info!(policy = %policy.file, hash = %policy.hash, rules = policy.rules.len(), principals = policy.principals.len(),
         unsigned = if policy.allow_unsigned { "allowed" } else { "refused" }, "Loaded policy");
+    let telemetry = match config.metrics_address()? {
+        Some(address) => Some(telemetry::start(address).await?),
+        None => None,
+    };
+    let metrics = match &telemetry {
+        Some(t) => DeviceMetrics::new(t.meter.clone()),
+        None => DeviceMetrics::disabled(),
+    };
     let sessions = Arc::new(Sessions::new(inventory.clone(), SessionConfig {
         max_handshakes: config.max_handshakes,
         connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
         command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
-    }));
+    }).with_metrics(Arc::new(metrics)));
 
-    let runtime = Runtime::from_current_tokio(Default::default())?;
+    let telemetry_options = telemetry.as_ref().map(|t| TelemetryOptions::builder().metrics(t.meter.clone()).build());
+    let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::from_current_tokio(runtime_options)?;
     let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
     let connection = Connection::connect(ConnectionOptions::new(url).identity(format!("switchyard-worker@{}", hostname())).build())
         .await
         .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
     let client = Client::new(connection, ClientOptions::new(config.namespace.clone()).build())?;
+    checks::cluster(&client, &config.namespace, &config.temporal_address).await?;
+    info!(namespace = %config.namespace, "Namespace and search attributes present");
 
     let tuner = TunerHolder::builder()
         .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_workflow_tasks))
@@ -80,6 +98,10 @@ async fn main() -> anyhow::Result<()> {
         info!("Shutting down: finishing in-flight tasks");
         shutdown();
     });
+    if let Some(t) = &telemetry {
+        t.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        info!(address = %t.address, "Serving /metrics, /livez and /readyz");
+    }
     info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, "Worker running");
     // Worker::run is !Send (workflows run on this thread), so it is awaited
     // here rather than spawned.

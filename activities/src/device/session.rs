@@ -16,6 +16,8 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate, check_known_hos
 use switchyard_proto::inventory::{CredentialRef, Device, Inventory};
 use tokio::sync::{Mutex, Semaphore};
 
+use crate::metrics::DeviceMetrics;
+
 use crate::error::DeviceError;
 
 /// Limits and timeouts of device access.
@@ -46,6 +48,7 @@ pub struct Sessions {
     // One slot per device; the slot's mutex serialises (re)connecting to
     // that device so concurrent activities share one connection.
     slots: std::sync::Mutex<HashMap<String, Slot>>,
+    metrics: Arc<DeviceMetrics>,
 }
 
 /// One device's connection, if open; its lock is held while (re)connecting.
@@ -55,7 +58,25 @@ impl Sessions {
     /// Sessions for the devices of `inventory`.
     pub fn new(inventory: Arc<Inventory>, config: SessionConfig) -> Self {
         let handshakes = Semaphore::new(config.max_handshakes.max(1));
-        Self { inventory, config, handshakes, slots: Default::default() }
+        Self { inventory, config, handshakes, slots: Default::default(), metrics: Arc::new(DeviceMetrics::disabled()) }
+    }
+
+    /// The same sessions, reporting to `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<DeviceMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Where device work is counted.
+    pub fn metrics(&self) -> &DeviceMetrics {
+        &self.metrics
+    }
+
+    /// Reports how many devices have a session open (a slot being dialled
+    /// counts as open: it is about to be).
+    fn report_sessions(&self) {
+        let open = self.slots.lock().expect("slots lock").values().filter(|s| s.try_lock().map_or(true, |g| g.is_some())).count();
+        self.metrics.sessions(open as u64);
     }
 
     /// The worker's inventory.
@@ -105,6 +126,8 @@ impl Sessions {
         let slot = self.slot(name);
         let mut guard = slot.lock().await;
         *guard = None;
+        drop(guard);
+        self.report_sessions();
     }
 
     fn slot(&self, name: &str) -> Slot {
@@ -118,6 +141,8 @@ impl Sessions {
         if guard.as_ref().is_some_and(|h| Arc::ptr_eq(h, dead)) {
             *guard = None;
         }
+        drop(guard);
+        self.report_sessions();
     }
 
     async fn handle(&self, device: &Device) -> Result<Arc<Handle>, DeviceError> {
@@ -129,9 +154,13 @@ impl Sessions {
         let _permit = self.handshakes.acquire().await.expect("semaphore never closed");
         let handle = tokio::time::timeout(self.config.connect_timeout, connect(device))
             .await
-            .map_err(|_| unreachable(device, format!("no SSH session within {:?}", self.config.connect_timeout)))??;
-        let handle = Arc::new(handle);
+            .map_err(|_| unreachable(device, format!("no SSH session within {:?}", self.config.connect_timeout)))
+            .and_then(|r| r);
+        self.metrics.handshake(handle.is_ok());
+        let handle = Arc::new(handle?);
         *guard = Some(handle.clone());
+        drop(guard);
+        self.report_sessions();
         Ok(handle)
     }
 

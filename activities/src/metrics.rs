@@ -1,0 +1,67 @@
+//! switchyard's own metrics of device work: steps by kind, operation and
+//! outcome with their duration, SSH handshakes and the sessions held.
+//! They are made on the meter the worker hands in (the Temporal SDK's
+//! Prometheus meter), so one scrape port serves the SDK's metrics and
+//! these.
+//!
+//! Must never: put a device name, an address or any credential in a label
+//! (labels are few and bounded: kind, operation, outcome).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use temporalio_common::telemetry::metrics::{
+    CoreMeter, Counter, Gauge, HistogramDuration, MetricKeyValue, MetricParameters, NewAttributes, NoOpCoreMeter,
+};
+
+/// The device metrics of one worker.
+pub struct DeviceMetrics {
+    meter: Arc<dyn CoreMeter>,
+    steps: Counter,
+    step_duration: HistogramDuration,
+    handshakes: Counter,
+    sessions: Gauge,
+}
+
+impl DeviceMetrics {
+    /// Metrics made on `meter`.
+    pub fn new(meter: Arc<dyn CoreMeter>) -> Self {
+        let param = |name: &'static str, description: &'static str| MetricParameters::builder().name(name).description(description).build();
+        Self {
+            steps: meter.counter(param("switchyard_device_steps", "Device steps run, by kind (plan, apply, verify, reverse), operation and outcome")),
+            step_duration: meter.histogram_duration(param("switchyard_device_step_duration_seconds", "Time one device step took, by kind and operation")),
+            handshakes: meter.counter(param("switchyard_ssh_handshakes", "SSH connections opened to devices, by outcome")),
+            sessions: meter.gauge(param("switchyard_ssh_sessions", "SSH sessions to devices held open by this worker")),
+            meter,
+        }
+    }
+
+    /// Metrics that go nowhere (tests, the benchmark's direct runs).
+    pub fn disabled() -> Self {
+        Self::new(Arc::new(NoOpCoreMeter))
+    }
+
+    /// One step of `kind` for `operation` ended with `outcome` after `took`.
+    pub(crate) fn step(&self, kind: &'static str, operation: &str, outcome: &'static str, took: Duration) {
+        let labels = |extra: Option<&'static str>| {
+            let mut attributes = vec![MetricKeyValue::new("kind", kind), MetricKeyValue::new("operation", operation.to_string())];
+            if let Some(outcome) = extra {
+                attributes.push(MetricKeyValue::new("outcome", outcome));
+            }
+            self.meter.new_attributes(NewAttributes { attributes })
+        };
+        self.steps.add(1, &labels(Some(outcome)));
+        self.step_duration.record(took, &labels(None));
+    }
+
+    /// An SSH handshake ended, well or not.
+    pub(crate) fn handshake(&self, ok: bool) {
+        let attributes = vec![MetricKeyValue::new("outcome", if ok { "ok" } else { "failed" })];
+        self.handshakes.add(1, &self.meter.new_attributes(NewAttributes { attributes }));
+    }
+
+    /// The worker now holds `open` SSH sessions.
+    pub(crate) fn sessions(&self, open: u64) {
+        self.sessions.record(open, &self.meter.new_attributes(NewAttributes { attributes: vec![] }));
+    }
+}
