@@ -27,7 +27,8 @@ start_temporal() {
         --ui-disable-news-fetch --log-level warn \
         --search-attribute SuiteName=Keyword --search-attribute SuiteStatus=Keyword \
         --search-attribute Requester=Keyword --search-attribute DeviceCount=Int \
-        --search-attribute FailedCount=Int >"$log" 2>&1 &
+        --search-attribute FailedCount=Int --search-attribute Device=Keyword \
+        --search-attribute DeviceStatus=Keyword >"$log" 2>&1 &
     TEMPORAL_PID=$!
     local t
     for t in $(seq 1 120); do

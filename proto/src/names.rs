@@ -50,6 +50,12 @@ pub const SA_DEVICE_COUNT: &str = "DeviceCount";
 /// Search attribute: number of failed devices (Int).
 pub const SA_FAILED_COUNT: &str = "FailedCount";
 
+/// Search attribute of a device workflow: its device (Keyword).
+pub const SA_DEVICE: &str = "Device";
+/// Search attribute of a device workflow: how it stands or ended (Keyword),
+/// e.g. `applying`, `succeeded`, `failed`, `rolled_back`.
+pub const SA_DEVICE_STATUS: &str = "DeviceStatus";
+
 /// Every custom search attribute with its server type, for registration.
 pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
     (SA_SUITE_NAME, "Keyword"),
@@ -57,6 +63,8 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
     (SA_REQUESTER, "Keyword"),
     (SA_DEVICE_COUNT, "Int"),
     (SA_FAILED_COUNT, "Int"),
+    (SA_DEVICE, "Keyword"),
+    (SA_DEVICE_STATUS, "Keyword"),
 ];
 
 /// Workflow id of a device's run within a suite.
@@ -98,6 +106,8 @@ pub mod patches {
     /// The suite records the organisation's policy before planning, and
     /// decisions are judged against it (signed, by key).
     pub const POLICY: &str = "policy";
+    /// Device workflows carry SuiteName, Device and DeviceStatus.
+    pub const DEVICE_SEARCH_ATTRIBUTES: &str = "device-search-attributes";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -256,4 +256,22 @@ async fn operating_a_suite_takes_a_key_the_policy_lets_operate() {
     assert_eq!(applied[0].operator, "alice");
     assert!(applied[0].signer.as_ref().is_some_and(|s| s.fingerprint.starts_with("SHA256:")), "{:?}", applied[0]);
     assert_eq!(applied[0].reason, "port is in use");
+
+    // The failed device is listable by its search attributes.
+    let temporal = std::env::var("TEMPORAL_CLI").unwrap();
+    let query = "SuiteName = 'trust-operate' AND DeviceStatus = 'failed'";
+    let wanted = format!("{id}--sonic-d001--apply");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new(&temporal)
+            .args(["workflow", "list", "--query", query, "--address", env.temporal.trim_start_matches("http://")])
+            .output().expect("temporal workflow list");
+        let listed = text(&out);
+        if listed.contains(&wanted) {
+            assert!(!listed.contains(&format!("{id}--sonic-d002")), "only the failed device: {listed}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{wanted} not listed by {query:?}: {listed}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }

@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use switchyard_proto::names::{failures, patches};
+use switchyard_proto::names::{self, failures, patches};
+use switchyard_proto::vocabulary::device_status_name;
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
     ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
@@ -22,7 +23,7 @@ use switchyard_proto::v1::{
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::common::error::ActivityExecutionError;
-use temporalio_workflow::common::ActivityDefinition;
+use temporalio_workflow::common::{ActivityDefinition, SearchAttributeKey};
 use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
@@ -44,108 +45,123 @@ impl DeviceWorkflow {
         Self { input }
     }
 
-    /// Applies or compensates, per the input's mode.
+    /// Applies or compensates, per the input's mode, and says how it ended
+    /// in its `DeviceStatus` search attribute, so failed devices can be
+    /// listed in the Web UI.
     #[run(name = switchyard_proto::names::DEVICE_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceResult> {
-        let input = ctx.state(|s| s.input.clone());
-        let plan = input.plan.clone().unwrap_or_default();
-        let mut result = DeviceResult { device: plan.device.clone(), ..Default::default() };
-        let compensating = input.mode == DeviceMode::Compensate as i32;
-        if device_lock(ctx) {
-            match take_lock(ctx, &input, &plan.device).await {
-                Ok(waited) => {
-                    result.locked = true;
-                    result.lock_wait = waited;
-                }
-                Err(why) => {
-                    result.status = DeviceStatus::Failed as i32;
-                    result.error = format!("{}: {why}", plan.device);
-                    if compensating {
-                        for id in &input.applied_steps {
-                            result.compensation.push(CompensationEntry {
-                                device: plan.device.clone(),
-                                step_id: id.clone(),
-                                action: CompensationAction::LeftInPlace as i32,
-                                reason: format!("not reversed: {why}"),
-                                ..Default::default()
-                            });
-                        }
-                    } else {
-                        result.compensation.push(not_applied(&plan.device, "", &format!("{why}: nothing written")));
-                    }
-                    return Ok(result);
-                }
-            }
-        }
-        if compensating {
-            let steps: Vec<Undo> = plan.steps.iter().filter(|s| input.applied_steps.contains(&step_id(s)))
-                .map(|step| Undo { step, unsure: false }).collect();
-            let failed = compensate(ctx, &input.suite_id, &plan.device, &steps, &mut result).await;
-            result.status = DeviceStatus::RolledBack as i32;
-            if let Some(e) = failed {
-                result.status = DeviceStatus::Failed as i32;
-                result.error = format!("compensation incomplete: {e}");
-            }
-            return Ok(result);
-        }
-
-        let local = local_steps(ctx);
-        let mut applied: Vec<&StepPlan> = Vec::new();
-        // A step whose apply failed without saying whether it was written.
-        let mut unsure: Option<&StepPlan> = None;
-        let mut failure: Option<String> = None;
-        for step in &plan.steps {
-            let id = step_id(step);
-            ctx.set_current_details(format!("applying {id}"));
-            let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
-            let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
-            match outcome {
-                Ok(_) => {
-                    applied.push(step);
-                    result.steps_applied.push(id);
-                }
-                Err(e) => {
-                    failure = Some(describe(&e));
-                    if failure_type(&e) == failures::DRIFT {
-                        // The script ran and refused: nothing was written.
-                        result.compensation.push(not_applied(&plan.device, &id, "refused as drift: nothing written"));
-                    } else if unsure_steps(ctx) {
-                        unsure = Some(step);
-                    }
-                    break;
-                }
-            }
-        }
-        if failure.is_none() {
-            ctx.set_current_details("verifying");
-            let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone() };
-            let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
-            match outcome {
-                Ok(r) if r.ok => result.verified = true,
-                // The re-read found rows that are not as planned: the device
-                // fails and undoes its steps, like any other failed step.
-                Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
-                Err(e) => failure = Some(describe(&e)),
-            }
-        }
-        match failure {
-            None => {
-                result.status = DeviceStatus::Succeeded as i32;
-                ctx.set_current_details("succeeded");
-            }
-            Some(error) => {
-                ctx.set_current_details(format!("failed, compensating: {error}"));
-                result.error = error;
-                result.status = DeviceStatus::Failed as i32;
-                let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
-                to_undo.extend(unsure.map(|s| Undo { step: s, unsure: true }));
-                if let Some(e) = compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
-                    result.error = format!("{}; compensation incomplete: {e}", result.error);
-                }
-            }
+        let result = run_device(ctx).await?;
+        if ctx.patched(patches::DEVICE_SEARCH_ATTRIBUTES) {
+            let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
+            ctx.upsert_search_attributes([SA_DEVICE_STATUS.value_set(device_status_name(status).to_string())]);
         }
         Ok(result)
     }
+}
+
+/// The `DeviceStatus` search attribute of a device workflow.
+pub const SA_DEVICE_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword(names::SA_DEVICE_STATUS);
+
+/// The device's run, in its mode.
+async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult<DeviceResult> {
+    let input = ctx.state(|s| s.input.clone());
+    let plan = input.plan.clone().unwrap_or_default();
+    let mut result = DeviceResult { device: plan.device.clone(), ..Default::default() };
+    let compensating = input.mode == DeviceMode::Compensate as i32;
+    if device_lock(ctx) {
+        match take_lock(ctx, &input, &plan.device).await {
+            Ok(waited) => {
+                result.locked = true;
+                result.lock_wait = waited;
+            }
+            Err(why) => {
+                result.status = DeviceStatus::Failed as i32;
+                result.error = format!("{}: {why}", plan.device);
+                if compensating {
+                    for id in &input.applied_steps {
+                        result.compensation.push(CompensationEntry {
+                            device: plan.device.clone(),
+                            step_id: id.clone(),
+                            action: CompensationAction::LeftInPlace as i32,
+                            reason: format!("not reversed: {why}"),
+                            ..Default::default()
+                        });
+                    }
+                } else {
+                    result.compensation.push(not_applied(&plan.device, "", &format!("{why}: nothing written")));
+                }
+                return Ok(result);
+            }
+        }
+    }
+    if compensating {
+        let steps: Vec<Undo> = plan.steps.iter().filter(|s| input.applied_steps.contains(&step_id(s)))
+            .map(|step| Undo { step, unsure: false }).collect();
+        let failed = compensate(ctx, &input.suite_id, &plan.device, &steps, &mut result).await;
+        result.status = DeviceStatus::RolledBack as i32;
+        if let Some(e) = failed {
+            result.status = DeviceStatus::Failed as i32;
+            result.error = format!("compensation incomplete: {e}");
+        }
+        return Ok(result);
+    }
+
+    let local = local_steps(ctx);
+    let mut applied: Vec<&StepPlan> = Vec::new();
+    // A step whose apply failed without saying whether it was written.
+    let mut unsure: Option<&StepPlan> = None;
+    let mut failure: Option<String> = None;
+    for step in &plan.steps {
+        let id = step_id(step);
+        ctx.set_current_details(format!("applying {id}"));
+        let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
+        let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
+        match outcome {
+            Ok(_) => {
+                applied.push(step);
+                result.steps_applied.push(id);
+            }
+            Err(e) => {
+                failure = Some(describe(&e));
+                if failure_type(&e) == failures::DRIFT {
+                    // The script ran and refused: nothing was written.
+                    result.compensation.push(not_applied(&plan.device, &id, "refused as drift: nothing written"));
+                } else if unsure_steps(ctx) {
+                    unsure = Some(step);
+                }
+                break;
+            }
+        }
+    }
+    if failure.is_none() {
+        ctx.set_current_details("verifying");
+        let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone() };
+        let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
+        match outcome {
+            Ok(r) if r.ok => result.verified = true,
+            // The re-read found rows that are not as planned: the device
+            // fails and undoes its steps, like any other failed step.
+            Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
+            Err(e) => failure = Some(describe(&e)),
+        }
+    }
+    match failure {
+        None => {
+            result.status = DeviceStatus::Succeeded as i32;
+            ctx.set_current_details("succeeded");
+        }
+        Some(error) => {
+            ctx.set_current_details(format!("failed, compensating: {error}"));
+            result.error = error;
+            result.status = DeviceStatus::Failed as i32;
+            let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
+            to_undo.extend(unsure.map(|s| Undo { step: s, unsure: true }));
+            if let Some(e) = compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
+                result.error = format!("{}; compensation incomplete: {e}", result.error);
+            }
+        }
+    }
+    Ok(result)
 }
 
 /// How hard a device step tries: an undo gets more attempts and survives

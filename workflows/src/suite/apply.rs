@@ -15,6 +15,8 @@ use switchyard_proto::v1::{
     DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, OnFailure, OperatorAction, OperatorEvent, Rollout, SuitePhase, WindowClose,
 };
 use temporalio_workflow::workflows::{join_all, select};
+use temporalio_workflow::common::SearchAttributeKey;
+use temporalio_workflow::common::search_attributes::SearchAttributes;
 use temporalio_workflow::{CancellableFuture, ChildWorkflowOptions, WorkflowCancellationToken, WorkflowContext};
 
 use super::context::{cancellation, now, now_secs, set_phase, wait};
@@ -198,10 +200,21 @@ pub(super) async fn watch_cancellation(ctx: &WorkflowContext<SuiteWorkflow>) {
 /// (all steps, or its own compensation) before the suite decides.
 pub(super) async fn run_child(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, device: &str, mode: &str, input: DeviceRunInput) -> DeviceResult {
     let steps = input.plan.as_ref().map_or(0, |p| p.steps.len());
+    // Listable in the Web UI: "every failed device of this suite".
+    let attributes = ctx.patched(names::patches::DEVICE_SEARCH_ATTRIBUTES).then(|| {
+        let name = ctx.state(|s| s.input.name.clone());
+        let status = if mode == "rollback" { "rolling_back" } else { "applying" };
+        SearchAttributes::new([
+            SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(name),
+            SearchAttributeKey::keyword(names::SA_DEVICE).value_set(device.to_string()),
+            SearchAttributeKey::keyword(names::SA_DEVICE_STATUS).value_set(status.to_string()),
+        ])
+    });
     let opts = ChildWorkflowOptions::builder()
         .workflow_id(names::device_workflow_id(suite_id, device, mode))
         .static_summary(format!("{mode} {device} ({steps} steps)"))
         .cancellation_token(WorkflowCancellationToken::new())
+        .maybe_search_attributes(attributes)
         .build();
     let failed = |error: String| DeviceResult {
         device: device.to_string(),
