@@ -28,7 +28,7 @@ start_temporal() {
         --search-attribute SuiteName=Keyword --search-attribute SuiteStatus=Keyword \
         --search-attribute Requester=Keyword --search-attribute DeviceCount=Int \
         --search-attribute FailedCount=Int --search-attribute Device=Keyword \
-        --search-attribute DeviceStatus=Keyword >"$log" 2>&1 &
+        --search-attribute DeviceStatus=Keyword --search-attribute SuiteKind=Keyword >"$log" 2>&1 &
     TEMPORAL_PID=$!
     local t
     for t in $(seq 1 120); do

@@ -50,6 +50,8 @@ pub const SA_DEVICE_COUNT: &str = "DeviceCount";
 /// Search attribute: number of failed devices (Int).
 pub const SA_FAILED_COUNT: &str = "FailedCount";
 
+/// Search attribute: `plan` for a plan-only run, `change` otherwise (Keyword).
+pub const SA_SUITE_KIND: &str = "SuiteKind";
 /// Search attribute of a device workflow: its device (Keyword).
 pub const SA_DEVICE: &str = "Device";
 /// Search attribute of a device workflow: how it stands or ended (Keyword),
@@ -65,6 +67,7 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
     (SA_FAILED_COUNT, "Int"),
     (SA_DEVICE, "Keyword"),
     (SA_DEVICE_STATUS, "Keyword"),
+    (SA_SUITE_KIND, "Keyword"),
 ];
 
 /// Workflow id of a device's run within a suite.
@@ -108,6 +111,8 @@ pub mod patches {
     pub const POLICY: &str = "policy";
     /// Device workflows carry SuiteName, Device and DeviceStatus.
     pub const DEVICE_SEARCH_ATTRIBUTES: &str = "device-search-attributes";
+    /// The suite's memo carries its requester, plan hash and approvers.
+    pub const SUITE_MEMO: &str = "suite-memo";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

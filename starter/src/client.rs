@@ -169,6 +169,7 @@ fn start_attributes(input: &SuiteInput) -> SearchAttributes {
         SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(input.requester.clone()),
         SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(input.devices.len() as i64),
         SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(0),
+        SearchAttributeKey::keyword(names::SA_SUITE_KIND).value_set(if input.plan_only { "plan" } else { "change" }.to_string()),
     ])
 }
 

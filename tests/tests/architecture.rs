@@ -122,9 +122,20 @@ fn docker_compose_parses_and_registers_every_search_attribute() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml")).unwrap();
     let compose: serde_json::Value = serde_saphyr::from_str(&text).expect("docker-compose.yml is valid YAML");
     let services = compose["services"].as_object().expect("services");
-    for name in ["postgresql", "temporal", "temporal-ui", "search-attributes", "worker"] {
+    for name in ["postgresql", "temporal", "temporal-ui", "search-attributes", "worker", "prometheus", "grafana"] {
         assert!(services.contains_key(name), "service {name} missing");
     }
+    // What Prometheus and Grafana are provisioned with is in the tree.
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    for service in ["prometheus", "grafana"] {
+        for volume in services[service]["volumes"].as_array().expect("volumes") {
+            let source = volume.as_str().unwrap().split(':').next().unwrap();
+            assert!(root.join(source).is_dir(), "{service} mounts {source}, which is not a folder of the repository");
+        }
+    }
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("deploy/grafana/dashboards/switchyard.json")).unwrap())
+        .expect("the dashboard is JSON");
+    assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() >= 6), "the dashboard has its panels");
     let register = services["search-attributes"]["command"].to_string();
     for (name, kind) in switchyard_proto::names::SEARCH_ATTRIBUTES {
         assert!(register.contains(&format!("{name}={kind}")), "docker-compose.yml does not register {name}={kind}");

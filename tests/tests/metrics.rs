@@ -94,4 +94,29 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     // The SDK's, from the same port.
     wait_for_value(&prom, r#"sum(temporal_workflow_completed_total{workflow_type="SuiteWorkflow"})"#, 1.0);
     wait_for_value(&prom, "sum(temporal_num_pollers)", 1.0);
+    // Suites by phase, from Temporal visibility (counted every 30 s).
+    wait_for_value(&prom, r#"max(switchyard_suites{phase="succeeded"})"#, 1.0);
+
+    // deploy/: the alert rules are valid, and every dashboard and alert
+    // expression evaluates on this Prometheus against these metrics.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let rules = root.join("deploy/prometheus/alerts.yml");
+    let checked = Command::new("promtool").args(["check", "rules"]).arg(&rules).output().expect("promtool (from the prometheus package)");
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stdout));
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("deploy/grafana/dashboards/switchyard.json")).unwrap()).unwrap();
+    let mut exprs: Vec<String> = dashboard["panels"].as_array().unwrap().iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().iter().map(|t| t["expr"].as_str().unwrap().to_string()))
+        .collect();
+    let alerts: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    exprs.extend(alerts["groups"][0]["rules"].as_array().unwrap().iter().map(|r| r["expr"].as_str().unwrap().to_string()));
+    for expr in &exprs {
+        let (code, body) = http_get(&prom.address, &format!("/api/v1/query?query={}", url_encode(expr))).unwrap();
+        assert_eq!(code, 200, "{expr}: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["status"], "success", "{expr}: {body}");
+        // The dashboard's panels on device steps show this suite's steps.
+        if expr.starts_with("sum by (kind, outcome) (rate(switchyard_device_steps_total") {
+            assert!(!json["data"]["result"].as_array().unwrap().is_empty(), "{expr} has no series: {body}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 mod checks;
 mod config;
+mod suite_gauge;
 mod telemetry;
 
 use std::str::FromStr;
@@ -70,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
     let client = Client::new(connection, ClientOptions::new(config.namespace.clone()).build())?;
     checks::cluster(&client, &config.namespace, &config.temporal_address).await?;
     info!(namespace = %config.namespace, "Namespace and search attributes present");
+    if let Some(t) = &telemetry {
+        suite_gauge::spawn(client.clone(), config.namespace.clone(), t.meter.clone());
+    }
 
     let tuner = TunerHolder::builder()
         .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_workflow_tasks))

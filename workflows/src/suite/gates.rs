@@ -13,7 +13,8 @@ use switchyard_proto::v1::{
 };
 use switchyard_proto::{names, operation, trust};
 use temporalio_workflow::workflows::{join_all, select};
-use temporalio_workflow::{CancellableFuture, WorkflowContext};
+use temporalio_workflow::common::SearchAttributeKey;
+use temporalio_workflow::{CancellableFuture, MemoValue, WorkflowContext};
 
 use super::context::{cancellation, finish, now, now_secs, set_phase, wait};
 use super::SuiteWorkflow;
@@ -62,6 +63,10 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
             s.plans.insert(plan.device.clone(), plan.clone());
         }
     });
+    if ctx.patched(names::patches::SUITE_MEMO) {
+        let requester = ctx.state(|s| s.status.requester.clone());
+        let _ = ctx.upsert_memo([("requester", Some(MemoValue::new(requester))), ("plan_hash", Some(MemoValue::new(hash.clone())))]);
+    }
     if let Some(reason) = cancellation(ctx) {
         return Some(finish(ctx, SuitePhase::Cancelled, format!("cancelled while planning ({reason}); nothing applied")));
     }
@@ -114,6 +119,11 @@ async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput
         }
         s.status.policy = Some(policy.clone());
     });
+    // The Requester the suite started with is what the CLI was told; the
+    // one the launch signature proves replaces it.
+    if let Some(requester) = &policy.requester {
+        ctx.upsert_search_attributes([SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(requester.principal.clone())]);
+    }
     if !policy.refusals.is_empty() {
         let error = format!("refused by policy {}: {}; nothing read or written", policy.file, policy.refusals.join("; "));
         ctx.state_mut(|s| s.status.error = error.clone());
@@ -166,7 +176,14 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
         return Some(finish(ctx, SuitePhase::Cancelled, format!("cancelled awaiting approval ({reason}); nothing applied")));
     }
     match ctx.state(|s| approval::verdict(&policy, &s.status.decisions)) {
-        Verdict::Approved => None,
+        Verdict::Approved => {
+            if ctx.patched(names::patches::SUITE_MEMO) {
+                let approvers = ctx.state(|s| s.status.decisions.iter().filter(|d| d.counted)
+                    .filter_map(|d| d.signer.as_ref().map(|x| x.principal.clone())).collect::<Vec<_>>().join(", "));
+                let _ = ctx.upsert_memo([("approvers", Some(MemoValue::new(approvers)))]);
+            }
+            None
+        }
         Verdict::Rejected => Some(finish(ctx, SuitePhase::Rejected, "rejected by a reviewer; nothing applied".into())),
         Verdict::Pending => Some(finish(ctx, SuitePhase::Expired, format!("no decision within {timeout_seconds}s; nothing applied"))),
     }
