@@ -109,6 +109,8 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
         .collect();
     let alerts: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
     exprs.extend(alerts["groups"][0]["rules"].as_array().unwrap().iter().map(|r| r["expr"].as_str().unwrap().to_string()));
+    // A rate needs two scrapes of the new counters.
+    wait_for_value(&prom, "count(sum by (kind, outcome) (rate(switchyard_device_steps_total[5m])))", 1.0);
     for expr in &exprs {
         let (code, body) = http_get(&prom.address, &format!("/api/v1/query?query={}", url_encode(expr))).unwrap();
         assert_eq!(code, 200, "{expr}: {body}");
