@@ -232,6 +232,28 @@ async fn pause_then_resume_or_rollback() {
     assert!(listed.contains(&id), "list by status finds the suite:\n{listed}");
 }
 
+/// A rollback that has to leave one of the suite's changes (someone put a
+/// port into the suite's VLAN meanwhile, so the VLAN is still used) ends
+/// partially_rolled_back, and says which change stayed.
+#[tokio::test]
+async fn a_rollback_that_leaves_a_change_is_partial() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let extra = "rollout:\n  parallelism: 1\n  on_failure: pause\n  pause_timeout: 10m\n";
+    let id = approved(&env, &client, "sem-partial", extra, || drift(&env, 2)).await;
+    until(&client, &id, "paused", |s| phase(s) == SuitePhase::Paused).await;
+    // sonic-d001 has VLAN 100 from the suite; someone adds a member by hand.
+    env.hset(1, "VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "tagged")]);
+    cli_ok(&env, &["rollback", &id, "--operator", "oscar"]);
+    let s = until(&client, &id, "ended", ended).await;
+    assert_eq!(phase(&s), SuitePhase::PartiallyRolledBack, "{}", s.error);
+    assert!(s.error.contains("1 change(s) of the suite left in place"), "{}", s.error);
+    let kept = s.compensation_log.iter().find(|e| e.key == "VLAN|Vlan100" && e.remains).expect("the VLAN that stays is logged");
+    assert!(kept.reason.contains("still used by VLAN_MEMBER|Vlan100|Ethernet4"), "{kept:?}");
+    assert!(env.rows(1).contains_key("VLAN|Vlan100"));
+}
+
 #[tokio::test]
 async fn cancelling_mid_apply_finishes_in_flight_devices_and_rolls_back() {
     let env = TestEnv::get();

@@ -84,6 +84,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
                             step_id: id.clone(),
                             action: CompensationAction::LeftInPlace as i32,
                             reason: format!("not reversed: {why}"),
+                            remains: true,
                             ..Default::default()
                         });
                     }

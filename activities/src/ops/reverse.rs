@@ -58,7 +58,16 @@ impl Undo<'_> {
             field: field.to_string(),
             action: action as i32,
             reason,
+            remains: false,
         });
+    }
+
+    /// Logs a change of the suite's that stays on the device.
+    fn log_remaining(&mut self, key: &str, field: &str, reason: String) {
+        self.log(key, field, CompensationAction::LeftInPlace, reason);
+        if let Some(e) = self.out.entries.last_mut() {
+            e.remains = true;
+        }
     }
 
     fn write(&mut self, key: &str, after: Option<Row>) {
@@ -113,7 +122,7 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
         }
         let users = references::users(&u.view, key);
         if !users.is_empty() {
-            u.log(key, "", CompensationAction::LeftInPlace, format!("still used by {}", users.join(", ")));
+            u.log_remaining(key, "", format!("still used by {}", users.join(", ")));
             continue;
         }
         u.write(key, None);
@@ -128,7 +137,7 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
         let now = row.get(&o.field);
         if now != Some(&o.written) {
             let now = now.map_or("(unset)".to_string(), |v| format!("{v:?}"));
-            u.log(&o.key, &o.field, CompensationAction::LeftInPlace, format!("changed since the suite wrote {:?}: now {now}", o.written));
+            u.log_remaining(&o.key, &o.field, format!("changed since the suite wrote {:?}: now {now}", o.written));
             continue;
         }
         let mut after = row.clone();

@@ -45,7 +45,7 @@ fn decision(reviewer: &str, decision: Decision, counted: bool, reason: &str, com
 }
 
 fn entry(device: &str, step: &str, key: &str, field: &str, action: CompensationAction, reason: &str) -> CompensationEntry {
-    CompensationEntry { device: device.into(), step_id: step.into(), key: key.into(), field: field.into(), action: action as i32, reason: reason.into() }
+    CompensationEntry { device: device.into(), step_id: step.into(), key: key.into(), field: field.into(), action: action as i32, reason: reason.into(), remains: false }
 }
 
 fn suite(phase: SuitePhase, devices: Vec<DeviceResult>) -> SuiteStatus {

@@ -31,7 +31,10 @@ pub(super) async fn conclude(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &st
     // Reverse order of completion: the last device changed is the first restored.
     let rolled = join_all(completed.iter().rev().map(|d| rollback_device(ctx, suite_id, d))).await;
     let back = rolled.iter().filter(|ok| **ok).count();
-    course::after_rollback(&why, cancelled, failed, back, completed.len())
+    // Changes of the suite's a reverse had to leave (something else now
+    // uses the row, someone changed the field since): not all as it was.
+    let left = ctx.state(|s| s.status.devices.iter().flat_map(|d| &d.compensation).filter(|e| e.remains).count() as u32);
+    course::after_rollback(&why, cancelled, failed, back, completed.len(), left)
 }
 
 async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, device: &str) -> bool {

@@ -171,17 +171,20 @@ pub(crate) fn conclude(course: &Course, failed: u32, skipped: u32, changed: usiz
 
 /// The phase after a rollback in which `back` of `changed` devices were
 /// rolled back completely.
-pub(crate) fn after_rollback(why: &str, cancelled: bool, failed: u32, back: usize, changed: usize) -> (SuitePhase, String) {
-    let summary = if changed == 0 {
+pub(crate) fn after_rollback(why: &str, cancelled: bool, failed: u32, back: usize, changed: usize, remaining: u32) -> (SuitePhase, String) {
+    let mut summary = if changed == 0 {
         // A failed device undoes its own steps before it reports: with no
         // other device changed, there was nothing left to roll back.
         format!("{why}; {failed} device(s) failed and undid their own steps; no other device had changed")
     } else {
         format!("{why}; {failed} device(s) failed; {back} of {changed} changed device(s) rolled back")
     };
+    if remaining > 0 {
+        summary.push_str(&format!("; {remaining} change(s) of the suite left in place (see the compensation log)"));
+    }
     let phase = if cancelled {
         SuitePhase::Cancelled
-    } else if back == changed {
+    } else if back == changed && remaining == 0 {
         SuitePhase::RolledBack
     } else {
         SuitePhase::PartiallyRolledBack
@@ -248,10 +251,14 @@ mod tests {
         assert_eq!(conclude(&after_cancel("ops"), 0, 2, 2), Ending::RollBack { why: "cancelled (ops)".into(), cancelled: true });
         assert!(matches!(conclude(&Course::Stopping(Stop::WindowClosed), 0, 3, 2), Ending::Done(SuitePhase::Failed, s) if s.contains("3 device(s) not started")));
         assert!(matches!(conclude(&Course::Stopping(Stop::Abandon("abandoned by oscar".into())), 1, 0, 2), Ending::Done(SuitePhase::Failed, s) if s.starts_with("abandoned by oscar")));
-        assert_eq!(after_rollback("budget", false, 1, 3, 3).0, SuitePhase::RolledBack);
-        assert_eq!(after_rollback("budget", false, 1, 2, 3).0, SuitePhase::PartiallyRolledBack);
-        assert_eq!(after_rollback("cancelled (ops)", true, 0, 3, 3).0, SuitePhase::Cancelled);
-        let (phase, summary) = after_rollback("failure budget of 0 exceeded", false, 1, 0, 0);
+        assert_eq!(after_rollback("budget", false, 1, 3, 3, 0).0, SuitePhase::RolledBack);
+        assert_eq!(after_rollback("budget", false, 1, 2, 3, 0).0, SuitePhase::PartiallyRolledBack);
+        // Every device rolled back, but one change had to stay.
+        let (phase, summary) = after_rollback("budget", false, 1, 3, 3, 1);
+        assert_eq!(phase, SuitePhase::PartiallyRolledBack);
+        assert!(summary.ends_with("1 change(s) of the suite left in place (see the compensation log)"), "{summary}");
+        assert_eq!(after_rollback("cancelled (ops)", true, 0, 3, 3, 0).0, SuitePhase::Cancelled);
+        let (phase, summary) = after_rollback("failure budget of 0 exceeded", false, 1, 0, 0, 0);
         assert_eq!(phase, SuitePhase::RolledBack);
         assert!(summary.ends_with("1 device(s) failed and undid their own steps; no other device had changed"), "{summary}");
     }
