@@ -245,7 +245,8 @@ impl Reader<'_> {
             if from.is_empty() {
                 return Err(self.err(req.referenced, field(&format!("approvals[{a}].from")), "name the groups whose members approve, or \"*\""));
             }
-            // The requester never counts, so one member is kept aside.
+            // The requester never counts: a count equal to the group's size
+            // needs a requester from outside it.
             if !from.iter().any(|g| g == ANYONE) && (count as usize) > members {
                 return Err(self.err(req.value.count.referenced, field(&format!("approvals[{a}].count")),
                     format!("{count} approvals from {} but only {members} principal(s) are in them; no suite could be approved", from.join(", "))));
@@ -453,8 +454,13 @@ pub fn principal<'a>(policy: &'a EffectivePolicy, name: &str) -> Option<&'a Poli
     policy.principals.iter().find(|p| p.name == name)
 }
 
-/// Whether `principal` is `*`-admitted or in one of `groups`.
+/// Whether `principal` is `*`-admitted or in one of `groups`. An attester
+/// (a service that signs for the people it authenticated) is never a
+/// person the rules admit.
 pub fn admits(policy: &EffectivePolicy, groups: &[String], principal: &str) -> bool {
+    if self::principal(policy, principal).is_some_and(|p| p.attester) {
+        return false;
+    }
     groups.iter().any(|g| g == ANYONE) || principal_in(policy, groups, principal)
 }
 
@@ -464,6 +470,9 @@ fn principal_in(policy: &EffectivePolicy, groups: &[String], name: &str) -> bool
 
 /// Whether an approval by `principal` counts towards `requirement`.
 pub fn qualifies(policy: &EffectivePolicy, requirement: &ApprovalRequirement, principal: &str) -> bool {
+    if self::principal(policy, principal).is_some_and(|p| p.attester) {
+        return false;
+    }
     let open = requirement.groups.is_empty() && requirement.principals.is_empty();
     open || requirement.principals.iter().any(|p| p == principal) || admits(policy, &requirement.groups, principal)
 }

@@ -138,8 +138,14 @@ impl Decision {
             let rest = line.strip_prefix(field).and_then(|r| r.strip_prefix(':'))
                 .ok_or_else(|| format!("line {} must be \"{field}: ...\"", i + 2))?;
             let value = if rest.is_empty() { "" } else { rest.strip_prefix(' ').ok_or_else(|| format!("line {}: a space follows \"{field}:\"", i + 2))? };
-            if value.trim() != value || value.contains('\r') {
+            if value.trim() != value {
                 return Err(format!("line {}: {field} has surrounding space", i + 2));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(format!("line {}: {field} holds a control character", i + 2));
+            }
+            if value.len() > MAX_COMMENT {
+                return Err(format!("line {}: {field} is longer than {MAX_COMMENT} bytes", i + 2));
             }
             values.push(value.to_string());
         }

@@ -104,7 +104,14 @@ pub fn from_status(status: &SuiteStatus) -> Audit {
         entries.push(Entry::new(&d.at, kind, d.signer.as_ref(), d.counted, &d.reason, signed));
     }
     for e in &status.operator_log {
-        entries.push(Entry::new(&e.at, &e.action, e.signer.as_ref(), e.applied, &e.reason, e.signed.as_ref()));
+        let mut entry = Entry::new(&e.at, &e.action, e.signer.as_ref(), e.applied, &e.reason, e.signed.as_ref());
+        // The suite's own act: a pause timeout applying its default.
+        if e.signer.is_none() && e.signed.is_none() && e.operator == SYSTEM {
+            entry.principal = SYSTEM.into();
+            entry.channel = SYSTEM_CHANNEL.into();
+            entry.kind = format!("{} {TIMEOUT}", e.action);
+        }
+        entries.push(entry);
     }
     entries.sort_by(|a, b| a.at.cmp(&b.at));
     Audit {
@@ -119,27 +126,63 @@ pub fn from_status(status: &SuiteStatus) -> Audit {
     }
 }
 
+/// Who the suite's own acts are recorded as.
+const SYSTEM: &str = "switchyard";
+const SYSTEM_CHANNEL: &str = "system";
+const TIMEOUT: &str = "(pause timeout)";
+
 /// Re-checks an audit: every signed entry's signature against `principals`
 /// (the organisation's policy file, or the export's own keys), its binding
-/// to the suite, run and plan, that it was valid when it arrived, and that
-/// the principal and fingerprint it names are the key's. A counted entry
-/// without a signature is a problem unless the policy allowed that.
+/// to the suite, run and plan, that it was valid when it arrived, that the
+/// principal and fingerprint it names are the key's and its kind the signed
+/// one; that no counted approval is the requester's, no principal counts
+/// twice and no signed message counts twice. A counted entry without a
+/// signature is a problem unless `allow_unsigned` (take it from the
+/// organisation's policy file when there is one) or it is the suite's own
+/// pause timeout. Entries removed from an export cannot be detected.
 /// Returns one line per problem; none means the audit holds.
-pub fn verify(audit: &Audit, principals: &[PolicyPrincipal]) -> Vec<String> {
+pub fn verify(audit: &Audit, principals: &[PolicyPrincipal], allow_unsigned: bool) -> Vec<String> {
     let mut problems = Vec::new();
+    let requester = audit.entries.iter().find(|e| e.kind == "launch" && e.counted).map(|e| e.principal.clone());
+    let mut approvers: Vec<&str> = Vec::new();
+    let mut messages: Vec<&str> = Vec::new();
     for (i, e) in audit.entries.iter().enumerate() {
         let place = format!("entries[{i}] ({} by {:?} at {})", e.kind, e.principal, e.at);
+        let review = e.kind == "approve" || e.kind == "reject";
+        if e.counted && review {
+            if requester.as_deref() == Some(e.principal.as_str()) {
+                problems.push(format!("{place}: counted, but {} requested the suite", e.principal));
+            }
+            if approvers.contains(&e.principal.as_str()) {
+                problems.push(format!("{place}: counted, but {} had already decided", e.principal));
+            }
+            approvers.push(&e.principal);
+        }
         let (Some(message), Some(signature)) = (&e.message, &e.signature) else {
-            if e.counted && !audit.allow_unsigned && e.principal != "switchyard" {
+            let own_timeout = e.channel == SYSTEM_CHANNEL && e.principal == SYSTEM && e.kind.ends_with(TIMEOUT) && !review;
+            if e.counted && !allow_unsigned && !own_timeout {
                 problems.push(format!("{place}: counted without a signature, under a policy that requires one"));
             }
             continue;
         };
+        if e.counted {
+            if messages.contains(&message.as_str()) {
+                problems.push(format!("{place}: counted, but its signed message was already counted"));
+            }
+            messages.push(message);
+        }
         let signed = SignedDecision { message: message.clone(), signature: signature.clone() };
         let Ok(decision) = Decision::parse(message) else {
             problems.push(format!("{place}: the message is not a switchyard decision"));
             continue;
         };
+        let signed_kind = decision.kind.name();
+        let kind_matches = e.kind == signed_kind || e.kind.starts_with(&format!("{} ", signed_kind.replace('-', " ")))
+            || (decision.kind == switchyard_proto::trust::Kind::SetParallelism && e.kind.starts_with("set parallelism"))
+            || (decision.kind == switchyard_proto::trust::Kind::ExtendWindow && e.kind.starts_with("extend window"));
+        if !kind_matches {
+            problems.push(format!("{place}: recorded as {:?}, but the signed decision is {signed_kind}", e.kind));
+        }
         // Checked as of when it arrived: a decision is not undone by expiring later.
         let now = parse_rfc3339(&e.at).unwrap_or(0);
         let launch = e.kind == "launch";

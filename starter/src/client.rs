@@ -19,7 +19,7 @@ use temporalio_client::errors::{
 use temporalio_client::{
     ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions, WorkflowExecuteUpdateOptions,
     WorkflowGetResultOptions, WorkflowHandle, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
-    WorkflowExecutionStatus, WorkflowStartOptions,
+    WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
 
@@ -155,6 +155,9 @@ pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -
     let suite_id = input.suite_id.clone();
     let options = WorkflowStartOptions::new(task_queue.to_string(), suite_id.clone())
         .search_attributes(start_attributes(&input))
+        // A suite id names one execution, ever: a signed launch cannot be
+        // started again under it once the first run has closed.
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
         .build();
     client.start_workflow(SuiteWorkflow::run, input, options).await
         .map_err(|source| ClientError::Start { suite_id, source })?;
@@ -357,7 +360,10 @@ mod tests {
     fn a_suite_starts_with_every_search_attribute() {
         let input = SuiteInput { name: "vlan-tenant".into(), requester: "alice".into(), devices: vec![Default::default(); 3], ..Default::default() };
         let sa = start_attributes(&input);
-        assert_eq!(sa.len(), names::SEARCH_ATTRIBUTES.len(), "{:?}", sa.keys().collect::<Vec<_>>());
+        // Every attribute but the two only device workflows carry.
+        let suite_attributes = names::SEARCH_ATTRIBUTES.iter().filter(|(n, _)| ![names::SA_DEVICE, names::SA_DEVICE_STATUS].contains(n)).count();
+        assert_eq!(sa.len(), suite_attributes, "{:?}", sa.keys().collect::<Vec<_>>());
+        assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_SUITE_KIND)).as_deref(), Some("change"));
         assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_SUITE_NAME)).as_deref(), Some("vlan-tenant"));
         assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_SUITE_STATUS)).as_deref(), Some("planning"));
         assert_eq!(sa.get(&SearchAttributeKey::keyword(names::SA_REQUESTER)).as_deref(), Some("alice"));

@@ -94,8 +94,8 @@ pub struct About {
 /// A decision of `kind` about `about`, sent over `channel`, valid for
 /// `valid_for_secs` from now, with a fresh nonce.
 pub fn decision(kind: Kind, about: About, channel: &str, comment: &str, valid_for_secs: i64) -> Result<Decision, SignError> {
-    if comment.contains(['\n', '\r']) {
-        return Err(SignError::Comment("must be one line".into()));
+    if comment.chars().any(char::is_control) {
+        return Err(SignError::Comment("must be one line of text, without control characters".into()));
     }
     if comment.len() > trust::MAX_COMMENT {
         return Err(SignError::Comment(format!("is {} bytes; at most {}", comment.len(), trust::MAX_COMMENT)));

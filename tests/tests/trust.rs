@@ -162,6 +162,15 @@ async fn signed_decisions_count_by_key_and_the_audit_holds() {
     let out = cli_as(&env, queue, None, &["--policy", &policy_arg, "audit", "verify", tampered.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("does not match the message"), "{}", text(&out));
+    // Flipping alice's refused self-approval to counted does not hold either.
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let own = json["entries"].as_array_mut().unwrap().iter_mut()
+        .find(|e| e["principal"] == "alice" && e["kind"] == "approve").expect("alice's refused approval");
+    own["counted"] = serde_json::Value::Bool(true);
+    std::fs::write(&tampered, serde_json::to_vec(&json).unwrap()).unwrap();
+    let out = cli_as(&env, queue, None, &["--policy", &policy_arg, "audit", "verify", tampered.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("counted, but alice requested the suite"), "{}", text(&out));
     let out = cli_as(&env, queue, None, &["audit", &id]);
     assert!(text(&out).contains("carol") && text(&out).contains("SHA256:"), "{}", text(&out));
 }

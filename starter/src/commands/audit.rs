@@ -40,19 +40,21 @@ pub(crate) fn verify(global: &Global, file: &Path) -> anyhow::Result<i32> {
     let audit: Audit = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not an audit export: {e}", file.display()))?;
     // The organisation's file is the authority on keys; the export's own
     // copy only shows the signatures are consistent with it.
-    let (principals, source) = match &global.policy {
+    let (principals, allow_unsigned, source) = match &global.policy {
         Some(path) => {
             let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
             anyhow::ensure!(policy.hash == audit.policy_hash,
                 "{}: the suite ran under policy sha256:{}, but {} is sha256:{}", file.display(), audit.policy_hash, policy.file, policy.hash);
-            (policy.principals, format!("keys from {}", policy.file))
+            (policy.principals, policy.allow_unsigned, format!("keys and rules from {}", policy.file))
         }
-        None => (audit::principals(&audit), "keys from the export itself (pass --policy to check them against the organisation's file)".to_string()),
+        None => (audit::principals(&audit), audit.allow_unsigned,
+            "keys from the export itself (pass --policy to check them against the organisation's file)".to_string()),
     };
-    let problems = audit::verify(&audit, &principals);
+    let problems = audit::verify(&audit, &principals, allow_unsigned);
     let signed = audit.entries.iter().filter(|e| e.signature.is_some()).count();
     if problems.is_empty() {
-        println!("{}: {} decision(s), {signed} signed, all hold; {source}", file.display(), audit.entries.len());
+        println!("{}: {} decision(s), {signed} signed, all hold; {source} (an entry removed from the file cannot be detected)",
+            file.display(), audit.entries.len());
         return Ok(0);
     }
     for p in &problems {

@@ -39,11 +39,14 @@ pub(crate) fn signing_key(global: &Global) -> Option<SigningKey> {
 /// Signs a decision on a running suite with the user's key, bound to its
 /// run and current plan; `None` without a key (an unsigned decision).
 pub(crate) async fn sign_for(
-    global: &Global, client: &Client, kind: Kind, suite_id: &str, value: String, comment: &str,
+    global: &Global, client: &Client, kind: Kind, suite_id: &str, value: String, comment: &str, plan: Option<&str>,
 ) -> anyhow::Result<Option<SignedDecision>> {
     let Some(key) = signing_key(global) else { return Ok(None) };
     let status = client::status(client, suite_id).await?;
-    let about = About { suite: suite_id.to_string(), run: status.run_id, plan: status.plan_hash, input: String::new(), value };
+    // The plan the person reviewed, when they name it; the suite refuses
+    // the decision if that is not the plan it awaits approval for.
+    let plan = plan.map_or(status.plan_hash, str::to_string);
+    let about = About { suite: suite_id.to_string(), run: status.run_id, plan, input: String::new(), value };
     let decision = signing::decision(kind, about, "cli", comment, SENT_VALID_SECS)?;
     Ok(Some(key.sign(&decision)?))
 }

@@ -18,7 +18,7 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
         OperatorAction::Rollback => Kind::Rollback,
         _ => Kind::Abandon,
     };
-    let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment).await?;
+    let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment, None).await?;
     need_someone(signed.as_ref(), &answer.operator)?;
     let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment, signed: signed.clone() };
     client::send_pause_answer(&client, &suite_id, signal).await?;
@@ -49,7 +49,7 @@ pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str) -> any
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
-    let signed = super::sign_for(global, &client, Kind::ExtendWindow, suite_id, end.clone(), &comment).await?;
+    let signed = super::sign_for(global, &client, Kind::ExtendWindow, suite_id, end.clone(), &comment, None).await?;
     need_someone(signed.as_ref(), &operator)?;
     let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment, signed }).await?;
     println!("{suite_id}: window now ends at {new_end}");
@@ -58,7 +58,7 @@ pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, 
 
 pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism: u32, operator: String) -> anyhow::Result<i32> {
     let client = super::connect(global).await?;
-    let signed = super::sign_for(global, &client, Kind::SetParallelism, suite_id, parallelism.to_string(), "").await?;
+    let signed = super::sign_for(global, &client, Kind::SetParallelism, suite_id, parallelism.to_string(), "", None).await?;
     need_someone(signed.as_ref(), &operator)?;
     let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism, signed }).await?;
     println!("{suite_id}: parallelism {old} → {parallelism}");

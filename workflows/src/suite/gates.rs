@@ -105,7 +105,14 @@ async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput
         parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
         has_window: input.window.is_some(),
     };
-    let policy = match ctx.execute_activity(ResolvePolicy, req, options::policy()).await {
+    let result = ctx.execute_activity(ResolvePolicy, req, options::policy()).await;
+    let policy = match result {
+        // A launch is signed for its suite id: started under another
+        // workflow id it is a replayed signature.
+        Ok(mut policy) if input.launch.is_some() && ctx.workflow_id() != input.suite_id => {
+            policy.refusals.push(format!("the launch was signed for suite {:?} but runs as workflow {:?}", input.suite_id, ctx.workflow_id()));
+            policy
+        }
         Ok(policy) => policy,
         Err(e) => {
             let error = format!("cannot apply the organisation's policy: {}; nothing read or written", describe(&e));

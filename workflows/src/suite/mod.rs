@@ -311,6 +311,9 @@ impl SuiteWorkflow {
     /// Who sent an operator's decision, and whether they may operate this
     /// suite under its policy.
     fn operate(&self, signed: Option<&SignedDecision>, typed: &str, kinds: &[Kind], now: i64) -> Result<Identified, String> {
+        if let Some(why) = self.not_yet() {
+            return Err(why);
+        }
         let policy = self.policy();
         let used = self.status.operator_log.iter().filter_map(|e| e.signed.as_ref());
         let who = identify(&policy, signed, typed, kinds, &self.binding(now), used)?;

@@ -32,6 +32,14 @@ impl SuiteWorkflow {
         }
     }
 
+    /// Why no decision may be made yet: while the suite plans, the policy
+    /// that says who may decide is not recorded yet (and a suite started
+    /// before policies has nothing to decide before its plan either).
+    pub(super) fn not_yet(&self) -> Option<String> {
+        (self.status.policy.is_none() && self.phase() == SuitePhase::Planning)
+            .then(|| "the suite is still planning: its policy and plan are not recorded yet".to_string())
+    }
+
     /// What a decision must be bound to now.
     pub(super) fn binding(&self, now: i64) -> Binding<'_> {
         Binding { suite: &self.status.suite_id, run: &self.status.run_id, plan: &self.status.plan_hash, input: "", now }
