@@ -295,6 +295,8 @@ async fn an_unanswered_pause_takes_its_default() {
 #[tokio::test]
 async fn a_terminated_suite_is_listed_as_terminated() {
     let env = TestEnv::get();
+    // It plans every lab device: another test's hand edits must not land meanwhile.
+    let _lab = env.lock_lab();
     let client = env.client().await.unwrap();
     let id = launch(&env, &vlan_suite("sem-terminated", APPROVAL));
     until(&client, &id, "awaiting approval", |s| phase(s) == SuitePhase::AwaitingApproval).await;
