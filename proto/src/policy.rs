@@ -24,7 +24,7 @@ use crate::inventory::{Inventory, selector_matches};
 use crate::operation;
 use crate::time::parse_duration;
 use crate::trust::{self, Binding, Kind};
-use crate::v1::{ApprovalRequirement, CoveringRule, EffectivePolicy, PolicyPrincipal, PolicyRequest, Signer};
+use crate::v1::{ApprovalRequirement, CoveringRule, EffectivePolicy, PolicyDevice, PolicyPrincipal, PolicyRequest, Signer, SuiteInput};
 use crate::SourceError;
 
 /// "Any principal" in a list of groups.
@@ -446,6 +446,31 @@ impl Policy {
                 Ok(ok.signer)
             }
         }
+    }
+}
+
+/// What the policy is asked about a suite: its devices with the operations
+/// their steps use, its own approval section, parallelism and window, and
+/// its launch. The worker's policy activity and the CLI's early check ask
+/// the same question.
+pub fn request(input: &SuiteInput) -> PolicyRequest {
+    PolicyRequest {
+        suite_id: input.suite_id.clone(),
+        input_digest: trust::input_digest(input),
+        launch: input.launch.clone(),
+        requester: input.requester.clone(),
+        devices: input.devices.iter().map(|t| {
+            let mut operations: Vec<String> = t.steps.iter()
+                .filter_map(|s| s.operation.as_ref()?.op.as_ref())
+                .map(|op| operation::name(op).to_string())
+                .collect();
+            operations.sort();
+            operations.dedup();
+            PolicyDevice { device: t.device.clone(), operations }
+        }).collect(),
+        approval: input.approval.clone(),
+        parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
+        has_window: input.window.is_some(),
     }
 }
 

@@ -5,11 +5,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use switchyard_proto::inventory::Inventory;
-use switchyard_proto::operation;
-use switchyard_proto::policy::Policy;
+use switchyard_proto::policy::{self, Policy};
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::trust::{self, Kind};
-use switchyard_proto::v1::{PolicyDevice, PolicyRequest, SuiteInput};
+use switchyard_proto::v1::SuiteInput;
 use switchyard_starter::signing::{self, About};
 
 use crate::cli::{Global, SuiteArgs};
@@ -59,36 +58,13 @@ pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow
     }
     if let Some(path) = &global.policy {
         let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
-        let (_, refusals) = policy.effective(&inventory, &policy_request(&input), now());
+        let (_, refusals) = policy.effective(&inventory, &policy::request(&input), now());
         if let Some(first) = refusals.first() {
             let more = if refusals.len() > 1 { format!(" (and {} more refusal(s))", refusals.len() - 1) } else { String::new() };
             anyhow::bail!("{}{more}; nothing started", suite.refusal_at(first.field, first.message.clone()));
         }
     }
     Ok(input)
-}
-
-/// What the policy is asked about a suite: the same request the worker's
-/// policy activity answers.
-fn policy_request(input: &SuiteInput) -> PolicyRequest {
-    PolicyRequest {
-        suite_id: input.suite_id.clone(),
-        input_digest: trust::input_digest(input),
-        launch: input.launch.clone(),
-        requester: input.requester.clone(),
-        devices: input.devices.iter().map(|t| {
-            let mut operations: Vec<String> = t.steps.iter()
-                .filter_map(|s| s.operation.as_ref()?.op.as_ref())
-                .map(|op| operation::name(op).to_string())
-                .collect();
-            operations.sort();
-            operations.dedup();
-            PolicyDevice { device: t.device.clone(), operations }
-        }).collect(),
-        approval: input.approval.clone(),
-        parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
-        has_window: input.window.is_some(),
-    }
 }
 
 fn now() -> i64 {

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    DevicePlan, DeviceStatus, DeviceTarget, EffectivePolicy, PlanDeviceRequest, PolicyDevice, PolicyRequest, SuiteInput, SuitePhase,
+    DevicePlan, DeviceStatus, DeviceTarget, EffectivePolicy, PlanDeviceRequest, SuiteInput, SuitePhase,
     SuiteStatus,
 };
-use switchyard_proto::{names, operation, trust};
+use switchyard_proto::{names, policy};
 use temporalio_workflow::workflows::{join_all, select};
 use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::{CancellableFuture, MemoValue, WorkflowContext};
@@ -86,25 +86,7 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
 /// Records the policy the suite runs under, before any device is read; ends
 /// the suite when the policy refuses it (nothing is read or written).
 async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Result<EffectivePolicy, SuiteStatus> {
-    let devices = input.devices.iter().map(|t| {
-        let mut operations: Vec<String> = t.steps.iter()
-            .filter_map(|s| s.operation.as_ref()?.op.as_ref())
-            .map(|op| operation::name(op).to_string())
-            .collect();
-        operations.sort();
-        operations.dedup();
-        PolicyDevice { device: t.device.clone(), operations }
-    }).collect();
-    let req = PolicyRequest {
-        suite_id: input.suite_id.clone(),
-        input_digest: trust::input_digest(input),
-        launch: input.launch.clone(),
-        requester: input.requester.clone(),
-        devices,
-        approval: input.approval.clone(),
-        parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
-        has_window: input.window.is_some(),
-    };
+    let req = policy::request(input);
     let result = ctx.execute_activity(ResolvePolicy, req, options::policy()).await;
     let policy = match result {
         // A launch is signed for its suite id: started under another
