@@ -28,6 +28,7 @@ use crate::device::redis::{self as rdb, ApplyOutcome, LockOutcome};
 use crate::device::Sessions;
 use crate::error::DeviceError;
 use crate::procedures::{self, ReverseOutcome};
+use crate::spans::{self, Step};
 
 /// Device activities of one worker, sharing its device sessions.
 pub struct DeviceActivities {
@@ -99,6 +100,7 @@ impl DeviceActivities {
         let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await;
         let outcome = match &plan { Ok(p) if p.error.is_empty() => "planned", Ok(_) => "refused", Err(_) => "error" };
         self.metrics().step("plan", ALL_OPERATIONS, outcome, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &device, kind: "plan", step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });
         let plan = plan?;
         info!(suite_id = %req.suite_id, device = %plan.device, steps = plan.steps.len(), refused = !plan.error.is_empty(), "Planned device");
         Ok(plan)
@@ -106,7 +108,7 @@ impl DeviceActivities {
 
     /// Applies one planned step atomically, or refuses it as drift.
     #[activity(name = names::ACTIVITY_APPLY_STEP)]
-    pub async fn apply_step(self: Arc<Self>, _ctx: ActivityContext, req: ApplyStepRequest) -> Result<ApplyStepResult, ActivityError> {
+    pub async fn apply_step(self: Arc<Self>, ctx: ActivityContext, req: ApplyStepRequest) -> Result<ApplyStepResult, ActivityError> {
         let step = req.step.unwrap_or_default();
         let step_id = procedures::step_id(&step).to_string();
         let suite_id = req.suite_id.clone();
@@ -120,6 +122,7 @@ impl DeviceActivities {
             Err(_) => "error",
         };
         self.metrics().step("apply", operation, label, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: &step_id, operation, outcome: label, attempt: ctx.info().attempt });
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Applied step");
         match outcome {
@@ -132,12 +135,13 @@ impl DeviceActivities {
     /// Re-reads every row the steps wrote, on a fresh connection, and
     /// reports each one that differs from the last planned after-image.
     #[activity(name = names::ACTIVITY_VERIFY_DEVICE)]
-    pub async fn verify_device(self: Arc<Self>, _ctx: ActivityContext, req: VerifyRequest) -> Result<VerifyResult, ActivityError> {
+    pub async fn verify_device(self: Arc<Self>, ctx: ActivityContext, req: VerifyRequest) -> Result<VerifyResult, ActivityError> {
         let steps = req.steps;
         let started = Instant::now();
         let mismatches = self.on_device(&req.device, |mut c| async move { procedures::verify(&mut c, &steps).await }).await;
         let label = match &mismatches { Ok(m) if m.is_empty() => "ok", Ok(_) => "mismatch", Err(_) => "error" };
         self.metrics().step("verify", ALL_OPERATIONS, label, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "verify", step: "", operation: ALL_OPERATIONS, outcome: label, attempt: ctx.info().attempt });
         let mismatches = mismatches?;
         info!(device = %req.device, mismatches = mismatches.len(), "Verified device");
         Ok(VerifyResult { ok: mismatches.is_empty(), mismatches })
@@ -166,7 +170,7 @@ impl DeviceActivities {
 
     /// Runs the domain-level reverse of one step from its receipt.
     #[activity(name = names::ACTIVITY_REVERSE_STEP)]
-    pub async fn reverse_step(self: Arc<Self>, _ctx: ActivityContext, req: ReverseStepRequest) -> Result<ReverseStepResult, ActivityError> {
+    pub async fn reverse_step(self: Arc<Self>, ctx: ActivityContext, req: ReverseStepRequest) -> Result<ReverseStepResult, ActivityError> {
         let step = req.step.unwrap_or_default();
         let step_id = procedures::step_id(&step).to_string();
         let (suite, device, check) = (req.suite_id.clone(), req.device.clone(), req.check_applied);
@@ -183,6 +187,7 @@ impl DeviceActivities {
             Err(_) => "error",
         };
         self.metrics().step("reverse", operation, label, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "reverse", step: &step_id, operation, outcome: label, attempt: ctx.info().attempt });
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Reversed step");
         match outcome {

@@ -23,6 +23,7 @@ pub mod ops;
 pub mod planning;
 pub mod policy;
 pub mod procedures;
+mod spans;
 
 pub use activities::DeviceActivities;
 pub use policy::PolicyActivities;

@@ -40,6 +40,10 @@ pub(crate) struct Global {
     /// (the worker enforces its own copy either way).
     #[arg(long, global = true, env = "SWITCHYARD_POLICY")]
     pub(crate) policy: Option<PathBuf>,
+    /// OTLP/gRPC receiver for traces (e.g. http://127.0.0.1:4317): the
+    /// CLI's calls start the trace a suite's workflows continue. Off when unset.
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub(crate) otlp_endpoint: Option<String>,
 }
 
 /// A suite file and the inventory it selects from.

@@ -12,6 +12,7 @@ use switchyard_proto::names;
 use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
 use switchyard_workflows::SuiteWorkflow;
+use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
     WorkflowStartError, WorkflowUpdateError,
@@ -137,13 +138,18 @@ pub enum ClientError {
 
 /// Connects to the frontend at `address` (e.g. `http://127.0.0.1:7233`) in
 /// `namespace`. `identity` is recorded on every event this client causes,
-/// so histories say which tool sent a signal.
-pub async fn connect(address: &str, namespace: &str, identity: &str) -> Result<Client, ClientError> {
+/// so histories say which tool sent a signal. With `traces`, every call
+/// is traced and carries its trace context into the workflows.
+pub async fn connect(address: &str, namespace: &str, identity: &str, traces: Option<&Traces>) -> Result<Client, ClientError> {
     let url = url::Url::parse(address).map_err(|source| ClientError::Address { address: address.to_string(), source })?;
     let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.to_string()).build())
         .await
         .map_err(|source| ClientError::Connect { address: address.to_string(), source })?;
-    Client::new(connection, ClientOptions::new(namespace.to_string()).build())
+    let mut options = ClientOptions::new(namespace.to_string());
+    if let Some(traces) = traces {
+        options = options.plugin(traces.plugin());
+    }
+    Client::new(connection, options.build())
         .map_err(|source| ClientError::Namespace { namespace: namespace.to_string(), source })
 }
 

@@ -3,7 +3,8 @@
 //! driver starts its suites with it), so a suite is started, signalled and
 //! read the same way by every tool. [`signing`] signs decisions with the
 //! user's SSH key (through ssh-keygen, as git does) and [`audit`] exports
-//! and re-checks a suite's signed decisions.
+//! and re-checks a suite's signed decisions. [`traces`] sets up OTLP
+//! export and the trace context that follows a suite into its workflows.
 //!
 //! It never links device or credential code: nothing here reaches an SSH
 //! session or a device's redis (the architecture test checks the graph).
@@ -13,3 +14,4 @@
 pub mod audit;
 pub mod client;
 pub mod signing;
+pub mod traces;

@@ -21,6 +21,16 @@ use crate::commands::{audit, list, operate, plan, review, run, sign, status, wat
 async fn main() {
     let cli = Cli::parse();
     let global = &cli.global;
+    match switchyard_starter::traces::install("switchyard", global.otlp_endpoint.as_deref()) {
+        Ok(Some(traces)) => {
+            let _ = commands::TRACES.set(traces);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
     let result = match cli.command {
         Command::Plan { suite, json } => plan::run(global, suite, json).await,
         Command::Run { suite, watch } => run::run(global, suite, watch).await,
@@ -43,6 +53,10 @@ async fn main() {
             (_, Some(_)) => Err(anyhow::anyhow!("audit takes a suite id, or `verify FILE`")),
         },
     };
+    // Spans still batched would die with the process.
+    if let Some(Err(e)) = commands::TRACES.get().map(|t| t.shutdown()) {
+        eprintln!("warning: {e}");
+    }
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -59,6 +59,11 @@ pub(crate) struct WorkerConfig {
     /// `off` for none.
     #[arg(long, env = "SWITCHYARD_METRICS_ADDRESS", default_value = "127.0.0.1:9464")]
     pub(crate) metrics_address: String,
+    /// OTLP/gRPC receiver for traces (e.g. http://127.0.0.1:4317): spans for
+    /// the suite's phases, each device workflow and each device step,
+    /// continuing the trace the CLI started. Off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub(crate) otlp_endpoint: Option<String>,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "SWITCHYARD_LOG", default_value = "info")]
     pub(crate) log: String,

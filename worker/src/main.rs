@@ -25,7 +25,7 @@ use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{LogFormat, WorkerConfig};
 
@@ -68,7 +68,15 @@ async fn main() -> anyhow::Result<()> {
     let connection = Connection::connect(ConnectionOptions::new(url).identity(format!("switchyard-worker@{}", hostname())).build())
         .await
         .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
-    let client = Client::new(connection, ClientOptions::new(config.namespace.clone()).build())?;
+    let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
+    let mut client_options = ClientOptions::new(config.namespace.clone());
+    if let Some(traces) = &traces {
+        // Registered on the client, the plugin also instruments the
+        // worker built on it: workflows, activities and child starts.
+        client_options = client_options.plugin(traces.plugin());
+        info!(endpoint = config.otlp_endpoint.as_deref().unwrap_or_default(), "Exporting traces over OTLP");
+    }
+    let client = Client::new(connection, client_options.build())?;
     checks::cluster(&client, &config.namespace, &config.temporal_address).await?;
     info!(namespace = %config.namespace, "Namespace and search attributes present");
     if let Some(t) = &telemetry {
@@ -110,6 +118,9 @@ async fn main() -> anyhow::Result<()> {
     // Worker::run is !Send (workflows run on this thread), so it is awaited
     // here rather than spawned.
     worker.run().await?;
+    if let Some(Err(error)) = traces.as_ref().map(|t| t.shutdown()) {
+        warn!(%error, "Traces");
+    }
     info!("Worker stopped");
     Ok(())
 }

@@ -136,7 +136,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     }
     if failure.is_none() {
         ctx.set_current_details("verifying");
-        let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone() };
+        let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone(), suite_id: input.suite_id.clone() };
         let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
         match outcome {
             Ok(r) if r.ok => result.verified = true,

@@ -23,8 +23,11 @@ use crate::cli::Global;
 /// signals from the Web UI's.
 const IDENTITY: &str = "switchyard-cli";
 
+/// The CLI's traces, set up once by `main` when an OTLP endpoint is given.
+pub(crate) static TRACES: std::sync::OnceLock<switchyard_starter::traces::Traces> = std::sync::OnceLock::new();
+
 pub(crate) async fn connect(global: &Global) -> anyhow::Result<Client> {
-    Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY).await?)
+    Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY, TRACES.get()).await?)
 }
 
 /// How long a decision the CLI sends itself stays valid: it arrives at

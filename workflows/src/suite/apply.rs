@@ -12,9 +12,9 @@ use std::time::Duration;
 use switchyard_proto::names;
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
-    DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, OnFailure, OperatorAction, OperatorEvent, Rollout, SuitePhase, WindowClose,
+    DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, OnFailure, OperatorAction, OperatorEvent, Rollout, SuiteInput, SuitePhase, WindowClose,
 };
-use temporalio_workflow::workflows::{join_all, select};
+use temporalio_workflow::workflows::{join, join_all, select};
 use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::common::search_attributes::SearchAttributes;
 use temporalio_workflow::{CancellableFuture, ChildWorkflowOptions, WorkflowCancellationToken, WorkflowContext};
@@ -24,6 +24,35 @@ use super::course::{self, Course, PauseEnd};
 use super::SuiteWorkflow;
 use crate::device::DeviceWorkflow;
 use crate::rollout;
+
+/// The whole rollout: assigns devices to waves, enters `applying` and runs
+/// the waves beside the watchers until every device has ended.
+pub(super) async fn rollout(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) {
+    let settings = input.rollout.clone().unwrap_or_default();
+    let sizes = rollout::wave_sizes(input.devices.len(), &settings.waves);
+    let mut waves: Vec<Vec<String>> = Vec::new();
+    let mut names = input.devices.iter().map(|d| d.device.clone());
+    for size in &sizes {
+        waves.push(names.by_ref().take(*size).collect());
+    }
+    let applying_at = now(ctx);
+    ctx.state_mut(|s| {
+        s.status.applying_at = applying_at;
+        s.status.waves = waves.len() as u32;
+        for (w, wave) in waves.iter().enumerate() {
+            for device in wave {
+                s.device_mut(device, |d| d.wave = w as u32 + 1);
+            }
+        }
+    });
+    set_phase(ctx, SuitePhase::Applying, format!("applying in {} wave(s), {} at a time", waves.len(), settings.parallelism.max(1)));
+    join!(
+        run_waves(ctx, &input.suite_id, &waves, &settings),
+        watch_window(ctx),
+        answer_pauses(ctx, &settings),
+        watch_cancellation(ctx),
+    );
+}
 
 /// Runs the waves in order, soaking between them.
 pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, waves: &[Vec<String>], settings: &Rollout) {

@@ -54,6 +54,33 @@ pub(super) fn wait<'a>(ctx: &'a WorkflowContext<SuiteWorkflow>, cond: impl FnMut
     ctx.wait_condition_with_options(cond, options).map(|_| ())
 }
 
+/// A trace span for one stretch of the suite (`plan`, `approval`,
+/// `window`, `apply`, `conclude`), a child of the suite's workflow span,
+/// with the suite id on it. Its id comes from workflow randomness and a
+/// span begun during replay is never exported (the SDK's tracing plugin
+/// sees to both), so a replay adds nothing to the trace. Without traces
+/// configured it is a no-op span.
+pub(super) fn phase_span(suite_id: &str, stretch: &'static str) -> opentelemetry::Context {
+    use opentelemetry::trace::{Tracer, TraceContextExt};
+    let tracer = opentelemetry::global::tracer("switchyard");
+    let span = tracer
+        .span_builder(format!("suite {stretch}"))
+        .with_attributes([
+            opentelemetry::KeyValue::new("switchyard.suite_id", suite_id.to_string()),
+            opentelemetry::KeyValue::new("switchyard.stretch", stretch),
+        ])
+        .start(&tracer);
+    opentelemetry::Context::current_with_span(span)
+}
+
+/// Ends a stretch's span, with the phase the suite is in after it.
+pub(super) fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetry::Context) {
+    use opentelemetry::trace::TraceContextExt;
+    let phase = ctx.state(|s| s.phase());
+    span.span().set_attribute(opentelemetry::KeyValue::new("switchyard.phase", phase_name(phase)));
+    span.span().end();
+}
+
 /// Sets the phase in the status, the `SuiteStatus` search attribute and
 /// the Web UI's current details.
 pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) {

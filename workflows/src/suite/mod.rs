@@ -37,15 +37,14 @@ use switchyard_proto::policy::may_operate;
 use switchyard_proto::trust::{Decision, Kind};
 use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::workflows::join;
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use self::context::{finish, now, set_phase, sync_now, sync_now_secs};
+use self::context::{end_span, finish, now, phase_span, sync_now, sync_now_secs};
+use opentelemetry::trace::FutureExt as _;
 use self::course::{Answer, Course};
 use crate::approval;
 use crate::decisions::{identify, Identified};
 use crate::lenient::Lenient;
-use crate::rollout;
 
 /// The suite's state; queried whole as `status`.
 #[workflow]
@@ -105,48 +104,43 @@ impl SuiteWorkflow {
         ctx.state_mut(|s| s.status.started_at = started.clone());
 
         // Each gate either lets the suite on or ends it with nothing applied.
-        if let Some(ended) = gates::plan(ctx, &input).await {
+        // Each stretch runs inside its own trace span.
+        let span = phase_span(&input.suite_id, "plan");
+        let ended = gates::plan(ctx, &input).with_context(span.clone()).await;
+        end_span(ctx, &span);
+        if let Some(ended) = ended {
             return Ok(ended);
         }
-        if let Some(ended) = gates::approve(ctx, &input).await {
+        let span = phase_span(&input.suite_id, "approval");
+        let ended = gates::approve(ctx, &input).with_context(span.clone()).await;
+        end_span(ctx, &span);
+        if let Some(ended) = ended {
             return Ok(ended);
         }
-        if let Some(ended) = gates::window(ctx, &input).await {
+        let span = phase_span(&input.suite_id, "window");
+        let ended = gates::window(ctx, &input).with_context(span.clone()).await;
+        end_span(ctx, &span);
+        if let Some(ended) = ended {
             return Ok(ended);
         }
 
         // ---- apply ----
-        let settings = input.rollout.clone().unwrap_or_default();
-        let sizes = rollout::wave_sizes(input.devices.len(), &settings.waves);
-        let mut waves: Vec<Vec<String>> = Vec::new();
-        let mut names = input.devices.iter().map(|d| d.device.clone());
-        for size in &sizes {
-            waves.push(names.by_ref().take(*size).collect());
-        }
-        let applying_at = now(ctx);
-        ctx.state_mut(|s| {
-            s.status.applying_at = applying_at;
-            s.status.waves = waves.len() as u32;
-            for (w, wave) in waves.iter().enumerate() {
-                for device in wave {
-                    s.device_mut(device, |d| d.wave = w as u32 + 1);
-                }
-            }
-        });
-        set_phase(ctx, SuitePhase::Applying, format!("applying in {} wave(s), {} at a time", waves.len(), settings.parallelism.max(1)));
-        join!(
-            apply::run_waves(ctx, &input.suite_id, &waves, &settings),
-            apply::watch_window(ctx),
-            apply::answer_pauses(ctx, &settings),
-            apply::watch_cancellation(ctx),
-        );
+        let span = phase_span(&input.suite_id, "apply");
+        apply::rollout(ctx, &input).with_context(span.clone()).await;
+        end_span(ctx, &span);
 
         // ---- decide ----
-        let (phase, summary) = conclude::conclude(ctx, &input.suite_id).await;
-        if ctx.patched(names::patches::DEVICE_LOCK) {
-            conclude::release_locks(ctx, &input.suite_id).await;
-        }
-        Ok(finish(ctx, phase, summary))
+        let span = phase_span(&input.suite_id, "conclude");
+        let (phase, summary) = async {
+            let ended = conclude::conclude(ctx, &input.suite_id).await;
+            if ctx.patched(names::patches::DEVICE_LOCK) {
+                conclude::release_locks(ctx, &input.suite_id).await;
+            }
+            ended
+        }.with_context(span.clone()).await;
+        let status = finish(ctx, phase, summary);
+        end_span(ctx, &span);
+        Ok(status)
     }
 
     /// A reviewer's decision (from the Web UI or the CLI). Every decision is
