@@ -7,7 +7,7 @@
 # The host reaches devices over a bridge, exactly as an orchestrator reaches
 # switches over a management network.
 #
-#   lab.sh install [prometheus]  install the Debian packages the lab needs
+#   lab.sh install [prometheus] [chromium]  install the Debian packages the lab needs
 #                                (and Prometheus, for the metrics tests)
 #   lab.sh up N             bring up N devices, write inventory.yaml + known_hosts
 #   lab.sh down             stop only what `up` started and remove it
@@ -64,7 +64,8 @@ cmd_install() {
     for extra in "$@"; do
         case "$extra" in
             prometheus) command -v prometheus >/dev/null || missing+=(prometheus) ;;
-            *) die "install: unknown extra $extra (known: prometheus)" ;;
+            chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
+            *) die "install: unknown extra $extra (known: prometheus, chromium)" ;;
         esac
     done
     [ ${#missing[@]} -eq 0 ] && return 0

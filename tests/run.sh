@@ -46,6 +46,7 @@ echo "== worker"
 start_worker "$ROOT/target/debug/switchyard-worker" "http://127.0.0.1:$PORT" switchyard-test "$LAB_DIR/inventory.yaml" "$LAB_DIR/policy-unsigned.yaml" "$WORK/worker.log"
 
 export SWITCHYARD_TEST_TEMPORAL="http://127.0.0.1:$PORT"
+export SWITCHYARD_TEST_UI="http://127.0.0.1:$UI_PORT"
 export SWITCHYARD_TEST_LAB_DIR=$LAB_DIR
 export SWITCHYARD_TEST_BIN_DIR=$ROOT/target/debug
 export SWITCHYARD_TEST_TASK_QUEUE=switchyard-test

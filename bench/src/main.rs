@@ -21,7 +21,7 @@ use switchyard_proto::names::device_db::CONFIG_DB;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePlan, SuiteInput, SuitePhase, Wave};
 use switchyard_workflows::SuiteWorkflow;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowGetResultOptions, WorkflowQueryOptions,
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions,
     WorkflowSignalOptions};
 
 #[derive(Parser)]
@@ -154,7 +154,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let result = handle.get_result(WorkflowGetResultOptions::default()).await?;
+    let result = switchyard_starter::client::result(&client, &suite_id).await?;
     let apply_s = t1.elapsed().as_secs_f64();
     let rollback_s = rollback_started.map(|t| t.elapsed().as_secs_f64());
     let expected = if rollback_via_last.is_some() { SuitePhase::RolledBack } else { SuitePhase::Succeeded };

@@ -113,6 +113,9 @@ pub mod patches {
     pub const DEVICE_SEARCH_ATTRIBUTES: &str = "device-search-attributes";
     /// The suite's memo carries its requester, plan hash and approvers.
     pub const SUITE_MEMO: &str = "suite-memo";
+    /// A run that did not succeed closes failed (a cancelled suite:
+    /// cancelled), its status as the failure's details.
+    pub const OUTCOME_STATUS: &str = "outcome-status";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use switchyard_proto::names;
 use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
-use switchyard_workflows::SuiteWorkflow;
+use switchyard_workflows::{outcome, SuiteWorkflow};
 use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -194,9 +194,19 @@ pub async fn status(client: &Client, suite_id: &str) -> Result<SuiteStatus, Clie
 
 /// The suite's result, waiting until it ends. This is the final word: a
 /// query sent just before the close may lag it.
+/// A suite that did not succeed closes its run failed (or cancelled) with
+/// its status attached; that status is the result all the same.
 pub async fn result(client: &Client, suite_id: &str) -> Result<SuiteStatus, ClientError> {
-    suite(client, suite_id).get_result(WorkflowGetResultOptions::default()).await
-        .map_err(|source| ClientError::Result { suite_id: suite_id.to_string(), source })
+    let error = match suite(client, suite_id).get_result(WorkflowGetResultOptions::default()).await {
+        Ok(status) => return Ok(status),
+        Err(error) => error,
+    };
+    let carried = match &error {
+        WorkflowGetResultError::Failed(failure) => outcome::suite_from_failure(failure),
+        WorkflowGetResultError::Cancelled { details } => details.deserialize::<SuiteStatus>().ok(),
+        _ => None,
+    };
+    carried.ok_or(ClientError::Result { suite_id: suite_id.to_string(), source: error })
 }
 
 /// Sends a reviewer's verdict on the plan: the same signal, with the same

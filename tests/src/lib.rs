@@ -30,6 +30,8 @@ pub struct TestEnv {
     pub bin_dir: PathBuf,
     /// Task queue the test worker polls.
     pub task_queue: String,
+    /// The dev server's Web UI, e.g. http://127.0.0.1:8244.
+    pub ui: String,
 }
 
 fn var(name: &str) -> String {
@@ -49,6 +51,7 @@ impl TestEnv {
             lab_dir: PathBuf::from(var("SWITCHYARD_TEST_LAB_DIR")),
             bin_dir: PathBuf::from(var("SWITCHYARD_TEST_BIN_DIR")),
             task_queue: var("SWITCHYARD_TEST_TASK_QUEUE"),
+            ui: var("SWITCHYARD_TEST_UI"),
         };
         assert!(env.inventory().exists(), "no lab inventory at {}: is the lab up?", env.inventory().display());
         assert!(env.bin("switchyard").exists(), "no switchyard binary in {}", env.bin_dir.display());

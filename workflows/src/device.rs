@@ -55,7 +55,7 @@ impl DeviceWorkflow {
             let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
             ctx.upsert_search_attributes([SA_DEVICE_STATUS.value_set(device_status_name(status).to_string())]);
         }
-        Ok(result)
+        crate::outcome::close_device(result, ctx.patched(patches::OUTCOME_STATUS))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod decisions;
 pub mod device;
 mod failure;
 pub mod lenient;
+pub mod outcome;
 pub mod fleet;
 pub mod rollout;
 mod options;

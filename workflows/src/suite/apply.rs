@@ -254,7 +254,8 @@ pub(super) async fn run_child(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &s
     match ctx.start_child_workflow(DeviceWorkflow::run, input, opts).await {
         Ok(started) => match started.result().await {
             Ok(r) => r,
-            Err(e) => failed(format!("{device}: device workflow failed: {e}")),
+            // A failed device closes its run failed, its result attached.
+            Err(e) => crate::outcome::device_from_child(&e).unwrap_or_else(|| failed(format!("{device}: device workflow failed: {e}"))),
         },
         Err(e) => failed(format!("{device}: device workflow did not start: {e}")),
     }

@@ -78,7 +78,17 @@ pub(super) fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetr
     use opentelemetry::trace::TraceContextExt;
     let phase = ctx.state(|s| s.phase());
     span.span().set_attribute(opentelemetry::KeyValue::new("switchyard.phase", phase_name(phase)));
+    if switchyard_proto::vocabulary::is_final(phase) && !matches!(phase, SuitePhase::Succeeded | SuitePhase::Planned) {
+        span.span().set_status(opentelemetry::trace::Status::error(format!("the suite ended {}", phase_name(phase))));
+    }
     span.span().end();
+}
+
+/// Closes the run with the suite's final status: completed when it
+/// succeeded (or planned), otherwise failed or cancelled, so the Web UI's
+/// status column tells the outcome (see [`crate::outcome`]).
+pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, status: SuiteStatus) -> temporalio_workflow::WorkflowResult<SuiteStatus> {
+    crate::outcome::close_suite(status, ctx.patched(names::patches::OUTCOME_STATUS))
 }
 
 /// Sets the phase in the status, the `SuiteStatus` search attribute and

@@ -39,7 +39,7 @@ use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use self::context::{end_span, finish, now, phase_span, sync_now, sync_now_secs};
+use self::context::{close, end_span, finish, now, phase_span, sync_now, sync_now_secs};
 use opentelemetry::trace::FutureExt as _;
 use self::course::{Answer, Course};
 use crate::approval;
@@ -109,19 +109,19 @@ impl SuiteWorkflow {
         let ended = gates::plan(ctx, &input).with_context(span.clone()).await;
         end_span(ctx, &span);
         if let Some(ended) = ended {
-            return Ok(ended);
+            return close(ctx, ended);
         }
         let span = phase_span(&input.suite_id, "approval");
         let ended = gates::approve(ctx, &input).with_context(span.clone()).await;
         end_span(ctx, &span);
         if let Some(ended) = ended {
-            return Ok(ended);
+            return close(ctx, ended);
         }
         let span = phase_span(&input.suite_id, "window");
         let ended = gates::window(ctx, &input).with_context(span.clone()).await;
         end_span(ctx, &span);
         if let Some(ended) = ended {
-            return Ok(ended);
+            return close(ctx, ended);
         }
 
         // ---- apply ----
@@ -140,7 +140,7 @@ impl SuiteWorkflow {
         }.with_context(span.clone()).await;
         let status = finish(ctx, phase, summary);
         end_span(ctx, &span);
-        Ok(status)
+        close(ctx, status)
     }
 
     /// A reviewer's decision (from the Web UI or the CLI). Every decision is
