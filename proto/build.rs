@@ -29,7 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
         .btree_map(["."])
-        .emit_fields()
+        // Canonical proto3 JSON: fields left at their defaults are left
+        // out, so results and histories carry only what says something.
         .out_dir(&out_dir)
         .build(&[".switchyard"])?;
     Ok(())

@@ -122,12 +122,15 @@ impl DeviceActivities {
             Err(_) => "error",
         };
         self.metrics().step("apply", operation, label, started.elapsed());
+        if label == "drift" {
+            self.metrics().drift("apply", 1);
+        }
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: &step_id, operation, outcome: label, attempt: ctx.info().attempt });
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Applied step");
         match outcome {
-            ApplyOutcome::Applied => Ok(ApplyStepResult { step_id, already_applied: false }),
-            ApplyOutcome::AlreadyApplied => Ok(ApplyStepResult { step_id, already_applied: true }),
+            ApplyOutcome::Applied => Ok(ApplyStepResult { step_id, already_applied: false, attempt: ctx.info().attempt }),
+            ApplyOutcome::AlreadyApplied => Ok(ApplyStepResult { step_id, already_applied: true, attempt: ctx.info().attempt }),
             ApplyOutcome::Drift(rows) => Err(DeviceError::Drift { device: req.device, step: step_id, rows }.into_activity_error()),
         }
     }
@@ -141,10 +144,13 @@ impl DeviceActivities {
         let mismatches = self.on_device(&req.device, |mut c| async move { procedures::verify(&mut c, &steps).await }).await;
         let label = match &mismatches { Ok(m) if m.is_empty() => "ok", Ok(_) => "mismatch", Err(_) => "error" };
         self.metrics().step("verify", ALL_OPERATIONS, label, started.elapsed());
+        if let Ok(m) = &mismatches {
+            self.metrics().drift("verify", m.len());
+        }
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "verify", step: "", operation: ALL_OPERATIONS, outcome: label, attempt: ctx.info().attempt });
         let mismatches = mismatches?;
         info!(device = %req.device, mismatches = mismatches.len(), "Verified device");
-        Ok(VerifyResult { ok: mismatches.is_empty(), mismatches })
+        Ok(VerifyResult { ok: mismatches.is_empty(), mismatches, attempt: ctx.info().attempt })
     }
 
     /// Takes the device's lock for the suite, or reports who holds it.
@@ -191,8 +197,8 @@ impl DeviceActivities {
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Reversed step");
         match outcome {
-            ReverseOutcome::NeverApplied(entry) => Ok(ReverseStepResult { step_id, entries: vec![entry], already_reversed: false }),
-            ReverseOutcome::Reversed { entries, already } => Ok(ReverseStepResult { step_id, entries, already_reversed: already }),
+            ReverseOutcome::NeverApplied(entry) => Ok(ReverseStepResult { step_id, entries: vec![entry], already_reversed: false, attempt: ctx.info().attempt }),
+            ReverseOutcome::Reversed { entries, already } => Ok(ReverseStepResult { step_id, entries, already_reversed: already, attempt: ctx.info().attempt }),
             // Someone changed the rows between our read and our write: the
             // retry re-reads and re-plans.
             ReverseOutcome::Moved(rows) => Err(DeviceError::Redis { device: req.device, reason: format!("state moved during reverse, retrying: {rows}") }.into_activity_error()),

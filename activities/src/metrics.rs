@@ -1,5 +1,6 @@
 //! switchyard's own metrics of device work: steps by kind, operation and
-//! outcome with their duration, SSH handshakes and the sessions held.
+//! outcome with their duration, rows found drifted, SSH handshakes and the
+//! sessions held.
 //! They are made on the meter the worker hands in (the Temporal SDK's
 //! Prometheus meter), so one scrape port serves the SDK's metrics and
 //! these.
@@ -21,6 +22,7 @@ pub struct DeviceMetrics {
     step_duration: HistogramDuration,
     handshakes: Counter,
     sessions: Gauge,
+    drift_rows: Counter,
 }
 
 impl DeviceMetrics {
@@ -32,6 +34,8 @@ impl DeviceMetrics {
             step_duration: meter.histogram_duration(param("switchyard_device_step_duration_seconds", "Time one device step took, by kind and operation")),
             handshakes: meter.counter(param("switchyard_ssh_handshakes", "SSH connections opened to devices, by outcome")),
             sessions: meter.gauge(param("switchyard_ssh_sessions", "SSH sessions to devices held open by this worker")),
+            drift_rows: meter.counter(param("switchyard_drift_rows",
+                "Rows found not as planned, by kind: apply (the step refused; its first differing row) or verify (every differing row)")),
             meter,
         }
     }
@@ -52,6 +56,12 @@ impl DeviceMetrics {
         };
         self.steps.add(1, &labels(Some(outcome)));
         self.step_duration.record(took, &labels(None));
+    }
+
+    /// `rows` rows were found not as planned at `kind` (apply or verify).
+    pub(crate) fn drift(&self, kind: &'static str, rows: usize) {
+        let attributes = vec![MetricKeyValue::new("kind", kind)];
+        self.drift_rows.add(rows as u64, &self.meter.new_attributes(NewAttributes { attributes }));
     }
 
     /// An SSH handshake ended, well or not.

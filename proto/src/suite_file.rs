@@ -398,7 +398,7 @@ impl SuiteFile {
             for (i, entry) in list.iter().enumerate() {
                 if !inventory.devices.iter().any(|d| RawTargets::entry_matches(kind, &entry.value, d)) {
                     return Err(self.err(entry.referenced, format!("targets.{kind}[{i}]"),
-                        format!("{:?} matches no device of {} ({} devices)", entry.value, inventory.file, inventory.devices.len())));
+                        format!("{:?} matches no device of {} ({})", entry.value, inventory.file, crate::vocabulary::count(inventory.devices.len() as u64, "device"))));
                 }
             }
         }
@@ -412,7 +412,7 @@ impl SuiteFile {
         let selected: Vec<&Device> = inventory.devices.iter().filter(|d| t.value.selects(d)).collect();
         if selected.is_empty() {
             return Err(self.err(t.referenced, "targets",
-                format!("the selector matches no device of {} ({} devices)", inventory.file, inventory.devices.len())));
+                format!("the selector matches no device of {} ({})", inventory.file, crate::vocabulary::count(inventory.devices.len() as u64, "device"))));
         }
         let mut devices = Vec::with_capacity(selected.len());
         for device in selected {

@@ -1,4 +1,5 @@
-//! The words for a suite's phases, device statuses and decisions, as the
+//! The words for a suite's phases, device statuses and decisions, and for
+//! counting things ([`count`]: "1 device", "2 devices"), as the
 //! `SuiteStatus` search attribute, the CLI and the docs spell them, and
 //! which phases are final. One home, so the workflow that sets a phase and
 //! every reader that filters on it agree.
@@ -91,6 +92,15 @@ pub fn decision_name(decision: Decision) -> &'static str {
         Decision::Approve => "approve",
         Decision::Reject => "reject",
         Decision::Unspecified => "unspecified decision",
+    }
+}
+
+/// `n` things in words: `1 device`, `2 devices`, `0 changes`. The one
+/// counting of every summary the workflows write and the CLI prints.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
     }
 }
 

@@ -13,8 +13,8 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{CellAlignment, Table};
-use switchyard_proto::v1::{CompensationAction, DeviceResult, DeviceStatus, SuitePhase, SuiteStatus};
-use switchyard_proto::vocabulary::{decision_name, device_is_done, device_status_name, phase_name};
+use switchyard_proto::v1::{CompensationAction, DeviceResult, DeviceStatus, StepRetry, SuitePhase, SuiteStatus};
+use switchyard_proto::vocabulary::{count, decision_name, device_is_done, device_status_name, phase_name};
 use switchyard_starter::client::ListedSuite;
 
 #[cfg(test)]
@@ -28,14 +28,6 @@ const CHANGED: Style = AnsiColor::Yellow.on_default();
 
 fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
-}
-
-/// `1 device`, `2 devices`.
-fn count(n: impl Into<u64>, noun: &str) -> String {
-    match n.into() {
-        1 => format!("1 {noun}"),
-        n => format!("{n} {noun}s"),
-    }
 }
 
 /// A borderless table whose columns are as wide as their widest cell, so a
@@ -56,13 +48,35 @@ fn titled(out: &mut String, title: &str, body: Table) {
     let _ = write!(out, "\n{}\n{}", paint(BOLD, title), table("  ", body));
 }
 
-/// One line: phase and counts.
+/// One line: phase and counts. Failed devices that undid all their own
+/// steps are counted as compensated: nothing of theirs stayed.
 pub(crate) fn summary(status: &SuiteStatus) -> String {
     let c = status.counts.unwrap_or_default();
+    let compensated = status.devices.iter().filter(|d| self_compensated(d)).count();
+    let failed = if compensated > 0 { format!("{} failed ({compensated} compensated)", c.failed) } else { format!("{} failed", c.failed) };
     format!(
-        "{}: {} | {}: {} succeeded, {} failed, {} rolled back, {} skipped",
-        status.suite_id, phase_name(status.phase()), count(c.devices, "device"), c.succeeded, c.failed, c.rolled_back, c.skipped
+        "{}: {} | {}: {} succeeded, {failed}, {} rolled back, {} skipped",
+        status.suite_id, phase_name(status.phase()), count(c.devices, "device"), c.succeeded, c.rolled_back, c.skipped
     )
+}
+
+/// A failed device that undid every step it had written, leaving nothing.
+fn self_compensated(d: &DeviceResult) -> bool {
+    d.status() == DeviceStatus::Failed && !d.steps_compensated.is_empty() && d.left_in_place == 0
+        && d.compensation.iter().all(|e| !e.remains && e.action() != CompensationAction::Unknown)
+}
+
+/// A device's status as the report words it: a failed device says whether
+/// it undid its own steps.
+fn device_outcome(d: &DeviceResult) -> String {
+    let name = device_status_name(d.status());
+    if self_compensated(d) {
+        format!("{name}, compensated")
+    } else if d.status() == DeviceStatus::Failed && !d.steps_compensated.is_empty() {
+        format!("{name}, partly compensated")
+    } else {
+        name.to_string()
+    }
 }
 
 /// The fleet plan with its hash, coloured like `git diff`.
@@ -159,7 +173,7 @@ fn devices(status: &SuiteStatus) -> Table {
     type Column = (&'static str, fn(&DeviceResult) -> String);
     let mut columns: Vec<Column> = vec![
         ("DEVICE", |d| d.device.clone()),
-        ("STATUS", |d| device_status_name(d.status()).to_string()),
+        ("STATUS", device_outcome),
     ];
     let any = |f: fn(&DeviceResult) -> bool| status.devices.iter().any(f);
     if status.waves > 1 {
@@ -174,6 +188,11 @@ fn devices(status: &SuiteStatus) -> Table {
         columns.push(("RESTORED", |d| undone(d, d.restored)));
         columns.push(("LEFT IN PLACE", |d| undone(d, d.left_in_place)));
     }
+    if any(|d| !d.retries.is_empty()) {
+        // A step that needed retries (device errors, a worker crash) says
+        // so: the run was not a clean one.
+        columns.push(("RETRIED", |d| d.retries.iter().map(retry).collect::<Vec<_>>().join(", ")));
+    }
     if any(|d| !d.lock_wait.is_empty()) {
         columns.push(("LOCK WAIT", |d| d.lock_wait.clone()));
     }
@@ -187,6 +206,11 @@ fn devices(status: &SuiteStatus) -> Table {
         t.add_row(columns.iter().map(|(_, cell)| cell(d)));
     }
     t
+}
+
+/// `apply 1-create_vlan ×3`: the kind of step, its id and its attempts.
+fn retry(r: &StepRetry) -> String {
+    if r.step_id.is_empty() { format!("{} ×{}", r.kind, r.attempts) } else { format!("{} {} ×{}", r.kind, r.step_id, r.attempts) }
 }
 
 fn undone(d: &DeviceResult, n: u32) -> String {

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase};
-use switchyard_tests::{Fault, TestEnv, WorkerProcess, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
+use switchyard_tests::{Fault, FrozenRedis, TestEnv, WorkerProcess, VLAN_STEPS, ended, phase, started_suite_id, vlan_suite, wait_for};
 
 /// Device, fault, and what its error must say.
 const FAULTS: &[(usize, &str, &str)] = &[
@@ -134,4 +134,42 @@ rollout:\n  parallelism: 3\n  failure_budget: 2\n  on_failure: continue\napprova
     for i in [1, 2] {
         assert_eq!(env.rows(i), expected.before[i - 1], "device {i} was written");
     }
+}
+
+/// A device that stalls and comes back: its step succeeds on a retry, and
+/// the result and the report say so, so the run does not read like a clean
+/// one. Device 1's redis is frozen past the command timeout when the suite
+/// is approved, then thawed.
+#[tokio::test]
+async fn a_step_that_needed_retries_is_reported_with_its_attempts() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let queue = format!("retries-{}", std::process::id());
+    let _worker = impatient_worker(&env, &queue);
+    let dir = std::env::temp_dir().join(format!("switchyard-retries-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let suite = dir.join("retries.yaml");
+    std::fs::write(&suite, format!("name: retries\ntargets: {{ names: [sonic-d001, sonic-d002] }}\nsteps:\n{VLAN_STEPS}\
+approval:\n  required: 1\n  timeout: 10m\n")).unwrap();
+    let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let planned = wait_for(&client, &id, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+
+    let frozen = FrozenRedis::new(&env, 1);
+    let approve = env.cli_on(&queue, &["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
+    assert_eq!(approve.status.code(), Some(0), "{}", String::from_utf8_lossy(&approve.stderr));
+    // Longer than one attempt's command timeout (3 s).
+    std::thread::sleep(Duration::from_secs(5));
+    drop(frozen);
+    let s = wait_for(&client, &id, "ended", Duration::from_secs(120), ended).await.unwrap();
+
+    assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
+    let retried = &s.devices[0].retries;
+    assert!(retried.iter().any(|r| r.kind == "apply" && r.step_id == "1-create_vlan" && r.attempts >= 2), "{retried:?}");
+    assert!(s.devices[1].retries.is_empty(), "the healthy device needed no retry: {:?}", s.devices[1].retries);
+    let report = env.cli_on(&queue, &["status", &id]);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("RETRIED") && text.contains("apply 1-create_vlan ×"), "{text}");
 }

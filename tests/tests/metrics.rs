@@ -96,6 +96,8 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     wait_for_value(&prom, "sum(temporal_num_pollers)", 1.0);
     // Suites by phase, from Temporal visibility (counted every 30 s).
     wait_for_value(&prom, r#"max(switchyard_suites{phase="succeeded"})"#, 1.0);
+    // Device workflows by DeviceStatus, the same way: this suite's two.
+    wait_for_value(&prom, r#"max(switchyard_devices{status="succeeded"})"#, 2.0);
 
     // deploy/: the alert rules are valid, and every dashboard and alert
     // expression evaluates on this Prometheus against these metrics.

@@ -248,7 +248,7 @@ async fn a_rollback_that_leaves_a_change_is_partial() {
     cli_ok(&env, &["rollback", &id, "--operator", "oscar"]);
     let s = until(&client, &id, "ended", ended).await;
     assert_eq!(phase(&s), SuitePhase::PartiallyRolledBack, "{}", s.error);
-    assert!(s.error.contains("1 change(s) of the suite left in place"), "{}", s.error);
+    assert!(s.error.contains("1 change of the suite left in place"), "{}", s.error);
     let kept = s.compensation_log.iter().find(|e| e.key == "VLAN|Vlan100" && e.remains).expect("the VLAN that stays is logged");
     assert!(kept.reason.contains("still used by VLAN_MEMBER|Vlan100|Ethernet4"), "{kept:?}");
     assert!(env.rows(1).contains_key("VLAN|Vlan100"));

@@ -19,7 +19,7 @@ use switchyard_proto::vocabulary::device_status_name;
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
     ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
-    ReverseStepRequest, StepPlan, VerifyRequest,
+    ReverseStepRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::common::error::ActivityExecutionError;
@@ -118,7 +118,12 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
         let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
         match outcome {
-            Ok(_) => {
+            Ok(r) => {
+                // Found already written: an earlier attempt wrote it and its
+                // reply was lost (a worker that died, a stalled device), so
+                // the step ran at least twice, whatever this attempt's number.
+                let attempt = if r.already_applied { r.attempt.max(2) } else { r.attempt };
+                retried(&mut result, &id, "apply", attempt);
                 applied.push(step);
                 result.steps_applied.push(id);
             }
@@ -139,7 +144,10 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone(), suite_id: input.suite_id.clone() };
         let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
         match outcome {
-            Ok(r) if r.ok => result.verified = true,
+            Ok(r) if r.ok => {
+                retried(&mut result, "", "verify", r.attempt);
+                result.verified = true;
+            }
             // The re-read found rows that are not as planned: the device
             // fails and undoes its steps, like any other failed step.
             Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
@@ -163,6 +171,13 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         }
     }
     Ok(result)
+}
+
+/// Notes a step that succeeded only on attempt `attempt` (> 1).
+fn retried(result: &mut DeviceResult, step_id: &str, kind: &str, attempt: u32) {
+    if attempt > 1 {
+        result.retries.push(StepRetry { step_id: step_id.to_string(), kind: kind.to_string(), attempts: attempt });
+    }
 }
 
 /// How hard a device step tries: an undo gets more attempts and survives
@@ -294,6 +309,7 @@ async fn compensate(
         let outcome = device_step(ctx, local, ReverseStep, req, format!("reverse {id} on {device}"), Effort::Undo).await;
         match outcome {
             Ok(r) => {
+                retried(result, &id, "reverse", r.attempt);
                 result.steps_compensated.push(id);
                 result.compensation.extend(r.entries);
             }

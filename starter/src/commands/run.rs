@@ -1,6 +1,7 @@
 //! `switchyard run`: launch a suite; with --watch, follow it to the end.
 
 use anstream::{print, println};
+use switchyard_proto::vocabulary::count;
 use switchyard_starter::client;
 
 use super::watch::{self, Show};
@@ -14,7 +15,7 @@ pub(crate) async fn run(global: &Global, args: SuiteArgs, follow: bool) -> anyho
     client::start_suite(&client, &global.task_queue, input).await?;
     let link = super::ui_link(global, &suite_id);
     // Scripts and tests read the id from this line: keep its shape.
-    println!("suite {suite_id} started on {n_devices} device(s)");
+    println!("suite {suite_id} started on {}", count(n_devices as u64, "device"));
     println!("web ui: {link}");
     if !follow {
         return Ok(0);

@@ -5,7 +5,7 @@
 
 use switchyard_proto::v1::{
     ApprovalSignal, CompensationAction, CompensationEntry, Decision, DeviceResult, DeviceStatus, OperatorEvent,
-    RecordedDecision, SuiteCounts, SuitePhase, SuiteStatus,
+    RecordedDecision, StepRetry, SuiteCounts, SuitePhase, SuiteStatus,
 };
 
 use super::*;
@@ -213,4 +213,21 @@ fn suite_list() {
         ListedSuite { suite_id: "a".into(), status: "applying".into(), requester: "bob".into(), devices: 120, failed: 0 },
     ];
     insta::assert_snapshot!(plain(super::suites(&suites)));
+}
+
+#[test]
+fn steps_that_needed_retries_are_listed_with_their_attempts() {
+    let clean = device("sonic-d001", DeviceStatus::Succeeded, &["1-create_vlan"]);
+    let retried = DeviceResult {
+        retries: vec![
+            StepRetry { step_id: "1-create_vlan".into(), kind: "apply".into(), attempts: 3 },
+            StepRetry { step_id: String::new(), kind: "verify".into(), attempts: 2 },
+        ],
+        ..device("sonic-d002", DeviceStatus::Succeeded, &["1-create_vlan"])
+    };
+    let text = plain(report(&suite(SuitePhase::Succeeded, vec![clean.clone(), retried])));
+    assert!(text.contains("RETRIED"), "{text}");
+    assert!(text.contains("apply 1-create_vlan ×3, verify ×2"), "{text}");
+    // A clean run has no such column.
+    assert!(!plain(report(&suite(SuitePhase::Succeeded, vec![clean]))).contains("RETRIED"));
 }

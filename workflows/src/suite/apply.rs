@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use switchyard_proto::names;
 use switchyard_proto::time::format_rfc3339;
+use switchyard_proto::vocabulary::count;
 use switchyard_proto::v1::{
     DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, OnFailure, OperatorAction, OperatorEvent, Rollout, SuiteInput, SuitePhase, WindowClose,
 };
@@ -45,7 +46,7 @@ pub(super) async fn rollout(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
             }
         }
     });
-    set_phase(ctx, SuitePhase::Applying, format!("applying in {} wave(s), {} at a time", waves.len(), settings.parallelism.max(1)));
+    set_phase(ctx, SuitePhase::Applying, format!("applying in {}, {} at a time", count(waves.len() as u64, "wave"), settings.parallelism.max(1)));
     join!(
         run_waves(ctx, &input.suite_id, &waves, &settings),
         watch_window(ctx),
@@ -180,7 +181,7 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
         }
         let failed = ctx.state(|s| s.failed_total());
         set_phase(ctx, SuitePhase::Paused, format!(
-            "{failed} device(s) failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", settings.pause_timeout_seconds));
+            "{} failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"), settings.pause_timeout_seconds));
         let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.pause_timeout_seconds.max(1))));
         let answered = select! {
             _ = wait(ctx, |s| !s.course.awaits_answer()) => true,

@@ -6,6 +6,7 @@
 //! lock after the suite ends (another suite would wait a day for it).
 
 use switchyard_proto::v1::{DeviceMode, DeviceRunInput, DeviceStatus, LockRequest, SuitePhase};
+use switchyard_proto::vocabulary::count;
 use temporalio_workflow::workflows::join_all;
 use temporalio_workflow::WorkflowContext;
 
@@ -26,7 +27,7 @@ pub(super) async fn conclude(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &st
         Ending::Done(phase, summary) => return (phase, summary),
         Ending::RollBack { why, cancelled } => (why, cancelled),
     };
-    set_phase(ctx, SuitePhase::RollingBack, format!("{why}; rolling back {} device(s)", completed.len()));
+    set_phase(ctx, SuitePhase::RollingBack, format!("{why}; rolling back {}", count(completed.len() as u64, "device")));
     ctx.state_mut(|s| s.inflight = 0);
     // Reverse order of completion: the last device changed is the first restored.
     let rolled = join_all(completed.iter().rev().map(|d| rollback_device(ctx, suite_id, d))).await;
@@ -65,6 +66,7 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
             d.status = result.status;
             d.locked |= result.locked;
             d.steps_compensated = result.steps_compensated.clone();
+            d.retries.extend(result.retries.iter().cloned());
             d.finished_at = finished;
             if !result.error.is_empty() {
                 d.error = result.error.clone();
@@ -86,7 +88,7 @@ pub(super) async fn release_locks(ctx: &WorkflowContext<SuiteWorkflow>, suite_id
     if locked.is_empty() {
         return;
     }
-    ctx.set_current_details(format!("releasing {} device lock(s)", locked.len()));
+    ctx.set_current_details(format!("releasing {}", count(locked.len() as u64, "device lock")));
     let since = now(ctx);
     join_all(locked.iter().map(|device| {
         let req = LockRequest { suite_id: suite_id.to_string(), device: device.clone(), since: since.clone() };

@@ -96,8 +96,19 @@ pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, status: SuiteStatus) -
 pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) {
     ctx.state_mut(|s| s.status.phase = phase as i32);
     ctx.upsert_search_attributes([SA_STATUS.value_set(phase_name(phase).to_string())]);
-    ctx.set_current_details(format!("{}: {details}", phase_name(phase)));
+    ctx.set_current_details(format!("{}: {details}\n\n{HANDLERS}", phase_name(phase)));
 }
+
+/// What the Web UI's "current details" adds under the phase: the suite's
+/// query, signals and updates and what each is for. The SDK answers the
+/// UI's metadata query with these details only (no handler descriptions),
+/// so they are said here, where the operator looks.
+const HANDLERS: &str = concat!(
+    "Query `status`: the whole suite (phase, counts, plan, devices, decisions, operator and compensation logs). ",
+    "Signals: `approval` (approve or reject the plan, signed: `switchyard sign approve`), ",
+    "`operator` (resume, rollback or abandon a paused suite). ",
+    "Updates: `extend_window` (a later end for the change window), `set_parallelism` (devices at a time).",
+);
 
 /// Ends the suite in `phase`: final counts, times and search attributes;
 /// returns the status that becomes the workflow's result.
@@ -114,4 +125,17 @@ pub(super) fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, de
     ctx.upsert_search_attributes([SA_FAILED.value_set(i64::from(failed))]);
     set_phase(ctx, phase, details);
     ctx.state(|s| s.status.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HANDLERS;
+    use switchyard_proto::names;
+
+    #[test]
+    fn the_details_name_every_handler_by_its_wire_name() {
+        for name in [names::QUERY_STATUS, names::SIGNAL_APPROVAL, names::SIGNAL_OPERATOR, names::UPDATE_EXTEND_WINDOW, names::UPDATE_SET_PARALLELISM] {
+            assert!(HANDLERS.contains(&format!("`{name}`")), "{name} is not described");
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! the workflow context, a clock or history.
 
 use switchyard_proto::v1::{OnFailure, OperatorAction, SuitePhase, WindowClose};
+use switchyard_proto::vocabulary::count;
 
 /// Where the rollout is heading.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -153,18 +154,18 @@ pub(crate) enum Ending {
 pub(crate) fn conclude(course: &Course, failed: u32, skipped: u32, changed: usize) -> Ending {
     match course {
         Course::Stopping(Stop::Abandon(why)) => {
-            Ending::Done(SuitePhase::Failed, format!("{why}; {failed} device(s) failed, {changed} changed device(s) keep their change"))
+            Ending::Done(SuitePhase::Failed, format!("{why}; {} failed, {} keep their change", count(failed, "device"), count(changed as u64, "changed device")))
         }
         Course::Stopping(Stop::RollBack(why)) => Ending::RollBack { why: why.clone(), cancelled: false },
         Course::Stopping(Stop::Cancel(reason)) => Ending::RollBack { why: cancelled(reason), cancelled: true },
         Course::Stopping(Stop::WindowClosed) => {
-            Ending::Done(SuitePhase::Failed, format!("the change window closed: {skipped} device(s) not started, {changed} changed"))
+            Ending::Done(SuitePhase::Failed, format!("the change window closed: {} not started, {changed} changed", count(skipped, "device")))
         }
         Course::Running | Course::Paused { .. } if failed == 0 && skipped == 0 => {
             Ending::Done(SuitePhase::Succeeded, "all devices changed and verified".into())
         }
         Course::Running | Course::Paused { .. } => {
-            Ending::Done(SuitePhase::Failed, format!("{failed} device(s) failed, {skipped} not started; changed devices keep their change"))
+            Ending::Done(SuitePhase::Failed, format!("{} failed, {skipped} not started; changed devices keep their change", count(failed, "device")))
         }
     }
 }
@@ -175,12 +176,13 @@ pub(crate) fn after_rollback(why: &str, cancelled: bool, failed: u32, back: usiz
     let mut summary = if changed == 0 {
         // A failed device undoes its own steps before it reports: with no
         // other device changed, there was nothing left to roll back.
-        format!("{why}; {failed} device(s) failed and undid their own steps; no other device had changed")
+        let their = if failed == 1 { "its" } else { "their" };
+        format!("{why}; {} failed and compensated {their} own steps; no other device had changed", count(failed, "device"))
     } else {
-        format!("{why}; {failed} device(s) failed; {back} of {changed} changed device(s) rolled back")
+        format!("{why}; {} failed and compensated; {back} of {} rolled back", count(failed, "device"), count(changed as u64, "changed device"))
     };
     if remaining > 0 {
-        summary.push_str(&format!("; {remaining} change(s) of the suite left in place (see the compensation log)"));
+        summary.push_str(&format!("; {} of the suite left in place (see the compensation log)", count(remaining, "change")));
     }
     let phase = if cancelled {
         SuitePhase::Cancelled
@@ -249,18 +251,18 @@ mod tests {
         assert!(matches!(conclude(&Course::Running, 1, 0, 4), Ending::Done(SuitePhase::Failed, _)));
         assert_eq!(conclude(&stopping("budget"), 1, 2, 2), Ending::RollBack { why: "budget".into(), cancelled: false });
         assert_eq!(conclude(&after_cancel("ops"), 0, 2, 2), Ending::RollBack { why: "cancelled (ops)".into(), cancelled: true });
-        assert!(matches!(conclude(&Course::Stopping(Stop::WindowClosed), 0, 3, 2), Ending::Done(SuitePhase::Failed, s) if s.contains("3 device(s) not started")));
+        assert!(matches!(conclude(&Course::Stopping(Stop::WindowClosed), 0, 3, 2), Ending::Done(SuitePhase::Failed, s) if s.contains("3 devices not started")));
         assert!(matches!(conclude(&Course::Stopping(Stop::Abandon("abandoned by oscar".into())), 1, 0, 2), Ending::Done(SuitePhase::Failed, s) if s.starts_with("abandoned by oscar")));
         assert_eq!(after_rollback("budget", false, 1, 3, 3, 0).0, SuitePhase::RolledBack);
         assert_eq!(after_rollback("budget", false, 1, 2, 3, 0).0, SuitePhase::PartiallyRolledBack);
         // Every device rolled back, but one change had to stay.
         let (phase, summary) = after_rollback("budget", false, 1, 3, 3, 1);
         assert_eq!(phase, SuitePhase::PartiallyRolledBack);
-        assert!(summary.ends_with("1 change(s) of the suite left in place (see the compensation log)"), "{summary}");
+        assert!(summary.ends_with("1 change of the suite left in place (see the compensation log)"), "{summary}");
         assert_eq!(after_rollback("cancelled (ops)", true, 0, 3, 3, 0).0, SuitePhase::Cancelled);
         let (phase, summary) = after_rollback("failure budget of 0 exceeded", false, 1, 0, 0, 0);
         assert_eq!(phase, SuitePhase::RolledBack);
-        assert!(summary.ends_with("1 device(s) failed and undid their own steps; no other device had changed"), "{summary}");
+        assert!(summary.ends_with("1 device failed and compensated its own steps; no other device had changed"), "{summary}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
+use switchyard_proto::vocabulary::count;
 use switchyard_proto::v1::{
     DevicePlan, DeviceStatus, DeviceTarget, EffectivePolicy, PlanDeviceRequest, SuiteInput, SuitePhase,
     SuiteStatus,
@@ -73,7 +74,7 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     if !refused.is_empty() {
         // Nothing was written anywhere: a plan that cannot be made on
         // every device is not a plan anyone can approve.
-        let error = format!("planning refused on {} device(s): {}", refused.len(), refused.join("; "));
+        let error = format!("planning refused on {}: {}", count(refused.len() as u64, "device"), refused.join("; "));
         ctx.state_mut(|s| s.status.error = error.clone());
         return Some(finish(ctx, SuitePhase::Failed, error));
     }
@@ -148,7 +149,7 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
         set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting approval of plan {hash}: {}", needed.join("; ")));
         approval_timeout(own.timeout_seconds, policy.approval_timeout_seconds)
     } else {
-        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting {} approval(s) of plan {hash}", own.required));
+        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting {} of plan {hash}", count(own.required, "approval")));
         own.timeout_seconds
     };
     let timeout = Duration::from_secs(timeout_seconds.max(1));
