@@ -155,13 +155,13 @@ impl DeviceActivities {
 
     /// Takes the device's lock for the suite, or reports who holds it.
     #[activity(name = names::ACTIVITY_LOCK_DEVICE)]
-    pub async fn lock_device(self: Arc<Self>, _ctx: ActivityContext, req: LockRequest) -> Result<LockResult, ActivityError> {
+    pub async fn lock_device(self: Arc<Self>, ctx: ActivityContext, req: LockRequest) -> Result<LockResult, ActivityError> {
         let (suite, since) = (req.suite_id.clone(), req.since.clone());
         let outcome = self.on_device(&req.device, |mut c| async move { rdb::lock(&mut c, &suite, &since).await }).await?;
         info!(suite_id = %req.suite_id, device = %req.device, outcome = ?outcome, "Device lock");
         Ok(match outcome {
-            LockOutcome::Acquired { since } => LockResult { acquired: true, holder: req.suite_id, since, released: false },
-            LockOutcome::Busy { holder, since } => LockResult { acquired: false, holder, since, released: false },
+            LockOutcome::Acquired { since } => LockResult { acquired: true, holder: req.suite_id, since, released: false, attempt: ctx.info().attempt },
+            LockOutcome::Busy { holder, since } => LockResult { acquired: false, holder, since, released: false, attempt: ctx.info().attempt },
         })
     }
 

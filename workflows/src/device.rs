@@ -70,7 +70,8 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     let compensating = input.mode == DeviceMode::Compensate as i32;
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
-            Ok(waited) => {
+            Ok((waited, attempt)) => {
+                retried(&mut result, "", "lock", attempt);
                 result.locked = true;
                 result.lock_wait = waited;
             }
@@ -229,8 +230,9 @@ fn device_lock(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
 
 /// Takes the device lock, waiting (durably, on timers) while another suite
 /// holds it, unless the suite says to fail at once. Returns how long it
-/// waited and for whom, or why the device was not locked.
-async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, device: &str) -> Result<String, String> {
+/// waited and for whom (empty if it did not) with the attempt that took
+/// the lock, or why the device was not locked.
+async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, device: &str) -> Result<(String, u32), String> {
     let started = now_secs(ctx);
     let mut pause = Duration::from_secs(2);
     let mut waited_for: Option<String> = None;
@@ -241,7 +243,7 @@ async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput
         let lock = outcome.map_err(|e| format!("could not take the device lock: {}", describe(&e)))?;
         if lock.acquired {
             let waited = now_secs(ctx) - started;
-            return Ok(waited_for.map(|holder| format!("waited {waited}s for the lock held by {holder}")).unwrap_or_default());
+            return Ok((waited_for.map(|holder| format!("waited {waited}s for the lock held by {holder}")).unwrap_or_default(), lock.attempt));
         }
         let busy = format!("locked by {} since {}", lock.holder, lock.since);
         if input.fail_if_locked || now_secs(ctx) - started >= input.lock_wait_seconds as i64 {
