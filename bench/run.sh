@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark: one standard change (bench/tenant.yaml, ten CONFIG_DB rows
+# The benchmark: one standard change (bench/tenant.yaml, twelve CONFIG_DB rows
 # per device) applied to N lab devices three ways, in turn, in one run, with
 # the devices reset in between:
 #   switchyard  the suite through Temporal (release worker, tuned pollers);

@@ -14,7 +14,7 @@
 
 use crate::params::Params;
 use crate::v1::{
-    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpNeighbor, CreateVlan, DeleteVlan, InterfaceAddress,
+    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, CreateVlan, DeleteVlan, InterfaceAddress,
     PortChannel, PortChannelMember, PortProperties, StaticRoute, TaggingMode, VlanInterface, Vrf,
 };
 use crate::validate;
@@ -115,25 +115,90 @@ fn bgp_neighbor(p: &BgpNeighbor, adding: bool) -> Result<(), FieldError> {
     choice("address_family", &p.address_family, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"])
 }
 
-fn static_route(p: &StaticRoute, adding: bool) -> Result<(), FieldError> {
+/// Address families a VRF's BGP instance takes (frrcfgd's BGP_GLOBALS_AF keys).
+pub const BGP_ADDRESS_FAMILIES: &[&str] = &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"];
+/// Protocols redistributed into BGP (ROUTE_REDISTRIBUTE src_protocol).
+pub const BGP_REDISTRIBUTE: &[&str] = &["connected", "static"];
+
+/// Items of a comma-separated parameter.
+pub fn list_items(value: &str) -> Vec<&str> {
+    value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect()
+}
+
+fn bgp_globals(p: &BgpGlobals, adding: bool) -> Result<(), FieldError> {
     optional("vrf", &p.vrf, validate::vrf_ref)?;
-    rule("prefix", validate::cidr(&p.prefix))?;
     if !adding {
         return Ok(());
     }
-    for hop in p.nexthop.split(',').filter(|h| !h.trim().is_empty()) {
-        rule("nexthop", validate::ip(hop.trim()))?;
+    rule("local_asn", validate::asn(p.local_asn))?;
+    optional("router_id", &p.router_id, |v| match validate::ip(v)? {
+        std::net::IpAddr::V4(_) => Ok(()),
+        std::net::IpAddr::V6(_) => Err(format!("router id {v} must be an IPv4 address (a BGP identifier is 32 bits)")),
+    })?;
+    for af in list_items(&p.address_families) {
+        rule("address_families", validate::choice(af, BGP_ADDRESS_FAMILIES))?;
     }
-    if p.nexthop.trim().is_empty() && p.ifname.is_empty() {
+    for proto in list_items(&p.redistribute) {
+        rule("redistribute", validate::choice(proto, BGP_REDISTRIBUTE))?;
+    }
+    Ok(())
+}
+
+fn read_bgp_globals(p: &Params<'_>, adding: bool) -> Result<BgpGlobals, SourceError> {
+    Ok(BgpGlobals {
+        vrf: p.text_opt("vrf")?,
+        local_asn: if adding { p.int("local_asn")? } else { 0 },
+        router_id: p.text_opt("router_id")?,
+        address_families: p.text_opt("address_families")?,
+        redistribute: p.text_opt("redistribute")?,
+        keep_if_used: p.flag("keep_if_used")?,
+    })
+}
+
+fn static_route(p: &StaticRoute, adding: bool) -> Result<(), FieldError> {
+    optional("vrf", &p.vrf, validate::vrf_ref)?;
+    let (prefix, _) = validate::network(&p.prefix).map_err(|message| FieldError { field: "prefix", message })?;
+    if !adding {
+        return Ok(());
+    }
+    let hops: Vec<&str> = p.nexthop.split(',').map(str::trim).filter(|h| !h.is_empty()).collect();
+    for hop in &hops {
+        let addr = validate::ip(hop).map_err(|message| FieldError { field: "nexthop", message })?;
+        if addr.is_ipv4() != prefix.is_ipv4() {
+            return refuse("nexthop", &format!("next hop {hop} is not of the prefix's address family ({}); bgpcfgd installs no such route", p.prefix));
+        }
+    }
+    if hops.is_empty() && p.ifname.is_empty() {
         return refuse("nexthop", "a route needs a nexthop or an ifname");
+    }
+    // bgpcfgd (managers_static_rt.py) pairs the nexthop, ifname and
+    // distance lists element by element and installs nothing when their
+    // lengths differ: one ifname cannot go with several next hops.
+    if hops.len() > 1 && !p.ifname.is_empty() {
+        return refuse("ifname", &format!("one ifname with {} next hops: bgpcfgd needs one ifname per next hop and installs no route otherwise; \
+            give one next hop, or leave ifname out", hops.len()));
+    }
+    if !p.ifname.is_empty() {
+        rule("ifname", validate::interface(&p.ifname))?;
     }
     within("distance", p.distance, 1, 255, true)
 }
 
+/// ACL table types whose rules switchyard writes as ASIC rules
+/// (PACKET_ACTION and the match fields): sonic-types.yang's `acl_table_type`.
+const ACL_TYPES: &[&str] = &["L3", "L3V6", "L3V4V6", "L2"];
+
 fn acl_table(p: &AclTable) -> Result<(), FieldError> {
     rule("name", validate::acl_name(&p.name))?;
-    choice("type", &p.r#type, &["L3", "L3V6", "MIRROR", "MIRRORV6", "PFCWD", "CTRLPLANE"])?;
-    choice("stage", &p.stage, &["ingress", "egress"])
+    match p.r#type.as_str() {
+        "PFCWD" => return refuse("type", "PFCWD is not an ACL table type in SONiC's YANG (sonic-types.yang acl_table_type); PFC watchdog tables are the switch's own"),
+        "MIRROR" | "MIRRORV6" => return refuse("type", &format!("{} tables need rules with MIRROR_INGRESS_ACTION or MIRROR_EGRESS_ACTION and a mirror session, \
+            which switchyard does not write; a rule with PACKET_ACTION is ignored by orchagent. Expected one of: {}", p.r#type, ACL_TYPES.join(", "))),
+        "CTRLPLANE" => return refuse("type", "CTRLPLANE tables need `services` (sonic-acl.yang must rule), which switchyard does not write yet"),
+        _ => choice("type", &p.r#type, ACL_TYPES)?,
+    }
+    choice("stage", &p.stage, &["ingress", "egress"])?;
+    optional("description", &p.description, validate::description)
 }
 
 fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
@@ -144,11 +209,26 @@ fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
     }
     within("priority", p.priority, 1, 999_999, false)?;
     choice("action", &p.action, &["FORWARD", "DROP"])?;
-    optional("src_ip", &p.src_ip, |v| validate::cidr(v).map(|_| ()))?;
-    optional("dst_ip", &p.dst_ip, |v| validate::cidr(v).map(|_| ()))?;
-    within("ip_protocol", p.ip_protocol, 0, 255, true)?;
+    let family = |field: &'static str, value: &str| -> Result<Option<bool>, FieldError> {
+        if value.is_empty() {
+            return Ok(None);
+        }
+        validate::cidr(value).map(|(a, _)| Some(a.is_ipv4())).map_err(|message| FieldError { field, message })
+    };
+    if let (Some(src), Some(dst)) = (family("src_ip", &p.src_ip)?, family("dst_ip", &p.dst_ip)?)
+        && src != dst
+    {
+        return refuse("dst_ip", "src_ip and dst_ip are of different address families; one rule matches one family");
+    }
+    // sonic-acl.yang.j2: IP_PROTOCOL is 1..143.
+    within("ip_protocol", p.ip_protocol, 1, 143, true)?;
     within("l4_src_port", p.l4_src_port, 0, 65_535, true)?;
-    within("l4_dst_port", p.l4_dst_port, 0, 65_535, true)
+    within("l4_dst_port", p.l4_dst_port, 0, 65_535, true)?;
+    // aclorch (AclRulePacket::validate) refuses a rule that matches nothing.
+    if p.src_ip.is_empty() && p.dst_ip.is_empty() && p.ip_protocol == 0 && p.l4_src_port == 0 && p.l4_dst_port == 0 {
+        return refuse("rule", "a rule needs at least one match (src_ip, dst_ip, ip_protocol, l4_src_port or l4_dst_port); orchagent refuses a rule that matches nothing");
+    }
+    Ok(())
 }
 
 fn acl_binding(p: &AclBinding) -> Result<(), FieldError> {
@@ -177,6 +257,7 @@ fn port_properties(p: &PortProperties) -> Result<(), FieldError> {
     if p.speed > 0 {
         rule("speed", validate::speed(p.speed))?;
     }
+    optional("description", &p.description, validate::description)?;
     if p.mtu == 0 && p.admin_status.is_empty() && p.description.is_empty() && p.speed == 0 {
         return refuse("port", "nothing to set: give mtu, admin_status, description or speed");
     }
@@ -261,6 +342,7 @@ fn read_portchannel(p: &Params<'_>) -> Result<PortChannel, SourceError> {
         min_links: p.int_opt("min_links")?,
         admin_status: p.text_opt("admin_status")?,
         keep_if_used: p.flag("keep_if_used")?,
+        fast_rate: p.flag("fast_rate")?,
     })
 }
 
@@ -315,7 +397,7 @@ operations! {
         removal: Some(Removal { op: "delete_vlan", carries: &["vlan_id"], shared: true }),
         example: "{ vlan_id: 100, description: tenant-a }",
         read: |p| CreateVlan { vlan_id: p.int("vlan_id")?, description: p.text_opt("description")? },
-        rules: |o| vlan("vlan_id", o.vlan_id),
+        rules: |o| { vlan("vlan_id", o.vlan_id)?; optional("description", &o.description, validate::description) },
     }
     DeleteVlan "delete_vlan" {
         summary: "Delete a VLAN that no member or VLAN interface uses.",
@@ -344,14 +426,14 @@ operations! {
     AddVlanInterface "add_vlan_interface" {
         summary: "Give a VLAN a routed interface (SVI) with an address, optionally in a VRF.",
         params: ["vlan_id", "address", "vrf"],
-        removal: Some(Removal { op: "remove_vlan_interface", carries: &["vlan_id", "address"], shared: false }),
+        removal: Some(Removal { op: "remove_vlan_interface", carries: &["vlan_id", "address", "vrf"], shared: false }),
         example: "{ vlan_id: 100, address: 10.0.100.1/24 }",
         read: |p| read_vlan_interface(p)?,
         rules: |o| vlan_interface(o),
     }
     RemoveVlanInterface "remove_vlan_interface" {
-        summary: "Remove an SVI address (and the SVI once it has none).",
-        params: ["vlan_id", "address"],
+        summary: "Remove an SVI address, and the SVI once it has none; an SVI bound to a VRF keeps its binding unless `vrf` names that VRF.",
+        params: ["vlan_id", "address", "vrf"],
         removal: None,
         example: "{ vlan_id: 100, address: 10.0.100.1/24 }",
         read: |p| read_vlan_interface(p)?,
@@ -376,21 +458,21 @@ operations! {
     AddInterfaceAddress "add_interface_address" {
         summary: "Give a routed port, PortChannel or Loopback an address, optionally in a VRF.",
         params: ["interface", "address", "vrf"],
-        removal: Some(Removal { op: "remove_interface_address", carries: &["interface", "address"], shared: false }),
+        removal: Some(Removal { op: "remove_interface_address", carries: &["interface", "address", "vrf"], shared: false }),
         example: "{ interface: Ethernet8, address: 10.0.0.1/31, vrf: VrfRed }",
         read: |p| read_interface_address(p)?,
         rules: |o| interface_address(o),
     }
     RemoveInterfaceAddress "remove_interface_address" {
-        summary: "Remove an address from a routed port, PortChannel or Loopback (and its base row once bare).",
-        params: ["interface", "address"],
+        summary: "Remove an address from a routed port, PortChannel or Loopback, and its base row once bare; a VRF-bound interface keeps its binding unless `vrf` names that VRF.",
+        params: ["interface", "address", "vrf"],
         removal: None,
         example: "{ interface: Ethernet8, address: 10.0.0.1/31 }",
         read: |p| read_interface_address(p)?,
         rules: |o| interface_address(o),
     }
     AddBgpNeighbor "add_bgp_neighbor" {
-        summary: "Add a BGP neighbor in a VRF, with its address family (unified mode).",
+        summary: "Add a BGP neighbor in a VRF whose BGP instance exists, with its address family (frrcfgd) in the key form the device's BGP daemon reads.",
         params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family"],
         removal: Some(Removal { op: "remove_bgp_neighbor", carries: &["vrf", "neighbor", "address_family"], shared: false }),
         example: "{ vrf: VrfRed, neighbor: 10.0.0.0, remote_asn: 65100 }",
@@ -470,8 +552,8 @@ operations! {
         rules: |o| acl_binding(o),
     }
     CreatePortchannel "create_portchannel" {
-        summary: "Create a PortChannel (admin status, MTU, min links), or reuse it.",
-        params: ["name", "mtu", "min_links", "admin_status"],
+        summary: "Create a PortChannel (admin status, MTU, min links, LACP fast rate) as SONiC's CLI does (lacp_key auto), or reuse it.",
+        params: ["name", "mtu", "min_links", "admin_status", "fast_rate"],
         removal: Some(Removal { op: "delete_portchannel", carries: &["name"], shared: true }),
         example: "{ name: PortChannel10, mtu: 9100, min_links: 1 }",
         read: |p| read_portchannel(p)?,
@@ -500,6 +582,22 @@ operations! {
         example: "{ portchannel: PortChannel10, port: Ethernet12 }",
         read: |p| read_portchannel_member(p)?,
         rules: |o| portchannel_member(o),
+    }
+    CreateBgpGlobals "create_bgp_globals" {
+        summary: "Create a VRF's BGP instance (local ASN, router id, address families, redistribution of connected/static), or reuse it; every BGP neighbor of the VRF needs it first.",
+        params: ["vrf", "local_asn", "router_id", "address_families", "redistribute"],
+        removal: Some(Removal { op: "delete_bgp_globals", carries: &["vrf", "address_families", "redistribute"], shared: true }),
+        example: "{ vrf: VrfRed, local_asn: 65001, router_id: 10.1.0.1, redistribute: connected }",
+        read: |p| read_bgp_globals(p, true)?,
+        rules: |o| bgp_globals(o, true),
+    }
+    DeleteBgpGlobals "delete_bgp_globals" {
+        summary: "Delete a VRF's BGP instance once no BGP neighbor of the VRF uses it.",
+        params: ["vrf", "address_families", "redistribute", "keep_if_used"],
+        removal: None,
+        example: "{ vrf: VrfRed, keep_if_used: true }",
+        read: |p| read_bgp_globals(p, false)?,
+        rules: |o| bgp_globals(o, false),
     }
     SetPort "set_port" {
         summary: "Set a port's mtu, admin_status, description or speed; the reverse restores the previous values.",

@@ -4,9 +4,15 @@
 
 use std::net::IpAddr;
 
-/// A VLAN id in 1..=4094.
+/// A VLAN id SONiC takes: 2..=4094 (sonic-vlan.yang `vlanid`; VLAN 1 is
+/// the switch's default VLAN, which config/vlan.py will not manage).
 pub fn vlan_id(id: u32) -> Result<(), String> {
-    if (1..=4094).contains(&id) { Ok(()) } else { Err(format!("VLAN id {id} is out of range; expected an integer in 1..=4094")) }
+    match id {
+        1 => Err("VLAN 1 is the switch's default VLAN, which SONiC does not let you create, change or delete \
+                  (sonic-vlan.yang: vlanid 2..4094); expected an integer in 2..=4094".into()),
+        2..=4094 => Ok(()),
+        _ => Err(format!("VLAN id {id} is out of range; expected an integer in 2..=4094")),
+    }
 }
 
 fn numbered(name: &str, prefix: &str, max_digits: usize) -> bool {
@@ -37,10 +43,14 @@ pub fn interface(name: &str) -> Result<(), String> {
     }
 }
 
-/// A VRF name: `Vrf…`, at most 15 characters (Linux IFNAMSIZ).
+/// A VRF name: `Vrf` and at least one more character (sonic-vrf.yang
+/// pattern `Vrf[a-zA-Z0-9_-]+`), at most 15 characters (Linux IFNAMSIZ).
 pub fn vrf(name: &str) -> Result<(), String> {
     if !name.starts_with("Vrf") {
         return Err(format!("VRF name {name:?} must start with \"Vrf\""));
+    }
+    if name == "Vrf" {
+        return Err("VRF name \"Vrf\" needs a name after the prefix, e.g. VrfRed (sonic-vrf.yang: Vrf[a-zA-Z0-9_-]+)".into());
     }
     if name.len() > 15 {
         return Err(format!("VRF name {name:?} is {} characters; at most 15 fit a Linux interface name", name.len()));
@@ -56,16 +66,47 @@ pub fn vrf_ref(name: &str) -> Result<(), String> {
     if name.is_empty() || name == "default" { Ok(()) } else { vrf(name) }
 }
 
-/// An IP address.
+/// An IP address, in the form SONiC's CLI writes (lower case, IPv6
+/// compressed, as `ipaddress` prints it): another spelling of the same
+/// address is refused with the canonical one, so a key is never written
+/// twice under two spellings.
 pub fn ip(text: &str) -> Result<IpAddr, String> {
-    text.parse::<IpAddr>().map_err(|_| format!("{text:?} is not an IP address"))
+    let addr = text.parse::<IpAddr>().map_err(|_| format!("{text:?} is not an IP address"))?;
+    if addr.to_string() != text {
+        return Err(format!("{text:?} is written {:?} on SONiC (the form its CLI writes); use that", addr.to_string()));
+    }
+    Ok(addr)
+}
+
+/// A network prefix with no host bits set, as SONiC's CLI writes route
+/// prefixes (`ipaddress.ip_network(strict=True)`), e.g. `10.9.0.0/16`.
+pub fn network(text: &str) -> Result<(IpAddr, u8), String> {
+    let (addr, len) = cidr(text)?;
+    let network = match addr {
+        IpAddr::V4(a) => IpAddr::V4((u32::from(a) & u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)).into()),
+        IpAddr::V6(a) => IpAddr::V6((u128::from(a) & u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0)).into()),
+    };
+    if network != addr {
+        return Err(format!("{text:?} has host bits set; the network is {network}/{len}"));
+    }
+    Ok((addr, len))
+}
+
+/// A description SONiC stores: at most 255 characters (sonic-vlan.yang,
+/// sonic-port.yang, sonic-acl.yang `policy_desc`).
+pub fn description(text: &str) -> Result<(), String> {
+    let n = text.chars().count();
+    if n <= 255 { Ok(()) } else { Err(format!("a description is at most 255 characters in SONiC's YANG models; this one is {n}")) }
 }
 
 /// An address with prefix length, e.g. `10.0.0.1/24` or `2001:db8::1/64`.
 pub fn cidr(text: &str) -> Result<(IpAddr, u8), String> {
     let bad = || format!("{text:?} is not an address with prefix length (CIDR), e.g. 10.0.0.1/24");
-    let (addr, len) = text.split_once('/').ok_or_else(bad)?;
-    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+    let (written, len) = text.split_once('/').ok_or_else(bad)?;
+    let addr: IpAddr = written.parse().map_err(|_| bad())?;
+    if addr.to_string() != written {
+        return Err(format!("{text:?} is written \"{addr}/{len}\" on SONiC (the form its CLI writes); use that"));
+    }
     let len: u8 = len.parse().map_err(|_| bad())?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     if len > max {
@@ -91,10 +132,11 @@ pub fn mtu(mtu: u32) -> Result<(), String> {
     if (68..=9216).contains(&mtu) { Ok(()) } else { Err(format!("MTU {mtu} is out of range 68..=9216")) }
 }
 
-/// A port speed in Mb/s that SONiC ports take.
+/// A port speed in Mb/s within sonic-port.yang's range, 1..=1600000 (100M
+/// to 1.6T ports exist). Whether the port supports it is the device's to
+/// say.
 pub fn speed(speed: u32) -> Result<(), String> {
-    const SPEEDS: [u32; 9] = [1000, 10000, 25000, 40000, 50000, 100000, 200000, 400000, 800000];
-    if SPEEDS.contains(&speed) { Ok(()) } else { Err(format!("speed {speed} is not one of {SPEEDS:?} (Mb/s)")) }
+    if (1..=1_600_000).contains(&speed) { Ok(()) } else { Err(format!("speed {speed} Mb/s is out of SONiC's range 1..=1600000 (sonic-port.yang)")) }
 }
 
 /// A private or public AS number, 1..=4294967294.
@@ -114,6 +156,48 @@ mod tests {
         assert!(interface("Loopback1").is_ok());
         assert!(interface("Eth1").is_err());
         assert!(portchannel("PortChannel12345").is_err());
+    }
+
+    #[test]
+    fn sonic_vlan_yang_vlanid_is_2_to_4094() {
+        assert!(vlan_id(1).unwrap_err().contains("default VLAN"));
+        assert!(vlan_id(2).is_ok());
+        assert!(vlan_id(4094).is_ok());
+        assert!(vlan_id(4095).unwrap_err().contains("2..=4094"));
+    }
+
+    #[test]
+    fn sonic_vrf_yang_name_needs_more_than_the_prefix() {
+        assert!(vrf("Vrf").unwrap_err().contains("Vrf[a-zA-Z0-9_-]+"));
+        assert!(vrf("Vrf1").is_ok());
+    }
+
+    #[test]
+    fn addresses_are_written_as_sonics_cli_writes_them() {
+        assert!(ip("2001:db8::1").is_ok());
+        assert!(ip("2001:DB8::1").unwrap_err().contains("\"2001:db8::1\""));
+        assert!(ip("2001:db8:0:0:0:0:0:1").unwrap_err().contains("\"2001:db8::1\""));
+        assert!(cidr("2001:DB8::1/64").unwrap_err().contains("\"2001:db8::1/64\""));
+        // Route prefixes are strict networks (config/main.py, ip_network(strict=True)).
+        assert!(network("10.9.0.0/16").is_ok());
+        assert!(network("10.9.0.1/16").unwrap_err().contains("the network is 10.9.0.0/16"));
+        assert!(network("2001:db8::1/64").unwrap_err().contains("the network is 2001:db8::/64"));
+        assert!(network("0.0.0.0/0").is_ok());
+        assert!(network("10.0.0.1/32").is_ok());
+    }
+
+    #[test]
+    fn sonic_yang_descriptions_take_255_characters() {
+        assert!(description(&"x".repeat(255)).is_ok());
+        assert!(description(&"x".repeat(256)).unwrap_err().contains("at most 255"));
+    }
+
+    #[test]
+    fn sonic_port_yang_speed_is_1_to_1600000() {
+        for ok in [100, 2500, 5000, 1_600_000] {
+            assert!(speed(ok).is_ok(), "{ok}");
+        }
+        assert!(speed(1_600_001).unwrap_err().contains("1..=1600000"));
     }
 
     #[test]

@@ -171,10 +171,13 @@ async fn a_service_is_applied_and_removed_through_suites() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let status = wait_for(&client, &started_suite_id(&stdout).unwrap(), "ended", SUITE_TIMEOUT, ended).await.unwrap();
-    assert_eq!(status.devices[0].steps_applied.len(), 6, "{status:?}");
+    assert_eq!(status.devices[0].steps_applied.len(), 7, "{status:?}");
     for i in 1..=n {
         let rows = env.rows(i);
         assert_eq!(rows["INTERFACE|Ethernet8"]["vrf_name"], "VrfRed", "device {i}");
+        // The peer's VRF has its BGP instance, as SONiC needs.
+        assert_eq!(rows["BGP_GLOBALS|VrfRed"]["local_asn"], "65001", "device {i}");
+        assert!(rows.contains_key("ROUTE_REDISTRIBUTE|VrfRed|connected|bgp|ipv4"), "device {i}");
         assert_eq!(rows["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet8");
         assert!(rows.contains_key("ACL_RULE|TENANT_IN|VrfRed_DENY_SSH"));
     }

@@ -11,7 +11,7 @@ use switchyard_tests::device::{apply, plan, reverse, sessions, target, try_plan}
 const DEVICE: usize = 7;
 
 fn tenant(verb: &str, port: &str, address: &str, peer: &str) -> String {
-    format!("  - {verb}: {{ service: l3-tenant, vrf: VrfRed, port: {port}, address: {address}, peer: {peer}, peer_asn: 65100, acl: TENANT_IN }}\n")
+    format!("  - {verb}: {{ service: l3-tenant, vrf: VrfRed, local_asn: 65001, port: {port}, address: {address}, peer: {peer}, peer_asn: 65100, acl: TENANT_IN }}\n")
 }
 
 fn entry<'a>(log: &'a [CompensationEntry], key: &str) -> &'a CompensationEntry {
@@ -37,9 +37,12 @@ async fn shared_vrf_and_acl_table_go_with_their_last_user() {
     let kept: Vec<String> = remove_a.steps.iter().flat_map(|st| st.receipt.as_ref().unwrap().kept.iter().map(|k| format!("{}: {}", k.key, k.reason))).collect();
     assert!(kept.iter().any(|k| k.starts_with("VRF|VrfRed: still used by INTERFACE|Ethernet12")), "{kept:?}");
     assert!(kept.iter().any(|k| k.starts_with("ACL_TABLE|TENANT_IN: still used by")), "{kept:?}");
+    // The VRF's BGP instance stays whole while the second tenant's peer uses it.
+    assert!(kept.iter().any(|k| k.starts_with("BGP_GLOBALS|VrfRed: still used by BGP_NEIGHBOR|VrfRed|10.0.0.2")), "{kept:?}");
     apply(&s, "svc-rm-a", &remove_a).await;
     let rows = env.rows(DEVICE);
     assert!(rows.contains_key("VRF|VrfRed") && rows.contains_key("ACL_TABLE|TENANT_IN"));
+    assert!(rows.contains_key("BGP_GLOBALS|VrfRed") && rows.contains_key("ROUTE_REDISTRIBUTE|VrfRed|connected|bgp|ipv4"), "{rows:#?}");
     assert_eq!(rows["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet12");
     assert!(!rows.contains_key("INTERFACE|Ethernet8") && !rows.contains_key("BGP_NEIGHBOR|VrfRed|10.0.0.0"));
 
@@ -70,6 +73,11 @@ async fn rolling_back_the_first_tenant_keeps_what_the_second_uses() {
     assert!(log.iter().any(|e| e.key == "ACL_TABLE|TENANT_IN" && e.action == CompensationAction::LeftInPlace as i32 && e.reason.contains("still used by")), "{table:?} {log:#?}");
     assert_eq!(entry(&log, "INTERFACE|Ethernet8|10.0.0.1/31").action, CompensationAction::Removed as i32);
     assert_eq!(env.rows(DEVICE)["ACL_TABLE|TENANT_IN"]["ports@"], "Ethernet12", "only the first tenant's binding goes");
+    // Undoing the first tenant leaves the shared BGP instance whole.
+    for key in ["BGP_GLOBALS|VrfRed", "BGP_GLOBALS_AF|VrfRed|ipv4_unicast", "ROUTE_REDISTRIBUTE|VrfRed|connected|bgp|ipv4"] {
+        assert_eq!(entry(&log, key).action, CompensationAction::LeftInPlace as i32, "{key}");
+        assert!(env.rows(DEVICE).contains_key(key), "{key}");
+    }
 
     let remove_b = plan(&s, &target(&env, DEVICE, &tenant("remove_service", "Ethernet12", "10.0.0.3/31", "10.0.0.2"))).await;
     apply(&s, "rb-rm-b", &remove_b).await;
@@ -117,9 +125,9 @@ async fn device_state_refusals_name_the_device_step_and_field() {
     let _lab = env.lock_lab();
     let s = sessions(&env);
     let cases = [
-        ("  - add_acl_rule: { table: MISSING, rule: R1, priority: 10 }\n", "step 1-add_acl_rule: table: ACL_TABLE|MISSING does not exist"),
+        ("  - add_acl_rule: { table: MISSING, rule: R1, priority: 10, dst_ip: 10.0.0.0/8 }\n", "step 1-add_acl_rule: table: ACL_TABLE|MISSING does not exist"),
         ("  - add_interface_address: { interface: Ethernet0, address: 10.0.0.1/31, vrf: VrfNone }\n", "step 1-add_interface_address: vrf: VRF VrfNone does not exist"),
-        ("  - add_vlan_member: { vlan_id: 1, port: Ethernet999 }\n", "step 1-add_vlan_member: vlan_id: VLAN|Vlan1 does not exist"),
+        ("  - add_vlan_member: { vlan_id: 7, port: Ethernet999 }\n", "step 1-add_vlan_member: vlan_id: VLAN|Vlan7 does not exist"),
         ("  - create_vlan: { vlan_id: 300 }\n  - add_vlan_member: { vlan_id: 300, port: Ethernet999 }\n", "step 2-add_vlan_member: port: port Ethernet999 does not exist on the device"),
     ];
     for (steps, message) in cases {
@@ -142,6 +150,11 @@ async fn every_operation_round_trips_to_the_byte() {
     let env = TestEnv::get();
     let _lab = env.lock_lab();
     let s = sessions(&env);
+    // A VRF takes an L3VNI only once the VNI is mapped (as SONiC's CLI
+    // requires): the device has a VTEP with VNI 5000 mapped to its VLAN 3000.
+    env.hset(DEVICE, "VLAN|Vlan3000", &[("vlanid", "3000")]);
+    env.hset(DEVICE, "VXLAN_TUNNEL|vtep", &[("src_ip", "10.1.0.5")]);
+    env.hset(DEVICE, "VXLAN_TUNNEL_MAP|vtep|map_5000_Vlan3000", &[("vlan", "Vlan3000"), ("vni", "5000")]);
     let start = env.dump_config_db(DEVICE);
     let forward = "  - create_vrf: { name: VrfBlue, vni: 5000 }
   - create_vlan: { vlan_id: 200, description: storage }
@@ -152,14 +165,18 @@ async fn every_operation_round_trips_to_the_byte() {
   - add_interface_address: { interface: PortChannel10, address: 10.1.1.1/31 }
   - add_interface_address: { interface: Loopback5, address: 10.255.0.5/32, vrf: VrfBlue }
   - add_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16, nexthop: 10.2.0.254 }
+  - create_bgp_globals: { vrf: VrfBlue, local_asn: 65005, router_id: 10.255.0.5, address_families: \"ipv4_unicast,ipv6_unicast\", redistribute: \"connected,static\" }
+  - add_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2, remote_asn: 65200, description: storage-peer }
   - set_port: { port: Ethernet32, mtu: 1500, admin_status: down, description: parked }
 ";
-    let removal = "  - remove_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16 }
-  - remove_interface_address: { interface: Loopback5, address: 10.255.0.5/32 }
+    let removal = "  - remove_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2 }
+  - delete_bgp_globals: { vrf: VrfBlue, address_families: \"ipv4_unicast,ipv6_unicast\", redistribute: \"connected,static\" }
+  - remove_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16 }
+  - remove_interface_address: { interface: Loopback5, address: 10.255.0.5/32, vrf: VrfBlue }
   - remove_interface_address: { interface: PortChannel10, address: 10.1.1.1/31 }
   - remove_portchannel_member: { portchannel: PortChannel10, port: Ethernet28 }
   - delete_portchannel: { name: PortChannel10 }
-  - remove_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24 }
+  - remove_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24, vrf: VrfBlue }
   - remove_vlan_member: { vlan_id: 200, port: Ethernet36 }
   - delete_vlan: { vlan_id: 200 }
   - delete_vrf: { name: VrfBlue }
@@ -173,6 +190,10 @@ async fn every_operation_round_trips_to_the_byte() {
     assert_eq!(rows["VLAN_INTERFACE|Vlan200"]["vrf_name"], "VrfBlue");
     assert!(rows.contains_key("PORTCHANNEL_MEMBER|PortChannel10|Ethernet28"));
     assert_eq!(rows["STATIC_ROUTE|VrfBlue|10.9.0.0/16"]["nexthop"], "10.2.0.254");
+    assert_eq!(rows["BGP_GLOBALS|VrfBlue"]["local_asn"], "65005");
+    for key in ["BGP_GLOBALS_AF|VrfBlue|ipv6_unicast", "ROUTE_REDISTRIBUTE|VrfBlue|static|bgp|ipv6", "BGP_NEIGHBOR|VrfBlue|10.2.0.2"] {
+        assert!(rows.contains_key(key), "{key}: {rows:#?}");
+    }
     assert_eq!(rows["PORT|Ethernet32"]["admin_status"], "down");
     let log = reverse(&s, "all-1", &p).await;
     assert!(log.iter().all(|e| e.action != switchyard_proto::v1::CompensationAction::LeftInPlace as i32 || e.reason == "existed before the suite"), "{log:#?}");

@@ -1,13 +1,19 @@
 //! add_bgp_neighbor / remove_bgp_neighbor: a BGP peer and its address family.
 //!
-//! The key form follows the device's routing config mode
-//! (DEVICE_METADATA|localhost docker_routing_config_mode):
+//! The key form follows the BGP daemon the device runs. frrcfgd runs when
+//! DEVICE_METADATA|localhost `frr_mgmt_framework_config` is "true" (the FRR
+//! container's supervisord template), bgpcfgd otherwise; the routing config
+//! mode only lays out FRR's files, and frrcfgd drops one-part keys:
 //! ```text
-//! unified (frrcfgd):  + BGP_NEIGHBOR|<vrf>|<ip>  asn=.. admin_status=up [name=..] [local_addr=..]
-//!                     + BGP_NEIGHBOR_AF|<vrf>|<ip>|<af>  admin_status=up
-//! split (bgpcfgd):    + BGP_NEIGHBOR|<ip>  (default VRF) or BGP_NEIGHBOR|<vrf>|<ip>
+//! frrcfgd:  + BGP_NEIGHBOR|<vrf>|<ip>  asn=.. admin_status=up [name=..] [local_addr=..]
+//!           + BGP_NEIGHBOR_AF|<vrf>|<ip>|<af>  admin_status=up
+//! bgpcfgd:  + BGP_NEIGHBOR|<ip>  (default VRF) or BGP_NEIGHBOR|<vrf>|<ip>
 //! ```
-//! Preconditions: the VRF exists (unless default). Remove deletes both rows.
+//! The address family defaults to the peer's: ipv6_unicast for an IPv6
+//! neighbor, ipv4_unicast otherwise.
+//! Preconditions: the VRF exists (unless default) and has its BGP instance
+//! (BGP_GLOBALS|<vrf> with local_asn; bgpcfgd's default VRF may run on
+//! DEVICE_METADATA's bgp_asn instead). Remove deletes both rows.
 
 use switchyard_proto::v1::BgpNeighbor;
 
@@ -15,12 +21,17 @@ use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist
 
 const METADATA: &str = "DEVICE_METADATA|localhost";
 
+/// Whether the device runs frrcfgd (and so takes the two-part keys).
 fn unified(view: &View) -> bool {
-    view.row(METADATA).and_then(|r| r.get("docker_routing_config_mode")).is_some_and(|m| m == "unified")
+    view.row(METADATA).and_then(|r| r.get("frr_mgmt_framework_config")).is_some_and(|m| m == "true")
 }
 
 fn af(p: &BgpNeighbor) -> &str {
-    if p.address_family.is_empty() { "ipv4_unicast" } else { &p.address_family }
+    match p.address_family.as_str() {
+        "" if p.neighbor.contains(':') => "ipv6_unicast",
+        "" => "ipv4_unicast",
+        af => af,
+    }
 }
 
 fn keys(p: &BgpNeighbor, unified: bool) -> (String, Option<String>) {
@@ -46,7 +57,7 @@ fn reads(p: &BgpNeighbor) -> Reads {
     if vrf_or_default(&p.vrf) != "default" {
         reads = reads.key(format!("VRF|{}", p.vrf));
     }
-    reads
+    reads.key(super::bgp_globals::key(&p.vrf))
 }
 
 /// add_bgp_neighbor.
@@ -67,6 +78,17 @@ impl Catalogued for Add<'_> {
             must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;
         }
         let unified = unified(view);
+        // sonic-bgp-neighbor.yang: vrf_name is a leafref to BGP_GLOBALS, and
+        // frrcfgd ignores a VRF's neighbors until it has a local_asn. Only
+        // bgpcfgd's default VRF runs on DEVICE_METADATA's bgp_asn instead.
+        let globals = super::bgp_globals::key(vrf);
+        let has_globals = view.row(&globals).is_some_and(|r| r.contains_key("local_asn"));
+        let metadata_asn = view.row(METADATA).is_some_and(|r| r.contains_key("bgp_asn"));
+        if !has_globals && (vrf != "default" || unified || !metadata_asn) {
+            return Err(PlanError::new("vrf", format!(
+                "VRF {vrf} has no BGP instance ({globals} with local_asn): SONiC's YANG refuses the neighbor and the BGP daemon would not act on it; \
+                 add a create_bgp_globals step for {vrf} before it")));
+        }
         let (neighbor, family) = keys(p, unified);
         let mut fields = vec![("asn", p.remote_asn.to_string()), ("admin_status", "up".to_string())];
         if !p.description.is_empty() {
@@ -110,16 +132,47 @@ mod tests {
         BgpNeighbor { vrf: vrf.into(), neighbor: "10.0.0.0".into(), remote_asn: 65100, local_addr: "10.0.0.1".into(), description: "tenant".into(), address_family: String::new() }
     }
 
+    const RED_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|VrfRed", &[("local_asn", "65001")]);
+    const DEFAULT_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|default", &[("local_asn", "65001")]);
+
     #[test]
-    fn key_form_follows_the_routing_mode() {
-        let unified = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "unified")][..]);
-        let split = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "split")][..]);
+    fn key_form_follows_the_bgp_daemon_the_device_runs() {
+        // docker-fpm-frr supervisord.conf.common.j2: frrcfgd only with
+        // frr_mgmt_framework_config "true"; the routing mode does not decide.
+        let unified = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true"), ("docker_routing_config_mode", "split")][..]);
+        let split = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "unified"), ("bgp_asn", "65001")][..]);
         let vrf = ("VRF|VrfRed", &[("NULL", "NULL")][..]);
-        check_plan(&Add(&peer("VrfRed")), rows(&[unified, vrf]),
+        check_plan(&Add(&peer("VrfRed")), rows(&[unified, vrf, RED_GLOBALS]),
             "+ BGP_NEIGHBOR|VrfRed|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n+ BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast admin_status=up\n",
             "created=[BGP_NEIGHBOR|VrfRed|10.0.0.0,BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast]");
         check_plan(&Add(&peer("")), rows(&[split]),
             "+ BGP_NEIGHBOR|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n", "created=[BGP_NEIGHBOR|10.0.0.0]");
         check_refused(&Add(&peer("VrfRed")), rows(&[split]), "vrf", "VRF VrfRed does not exist");
+    }
+
+    #[test]
+    fn a_neighbor_needs_its_vrfs_bgp_instance() {
+        // sonic-bgp-neighbor.yang: vrf_name is a leafref to BGP_GLOBALS;
+        // frrcfgd ignores a VRF's neighbors while the VRF has no local_asn.
+        let bgpcfgd = ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")][..]);
+        let frrcfgd = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true"), ("bgp_asn", "65001")][..]);
+        let vrf = ("VRF|VrfRed", &[("NULL", "NULL")][..]);
+        for metadata in [bgpcfgd, frrcfgd] {
+            check_refused(&Add(&peer("VrfRed")), rows(&[metadata, vrf]), "vrf", "add a create_bgp_globals step for VrfRed");
+        }
+        // The default VRF: bgpcfgd runs it on DEVICE_METADATA's bgp_asn,
+        // frrcfgd needs BGP_GLOBALS|default.
+        check_refused(&Add(&peer("")), rows(&[frrcfgd]), "vrf", "BGP_GLOBALS|default");
+        check_refused(&Add(&peer("")), rows(&[("DEVICE_METADATA|localhost", &[][..])]), "vrf", "BGP_GLOBALS|default");
+        assert!(Add(&peer("")).plan(&View::new(rows(&[frrcfgd, DEFAULT_GLOBALS]))).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_peer_defaults_to_the_ipv6_address_family() {
+        let unified = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
+        let v6 = BgpNeighbor { neighbor: "2001:db8::2".into(), local_addr: String::new(), description: String::new(), ..peer("") };
+        check_plan(&Add(&v6), rows(&[unified, DEFAULT_GLOBALS]),
+            "+ BGP_NEIGHBOR|default|2001:db8::2 admin_status=up asn=65100\n+ BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast admin_status=up\n",
+            "created=[BGP_NEIGHBOR|default|2001:db8::2,BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast]");
     }
 }

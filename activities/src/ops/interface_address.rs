@@ -7,6 +7,7 @@
 //! + T|<if>|<cidr>   NULL                        add
 //! - T|<if>|<cidr>                               remove, unless a BGP session is sourced from it
 //! - T|<if>                                      remove, once it has no address left
+//!                                               (a VRF-bound one only when `vrf` names the VRF)
 //! ```
 //! Preconditions: the port or PortChannel exists and is neither a VLAN nor a
 //! PortChannel member; the VRF exists; the interface is not already bound
@@ -63,12 +64,25 @@ pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf:
 }
 
 /// Removes `address` from `table|name`, and the base row once it is bare.
-pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str) -> Result<Planned, PlanError> {
+/// Removes one address; the base row goes with the last address unless it
+/// binds a VRF that `vrf` does not name. SONiC's CLI keeps a VRF-bound
+/// interface's base row when its last address goes (unbinding is its own
+/// command), so a removal that does not ask for the VRF keeps the binding.
+pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str, vrf: &str) -> Result<Planned, PlanError> {
     let base = format!("{table}|{name}");
+    let bound = view.row(&base).and_then(|r| r.get("vrf_name")).filter(|v| !v.is_empty()).cloned();
+    if let Some(bound) = &bound
+        && !vrf.is_empty() && vrf != bound
+    {
+        return Err(PlanError::new("vrf", format!("{name} is bound to VRF {bound}, not {vrf}")));
+    }
     let mut plan = PlanBuilder::new(view);
     plan.release(&format!("{base}|{address}"), false, "address")?;
     if plan.row(&base).is_some() && references::users(plan.view(), &base).is_empty() {
-        plan.release(&base, true, "interface")?;
+        match &bound {
+            Some(bound) if vrf.is_empty() => plan.keep(&base, format!("its binding to VRF {bound} stays (give vrf: {bound} to remove it with the last address)")),
+            _ => plan.release(&base, true, "interface")?,
+        }
     }
     Ok(plan.finish())
 }
@@ -115,7 +129,7 @@ impl Catalogued for Remove<'_> {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_remove(view, table(&self.0.interface), &self.0.interface, &self.0.address)
+        plan_remove(view, table(&self.0.interface), &self.0.interface, &self.0.address, &self.0.vrf)
     }
 }
 
@@ -163,5 +177,20 @@ mod tests {
             "- INTERFACE|Ethernet8|10.0.0.1/31\n", "deleted=[INTERFACE|Ethernet8|10.0.0.1/31]");
         check_refused(&Remove(&addr("Ethernet8", "VrfRed")), rows(&[base, a1, ("BGP_NEIGHBOR|VrfRed|10.0.0.0", &[("local_addr", "10.0.0.1")])]),
             "address", "still used by BGP_NEIGHBOR|VrfRed|10.0.0.0");
+    }
+
+    #[test]
+    fn a_vrf_binding_stays_unless_the_removal_names_the_vrf() {
+        // SONiC's CLI keeps a VRF-bound interface's base row when its last
+        // address goes: unbinding is `config interface vrf unbind`.
+        let base = ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")][..]);
+        let a1 = ("INTERFACE|Ethernet8|10.0.0.1/31", &[("NULL", "NULL")][..]);
+        check_plan(&Remove(&addr("Ethernet8", "")), rows(&[base, a1]),
+            "- INTERFACE|Ethernet8|10.0.0.1/31\n", "deleted=[INTERFACE|Ethernet8|10.0.0.1/31] kept=[INTERFACE|Ethernet8: its binding to VRF VrfRed stays (give vrf: VrfRed to remove it with the last address)]");
+        check_refused(&Remove(&addr("Ethernet8", "VrfBlue")), rows(&[base, a1]), "vrf", "bound to VRF VrfRed, not VrfBlue");
+        // An unbound interface's base row goes with its last address as before.
+        let plain = ("INTERFACE|Ethernet8", &[("NULL", "NULL")][..]);
+        check_plan(&Remove(&addr("Ethernet8", "")), rows(&[plain, a1]),
+            "- INTERFACE|Ethernet8|10.0.0.1/31\n- INTERFACE|Ethernet8\n", "deleted=[INTERFACE|Ethernet8|10.0.0.1/31,INTERFACE|Ethernet8]");
     }
 }

@@ -14,6 +14,7 @@
 mod acl_binding;
 mod acl_rule;
 mod acl_table;
+mod bgp_globals;
 mod bgp_neighbor;
 mod interface_address;
 mod port;
@@ -142,6 +143,11 @@ impl PlanBuilder {
         self.push(key, ChangeAction::Delete, row.clone(), Row::new());
         self.planned.receipt.deleted.push(DeletedRow { key: key.to_string(), fields: row });
         Ok(())
+    }
+
+    /// Keeps a row the step would otherwise remove, saying why.
+    pub(crate) fn keep(&mut self, key: &str, reason: String) {
+        self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason });
     }
 
     /// Adds `element` to a comma-separated list field of an existing row.
@@ -275,6 +281,8 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::AddPortchannelMember(p) => f(&portchannel_member::Add(p)),
         Op::RemovePortchannelMember(p) => f(&portchannel_member::Remove(p)),
         Op::SetPort(p) => f(p),
+        Op::CreateBgpGlobals(p) => f(&bgp_globals::Create(p)),
+        Op::DeleteBgpGlobals(p) => f(&bgp_globals::Delete(p)),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Writes:
 //! ```text
-//! + PORTCHANNEL|<name>  admin_status=.. mtu=.. [min_links=..]    create, when absent
+//! + PORTCHANNEL|<name>  admin_status=.. mtu=.. lacp_key=auto fast_rate=.. [min_links=..]    create, when absent
 //! - PORTCHANNEL|<name>                                          delete, when unused
 //! ```
 //! Used by PORTCHANNEL_MEMBER|<name>|*, PORTCHANNEL_INTERFACE|<name>[|*],
@@ -31,7 +31,14 @@ impl Catalogued for Create<'_> {
         let p = self.0;
         let admin = if p.admin_status.is_empty() { "up" } else { p.admin_status.as_str() };
         let mtu = if p.mtu == 0 { 9100 } else { p.mtu };
-        let mut fields = vec![("admin_status", admin.to_string()), ("mtu", mtu.to_string())];
+        // As `config portchannel add` writes it: lacp_key auto, fast_rate
+        // spelled out (teamd reads both).
+        let mut fields = vec![
+            ("admin_status", admin.to_string()),
+            ("mtu", mtu.to_string()),
+            ("lacp_key", "auto".to_string()),
+            ("fast_rate", p.fast_rate.to_string()),
+        ];
         if p.min_links > 0 {
             fields.push(("min_links", p.min_links.to_string()));
         }
@@ -64,8 +71,9 @@ mod tests {
 
     #[test]
     fn plans() {
-        let pc = PortChannel { name: "PortChannel10".into(), mtu: 0, min_links: 1, admin_status: String::new(), keep_if_used: false };
-        check_plan(&Create(&pc), rows(&[]), "+ PORTCHANNEL|PortChannel10 admin_status=up min_links=1 mtu=9100\n", "created=[PORTCHANNEL|PortChannel10]");
+        let pc = PortChannel { name: "PortChannel10".into(), mtu: 0, min_links: 1, admin_status: String::new(), keep_if_used: false, fast_rate: false };
+        // config/main.py portchannel add: lacp_key=auto and fast_rate.
+        check_plan(&Create(&pc), rows(&[]), "+ PORTCHANNEL|PortChannel10 admin_status=up fast_rate=false lacp_key=auto min_links=1 mtu=9100\n", "created=[PORTCHANNEL|PortChannel10]");
         check_refused(&Delete(&pc), rows(&[("PORTCHANNEL|PortChannel10", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet16", &[("NULL", "NULL")])]),
             "name", "still used by PORTCHANNEL_MEMBER|PortChannel10|Ethernet16");
     }

@@ -15,6 +15,10 @@ enum When {
     FieldIs(&'static str, String),
     /// The object's own row, when this list field is not empty.
     OwnListNonEmpty(&'static str),
+    /// A matching row whose comma-separated list field holds this value.
+    ListHas(&'static str, String),
+    /// A matching row whose key has exactly this many `|`-separated parts.
+    KeyParts(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +37,15 @@ fn field_is(pattern: &str, field: &'static str, value: &str) -> Consumer {
 
 const INTERFACE_TABLES: [&str; 4] = ["INTERFACE", "VLAN_INTERFACE", "PORTCHANNEL_INTERFACE", "LOOPBACK_INTERFACE"];
 
+fn list_has(pattern: &str, field: &'static str, value: &str) -> Consumer {
+    Consumer { pattern: pattern.to_string(), when: When::ListHas(field, value.to_string()) }
+}
+
+/// SONiC's leafrefs and its CLI's "in use" checks (sonic-yang-models,
+/// config/vlan.py `del_vlan`, config/main.py), for the objects switchyard
+/// creates. A row is a user even when switchyard did not write it: removing
+/// what it points at would leave a dangling reference that makes every
+/// later validated change on the switch fail.
 fn consumers(key: &str) -> Vec<Consumer> {
     let parts: Vec<&str> = key.split('|').collect();
     match parts.as_slice() {
@@ -42,18 +55,50 @@ fn consumers(key: &str) -> Vec<Consumer> {
             c.push(any(format!("BGP_NEIGHBOR_AF|{vrf}|*")));
             c.push(any(format!("STATIC_ROUTE|{vrf}|*")));
             c.push(any(format!("BGP_GLOBALS|{vrf}")));
+            c.push(any(format!("BGP_GLOBALS_AF|{vrf}|*")));
+            c.push(any(format!("BGP_PEER_RANGE|{vrf}|*")));
+            c.push(field_is("VLAN_SUB_INTERFACE|*", "vrf_name", vrf));
+            c.push(field_is("SYSLOG_SERVER|*", "vrf", vrf));
+            c.push(field_is("DHCPV4_RELAY|*", "server_vrf", vrf));
             c
         }
+        // A VRF's BGP instance lives while the VRF's peers do; its address
+        // families and redistribution rows are part of it, not users.
+        ["BGP_GLOBALS", vrf] => {
+            let mut c = vec![
+                any(format!("BGP_NEIGHBOR|{vrf}|*")),
+                any(format!("BGP_NEIGHBOR_AF|{vrf}|*")),
+                any(format!("BGP_PEER_GROUP|{vrf}|*")),
+            ];
+            if *vrf == "default" {
+                // bgpcfgd's one-part keys are the default VRF's peers.
+                c.push(Consumer { pattern: "BGP_NEIGHBOR|*".into(), when: When::KeyParts(2) });
+            }
+            c
+        }
+        // The instance's address families and redistribution go with it:
+        // kept while its peers are, so a reverse never strips a shared
+        // instance of its parts.
+        ["BGP_GLOBALS_AF", vrf, _] | ["ROUTE_REDISTRIBUTE", vrf, ..] => consumers(&format!("BGP_GLOBALS|{vrf}")),
         ["VLAN", vlan] => vec![
             any(format!("VLAN_MEMBER|{vlan}|*")),
             any(format!("VLAN_INTERFACE|{vlan}")),
             any(format!("VLAN_INTERFACE|{vlan}|*")),
+            // DHCP relay, in both of SONiC's forms, and the DHCP server.
+            Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("dhcp_servers@") },
+            any(format!("DHCPV4_RELAY|{vlan}")),
+            any(format!("DHCP_RELAY|{vlan}")),
+            any(format!("DHCP_SERVER_IPV4|{vlan}")),
+            field_is("VXLAN_TUNNEL_MAP|*", "vlan", vlan),
+            any(format!("STP_VLAN|{vlan}")),
+            any(format!("MCLAG_UNIQUE_IP|{vlan}")),
         ],
         ["PORTCHANNEL", pc] => vec![
             any(format!("PORTCHANNEL_MEMBER|{pc}|*")),
             any(format!("PORTCHANNEL_INTERFACE|{pc}")),
             any(format!("PORTCHANNEL_INTERFACE|{pc}|*")),
             any(format!("VLAN_MEMBER|*|{pc}")),
+            list_has("ACL_TABLE|*", "ports@", pc),
         ],
         ["ACL_TABLE", table] => vec![
             any(format!("ACL_RULE|{table}|*")),
@@ -91,6 +136,10 @@ pub fn users(view: &View, key: &str) -> Vec<String> {
                 When::OwnListNonEmpty(field) => {
                     k == key && row.and_then(|r| r.get(*field)).is_some_and(|v| !v.is_empty())
                 }
+                When::ListHas(field, value) => {
+                    k != key && row.and_then(|r| r.get(*field)).is_some_and(|v| v.split(',').any(|item| item == value))
+                }
+                When::KeyParts(n) => k != key && k.split('|').count() == *n,
             };
             if uses {
                 let item = match &c.when {
@@ -129,6 +178,29 @@ mod tests {
         assert_eq!(users(&view, "ACL_TABLE|EDGE"), ["ACL_TABLE|EDGE ports@=Ethernet0,Ethernet4"]);
         let view = View::new(rows(&[("ACL_TABLE|EDGE", &[("type", "L3")]), ("ACL_RULE|EDGE|R1", &[("PRIORITY", "10")])]));
         assert_eq!(users(&view, "ACL_TABLE|EDGE"), ["ACL_RULE|EDGE|R1"]);
+    }
+
+    #[test]
+    fn sonic_leafrefs_and_cli_checks_keep_what_others_use() {
+        // config/vlan.py del_vlan: not while a VXLAN map or a DHCP relay uses the VLAN.
+        let view = View::new(rows(&[
+            ("VLAN|Vlan100", &[("vlanid", "100"), ("dhcp_servers@", "10.0.0.9")]),
+            ("VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100", &[("vlan", "Vlan100"), ("vni", "10100")]),
+            ("DHCPV4_RELAY|Vlan100", &[("dhcpv4_servers@", "10.0.0.9")]),
+        ]));
+        assert_eq!(users(&view, "VLAN|Vlan100"), [
+            "VLAN|Vlan100 dhcp_servers@=10.0.0.9", "DHCPV4_RELAY|Vlan100", "VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100",
+        ]);
+        // sonic-syslog.yang and sonic-vlan-sub-interface.yang: leafrefs to a VRF.
+        let view = View::new(rows(&[
+            ("SYSLOG_SERVER|10.0.0.5", &[("vrf", "VrfMgmt2")]),
+            ("VLAN_SUB_INTERFACE|Ethernet8.10", &[("vrf_name", "VrfMgmt2")]),
+        ]));
+        assert_eq!(users(&view, "VRF|VrfMgmt2"), ["VLAN_SUB_INTERFACE|Ethernet8.10", "SYSLOG_SERVER|10.0.0.5"]);
+        // sonic-acl.yang: ports@ may name a PortChannel.
+        let view = View::new(rows(&[("ACL_TABLE|EDGE", &[("ports@", "Ethernet0,PortChannel10")])]));
+        assert_eq!(users(&view, "PORTCHANNEL|PortChannel10"), ["ACL_TABLE|EDGE"]);
+        assert!(users(&view, "PORTCHANNEL|PortChannel1").is_empty());
     }
 
     #[test]

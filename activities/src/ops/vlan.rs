@@ -6,7 +6,9 @@
 //! ~ VLAN|Vlan<id>  description <old> → <text>           create_vlan, when present
 //! - VLAN|Vlan<id>                                      delete_vlan, when unused
 //! ```
-//! Used by VLAN_MEMBER|Vlan<id>|*, VLAN_INTERFACE|Vlan<id>[|*].
+//! Used by VLAN_MEMBER|Vlan<id>|*, VLAN_INTERFACE|Vlan<id>[|*], its own
+//! dhcp_servers@, DHCPV4_RELAY / DHCP_RELAY / DHCP_SERVER_IPV4 / STP_VLAN /
+//! MCLAG_UNIQUE_IP|Vlan<id>, and VXLAN_TUNNEL_MAP rows mapping it.
 
 use switchyard_proto::v1::{CreateVlan, DeleteVlan};
 

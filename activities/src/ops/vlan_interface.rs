@@ -46,7 +46,7 @@ impl Catalogued for Remove<'_> {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_remove(view, "VLAN_INTERFACE", &format!("Vlan{}", self.0.vlan_id), &self.0.address)
+        plan_remove(view, "VLAN_INTERFACE", &format!("Vlan{}", self.0.vlan_id), &self.0.address, &self.0.vrf)
     }
 }
 

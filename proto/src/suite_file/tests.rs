@@ -160,8 +160,22 @@ fn bad_operation_parameters_are_refused() {
         ("add_static_route: { prefix: 10.9.0.0/16 }", "steps[0].add_static_route.nexthop", "needs a nexthop or an ifname"),
         ("add_acl_rule: { table: T, rule: R, priority: 10, action: REJECT }", "steps[0].add_acl_rule.action", "not one of"),
         ("create_portchannel: { name: PortChannel12345 }", "steps[0].create_portchannel.name", "PortChannelN"),
-        ("set_port: { port: Ethernet8, speed: 12345 }", "steps[0].set_port.speed", "not one of"),
+        ("set_port: { port: Ethernet8, speed: 2000000 }", "steps[0].set_port.speed", "out of SONiC's range 1..=1600000"),
+        // SONiC's own rules (sonic-facts.md), each refused where it is written.
+        ("create_vlan: { vlan_id: 1 }", "steps[0].create_vlan.vlan_id", "default VLAN"),
+        ("create_vrf: { name: Vrf }", "steps[0].create_vrf.name", "Vrf[a-zA-Z0-9_-]+"),
+        ("add_acl_rule: { table: T, rule: R, priority: 10, action: DROP }", "steps[0].add_acl_rule.rule", "at least one match"),
+        ("add_acl_rule: { table: T, rule: R, priority: 10, ip_protocol: 200 }", "steps[0].add_acl_rule.ip_protocol", "1..=143"),
+        ("add_acl_rule: { table: T, rule: R, priority: 10, src_ip: 10.0.0.0/8, dst_ip: \"2001:db8::/32\" }", "steps[0].add_acl_rule.dst_ip", "different address families"),
+        ("create_acl_table: { name: T, type: PFCWD }", "steps[0].create_acl_table.type", "not an ACL table type"),
+        ("create_acl_table: { name: T, type: MIRROR }", "steps[0].create_acl_table.type", "MIRROR_INGRESS_ACTION"),
+        ("create_acl_table: { name: T, type: CTRLPLANE }", "steps[0].create_acl_table.type", "services"),
+        ("add_static_route: { prefix: 10.9.0.1/16, nexthop: 10.0.0.1 }", "steps[0].add_static_route.prefix", "the network is 10.9.0.0/16"),
+        ("add_static_route: { prefix: 10.9.0.0/16, nexthop: \"2001:db8::1\" }", "steps[0].add_static_route.nexthop", "address family"),
+        ("add_static_route: { prefix: 10.9.0.0/16, nexthop: \"10.0.0.1,10.0.0.3\", ifname: Ethernet8 }", "steps[0].add_static_route.ifname", "one ifname per next hop"),
+        ("add_bgp_neighbor: { neighbor: \"2001:DB8::1\", remote_asn: 65000 }", "steps[0].add_bgp_neighbor.neighbor", "\"2001:db8::1\""),
         ("set_port: { port: Ethernet8 }", "steps[0].set_port.port", "nothing to set"),
+        (&format!("create_vlan: {{ vlan_id: 100, description: {} }}", "d".repeat(256)), "steps[0].create_vlan.description", "at most 255"),
         ("delete_vrf: { name: VrfRed, keep_if_used: maybe }", "steps[0].delete_vrf.keep_if_used", "not true or false"),
     ];
     for (step, field, message) in cases {
