@@ -14,8 +14,8 @@
 
 use crate::params::Params;
 use crate::v1::{
-    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, CreateVlan, DeleteVlan, InterfaceAddress,
-    PortChannel, PortChannelMember, PortProperties, StaticRoute, TaggingMode, VlanInterface, Vrf,
+    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
+    PortChannel, PortChannelMember, PortProperties, StaticRoute, SwitchportMode, TaggingMode, VlanInterface, Vrf,
 };
 use crate::validate;
 use crate::SourceError;
@@ -123,6 +123,57 @@ pub const BGP_REDISTRIBUTE: &[&str] = &["connected", "static"];
 /// Items of a comma-separated parameter.
 pub fn list_items(value: &str) -> Vec<&str> {
     value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect()
+}
+
+/// A tunnel or NVO name: 1..=15 letters, digits, '_' or '-' (an interface name).
+fn tunnel_name(field: &'static str, name: &str) -> Result<(), FieldError> {
+    if name.is_empty() || (name.len() <= 15 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
+        Ok(())
+    } else {
+        refuse(field, &format!("{name:?} is not a tunnel name; use 1..15 letters, digits, '_' or '-'"))
+    }
+}
+
+fn vtep(p: &Vtep, adding: bool) -> Result<(), FieldError> {
+    tunnel_name("name", &p.name)?;
+    tunnel_name("nvo", &p.nvo)?;
+    if adding {
+        match validate::ip(&p.src_ip).map_err(|message| FieldError { field: "src_ip", message })? {
+            std::net::IpAddr::V4(_) => {}
+            std::net::IpAddr::V6(_) => return refuse("src_ip", "a VTEP's source is an IPv4 address (sonic-vxlan.yang src_ip)"),
+        }
+    }
+    Ok(())
+}
+
+fn vni_map(p: &VniMap) -> Result<(), FieldError> {
+    tunnel_name("vtep", &p.vtep)?;
+    // sonic-vxlan.yang: vni 1..16777215.
+    within("vni", p.vni, 1, 16_777_215, false)?;
+    vlan("vlan_id", p.vlan_id)
+}
+
+fn dhcp_relay(p: &DhcpRelay) -> Result<(), FieldError> {
+    vlan("vlan_id", p.vlan_id)?;
+    let servers = list_items(&p.servers);
+    if servers.is_empty() {
+        return refuse("servers", "name at least one DHCP server address");
+    }
+    for server in servers {
+        rule("servers", validate::ip(server))?;
+        if server.contains(':') {
+            return refuse("servers", &format!("{server} is an IPv6 server; IPv6 DHCP relay (DHCP_RELAY dhcpv6_servers@) is not offered yet, only IPv4 relay"));
+        }
+    }
+    Ok(())
+}
+
+fn loopback_name(name: &str) -> Result<(), FieldError> {
+    if name.strip_prefix("Loopback").is_some_and(|n| !n.is_empty() && n.len() <= 4 && n.chars().all(|c| c.is_ascii_digit())) {
+        Ok(())
+    } else {
+        refuse("name", &format!("{name:?} is not a loopback name; expected LoopbackN (N up to 4 digits)"))
+    }
 }
 
 fn bgp_globals(p: &BgpGlobals, adding: bool) -> Result<(), FieldError> {
@@ -598,6 +649,78 @@ operations! {
         example: "{ vrf: VrfRed, keep_if_used: true }",
         read: |p| read_bgp_globals(p, false)?,
         rules: |o| bgp_globals(o, false),
+    }
+    SetSwitchportMode "set_switchport_mode" {
+        summary: "Set a port's or PortChannel's switchport mode (routed, access, trunk) as SONiC's CLI does; the reverse restores the previous mode.",
+        params: ["port", "mode"],
+        removal: None,
+        example: "{ port: Ethernet8, mode: trunk }",
+        read: |p| SwitchportMode { port: p.text("port")?, mode: p.text("mode")? },
+        rules: |o| { rule("port", validate::port(&o.port))?; rule("mode", validate::choice(&o.mode, &["routed", "access", "trunk"])) },
+    }
+    CreateLoopback "create_loopback" {
+        summary: "Create a loopback interface, optionally in a VRF, or reuse it; its addresses are add_interface_address steps.",
+        params: ["name", "vrf"],
+        removal: Some(Removal { op: "delete_loopback", carries: &["name"], shared: true }),
+        example: "{ name: Loopback10, vrf: VrfRed }",
+        read: |p| Loopback { name: p.text("name")?, vrf: p.text_opt("vrf")?, keep_if_used: p.flag("keep_if_used")? },
+        rules: |o| { loopback_name(&o.name)?; optional("vrf", &o.vrf, validate::vrf_ref) },
+    }
+    DeleteLoopback "delete_loopback" {
+        summary: "Delete a loopback interface that has no address left.",
+        params: ["name", "keep_if_used"],
+        removal: None,
+        example: "{ name: Loopback10 }",
+        read: |p| Loopback { name: p.text("name")?, vrf: String::new(), keep_if_used: p.flag("keep_if_used")? },
+        rules: |o| loopback_name(&o.name),
+    }
+    CreateVtep "create_vtep" {
+        summary: "Create the switch's VXLAN tunnel endpoint (source IP) and its EVPN NVO, or reuse them; one VTEP per switch.",
+        params: ["name", "src_ip", "nvo"],
+        removal: Some(Removal { op: "delete_vtep", carries: &["name", "nvo"], shared: true }),
+        example: "{ src_ip: 10.1.0.1 }",
+        read: |p| Vtep { name: p.text_opt("name")?, src_ip: p.text("src_ip")?, nvo: p.text_opt("nvo")?, keep_if_used: false },
+        rules: |o| vtep(o, true),
+    }
+    DeleteVtep "delete_vtep" {
+        summary: "Delete the VTEP and its NVO once no VNI is mapped on it.",
+        params: ["name", "nvo", "keep_if_used"],
+        removal: None,
+        example: "{ keep_if_used: true }",
+        read: |p| Vtep { name: p.text_opt("name")?, src_ip: String::new(), nvo: p.text_opt("nvo")?, keep_if_used: p.flag("keep_if_used")? },
+        rules: |o| vtep(o, false),
+    }
+    MapVni "map_vni" {
+        summary: "Map a VNI to a VLAN on the VTEP (an L2VNI; a VRF takes it as its L3VNI with create_vrf vni).",
+        params: ["vtep", "vni", "vlan_id"],
+        removal: Some(Removal { op: "unmap_vni", carries: &["vtep", "vni", "vlan_id"], shared: true }),
+        example: "{ vni: 10100, vlan_id: 100 }",
+        read: |p| VniMap { vtep: p.text_opt("vtep")?, vni: p.int("vni")?, vlan_id: p.int("vlan_id")?, keep_if_used: false },
+        rules: |o| vni_map(o),
+    }
+    UnmapVni "unmap_vni" {
+        summary: "Remove a VNI's map once no VRF takes the VNI as its L3VNI.",
+        params: ["vtep", "vni", "vlan_id", "keep_if_used"],
+        removal: None,
+        example: "{ vni: 10100, vlan_id: 100 }",
+        read: |p| VniMap { vtep: p.text_opt("vtep")?, vni: p.int("vni")?, vlan_id: p.int("vlan_id")?, keep_if_used: p.flag("keep_if_used")? },
+        rules: |o| vni_map(o),
+    }
+    AddDhcpRelay "add_dhcp_relay" {
+        summary: "Relay a VLAN's DHCP requests to IPv4 servers (the VLAN's dhcp_servers@, as SONiC's CLI writes them).",
+        params: ["vlan_id", "servers"],
+        removal: Some(Removal { op: "remove_dhcp_relay", carries: &["vlan_id", "servers"], shared: false }),
+        example: "{ vlan_id: 100, servers: \"10.0.0.9,10.0.1.9\" }",
+        read: |p| DhcpRelay { vlan_id: p.int("vlan_id")?, servers: p.text("servers")? },
+        rules: |o| dhcp_relay(o),
+    }
+    RemoveDhcpRelay "remove_dhcp_relay" {
+        summary: "Stop relaying a VLAN's DHCP requests to these servers.",
+        params: ["vlan_id", "servers"],
+        removal: None,
+        example: "{ vlan_id: 100, servers: 10.0.0.9 }",
+        read: |p| DhcpRelay { vlan_id: p.int("vlan_id")?, servers: p.text("servers")? },
+        rules: |o| dhcp_relay(o),
     }
     SetPort "set_port" {
         summary: "Set a port's mtu, admin_status, description or speed; the reverse restores the previous values.",

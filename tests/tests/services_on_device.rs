@@ -84,6 +84,48 @@ async fn rolling_back_the_first_tenant_keeps_what_the_second_uses() {
     assert_eq!(env.dump_config_db(DEVICE), start);
 }
 
+fn evpn(verb: &str, vrf: &str, vni: u32, vlan: u32, address: &str) -> String {
+    format!("  - {verb}: {{ service: evpn-l3vni-tenant, vtep_ip: 10.1.0.7, vrf: {vrf}, vni: {vni}, vlan_id: {vlan}, local_asn: 65007, address: {address} }}\n")
+}
+
+/// Two EVPN L3VNI tenants share the switch's VTEP: each maps its VLAN to its
+/// VNI before its VRF takes the VNI; removing the first keeps the VTEP, the
+/// second takes it away, and the device is as it started.
+#[tokio::test]
+async fn evpn_tenants_share_the_vtep_until_the_last_goes() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let start = env.dump_config_db(DEVICE);
+    let a = plan(&s, &target(&env, DEVICE, &evpn("apply_service", "VrfGold", 10100, 100, "10.100.0.1/24"))).await;
+    apply(&s, "evpn-a", &a).await;
+    let b = plan(&s, &target(&env, DEVICE, &evpn("apply_service", "VrfSilver", 10200, 200, "10.200.0.1/24"))).await;
+    assert_eq!(b.steps[0].receipt.as_ref().unwrap().reused, ["VXLAN_TUNNEL|vtep", "VXLAN_EVPN_NVO|nvo"], "the second tenant reuses the VTEP");
+    apply(&s, "evpn-b", &b).await;
+    let rows = env.rows(DEVICE);
+    assert_eq!(rows["VXLAN_TUNNEL|vtep"]["src_ip"], "10.1.0.7");
+    assert_eq!(rows["VXLAN_EVPN_NVO|nvo"]["source_vtep"], "vtep");
+    assert_eq!(rows["VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100"]["vni"], "10100");
+    assert_eq!(rows["VRF|VrfGold"]["vni"], "10100");
+    assert!(rows.contains_key("BGP_GLOBALS_AF|VrfSilver|l2vpn_evpn"));
+
+    let remove_a = plan(&s, &target(&env, DEVICE, &evpn("remove_service", "VrfGold", 10100, 100, "10.100.0.1/24"))).await;
+    let kept: Vec<String> = remove_a.steps.iter().flat_map(|st| st.receipt.as_ref().unwrap().kept.iter().map(|k| format!("{}: {}", k.key, k.reason))).collect();
+    assert!(kept.iter().any(|k| k.starts_with("VXLAN_TUNNEL|vtep: still used by VXLAN_TUNNEL_MAP|vtep|map_10200_Vlan200")), "{kept:?}");
+    apply(&s, "evpn-rm-a", &remove_a).await;
+    let rows = env.rows(DEVICE);
+    assert!(rows.contains_key("VXLAN_TUNNEL|vtep") && rows.contains_key("VXLAN_EVPN_NVO|nvo"));
+    assert!(!rows.keys().any(|k| k.contains("VrfGold") || k.contains("Vlan100") || k.contains("10100")), "{rows:#?}");
+
+    // Rolling the second tenant back (rather than removing it) also ends
+    // where the device started: its VTEP goes with it.
+    let log = reverse(&s, "evpn-b", &b).await;
+    assert_eq!(entry(&log, "VXLAN_TUNNEL|vtep").action, CompensationAction::LeftInPlace as i32, "A created it; B only reused it");
+    let remove_rest = plan(&s, &target(&env, DEVICE, "  - delete_vtep: {}\n")).await;
+    apply(&s, "evpn-rm-vtep", &remove_rest).await;
+    assert_eq!(env.dump_config_db(DEVICE), start);
+}
+
 #[tokio::test]
 async fn objects_that_existed_before_are_never_rolled_back() {
     let env = TestEnv::get();
@@ -160,6 +202,7 @@ async fn every_operation_round_trips_to_the_byte() {
   - create_vlan: { vlan_id: 200, description: storage }
   - add_vlan_member: { vlan_id: 200, port: Ethernet36, tagging_mode: tagged }
   - add_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24, vrf: VrfBlue }
+  - add_dhcp_relay: { vlan_id: 200, servers: \"10.0.0.9,10.0.1.9\" }
   - create_portchannel: { name: PortChannel10, mtu: 9100, min_links: 1 }
   - add_portchannel_member: { portchannel: PortChannel10, port: Ethernet28 }
   - add_interface_address: { interface: PortChannel10, address: 10.1.1.1/31 }
@@ -167,6 +210,8 @@ async fn every_operation_round_trips_to_the_byte() {
   - add_static_route: { vrf: VrfBlue, prefix: 10.9.0.0/16, nexthop: 10.2.0.254 }
   - create_bgp_globals: { vrf: VrfBlue, local_asn: 65005, router_id: 10.255.0.5, address_families: \"ipv4_unicast,ipv6_unicast\", redistribute: \"connected,static\" }
   - add_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2, remote_asn: 65200, description: storage-peer }
+  - create_loopback: { name: Loopback6, vrf: VrfBlue }
+  - set_switchport_mode: { port: Ethernet40, mode: trunk }
   - set_port: { port: Ethernet32, mtu: 1500, admin_status: down, description: parked }
 ";
     let removal = "  - remove_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2 }
@@ -178,7 +223,9 @@ async fn every_operation_round_trips_to_the_byte() {
   - delete_portchannel: { name: PortChannel10 }
   - remove_vlan_interface: { vlan_id: 200, address: 10.2.0.1/24, vrf: VrfBlue }
   - remove_vlan_member: { vlan_id: 200, port: Ethernet36 }
+  - remove_dhcp_relay: { vlan_id: 200, servers: \"10.0.0.9,10.0.1.9\" }
   - delete_vlan: { vlan_id: 200 }
+  - delete_loopback: { name: Loopback6 }
   - delete_vrf: { name: VrfBlue }
   - set_port: { port: Ethernet32, mtu: 9100, admin_status: up }
 ";
@@ -191,6 +238,9 @@ async fn every_operation_round_trips_to_the_byte() {
     assert!(rows.contains_key("PORTCHANNEL_MEMBER|PortChannel10|Ethernet28"));
     assert_eq!(rows["STATIC_ROUTE|VrfBlue|10.9.0.0/16"]["nexthop"], "10.2.0.254");
     assert_eq!(rows["BGP_GLOBALS|VrfBlue"]["local_asn"], "65005");
+    assert_eq!(rows["LOOPBACK_INTERFACE|Loopback6"]["vrf_name"], "VrfBlue");
+    assert_eq!(rows["PORT|Ethernet40"]["mode"], "trunk");
+    assert_eq!(rows["VLAN|Vlan200"]["dhcp_servers@"], "10.0.0.9,10.0.1.9");
     for key in ["BGP_GLOBALS_AF|VrfBlue|ipv6_unicast", "ROUTE_REDISTRIBUTE|VrfBlue|static|bgp|ipv6", "BGP_NEIGHBOR|VrfBlue|10.2.0.2"] {
         assert!(rows.contains_key(key), "{key}: {rows:#?}");
     }
@@ -207,7 +257,7 @@ async fn every_operation_round_trips_to_the_byte() {
     let r = plan(&s, &target(&env, DEVICE, removal)).await;
     apply(&s, "all-2-rm", &r).await;
     let rows = env.rows(DEVICE);
-    assert!(!rows.keys().any(|k| k.contains("VrfBlue") || k.contains("Vlan200") || k.contains("PortChannel10") || k.contains("Loopback5")), "{rows:#?}");
+    assert!(!rows.keys().any(|k| k.contains("VrfBlue") || k.contains("Vlan200") || k.contains("PortChannel10") || k.contains("Loopback5") || k.contains("Loopback6")), "{rows:#?}");
     // Reversing the removal puts everything back as it was applied.
     reverse(&s, "all-2-rm", &r).await;
     assert_eq!(env.dump_config_db(DEVICE), applied, "reversing the removal re-creates what it deleted");

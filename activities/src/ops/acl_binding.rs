@@ -7,6 +7,9 @@
 //! ```
 //! The reverse works on the element, not the field: it removes only the port
 //! this step added (others may have bound theirs meanwhile).
+//! Preconditions: the table and the port exist, and the port is not a
+//! PortChannel member (portsorch binds no ACL to a LAG member: bind the
+//! PortChannel instead).
 
 use switchyard_proto::v1::AclBinding;
 
@@ -22,6 +25,7 @@ impl Catalogued for Bind<'_> {
 
     fn reads(&self) -> Reads {
         Reads::default().key(table_key(&self.0.table)).key(port_key(&self.0.port))
+            .pattern(format!("PORTCHANNEL_MEMBER|*|{}", self.0.port))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -30,6 +34,11 @@ impl Catalogued for Bind<'_> {
             return Err(PlanError::new("table", format!("{table} does not exist; create it first (create_acl_table)")));
         }
         must_exist(view, &port_key(&self.0.port), "port", &format!("port {}", self.0.port))?;
+        if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{}", self.0.port)).first() {
+            let pc = member.split('|').nth(1).unwrap_or_default();
+            return Err(PlanError::new("port", format!(
+                "{} is a member of {pc} ({member}); orchagent binds no ACL to a LAG member: bind {pc} instead", self.0.port)));
+        }
         let mut plan = PlanBuilder::new(view);
         plan.list_add(&table, "ports@", &self.0.port);
         Ok(plan.finish())
@@ -63,5 +72,17 @@ mod tests {
         check_plan(&Unbind(&b), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet4,Ethernet8")])]),
             "~ ACL_TABLE|TENANT_IN ports@: Ethernet4,Ethernet8 → Ethernet4\n", "list_removed=[ACL_TABLE|TENANT_IN.ports@-Ethernet8]");
         check_refused(&Bind(&b), rows(&[port]), "table", "does not exist");
+    }
+
+    #[test]
+    fn a_lag_member_is_not_bound_its_portchannel_is() {
+        // portsorch getAclBindPortId refuses a LAG member as a bind point.
+        let b = AclBinding { table: "TENANT_IN".into(), port: "Ethernet8".into() };
+        let view = rows(&[
+            ("ACL_TABLE|TENANT_IN", &[("type", "L3")]),
+            ("PORT|Ethernet8", &[("mtu", "9100")]),
+            ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")]),
+        ]);
+        check_refused(&Bind(&b), view, "port", "bind PortChannel10 instead");
     }
 }

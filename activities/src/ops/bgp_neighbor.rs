@@ -11,7 +11,11 @@
 //! ```
 //! The address family defaults to the peer's: ipv6_unicast for an IPv6
 //! neighbor, ipv4_unicast otherwise.
-//! Preconditions: the VRF exists (unless default) and has its BGP instance
+//! On bgpcfgd a peer without a description is named by its address (its
+//! template renders `description <name>` for every peer).
+//! Preconditions: a `local_addr` is an address of an interface in the peer's
+//! VRF (bgpcfgd waits for it before starting the session); the VRF exists
+//! (unless default) and has its BGP instance
 //! (BGP_GLOBALS|<vrf> with local_asn; bgpcfgd's default VRF may run on
 //! DEVICE_METADATA's bgp_asn instead). Remove deletes both rows.
 
@@ -57,7 +61,25 @@ fn reads(p: &BgpNeighbor) -> Reads {
     if vrf_or_default(&p.vrf) != "default" {
         reads = reads.key(format!("VRF|{}", p.vrf));
     }
+    if !p.local_addr.is_empty() {
+        for table in LOCAL_TABLES {
+            reads = reads.pattern(format!("{table}|*|{}/*", p.local_addr)).pattern(format!("{table}|*"));
+        }
+    }
     reads.key(super::bgp_globals::key(&p.vrf))
+}
+
+/// Where a session's local address can live.
+const LOCAL_TABLES: [&str; 4] = ["INTERFACE", "VLAN_INTERFACE", "PORTCHANNEL_INTERFACE", "LOOPBACK_INTERFACE"];
+
+/// The interface carrying `addr`, if one in `vrf` does: bgpcfgd starts a
+/// session only once its local address exists on an interface of the VRF.
+fn local_interface(view: &View, vrf: &str, addr: &str) -> Option<String> {
+    LOCAL_TABLES.iter().flat_map(|t| view.keys(&format!("{t}|*|{addr}/*"))).find(|key| {
+        let base = key.rsplit_once('|').map_or("", |(b, _)| b);
+        let bound = view.row(base).and_then(|r| r.get("vrf_name")).map_or("default", String::as_str);
+        bound == vrf
+    })
 }
 
 /// add_bgp_neighbor.
@@ -90,9 +112,16 @@ impl Catalogued for Add<'_> {
                  add a create_bgp_globals step for {vrf} before it")));
         }
         let (neighbor, family) = keys(p, unified);
+        if !p.local_addr.is_empty() && local_interface(view, vrf, &p.local_addr).is_none() {
+            return Err(PlanError::new("local_addr", format!(
+                "no interface of VRF {vrf} has the address {}; the BGP daemon waits for it and the session never starts", p.local_addr)));
+        }
         let mut fields = vec![("asn", p.remote_asn.to_string()), ("admin_status", "up".to_string())];
-        if !p.description.is_empty() {
-            fields.push(("name", p.description.clone()));
+        // bgpcfgd renders `description <name>` for every peer: a peer
+        // without one is named by its address, as SONiC's minigraph does.
+        let name = if p.description.is_empty() && !unified { p.neighbor.clone() } else { p.description.clone() };
+        if !name.is_empty() {
+            fields.push(("name", name));
         }
         if !p.local_addr.is_empty() {
             fields.push(("local_addr", p.local_addr.clone()));
@@ -133,6 +162,10 @@ mod tests {
     }
 
     const RED_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|VrfRed", &[("local_asn", "65001")]);
+    const RED_PORT: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")]);
+    const RED_ADDR: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8|10.0.0.1/31", &[("NULL", "NULL")]);
+    const PLAIN_PORT: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8", &[("NULL", "NULL")]);
+    const PLAIN_ADDR: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8|10.0.0.1/31", &[("NULL", "NULL")]);
     const DEFAULT_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|default", &[("local_asn", "65001")]);
 
     #[test]
@@ -142,10 +175,10 @@ mod tests {
         let unified = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true"), ("docker_routing_config_mode", "split")][..]);
         let split = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "unified"), ("bgp_asn", "65001")][..]);
         let vrf = ("VRF|VrfRed", &[("NULL", "NULL")][..]);
-        check_plan(&Add(&peer("VrfRed")), rows(&[unified, vrf, RED_GLOBALS]),
+        check_plan(&Add(&peer("VrfRed")), rows(&[unified, vrf, RED_GLOBALS, RED_PORT, RED_ADDR]),
             "+ BGP_NEIGHBOR|VrfRed|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n+ BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast admin_status=up\n",
             "created=[BGP_NEIGHBOR|VrfRed|10.0.0.0,BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast]");
-        check_plan(&Add(&peer("")), rows(&[split]),
+        check_plan(&Add(&peer("")), rows(&[split, PLAIN_PORT, PLAIN_ADDR]),
             "+ BGP_NEIGHBOR|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n", "created=[BGP_NEIGHBOR|10.0.0.0]");
         check_refused(&Add(&peer("VrfRed")), rows(&[split]), "vrf", "VRF VrfRed does not exist");
     }
@@ -164,7 +197,21 @@ mod tests {
         // frrcfgd needs BGP_GLOBALS|default.
         check_refused(&Add(&peer("")), rows(&[frrcfgd]), "vrf", "BGP_GLOBALS|default");
         check_refused(&Add(&peer("")), rows(&[("DEVICE_METADATA|localhost", &[][..])]), "vrf", "BGP_GLOBALS|default");
-        assert!(Add(&peer("")).plan(&View::new(rows(&[frrcfgd, DEFAULT_GLOBALS]))).is_ok());
+        assert!(Add(&peer("")).plan(&View::new(rows(&[frrcfgd, DEFAULT_GLOBALS, PLAIN_PORT, PLAIN_ADDR]))).is_ok());
+    }
+
+    #[test]
+    fn bgpcfgd_peers_are_named_and_sourced_from_an_address_of_their_vrf() {
+        // bgpcfgd's instance template renders `description {{ name }}` and
+        // waits for local_addr on an interface of the peer's VRF.
+        let bgpcfgd = ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")][..]);
+        let vrf = ("VRF|VrfRed", &[("NULL", "NULL")][..]);
+        let bare = BgpNeighbor { local_addr: String::new(), description: String::new(), ..peer("VrfRed") };
+        check_plan(&Add(&bare), rows(&[bgpcfgd, vrf, RED_GLOBALS]),
+            "+ BGP_NEIGHBOR|VrfRed|10.0.0.0 admin_status=up asn=65100 name=10.0.0.0\n", "created=[BGP_NEIGHBOR|VrfRed|10.0.0.0]");
+        check_refused(&Add(&peer("VrfRed")), rows(&[bgpcfgd, vrf, RED_GLOBALS]), "local_addr", "no interface of VRF VrfRed has the address 10.0.0.1");
+        // The address in another VRF is not the peer's.
+        check_refused(&Add(&peer("VrfRed")), rows(&[bgpcfgd, vrf, RED_GLOBALS, PLAIN_PORT, PLAIN_ADDR]), "local_addr", "no interface of VRF VrfRed");
     }
 
     #[test]

@@ -63,7 +63,6 @@ pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf:
     Ok(plan.finish())
 }
 
-/// Removes `address` from `table|name`, and the base row once it is bare.
 /// Removes one address; the base row goes with the last address unless it
 /// binds a VRF that `vrf` does not name. SONiC's CLI keeps a VRF-bound
 /// interface's base row when its last address goes (unbinding is its own
@@ -116,6 +115,9 @@ impl Catalogued for Add<'_> {
             }
             if let Some(m) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{name}")).first() {
                 return Err(PlanError::new("interface", format!("{name} is a PortChannel member ({m}); address the PortChannel instead")));
+            }
+            if let Some(mode @ ("access" | "trunk")) = super::switchport::mode_of(view, name) {
+                return Err(PlanError::new("interface", format!("{name} is in {mode} mode; SONiC's CLI adds addresses to routed ports only (set_switchport_mode routed first)")));
             }
         }
         plan_add(view, table(name), name, &self.0.address, &self.0.vrf)
@@ -177,6 +179,14 @@ mod tests {
             "- INTERFACE|Ethernet8|10.0.0.1/31\n", "deleted=[INTERFACE|Ethernet8|10.0.0.1/31]");
         check_refused(&Remove(&addr("Ethernet8", "VrfRed")), rows(&[base, a1, ("BGP_NEIGHBOR|VrfRed|10.0.0.0", &[("local_addr", "10.0.0.1")])]),
             "address", "still used by BGP_NEIGHBOR|VrfRed|10.0.0.0");
+    }
+
+    #[test]
+    fn an_access_or_trunk_port_takes_no_address() {
+        for mode in ["access", "trunk"] {
+            let port = ("PORT|Ethernet8", &[("mode", mode)][..]);
+            check_refused(&Add(&addr("Ethernet8", "")), rows(&[port]), "interface", "routed ports only");
+        }
     }
 
     #[test]

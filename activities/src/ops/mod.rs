@@ -15,19 +15,23 @@ mod acl_binding;
 mod acl_rule;
 mod acl_table;
 mod bgp_globals;
+mod dhcp_relay;
 mod bgp_neighbor;
 mod interface_address;
+mod loopback;
 mod port;
 mod portchannel;
 mod portchannel_member;
 pub mod references;
 pub mod reverse;
 mod static_route;
+mod switchport;
 pub mod view;
 mod vlan;
 mod vlan_interface;
 mod vlan_member;
 mod vrf;
+mod vxlan;
 
 use switchyard_proto::operation;
 use switchyard_proto::v1::{
@@ -281,6 +285,15 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::AddPortchannelMember(p) => f(&portchannel_member::Add(p)),
         Op::RemovePortchannelMember(p) => f(&portchannel_member::Remove(p)),
         Op::SetPort(p) => f(p),
+        Op::SetSwitchportMode(p) => f(p),
+        Op::CreateLoopback(p) => f(&loopback::Create(p)),
+        Op::DeleteLoopback(p) => f(&loopback::Delete(p)),
+        Op::CreateVtep(p) => f(&vxlan::CreateVtep(p)),
+        Op::DeleteVtep(p) => f(&vxlan::DeleteVtep(p)),
+        Op::MapVni(p) => f(&vxlan::Map(p)),
+        Op::UnmapVni(p) => f(&vxlan::Unmap(p)),
+        Op::AddDhcpRelay(p) => f(&dhcp_relay::Add(p)),
+        Op::RemoveDhcpRelay(p) => f(&dhcp_relay::Remove(p)),
         Op::CreateBgpGlobals(p) => f(&bgp_globals::Create(p)),
         Op::DeleteBgpGlobals(p) => f(&bgp_globals::Delete(p)),
     }

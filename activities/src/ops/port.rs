@@ -6,6 +6,8 @@
 //! ```
 //! Ports come from the platform: never created or deleted. The reverse
 //! restores each previous value, unless someone changed the field since.
+//! A PortChannel member's MTU is the LAG's: SONiC's CLI refuses to set it
+//! on the member.
 
 use switchyard_proto::v1::PortProperties;
 
@@ -14,7 +16,7 @@ use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist
 impl Catalogued for PortProperties {
 
     fn reads(&self) -> Reads {
-        Reads::default().key(format!("PORT|{}", self.port))
+        Reads::default().key(format!("PORT|{}", self.port)).pattern(format!("PORTCHANNEL_MEMBER|*|{}", self.port))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -33,6 +35,10 @@ impl Catalogued for PortProperties {
         }
         let key = format!("PORT|{}", self.port);
         must_exist(view, &key, "port", &format!("port {}", self.port))?;
+        if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{}", self.port)).first().filter(|_| self.mtu > 0) {
+            let pc = member.split('|').nth(1).unwrap_or_default();
+            return Err(PlanError::new("mtu", format!("{} is a member of {pc}: its MTU is the PortChannel's (set it on {pc})", self.port)));
+        }
         let mut plan = PlanBuilder::new(view);
         plan.ensure(&key, &fields);
         Ok(plan.finish())
@@ -51,5 +57,8 @@ mod tests {
             "~ PORT|Ethernet8 admin_status: up → down\n~ PORT|Ethernet8 mtu: 9100 → 1500\n",
             "reused=[PORT|Ethernet8] overwritten=[PORT|Ethernet8.mtu,PORT|Ethernet8.admin_status]");
         check_refused(&p, rows(&[]), "port", "no PORT|Ethernet8 row");
+        // config/main.py interface mtu: refused on a PortChannel member.
+        let member = rows(&[("PORT|Ethernet8", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]);
+        check_refused(&p, member, "mtu", "its MTU is the PortChannel's");
     }
 }

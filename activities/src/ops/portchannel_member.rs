@@ -6,7 +6,9 @@
 //! - PORTCHANNEL_MEMBER|<pc>|<port>
 //! ```
 //! Preconditions: the PortChannel and the port exist; the port is in no
-//! other PortChannel, no VLAN, and carries no address of its own.
+//! other PortChannel, no VLAN, carries no address and no ACL binding of its
+//! own, and matches the LAG as SONiC's CLI requires (`add_portchannel_member`):
+//! the PortChannel's MTU, and the speed of the members already in it.
 
 use switchyard_proto::v1::PortChannelMember;
 
@@ -30,7 +32,10 @@ impl Catalogued for Add<'_> {
             .key(format!("PORT|{port}"))
             .key(format!("INTERFACE|{port}"))
             .pattern(format!("PORTCHANNEL_MEMBER|*|{port}"))
+            .pattern(format!("PORTCHANNEL_MEMBER|{pc}|*"))
             .pattern(format!("VLAN_MEMBER|*|{port}"))
+            .pattern("ACL_TABLE|*")
+            .pattern("PORT|*")
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -46,6 +51,29 @@ impl Catalogued for Add<'_> {
         }
         if view.row(&format!("INTERFACE|{port}")).is_some() {
             return Err(PlanError::new("port", format!("{port} has its own IP configuration (INTERFACE|{port})")));
+        }
+        // config/main.py add_portchannel_member: not with ACL bindings, not
+        // with another MTU than the LAG's or another speed than its members'.
+        if let Some(table) = view.keys("ACL_TABLE|*").into_iter()
+            .find(|t| view.row(t).and_then(|r| r.get("ports@")).is_some_and(|l| l.split(',').any(|p| p == port)))
+        {
+            return Err(PlanError::new("port", format!("{port} is bound to {table}; unbind it first (a LAG member carries no ACL of its own)")));
+        }
+        let field = |key: &str, name: &str| view.row(key).and_then(|r| r.get(name)).cloned();
+        let port_row = format!("PORT|{port}");
+        if let (Some(lag), Some(own)) = (field(&format!("PORTCHANNEL|{pc}"), "mtu"), field(&port_row, "mtu"))
+            && lag != own
+        {
+            return Err(PlanError::new("port", format!("{port} has MTU {own}, PortChannel {pc} has {lag}; SONiC's CLI adds only a port of the LAG's MTU")));
+        }
+        if let Some(speed) = field(&port_row, "speed") {
+            let prefix = format!("PORTCHANNEL_MEMBER|{pc}|");
+            for member in view.keys(&format!("{prefix}*")) {
+                let other = member.strip_prefix(&prefix).unwrap_or_default();
+                if let Some(theirs) = field(&format!("PORT|{other}"), "speed").filter(|s| *s != speed) {
+                    return Err(PlanError::new("port", format!("{port} runs at {speed}, {pc}'s member {other} at {theirs}; a LAG's members run at one speed")));
+                }
+            }
         }
         let mut plan = PlanBuilder::new(view);
         plan.ensure(&own, &[]);
@@ -78,5 +106,21 @@ mod tests {
             "created=[PORTCHANNEL_MEMBER|PortChannel10|Ethernet16]");
         check_refused(&Add(&m), rows(&[pc, port, ("PORTCHANNEL_MEMBER|PortChannel20|Ethernet16", &[("NULL", "NULL")])]), "port", "another PortChannel");
         check_refused(&Add(&m), rows(&[pc, port, ("VLAN_MEMBER|Vlan100|Ethernet16", &[("tagging_mode", "tagged")])]), "port", "VLAN member");
+    }
+
+    #[test]
+    fn a_member_matches_its_lag_as_the_cli_requires() {
+        let m = PortChannelMember { portchannel: "PortChannel10".into(), port: "Ethernet8".into() };
+        let lag = ("PORTCHANNEL|PortChannel10", &[("mtu", "9100")][..]);
+        let port = ("PORT|Ethernet8", &[("mtu", "9100"), ("speed", "40000")][..]);
+        let bound = ("ACL_TABLE|EDGE", &[("ports@", "Ethernet4,Ethernet8")][..]);
+        check_refused(&Add(&m), rows(&[lag, port, bound]), "port", "is bound to ACL_TABLE|EDGE");
+        let small = ("PORT|Ethernet8", &[("mtu", "1500"), ("speed", "40000")][..]);
+        check_refused(&Add(&m), rows(&[lag, small]), "port", "has MTU 1500, PortChannel PortChannel10 has 9100");
+        let member = ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet4", &[("NULL", "NULL")][..]);
+        let fast = ("PORT|Ethernet4", &[("mtu", "9100"), ("speed", "100000")][..]);
+        check_refused(&Add(&m), rows(&[lag, port, member, fast]), "port", "a LAG's members run at one speed");
+        let same = ("PORT|Ethernet4", &[("mtu", "9100"), ("speed", "40000")][..]);
+        assert!(Add(&m).plan(&View::new(rows(&[lag, port, member, same]))).is_ok());
     }
 }

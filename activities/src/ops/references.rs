@@ -80,6 +80,16 @@ fn consumers(key: &str) -> Vec<Consumer> {
         // kept while its peers are, so a reverse never strips a shared
         // instance of its parts.
         ["BGP_GLOBALS_AF", vrf, _] | ["ROUTE_REDISTRIBUTE", vrf, ..] => consumers(&format!("BGP_GLOBALS|{vrf}")),
+        // A VTEP lives while VNIs are mapped on it, and so does its NVO
+        // (one VTEP per switch: every map is on it), so undoing one tenant
+        // never strips a shared VTEP of its NVO.
+        ["VXLAN_TUNNEL", vtep] => vec![any(format!("VXLAN_TUNNEL_MAP|{vtep}|*"))],
+        ["VXLAN_EVPN_NVO", _] => vec![any("VXLAN_TUNNEL_MAP|*".to_string())],
+        // A VNI's map lives while a VRF takes the VNI as its L3VNI.
+        ["VXLAN_TUNNEL_MAP", _, map] => match map.strip_prefix("map_").and_then(|m| m.split('_').next()) {
+            Some(vni) => vec![field_is("VRF|*", "vni", vni)],
+            None => Vec::new(),
+        },
         ["VLAN", vlan] => vec![
             any(format!("VLAN_MEMBER|{vlan}|*")),
             any(format!("VLAN_INTERFACE|{vlan}")),

@@ -156,7 +156,9 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
         u.log(&d.key, "", CompensationAction::Restored, "re-created as it was before the suite deleted it".into());
     }
 
-    for l in receipt.list_removed.iter().rev() {
+    // In the order they were removed: elements a step took out together
+    // come back in the order they stood in.
+    for l in &receipt.list_removed {
         let Some(row) = u.view.row(&l.key).cloned() else {
             u.log(&l.key, &l.field, CompensationAction::LeftInPlace, "row no longer exists".into());
             continue;

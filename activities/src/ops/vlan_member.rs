@@ -49,6 +49,12 @@ impl Catalogued for AddVlanMember {
         }
         let key = member_key(self);
         let wanted = mode(self);
+        // sonic-port.yang `mode`, as config/vlan.py checks it.
+        match super::switchport::mode_of(view, port) {
+            Some("routed") => return Err(PlanError::new("port", format!("{port} is in routed mode; it cannot join a VLAN (set_switchport_mode first)"))),
+            Some("access") if wanted == "tagged" => return Err(PlanError::new("tagging_mode", format!("{port} is in access mode: an untagged member of one VLAN only"))),
+            _ => {}
+        }
         if wanted == "untagged" {
             for other in view.keys(&format!("VLAN_MEMBER|*|{port}")) {
                 let untagged = view.row(&other).and_then(|r| r.get("tagging_mode")).is_none_or(|m| m == "untagged");
@@ -101,6 +107,17 @@ mod tests {
             "+ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode=tagged\n", "created=[VLAN_MEMBER|Vlan100|Ethernet4]");
         check_plan(&Remove(&op(TaggingMode::Tagged)), rows(&[("VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "tagged")])]),
             "- VLAN_MEMBER|Vlan100|Ethernet4\n", "deleted=[VLAN_MEMBER|Vlan100|Ethernet4]");
+    }
+
+    #[test]
+    fn the_ports_switchport_mode_decides_membership() {
+        // config/vlan.py: no VLAN membership on a routed-mode port; an
+        // access port is an untagged member only.
+        let routed = ("PORT|Ethernet4", &[("mode", "routed")][..]);
+        check_refused(&op(TaggingMode::Untagged), rows(&[routed, VLAN]), "port", "routed mode");
+        let access = ("PORT|Ethernet4", &[("mode", "access")][..]);
+        check_refused(&op(TaggingMode::Tagged), rows(&[access, VLAN]), "tagging_mode", "access mode");
+        assert!(op(TaggingMode::Untagged).plan(&View::new(rows(&[access, VLAN]))).is_ok());
     }
 
     #[test]

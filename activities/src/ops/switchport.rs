@@ -1,0 +1,94 @@
+//! set_switchport_mode: a port's or PortChannel's mode.
+//!
+//! Writes:
+//! ```text
+//! ~ PORT|<port>  mode <old> → routed|access|trunk            a port
+//! ~ PORTCHANNEL|<pc>  mode <old> → routed|access|trunk       a PortChannel
+//! ```
+//! Preconditions, as SONiC's CLI (`config switchport mode`) has them: the
+//! port exists and is not a PortChannel member (set the PortChannel); to
+//! routed only without VLAN memberships; to access or trunk only without
+//! addresses of its own; to access only without tagged memberships. The
+//! reverse restores the previous mode, unless someone changed it since.
+
+use switchyard_proto::v1::SwitchportMode;
+
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key};
+use super::interface_address::table;
+
+/// The interface table's base row of a port.
+fn routed_key(port: &str) -> String {
+    format!("{}|{port}", table(port))
+}
+
+impl Catalogued for SwitchportMode {
+
+    fn reads(&self) -> Reads {
+        let port = &self.port;
+        Reads::default()
+            .key(port_key(port))
+            .key(routed_key(port))
+            .pattern(format!("VLAN_MEMBER|*|{port}"))
+            .pattern(format!("PORTCHANNEL_MEMBER|*|{port}"))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        let port = &self.port;
+        let key = port_key(port);
+        must_exist(view, &key, "port", &format!("port {port}"))?;
+        if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{port}")).first() {
+            let pc = member.split('|').nth(1).unwrap_or_default();
+            return Err(PlanError::new("port", format!("{port} is a member of {pc}: a LAG member takes its PortChannel's mode (set it on {pc})")));
+        }
+        let memberships = view.keys(&format!("VLAN_MEMBER|*|{port}"));
+        match self.mode.as_str() {
+            "routed" => {
+                if let Some(m) = memberships.first() {
+                    return Err(PlanError::new("mode", format!("{port} is a VLAN member ({m}); remove its memberships before making it routed")));
+                }
+            }
+            _ => {
+                if view.row(&routed_key(port)).is_some() {
+                    return Err(PlanError::new("mode", format!("{port} has IP configuration ({}); remove it before making it {}", routed_key(port), self.mode)));
+                }
+                if self.mode == "access"
+                    && let Some(m) = memberships.iter().find(|m| view.row(m).and_then(|r| r.get("tagging_mode")).is_some_and(|t| t == "tagged"))
+                {
+                    return Err(PlanError::new("mode", format!("{port} is a tagged member ({m}); an access port is an untagged member of one VLAN")));
+                }
+            }
+        }
+        let mut plan = PlanBuilder::new(view);
+        plan.ensure(&key, &[("mode", self.mode.clone())]);
+        Ok(plan.finish())
+    }
+}
+
+/// The mode a port or PortChannel is in, if it says (sonic-port.yang).
+pub(crate) fn mode_of<'v>(view: &'v View, port: &str) -> Option<&'v str> {
+    view.row(&port_key(port)).and_then(|r| r.get("mode")).map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::tests::{check_plan, check_refused, rows};
+
+    fn mode(port: &str, mode: &str) -> SwitchportMode {
+        SwitchportMode { port: port.into(), mode: mode.into() }
+    }
+
+    #[test]
+    fn sets_the_mode_as_the_cli_allows() {
+        let port = ("PORT|Ethernet8", &[("mtu", "9100")][..]);
+        check_plan(&mode("Ethernet8", "trunk"), rows(&[port]), "~ PORT|Ethernet8 mode: (unset) → trunk\n",
+            "reused=[PORT|Ethernet8] overwritten=[PORT|Ethernet8.mode]");
+        check_plan(&mode("PortChannel10", "access"), rows(&[("PORTCHANNEL|PortChannel10", &[("mtu", "9100")])]),
+            "~ PORTCHANNEL|PortChannel10 mode: (unset) → access\n", "reused=[PORTCHANNEL|PortChannel10] overwritten=[PORTCHANNEL|PortChannel10.mode]");
+        let tagged = ("VLAN_MEMBER|Vlan100|Ethernet8", &[("tagging_mode", "tagged")][..]);
+        check_refused(&mode("Ethernet8", "routed"), rows(&[port, tagged]), "mode", "remove its memberships");
+        check_refused(&mode("Ethernet8", "access"), rows(&[port, tagged]), "mode", "an access port is an untagged member");
+        check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("INTERFACE|Ethernet8", &[("NULL", "NULL")])]), "mode", "has IP configuration");
+        check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]), "port", "set it on PortChannel10");
+    }
+}
