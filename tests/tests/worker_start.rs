@@ -1,7 +1,7 @@
 //! The worker checks its world before it polls: a missing namespace, a
-//! namespace without switchyard's search attributes and an invalid policy
-//! file each stop it at start with an error naming what is wrong and how
-//! to fix it. Needs `tests/run.sh`; fails loudly without it.
+//! namespace without switchyard's search attributes, an invalid policy file
+//! and a known_hosts file it cannot read each stop it at start with an
+//! error naming what is wrong and how to fix it. Needs `tests/run.sh`; fails loudly without it.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,9 +11,14 @@ use switchyard_tests::TestEnv;
 
 /// Runs a worker that should refuse to start; returns its exit code and log.
 fn refused(env: &TestEnv, namespace: &str, policy: &Path) -> (Option<i32>, String) {
+    refused_with(env, namespace, policy, &env.inventory())
+}
+
+/// As [`refused`], with another inventory.
+fn refused_with(env: &TestEnv, namespace: &str, policy: &Path, inventory: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(env.bin("switchyard-worker"))
         .args(["--temporal-address", &env.temporal, "--namespace", namespace, "--task-queue", "worker-start-check"])
-        .arg("--inventory").arg(env.inventory())
+        .arg("--inventory").arg(inventory)
         .arg("--policy").arg(policy)
         .args(["--metrics-address", "off"])
         .stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped())
@@ -69,4 +74,32 @@ fn an_invalid_policy_file_is_refused_at_its_line() {
     let (code, log) = refused(&env, "default", &path);
     assert_eq!(code, Some(1), "{log}");
     assert!(log.contains(&format!("{}:5:", path.display())) && log.contains("rules[0].window: window must be required or optional"), "{log}");
+}
+
+#[test]
+fn a_known_hosts_file_it_cannot_read_is_named() {
+    let env = TestEnv::get();
+    let lab = std::fs::read_to_string(env.inventory()).unwrap();
+    let dir = std::env::temp_dir().join(format!("switchyard-known-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A directory where the file should be: it exists, opens, and cannot be read.
+    let not_a_file = dir.join("known_hosts.d");
+    std::fs::create_dir_all(&not_a_file).unwrap();
+    let mut replaced = 0;
+    let text: String = lab.lines().map(|line| {
+        if line.trim_start().starts_with("known_hosts:") {
+            replaced += 1;
+            format!("{}known_hosts: {}\n", &line[..line.len() - line.trim_start().len()], not_a_file.display())
+        } else {
+            format!("{line}\n")
+        }
+    }).collect();
+    assert!(replaced > 0, "the lab inventory names no known_hosts: {lab}");
+    let inventory = dir.join("inventory.yaml");
+    std::fs::write(&inventory, text).unwrap();
+    let (code, log) = refused_with(&env, "default", &env.unsigned_policy(), &inventory);
+    assert_eq!(code, Some(1), "{log}");
+    // Named with the inventory's line and field, before anything polls.
+    assert!(log.contains(&format!("{}:", inventory.display())) && log.contains("known_hosts: known_hosts file")
+        && log.contains(&format!("{} is not a regular file", not_a_file.display())), "{log}");
 }

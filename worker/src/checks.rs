@@ -57,7 +57,8 @@ pub(crate) fn inventory_files(inventory: &Inventory) -> anyhow::Result<()> {
         files.insert((device.known_hosts.as_str(), "known_hosts file"));
     }
     for (path, what) in files {
-        if let Err(e) = std::fs::File::open(path) {
+        // Read, not only opened: a directory opens but cannot be read.
+        if let Err(e) = std::fs::read(path) {
             bail!("{}: the {what} {path} cannot be read by the worker: {e}", inventory.file);
         }
     }
