@@ -60,7 +60,7 @@ pub(super) fn wait<'a>(ctx: &'a WorkflowContext<SuiteWorkflow>, cond: impl FnMut
 /// span begun during replay is never exported (the SDK's tracing plugin
 /// sees to both), so a replay adds nothing to the trace. Without traces
 /// configured it is a no-op span.
-pub(super) fn phase_span(suite_id: &str, stretch: &'static str) -> opentelemetry::Context {
+fn phase_span(suite_id: &str, stretch: &'static str) -> opentelemetry::Context {
     use opentelemetry::trace::{Tracer, TraceContextExt};
     let tracer = opentelemetry::global::tracer("switchyard");
     let span = tracer
@@ -73,8 +73,19 @@ pub(super) fn phase_span(suite_id: &str, stretch: &'static str) -> opentelemetry
     opentelemetry::Context::current_with_span(span)
 }
 
+/// Runs one stretch of the suite inside its span (see [`phase_span`]).
+pub(super) async fn in_stretch<T>(
+    ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, stretch: &'static str, work: impl std::future::Future<Output = T>,
+) -> T {
+    use opentelemetry::trace::FutureExt as _;
+    let span = phase_span(suite_id, stretch);
+    let out = work.with_context(span.clone()).await;
+    end_span(ctx, &span);
+    out
+}
+
 /// Ends a stretch's span, with the phase the suite is in after it.
-pub(super) fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetry::Context) {
+fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetry::Context) {
     use opentelemetry::trace::TraceContextExt;
     let phase = ctx.state(|s| s.phase());
     span.span().set_attribute(opentelemetry::KeyValue::new("switchyard.phase", phase_name(phase)));

@@ -39,8 +39,7 @@ use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use self::context::{close, end_span, finish, now, phase_span, sync_now, sync_now_secs};
-use opentelemetry::trace::FutureExt as _;
+use self::context::{close, finish, in_stretch, now, sync_now, sync_now_secs};
 use self::course::{Answer, Course};
 use crate::approval;
 use crate::decisions::{identify, Identified};
@@ -105,41 +104,24 @@ impl SuiteWorkflow {
 
         // Each gate either lets the suite on or ends it with nothing applied.
         // Each stretch runs inside its own trace span.
-        let span = phase_span(&input.suite_id, "plan");
-        let ended = gates::plan(ctx, &input).with_context(span.clone()).await;
-        end_span(ctx, &span);
-        if let Some(ended) = ended {
+        let id = input.suite_id.as_str();
+        if let Some(ended) = in_stretch(ctx, id, "plan", gates::plan(ctx, &input)).await {
             return close(ctx, ended);
         }
-        let span = phase_span(&input.suite_id, "approval");
-        let ended = gates::approve(ctx, &input).with_context(span.clone()).await;
-        end_span(ctx, &span);
-        if let Some(ended) = ended {
+        if let Some(ended) = in_stretch(ctx, id, "approval", gates::approve(ctx, &input)).await {
             return close(ctx, ended);
         }
-        let span = phase_span(&input.suite_id, "window");
-        let ended = gates::window(ctx, &input).with_context(span.clone()).await;
-        end_span(ctx, &span);
-        if let Some(ended) = ended {
+        if let Some(ended) = in_stretch(ctx, id, "window", gates::window(ctx, &input)).await {
             return close(ctx, ended);
         }
-
-        // ---- apply ----
-        let span = phase_span(&input.suite_id, "apply");
-        apply::rollout(ctx, &input).with_context(span.clone()).await;
-        end_span(ctx, &span);
-
-        // ---- decide ----
-        let span = phase_span(&input.suite_id, "conclude");
-        let (phase, summary) = async {
-            let ended = conclude::conclude(ctx, &input.suite_id).await;
+        in_stretch(ctx, id, "apply", apply::rollout(ctx, &input)).await;
+        let status = in_stretch(ctx, id, "conclude", async {
+            let (phase, summary) = conclude::conclude(ctx, id).await;
             if ctx.patched(names::patches::DEVICE_LOCK) {
-                conclude::release_locks(ctx, &input.suite_id).await;
+                conclude::release_locks(ctx, id).await;
             }
-            ended
-        }.with_context(span.clone()).await;
-        let status = finish(ctx, phase, summary);
-        end_span(ctx, &span);
+            finish(ctx, phase, summary)
+        }).await;
         close(ctx, status)
     }
 
