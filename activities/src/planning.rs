@@ -34,12 +34,16 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
         match ops::plan(op, &view) {
             Ok(planned) => {
                 view.apply(&planned.changes);
+                for note in &planned.notes {
+                    plan.diff.push_str(&format!("# {}: {note}\n", step.id));
+                }
                 plan.diff.push_str(&render_diff(&planned.changes));
                 plan.steps.push(StepPlan {
                     step: Some(step.clone()),
                     changes: Some(planned.changes),
                     receipt: Some(planned.receipt),
                     guards: Some(guards),
+                    notes: planned.notes,
                 });
             }
             Err(e) => {

@@ -14,7 +14,7 @@
 
 use crate::params::Params;
 use crate::v1::{
-    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
+    operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
     PortChannel, PortChannelMember, PortProperties, StaticRoute, SwitchportMode, TaggingMode, VlanInterface, Vrf,
 };
 use crate::validate;
@@ -109,8 +109,13 @@ fn bgp_neighbor(p: &BgpNeighbor, adding: bool) -> Result<(), FieldError> {
     optional("vrf", &p.vrf, validate::vrf_ref)?;
     rule("neighbor", validate::ip(&p.neighbor))?;
     if adding {
-        rule("remote_asn", validate::asn(p.remote_asn))?;
+        // A peer group may give the remote AS; without one the neighbor must.
+        if p.remote_asn == 0 && p.peer_group.is_empty() {
+            return refuse("remote_asn", "missing required parameter \"remote_asn\" (or name a peer_group that gives the remote AS)");
+        }
+        within("remote_asn", p.remote_asn, 1, u32::MAX - 1, true)?;
         optional("local_addr", &p.local_addr, |v| validate::ip(v).map(|_| ()))?;
+        optional("peer_group", &p.peer_group, validate::peer_group)?;
     }
     choice("address_family", &p.address_family, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"])
 }
@@ -159,11 +164,12 @@ fn dhcp_relay(p: &DhcpRelay) -> Result<(), FieldError> {
     if servers.is_empty() {
         return refuse("servers", "name at least one DHCP server address");
     }
-    for server in servers {
+    for server in &servers {
         rule("servers", validate::ip(server))?;
-        if server.contains(':') {
-            return refuse("servers", &format!("{server} is an IPv6 server; IPv6 DHCP relay (DHCP_RELAY dhcpv6_servers@) is not offered yet, only IPv4 relay"));
-        }
+    }
+    // The CLI refuses a server named twice in one add.
+    if let Some(twice) = servers.iter().enumerate().find(|(i, s)| servers[..*i].contains(s)).map(|(_, s)| s) {
+        return refuse("servers", &format!("{twice} is named twice"));
     }
     Ok(())
 }
@@ -193,6 +199,31 @@ fn bgp_globals(p: &BgpGlobals, adding: bool) -> Result<(), FieldError> {
         rule("redistribute", validate::choice(proto, BGP_REDISTRIBUTE))?;
     }
     Ok(())
+}
+
+fn bgp_peer_group(p: &BgpPeerGroup, adding: bool) -> Result<(), FieldError> {
+    optional("vrf", &p.vrf, validate::vrf_ref)?;
+    rule("name", validate::peer_group(&p.name))?;
+    if !adding {
+        return Ok(());
+    }
+    within("remote_asn", p.remote_asn, 1, u32::MAX - 1, true)?;
+    optional("description", &p.description, validate::description)?;
+    for af in list_items(&p.address_families) {
+        rule("address_families", validate::choice(af, BGP_ADDRESS_FAMILIES))?;
+    }
+    Ok(())
+}
+
+fn read_bgp_peer_group(p: &Params<'_>, adding: bool) -> Result<BgpPeerGroup, SourceError> {
+    Ok(BgpPeerGroup {
+        vrf: p.text_opt("vrf")?,
+        name: p.text("name")?,
+        remote_asn: if adding { p.int_opt("remote_asn")? } else { 0 },
+        description: if adding { p.text_opt("description")? } else { String::new() },
+        address_families: p.text_opt("address_families")?,
+        keep_if_used: p.flag("keep_if_used")?,
+    })
 }
 
 fn read_bgp_globals(p: &Params<'_>, adding: bool) -> Result<BgpGlobals, SourceError> {
@@ -245,12 +276,34 @@ fn acl_table(p: &AclTable) -> Result<(), FieldError> {
         "PFCWD" => return refuse("type", "PFCWD is not an ACL table type in SONiC's YANG (sonic-types.yang acl_table_type); PFC watchdog tables are the switch's own"),
         "MIRROR" | "MIRRORV6" => return refuse("type", &format!("{} tables need rules with MIRROR_INGRESS_ACTION or MIRROR_EGRESS_ACTION and a mirror session, \
             which switchyard does not write; a rule with PACKET_ACTION is ignored by orchagent. Expected one of: {}", p.r#type, ACL_TYPES.join(", "))),
-        "CTRLPLANE" => return refuse("type", "CTRLPLANE tables need `services` (sonic-acl.yang must rule), which switchyard does not write yet"),
-        _ => choice("type", &p.r#type, ACL_TYPES)?,
+        // sonic-acl.yang: a CTRLPLANE table must name its services (caclmgrd
+        // turns them into the switch's own iptables rules).
+        "CTRLPLANE" if list_items(&p.services).is_empty() => return refuse("services",
+            &format!("a CTRLPLANE table needs services (one or more of {}), SONiC's YANG refuses it without", CTRLPLANE_SERVICES.join(", "))),
+        "CTRLPLANE" => {
+            for service in list_items(&p.services) {
+                choice("services", service, CTRLPLANE_SERVICES)?;
+            }
+        }
+        _ => {
+            choice("type", &p.r#type, ACL_TYPES)?;
+            if !p.services.is_empty() {
+                return refuse("services", "only CTRLPLANE tables take services");
+            }
+        }
     }
     choice("stage", &p.stage, &["ingress", "egress"])?;
+    if p.r#type == "CTRLPLANE" && p.stage == "egress" {
+        return refuse("stage", "CTRLPLANE tables filter traffic to the switch itself: ingress only");
+    }
     optional("description", &p.description, validate::description)
 }
+
+/// The services caclmgrd filters for a CTRLPLANE table.
+const CTRLPLANE_SERVICES: &[&str] = &["SSH", "SNMP", "NTP", "EXTERNAL_CLIENT"];
+
+/// aclorch's IP_TYPE values (aclorch.cpp ipTypeLookup).
+const IP_TYPES: &[&str] = &["ANY", "IP", "NON_IP", "IPV4ANY", "NON_IPv4", "IPV6ANY", "NON_IPv6", "ARP", "ARP_REQUEST", "ARP_REPLY"];
 
 fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
     rule("table", validate::acl_name(&p.table))?;
@@ -259,14 +312,15 @@ fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
         return Ok(());
     }
     within("priority", p.priority, 1, 999_999, false)?;
-    choice("action", &p.action, &["FORWARD", "DROP"])?;
+    choice("action", &p.action, &["FORWARD", "DROP", "ACCEPT"])?;
     let family = |field: &'static str, value: &str| -> Result<Option<bool>, FieldError> {
         if value.is_empty() {
             return Ok(None);
         }
         validate::cidr(value).map(|(a, _)| Some(a.is_ipv4())).map_err(|message| FieldError { field, message })
     };
-    if let (Some(src), Some(dst)) = (family("src_ip", &p.src_ip)?, family("dst_ip", &p.dst_ip)?)
+    let (src, dst) = (family("src_ip", &p.src_ip)?, family("dst_ip", &p.dst_ip)?);
+    if let (Some(src), Some(dst)) = (src, dst)
         && src != dst
     {
         return refuse("dst_ip", "src_ip and dst_ip are of different address families; one rule matches one family");
@@ -275,9 +329,40 @@ fn acl_rule(p: &AclRule, adding: bool) -> Result<(), FieldError> {
     within("ip_protocol", p.ip_protocol, 1, 143, true)?;
     within("l4_src_port", p.l4_src_port, 0, 65_535, true)?;
     within("l4_dst_port", p.l4_dst_port, 0, 65_535, true)?;
+    // sonic-acl.yang: a port and a port range are one choice.
+    for (range, single, port) in [("l4_src_port_range", &p.l4_src_port_range, p.l4_src_port), ("l4_dst_port_range", &p.l4_dst_port_range, p.l4_dst_port)] {
+        if single.is_empty() {
+            continue;
+        }
+        rule(range, validate::port_range(single))?;
+        if port > 0 {
+            return refuse(range, &format!("give {} or {range}, not both (SONiC's YANG takes one)", range.trim_end_matches("_range")));
+        }
+    }
+    optional("ether_type", &p.ether_type, |t| validate::ether_type(t).map(|_| ()))?;
+    if !p.ip_type.is_empty() {
+        choice("ip_type", &p.ip_type, IP_TYPES)?;
+        // An address of one family under an IP type of the other never matches.
+        let v4_only = ["IPV4ANY", "NON_IPv6"].contains(&p.ip_type.as_str());
+        let v6_only = ["IPV6ANY", "NON_IPv4"].contains(&p.ip_type.as_str());
+        let non_ip = ["NON_IP", "ARP", "ARP_REQUEST", "ARP_REPLY"].contains(&p.ip_type.as_str());
+        for is_v4 in [src, dst].into_iter().flatten() {
+            if non_ip || (v4_only && !is_v4) || (v6_only && is_v4) {
+                return refuse("ip_type", &format!("ip_type {} does not match the rule's {} addresses; the rule would never match", p.ip_type, if is_v4 { "IPv4" } else { "IPv6" }));
+            }
+        }
+    }
+    if !p.tcp_flags.is_empty() {
+        rule("tcp_flags", validate::tcp_flags(&p.tcp_flags))?;
+        if p.ip_protocol != 0 && p.ip_protocol != 6 {
+            return refuse("tcp_flags", &format!("TCP flags match TCP (ip_protocol 6), not ip_protocol {}", p.ip_protocol));
+        }
+    }
     // aclorch (AclRulePacket::validate) refuses a rule that matches nothing.
-    if p.src_ip.is_empty() && p.dst_ip.is_empty() && p.ip_protocol == 0 && p.l4_src_port == 0 && p.l4_dst_port == 0 {
-        return refuse("rule", "a rule needs at least one match (src_ip, dst_ip, ip_protocol, l4_src_port or l4_dst_port); orchagent refuses a rule that matches nothing");
+    let matches = [&p.src_ip, &p.dst_ip, &p.ether_type, &p.ip_type, &p.tcp_flags, &p.l4_src_port_range, &p.l4_dst_port_range];
+    if matches.iter().all(|m| m.is_empty()) && p.ip_protocol == 0 && p.l4_src_port == 0 && p.l4_dst_port == 0 {
+        return refuse("rule", "a rule needs at least one match (src_ip, dst_ip, ip_protocol, l4_src_port, l4_dst_port, their ranges, ether_type, ip_type or tcp_flags); \
+            orchagent refuses a rule that matches nothing");
     }
     Ok(())
 }
@@ -340,10 +425,11 @@ fn read_bgp_neighbor(p: &Params<'_>, adding: bool) -> Result<BgpNeighbor, Source
     Ok(BgpNeighbor {
         vrf: p.text_opt("vrf")?,
         neighbor: p.text("neighbor")?,
-        remote_asn: if adding { p.int("remote_asn")? } else { 0 },
+        remote_asn: if adding { p.int_opt("remote_asn")? } else { 0 },
         local_addr: p.text_opt("local_addr")?,
         description: p.text_opt("description")?,
         address_family: p.text_opt("address_family")?,
+        peer_group: if adding { p.text_opt("peer_group")? } else { String::new() },
     })
 }
 
@@ -364,6 +450,7 @@ fn read_acl_table(p: &Params<'_>) -> Result<AclTable, SourceError> {
         stage: p.text_opt("stage")?,
         description: p.text_opt("description")?,
         keep_if_used: p.flag("keep_if_used")?,
+        services: p.text_opt("services")?.to_uppercase(),
     })
 }
 
@@ -379,6 +466,11 @@ fn read_acl_rule(p: &Params<'_>, adding: bool) -> Result<AclRule, SourceError> {
         ip_protocol: p.int_opt("ip_protocol")?,
         l4_src_port: p.int_opt("l4_src_port")?,
         l4_dst_port: p.int_opt("l4_dst_port")?,
+        ether_type: p.text_opt("ether_type")?,
+        ip_type: p.text_opt("ip_type")?.to_uppercase().replace("NON_IPV", "NON_IPv"),
+        tcp_flags: p.text_opt("tcp_flags")?,
+        l4_src_port_range: p.text_opt("l4_src_port_range")?,
+        l4_dst_port_range: p.text_opt("l4_dst_port_range")?,
     })
 }
 
@@ -524,7 +616,7 @@ operations! {
     }
     AddBgpNeighbor "add_bgp_neighbor" {
         summary: "Add a BGP neighbor in a VRF whose BGP instance exists, with its address family (frrcfgd) in the key form the device's BGP daemon reads.",
-        params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family"],
+        params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family", "peer_group"],
         removal: Some(Removal { op: "remove_bgp_neighbor", carries: &["vrf", "neighbor", "address_family"], shared: false }),
         example: "{ vrf: VrfRed, neighbor: 10.0.0.0, remote_asn: 65100 }",
         read: |p| read_bgp_neighbor(p, true)?,
@@ -555,8 +647,8 @@ operations! {
         rules: |o| static_route(o, false),
     }
     CreateAclTable "create_acl_table" {
-        summary: "Create an ACL table (type, stage, description), or reuse it when it exists.",
-        params: ["name", "type", "stage", "description"],
+        summary: "Create an ACL table (type, stage, description; services for CTRLPLANE), or reuse it when it exists.",
+        params: ["name", "type", "stage", "description", "services"],
         removal: Some(Removal { op: "delete_acl_table", carries: &["name"], shared: true }),
         example: "{ name: TENANT_IN, type: L3, stage: ingress }",
         read: |p| read_acl_table(p)?,
@@ -572,7 +664,8 @@ operations! {
     }
     AddAclRule "add_acl_rule" {
         summary: "Add a rule (priority, action, match fields) to an existing ACL table.",
-        params: ["table", "rule", "priority", "action", "src_ip", "dst_ip", "ip_protocol", "l4_src_port", "l4_dst_port"],
+        params: ["table", "rule", "priority", "action", "src_ip", "dst_ip", "ip_protocol", "l4_src_port", "l4_dst_port",
+            "l4_src_port_range", "l4_dst_port_range", "ether_type", "ip_type", "tcp_flags"],
         removal: Some(Removal { op: "remove_acl_rule", carries: &["table", "rule"], shared: false }),
         example: "{ table: TENANT_IN, rule: ALLOW_WEB, priority: 100, action: forward, dst_ip: 10.1.0.0/16, ip_protocol: 6, l4_dst_port: 443 }",
         read: |p| read_acl_rule(p, true)?,
@@ -650,6 +743,22 @@ operations! {
         read: |p| read_bgp_globals(p, false)?,
         rules: |o| bgp_globals(o, false),
     }
+    CreateBgpPeerGroup "create_bgp_peer_group" {
+        summary: "Create a BGP peer group in a VRF's BGP instance (frrcfgd only): its remote AS, description and address families, or reuse it.",
+        params: ["vrf", "name", "remote_asn", "description", "address_families"],
+        removal: Some(Removal { op: "delete_bgp_peer_group", carries: &["vrf", "name", "address_families"], shared: true }),
+        example: "{ vrf: VrfRed, name: TENANT_PEERS, remote_asn: 65100 }",
+        read: |p| read_bgp_peer_group(p, true)?,
+        rules: |o| bgp_peer_group(o, true),
+    }
+    DeleteBgpPeerGroup "delete_bgp_peer_group" {
+        summary: "Delete a BGP peer group once no neighbor is in it.",
+        params: ["vrf", "name", "address_families", "keep_if_used"],
+        removal: None,
+        example: "{ vrf: VrfRed, name: TENANT_PEERS }",
+        read: |p| read_bgp_peer_group(p, false)?,
+        rules: |o| bgp_peer_group(o, false),
+    }
     SetSwitchportMode "set_switchport_mode" {
         summary: "Set a port's or PortChannel's switchport mode (routed, access, trunk) as SONiC's CLI does; the reverse restores the previous mode.",
         params: ["port", "mode"],
@@ -707,7 +816,7 @@ operations! {
         rules: |o| vni_map(o),
     }
     AddDhcpRelay "add_dhcp_relay" {
-        summary: "Relay a VLAN's DHCP requests to IPv4 servers (the VLAN's dhcp_servers@, as SONiC's CLI writes them).",
+        summary: "Relay a VLAN's DHCP requests to IPv4 and IPv6 servers, in the table the device's SONiC reads (VLAN dhcp_servers@ or DHCPV4_RELAY; DHCP_RELAY for IPv6).",
         params: ["vlan_id", "servers"],
         removal: Some(Removal { op: "remove_dhcp_relay", carries: &["vlan_id", "servers"], shared: false }),
         example: "{ vlan_id: 100, servers: \"10.0.0.9,10.0.1.9\" }",

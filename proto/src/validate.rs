@@ -139,6 +139,53 @@ pub fn speed(speed: u32) -> Result<(), String> {
     if (1..=1_600_000).contains(&speed) { Ok(()) } else { Err(format!("speed {speed} Mb/s is out of SONiC's range 1..=1600000 (sonic-port.yang)")) }
 }
 
+/// A BGP peer group's name (FRR's peer-group WORD): letters, digits, '_', '-'.
+pub fn peer_group(name: &str) -> Result<(), String> {
+    if !name.is_empty() && name.len() <= 63 && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) { Ok(()) } else {
+        Err(format!("{name:?} is not a peer group name; use 1..63 letters, digits, '_' or '-'"))
+    }
+}
+
+/// An L4 port range `low-high` (sonic-acl.yang L4_SRC_PORT_RANGE), low <= high.
+pub fn port_range(text: &str) -> Result<(u16, u16), String> {
+    let bad = || format!("{text:?} is not a port range; write low-high, e.g. 49152-65535");
+    let (low, high) = text.split_once('-').ok_or_else(bad)?;
+    let (low, high): (u16, u16) = (low.parse().map_err(|_| bad())?, high.parse().map_err(|_| bad())?);
+    if low > high {
+        return Err(format!("{text:?}: the range starts above its end"));
+    }
+    Ok((low, high))
+}
+
+/// An EtherType as aclorch reads it: hexadecimal `0x0800` (or decimal), an
+/// Ethernet II type, 0x0600..=0xFFFF. Returns the form written (`0x0800`).
+pub fn ether_type(text: &str) -> Result<String, String> {
+    let value = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse::<u32>(),
+    }
+    .map_err(|_| format!("{text:?} is not an EtherType; write it in hex, e.g. 0x0806 for ARP"))?;
+    if !(0x0600..=0xFFFF).contains(&value) {
+        return Err(format!("{text:?} is not an Ethernet II EtherType (0x0600..=0xFFFF)"));
+    }
+    let canonical = format!("0x{value:04X}");
+    if canonical != text {
+        return Err(format!("{text:?} is written {canonical:?} on SONiC; use that"));
+    }
+    Ok(canonical)
+}
+
+/// TCP flags and mask, `0x12/0x12` (sonic-acl.yang TCP_FLAGS: two hex bytes).
+pub fn tcp_flags(text: &str) -> Result<(), String> {
+    let byte = |part: &str| part.strip_prefix("0x").or_else(|| part.strip_prefix("0X"))
+        .filter(|h| (1..=2).contains(&h.len()))
+        .and_then(|h| u8::from_str_radix(h, 16).ok());
+    match text.split_once('/') {
+        Some((flags, mask)) if byte(flags).is_some() && byte(mask).is_some() => Ok(()),
+        _ => Err(format!("{text:?} is not TCP flags/mask; write two hex bytes, e.g. 0x12/0x12 for SYN+ACK")),
+    }
+}
+
 /// A private or public AS number, 1..=4294967294.
 pub fn asn(asn: u32) -> Result<(), String> {
     if (1..u32::MAX).contains(&asn) { Ok(()) } else { Err(format!("AS number {asn} is out of range 1..=4294967294")) }
@@ -147,6 +194,19 @@ pub fn asn(asn: u32) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// sonic-acl.yang: L4 port ranges, TCP_FLAGS; aclorch: EtherTypes in hex.
+    #[test]
+    fn acl_match_fields() {
+        assert_eq!(port_range("1024-65535"), Ok((1024, 65535)));
+        assert!(port_range("9-1").unwrap_err().contains("starts above"));
+        assert!(port_range("80").is_err());
+        assert_eq!(ether_type("0x0806").as_deref(), Ok("0x0806"));
+        assert!(ether_type("0x86dd").unwrap_err().contains("\"0x86DD\""));
+        assert!(ether_type("0x0100").unwrap_err().contains("Ethernet II"));
+        assert!(tcp_flags("0x12/0x12").is_ok());
+        assert!(tcp_flags("SYN").is_err());
+    }
 
     #[test]
     fn names() {

@@ -9,7 +9,7 @@
 //! this step added (others may have bound theirs meanwhile).
 //! Preconditions: the table and the port exist, and the port is not a
 //! PortChannel member (portsorch binds no ACL to a LAG member: bind the
-//! PortChannel instead).
+//! PortChannel instead), and the table is not CTRLPLANE (it has no ports).
 
 use switchyard_proto::v1::AclBinding;
 
@@ -32,6 +32,9 @@ impl Catalogued for Bind<'_> {
         let table = table_key(&self.0.table);
         if view.row(&table).is_none() {
             return Err(PlanError::new("table", format!("{table} does not exist; create it first (create_acl_table)")));
+        }
+        if view.row(&table).and_then(|r| r.get("type")).is_some_and(|t| t == "CTRLPLANE") {
+            return Err(PlanError::new("table", format!("{table} is a CTRLPLANE table: it filters traffic to the switch by its services, not on ports")));
         }
         must_exist(view, &port_key(&self.0.port), "port", &format!("port {}", self.0.port))?;
         if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{}", self.0.port)).first() {

@@ -2,10 +2,12 @@
 //!
 //! Writes:
 //! ```text
-//! + ACL_TABLE|<name>  type=.. stage=.. policy_desc=..     create, when absent
+//! + ACL_TABLE|<name>  type=.. stage=.. policy_desc=.. [services@=..]   create, when absent
 //! - ACL_TABLE|<name>                                     delete, when no rule and no port uses it
 //! ```
-//! Used by ACL_RULE|<name>|* and by its own non-empty ports@ list.
+//! A CTRLPLANE table carries the services caclmgrd filters (SSH, SNMP,
+//! NTP, EXTERNAL_CLIENT) and no ports. Used by ACL_RULE|<name>|* and by its
+//! own non-empty ports@ list.
 
 use switchyard_proto::v1::AclTable;
 
@@ -44,6 +46,9 @@ impl Catalogued for Create<'_> {
         if !p.description.is_empty() {
             fields.push(("policy_desc", p.description.clone()));
         }
+        if !p.services.is_empty() {
+            fields.push(("services@", p.services.clone()));
+        }
         let mut plan = PlanBuilder::new(view);
         if view.row(&key).is_some() {
             plan.ensure(&key, &[]);
@@ -72,10 +77,13 @@ mod tests {
 
     #[test]
     fn plans() {
-        let t = AclTable { name: "TENANT_IN".into(), r#type: "L3".into(), stage: "ingress".into(), description: "tenant".into(), keep_if_used: false };
+        let t = AclTable { name: "TENANT_IN".into(), r#type: "L3".into(), stage: "ingress".into(), description: "tenant".into(), keep_if_used: false, services: String::new() };
         check_plan(&Create(&t), rows(&[]), "+ ACL_TABLE|TENANT_IN policy_desc=tenant stage=ingress type=L3\n", "created=[ACL_TABLE|TENANT_IN]");
         check_plan(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "L3"), ("stage", "ingress")])]), "", "reused=[ACL_TABLE|TENANT_IN]");
         check_refused(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "MIRROR")])]), "type", "exists with type=MIRROR");
         check_refused(&Delete(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet8")])]), "name", "still used by ACL_TABLE|TENANT_IN ports@=Ethernet8");
+        // sonic-acl.yang: a CTRLPLANE table names its services.
+        let c = AclTable { name: "SSH_ONLY".into(), r#type: "CTRLPLANE".into(), stage: "ingress".into(), services: "SSH".into(), ..Default::default() };
+        check_plan(&Create(&c), rows(&[]), "+ ACL_TABLE|SSH_ONLY services@=SSH stage=ingress type=CTRLPLANE\n", "created=[ACL_TABLE|SSH_ONLY]");
     }
 }

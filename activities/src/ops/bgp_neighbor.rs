@@ -25,9 +25,21 @@ use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist
 
 const METADATA: &str = "DEVICE_METADATA|localhost";
 
+/// The DEVICE_METADATA field that starts frrcfgd instead of bgpcfgd.
+pub(crate) const DAEMON_FIELD: &str = "frr_mgmt_framework_config";
+
 /// Whether the device runs frrcfgd (and so takes the two-part keys).
-fn unified(view: &View) -> bool {
-    view.row(METADATA).and_then(|r| r.get("frr_mgmt_framework_config")).is_some_and(|m| m == "true")
+pub(crate) fn frrcfgd(view: &View) -> bool {
+    view.row(METADATA).and_then(|r| r.get(DAEMON_FIELD)).is_some_and(|m| m == "true")
+}
+
+/// Says which daemon's key form the plan chose, and from what.
+fn form_note(unified: bool, neighbor: &str) -> String {
+    if unified {
+        format!("frrcfgd runs here (DEVICE_METADATA {DAEMON_FIELD}=true): {neighbor} with its BGP_NEIGHBOR_AF row")
+    } else {
+        format!("bgpcfgd runs here (DEVICE_METADATA has no {DAEMON_FIELD}=true): {neighbor}")
+    }
 }
 
 fn af(p: &BgpNeighbor) -> &str {
@@ -66,6 +78,9 @@ fn reads(p: &BgpNeighbor) -> Reads {
             reads = reads.pattern(format!("{table}|*|{}/*", p.local_addr)).pattern(format!("{table}|*"));
         }
     }
+    if !p.peer_group.is_empty() {
+        reads = reads.key(super::bgp_peer_group::key(&p.vrf, &p.peer_group));
+    }
     reads.key(super::bgp_globals::key(&p.vrf))
 }
 
@@ -99,7 +114,7 @@ impl Catalogued for Add<'_> {
         if vrf != "default" {
             must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;
         }
-        let unified = unified(view);
+        let unified = frrcfgd(view);
         // sonic-bgp-neighbor.yang: vrf_name is a leafref to BGP_GLOBALS, and
         // frrcfgd ignores a VRF's neighbors until it has a local_asn. Only
         // bgpcfgd's default VRF runs on DEVICE_METADATA's bgp_asn instead.
@@ -116,7 +131,26 @@ impl Catalogued for Add<'_> {
             return Err(PlanError::new("local_addr", format!(
                 "no interface of VRF {vrf} has the address {}; the BGP daemon waits for it and the session never starts", p.local_addr)));
         }
-        let mut fields = vec![("asn", p.remote_asn.to_string()), ("admin_status", "up".to_string())];
+        let mut fields = vec![("admin_status", "up".to_string())];
+        if p.remote_asn > 0 {
+            fields.push(("asn", p.remote_asn.to_string()));
+        }
+        if !p.peer_group.is_empty() {
+            // sonic-bgp-neighbor.yang: peer_group_name is a leafref to the
+            // VRF's BGP_PEER_GROUP, which only frrcfgd reads.
+            let group = super::bgp_peer_group::key(vrf, &p.peer_group);
+            if !unified {
+                return Err(PlanError::new("peer_group", format!(
+                    "this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which takes no peer groups from CONFIG_DB")));
+            }
+            let Some(row) = view.row(&group) else {
+                return Err(PlanError::new("peer_group", format!("{group} does not exist; add a create_bgp_peer_group step before it")));
+            };
+            if p.remote_asn == 0 && !row.contains_key("asn") {
+                return Err(PlanError::new("remote_asn", format!("{group} gives no remote AS; give the neighbor its remote_asn")));
+            }
+            fields.push(("peer_group_name", p.peer_group.clone()));
+        }
         // bgpcfgd renders `description <name>` for every peer: a peer
         // without one is named by its address, as SONiC's minigraph does.
         let name = if p.description.is_empty() && !unified { p.neighbor.clone() } else { p.description.clone() };
@@ -127,6 +161,7 @@ impl Catalogued for Add<'_> {
             fields.push(("local_addr", p.local_addr.clone()));
         }
         let mut plan = PlanBuilder::new(view);
+        plan.note(form_note(unified, &neighbor));
         plan.ensure(&neighbor, &fields);
         if let Some(family) = family {
             plan.ensure(&family, &[("admin_status", "up".to_string())]);
@@ -142,8 +177,10 @@ impl Catalogued for Remove<'_> {
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        let (neighbor, family) = keys(self.0, unified(view));
+        let unified = frrcfgd(view);
+        let (neighbor, family) = keys(self.0, unified);
         let mut plan = PlanBuilder::new(view);
+        plan.note(form_note(unified, &neighbor));
         if let Some(family) = family {
             plan.release(&family, false, "neighbor")?;
         }
@@ -158,7 +195,7 @@ mod tests {
     use crate::ops::tests::{check_plan, check_refused, rows};
 
     fn peer(vrf: &str) -> BgpNeighbor {
-        BgpNeighbor { vrf: vrf.into(), neighbor: "10.0.0.0".into(), remote_asn: 65100, local_addr: "10.0.0.1".into(), description: "tenant".into(), address_family: String::new() }
+        BgpNeighbor { vrf: vrf.into(), neighbor: "10.0.0.0".into(), remote_asn: 65100, local_addr: "10.0.0.1".into(), description: "tenant".into(), ..Default::default() }
     }
 
     const RED_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|VrfRed", &[("local_asn", "65001")]);
@@ -221,5 +258,33 @@ mod tests {
         check_plan(&Add(&v6), rows(&[unified, DEFAULT_GLOBALS]),
             "+ BGP_NEIGHBOR|default|2001:db8::2 admin_status=up asn=65100\n+ BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast admin_status=up\n",
             "created=[BGP_NEIGHBOR|default|2001:db8::2,BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast]");
+    }
+
+    /// The plan says which daemon's form it chose, and from which field.
+    #[test]
+    fn the_plan_names_the_form_it_chose() {
+        let frrcfgd = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
+        let bgpcfgd = ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")][..]);
+        let bare = BgpNeighbor { local_addr: String::new(), ..peer("") };
+        let notes = |metadata| Add(&bare).plan(&View::new(rows(&[metadata, DEFAULT_GLOBALS]))).unwrap().notes;
+        assert_eq!(notes(frrcfgd), ["frrcfgd runs here (DEVICE_METADATA frr_mgmt_framework_config=true): BGP_NEIGHBOR|default|10.0.0.0 with its BGP_NEIGHBOR_AF row"]);
+        assert_eq!(notes(bgpcfgd), ["bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true): BGP_NEIGHBOR|10.0.0.0"]);
+    }
+
+    /// sonic-bgp-neighbor.yang: peer_group_name is a leafref to
+    /// BGP_PEER_GROUP, which only frrcfgd reads.
+    #[test]
+    fn a_neighbor_joins_a_peer_group_where_frrcfgd_runs() {
+        let frrcfgd = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
+        let bgpcfgd = ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")][..]);
+        let group = ("BGP_PEER_GROUP|default|SPINES", &[("admin_status", "up"), ("asn", "65100")][..]);
+        let member = BgpNeighbor { local_addr: String::new(), description: String::new(), remote_asn: 0, peer_group: "SPINES".into(), ..peer("") };
+        check_plan(&Add(&member), rows(&[frrcfgd, DEFAULT_GLOBALS, group]),
+            "+ BGP_NEIGHBOR|default|10.0.0.0 admin_status=up peer_group_name=SPINES\n+ BGP_NEIGHBOR_AF|default|10.0.0.0|ipv4_unicast admin_status=up\n",
+            "created=[BGP_NEIGHBOR|default|10.0.0.0,BGP_NEIGHBOR_AF|default|10.0.0.0|ipv4_unicast]");
+        check_refused(&Add(&member), rows(&[frrcfgd, DEFAULT_GLOBALS]), "peer_group", "BGP_PEER_GROUP|default|SPINES does not exist");
+        check_refused(&Add(&member), rows(&[bgpcfgd, DEFAULT_GLOBALS, group]), "peer_group", "runs bgpcfgd");
+        let asnless = ("BGP_PEER_GROUP|default|SPINES", &[("admin_status", "up")][..]);
+        check_refused(&Add(&member), rows(&[frrcfgd, DEFAULT_GLOBALS, asnless]), "remote_asn", "gives no remote AS");
     }
 }

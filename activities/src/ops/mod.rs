@@ -17,6 +17,7 @@ mod acl_table;
 mod bgp_globals;
 mod dhcp_relay;
 mod bgp_neighbor;
+mod bgp_peer_group;
 mod interface_address;
 mod loopback;
 mod port;
@@ -63,6 +64,9 @@ pub struct Planned {
     pub changes: ChangeSet,
     /// Created / reused / overwritten / deleted, for the reverse.
     pub receipt: Receipt,
+    /// What the plan chose from the device's own facts (which BGP daemon's
+    /// key form, which DHCP relay table), for the operator reading the diff.
+    pub notes: Vec<String>,
 }
 
 /// Builds a [`Planned`] row by row, keeping the ChangeSet, the receipt and
@@ -149,14 +153,29 @@ impl PlanBuilder {
         Ok(())
     }
 
+    /// Says what the plan chose from the device's facts, and why.
+    pub(crate) fn note(&mut self, note: String) {
+        if !self.planned.notes.contains(&note) {
+            self.planned.notes.push(note);
+        }
+    }
+
     /// Keeps a row the step would otherwise remove, saying why.
     pub(crate) fn keep(&mut self, key: &str, reason: String) {
         self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason });
     }
 
-    /// Adds `element` to a comma-separated list field of an existing row.
+    /// Adds `element` to a comma-separated list field, creating the row
+    /// when it is absent (a relay row holds nothing but its list).
     pub(crate) fn list_add(&mut self, key: &str, field: &str, element: &str) {
-        let Some(before) = self.view.row(key).cloned() else { return };
+        let added = ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() };
+        let Some(before) = self.view.row(key).cloned() else {
+            let row: Row = [(field.to_string(), element.to_string())].into();
+            self.push(key, ChangeAction::Create, Row::new(), row);
+            self.planned.receipt.created.push(key.to_string());
+            self.planned.receipt.list_added.push(added);
+            return;
+        };
         let mut items = list(before.get(field));
         if items.iter().any(|i| i == element) {
             self.planned.receipt.reused.push(format!("{key} {field} {element}"));
@@ -166,10 +185,11 @@ impl PlanBuilder {
         let mut after = before.clone();
         after.insert(field.to_string(), items.join(","));
         self.push(key, ChangeAction::Update, before, after);
-        self.planned.receipt.list_added.push(ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() });
+        self.planned.receipt.list_added.push(added);
     }
 
-    /// Removes `element` from a list field, if it is there.
+    /// Removes `element` from a list field, if it is there. A row left with
+    /// no field at all goes (redis keeps no empty hash).
     pub(crate) fn list_remove(&mut self, key: &str, field: &str, element: &str) {
         let Some(before) = self.view.row(key).cloned() else { return };
         let items = list(before.get(field));
@@ -181,8 +201,13 @@ impl PlanBuilder {
         let mut after = before.clone();
         // An empty list is no list: the field goes.
         if rest.is_empty() { after.remove(field) } else { after.insert(field.to_string(), rest.join(",")) };
-        self.push(key, ChangeAction::Update, before, after);
         self.planned.receipt.list_removed.push(ListChange { key: key.to_string(), field: field.to_string(), element: element.to_string() });
+        if after.is_empty() {
+            self.push(key, ChangeAction::Delete, before.clone(), Row::new());
+            self.planned.receipt.deleted.push(DeletedRow { key: key.to_string(), fields: before });
+        } else {
+            self.push(key, ChangeAction::Update, before, after);
+        }
     }
 
     fn push(&mut self, key: &str, action: ChangeAction, before: Row, after: Row) {
@@ -296,6 +321,8 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::RemoveDhcpRelay(p) => f(&dhcp_relay::Remove(p)),
         Op::CreateBgpGlobals(p) => f(&bgp_globals::Create(p)),
         Op::DeleteBgpGlobals(p) => f(&bgp_globals::Delete(p)),
+        Op::CreateBgpPeerGroup(p) => f(&bgp_peer_group::Create(p)),
+        Op::DeleteBgpPeerGroup(p) => f(&bgp_peer_group::Delete(p)),
     }
 }
 

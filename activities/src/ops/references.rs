@@ -80,6 +80,10 @@ fn consumers(key: &str) -> Vec<Consumer> {
         // kept while its peers are, so a reverse never strips a shared
         // instance of its parts.
         ["BGP_GLOBALS_AF", vrf, _] | ["ROUTE_REDISTRIBUTE", vrf, ..] => consumers(&format!("BGP_GLOBALS|{vrf}")),
+        // A peer group lives while neighbors are in it; its address
+        // families are part of it.
+        ["BGP_PEER_GROUP", vrf, group] => vec![field_is(&format!("BGP_NEIGHBOR|{vrf}|*"), "peer_group_name", group)],
+        ["BGP_PEER_GROUP_AF", vrf, group, _] => consumers(&format!("BGP_PEER_GROUP|{vrf}|{group}")),
         // A VTEP lives while VNIs are mapped on it, and so does its NVO
         // (one VTEP per switch: every map is on it), so undoing one tenant
         // never strips a shared VTEP of its NVO.
@@ -103,6 +107,9 @@ fn consumers(key: &str) -> Vec<Consumer> {
             any(format!("STP_VLAN|{vlan}")),
             any(format!("MCLAG_UNIQUE_IP|{vlan}")),
         ],
+        // A relay row lives while it relays to someone's server.
+        ["DHCP_RELAY", _] => vec![Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("dhcpv6_servers@") }],
+        ["DHCPV4_RELAY", _] => vec![Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("dhcpv4_servers@") }],
         ["PORTCHANNEL", pc] => vec![
             any(format!("PORTCHANNEL_MEMBER|{pc}|*")),
             any(format!("PORTCHANNEL_INTERFACE|{pc}")),

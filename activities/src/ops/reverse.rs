@@ -116,6 +116,12 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
     }
 
     for key in receipt.created.iter().rev() {
+        // A relay row that held only the suite's element went with it above.
+        let emptied = u.out.changes.changes.iter().any(|c| &c.key == key) && u.view.row(key).is_none();
+        if emptied {
+            u.log(key, "", CompensationAction::Removed, "created by this suite and used by nothing else".into());
+            continue;
+        }
         if u.view.row(key).is_none() {
             u.log(key, "", CompensationAction::LeftInPlace, "already absent: removed by someone else".into());
             continue;

@@ -60,9 +60,14 @@ impl View {
         self.rows.keys().filter(|k| glob_match(pattern, k)).cloned().collect()
     }
 
-    /// Sets a row (planning a step's own effect).
+    /// Sets a row (planning a step's own effect). A row with no field is
+    /// no row: redis keeps no empty hash.
     pub fn set_row(&mut self, key: &str, row: Row) {
-        self.rows.insert(key.to_string(), row);
+        if row.is_empty() {
+            self.rows.remove(key);
+        } else {
+            self.rows.insert(key.to_string(), row);
+        }
     }
 
     /// Removes a row (planning a step's own effect).
@@ -76,7 +81,7 @@ impl View {
             if c.action == ChangeAction::Delete as i32 {
                 self.rows.remove(&c.key);
             } else {
-                self.rows.insert(c.key.clone(), c.after.clone());
+                self.set_row(&c.key, c.after.clone());
             }
         }
     }
