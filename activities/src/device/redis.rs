@@ -95,8 +95,23 @@ pub async fn snapshot(conn: &mut MultiplexedConnection, reads: &Reads) -> redis:
         pipe.hgetall(k);
     }
     let rows: Vec<BTreeMap<String, String>> = if keys.is_empty() { Vec::new() } else { pipe.query_async(conn).await? };
-    Ok(View::new(keys.into_iter().zip(rows).filter(|(_, r)| !r.is_empty()).collect()))
+    let view = View::new(keys.into_iter().zip(rows).filter(|(_, r)| !r.is_empty()).collect());
+    if reads.state_keys.is_empty() {
+        return Ok(view);
+    }
+    let state_keys: Vec<&String> = reads.state_keys.iter().collect();
+    let state: Vec<BTreeMap<String, String>> = STATE_ROWS_SCRIPT.arg(STATE_DB).arg(&state_keys).invoke_async(conn).await?;
+    Ok(view.with_state(state_keys.into_iter().cloned().zip(state).filter(|(_, r)| !r.is_empty()).collect()))
 }
+
+/// Reads STATE_DB rows; the script selects STATE_DB for itself, the
+/// connection stays on CONFIG_DB.
+static STATE_ROWS_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
+redis.call('SELECT', ARGV[1])
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', ARGV[i]) end
+return out
+"));
 
 /// Reads whole rows by key; absent rows are absent from the result.
 pub async fn rows(conn: &mut MultiplexedConnection, keys: &[String]) -> redis::RedisResult<BTreeMap<String, Row>> {

@@ -7,7 +7,10 @@
 //! Ports come from the platform: never created or deleted. The reverse
 //! restores each previous value, unless someone changed the field since.
 //! A PortChannel member's MTU is the LAG's: SONiC's CLI refuses to set it
-//! on the member.
+//! on the member. A speed must be one the port reports in STATE_DB
+//! `PORT_TABLE|<port>` `supported_speeds` (portconfig's check); a platform
+//! that reports none is not checked, as portconfig does not, and the plan
+//! says so.
 
 use switchyard_proto::v1::PortProperties;
 
@@ -17,6 +20,7 @@ impl Catalogued for PortProperties {
 
     fn reads(&self) -> Reads {
         Reads::default().key(format!("PORT|{}", self.port)).pattern(format!("PORTCHANNEL_MEMBER|*|{}", self.port))
+            .state_key(format!("PORT_TABLE|{}", self.port))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -40,6 +44,17 @@ impl Catalogued for PortProperties {
             return Err(PlanError::new("mtu", format!("{} is a member of {pc}: its MTU is the PortChannel's (set it on {pc})", self.port)));
         }
         let mut plan = PlanBuilder::new(view);
+        if self.speed > 0 {
+            let state = format!("PORT_TABLE|{}", self.port);
+            match view.state_row(&state).and_then(|r| r.get("supported_speeds")).filter(|s| !s.is_empty()) {
+                Some(speeds) if !speeds.split(',').any(|s| s.trim() == self.speed.to_string()) => {
+                    return Err(PlanError::new("speed", format!(
+                        "{} supports {speeds} Mb/s (STATE_DB {state} supported_speeds); {} is not among them", self.port, self.speed)));
+                }
+                Some(speeds) => plan.note(format!("speed {} is among {}'s supported speeds {speeds} (STATE_DB {state})", self.speed, self.port)),
+                None => plan.note(format!("{} reports no supported_speeds in STATE_DB {state}: speed {} not checked against the hardware", self.port, self.speed)),
+            }
+        }
         plan.ensure(&key, &fields);
         Ok(plan.finish())
     }
@@ -60,5 +75,21 @@ mod tests {
         // config/main.py interface mtu: refused on a PortChannel member.
         let member = rows(&[("PORT|Ethernet8", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]);
         check_refused(&p, member, "mtu", "its MTU is the PortChannel's");
+    }
+
+    /// portconfig: a speed the port does not list in STATE_DB
+    /// PORT_TABLE supported_speeds is refused.
+    #[test]
+    fn a_speed_is_one_the_port_supports() {
+        let p = PortProperties { port: "Ethernet8".into(), speed: 25000, ..Default::default() };
+        let port = rows(&[("PORT|Ethernet8", &[("speed", "100000")])]);
+        let state = |speeds: &str| rows(&[("PORT_TABLE|Ethernet8", &[("supported_speeds", speeds)])]);
+        let refused = p.plan(&View::new(port.clone()).with_state(state("40000,100000"))).unwrap_err();
+        assert_eq!(refused.field, "speed");
+        assert!(refused.message.contains("supports 40000,100000 Mb/s (STATE_DB PORT_TABLE|Ethernet8 supported_speeds)"), "{}", refused.message);
+        let planned = p.plan(&View::new(port.clone()).with_state(state("10000,25000,40000,100000"))).unwrap();
+        assert_eq!(planned.notes, ["speed 25000 is among Ethernet8's supported speeds 10000,25000,40000,100000 (STATE_DB PORT_TABLE|Ethernet8)"]);
+        let unchecked = p.plan(&View::new(port)).unwrap();
+        assert!(unchecked.notes[0].contains("not checked"), "{:?}", unchecked.notes);
     }
 }

@@ -15,6 +15,9 @@ pub struct Reads {
     pub keys: BTreeSet<String>,
     /// Redis glob patterns, e.g. `VLAN_MEMBER|*|Ethernet0`.
     pub patterns: BTreeSet<String>,
+    /// STATE_DB rows: what the hardware reports (a port's supported
+    /// speeds). Facts, not configuration: never guarded, never written.
+    pub state_keys: BTreeSet<String>,
 }
 
 impl Reads {
@@ -30,10 +33,17 @@ impl Reads {
         self
     }
 
+    /// Adds a STATE_DB row.
+    pub fn state_key(mut self, key: impl Into<String>) -> Self {
+        self.state_keys.insert(key.into());
+        self
+    }
+
     /// Union of two read sets.
     pub fn merge(&mut self, other: Reads) {
         self.keys.extend(other.keys);
         self.patterns.extend(other.patterns);
+        self.state_keys.extend(other.state_keys);
     }
 }
 
@@ -42,12 +52,24 @@ impl Reads {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct View {
     rows: BTreeMap<String, Row>,
+    state: BTreeMap<String, Row>,
 }
 
 impl View {
     /// A view holding exactly these rows.
     pub fn new(rows: BTreeMap<String, Row>) -> Self {
-        Self { rows }
+        Self { rows, state: BTreeMap::new() }
+    }
+
+    /// The same view, with these STATE_DB rows.
+    pub fn with_state(mut self, state: BTreeMap<String, Row>) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// A STATE_DB row, if it was read and is present.
+    pub fn state_row(&self, key: &str) -> Option<&Row> {
+        self.state.get(key)
     }
 
     /// The row at `key`, if present.
