@@ -25,6 +25,9 @@ P=${3:-16}
 WORK=$(mktemp -d /tmp/switchyard-bench.XXXXXX)
 chmod 755 "$WORK"
 export LAB_DIR=$WORK/lab LAB_PREFIX=syb LAB_SUBNET=198.18
+# One profile for every device, so every round writes the same rows and the
+# figures stay comparable with earlier runs.
+export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 PORT=7255
 TEMPORAL_PID= WORKER_PID=
 cleanup() {

@@ -15,14 +15,23 @@
 #   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
 #   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
-#                           rekey, revoke, refuse-writes, refuse-all (see cmd_fault)
+#                           rekey, revoke, refuse-writes, refuse-all, no-save
+#                           (see cmd_fault)
 #   lab.sh heal I           undo device I's fault
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
 # LAB_PREFIX (name prefix for namespaces and links, default "sy"),
 # LAB_SUBNET (first two octets of the lab network, default 198.18),
 # LAB_PAR (devices started in parallel, default 8), LAB_NPORTS (32),
-# LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login).
+# LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login),
+# LAB_PROFILES (mixed: odd devices run bgpcfgd on an older SONiC, even ones
+# frrcfgd on a newer one; or one profile for all: bgpcfgd, frrcfgd).
+#
+# Each device is a SONiC switch as far as switchyard can tell: DEVICE_METADATA,
+# PORT, Loopback0, MGMT_*, FEATURE and (where frrcfgd runs) BGP_GLOBALS|default
+# as a real switch of its profile carries them, STATE_DB PORT_TABLE with the
+# ports' supported speeds, and `sudo config save -y`, which writes the
+# device's CONFIG_DB to its own etc/sonic/config_db.json as SONiC does.
 set -euo pipefail
 
 LAB_DIR=${LAB_DIR:-/tmp/switchyard-lab}
@@ -31,6 +40,7 @@ LAB_PAR=${LAB_PAR:-8}
 LAB_NPORTS=${LAB_NPORTS:-32}
 LAB_PORT_STEP=${LAB_PORT_STEP:-4}
 LAB_USER=${LAB_USER:-admin}
+LAB_PROFILES=${LAB_PROFILES:-mixed}
 LAB_PASSWORD=${LAB_PASSWORD:-}
 # Two labs on one machine need their own subnets: 198.18 and 198.19 (RFC 2544).
 LAB_SUBNET=${LAB_SUBNET:-198.18}
@@ -51,6 +61,15 @@ dev_ns() { echo "${LAB_PREFIX}d$1"; }
 dev_veth() { echo "${LAB_PREFIX}v$1"; }
 dev_dir() { echo "$LAB_DIR/dev/$1"; }
 
+# The device's profile: what a real fleet mixes (BGP daemon, SONiC release, hardware).
+dev_profile() {
+    case "$LAB_PROFILES" in
+        mixed) if [ $(($1 % 2)) = 1 ]; then echo bgpcfgd; else echo frrcfgd; fi ;;
+        bgpcfgd | frrcfgd) echo "$LAB_PROFILES" ;;
+        *) die "LAB_PROFILES=$LAB_PROFILES: expected mixed, bgpcfgd or frrcfgd" ;;
+    esac
+}
+
 cmd_install() {
     need_root
     local missing=()
@@ -60,6 +79,7 @@ cmd_install() {
     command -v redis-cli >/dev/null || missing+=(redis-tools)
     command -v ip >/dev/null || missing+=(iproute2)
     command -v nsenter >/dev/null || missing+=(util-linux)
+    command -v python3 >/dev/null || missing+=(python3)
     local extra
     for extra in "$@"; do
         case "$extra" in
@@ -84,34 +104,67 @@ cmd_install() {
     return 0
 }
 
-# Seed one device's databases through its unix socket (no namespace switch).
+# Seed one device's databases through its unix socket (no namespace switch),
+# as a switch of its profile comes up:
+#   bgpcfgd  SONiC 202305 on a Force10-S6000, 32 x 40G; bgpcfgd runs BGP on
+#            DEVICE_METADATA's bgp_asn; IPv4 DHCP relay in the VLAN's dhcp_servers@.
+#   frrcfgd  SONiC 202411 on a Mellanox SN2700, 32 x 100G; frrcfgd
+#            (frr_mgmt_framework_config=true) runs BGP from BGP_GLOBALS|default;
+#            SONiC's own DHCPv4 relay (DHCPV4_RELAY).
 seed_device() {
-    local i=$1 dir sock ip mac name
-    dir=$(dev_dir "$i"); sock="$dir/redis.sock"; ip=$(dev_ip "$i"); mac=$(dev_mac "$i"); name=$(dev_name "$i")
+    local i=$1 dir sock ip mac name profile
+    dir=$(dev_dir "$i"); sock="$dir/redis.sock"; ip=$(dev_ip "$i"); mac=$(dev_mac "$i"); name=$(dev_name "$i"); profile=$(dev_profile "$i")
+    local platform hwsku speed speeds alias fec dbversion metadata loopback
+    loopback="10.1.$((i / 250)).$((i % 250))"
+    if [ "$profile" = frrcfgd ]; then
+        platform=x86_64-mlnx_msn2700-r0; hwsku=Mellanox-SN2700; speed=100000; speeds=10000,25000,40000,50000,100000
+        fec=rs; dbversion=version_202411_01
+        metadata="docker_routing_config_mode unified frr_mgmt_framework_config true has_sonic_dhcpv4_relay True"
+    else
+        platform=x86_64-kvm_x86_64-r0; hwsku=Force10-S6000; speed=40000; speeds=10000,40000
+        fec=none; dbversion=version_4_0_1
+        metadata="docker_routing_config_mode split"
+    fi
     {
         echo "SELECT 4"
         echo "FLUSHDB"
-        echo "HSET DEVICE_METADATA|localhost hostname $name platform x86_64-kvm_x86_64-r0 hwsku Force10-S6000 mac $mac type LeafRouter bgp_asn $((65000 + i)) docker_routing_config_mode split buffer_model traditional synchronous_mode enable default_bgp_status up"
+        echo "HSET DEVICE_METADATA|localhost hostname $name platform $platform hwsku $hwsku mac $mac type LeafRouter bgp_asn $((65000 + i)) deployment_id 1 $metadata buffer_model traditional synchronous_mode enable default_bgp_status up default_pfcwd_status disable timezone UTC"
         local p port lanes
         for ((p = 0; p < LAB_NPORTS; p++)); do
             port=$((p * LAB_PORT_STEP))
             lanes="$((p * 4 + 1)),$((p * 4 + 2)),$((p * 4 + 3)),$((p * 4 + 4))"
-            echo "HSET PORT|Ethernet$port alias fortyGigE0/$port lanes $lanes index $p speed 40000 mtu 9100 admin_status up"
+            if [ "$profile" = frrcfgd ]; then alias=etp$((p + 1)); else alias=fortyGigE0/$port; fi
+            echo "HSET PORT|Ethernet$port alias $alias lanes $lanes index $p speed $speed mtu 9100 admin_status up fec $fec autoneg off"
         done
         echo "HSET LOOPBACK_INTERFACE|Loopback0 NULL NULL"
-        echo "HSET LOOPBACK_INTERFACE|Loopback0|10.1.$((i / 250)).$((i % 250))/32 NULL NULL"
+        echo "HSET LOOPBACK_INTERFACE|Loopback0|$loopback/32 NULL NULL"
         echo "HSET MGMT_PORT|eth0 alias eth0 admin_status up"
         echo "HSET MGMT_INTERFACE|eth0|$ip/16 gwaddr $BRIDGE_IP"
         echo "HSET FEATURE|bgp state enabled auto_restart enabled"
         echo "HSET FEATURE|lldp state enabled auto_restart enabled"
-        echo "HSET VERSIONS|DATABASE VERSION version_4_0_1"
+        echo "HSET FEATURE|dhcp_relay state enabled auto_restart enabled"
+        if [ "$profile" = frrcfgd ]; then echo "HSET BGP_GLOBALS|default local_asn $((65000 + i)) router_id $loopback"; fi
+        echo "HSET VERSIONS|DATABASE VERSION $dbversion"
         echo "SET CONFIG_DB_INITIALIZED 1"
         echo "SELECT 6"
         echo "FLUSHDB"
         for ((p = 0; p < LAB_NPORTS; p++)); do
-            echo "HSET PORT_TABLE|Ethernet$((p * LAB_PORT_STEP)) state ok"
+            echo "HSET PORT_TABLE|Ethernet$((p * LAB_PORT_STEP)) state ok supported_speeds $speeds"
         done
     } | redis-cli -s "$sock" >/dev/null
+    # The startup configuration matches the running one, as after boot.
+    SWITCHYARD_LAB_DEVICE=$dir SWITCHYARD_LAB_REDIS=$sock "$LAB_DIR/bin/config" save -y >/dev/null
+}
+
+# The switch's own commands, as the lab user finds them on its PATH:
+# `config save` (CONFIG_DB to the device's etc/sonic/config_db.json, in the
+# JSON SONiC's `config save` writes) and `sudo`: the lab user is the
+# device's admin.
+write_device_commands() {
+    mkdir -p "$LAB_DIR/bin"
+    printf '#!/bin/sh\n# The lab user is the device admin: run the command as it.\nexec "$@"\n' > "$LAB_DIR/bin/sudo"
+    cp "$(dirname "$(readlink -f "$0")")/config.py" "$LAB_DIR/bin/config"
+    chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/sudo" "$LAB_DIR/bin/config"
 }
 
 start_device() {
@@ -135,6 +188,7 @@ AllowTcpForwarding yes
 AllowStreamLocalForwarding yes
 PermitOpen any
 UseDNS no
+SetEnv PATH=$LAB_DIR/bin:/usr/local/bin:/usr/bin:/bin SWITCHYARD_LAB_DEVICE=$dir
 ClientAliveInterval 300
 ClientAliveCountMax 0
 MaxAuthTries 3
@@ -157,6 +211,9 @@ EOF
     # which holds one /run/netns mount per device, for every daemon.
     # Each device its own copy of the lab key, so one device's access can be revoked.
     cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
+    # The device's startup configuration, which its admin may write.
+    mkdir -p "$dir/etc/sonic"
+    chown "$LAB_USER" "$dir/etc/sonic"
     nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
     start_sshd "$i"
     local t
@@ -210,6 +267,7 @@ restart_sshd() {
 #   refuse-writes  redis refuses every write but to switchyard's device lock
 #                  (an ACL): the device locks, then refuses the steps
 #   refuse-all     redis refuses every command but on the device lock
+#   no-save      the startup configuration cannot be written: `config save` fails
 # rekey and revoke restart sshd, which drops the device's open connections.
 # Changes the permissions of device I's redis user (every client, the lab's
 # side door included, is the default user).
@@ -237,7 +295,8 @@ cmd_fault() {
             restart_sshd "$i" -o PasswordAuthentication=no ;;
         refuse-writes) redis_acl "$i" resetkeys '%R~*' '~SWITCHYARD_LOCK' ;;
         refuse-all) redis_acl "$i" resetkeys '~SWITCHYARD_LOCK' ;;
-        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all)" ;;
+        no-save) chmod 555 "$dir/etc/sonic"; chmod 444 "$dir/etc/sonic/config_db.json" ;;
+        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all, no-save)" ;;
     esac
     echo "$kind" > "$dir/fault"
 }
@@ -261,6 +320,7 @@ cmd_heal() {
             cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
             restart_sshd "$i" ;;
         refuse-writes | refuse-all) redis_acl "$i" reset on nopass '~*' '&*' '+@all' ;;
+        no-save) chmod 755 "$dir/etc/sonic"; chmod 644 "$dir/etc/sonic/config_db.json" ;;
     esac
     rm -f "$dir/fault"
 }
@@ -281,7 +341,7 @@ cmd_up() {
     local n=${1:-}
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 2000 ] || die "usage: lab.sh up N (1..2000)"
     [ -e "$LAB_DIR/state" ] && die "a lab already runs in $LAB_DIR; run 'lab.sh down' first"
-    for tool in /usr/sbin/sshd redis-server redis-cli ssh-keygen ip nsenter unshare; do
+    for tool in /usr/sbin/sshd redis-server redis-cli ssh-keygen ip nsenter unshare python3; do
         command -v "$tool" >/dev/null || die "$tool is missing: run 'lab.sh install'"
     done
     mkdir -p "$LAB_DIR/dev"
@@ -313,6 +373,7 @@ cmd_up() {
         parent=$(dirname "$parent")
         case "$(stat -c %A "$parent" | cut -c10)" in x | t) true ;; *) false ;; esac || die "$parent is not traversable by others; sshd cannot read the lab's authorized_keys below it"
     done
+    write_device_commands
     ssh-keygen -q -t ed25519 -N '' -C switchyard-lab -f "$LAB_DIR/id_ed25519"
     cp "$LAB_DIR/id_ed25519.pub" "$LAB_DIR/authorized_keys"
     chmod 644 "$LAB_DIR/authorized_keys"
@@ -384,16 +445,24 @@ write_inventory() {
         echo "  ssh_port: 22"
         echo "  credential: { key_file: $LAB_DIR/id_ed25519 }"
         echo "  known_hosts: $LAB_DIR/known_hosts"
-        echo "  platform: x86_64-kvm_x86_64-r0"
-        echo "  hwsku: Force10-S6000"
-        echo "  sonic_version: lab"
         echo "devices:"
         for ((i = 1; i <= n; i++)); do
+            local profile
+            profile=$(dev_profile "$i")
             echo "  - name: $(dev_name "$i")"
             echo "    address: $(dev_ip "$i")"
             echo "    role: $([ $((i % 4)) = 0 ] && echo spine || echo leaf)"
             echo "    site: lab$(((i - 1) / 100 + 1))"
-            echo "    tags: [lab]"
+            if [ "$profile" = frrcfgd ]; then
+                echo "    platform: x86_64-mlnx_msn2700-r0"
+                echo "    hwsku: Mellanox-SN2700"
+                echo "    sonic_version: \"202411\""
+            else
+                echo "    platform: x86_64-kvm_x86_64-r0"
+                echo "    hwsku: Force10-S6000"
+                echo "    sonic_version: \"202305\""
+            fi
+            echo "    tags: [lab, $profile]"
             echo "    vars: { index: \"$i\", uplink: Ethernet0 }"
         done
     } > "$LAB_DIR/inventory.yaml"
@@ -554,5 +623,5 @@ case "${1:-}" in
     fault) shift; cmd_fault "$@" ;;
     heal) shift; cmd_heal "$@" ;;
     ssh) shift; cmd_ssh "$@" ;;
-    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2 ;;
 esac

@@ -18,7 +18,7 @@ use redis::aio::MultiplexedConnection;
 use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
     ApplyStepRequest, ApplyStepResult, DevicePlan, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
-    ReverseStepResult, StepPlan, VerifyRequest, VerifyResult,
+    ReverseStepResult, SaveConfigRequest, SaveConfigResult, StepPlan, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -63,6 +63,13 @@ impl DeviceActivities {
         }
     }
 }
+
+/// How SONiC persists its running configuration; the same command an
+/// operator types.
+const SAVE_COMMAND: &str = "sudo config save -y";
+
+/// `config save` dumps every table: seconds on a loaded switch CPU.
+const SAVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The operation label of steps that cover a whole device (plan, verify).
 const ALL_OPERATIONS: &str = "all";
@@ -172,6 +179,23 @@ impl DeviceActivities {
         let released = self.on_device(&req.device, |mut c| async move { rdb::unlock(&mut c, &suite).await }).await?;
         info!(suite_id = %req.suite_id, device = %req.device, released, "Device unlock");
         Ok(LockResult { released, ..Default::default() })
+    }
+
+    /// Saves the device's running configuration as its startup
+    /// configuration, as an operator would after a change: `sudo config
+    /// save -y` (SONiC writes /etc/sonic/config_db.json). A save that runs
+    /// and fails is final for this attempt's cause (disk, permissions) and
+    /// says why; a lost connection is retried.
+    #[activity(name = names::ACTIVITY_SAVE_CONFIG)]
+    pub async fn save_config(self: Arc<Self>, ctx: ActivityContext, req: SaveConfigRequest) -> Result<SaveConfigResult, ActivityError> {
+        let started = Instant::now();
+        let outcome = self.sessions.run(&req.device, SAVE_COMMAND, SAVE_TIMEOUT).await;
+        let label = if outcome.is_ok() { "saved" } else { "error" };
+        self.metrics().step("save", ALL_OPERATIONS, label, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "save", step: "", operation: ALL_OPERATIONS, outcome: label, attempt: ctx.info().attempt });
+        let output = outcome.map_err(DeviceError::into_activity_error)?;
+        info!(suite_id = %req.suite_id, device = %req.device, "Saved configuration");
+        Ok(SaveConfigResult { output, attempt: ctx.info().attempt })
     }
 
     /// Runs the domain-level reverse of one step from its receipt.

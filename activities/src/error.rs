@@ -53,6 +53,16 @@ pub enum DeviceError {
         /// What is wrong (never a secret value).
         reason: String,
     },
+    /// A command on the device ran and failed.
+    #[error("{device}: `{command}` failed: {reason}")]
+    Command {
+        /// Device name.
+        device: String,
+        /// The command run.
+        command: String,
+        /// Its exit status and what it printed.
+        reason: String,
+    },
     /// A redis command failed.
     #[error("{device}: redis: {reason}")]
     Redis {
@@ -73,6 +83,7 @@ impl DeviceError {
             DeviceError::Drift { .. } => kinds::DRIFT,
             DeviceError::Config { .. } => kinds::CONFIG,
             DeviceError::Redis { .. } => kinds::REDIS,
+            DeviceError::Command { .. } => kinds::COMMAND,
         }
     }
 }

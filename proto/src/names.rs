@@ -27,6 +27,8 @@ pub const ACTIVITY_LOCK_DEVICE: &str = "lock_device";
 pub const ACTIVITY_UNLOCK_DEVICE: &str = "unlock_device";
 /// Activity: apply the worker's policy file to one suite.
 pub const ACTIVITY_RESOLVE_POLICY: &str = "resolve_policy";
+/// Activity: save one device's running configuration (`config save -y`).
+pub const ACTIVITY_SAVE_CONFIG: &str = "save_config";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
@@ -93,8 +95,10 @@ pub mod failures {
     pub const CONFIG: &str = "WorkerConfig";
     /// A redis command failed (retryable).
     pub const REDIS: &str = "RedisError";
-    /// Every type that retrying cannot fix.
-    pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG];
+    /// A command on the device ran and failed (e.g. `config save`).
+    pub const COMMAND: &str = "CommandFailed";
+    /// Failure types that retrying cannot fix.
+    pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG, COMMAND];
 }
 
 /// Patch ids guarding changes to running workflows (`ctx.patched`). A
@@ -116,6 +120,8 @@ pub mod patches {
     /// A run that did not succeed closes failed (a cancelled suite:
     /// cancelled), its status as the failure's details.
     pub const OUTCOME_STATUS: &str = "outcome-status";
+    /// A device that succeeded or was rolled back saves its configuration.
+    pub const CONFIG_SAVE: &str = "config-save";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -65,6 +65,7 @@ struct RawRollout {
     step_estimate: Option<Spanned<Scalar>>,
     if_locked: Option<Spanned<String>>,
     lock_wait: Option<Spanned<Scalar>>,
+    save_config: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]

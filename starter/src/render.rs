@@ -181,6 +181,10 @@ fn devices(status: &SuiteStatus) -> Table {
     }
     columns.push(("APPLIED", |d| d.steps_applied.join(", ")));
     columns.push(("VERIFIED", |d| if d.verified { "yes" } else { "" }.to_string()));
+    if any(|d| d.saved || !d.save_error.is_empty()) {
+        // Whether the change (or its undo) survives a reboot.
+        columns.push(("SAVED", |d| if d.saved { "yes".to_string() } else { d.save_error.clone() }));
+    }
     if any(|d| !d.steps_compensated.is_empty()) {
         columns.push(("COMPENSATED", |d| d.steps_compensated.join(", ")));
         // Counts only for devices that compensated: a blank is not a zero.

@@ -237,6 +237,33 @@ impl TestEnv {
         (1..=self.device_count()).map(|i| self.command_calls(i, "hset")).collect()
     }
 
+    /// Device `i`'s startup configuration (its etc/sonic/config_db.json, as
+    /// `config save` wrote it) read back into CONFIG_DB rows: lists become
+    /// `name@` fields again and an empty row its `NULL` placeholder, so it
+    /// compares with [`TestEnv::rows`].
+    pub fn saved_config(&self, i: usize) -> Rows {
+        let path = self.lab_dir.join(format!("dev/{i}/etc/sonic/config_db.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut rows = Rows::new();
+        for (table, entries) in json.as_object().expect("tables") {
+            for (key, fields) in entries.as_object().expect("rows") {
+                let mut row: BTreeMap<String, String> = fields.as_object().expect("fields").iter().map(|(name, value)| match value {
+                    serde_json::Value::Array(items) => {
+                        let items: Vec<&str> = items.iter().map(|v| v.as_str().expect("list item")).collect();
+                        (format!("{name}@"), items.join(","))
+                    }
+                    other => (name.clone(), other.as_str().expect("field value").to_string()),
+                }).collect();
+                if row.is_empty() {
+                    row.insert("NULL".into(), "NULL".into());
+                }
+                rows.insert(format!("{table}|{key}"), row);
+            }
+        }
+        rows
+    }
+
     /// Writes one row on device `i`, as an operator would by hand.
     pub fn hset(&self, i: usize, key: &str, fields: &[(&str, &str)]) {
         let mut conn = self.device_redis(i);

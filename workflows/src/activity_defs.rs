@@ -7,7 +7,7 @@
 use switchyard_proto::names;
 use switchyard_proto::v1::{
     ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
-    ReverseStepRequest, ReverseStepResult, VerifyRequest, VerifyResult,
+    ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -45,6 +45,9 @@ activity!(
     /// Run one step's domain-level reverse.
     ReverseStep, names::ACTIVITY_REVERSE_STEP, ReverseStepRequest, ReverseStepResult);
 activity!(
+    /// Save a device's running configuration as its startup configuration.
+    SaveConfig, names::ACTIVITY_SAVE_CONFIG, SaveConfigRequest, SaveConfigResult);
+activity!(
     /// Apply the worker's policy file to one suite.
     ResolvePolicy, names::ACTIVITY_RESOLVE_POLICY, PolicyRequest, EffectivePolicy);
 
@@ -57,4 +60,5 @@ pub const ALL: &[&str] = &[
     names::ACTIVITY_LOCK_DEVICE,
     names::ACTIVITY_UNLOCK_DEVICE,
     names::ACTIVITY_RESOLVE_POLICY,
+    names::ACTIVITY_SAVE_CONFIG,
 ];

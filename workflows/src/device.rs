@@ -19,7 +19,7 @@ use switchyard_proto::vocabulary::device_status_name;
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
     ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
-    ReverseStepRequest, StepPlan, StepRetry, VerifyRequest,
+    ReverseStepRequest, SaveConfigRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::common::error::ActivityExecutionError;
@@ -27,7 +27,7 @@ use temporalio_workflow::common::{ActivityDefinition, SearchAttributeKey};
 use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, VerifyDevice};
+use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
 use crate::failure::{describe, failure_type};
 use crate::options;
 
@@ -101,9 +101,13 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             .map(|step| Undo { step, unsure: false }).collect();
         let failed = compensate(ctx, &input.suite_id, &plan.device, &steps, &mut result).await;
         result.status = DeviceStatus::RolledBack as i32;
-        if let Some(e) = failed {
-            result.status = DeviceStatus::Failed as i32;
-            result.error = format!("compensation incomplete: {e}");
+        match failed {
+            Some(e) => {
+                result.status = DeviceStatus::Failed as i32;
+                result.error = format!("compensation incomplete: {e}");
+                not_saved(ctx, &input, &mut result, "not saved: the rollback is incomplete, so the startup configuration keeps the last saved state");
+            }
+            None => save(ctx, &input, &mut result).await,
         }
         return Ok(result);
     }
@@ -158,6 +162,9 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     match failure {
         None => {
             result.status = DeviceStatus::Succeeded as i32;
+            if !applied.is_empty() {
+                save(ctx, &input, &mut result).await;
+            }
             ctx.set_current_details("succeeded");
         }
         Some(error) => {
@@ -166,12 +173,54 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             result.status = DeviceStatus::Failed as i32;
             let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
             to_undo.extend(unsure.map(|s| Undo { step: s, unsure: true }));
-            if let Some(e) = compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
-                result.error = format!("{}; compensation incomplete: {e}", result.error);
+            match compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
+                Some(e) => {
+                    result.error = format!("{}; compensation incomplete: {e}", result.error);
+                    not_saved(ctx, &input, &mut result, "not saved: the device's undo is incomplete, so the startup configuration keeps the last saved state");
+                }
+                // Something was written (an applied step, or an unsure one
+                // its reverse found on the device): save what the undo left.
+                None if !applied.is_empty() || result.compensation.iter().any(|e| e.action != CompensationAction::NotApplied as i32) => {
+                    save(ctx, &input, &mut result).await;
+                }
+                None => {}
             }
         }
     }
     Ok(result)
+}
+
+/// Since this patch, a device whose change (or its undo) is complete saves
+/// its running configuration as its startup configuration, unless the
+/// suite's rollout says not to.
+fn saving(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput) -> bool {
+    input.save_config && ctx.patched(patches::CONFIG_SAVE)
+}
+
+/// Saves the device's configuration (`config save -y`), recording a
+/// failure in the result: the change stands, but would not survive a reboot.
+async fn save(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, result: &mut DeviceResult) {
+    if !saving(ctx, input) {
+        return;
+    }
+    ctx.set_current_details("saving the configuration");
+    let device = result.device.clone();
+    let req = SaveConfigRequest { suite_id: input.suite_id.clone(), device: device.clone() };
+    let outcome = device_step(ctx, local_steps(ctx), SaveConfig, req, format!("config save on {device}"), Effort::Change).await;
+    match outcome {
+        Ok(r) => {
+            retried(result, "", "save", r.attempt);
+            result.saved = true;
+        }
+        Err(e) => result.save_error = format!("not saved: {}", describe(&e)),
+    }
+}
+
+/// Records why a device that would save did not.
+fn not_saved(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, result: &mut DeviceResult, why: &str) {
+    if saving(ctx, input) {
+        result.save_error = why.to_string();
+    }
 }
 
 /// Notes a step that succeeded only on attempt `attempt` (> 1).

@@ -120,6 +120,30 @@ impl Sessions {
         }
     }
 
+    /// Runs `command` on the device in a session channel of its shared SSH
+    /// connection and waits, at most `timeout`, for it to exit. Returns what
+    /// it printed when it exits 0; otherwise the exit status and stderr.
+    pub async fn run(&self, name: &str, command: &str, timeout: Duration) -> Result<String, DeviceError> {
+        let device = self.device(name)?;
+        let handle = self.handle(device).await?;
+        let outcome = tokio::time::timeout(timeout, exec(&handle, command)).await;
+        let failed = |reason: String| DeviceError::Command { device: name.to_string(), command: command.to_string(), reason };
+        match outcome {
+            Err(_) => Err(failed(format!("no exit within {timeout:?}"))),
+            Ok(Err(e)) => {
+                // The channel itself failed: a transport problem, retried on a fresh connection.
+                self.forget(name, &handle).await;
+                Err(unreachable(device, format!("running `{command}`: {e}")))
+            }
+            Ok(Ok((Some(0), stdout, _))) => Ok(stdout.trim().to_string()),
+            Ok(Ok((status, stdout, stderr))) => {
+                let said = if stderr.trim().is_empty() { stdout } else { stderr };
+                let status = status.map_or("no exit status".to_string(), |s| format!("exit status {s}"));
+                Err(failed(format!("{status}: {}", tail(said.trim()))))
+            }
+        }
+    }
+
     /// Drops the shared connection of a device, e.g. after a transport error,
     /// so the next use reconnects.
     pub async fn reset(&self, name: &str) {
@@ -181,6 +205,33 @@ impl Sessions {
         tokio::spawn(driver);
         Ok(conn)
     }
+}
+
+/// Runs one command in a new session channel: its exit status (if it sent
+/// one), stdout and stderr.
+async fn exec(handle: &Handle, command: &str) -> Result<(Option<u32>, String, String), russh::Error> {
+    let mut channel = handle.channel_open_session().await?;
+    channel.exec(true, command).await?;
+    let (mut status, mut stdout, mut stderr) = (None, Vec::new(), Vec::new());
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            russh::ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+            russh::ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+            russh::ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            russh::ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    Ok((status, String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned()))
+}
+
+/// The last few hundred characters of a command's output: enough to say
+/// why, never a whole dump.
+fn tail(text: &str) -> &str {
+    const KEEP: usize = 400;
+    let start = text.len().saturating_sub(KEEP);
+    let start = (start..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+    &text[start..]
 }
 
 fn unreachable(device: &Device, reason: String) -> DeviceError {

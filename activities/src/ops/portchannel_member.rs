@@ -8,7 +8,9 @@
 //! Preconditions: the PortChannel and the port exist; the port is in no
 //! other PortChannel, no VLAN, carries no address and no ACL binding of its
 //! own, and matches the LAG as SONiC's CLI requires (`add_portchannel_member`):
-//! the PortChannel's MTU, and the speed of the members already in it.
+//! the PortChannel's MTU, and the speed of the members already in it; the
+//! default TPID (0x8100); not a mirror session's destination; no
+//! sub-interfaces.
 
 use switchyard_proto::v1::PortChannelMember;
 
@@ -36,6 +38,8 @@ impl Catalogued for Add<'_> {
             .pattern(format!("VLAN_MEMBER|*|{port}"))
             .pattern("ACL_TABLE|*")
             .pattern("PORT|*")
+            .pattern("MIRROR_SESSION|*")
+            .pattern(format!("VLAN_SUB_INTERFACE|{port}.*"))
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -74,6 +78,17 @@ impl Catalogued for Add<'_> {
                     return Err(PlanError::new("port", format!("{port} runs at {speed}, {pc}'s member {other} at {theirs}; a LAG's members run at one speed")));
                 }
             }
+        }
+        // config/main.py add_portchannel_member: the default TPID only, no
+        // mirror destination, no sub-interface.
+        if let Some(tpid) = field(&port_row, "tpid").filter(|t| !t.eq_ignore_ascii_case("0x8100")) {
+            return Err(PlanError::new("port", format!("{port} has TPID {tpid}; SONiC's CLI adds only a port with the default TPID 0x8100 to a LAG")));
+        }
+        if let Some(session) = view.keys("MIRROR_SESSION|*").into_iter().find(|s| field(s, "dst_port").is_some_and(|d| d == *port)) {
+            return Err(PlanError::new("port", format!("{port} is the destination of {session}; a mirror destination cannot join a LAG")));
+        }
+        if let Some(sub) = view.keys(&format!("VLAN_SUB_INTERFACE|{port}.*")).first() {
+            return Err(PlanError::new("port", format!("{port} has a sub-interface ({sub}); remove it before the port joins a LAG")));
         }
         let mut plan = PlanBuilder::new(view);
         plan.ensure(&own, &[]);
@@ -122,5 +137,13 @@ mod tests {
         check_refused(&Add(&m), rows(&[lag, port, member, fast]), "port", "a LAG's members run at one speed");
         let same = ("PORT|Ethernet4", &[("mtu", "9100"), ("speed", "40000")][..]);
         assert!(Add(&m).plan(&View::new(rows(&[lag, port, member, same]))).is_ok());
+        // config/main.py add_portchannel_member: default TPID, no mirror
+        // destination, no sub-interface.
+        let tagged = ("PORT|Ethernet8", &[("mtu", "9100"), ("tpid", "0x88A8")][..]);
+        check_refused(&Add(&m), rows(&[lag, tagged]), "port", "has TPID 0x88A8");
+        let mirror = ("MIRROR_SESSION|SPAN1", &[("type", "SPAN"), ("dst_port", "Ethernet8")][..]);
+        check_refused(&Add(&m), rows(&[lag, port, mirror]), "port", "destination of MIRROR_SESSION|SPAN1");
+        let sub = ("VLAN_SUB_INTERFACE|Ethernet8.10", &[("admin_status", "up")][..]);
+        check_refused(&Add(&m), rows(&[lag, port, sub]), "port", "has a sub-interface");
     }
 }

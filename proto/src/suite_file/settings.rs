@@ -47,6 +47,7 @@ impl SuiteFile {
             step_estimate_seconds: 10,
             fail_if_locked: false,
             lock_wait_seconds: 600,
+            skip_config_save: false,
         };
         let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
         if let Some(p) = &raw.parallelism {
@@ -107,6 +108,14 @@ impl SuiteFile {
         }
         if let Some(w) = &raw.lock_wait {
             rollout.lock_wait_seconds = self.duration(w, "rollout.lock_wait")?;
+        }
+        if let Some(save) = &raw.save_config {
+            rollout.skip_config_save = match save.value.text().trim() {
+                "true" => false,
+                "false" => true,
+                other => return Err(self.err(save.referenced, "rollout.save_config",
+                    format!("{other:?} is not true or false (save the running configuration after each device, as `config save -y` does)"))),
+            };
         }
         Ok(rollout)
     }

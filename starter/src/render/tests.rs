@@ -231,3 +231,18 @@ fn steps_that_needed_retries_are_listed_with_their_attempts() {
     // A clean run has no such column.
     assert!(!plain(report(&suite(SuitePhase::Succeeded, vec![clean]))).contains("RETRIED"));
 }
+
+#[test]
+fn whether_each_device_saved_its_configuration_is_shown() {
+    let saved = DeviceResult { saved: true, ..device("sonic-d001", DeviceStatus::Succeeded, &["1-create_vlan"]) };
+    let unsaved = DeviceResult {
+        save_error: "not saved: sonic-d002: `sudo config save -y` failed: exit status 1: Permission denied".into(),
+        ..device("sonic-d002", DeviceStatus::Succeeded, &["1-create_vlan"])
+    };
+    let text = plain(report(&suite(SuitePhase::Succeeded, vec![saved.clone(), unsaved])));
+    assert!(text.contains("SAVED"), "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    // No device asked to save: no column.
+    let plain_run = device("sonic-d001", DeviceStatus::Succeeded, &["1-create_vlan"]);
+    assert!(!plain(report(&suite(SuitePhase::Succeeded, vec![plain_run]))).contains("SAVED"));
+}

@@ -42,10 +42,11 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
     // Rollback ignores the course: it is exactly what runs after a stop.
     wait(ctx, |s| s.inflight < s.status.parallelism.max(1)).await;
     ctx.state_mut(|s| s.inflight += 1);
-    let (plan, applied, lock_wait_seconds) = ctx.state(|s| {
+    let (plan, applied, lock_wait_seconds, save_config) = ctx.state(|s| {
         let applied = s.status.devices.iter().find(|d| d.device == device).map(|d| d.steps_applied.clone()).unwrap_or_default();
         let lock_wait = s.input.rollout.as_ref().map_or(0, |r| r.lock_wait_seconds);
-        (s.plans.get(device).cloned().unwrap_or_default(), applied, lock_wait)
+        let save = !s.input.rollout.as_ref().is_some_and(|r| r.skip_config_save);
+        (s.plans.get(device).cloned().unwrap_or_default(), applied, lock_wait, save)
     });
     // The suite holds the device's lock from its apply: taking it again is
     // immediate; waiting covers a lock that expired and was taken meanwhile.
@@ -56,6 +57,7 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
         applied_steps: applied,
         fail_if_locked: false,
         lock_wait_seconds,
+        save_config,
     };
     let result = run_child(ctx, suite_id, device, "rollback", input).await;
     ctx.state_mut(|s| s.inflight -= 1);
@@ -68,6 +70,9 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
             d.steps_compensated = result.steps_compensated.clone();
             d.retries.extend(result.retries.iter().cloned());
             d.finished_at = finished;
+            // The rollback's save is what the startup configuration now holds.
+            d.saved = result.saved;
+            d.save_error = result.save_error.clone();
             if !result.error.is_empty() {
                 d.error = result.error.clone();
             }
@@ -76,6 +81,16 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
         s.count();
     });
     ok
+}
+
+/// Adds to the summary the devices whose configuration could not be saved:
+/// their change (or undo) is live but would not survive a reboot.
+pub(super) fn with_unsaved(ctx: &WorkflowContext<SuiteWorkflow>, summary: String) -> String {
+    let unsaved = ctx.state(|s| s.status.devices.iter().filter(|d| !d.save_error.is_empty()).count() as u64);
+    if unsaved == 0 {
+        return summary;
+    }
+    format!("{summary}; {} not saved to the startup configuration (see SAVED)", count(unsaved, "device"))
 }
 
 /// Gives back the lock of every device this suite locked, as local

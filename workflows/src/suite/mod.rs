@@ -117,6 +117,7 @@ impl SuiteWorkflow {
         in_stretch(ctx, id, "apply", apply::rollout(ctx, &input)).await;
         let status = in_stretch(ctx, id, "conclude", async {
             let (phase, summary) = conclude::conclude(ctx, id).await;
+            let summary = conclude::with_unsaved(ctx, summary);
             if ctx.patched(names::patches::DEVICE_LOCK) {
                 conclude::release_locks(ctx, id).await;
             }

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The lab device's `config` command: `config save [-y]`, as SONiC's.
+
+SONiC's `config save` runs `sonic-cfggen -d --print-data` into
+/etc/sonic/config_db.json: every CONFIG_DB row `TABLE|key` becomes
+data[TABLE][key], a field `name@` becomes the list `name` (its
+comma-separated items), the placeholder field NULL is left out, and keys
+that are not rows (CONFIG_DB_INITIALIZED) are skipped. This writes the same
+JSON for the lab device whose session runs it: its CONFIG_DB (redis db 4 at
+127.0.0.1:6379 in the device's namespace, or SWITCHYARD_LAB_REDIS's socket)
+into its own etc/sonic/config_db.json (SWITCHYARD_LAB_DEVICE, set by the
+device's sshd), replaced atomically.
+"""
+
+import json
+import os
+import socket
+import sys
+
+CONFIG_DB = 4
+
+
+class Redis:
+    """Just enough of the redis protocol for SELECT, KEYS, TYPE and HGETALL."""
+
+    def __init__(self):
+        path = os.environ.get("SWITCHYARD_LAB_REDIS")
+        if path:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(path)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", 6379), timeout=10)
+        self.buf = self.sock.makefile("rb")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode() if isinstance(a, str) else a
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self.reply()
+
+    def reply(self):
+        line = self.buf.readline().rstrip(b"\r\n")
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.buf.read(n + 2)[:-2]
+            return data.decode()
+        if kind == b"*":
+            return [self.reply() for _ in range(int(rest))]
+        raise RuntimeError("unexpected redis reply %r" % line)
+
+
+def dump(redis):
+    redis.call("SELECT", str(CONFIG_DB))
+    data = {}
+    for key in sorted(redis.call("KEYS", "*")):
+        if "|" not in key or redis.call("TYPE", key) != "hash":
+            continue
+        table, row = key.split("|", 1)
+        flat = redis.call("HGETALL", key)
+        fields = {}
+        for name, value in zip(flat[0::2], flat[1::2]):
+            if name == "NULL":
+                continue
+            if name.endswith("@"):
+                fields[name[:-1]] = [v for v in value.split(",") if v]
+            else:
+                fields[name] = value
+        data.setdefault(table, {})[row] = fields
+    return data
+
+
+def save():
+    device = os.environ.get("SWITCHYARD_LAB_DEVICE")
+    if not device:
+        sys.exit("config: not on a lab device (SWITCHYARD_LAB_DEVICE is not set)")
+    target = os.path.join(device, "etc", "sonic", "config_db.json")
+    print("Running command: /usr/local/bin/sonic-cfggen -d --print-data > /etc/sonic/config_db.json")
+    try:
+        data = dump(Redis())
+    except (OSError, RuntimeError) as e:
+        sys.exit("config save: cannot read CONFIG_DB: %s" % e)
+    text = json.dumps(data, indent=4, sort_keys=True) + "\n"
+    temporary = target + ".tmp"
+    try:
+        with open(temporary, "w") as f:
+            f.write(text)
+        os.replace(temporary, target)
+    except OSError as e:
+        sys.exit("config save: cannot write %s: %s" % (target, e.strerror))
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] != "save":
+        sys.exit("usage: config save [-y] (the lab's devices offer only save)")
+    if "-y" not in argv[2:]:
+        sys.exit("config save: confirm with -y (the lab has no terminal to ask)")
+    save()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

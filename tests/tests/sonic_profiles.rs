@@ -1,0 +1,153 @@
+//! A fleet of two SONiC profiles, and changes that persist.
+//!
+//! The lab's odd devices run bgpcfgd on an older SONiC (one-part default-VRF
+//! BGP keys, IPv4 DHCP relay in the VLAN's list); its even devices run
+//! frrcfgd on a newer one (two-part keys with their address family rows,
+//! SONiC's own DHCPv4 relay in DHCPV4_RELAY). One suite across both writes
+//! each device's own form and the plan says which it chose. A device that
+//! succeeded, or was rolled back, saves its running configuration as
+//! `config save -y` does, and the saved file equals CONFIG_DB; a save that
+//! fails is reported for that device. Needs `tests/run.sh`; fails loudly
+//! without it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use switchyard_proto::v1::{DeviceResult, DeviceStatus, SuitePhase, SuiteStatus};
+use switchyard_tests::{Fault, TestEnv, ended, started_suite_id, wait_for};
+
+const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn row(fields: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Writes a suite for lab devices `devices`.
+fn suite(name: &str, devices: &[usize], body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("suite dir");
+    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, format!("name: {name}\ntargets:\n  names: [{}]\n{body}", names.join(", "))).expect("write suite");
+    path
+}
+
+/// Runs a suite to its end through the CLI.
+async fn run(env: &TestEnv, path: &PathBuf) -> SuiteStatus {
+    let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    let suite_id = started_suite_id(&stdout).unwrap();
+    let client = env.client().await.unwrap();
+    wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap()
+}
+
+fn device<'a>(status: &'a SuiteStatus, i: usize) -> &'a DeviceResult {
+    let name = TestEnv::device_name(i);
+    status.devices.iter().find(|d| d.device == name).unwrap_or_else(|| panic!("{name} not in {status:#?}"))
+}
+
+const TENANT: &str = "steps:
+  - create_vlan: { vlan_id: 200, description: profiles }
+  - add_dhcp_relay: { vlan_id: 200, servers: \"10.9.0.9,2001:db8::9\" }
+  - add_bgp_neighbor: { neighbor: 10.0.0.9, remote_asn: 65100 }
+";
+
+#[tokio::test]
+async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    // Device 3 runs bgpcfgd, device 4 frrcfgd (and has BGP_GLOBALS|default).
+    let (old, new) = (3, 4);
+    assert_eq!(env.rows(old)["DEVICE_METADATA|localhost"].get("frr_mgmt_framework_config"), None);
+    assert_eq!(env.rows(new)["DEVICE_METADATA|localhost"]["frr_mgmt_framework_config"], "true");
+    let before = [env.rows(old), env.rows(new)];
+
+    let status = run(&env, &suite("profiles", &[old, new], TENANT)).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+
+    // The fleet diff keeps the two forms apart and says which each chose.
+    let diff = &status.fleet_diff;
+    assert!(diff.contains("1 device: sonic-d003"), "{diff}");
+    assert!(diff.contains("1 device: sonic-d004"), "{diff}");
+    assert!(diff.contains("# 3-add_bgp_neighbor: bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true): BGP_NEIGHBOR|10.0.0.9"), "{diff}");
+    assert!(diff.contains("# 3-add_bgp_neighbor: frrcfgd runs here (DEVICE_METADATA frr_mgmt_framework_config=true)"), "{diff}");
+    assert!(diff.contains("# 2-add_dhcp_relay: IPv4 relay in DHCPV4_RELAY (DEVICE_METADATA has_sonic_dhcpv4_relay=True)"), "{diff}");
+
+    // The oracle, written here: each profile's own rows.
+    let mut want_old = before[0].clone();
+    want_old.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles"), ("dhcp_servers@", "10.9.0.9")]));
+    want_old.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
+    want_old.insert("BGP_NEIGHBOR|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up"), ("name", "10.0.0.9")]));
+    assert_eq!(env.rows(old), want_old, "bgpcfgd device");
+    let mut want_new = before[1].clone();
+    want_new.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles")]));
+    want_new.insert("DHCPV4_RELAY|Vlan200".into(), row(&[("dhcpv4_servers@", "10.9.0.9")]));
+    want_new.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
+    want_new.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up")]));
+    want_new.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "up")]));
+    assert_eq!(env.rows(new), want_new, "frrcfgd device");
+
+    // Each device saved what it runs, as `config save -y` writes it.
+    for i in [old, new] {
+        let d = device(&status, i);
+        assert!(d.saved, "{d:#?}");
+        assert_eq!(env.saved_config(i), env.rows(i), "device {i}'s config_db.json is its CONFIG_DB");
+    }
+}
+
+#[tokio::test]
+async fn a_rolled_back_device_saves_its_configuration_as_it_was() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let (canary, broken) = (5, 6);
+    let before = env.rows(canary);
+    // The second device refuses every write: it fails, and the failure
+    // budget of 0 rolls the canary back.
+    let _refuses = Fault::inject(&env, broken, "refuse-writes");
+    let body = format!("{}rollout:\n  parallelism: 1\n  waves: [1]\n  on_failure: rollback\n", TENANT);
+    let status = run(&env, &suite("profiles-rollback", &[canary, broken], &body)).await;
+    assert_eq!(status.phase, SuitePhase::RolledBack as i32, "{status:#?}");
+    let d = device(&status, canary);
+    assert_eq!(d.status, DeviceStatus::RolledBack as i32, "{d:#?}");
+    assert_eq!(env.rows(canary), before, "the canary is as it was");
+    assert!(d.saved, "the rolled-back canary saved its configuration: {d:#?}");
+    assert_eq!(env.saved_config(canary), before, "its startup configuration is the one it started with");
+    // The device that wrote nothing has nothing to save.
+    let failed = device(&status, broken);
+    assert!(!failed.saved && failed.save_error.is_empty(), "{failed:#?}");
+}
+
+#[tokio::test]
+async fn a_save_that_fails_is_reported_for_its_device_and_saving_can_be_turned_off() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let (fine, unwritable) = (7, 8);
+    let saved_before = env.saved_config(unwritable);
+    let status = {
+        let _no_save = Fault::inject(&env, unwritable, "no-save");
+        run(&env, &suite("profiles-no-save", &[fine, unwritable], "steps:\n  - create_vlan: { vlan_id: 210 }\n")).await
+    };
+    // The change stands everywhere; the device that could not save says so.
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    assert!(device(&status, fine).saved);
+    let d = device(&status, unwritable);
+    assert_eq!(d.status, DeviceStatus::Succeeded as i32);
+    assert!(!d.saved, "{d:#?}");
+    assert!(d.save_error.contains("sudo config save -y") && d.save_error.contains("Permission denied"), "{}", d.save_error);
+    let report = env.cli(&["status", &status.suite_id]);
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(report.contains("SAVED") && report.contains("Permission denied"), "the report shows it:\n{report}");
+    assert!(env.rows(unwritable).contains_key("VLAN|Vlan210"));
+    assert_eq!(env.saved_config(unwritable), saved_before, "the startup configuration is untouched");
+
+    // `save_config: false` leaves every startup configuration alone.
+    let saved_before = env.saved_config(fine);
+    let status = run(&env, &suite("profiles-unsaved", &[fine], "steps:\n  - create_vlan: { vlan_id: 220 }\nrollout:\n  save_config: false\n")).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    let d = device(&status, fine);
+    assert!(!d.saved && d.save_error.is_empty(), "{d:#?}");
+    assert!(env.rows(fine).contains_key("VLAN|Vlan220"));
+    assert_eq!(env.saved_config(fine), saved_before);
+}
