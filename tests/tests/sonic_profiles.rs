@@ -11,7 +11,7 @@
 //! without it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use switchyard_proto::v1::{DeviceResult, DeviceStatus, SuitePhase, SuiteStatus};
@@ -34,7 +34,7 @@ fn suite(name: &str, devices: &[usize], body: &str) -> PathBuf {
 }
 
 /// Runs a suite to its end through the CLI.
-async fn run(env: &TestEnv, path: &PathBuf) -> SuiteStatus {
+async fn run(env: &TestEnv, path: &Path) -> SuiteStatus {
     let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
@@ -43,7 +43,7 @@ async fn run(env: &TestEnv, path: &PathBuf) -> SuiteStatus {
     wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap()
 }
 
-fn device<'a>(status: &'a SuiteStatus, i: usize) -> &'a DeviceResult {
+fn device(status: &SuiteStatus, i: usize) -> &DeviceResult {
     let name = TestEnv::device_name(i);
     status.devices.iter().find(|d| d.device == name).unwrap_or_else(|| panic!("{name} not in {status:#?}"))
 }
