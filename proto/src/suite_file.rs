@@ -213,6 +213,11 @@ impl SuiteFile {
         Some(Inventory::load(&path))
     }
 
+    /// The file as named in errors (a path, or what a request called it).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     /// The suite's name.
     pub fn name(&self) -> &str {
         &self.raw.name.value

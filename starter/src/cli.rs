@@ -171,6 +171,13 @@ pub(crate) enum Command {
         #[arg(long, default_value = "1h")]
         valid_for: String,
     },
+    /// Run the HTTP service (API keys, JSON under /v1, problem documents).
+    Serve(crate::serve::ServeArgs),
+    /// Manage the service's API keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Every decision of a suite with principal, key fingerprint, channel,
     /// time and verdict; `audit verify FILE` re-checks an exported audit
     /// offline.
@@ -212,4 +219,50 @@ pub(crate) struct PauseAnswer {
     /// Comment recorded with the answer.
     #[arg(long, default_value = "")]
     pub(crate) comment: String,
+}
+
+/// What to do with the service's API keys.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysAction {
+    /// Create a key; it is printed once, the keys file keeps only its hash.
+    Create {
+        /// The keys file.
+        #[arg(long, env = "SWITCHYARD_KEYS")]
+        keys: PathBuf,
+        /// The principal (a name in the policy) the key acts for.
+        #[arg(long)]
+        principal: String,
+        /// Comma-separated: read, write, approve, admin.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+        /// Only devices whose name matches one of these globs (comma-separated).
+        #[arg(long)]
+        names: Option<String>,
+        /// Only devices of these sites (comma-separated).
+        #[arg(long)]
+        sites: Option<String>,
+        /// Only devices of these roles (comma-separated).
+        #[arg(long)]
+        roles: Option<String>,
+        /// Only devices with one of these tags (comma-separated).
+        #[arg(long)]
+        tags: Option<String>,
+        /// Expires after this long (e.g. 30d, 12h); never when unset.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List every key: principal, scopes, devices, created, expires, state.
+    List {
+        /// The keys file.
+        #[arg(long, env = "SWITCHYARD_KEYS")]
+        keys: PathBuf,
+    },
+    /// Revoke a key (it stays in the file, refused from now on).
+    Revoke {
+        /// The keys file.
+        #[arg(long, env = "SWITCHYARD_KEYS")]
+        keys: PathBuf,
+        /// The key's id (`sy_<id>` as `list` shows it).
+        id: String,
+    },
 }

@@ -136,6 +136,42 @@ pub enum ClientError {
     },
 }
 
+/// Checks that `namespace` exists on the cluster and carries every search
+/// attribute switchyard sets; otherwise says what is missing and the
+/// command that fixes it. The worker runs it before it polls, the service
+/// on every `/readyz`.
+pub async fn check_cluster(client: &Client, namespace: &str, address: &str) -> Result<(), String> {
+    use temporalio_client::grpc::{OperatorService, WorkflowService};
+    use temporalio_common::protos::temporal::api::enums::v1::IndexedValueType;
+    use temporalio_common::protos::temporal::api::operatorservice::v1::ListSearchAttributesRequest;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeNamespaceRequest;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
+    let described = WorkflowService::describe_namespace(&mut c, DescribeNamespaceRequest { namespace: namespace.to_string(), ..Default::default() }.into_request()).await;
+    match described {
+        Ok(_) => {}
+        Err(status) if status.code() == tonic::Code::NotFound => {
+            return Err(format!("namespace {namespace:?} does not exist on Temporal at {address}; create it: temporal operator namespace create --namespace {namespace}"));
+        }
+        Err(status) => return Err(format!("cannot describe namespace {namespace:?} on Temporal at {address}: {}", status.message())),
+    }
+    let listed = OperatorService::list_search_attributes(&mut c, ListSearchAttributesRequest { namespace: namespace.to_string() }.into_request())
+        .await
+        .map_err(|status| format!("cannot list the search attributes of namespace {namespace:?}: {}", status.message()))?
+        .into_inner();
+    let missing: Vec<&(&str, &str)> = names::SEARCH_ATTRIBUTES.iter().filter(|(name, kind)| {
+        let registered = listed.custom_attributes.get(*name).and_then(|t| IndexedValueType::try_from(*t).ok());
+        registered.is_none_or(|t| !t.as_str_name().eq_ignore_ascii_case(&format!("INDEXED_VALUE_TYPE_{kind}")))
+    }).collect();
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing.iter().map(|(n, k)| format!("{n} ({k})")).collect();
+        let commands: Vec<String> = missing.iter().map(|(n, k)| format!("temporal operator search-attribute create --namespace {namespace} --name {n} --type {k}")).collect();
+        return Err(format!("namespace {namespace:?} lacks the search attributes switchyard sets: {}; register them:\n  {}", listed.join(", "), commands.join("\n  ")));
+    }
+    Ok(())
+}
+
 /// Connects to the frontend at `address` (e.g. `http://127.0.0.1:7233`) in
 /// `namespace`. `identity` is recorded on every event this client causes,
 /// so histories say which tool sent a signal. With `traces`, every call

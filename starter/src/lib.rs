@@ -1,7 +1,8 @@
 //! `switchyard_starter`: the operator's side of Temporal, as a library.
 //! [`client`] holds every call the `switchyard` CLI makes (and the bench
 //! driver starts its suites with it), so a suite is started, signalled and
-//! read the same way by every tool. [`signing`] signs decisions with the
+//! read the same way by every tool; [`launch`] turns a parsed suite into
+//! the workflow's input for the CLI and the service alike. [`signing`] signs decisions with the
 //! user's SSH key (through ssh-keygen, as git does) and [`audit`] exports
 //! and re-checks a suite's signed decisions. [`traces`] sets up OTLP
 //! export and the trace context that follows a suite into its workflows.
@@ -13,5 +14,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod keys;
+pub mod launch;
 pub mod signing;
 pub mod traces;

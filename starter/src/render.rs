@@ -33,7 +33,7 @@ fn paint(style: Style, text: &str) -> String {
 /// A borderless table whose columns are as wide as their widest cell, so a
 /// long step name or key moves whole columns, never one row. Each line is
 /// prefixed with `indent`; trailing blanks are trimmed.
-fn table(indent: &str, mut table: Table) -> String {
+pub(crate) fn table(indent: &str, mut table: Table) -> String {
     table.load_style(comfy_table::presets::NOTHING);
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));

@@ -3,6 +3,7 @@
 //! Temporal call goes through `switchyard_starter::client`.
 
 pub(crate) mod audit;
+pub(crate) mod keys;
 pub(crate) mod list;
 pub(crate) mod operate;
 pub(crate) mod plan;

@@ -1,0 +1,118 @@
+//! A parsed suite and an inventory → the suite workflow's input, signed by
+//! the requester's key when one is given, and checked against the
+//! organisation's policy when there is one. The CLI (from files) and the
+//! service (from request bodies) both launch through here, so a suite is
+//! validated, refused and located the same way wherever it comes from.
+//!
+//! Must never: read files or talk to Temporal (its callers do), or start
+//! anything: a refusal here means nothing started.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use switchyard_proto::SourceError;
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::policy::{self, Policy};
+use switchyard_proto::suite_file::SuiteFile;
+use switchyard_proto::trust::{self, Kind};
+use switchyard_proto::v1::SuiteInput;
+
+use crate::signing::{self, About, SigningKey};
+
+/// How long a launch signature stays valid: the worker checks it when the
+/// suite is planned, moments after it starts.
+const LAUNCH_VALID_SECS: i64 = 15 * 60;
+
+/// What a launch may not be: refused with the place in the suite to blame.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaunchError {
+    /// The suite (or the policy's verdict on it) is refused at a place in
+    /// the suite's text.
+    #[error("{0}")]
+    Suite(SourceError),
+    /// The policy refuses the suite; the first refusal, located.
+    #[error("{refusal}{more}; nothing started")]
+    Policy {
+        /// The first refusal, at the field of the suite it concerns.
+        refusal: SourceError,
+        /// How many more refusals there were, in words (may be empty).
+        more: String,
+    },
+    /// The launch could not be signed.
+    #[error("cannot sign the launch: {0}")]
+    Sign(String),
+}
+
+/// How to launch: who asks, under which id, and with which key and policy.
+#[derive(Debug, Default)]
+pub struct Launch<'a> {
+    /// The requester of an unsigned launch (a signed one's is the key's
+    /// principal), before the suite's own `requester:`.
+    pub requester: Option<String>,
+    /// The requester when neither names one (the CLI: the login name).
+    pub default_requester: Option<String>,
+    /// The suite id; `<name>-<UTC time>` when empty.
+    pub suite_id: Option<String>,
+    /// Plan only: devices are read, never written.
+    pub plan_only: bool,
+    /// Signs the launch when given.
+    pub signing_key: Option<&'a SigningKey>,
+    /// Refuses what the policy refuses before anything starts, when given
+    /// (the worker enforces its own copy either way).
+    pub policy: Option<&'a Policy>,
+}
+
+/// Resolves `suite` against `inventory` into the workflow's input.
+pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) -> Result<SuiteInput, LaunchError> {
+    let resolved = suite.resolve(inventory).map_err(LaunchError::Suite)?;
+    // For an unsigned launch, as typed less surrounding space (which the
+    // rules ignore anyway, so "alice " is never a second person); a signed
+    // launch's requester is the key's principal.
+    let requester = launch.requester.clone().or(resolved.requester.clone()).or(launch.default_requester.clone())
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    if let Some(w) = &resolved.window {
+        let end = switchyard_proto::time::parse_rfc3339(&w.end).unwrap_or(0);
+        if !launch.plan_only && end <= now() {
+            return Err(LaunchError::Suite(suite.refusal_at("window", format!("the change window ended at {}; nothing started", w.end))));
+        }
+    }
+    let suite_id = launch.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
+    let suite_id = if launch.plan_only { format!("{suite_id}-plan") } else { suite_id };
+    let mut input = SuiteInput {
+        suite_id,
+        name: resolved.name,
+        requester,
+        source_file: suite.file().to_string(),
+        rollout: Some(resolved.rollout),
+        approval: suite.has_approval().then_some(resolved.approval),
+        devices: resolved.devices,
+        plan_only: launch.plan_only,
+        window: resolved.window,
+        launch: None,
+    };
+    if let Some(key) = launch.signing_key {
+        let about = About { suite: input.suite_id.clone(), input: trust::input_digest(&input), ..Default::default() };
+        let decision = signing::decision(Kind::Launch, about, "cli", "", LAUNCH_VALID_SECS).map_err(|e| LaunchError::Sign(e.to_string()))?;
+        input.launch = Some(key.sign(&decision).map_err(|e| LaunchError::Sign(e.to_string()))?);
+    }
+    if let Some(policy) = launch.policy {
+        let (_, refusals) = policy.effective(inventory, &policy::request(&input), now());
+        if let Some(first) = refusals.first() {
+            let more = if refusals.len() > 1 { format!(" (and {} more refusal(s))", refusals.len() - 1) } else { String::new() };
+            return Err(LaunchError::Policy { refusal: suite.refusal_at(first.field, first.message.clone()), more });
+        }
+    }
+    Ok(input)
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).
+fn utc_stamp() -> String {
+    // 2026-11-22T17:20:05Z → 20261122-172005
+    switchyard_proto::time::format_rfc3339(now()).replace(['-', ':', 'Z'], "").replace('T', "-")
+}

@@ -1,0 +1,101 @@
+//! Who is asking: the API key of each request (`Authorization: Bearer
+//! sy_...`), read from the keys file, which is re-read whenever it changes,
+//! so a key created or revoked with `switchyard keys` counts at once; and
+//! each key's request rate, limited per key.
+//!
+//! Must never: log or return a presented secret; let a request through
+//! without a key the file holds unrevoked and unexpired.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::http::HeaderMap;
+use switchyard_starter::keys::{ApiKey, KeyFile, Scope};
+
+use super::problem::Problem;
+
+/// The keys file as last read, and when it was modified then.
+pub(crate) struct KeyStore {
+    path: PathBuf,
+    loaded: Mutex<(Option<SystemTime>, KeyFile)>,
+}
+
+impl KeyStore {
+    /// Reads the keys file once (a missing file holds no key yet).
+    pub(crate) fn open(path: PathBuf) -> anyhow::Result<Self> {
+        let file = KeyFile::load(&path)?;
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        Ok(Self { path, loaded: Mutex::new((modified, file)) })
+    }
+
+    /// The key a request presents, checked against the file as it is now.
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<ApiKey, Problem> {
+        let value = headers.get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| Problem::unauthenticated("no Authorization header; send `Authorization: Bearer <API key>` (switchyard keys create)"))?;
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
+            .ok_or_else(|| Problem::unauthenticated("the Authorization header is not `Bearer <API key>`"))?;
+        let mut loaded = self.loaded.lock().expect("keys lock");
+        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        if modified != loaded.0 {
+            // A file being rewritten may fail to parse for a moment: keep
+            // the keys last read rather than refusing everyone.
+            match KeyFile::load(&self.path) {
+                Ok(file) => *loaded = (modified, file),
+                Err(e) => tracing::warn!(error = %e, "Keys file not re-read"),
+            }
+        }
+        loaded.1.authenticate(token, now()).cloned().map_err(Problem::unauthenticated)
+    }
+}
+
+/// Refuses a key that lacks `scope`, naming what it has.
+pub(crate) fn require(key: &ApiKey, scope: Scope) -> Result<(), Problem> {
+    if key.grants(scope) {
+        return Ok(());
+    }
+    let has: Vec<&str> = key.scopes.iter().map(|s| s.name()).collect();
+    Err(Problem::forbidden(format!("key {} ({}) has scopes {}; this needs {}", key.id, key.principal, has.join(", "), scope.name()))
+        .with("required_scope", scope.name()))
+}
+
+/// Requests per key per minute, counted in fixed one-minute windows.
+pub(crate) struct RateLimit {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimit {
+    pub(crate) fn new(per_minute: u32) -> Self {
+        Self { per_minute, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// The policy's name as `RateLimit-Policy` gives it.
+    pub(crate) fn policy(&self) -> String {
+        format!("\"per-key\";q={};w=60", self.per_minute)
+    }
+
+    /// Counts one request of `key`: what is left in its window and when
+    /// the window resets, or the problem when none is left.
+    pub(crate) fn take(&self, key: &str) -> Result<(u32, u64), Problem> {
+        let mut windows = self.windows.lock().expect("rate lock");
+        let now = Instant::now();
+        let entry = windows.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0).as_secs() >= 60 {
+            *entry = (now, 0);
+        }
+        let reset = 60u64.saturating_sub(now.duration_since(entry.0).as_secs()).max(1);
+        if entry.1 >= self.per_minute {
+            return Err(Problem::rate_limited(&self.policy(), reset)
+                .header(axum::http::HeaderName::from_static("ratelimit-policy"), self.policy())
+                .header(axum::http::HeaderName::from_static("ratelimit"), format!("\"per-key\";r=0;t={reset}")));
+        }
+        entry.1 += 1;
+        Ok((self.per_minute - entry.1, reset))
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

@@ -1,0 +1,199 @@
+//! `switchyard serve`: the HTTP service for pipelines, chat-ops and
+//! dashboards. JSON over HTTP under `/v1`, bodies in the contracts'
+//! canonical JSON, errors as problem documents, API keys for callers.
+//!
+//! It keeps no state of its own: suites live in Temporal, keys in the keys
+//! file, rules in the policy file; any number of replicas can serve at
+//! once. It launches and reads suites through the same library as the CLI
+//! (`switchyard_starter::launch`, `client`), so a suite is validated,
+//! refused and started the same way from either.
+//!
+//! Must never: link device or credential code, or answer a malformed
+//! request with a 500.
+
+mod auth;
+mod problem;
+mod suites;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use clap::Args;
+use sha2::{Digest, Sha256};
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::policy::Policy;
+use switchyard_proto::services::Catalogue;
+use switchyard_starter::client::{self, Client};
+
+use crate::cli::Global;
+use auth::{KeyStore, RateLimit};
+use problem::Problem;
+
+/// The service's own settings (Temporal's come from the global options).
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// The keys file (`switchyard keys create` writes it); re-read when it changes.
+    #[arg(long, env = "SWITCHYARD_KEYS")]
+    pub(crate) keys: PathBuf,
+    /// Inventory the suites select their devices from.
+    #[arg(long, env = "SWITCHYARD_INVENTORY")]
+    pub(crate) inventory: PathBuf,
+    /// Service catalogue for suites that apply services.
+    #[arg(long, env = "SWITCHYARD_SERVICES")]
+    pub(crate) services: Option<PathBuf>,
+    /// Requests per API key per minute.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) rate_limit: u32,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub(crate) body_limit: usize,
+}
+
+/// What every handler shares; all of it read-only but the key store's
+/// cache and the counters.
+pub(crate) struct App {
+    client: Client,
+    namespace: String,
+    temporal_address: String,
+    task_queue: String,
+    ui_address: String,
+    inventory: Inventory,
+    catalogue: Option<Catalogue>,
+    policy: Option<Policy>,
+    policy_hash: String,
+    keys: KeyStore,
+    rate: RateLimit,
+    body_limit: usize,
+    requests: AtomicU64,
+    refused: AtomicU64,
+}
+
+type Shared = Arc<App>;
+
+/// Runs the service until interrupted.
+pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let inventory = Inventory::load(&args.inventory).map_err(anyhow::Error::msg)?;
+    let catalogue = args.services.as_ref().map(|p| Catalogue::load(p)).transpose().map_err(anyhow::Error::msg)?;
+    let (policy, policy_hash) = match &global.policy {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("policy {}: {e}", path.display()))?;
+            let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
+            (Some(policy), hex(&Sha256::digest(&text)))
+        }
+        None => (None, String::new()),
+    };
+    let keys = KeyStore::open(args.keys.clone())?;
+    let client = super::commands::connect(global).await?;
+    let app = Arc::new(App {
+        client,
+        namespace: global.namespace.clone(),
+        temporal_address: global.temporal_address.clone(),
+        task_queue: global.task_queue.clone(),
+        ui_address: global.ui_address.clone(),
+        inventory,
+        catalogue,
+        policy,
+        policy_hash,
+        keys,
+        rate: RateLimit::new(args.rate_limit.max(1)),
+        body_limit: args.body_limit,
+        requests: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen).await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let address = listener.local_addr()?;
+    // Scripts and tests read the address from this line: keep its shape.
+    println!("serving on http://{address}");
+    tracing::info!(%address, keys = %args.keys.display(), "Serving");
+    axum::serve(listener, router(app)).with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+    Ok(0)
+}
+
+/// Every route. The OpenAPI document lists exactly these (a test checks).
+pub(crate) fn router(app: Shared) -> Router {
+    let limit = app.body_limit;
+    Router::new()
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/capabilities", get(suites::capabilities))
+        .route("/v1/suites", post(suites::create).get(suites::list))
+        .route("/v1/suites/{suite_id}", get(suites::get))
+        .route("/v1/suites/{suite_id}/cancel", post(suites::cancel))
+        .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
+        // The handlers read bodies themselves, so an oversized one is a
+        // problem document, not the framework's plain text.
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+/// The committed OpenAPI document.
+pub(crate) const OPENAPI: &str = include_str!("../../openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn livez() -> &'static str {
+    "ok\n"
+}
+
+/// Ready when Temporal answers, the namespace has switchyard's search
+/// attributes, and the inventory and policy are loaded (they are, or the
+/// service would not have started).
+async fn readyz(State(app): State<Shared>) -> Response {
+    match client::check_cluster(&app.client, &app.namespace, &app.temporal_address).await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(why) => Problem::not_ready(why).into_response(),
+    }
+}
+
+async fn metrics(State(app): State<Shared>) -> Response {
+    let text = format!(
+        "# HELP switchyard_service_requests_total API requests answered.\n# TYPE switchyard_service_requests_total counter\nswitchyard_service_requests_total {}\n\
+         # HELP switchyard_service_refused_total API requests refused (authentication, scope, rate, validation).\n# TYPE switchyard_service_refused_total counter\nswitchyard_service_refused_total {}\n",
+        app.requests.load(Ordering::Relaxed), app.refused.load(Ordering::Relaxed));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the router serves is in the committed OpenAPI document,
+    /// and every documented path is served.
+    #[test]
+    fn the_openapi_document_lists_exactly_the_routes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let documented: std::collections::BTreeSet<String> = doc["paths"].as_object().expect("paths").keys().cloned().collect();
+        let served: std::collections::BTreeSet<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+        assert_eq!(documented, served, "openapi.json paths vs. the router's routes");
+        let source = include_str!("mod.rs");
+        for route in ROUTES {
+            assert!(source.contains(&format!(".route(\"{route}\"")), "{route} is in ROUTES but not routed");
+        }
+        assert_eq!(source.matches(".route(\"").count(), ROUTES.len(), "a routed path is missing from ROUTES");
+    }
+
+    const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
+        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel"];
+}

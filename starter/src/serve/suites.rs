@@ -1,0 +1,209 @@
+//! `/v1/suites` and `/v1/capabilities`: create (or plan), list, read and
+//! cancel suites for an authenticated key, within its scopes and devices.
+//!
+//! Must never: start a suite that the same validation as the CLI's refuses,
+//! or one touching a device outside the key's selector.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use switchyard_proto::operation::OPERATIONS;
+use switchyard_proto::suite_file::SuiteFile;
+use switchyard_starter::client::{self, ClientError, SuiteFilter};
+use switchyard_starter::keys::{ApiKey, Scope};
+use switchyard_starter::launch::{self, Launch, LaunchError};
+use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
+
+use super::auth::require;
+use super::problem::Problem;
+use super::{Shared, hex};
+
+/// Authenticates the request, counts it against the key's rate, and
+/// checks its scope.
+fn admit(app: &Shared, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, Problem> {
+    app.requests.fetch_add(1, Ordering::Relaxed);
+    let checked = app.keys.authenticate(headers).and_then(|key| {
+        app.rate.take(&key.id)?;
+        require(&key, scope)?;
+        Ok(key)
+    });
+    if checked.is_err() {
+        app.refused.fetch_add(1, Ordering::Relaxed);
+    }
+    checked
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CreateQuery {
+    /// Plan only: read every device, write nothing.
+    #[serde(default)]
+    plan_only: bool,
+}
+
+/// POST /v1/suites: the body is the suite, YAML or JSON (JSON is YAML).
+pub(super) async fn create(
+    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<CreateQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
+    let body = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(app.body_limit),
+        other => Problem::bad_request(other.body_text()),
+    })?;
+    let text = std::str::from_utf8(&body).map_err(|e| Problem::bad_request(format!("the body is not UTF-8 text: {e}")))?;
+    let suite = SuiteFile::parse_with("request body", text, app.catalogue.clone()).map_err(|e| Problem::invalid_suite(&e))?;
+    // A retried create with the same Idempotency-Key names the same suite,
+    // which Temporal starts at most once.
+    let idempotency = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string))
+        .transpose().map_err(|_| Problem::bad_request("Idempotency-Key is not visible ASCII"))?;
+    let suite_id = idempotency.as_ref().map(|k| {
+        let digest = hex(&Sha256::digest(format!("{}\n{k}", key.id).as_bytes()));
+        format!("{}-{}", suite.name(), &digest[..16])
+    });
+    let launch = Launch {
+        requester: Some(key.principal.clone()),
+        suite_id,
+        plan_only: query.plan_only,
+        policy: app.policy.as_ref(),
+        ..Default::default()
+    };
+    let input = launch::prepare(&suite, &app.inventory, &launch).map_err(|e| match e {
+        LaunchError::Suite(e) => Problem::invalid_suite(&e),
+        LaunchError::Policy { refusal, more } => Problem::policy_denied(&refusal, format!("{refusal}{more}")),
+        other => Problem::bad_request(other.to_string()),
+    })?;
+    if !key.devices.is_all() {
+        let outside: Vec<&str> = input.devices.iter().map(|d| d.device.as_str())
+            .filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).collect();
+        if !outside.is_empty() {
+            return Err(Problem::forbidden(format!("key {} may act on {}; the suite also targets {}", key.id, key.devices.describe(), outside.join(", ")))
+                .with("devices", outside.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+        }
+    }
+    let (suite_id, devices) = (input.suite_id.clone(), input.devices.len());
+    let location = format!("/v1/suites/{suite_id}");
+    let web_ui = client::ui_link(&app.ui_address, &app.namespace, &suite_id);
+    match client::start_suite(&app.client, &app.task_queue, input).await {
+        Ok(()) => {
+            tracing::info!(suite_id = %suite_id, key = %key.id, principal = %key.principal, devices, "Suite started");
+            let body = json!({ "suite_id": suite_id, "devices": devices, "created": true, "web_ui": web_ui });
+            Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+        }
+        Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) if idempotency.is_some() => {
+            let body = json!({ "suite_id": suite_id, "devices": devices, "created": false, "web_ui": web_ui });
+            Ok((StatusCode::OK, [(header::LOCATION, location)], Json(body)).into_response())
+        }
+        Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) => {
+            Err(Problem::conflict(format!("suite {suite_id} exists already; send an Idempotency-Key to retry a create safely")))
+        }
+        Err(e) => Err(Problem::temporal_unavailable(format!("{e}: {}", source_text(&e)))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    /// Only suites in this phase.
+    phase: Option<String>,
+    /// Only suites with this name.
+    name: Option<String>,
+    /// At most this many (1..=1000, default 50).
+    limit: Option<usize>,
+}
+
+/// GET /v1/suites: newest first, as the visibility store has them.
+pub(super) async fn list(
+    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::bad_request(format!("limit {limit} is out of range 1..=1000")).with("field", "limit"));
+    }
+    if let Some(phase) = &query.phase
+        && switchyard_proto::vocabulary::phase_from_name(phase).is_none()
+    {
+        return Err(Problem::bad_request(format!("{phase:?} is not a suite phase (e.g. applying, succeeded, rolled_back)")).with("field", "phase"));
+    }
+    let filter = SuiteFilter { status: query.phase, name: query.name };
+    let suites = client::list_suites(&app.client, &filter, limit).await
+        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
+    let items: Vec<serde_json::Value> = suites.iter().map(|s| json!({
+        "suite_id": s.suite_id, "phase": s.status, "requester": s.requester, "devices": s.devices, "failed": s.failed,
+    })).collect();
+    Ok(Json(json!({ "suites": items })).into_response())
+}
+
+/// GET /v1/suites/{id}: the suite's whole status, as the workflow has it.
+pub(super) async fn get(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let status = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+    let body = serde_json::to_value(&status).map_err(|e| Problem::bad_request(e.to_string()))?;
+    Ok(Json(body).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CancelBody {
+    /// Why, recorded in the suite's history.
+    #[serde(default)]
+    reason: String,
+}
+
+/// POST /v1/suites/{id}/cancel: in-flight devices finish, changed devices
+/// are rolled back.
+pub(super) async fn cancel(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let body = body.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let request: CancelBody = if body.is_empty() { CancelBody::default() } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))?
+    };
+    // The suite must exist before a cancellation is asked of it.
+    client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+    let reason = if request.reason.is_empty() { format!("cancelled through the service by {}", key.principal) } else {
+        format!("{} (by {} through the service)", request.reason, key.principal)
+    };
+    client::cancel(&app.client, &suite_id, &reason).await
+        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "cancel_requested": true }))).into_response())
+}
+
+/// GET /v1/capabilities: what this service offers and under which policy.
+pub(super) async fn capabilities(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let operations: Vec<serde_json::Value> = OPERATIONS.iter()
+        .map(|o| json!({ "name": o.name, "summary": o.summary, "params": o.params })).collect();
+    Ok(Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "operations": operations,
+        "limits": { "body_bytes": app.body_limit, "requests_per_minute_per_key": app.rate.policy() },
+        "policy_sha256": app.policy_hash,
+        "namespace": app.namespace,
+        "task_queue": app.task_queue,
+    })).into_response())
+}
+
+/// A failed read: an unknown suite is 404; anything else is Temporal's.
+fn read_failure(suite_id: &str, e: ClientError) -> Problem {
+    match &e {
+        ClientError::Query { source: WorkflowQueryError::NotFound(_), .. } => Problem::not_found(format!("no suite {suite_id}")),
+        _ => Problem::temporal_unavailable(e.to_string()),
+    }
+}
+
+fn source_text(e: &ClientError) -> String {
+    std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_default()
+}
