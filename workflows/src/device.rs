@@ -68,6 +68,10 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     let plan = input.plan.clone().unwrap_or_default();
     let mut result = DeviceResult { device: plan.device.clone(), ..Default::default() };
     let compensating = input.mode == DeviceMode::Compensate as i32;
+    // Asked first, before any local activity: a patch first asked right
+    // after one could be answered in another workflow task on replay than
+    // it was when it ran.
+    let saves = input.save_config && ctx.patched(patches::CONFIG_SAVE);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -105,9 +109,9 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             Some(e) => {
                 result.status = DeviceStatus::Failed as i32;
                 result.error = format!("compensation incomplete: {e}");
-                not_saved(ctx, &input, &mut result, "not saved: the rollback is incomplete, so the startup configuration keeps the last saved state");
+                not_saved(saves, &mut result, "not saved: the rollback is incomplete, so the startup configuration keeps the last saved state");
             }
-            None => save(ctx, &input, &mut result).await,
+            None => save(ctx, &input, &mut result, saves).await,
         }
         return Ok(result);
     }
@@ -163,7 +167,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         None => {
             result.status = DeviceStatus::Succeeded as i32;
             if !applied.is_empty() {
-                save(ctx, &input, &mut result).await;
+                save(ctx, &input, &mut result, saves).await;
             }
             ctx.set_current_details("succeeded");
         }
@@ -176,12 +180,12 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             match compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
                 Some(e) => {
                     result.error = format!("{}; compensation incomplete: {e}", result.error);
-                    not_saved(ctx, &input, &mut result, "not saved: the device's undo is incomplete, so the startup configuration keeps the last saved state");
+                    not_saved(saves, &mut result, "not saved: the device's undo is incomplete, so the startup configuration keeps the last saved state");
                 }
                 // Something was written (an applied step, or an unsure one
                 // its reverse found on the device): save what the undo left.
                 None if !applied.is_empty() || result.compensation.iter().any(|e| e.action != CompensationAction::NotApplied as i32) => {
-                    save(ctx, &input, &mut result).await;
+                    save(ctx, &input, &mut result, saves).await;
                 }
                 None => {}
             }
@@ -190,17 +194,11 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     Ok(result)
 }
 
-/// Since this patch, a device whose change (or its undo) is complete saves
-/// its running configuration as its startup configuration, unless the
-/// suite's rollout says not to.
-fn saving(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput) -> bool {
-    input.save_config && ctx.patched(patches::CONFIG_SAVE)
-}
-
-/// Saves the device's configuration (`config save -y`), recording a
+/// Saves the device's configuration (`config save -y`) when `saves` (the
+/// suite asks for it and the run has the `config-save` patch), recording a
 /// failure in the result: the change stands, but would not survive a reboot.
-async fn save(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, result: &mut DeviceResult) {
-    if !saving(ctx, input) {
+async fn save(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, result: &mut DeviceResult, saves: bool) {
+    if !saves {
         return;
     }
     ctx.set_current_details("saving the configuration");
@@ -217,8 +215,8 @@ async fn save(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, res
 }
 
 /// Records why a device that would save did not.
-fn not_saved(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, result: &mut DeviceResult, why: &str) {
-    if saving(ctx, input) {
+fn not_saved(saves: bool, result: &mut DeviceResult, why: &str) {
+    if saves {
         result.save_error = why.to_string();
     }
 }

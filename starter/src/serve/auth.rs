@@ -16,18 +16,32 @@ use switchyard_starter::keys::{ApiKey, KeyFile, Scope};
 
 use super::problem::Problem;
 
-/// The keys file as last read, and when it was modified then.
+/// The keys file as last read, and which version of the file that was.
 pub(crate) struct KeyStore {
     path: PathBuf,
-    loaded: Mutex<(Option<SystemTime>, KeyFile)>,
+    loaded: Mutex<(Option<Version>, KeyFile)>,
+}
+
+/// What tells one version of the keys file from the next: `keys` replaces
+/// the file (a new inode), and a write within one clock tick still changes
+/// its length or inode.
+type Version = (SystemTime, u64, u64);
+
+fn version(path: &std::path::Path) -> Option<Version> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.modified().ok()?, meta.len(), inode))
 }
 
 impl KeyStore {
     /// Reads the keys file once (a missing file holds no key yet).
     pub(crate) fn open(path: PathBuf) -> anyhow::Result<Self> {
         let file = KeyFile::load(&path)?;
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        Ok(Self { path, loaded: Mutex::new((modified, file)) })
+        let version = version(&path);
+        Ok(Self { path, loaded: Mutex::new((version, file)) })
     }
 
     /// The key a request presents, checked against the file as it is now.
@@ -37,12 +51,12 @@ impl KeyStore {
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
             .ok_or_else(|| Problem::unauthenticated("the Authorization header is not `Bearer <API key>`"))?;
         let mut loaded = self.loaded.lock().expect("keys lock");
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
-        if modified != loaded.0 {
+        let now_version = version(&self.path);
+        if now_version != loaded.0 {
             // A file being rewritten may fail to parse for a moment: keep
             // the keys last read rather than refusing everyone.
             match KeyFile::load(&self.path) {
-                Ok(file) => *loaded = (modified, file),
+                Ok(file) => *loaded = (now_version, file),
                 Err(e) => tracing::warn!(error = %e, "Keys file not re-read"),
             }
         }

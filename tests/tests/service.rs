@@ -1,0 +1,278 @@
+//! The service: `switchyard serve` as a real HTTP server against the dev
+//! server, worker and lab that `tests/run.sh` starts, driven by a real HTTP
+//! client over TCP with keys made by `switchyard keys`. A whole suite goes
+//! through it; keys are checked for scope, devices, revocation and expiry;
+//! bad bodies are located problem documents; a retried create starts
+//! nothing new; rates are limited; `/readyz` follows Temporal. Needs
+//! `tests/run.sh`; fails loudly without it.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use switchyard_tests::{DevServer, HttpResponse, TestEnv, http};
+
+/// A `switchyard serve` process of the test's own; killed when dropped.
+struct Service {
+    child: Child,
+    address: String,
+    keys: PathBuf,
+    env: TestEnv,
+}
+
+impl Service {
+    fn start(env: &TestEnv, name: &str, extra: &[&str]) -> Self {
+        let dir = std::env::temp_dir().join(format!("switchyard-service-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("service dir");
+        let keys = dir.join("keys.json");
+        let _ = std::fs::remove_file(&keys);
+        let services = concat!(env!("CARGO_MANIFEST_DIR"), "/../lab/services.yaml");
+        let mut child = Command::new(env.bin("switchyard"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--keys").arg(&keys)
+            .arg("--inventory").arg(env.inventory())
+            .args(["--services", services])
+            .args(extra)
+            .env("SWITCHYARD_TEMPORAL_ADDRESS", &env.temporal)
+            .env("SWITCHYARD_TASK_QUEUE", &env.task_queue)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start switchyard serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the serve line");
+        let address = line.trim().strip_prefix("serving on http://").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+        Self { child, address, keys, env: env.clone() }
+    }
+
+    /// Creates a key with `switchyard keys create`; returns the key text.
+    fn key(&self, principal: &str, args: &[&str]) -> String {
+        let out = Command::new(self.env.bin("switchyard"))
+            .args(["keys", "create", "--principal", principal]).arg("--keys").arg(&self.keys).args(args)
+            .output().expect("switchyard keys create");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn keys_cli(&self, args: &[&str]) -> String {
+        let out = Command::new(self.env.bin("switchyard")).arg("keys").args(args).arg("--keys").arg(&self.keys).output().expect("switchyard keys");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn call(&self, method: &str, path: &str, key: Option<&str>, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        let bearer = key.map(|k| format!("Bearer {k}"));
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(b) = &bearer {
+            all.push(("Authorization", b.as_str()));
+        }
+        http(&self.address, method, path, &all, body.as_bytes()).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn suite(name: &str, devices: &[usize], vlan: u32) -> String {
+    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
+    format!("name: {name}\ntargets:\n  names: [{}]\nsteps:\n  - create_vlan: {{ vlan_id: {vlan}, description: via-service }}\n", names.join(", "))
+}
+
+fn problem(r: &HttpResponse, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"), "{:?}", r.headers);
+    let p = r.json();
+    assert_eq!(p["code"], code, "{p}");
+    assert_eq!(p["status"], status, "{p}");
+    assert!(!p["detail"].as_str().unwrap_or_default().is_empty(), "every refusal says why: {p}");
+    p
+}
+
+/// Reads the suite until it ends, through the service.
+fn wait_ended(service: &Service, key: &str, suite_id: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let r = service.call("GET", &format!("/v1/suites/{suite_id}"), Some(key), &[], "");
+        if r.status == 200 {
+            let status = r.json();
+            let phase = status["phase"].as_str().unwrap_or_default().to_string();
+            if ["SUITE_PHASE_SUCCEEDED", "SUITE_PHASE_FAILED", "SUITE_PHASE_ROLLED_BACK", "SUITE_PHASE_PLANNED"].contains(&phase.as_str()) {
+                return status;
+            }
+        }
+        assert!(Instant::now() < deadline, "suite {suite_id} did not end: {} {}", r.status, r.body);
+        // The read is the wait; a pause keeps it from spinning.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[tokio::test]
+async fn a_suite_is_created_read_and_listed_through_the_service() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "drive", &[]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+
+    let r = service.call("POST", "/v1/suites", Some(&writer), &[("Content-Type", "application/yaml")], &suite("svc-vlan", &[9, 10], 300));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let suite_id = created["suite_id"].as_str().unwrap().to_string();
+    assert_eq!(r.header("location"), Some(format!("/v1/suites/{suite_id}").as_str()));
+    assert_eq!(created["devices"], 2);
+
+    let status = wait_ended(&service, &writer, &suite_id);
+    assert_eq!(status["phase"], "SUITE_PHASE_SUCCEEDED", "{status}");
+    assert_eq!(status["requester"], "alice", "the requester is the key's principal");
+    for i in [9, 10] {
+        assert!(env.rows(i).contains_key("VLAN|Vlan300"), "device {i}");
+    }
+    // The same suite as the CLI sees it.
+    let out = env.cli(&["status", &suite_id]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("succeeded"), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Listed by name (visibility catches up within moments).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = service.call("GET", "/v1/suites?name=svc-vlan&limit=5", Some(&writer), &[], "");
+        assert_eq!(r.status, 200, "{}", r.body);
+        if r.json()["suites"].as_array().unwrap().iter().any(|s| s["suite_id"] == suite_id.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not listed: {}", r.body);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let caps = service.call("GET", "/v1/capabilities", Some(&writer), &[], "").json();
+    assert!(caps["operations"].as_array().unwrap().iter().any(|o| o["name"] == "create_vlan"), "{caps}");
+    problem(&service.call("GET", "/v1/suites/no-such-suite", Some(&writer), &[], ""), 404, "not-found");
+}
+
+#[tokio::test]
+async fn keys_are_checked_for_scope_devices_revocation_and_expiry() {
+    let env = TestEnv::get();
+    let service = Service::start(&env, "keys", &[]);
+    let body = suite("svc-keys", &[11], 301);
+    problem(&service.call("POST", "/v1/suites", None, &[], &body), 401, "unauthenticated");
+    problem(&service.call("POST", "/v1/suites", Some("sy_nothing_here"), &[], &body), 401, "unauthenticated");
+
+    // A read key reads, never writes.
+    let reader = service.key("bob", &["--scopes", "read"]);
+    let p = problem(&service.call("POST", "/v1/suites", Some(&reader), &[], &body), 403, "forbidden");
+    assert_eq!(p["required_scope"], "write");
+    assert_eq!(service.call("GET", "/v1/capabilities", Some(&reader), &[], "").status, 200);
+
+    // A key limited to some devices cannot start a suite on others.
+    let limited = service.key("alice", &["--scopes", "write", "--names", "sonic-d001,sonic-d002"]);
+    let p = problem(&service.call("POST", "/v1/suites", Some(&limited), &[], &body), 403, "forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("sonic-d011"), "{p}");
+
+    // Revoked: refused from the next request on, without a restart.
+    let id = reader.split('_').nth(1).unwrap().to_string();
+    service.keys_cli(&["revoke", &id]);
+    let p = problem(&service.call("GET", "/v1/capabilities", Some(&reader), &[], ""), 401, "unauthenticated");
+    assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
+    let listed = service.keys_cli(&["list"]);
+    assert!(listed.contains(&format!("sy_{id}")) && listed.contains("revoked"), "{listed}");
+    assert!(!listed.contains(reader.rsplit('_').next().unwrap()), "the secret is never shown again");
+
+    // Expired: refused, saying when.
+    let short = service.key("alice", &["--scopes", "read", "--expires", "1s"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let p = loop {
+        let r = service.call("GET", "/v1/capabilities", Some(&short), &[], "");
+        if r.status == 401 {
+            break problem(&r, 401, "unauthenticated");
+        }
+        assert!(Instant::now() < deadline, "the key did not expire");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(p["detail"].as_str().unwrap().contains("expired at"), "{p}");
+}
+
+#[tokio::test]
+async fn bad_bodies_are_located_problems_and_nothing_starts() {
+    let env = TestEnv::get();
+    let service = Service::start(&env, "bodies", &["--body-limit", "2000"]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+    let bad = "name: svc-bad\ntargets:\n  names: [sonic-d012]\nsteps:\n  - create_vlan: { vlan_id: 5000 }\n";
+    let p = problem(&service.call("POST", "/v1/suites", Some(&writer), &[], bad), 400, "invalid-suite");
+    assert_eq!(p["line"], 5, "{p}");
+    assert_eq!(p["field"], "steps[0].create_vlan.vlan_id", "{p}");
+    let p = problem(&service.call("POST", "/v1/suites", Some(&writer), &[], "name: [unclosed"), 400, "invalid-suite");
+    assert!(p["line"].as_u64().unwrap() >= 1, "{p}");
+    // JSON bodies take the same path.
+    let json = r#"{"name": "svc-json", "targets": {"names": ["sonic-d012"]}, "steps": [{"create_vlan": {"vlan_id": 1}}]}"#;
+    let p = problem(&service.call("POST", "/v1/suites", Some(&writer), &[("Content-Type", "application/json")], json), 400, "invalid-suite");
+    assert!(p["detail"].as_str().unwrap().contains("default VLAN"), "{p}");
+    problem(&service.call("POST", "/v1/suites", Some(&writer), &[], &"#".repeat(5000)), 413, "body-too-large");
+    problem(&service.call("GET", "/v1/suites?limit=0", Some(&writer), &[], ""), 400, "bad-request");
+    problem(&service.call("GET", "/v1/suites?phase=nope", Some(&writer), &[], ""), 400, "bad-request");
+    problem(&service.call("POST", "/v1/suites?plan_only=maybe", Some(&writer), &[], bad), 400, "bad-request");
+    problem(&service.call("GET", "/v1/nothing", Some(&writer), &[], ""), 404, "not-found");
+    // None of these started a suite.
+    let r = service.call("GET", "/v1/suites?name=svc-bad", Some(&writer), &[], "");
+    assert_eq!(r.json()["suites"].as_array().unwrap().len(), 0, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_retried_create_starts_nothing_new_and_rates_are_limited() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "retry", &["--rate-limit", "6"]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+    let watcher = service.key("bob", &["--scopes", "read"]);
+    let body = suite("svc-retry", &[13], 302);
+    let headers = [("Idempotency-Key", "deploy-4711")];
+    let first = service.call("POST", "/v1/suites?plan_only=true", Some(&writer), &headers, &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = service.call("POST", "/v1/suites?plan_only=true", Some(&writer), &headers, &body);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["suite_id"], first.json()["suite_id"]);
+    assert_eq!(again.json()["created"], false, "Temporal refused a second start under the same id");
+    let status = wait_ended(&service, &watcher, first.json()["suite_id"].as_str().unwrap());
+    assert_eq!(status["phase"], "SUITE_PHASE_PLANNED", "{status}");
+    assert!(!env.rows(13).contains_key("VLAN|Vlan302"), "a plan writes nothing");
+
+    // Six requests a minute for this key: the next is refused, saying when to retry.
+    let refused = loop {
+        let r = service.call("GET", "/v1/capabilities", Some(&writer), &[], "");
+        if r.status != 200 {
+            break r;
+        }
+    };
+    let p = problem(&refused, 429, "rate-limited");
+    assert!(refused.header("retry-after").and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| (1..=60).contains(&s)), "{:?}", refused.headers);
+    assert_eq!(refused.header("ratelimit-policy"), Some("\"per-key\";q=6;w=60"));
+    assert!(p["detail"].as_str().unwrap().contains("per-key"), "{p}");
+    // Another key has its own budget.
+    let other = service.key("carol", &["--scopes", "read"]);
+    assert_eq!(service.call("GET", "/v1/capabilities", Some(&other), &[], "").status, 200);
+}
+
+#[tokio::test]
+async fn readyz_follows_temporal() {
+    let env = TestEnv::get();
+    let dir = std::env::temp_dir().join(format!("switchyard-service-ready-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let _ = std::fs::remove_file(dir.join("temporal.db"));
+    let mut server = DevServer::start(7246, 8246, &dir.join("temporal.db"));
+    let service = Service::start(&env.on_server(&server.address()), "ready", &[]);
+    assert_eq!(service.call("GET", "/livez", None, &[], "").status, 200);
+    assert_eq!(service.call("GET", "/readyz", None, &[], "").status, 200, "ready with the server up");
+    server.kill();
+    let p = problem(&service.call("GET", "/readyz", None, &[], ""), 503, "not-ready");
+    assert!(p["detail"].as_str().unwrap().contains("namespace"), "{p}");
+    assert_eq!(service.call("GET", "/livez", None, &[], "").status, 200, "alive all the same");
+    server.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while service.call("GET", "/readyz", None, &[], "").status != 200 {
+        assert!(Instant::now() < deadline, "/readyz did not recover");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let metrics = service.call("GET", "/metrics", None, &[], "");
+    assert!(metrics.body.contains("switchyard_service_requests_total"), "{}", metrics.body);
+}
