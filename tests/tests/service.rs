@@ -276,3 +276,98 @@ async fn readyz_follows_temporal() {
     let metrics = service.call("GET", "/metrics", None, &[], "");
     assert!(metrics.body.contains("switchyard_service_requests_total"), "{}", metrics.body);
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq)]
+struct Sse {
+    id: i64,
+    event: String,
+    data: serde_json::Value,
+}
+
+/// Reads a suite's event stream until `stop` says so or the stream ends.
+fn read_events(service: &Service, key: &str, suite_id: &str, last: Option<i64>, stop: impl Fn(&Sse) -> bool) -> Vec<Sse> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(&service.address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let resume = last.map(|id| format!("Last-Event-ID: {id}\r\n")).unwrap_or_default();
+    write!(stream, "GET /v1/suites/{suite_id}/events HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer {key}\r\nAccept: text/event-stream\r\n{resume}\r\n").unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    // Headers end at the first blank line.
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    let mut events = Vec::new();
+    let (mut id, mut event, mut data) = (None, String::new(), String::new());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return events;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            if let Some(id) = id.take() {
+                let e = Sse { id, event: std::mem::take(&mut event), data: serde_json::from_str(&data).expect("event data is JSON") };
+                data.clear();
+                let done = stop(&e);
+                events.push(e);
+                if done {
+                    return events;
+                }
+            }
+            continue;
+        }
+        if let Some(v) = line.strip_prefix("id:") {
+            id = Some(v.trim().parse().expect("numeric id"));
+        } else if let Some(v) = line.strip_prefix("event:") {
+            event = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data.push_str(v.trim());
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_follows_a_suite_and_resumes_without_gaps_or_repeats() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "events", &[]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+    let reader = service.key("carol", &["--scopes", "read"]);
+    let body = format!("{}approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n", suite("svc-events", &[14, 15], 303));
+    let r = service.call("POST", "/v1/suites", Some(&writer), &[], &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let suite_id = r.json()["suite_id"].as_str().unwrap().to_string();
+
+    // Follow it until it waits for approval, then drop the connection.
+    let awaiting = |e: &Sse| e.event == "suite.phase" && e.data["phase"] == "awaiting_approval";
+    let first = read_events(&service, &reader, &suite_id, None, awaiting);
+    assert_eq!(first[0].event, "suite.started", "{first:?}");
+    assert!(first.iter().any(awaiting), "{first:?}");
+    let out = env.cli(&["approve", &suite_id, "--reviewer", "bob"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Resume from the last id seen: the rest, to the end.
+    let rest = read_events(&service, &reader, &suite_id, Some(first.last().unwrap().id), |_| false);
+    assert!(rest.first().is_some_and(|e| e.id > first.last().unwrap().id), "{rest:?}");
+    assert_eq!(rest.last().unwrap().event, "suite.ended", "{rest:?}");
+    assert!(rest.iter().any(|e| e.event == "decision" && e.data["signal"] == "approval"), "{rest:?}");
+    for device in ["sonic-d014", "sonic-d015"] {
+        assert!(rest.iter().any(|e| e.event == "device.started" && e.data["device"] == device), "{device}: {rest:?}");
+        assert!(rest.iter().any(|e| e.event == "device.finished" && e.data["device"] == device && e.data["status"] == "DEVICE_STATUS_SUCCEEDED"), "{device}: {rest:?}");
+    }
+    // The two reads together are the whole stream: no gap, no repeat.
+    let whole = read_events(&service, &reader, &suite_id, None, |_| false);
+    let joined: Vec<Sse> = first.iter().chain(&rest).cloned().collect();
+    assert_eq!(joined, whole);
+    assert!(whole.windows(2).all(|w| w[0].id < w[1].id));
+    problem(&service.call("GET", "/v1/suites/nope/events", Some(&reader), &[], ""), 404, "not-found");
+    problem(&service.call("GET", &format!("/v1/suites/{suite_id}/events"), Some(&reader), &[("Last-Event-ID", "x")], ""), 400, "bad-request");
+}

@@ -12,6 +12,7 @@
 //! request with a 500.
 
 mod auth;
+mod events;
 mod problem;
 mod suites;
 
@@ -134,6 +135,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/suites", post(suites::create).get(suites::list))
         .route("/v1/suites/{suite_id}", get(suites::get))
         .route("/v1/suites/{suite_id}/cancel", post(suites::cancel))
+        .route("/v1/suites/{suite_id}/events", get(events::stream))
         .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
         // The handlers read bodies themselves, so an oversized one is a
         // problem document, not the framework's plain text.
@@ -195,5 +197,5 @@ mod tests {
     }
 
     const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
-        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel"];
+        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/events"];
 }

@@ -28,7 +28,7 @@ use super::{Shared, hex};
 
 /// Authenticates the request, counts it against the key's rate, and
 /// checks its scope.
-fn admit(app: &Shared, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, Problem> {
+pub(super) fn admit(app: &Shared, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, Problem> {
     app.requests.fetch_add(1, Ordering::Relaxed);
     let checked = app.keys.authenticate(headers).and_then(|key| {
         app.rate.take(&key.id)?;

@@ -1,0 +1,134 @@
+//! `GET /v1/suites/{id}/events`: a suite's progress as server-sent events,
+//! read live from its Temporal history. Each event's id is its history
+//! event id, which is gap-free and never reused, so a client that
+//! reconnects with `Last-Event-ID` gets exactly what it missed: no gaps, no
+//! repeats. The stream ends with the suite.
+//!
+//! Must never: invent an event that is not in the history, or hold state
+//! between requests (a replica that never saw the suite serves it the same).
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use serde_json::{Value, json};
+use switchyard_starter::keys::Scope;
+use switchyard_workflows::SuiteWorkflow;
+use temporalio_client::WorkflowFetchHistoryOptions;
+use temporalio_common::protos::temporal::api::common::v1::Payload;
+use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+use super::Shared;
+use super::problem::Problem;
+use super::suites::admit;
+
+/// The suite's events after `Last-Event-ID` (all of them without one).
+pub(super) async fn stream(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let after = match headers.get("last-event-id") {
+        None => 0,
+        Some(v) => v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok())
+            .ok_or_else(|| Problem::bad_request("Last-Event-ID is not an event id (a number this stream sent)"))?,
+    };
+    // An unknown suite is a 404 before the stream begins.
+    switchyard_starter::client::status(&app.client, &suite_id).await.map_err(|e| match &e {
+        switchyard_starter::client::ClientError::Query { source: temporalio_client::errors::WorkflowQueryError::NotFound(_), .. } => {
+            Problem::not_found(format!("no suite {suite_id}"))
+        }
+        _ => Problem::temporal_unavailable(e.to_string()),
+    })?;
+    let handle = app.client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
+    let history = handle.fetch_history(WorkflowFetchHistoryOptions::builder().wait_new_event(true).build());
+    let events = sse_events(history, after, suite_id);
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+fn sse_events(
+    history: impl Stream<Item = Result<HistoryEvent, temporalio_client::errors::WorkflowInteractionError>> + Send + 'static,
+    after: i64,
+    suite_id: String,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    history
+        .take_while(|e| std::future::ready(e.is_ok()))
+        .filter_map(move |e| {
+            let suite_id = suite_id.clone();
+            std::future::ready(e.ok().filter(|e| e.event_id > after).and_then(|e| describe(&suite_id, &e)))
+        })
+        .map(|(id, kind, data)| Ok(Event::default().id(id.to_string()).event(kind).data(data.to_string())))
+}
+
+/// What one history event means to someone following the suite, if
+/// anything (workflow tasks and timers are the engine's business).
+fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Value)> {
+    let at = e.event_time.as_ref().map(|t| switchyard_proto::time::format_rfc3339(t.seconds)).unwrap_or_default();
+    let (kind, mut data) = match e.attributes.as_ref()? {
+        Attributes::WorkflowExecutionStartedEventAttributes(_) => ("suite.started", json!({})),
+        Attributes::UpsertWorkflowSearchAttributesEventAttributes(a) => {
+            let fields = &a.search_attributes.as_ref()?.indexed_fields;
+            let phase = fields.get(switchyard_proto::names::SA_SUITE_STATUS).and_then(text)?;
+            ("suite.phase", json!({ "phase": phase }))
+        }
+        Attributes::ChildWorkflowExecutionStartedEventAttributes(a) => {
+            let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
+            let (device, mode) = device_of(suite_id, id)?;
+            ("device.started", json!({ "device": device, "mode": mode }))
+        }
+        Attributes::ChildWorkflowExecutionCompletedEventAttributes(a) => {
+            let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
+            let (device, mode) = device_of(suite_id, id)?;
+            let result = a.result.as_ref().and_then(|p| p.payloads.first()).and_then(json_of).unwrap_or(Value::Null);
+            ("device.finished", json!({ "device": device, "mode": mode, "status": result.get("status").cloned().unwrap_or(Value::Null) }))
+        }
+        Attributes::ChildWorkflowExecutionFailedEventAttributes(a) => {
+            let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
+            let (device, mode) = device_of(suite_id, id)?;
+            let message = a.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
+            ("device.finished", json!({ "device": device, "mode": mode, "status": "DEVICE_STATUS_FAILED", "error": message }))
+        }
+        Attributes::WorkflowExecutionSignaledEventAttributes(a) => {
+            ("decision", json!({ "signal": a.signal_name, "identity": a.identity }))
+        }
+        Attributes::WorkflowExecutionUpdateCompletedEventAttributes(_) => ("update", json!({})),
+        Attributes::WorkflowExecutionCompletedEventAttributes(_) => ("suite.ended", json!({ "closed": "completed" })),
+        Attributes::WorkflowExecutionFailedEventAttributes(a) => {
+            ("suite.ended", json!({ "closed": "failed", "message": a.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default() }))
+        }
+        Attributes::WorkflowExecutionCanceledEventAttributes(_) => ("suite.ended", json!({ "closed": "cancelled" })),
+        Attributes::WorkflowExecutionTerminatedEventAttributes(a) => ("suite.ended", json!({ "closed": "terminated", "reason": a.reason })),
+        Attributes::WorkflowExecutionTimedOutEventAttributes(_) => ("suite.ended", json!({ "closed": "timed_out" })),
+        _ => return None,
+    };
+    if let Value::Object(map) = &mut data {
+        map.insert("suite_id".into(), suite_id.into());
+        map.insert("at".into(), at.into());
+    }
+    Some((e.event_id, kind, data))
+}
+
+/// `<suite>--<device>--<mode>` → (device, mode).
+fn device_of<'a>(suite_id: &str, workflow_id: &'a str) -> Option<(&'a str, &'a str)> {
+    workflow_id.strip_prefix(suite_id)?.strip_prefix("--")?.rsplit_once("--")
+}
+
+fn json_of(p: &Payload) -> Option<Value> {
+    serde_json::from_slice(&p.data).ok()
+}
+
+fn text(p: &Payload) -> Option<String> {
+    json_of(p)?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_workflow_ids_name_the_device_and_mode() {
+        assert_eq!(device_of("s-1", "s-1--sonic-d001--apply"), Some(("sonic-d001", "apply")));
+        assert_eq!(device_of("s-1", "s-10--sonic-d001--apply"), None);
+    }
+}
