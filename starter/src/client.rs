@@ -343,6 +343,15 @@ fn query_failure(e: &WorkflowQueryError) -> String {
     }
 }
 
+/// How many change suites (not plan-only runs) are running now, as the
+/// visibility store counts them (it lags by moments).
+pub async fn running_changes(client: &Client) -> Result<u64, ClientError> {
+    let query = format!("WorkflowType = '{}' AND ExecutionStatus = 'Running' AND {} = 'change'", names::SUITE_WORKFLOW, names::SA_SUITE_KIND);
+    let counted = client.count_workflows(query.clone(), temporalio_client::WorkflowCountOptions::default()).await
+        .map_err(|source| ClientError::List { query, source })?;
+    Ok(counted.count() as u64)
+}
+
 /// What `list` shows for a suite: its phase, unless the workflow ended
 /// without reaching a final one (terminated, timed out, or failed as a
 /// workflow), when the phase it was left in would mislead.

@@ -371,3 +371,35 @@ async fn the_event_stream_follows_a_suite_and_resumes_without_gaps_or_repeats() 
     problem(&service.call("GET", "/v1/suites/nope/events", Some(&reader), &[], ""), 404, "not-found");
     problem(&service.call("GET", &format!("/v1/suites/{suite_id}/events"), Some(&reader), &[("Last-Event-ID", "x")], ""), 400, "bad-request");
 }
+
+#[tokio::test]
+async fn an_admission_limit_refuses_a_suite_beyond_it() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "admission", &["--max-running", "1"]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+    // One change suite that stays running: it waits for an approval.
+    let waiting = format!("{}approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n", suite("svc-admit", &[16], 304));
+    let r = service.call("POST", "/v1/suites", Some(&writer), &[], &waiting);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let first = r.json()["suite_id"].as_str().unwrap().to_string();
+    // Once visibility counts it, the next change suite is refused.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = service.call("GET", "/v1/suites?phase=awaiting_approval&name=svc-admit", Some(&writer), &[], "").json();
+        if listed["suites"].as_array().unwrap().iter().any(|s| s["suite_id"] == first.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the waiting suite is not listed: {listed}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let refused = service.call("POST", "/v1/suites", Some(&writer), &[], &suite("svc-admit-2", &[17], 305));
+    let p = problem(&refused, 503, "too-many-suites");
+    assert_eq!(refused.header("retry-after"), Some("30"));
+    assert_eq!(p["policy"], "max-running=1", "{p}");
+    // A plan only is not counted.
+    let plan = service.call("POST", "/v1/suites?plan_only=true", Some(&writer), &[], &suite("svc-admit-3", &[17], 305));
+    assert_eq!(plan.status, 201, "{}", plan.body);
+    let r = service.call("POST", &format!("/v1/suites/{first}/cancel"), Some(&writer), &[], r#"{"reason": "test done"}"#);
+    assert_eq!(r.status, 202, "{}", r.body);
+}

@@ -58,6 +58,10 @@ pub(crate) struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     pub(crate) body_limit: usize,
+    /// Change suites running at once (across every caller) before a new
+    /// one is refused with 503; plan-only runs are not counted.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) max_running: u64,
 }
 
 /// What every handler shares; all of it read-only but the key store's
@@ -75,6 +79,7 @@ pub(crate) struct App {
     keys: KeyStore,
     rate: RateLimit,
     body_limit: usize,
+    max_running: u64,
     requests: AtomicU64,
     refused: AtomicU64,
 }
@@ -110,6 +115,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         keys,
         rate: RateLimit::new(args.rate_limit.max(1)),
         body_limit: args.body_limit,
+        max_running: args.max_running,
         requests: AtomicU64::new(0),
         refused: AtomicU64::new(0),
     });

@@ -85,6 +85,15 @@ impl Problem {
             .header(header::RETRY_AFTER, retry_after.to_string())
     }
 
+    /// The admission limit on running suites is reached.
+    pub(crate) fn too_many_suites(running: u64, limit: u64) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "too-many-suites", "Too many suites are running",
+            format!("{running} change suites are running and the service admits {limit} (--max-running); retry when one ends"))
+            .with("policy", format!("max-running={limit}"))
+            .with("running", running)
+            .header(header::RETRY_AFTER, "30")
+    }
+
     pub(crate) fn temporal_unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporal-unavailable", "Temporal is not reachable", detail)
             .header(header::RETRY_AFTER, "5")

@@ -90,6 +90,13 @@ pub(super) async fn create(
                 .with("devices", outside.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
         }
     }
+    if !input.plan_only {
+        let running = client::running_changes(&app.client).await
+            .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
+        if running >= app.max_running {
+            return Err(Problem::too_many_suites(running, app.max_running));
+        }
+    }
     let (suite_id, devices) = (input.suite_id.clone(), input.devices.len());
     let location = format!("/v1/suites/{suite_id}");
     let web_ui = client::ui_link(&app.ui_address, &app.namespace, &suite_id);
@@ -189,7 +196,7 @@ pub(super) async fn capabilities(State(app): State<Shared>, headers: HeaderMap) 
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "operations": operations,
-        "limits": { "body_bytes": app.body_limit, "requests_per_minute_per_key": app.rate.policy() },
+        "limits": { "body_bytes": app.body_limit, "requests_per_minute_per_key": app.rate.policy(), "running_change_suites": app.max_running },
         "policy_sha256": app.policy_hash,
         "namespace": app.namespace,
         "task_queue": app.task_queue,
