@@ -100,9 +100,17 @@ pub struct Decision {
     pub nonce: String,
     /// The maker's words, one line.
     pub comment: String,
+    /// The principal an attester (the service) signs for, having
+    /// authenticated them; empty when the signer decides for themselves.
+    /// Written as a last `for:` line only when set, so messages without it
+    /// read exactly as before.
+    pub on_behalf: String,
 }
 
 const FIELDS: [&str; 10] = ["decision", "suite", "run", "plan", "input", "value", "channel", "expires", "nonce", "comment"];
+
+/// The extra line of an attester's message.
+const ON_BEHALF: &str = "for";
 
 impl Decision {
     /// The canonical text: what is signed, byte for byte.
@@ -119,6 +127,9 @@ impl Decision {
                 let _ = writeln!(text, "{field}: {value}");
             }
         }
+        if !self.on_behalf.is_empty() {
+            let _ = writeln!(text, "{ON_BEHALF}: {}", self.on_behalf);
+        }
         text
     }
 
@@ -130,9 +141,20 @@ impl Decision {
         if lines.first() != Some(&HEADER) {
             return Err(format!("line 1 must be {HEADER:?}"));
         }
-        if lines.len() != FIELDS.len() + 1 {
-            return Err(format!("a decision has {} lines, this message {}", FIELDS.len() + 1, lines.len()));
-        }
+        // An attester's message has one more line, naming whom it signs for.
+        let (lines, on_behalf) = match lines.len() {
+            n if n == FIELDS.len() + 1 => (&lines[..], String::new()),
+            n if n == FIELDS.len() + 2 => {
+                let last = lines[n - 1];
+                let who = last.strip_prefix(ON_BEHALF).and_then(|r| r.strip_prefix(": "))
+                    .ok_or_else(|| format!("line {n} must be \"{ON_BEHALF}: <principal>\""))?;
+                if who.trim() != who || who.is_empty() || who.chars().any(char::is_control) || who.len() > MAX_COMMENT {
+                    return Err(format!("line {n}: {ON_BEHALF} must name one principal"));
+                }
+                (&lines[..n - 1], who.to_string())
+            }
+            n => return Err(format!("a decision has {} lines ({} when an attester signs for someone), this message {n}", FIELDS.len() + 1, FIELDS.len() + 2)),
+        };
         let mut values = Vec::with_capacity(FIELDS.len());
         for (i, (line, field)) in lines[1..].iter().zip(FIELDS).enumerate() {
             let rest = line.strip_prefix(field).and_then(|r| r.strip_prefix(':'))
@@ -154,6 +176,7 @@ impl Decision {
         let decision = Self {
             kind, suite: values[1].clone(), run: values[2].clone(), plan: values[3].clone(), input: values[4].clone(),
             value: values[5].clone(), channel: values[6].clone(), expires, nonce: values[8].clone(), comment: values[9].clone(),
+            on_behalf,
         };
         // Only the canonical spelling is accepted (one time format, say).
         if decision.to_text() != text {
@@ -204,7 +227,20 @@ pub fn establish(signed: &SignedDecision, principals: &[PolicyPrincipal], bindin
     key.verify(NAMESPACE, signed.message.as_bytes(), &sig)
         .map_err(|_| format!("the signature by {} ({fingerprint}) does not match the message: altered or forged", owner.name))?;
     check_binding(&decision, binding)?;
-    let signer = Signer { principal: owner.name.clone(), fingerprint, channel: decision.channel.clone() };
+    // An attester (the service) speaks for the principal it authenticated
+    // and names in the message; nobody else speaks for anyone.
+    let principal = match (owner.attester, decision.on_behalf.as_str()) {
+        (false, "") => owner.name.clone(),
+        (false, other) => return Err(format!("signed by {}'s key for {other}: only an attester of the policy signs for someone else", owner.name)),
+        (true, "") => return Err(format!("signed by attester {} without naming whom it signs for", owner.name)),
+        (true, who) => match principals.iter().find(|p| p.name == who) {
+            Some(p) if p.attester => return Err(format!("attester {} signs for {who}, another attester, not a person", owner.name)),
+            Some(p) => p.name.clone(),
+            None => return Err(format!("attester {} signs for {who}, who is not a principal of the policy", owner.name)),
+        },
+    };
+    let attested_by = if owner.attester { owner.name.clone() } else { String::new() };
+    let signer = Signer { principal, fingerprint, channel: decision.channel.clone(), attested_by };
     Ok(Established { decision, signer })
 }
 
@@ -251,7 +287,7 @@ pub fn unsigned(policy: &EffectivePolicy, name: &str) -> Result<Signer, String> 
     if principal.is_empty() {
         return Err("unsigned and no name given".into());
     }
-    Ok(Signer { principal, fingerprint: String::new(), channel: "unsigned".into() })
+    Ok(Signer { principal, fingerprint: String::new(), channel: "unsigned".into(), attested_by: String::new() })
 }
 
 /// SHA-256 of a suite input with its launch signature cleared: what the

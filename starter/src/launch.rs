@@ -57,6 +57,9 @@ pub struct Launch<'a> {
     pub plan_only: bool,
     /// Signs the launch when given.
     pub signing_key: Option<&'a SigningKey>,
+    /// The principal the signing key attests for (the service signs for the
+    /// caller it authenticated); none: the key's owner launches.
+    pub on_behalf: Option<String>,
     /// Refuses what the policy refuses before anything starts, when given
     /// (the worker enforces its own copy either way).
     pub policy: Option<&'a Policy>,
@@ -94,7 +97,9 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
     };
     if let Some(key) = launch.signing_key {
         let about = About { suite: input.suite_id.clone(), input: trust::input_digest(&input), ..Default::default() };
-        let decision = signing::decision(Kind::Launch, about, "cli", "", LAUNCH_VALID_SECS).map_err(|e| LaunchError::Sign(e.to_string()))?;
+        let channel = if launch.on_behalf.is_some() { "service" } else { "cli" };
+        let mut decision = signing::decision(Kind::Launch, about, channel, "", LAUNCH_VALID_SECS).map_err(|e| LaunchError::Sign(e.to_string()))?;
+        decision.on_behalf = launch.on_behalf.clone().unwrap_or_default();
         input.launch = Some(key.sign(&decision).map_err(|e| LaunchError::Sign(e.to_string()))?);
     }
     if let Some(policy) = launch.policy {

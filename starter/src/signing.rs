@@ -112,6 +112,7 @@ pub fn decision(kind: Kind, about: About, channel: &str, comment: &str, valid_fo
         expires: now + valid_for_secs.clamp(60, trust::MAX_VALIDITY_SECS),
         nonce: nonce(),
         comment: comment.trim().to_string(),
+        on_behalf: String::new(),
     })
 }
 

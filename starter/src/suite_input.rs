@@ -26,6 +26,7 @@ pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow
         suite_id: args.suite_id.clone(),
         plan_only,
         signing_key: key.as_ref(),
+        on_behalf: None,
         policy: policy.as_ref(),
     };
     Ok(launch::prepare(&suite, &inventory, &launch)?)

@@ -403,3 +403,67 @@ async fn an_admission_limit_refuses_a_suite_beyond_it() {
     let r = service.call("POST", &format!("/v1/suites/{first}/cancel"), Some(&writer), &[], r#"{"reason": "test done"}"#);
     assert_eq!(r.status, 202, "{}", r.body);
 }
+
+/// Through the service, decisions are signed by the service's key, which
+/// the policy lists as an attester, for the principal each API key acts
+/// for; the suite verifies them like a person's signature and judges them
+/// by the same rules. A key limited to some devices cannot approve a suite
+/// that changes others.
+#[tokio::test]
+async fn approvals_through_the_service_are_signed_for_the_callers_principal() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let dir = std::env::temp_dir().join(format!("switchyard-service-attest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let service_key = dir.join("service");
+    let _ = std::fs::remove_file(&service_key);
+    let _ = std::fs::remove_file(dir.join("service.pub"));
+    let made = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", "switchyard-service", "-f"]).arg(&service_key).status().unwrap();
+    assert!(made.success());
+    let service_pub = std::fs::read_to_string(dir.join("service.pub")).unwrap();
+    let service_pub = service_pub.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let policy = dir.join("policy.yaml");
+    std::fs::write(&policy, format!(
+        "principals:\n  - {{ name: alice, groups: [neteng], keys: [\"{}\"] }}\n  - {{ name: bob, groups: [reviewers], keys: [\"{}\"] }}\n  - {{ name: switchyard-service, attester: true, keys: [\"{service_pub}\"] }}\n\
+         rules:\n  - name: lab\n    devices: {{ tags: [lab] }}\n    request: [neteng]\n    approvals:\n      - {{ count: 1, from: [reviewers] }}\n",
+        env.person_public_key("alice"), env.person_public_key("bob"))).unwrap();
+    let queue = "service-attest";
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
+    let on_queue = TestEnv { task_queue: queue.to_string(), ..env.clone() };
+    let service = Service::start(&on_queue, "attest", &["--signing-key", service_key.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    let alice = service.key("alice", &["--scopes", "write,approve"]);
+    let bob = service.key("bob", &["--scopes", "approve"]);
+    let bob_elsewhere = service.key("bob", &["--scopes", "approve", "--names", "sonic-d001"]);
+
+    let r = service.call("POST", "/v1/suites", Some(&alice), &[], &suite("svc-attest", &[18], 306));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let suite_id = r.json()["suite_id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let s = service.call("GET", &format!("/v1/suites/{suite_id}"), Some(&bob), &[], "").json();
+        if s["phase"] == "SUITE_PHASE_AWAITING_APPROVAL" {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "not awaiting approval: {s}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // The launch was signed by the service for alice.
+    let requester = &status["policy"]["requester"];
+    assert_eq!((requester["principal"].as_str(), requester["attestedBy"].as_str().or(requester["attested_by"].as_str())), (Some("alice"), Some("switchyard-service")), "{status}");
+
+    let path = format!("/v1/suites/{suite_id}/approve");
+    let p = problem(&service.call("POST", &path, Some(&bob_elsewhere), &[], ""), 403, "forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("sonic-d018"), "{p}");
+    // The requester's approval is recorded and refused, as a signed one would be.
+    let own = service.call("POST", &path, Some(&alice), &[], r#"{"comment": "mine"}"#);
+    assert_eq!(own.status, 422, "{}", own.body);
+    assert!(own.json()["reason"].as_str().unwrap().contains("requested this suite"), "{}", own.body);
+    let ok = service.call("POST", &path, Some(&bob), &[], r#"{"comment": "looks right"}"#);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let signer = &ok.json()["decision"]["signer"];
+    assert_eq!(signer["principal"], "bob", "{}", ok.body);
+    assert_eq!(signer["channel"], "service", "{}", ok.body);
+    let ended = wait_ended(&service, &bob, &suite_id);
+    assert_eq!(ended["phase"], "SUITE_PHASE_SUCCEEDED", "{ended}");
+    assert!(env.rows(18).contains_key("VLAN|Vlan306"));
+}

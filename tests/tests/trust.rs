@@ -64,6 +64,7 @@ fn decision(status: &SuiteStatus, nonce: &str) -> Decision {
     Decision {
         kind: Kind::Approve, suite: status.suite_id.clone(), run: status.run_id.clone(), plan: status.plan_hash.clone(),
         input: String::new(), value: String::new(), channel: "cli".into(), expires: now() + 600, nonce: nonce.into(), comment: String::new(),
+        on_behalf: String::new(),
     }
 }
 

@@ -60,7 +60,7 @@ pub fn legacy_policy(approval: &ApprovalPolicy, requester: &str) -> EffectivePol
     EffectivePolicy {
         allow_unsigned: true,
         approvals,
-        requester: Some(Signer { principal: trust::person(requester), fingerprint: String::new(), channel: "unsigned".into() }),
+        requester: Some(Signer { principal: trust::person(requester), fingerprint: String::new(), channel: "unsigned".into(), ..Default::default() }),
         ..Default::default()
     }
 }

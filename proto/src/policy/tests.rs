@@ -30,7 +30,7 @@ fn inventory() -> Inventory {
 fn launch(suite: &str, digest: &str, by: &PrivateKey) -> SignedDecision {
     let d = Decision {
         kind: Kind::Launch, suite: suite.into(), run: String::new(), plan: String::new(), input: digest.into(), value: String::new(),
-        channel: "cli".into(), expires: 1_000_000 + 3600, nonce: "n".into(), comment: String::new(),
+        channel: "cli".into(), expires: 1_000_000 + 3600, nonce: "n".into(), comment: String::new(), on_behalf: String::new(),
     };
     let sig = by.sign(trust::NAMESPACE, HashAlg::Sha512, d.to_text().as_bytes()).unwrap();
     SignedDecision { message: d.to_text(), signature: sig.to_pem(LineEnding::LF).unwrap() }

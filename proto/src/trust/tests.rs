@@ -21,7 +21,7 @@ fn sign_with(key: &PrivateKey, namespace: &str, text: &str) -> SignedDecision {
 fn approve() -> Decision {
     Decision {
         kind: Kind::Approve, suite: "s1".into(), run: "r1".into(), plan: "p1".into(), input: String::new(), value: String::new(),
-        channel: "cli".into(), expires: 2_000_000_000, nonce: "n1".into(), comment: "looks right".into(),
+        channel: "cli".into(), expires: 2_000_000_000, nonce: "n1".into(), comment: "looks right".into(), on_behalf: String::new(),
     }
 }
 
@@ -106,4 +106,33 @@ fn the_input_digest_ignores_the_launch_signature_only() {
     assert_eq!(input_digest(&input), input_digest(&signed));
     let other = SuiteInput { name: "m".into(), ..input.clone() };
     assert_ne!(input_digest(&input), input_digest(&other));
+}
+
+/// The service signs for the principal it authenticated; the message says
+/// whom, and only an attester of the policy may say it.
+#[test]
+fn an_attester_signs_for_a_principal_and_nobody_else_does() {
+    let (service, alice) = (key(7), key(1));
+    let attester = PolicyPrincipal { attester: true, ..principal("service", &service) };
+    let people = [attester, principal("alice", &alice), principal("bob", &key(2))];
+    let for_bob = Decision { channel: "service".into(), on_behalf: "bob".into(), ..approve() };
+    let text = for_bob.to_text();
+    assert!(text.ends_with("comment: looks right\nfor: bob\n"), "{text}");
+    assert_eq!(Decision::parse(&text).unwrap(), for_bob);
+    assert_eq!(Decision::parse(&approve().to_text()).unwrap().on_behalf, "", "messages without the line read as before");
+
+    let ok = establish(&sign_with(&service, NAMESPACE, &text), &people, &binding(NOW)).unwrap();
+    assert_eq!((ok.signer.principal.as_str(), ok.signer.attested_by.as_str(), ok.signer.channel.as_str()), ("bob", "service", "service"));
+
+    let cases = [
+        (sign_with(&alice, NAMESPACE, &text), "only an attester of the policy signs for someone else"),
+        (sign_with(&service, NAMESPACE, &approve().to_text()), "without naming whom it signs for"),
+        (sign_with(&service, NAMESPACE, &Decision { on_behalf: "mallory".into(), ..for_bob.clone() }.to_text()), "not a principal of the policy"),
+        (sign_with(&service, NAMESPACE, &Decision { on_behalf: "service".into(), ..for_bob.clone() }.to_text()), "another attester"),
+    ];
+    for (signed, why) in cases {
+        let e = establish(&signed, &people, &binding(NOW)).unwrap_err();
+        assert!(e.contains(why), "want {why:?}, got {e}");
+    }
+    assert!(Decision::parse(&text.replace("for: bob", "for:  bob")).is_err());
 }

@@ -77,6 +77,9 @@ pub(crate) struct App {
     policy: Option<Policy>,
     policy_hash: String,
     keys: KeyStore,
+    /// The service's own key, an attester of the policy: it signs launches
+    /// and decisions for the callers it authenticated. None: unsigned.
+    signing_key: Option<switchyard_starter::signing::SigningKey>,
     rate: RateLimit,
     body_limit: usize,
     max_running: u64,
@@ -113,6 +116,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         policy,
         policy_hash,
         keys,
+        signing_key: super::commands::signing_key(global),
         rate: RateLimit::new(args.rate_limit.max(1)),
         body_limit: args.body_limit,
         max_running: args.max_running,
@@ -141,6 +145,8 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/suites", post(suites::create).get(suites::list))
         .route("/v1/suites/{suite_id}", get(suites::get))
         .route("/v1/suites/{suite_id}/cancel", post(suites::cancel))
+        .route("/v1/suites/{suite_id}/approve", post(suites::approve))
+        .route("/v1/suites/{suite_id}/reject", post(suites::reject))
         .route("/v1/suites/{suite_id}/events", get(events::stream))
         .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
         // The handlers read bodies themselves, so an oversized one is a
@@ -203,5 +209,5 @@ mod tests {
     }
 
     const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
-        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/events"];
+        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events"];
 }

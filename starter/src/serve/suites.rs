@@ -20,6 +20,9 @@ use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
 use switchyard_starter::keys::{ApiKey, Scope};
 use switchyard_starter::launch::{self, Launch, LaunchError};
+use switchyard_starter::signing::{self, About};
+use switchyard_proto::trust::Kind;
+use switchyard_proto::v1::{ApprovalSignal, Decision};
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
 use super::auth::require;
@@ -75,6 +78,8 @@ pub(super) async fn create(
         suite_id,
         plan_only: query.plan_only,
         policy: app.policy.as_ref(),
+        signing_key: app.signing_key.as_ref(),
+        on_behalf: app.signing_key.as_ref().map(|_| key.principal.clone()),
         ..Default::default()
     };
     let input = launch::prepare(&suite, &app.inventory, &launch).map_err(|e| match e {
@@ -186,6 +191,80 @@ pub(super) async fn cancel(
     client::cancel(&app.client, &suite_id, &reason).await
         .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "cancel_requested": true }))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReviewBody {
+    /// The plan reviewed; the suite's current plan when absent.
+    #[serde(default)]
+    plan_hash: String,
+    /// Recorded with the decision.
+    #[serde(default)]
+    comment: String,
+}
+
+/// POST /v1/suites/{id}/approve.
+pub(super) async fn approve(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    review(state, headers, path, body, Decision::Approve).await
+}
+
+/// POST /v1/suites/{id}/reject.
+pub(super) async fn reject(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    review(state, headers, path, body, Decision::Reject).await
+}
+
+/// A reviewer's verdict for the key's principal, signed by the service's
+/// key (an attester of the policy) so the suite verifies it as it verifies
+/// a person's; refused for a key whose devices do not cover the suite's.
+async fn review(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, verdict: Decision,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Approve)?;
+    let body = body.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let request: ReviewBody = if body.is_empty() { ReviewBody::default() } else {
+        serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))?
+    };
+    let status = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+    if !key.devices.is_all() {
+        let outside: Vec<&str> = status.devices.iter().map(|d| d.device.as_str())
+            .filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).collect();
+        if !outside.is_empty() {
+            return Err(Problem::forbidden(format!("key {} may act on {}; suite {suite_id} also changes {}", key.id, key.devices.describe(), outside.join(", ")))
+                .with("devices", outside.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+        }
+    }
+    let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
+    let kind = if verdict == Decision::Reject { Kind::Reject } else { Kind::Approve };
+    let signed = match &app.signing_key {
+        Some(signing) => {
+            let about = About { suite: suite_id.clone(), run: status.run_id.clone(), plan: plan.clone(), input: String::new(), value: String::new() };
+            let mut decision = signing::decision(kind, about, "service", &request.comment, 15 * 60).map_err(|e| Problem::bad_request(format!("comment: {e}")))?;
+            decision.on_behalf = key.principal.clone();
+            Some(signing.sign(&decision).map_err(|e| Problem::temporal_unavailable(format!("the service cannot sign: {e}")))?)
+        }
+        None => None,
+    };
+    let nonce = signed.as_ref().map(|s| s.message.clone());
+    let signal = ApprovalSignal { reviewer: key.principal.clone(), decision: verdict as i32, plan_hash: plan, comment: request.comment, signed };
+    client::send_review(&app.client, &suite_id, signal).await.map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
+    // The suite judges the decision; report its verdict when it is recorded.
+    let before = status.decisions.len();
+    for _ in 0..50 {
+        let now = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+        let recorded = now.decisions.iter().skip(before).find(|d| match (&nonce, d.signal.as_ref().and_then(|s| s.signed.as_ref())) {
+            (Some(message), Some(signed)) => &signed.message == message,
+            (None, _) => d.signal.as_ref().is_some_and(|s| s.reviewer == key.principal),
+            _ => false,
+        });
+        if let Some(d) = recorded {
+            let body = serde_json::to_value(d).map_err(|e| Problem::bad_request(e.to_string()))?;
+            let code = if d.counted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            return Ok((code, Json(json!({ "suite_id": suite_id, "counted": d.counted, "reason": d.reason, "decision": body }))).into_response());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response())
 }
 
 /// GET /v1/capabilities: what this service offers and under which policy.
