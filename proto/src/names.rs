@@ -120,6 +120,9 @@ pub mod patches {
     /// A run that did not succeed closes failed (a cancelled suite:
     /// cancelled), its status as the failure's details.
     pub const OUTCOME_STATUS: &str = "outcome-status";
+    /// The suite asks at its start (not at its close, after its last local
+    /// activity) whether it closes with its outcome, as `outcome-status`.
+    pub const OUTCOME_STATUS_AT_START: &str = "outcome-status-at-start";
     /// A device that succeeded or was rolled back saves its configuration.
     pub const CONFIG_SAVE: &str = "config-save";
 }

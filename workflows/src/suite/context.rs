@@ -99,7 +99,10 @@ fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetry::Context)
 /// succeeded (or planned), otherwise failed or cancelled, so the Web UI's
 /// status column tells the outcome (see [`crate::outcome`]).
 pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, status: SuiteStatus) -> temporalio_workflow::WorkflowResult<SuiteStatus> {
-    crate::outcome::close_suite(status, ctx.patched(names::patches::OUTCOME_STATUS))
+    // Suites started since `outcome-status-at-start` asked at their start;
+    // older ones ask where they always did, so their histories replay.
+    let with_status = ctx.state(|s| s.outcome_asked_early) || ctx.patched(names::patches::OUTCOME_STATUS);
+    crate::outcome::close_suite(status, with_status)
 }
 
 /// Sets the phase in the status, the `SuiteStatus` search attribute and

@@ -62,6 +62,9 @@ pub struct SuiteWorkflow {
     window_end: Option<i64>,
     // Devices whose apply succeeded, in completion order (rollback reverses it).
     completed: Vec<String>,
+    // Whether the run closes failed or cancelled when it does not succeed,
+    // asked at the start (see `close`).
+    outcome_asked_early: bool,
 }
 
 #[workflow_methods]
@@ -91,7 +94,7 @@ impl SuiteWorkflow {
         };
         Self {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
-            rollout_done: false, window_end, completed: Vec::new(),
+            rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
         }
     }
 
@@ -99,6 +102,11 @@ impl SuiteWorkflow {
     #[run(name = names::SUITE_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<SuiteStatus> {
         let input = ctx.state(|s| s.input.clone());
+        // Asked before anything else: a patch first asked after a local
+        // activity may be answered in another workflow task on replay than
+        // when it ran (the suite's last one is the locks' release).
+        let early = ctx.patched(names::patches::OUTCOME_STATUS_AT_START);
+        ctx.state_mut(|s| s.outcome_asked_early = early);
         let started = now(ctx);
         ctx.state_mut(|s| s.status.started_at = started.clone());
 
