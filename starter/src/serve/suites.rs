@@ -87,14 +87,7 @@ pub(super) async fn create(
         LaunchError::Policy { refusal, more } => Problem::policy_denied(&refusal, format!("{refusal}{more}")),
         other => Problem::bad_request(other.to_string()),
     })?;
-    if !key.devices.is_all() {
-        let outside: Vec<&str> = input.devices.iter().map(|d| d.device.as_str())
-            .filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).collect();
-        if !outside.is_empty() {
-            return Err(Problem::forbidden(format!("key {} may act on {}; the suite also targets {}", key.id, key.devices.describe(), outside.join(", ")))
-                .with("devices", outside.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
-        }
-    }
+    within_devices(&app, &key, input.devices.iter().map(|d| d.device.as_str()), "the suite")?;
     if !input.plan_only {
         let running = client::running_changes(&app.client).await
             .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
@@ -226,14 +219,7 @@ async fn review(
         serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))?
     };
     let status = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
-    if !key.devices.is_all() {
-        let outside: Vec<&str> = status.devices.iter().map(|d| d.device.as_str())
-            .filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).collect();
-        if !outside.is_empty() {
-            return Err(Problem::forbidden(format!("key {} may act on {}; suite {suite_id} also changes {}", key.id, key.devices.describe(), outside.join(", ")))
-                .with("devices", outside.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
-        }
-    }
+    within_devices(&app, &key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
     let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
     let kind = if verdict == Decision::Reject { Kind::Reject } else { Kind::Approve };
     let signed = match &app.signing_key {
@@ -280,6 +266,20 @@ pub(super) async fn capabilities(State(app): State<Shared>, headers: HeaderMap) 
         "namespace": app.namespace,
         "task_queue": app.task_queue,
     })).into_response())
+}
+
+/// Refuses a key limited to some devices when `devices` has others,
+/// naming them.
+fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = &'a str>, what: &str) -> Result<(), Problem> {
+    if key.devices.is_all() {
+        return Ok(());
+    }
+    let outside: Vec<String> = devices.filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).map(str::to_string).collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::forbidden(format!("key {} may act on {}; {what} also changes {}", key.id, key.devices.describe(), outside.join(", ")))
+        .with("devices", outside))
 }
 
 /// A failed read: an unknown suite is 404; anything else is Temporal's.
