@@ -54,7 +54,7 @@ fn key(seed: u8) -> PrivateKey {
 fn signed(by: &PrivateKey, kind: trust::Kind, plan: &str, nonce: &str) -> ApprovalSignal {
     let m = Message {
         kind, suite: "s1".into(), run: "r1".into(), plan: plan.into(), input: String::new(), value: String::new(),
-        channel: "cli".into(), expires: 1_000_600, nonce: nonce.into(), comment: "ok".into(),
+        channel: "cli".into(), expires: 1_000_600, nonce: nonce.into(), comment: "ok".into(), on_behalf: String::new(),
     };
     let sig = by.sign(trust::NAMESPACE, HashAlg::Sha512, m.to_text().as_bytes()).unwrap();
     // The typed name is ignored when a signature is present.
