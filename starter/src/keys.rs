@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use switchyard_proto::inventory::{Device, glob_match};
+use switchyard_proto::trust::hex;
 
 /// The visible prefix of every key (so a leaked one is recognisable).
 pub const PREFIX: &str = "sy_";
@@ -245,10 +246,6 @@ impl KeyFile {
 
 fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KeyError> {

@@ -7,8 +7,6 @@
 //! Must never: read files or talk to Temporal (its callers do), or start
 //! anything: a refusal here means nothing started.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use switchyard_proto::SourceError;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::{self, Policy};
@@ -16,7 +14,7 @@ use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::trust::{self, Kind};
 use switchyard_proto::v1::SuiteInput;
 
-use crate::signing::{self, About, SigningKey};
+use crate::signing::{self, About, SigningKey, now};
 
 /// How long a launch signature stays valid: the worker checks it when the
 /// suite is planned, moments after it starts.
@@ -110,10 +108,6 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         }
     }
     Ok(input)
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).

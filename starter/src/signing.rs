@@ -100,7 +100,7 @@ pub fn decision(kind: Kind, about: About, channel: &str, comment: &str, valid_fo
     if comment.len() > trust::MAX_COMMENT {
         return Err(SignError::Comment(format!("is {} bytes; at most {}", comment.len(), trust::MAX_COMMENT)));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = now();
     Ok(Decision {
         kind,
         suite: about.suite,
@@ -114,6 +114,12 @@ pub fn decision(kind: Kind, about: About, channel: &str, comment: &str, valid_fo
         comment: comment.trim().to_string(),
         on_behalf: String::new(),
     })
+}
+
+/// Unix seconds by the starter's clock (never a workflow's): what signed
+/// decisions expire against, and what keys are created and checked at.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// 128 random bits from the kernel, as hex.

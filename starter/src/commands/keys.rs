@@ -8,6 +8,7 @@ use anstream::println;
 use comfy_table::Table;
 use switchyard_proto::time::{format_rfc3339, parse_duration};
 use switchyard_starter::keys::{Devices, KeyFile, Scope};
+use switchyard_starter::signing::now;
 
 use crate::cli::KeysAction;
 
@@ -55,8 +56,4 @@ fn list(path: &Path) -> anyhow::Result<String> {
             k.expires_at.map_or("never".into(), format_rfc3339), state]);
     }
     Ok(crate::render::table("", t))
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
 use axum::http::HeaderMap;
 use switchyard_starter::keys::{ApiKey, KeyFile, Scope};
+use switchyard_starter::signing::now;
 
 use super::problem::Problem;
 
@@ -108,8 +109,4 @@ impl RateLimit {
         entry.1 += 1;
         Ok((self.per_minute - entry.1, reset))
     }
-}
-
-pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

@@ -99,7 +99,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         Some(path) => {
             let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("policy {}: {e}", path.display()))?;
             let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
-            (Some(policy), hex(&Sha256::digest(&text)))
+            (Some(policy), switchyard_proto::trust::hex(&Sha256::digest(&text)))
         }
         None => (None, String::new()),
     };
@@ -182,10 +182,6 @@ async fn metrics(State(app): State<Shared>) -> Response {
          # HELP switchyard_service_refused_total API requests refused (authentication, scope, rate, validation).\n# TYPE switchyard_service_refused_total counter\nswitchyard_service_refused_total {}\n",
         app.requests.load(Ordering::Relaxed), app.refused.load(Ordering::Relaxed));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
 use super::auth::require;
 use super::problem::Problem;
-use super::{Shared, hex};
+use super::Shared;
+use switchyard_proto::trust::hex;
 
 /// Authenticates the request, counts it against the key's rate, and
 /// checks its scope.
