@@ -40,6 +40,11 @@ pub(crate) struct Global {
     /// (the worker enforces its own copy either way).
     #[arg(long, global = true, env = "SWITCHYARD_POLICY")]
     pub(crate) policy: Option<PathBuf>,
+    /// Go through a switchyard service at this URL (e.g.
+    /// https://switchyard.example.net) instead of Temporal; the API key is
+    /// read from SWITCHYARD_API_KEY, and is who you are.
+    #[arg(long, global = true, env = "SWITCHYARD_API")]
+    pub(crate) api: Option<String>,
     /// OTLP/gRPC receiver for traces (e.g. http://127.0.0.1:4317): the
     /// CLI's calls start the trace a suite's workflows continue. Off when unset.
     #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
@@ -107,6 +112,9 @@ pub(crate) enum Command {
         /// Only suites with this name.
         #[arg(long)]
         name: Option<String>,
+        /// Only suites requested by this principal.
+        #[arg(long)]
+        requester: Option<String>,
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: usize,

@@ -7,7 +7,6 @@
 //! workflow's typed handle; it never prints, never reads suite files, and
 //! never links device or credential code.
 
-use futures_util::StreamExt;
 use switchyard_proto::names;
 use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
@@ -19,7 +18,7 @@ use temporalio_client::errors::{
 };
 use temporalio_client::{
     ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions, WorkflowExecuteUpdateOptions,
-    WorkflowGetResultOptions, WorkflowHandle, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowGetResultOptions, WorkflowHandle, WorkflowQueryOptions, WorkflowSignalOptions,
     WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::{SearchAttributeKey, SearchAttributes};
@@ -124,6 +123,20 @@ pub enum ClientError {
         /// The SDK's reason.
         #[source]
         source: WorkflowInteractionError,
+    },
+    /// The visibility store refused or failed a list.
+    #[error("cannot list suites ({query}): {why}")]
+    Visibility {
+        /// The visibility query sent.
+        query: String,
+        /// The server's reason.
+        why: String,
+    },
+    /// A page token that no list returned.
+    #[error("page token {token:?} is not one a list returned")]
+    PageToken {
+        /// The token as given.
+        token: String,
     },
     /// The visibility query failed.
     #[error("cannot list suites ({query})")]
@@ -290,14 +303,26 @@ pub struct SuiteFilter {
     pub status: Option<String>,
     /// Only suites with this name.
     pub name: Option<String>,
+    /// Only suites requested by this principal.
+    pub requester: Option<String>,
+    /// Only suites started at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Only suites started before this time (Unix seconds).
+    pub until: Option<i64>,
+    /// Only change suites (true) or only plan-only runs (false).
+    pub change: Option<bool>,
 }
 
 /// One suite as the visibility store knows it (its search attributes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListedSuite {
     /// Suite (workflow) id.
     pub suite_id: String,
+    /// The suite's name.
+    #[serde(default)]
+    pub name: String,
     /// Phase name, as in the `SuiteStatus` search attribute.
+    #[serde(rename = "phase")]
     pub status: String,
     /// Who requested it.
     pub requester: String,
@@ -305,28 +330,83 @@ pub struct ListedSuite {
     pub devices: i64,
     /// Devices failed so far.
     pub failed: i64,
+    /// When it started (Unix seconds; 0 when not known).
+    #[serde(default)]
+    pub started_at: i64,
+    /// When it closed (Unix seconds); none while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+}
+
+/// One page of suites and the token of the next, if there is one (hex of
+/// the visibility store's own opaque token).
+#[derive(Debug, Clone, Default)]
+pub struct SuitePage {
+    /// The suites, newest first.
+    pub suites: Vec<ListedSuite>,
+    /// Pass back to get the next page; empty on the last.
+    pub next_page_token: String,
 }
 
 /// Suites matching `filter`, newest first, at most `limit`.
 pub async fn list_suites(client: &Client, filter: &SuiteFilter, limit: usize) -> Result<Vec<ListedSuite>, ClientError> {
-    let query = list_query(filter);
-    let mut stream = client.list_workflows(query.clone(), WorkflowListOptions::builder().limit(limit).build());
-    let (status, requester) = (SearchAttributeKey::keyword(names::SA_SUITE_STATUS), SearchAttributeKey::keyword(names::SA_REQUESTER));
-    let (devices, failed) = (SearchAttributeKey::int(names::SA_DEVICE_COUNT), SearchAttributeKey::int(names::SA_FAILED_COUNT));
     let mut suites = Vec::new();
-    while let Some(item) = stream.next().await {
-        let wf = item.map_err(|source| ClientError::List { query: query.clone(), source })?;
-        let sa = wf.search_attributes();
-        let phase: String = sa.get(&status).unwrap_or_default();
-        suites.push(ListedSuite {
-            suite_id: wf.id().to_string(),
-            status: listed_status(wf.status(), phase),
-            requester: sa.get(&requester).unwrap_or_default(),
-            devices: sa.get(&devices).unwrap_or_default(),
-            failed: sa.get(&failed).unwrap_or_default(),
-        });
+    let mut token = String::new();
+    loop {
+        let page = list_page(client, filter, (limit - suites.len()).min(1000), &token).await?;
+        suites.extend(page.suites);
+        if page.next_page_token.is_empty() || suites.len() >= limit {
+            suites.truncate(limit);
+            return Ok(suites);
+        }
+        token = page.next_page_token;
     }
-    Ok(suites)
+}
+
+/// One page of at most `page_size` suites matching `filter`, from
+/// `page_token` (empty: the first page). The service pages with it; the
+/// token is the visibility store's, so paging is as consistent as it is.
+pub async fn list_page(client: &Client, filter: &SuiteFilter, page_size: usize, page_token: &str) -> Result<SuitePage, ClientError> {
+    use temporalio_client::NamespacedClient;
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::ListWorkflowExecutionsRequest;
+    use tonic::IntoRequest;
+
+    let query = list_query(filter);
+    let token = switchyard_proto::trust::unhex(page_token).ok_or_else(|| ClientError::PageToken { token: page_token.to_string() })?;
+    let request = ListWorkflowExecutionsRequest {
+        namespace: client.namespace(),
+        page_size: page_size.clamp(1, 1000) as i32,
+        next_page_token: token,
+        query: query.clone(),
+    };
+    let mut c = client.clone();
+    let response = WorkflowService::list_workflow_executions(&mut c, request.into_request()).await
+        .map_err(|status| ClientError::Visibility { query: query.clone(), why: status.message().to_string() })?
+        .into_inner();
+    let suites = response.executions.iter().map(listed).collect();
+    Ok(SuitePage { suites, next_page_token: switchyard_proto::trust::hex(&response.next_page_token) })
+}
+
+/// A visibility record as `list` shows it. Search attribute payloads are
+/// JSON (the default converter's `json/plain`): a keyword is a string, an
+/// int a number.
+fn listed(info: &temporalio_common::protos::temporal::api::workflow::v1::WorkflowExecutionInfo) -> ListedSuite {
+    let fields = info.search_attributes.as_ref().map(|s| &s.indexed_fields);
+    let keyword = |name: &str| fields.and_then(|f| f.get(name)).and_then(|p| serde_json::from_slice::<String>(&p.data).ok()).unwrap_or_default();
+    let int = |name: &str| fields.and_then(|f| f.get(name)).and_then(|p| serde_json::from_slice::<i64>(&p.data).ok()).unwrap_or_default();
+    let execution = temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus::try_from(info.status)
+        .map_or(WorkflowExecutionStatus::Unspecified, WorkflowExecutionStatus::from);
+    ListedSuite {
+        suite_id: info.execution.as_ref().map(|e| e.workflow_id.clone()).unwrap_or_default(),
+        name: keyword(names::SA_SUITE_NAME),
+        status: listed_status(execution, keyword(names::SA_SUITE_STATUS)),
+        requester: keyword(names::SA_REQUESTER),
+        devices: int(names::SA_DEVICE_COUNT),
+        failed: int(names::SA_FAILED_COUNT),
+        started_at: info.start_time.as_ref().map_or(0, |t| t.seconds),
+        closed_at: info.close_time.as_ref().map(|t| t.seconds),
+    }
 }
 
 /// Why a status query failed, in an operator's words. Only a query the
@@ -383,6 +463,18 @@ pub fn list_query(filter: &SuiteFilter) -> String {
     if let Some(n) = &filter.name {
         query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_NAME, quote(n)));
     }
+    if let Some(r) = &filter.requester {
+        query.push_str(&format!(" AND {} = '{}'", names::SA_REQUESTER, quote(r)));
+    }
+    if let Some(change) = filter.change {
+        query.push_str(&format!(" AND {} = '{}'", names::SA_SUITE_KIND, if change { "change" } else { "plan" }));
+    }
+    if let Some(t) = filter.since {
+        query.push_str(&format!(" AND StartTime >= '{}'", switchyard_proto::time::format_rfc3339(t)));
+    }
+    if let Some(t) = filter.until {
+        query.push_str(&format!(" AND StartTime < '{}'", switchyard_proto::time::format_rfc3339(t)));
+    }
     query
 }
 
@@ -399,11 +491,13 @@ mod tests {
     fn list_query_filters_by_status_and_name() {
         let all = list_query(&SuiteFilter::default());
         assert_eq!(all, format!("WorkflowType = '{}'", names::SUITE_WORKFLOW));
-        let filter = SuiteFilter { status: Some("rolled_back".into()), name: Some("it's".into()) };
+        let filter = SuiteFilter { status: Some("rolled_back".into()), name: Some("it's".into()), ..Default::default() };
         assert_eq!(list_query(&filter), format!("{all} AND SuiteStatus = 'rolled_back' AND SuiteName = 'its'"));
         // A phase suites pass through matches running suites only.
-        let waiting = SuiteFilter { status: Some("awaiting_approval".into()), name: None };
+        let waiting = SuiteFilter { status: Some("awaiting_approval".into()), ..Default::default() };
         assert_eq!(list_query(&waiting), format!("{all} AND SuiteStatus = 'awaiting_approval' AND ExecutionStatus = 'Running'"));
+        let window = SuiteFilter { requester: Some("ci".into()), since: Some(0), until: Some(60), change: Some(true), ..Default::default() };
+        assert_eq!(list_query(&window), format!("{all} AND Requester = 'ci' AND SuiteKind = 'change' AND StartTime >= '1970-01-01T00:00:00Z' AND StartTime < '1970-01-01T00:01:00Z'"));
     }
 
     #[test]

@@ -244,6 +244,34 @@ impl KeyFile {
     }
 }
 
+/// When each key was last used: the service keeps it beside the keys file
+/// (`<keys file>.used`, key id → Unix seconds, to the minute), so the keys
+/// file stays the operator's alone to edit and `keys list` can show it.
+/// Replicas sharing the directory merge by taking the later time.
+pub fn usage_path(keys: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.used", keys.display()))
+}
+
+/// The last-used times recorded for the keys file at `keys` (none yet: empty).
+pub fn load_usage(keys: &Path) -> std::collections::BTreeMap<String, i64> {
+    std::fs::read_to_string(usage_path(keys)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+/// Records `seen` (key id → time), keeping any later time already on disk.
+pub fn record_usage(keys: &Path, seen: &std::collections::BTreeMap<String, i64>) -> Result<(), KeyError> {
+    let path = usage_path(keys);
+    let err = |reason: String| KeyError::File { path: path.display().to_string(), reason };
+    let mut merged = load_usage(keys);
+    for (id, at) in seen {
+        let entry = merged.entry(id.clone()).or_insert(*at);
+        *entry = (*entry).max(*at);
+    }
+    let text = serde_json::to_string_pretty(&merged).map_err(|e| err(e.to_string()))? + "\n";
+    let temporary = PathBuf::from(format!("{}.tmp", path.display()));
+    write_private(&temporary, &text).map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&temporary, &path).map_err(|e| err(e.to_string()))
+}
+
 fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
@@ -307,6 +335,19 @@ mod tests {
         let device = |site: &str| Device { name: "d".into(), site: site.into(), ..test_device() };
         assert!(lab1.matches(&device("lab1")) && !lab1.matches(&device("lab2")));
         assert_eq!(lab1.describe(), "sites=lab1");
+    }
+
+    #[test]
+    fn last_use_is_kept_beside_the_keys_file_and_only_moves_forward() {
+        let dir = std::env::temp_dir().join(format!("switchyard-usage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let keys = dir.join("keys.json");
+        assert!(load_usage(&keys).is_empty());
+        record_usage(&keys, &[("a".to_string(), 200)].into()).unwrap();
+        record_usage(&keys, &[("a".to_string(), 100), ("b".to_string(), 50)].into()).unwrap();
+        let usage = load_usage(&keys);
+        assert_eq!((usage["a"], usage["b"]), (200, 50));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn test_device() -> Device {

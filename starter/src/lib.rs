@@ -4,7 +4,8 @@
 //! read the same way by every tool; [`launch`] turns a parsed suite into
 //! the workflow's input for the CLI and the service alike. [`signing`] signs decisions with the
 //! user's SSH key (through ssh-keygen, as git does) and [`audit`] exports
-//! and re-checks a suite's signed decisions. [`traces`] sets up OTLP
+//! and re-checks a suite's signed decisions. [`remote`] is the service's HTTP client (the CLI's `--api`), [`statistics`] sums a
+//! range of suites for the service. [`traces`] sets up OTLP
 //! export and the trace context that follows a suite into its workflows.
 //!
 //! It never links device or credential code: nothing here reaches an SSH
@@ -16,5 +17,7 @@ pub mod audit;
 pub mod client;
 pub mod keys;
 pub mod launch;
+pub mod remote;
 pub mod signing;
+pub mod statistics;
 pub mod traces;

@@ -37,7 +37,9 @@ async fn main() {
         Command::Run { suite, watch } => run::run(global, suite, watch).await,
         Command::Status { suite_id, json } => status::run(global, &suite_id, json).await,
         Command::Watch { suite_id, until } => watch::run(global, &suite_id, until).await,
-        Command::List { status, name, limit } => list::run(global, SuiteFilter { status, name }, limit).await,
+        Command::List { status, name, requester, limit } => {
+            list::run(global, SuiteFilter { status, name, requester, ..Default::default() }, limit).await
+        }
         Command::Approve(r) => review::run(global, r, Decision::Approve).await,
         Command::Reject(r) => review::run(global, r, Decision::Reject).await,
         Command::Resume(a) => operate::answer_pause(global, a, OperatorAction::Resume).await,

@@ -1,12 +1,16 @@
 //! Suite file + inventory → workflow input, through the launch the service
 //! uses too ([`switchyard_starter::launch`]): read here, validated, signed
 //! and checked against the policy there. Nothing starts if this fails.
+//! Through the service, the file's text is sent as it is, and the service
+//! does the same with its own inventory and policy; a refusal at a place
+//! in the suite is shown at that place in the local file.
 
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::SuiteInput;
 use switchyard_starter::launch::{self, Launch};
+use switchyard_starter::remote::{Created, Service, ServiceError};
 
 use crate::cli::{Global, SuiteArgs};
 
@@ -30,4 +34,33 @@ pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow
         policy: policy.as_ref(),
     };
     Ok(launch::prepare(&suite, &inventory, &launch)?)
+}
+
+/// Launches (or plans) the suite file through the service.
+pub(crate) async fn create(service: &Service, args: &SuiteArgs, plan_only: bool) -> anyhow::Result<Created> {
+    let file = args.suite.display().to_string();
+    anyhow::ensure!(args.suite_id.is_none(), "--suite-id: the service names the suites it starts; leave it out with --api");
+    anyhow::ensure!(args.inventory.is_none(), "--inventory: the service selects devices from its own inventory; leave it out with --api");
+    if args.requester.is_some() {
+        eprintln!("note: through the service, the requester is your API key's principal; --requester is not used");
+    }
+    let text = std::fs::read_to_string(&args.suite).map_err(|e| anyhow::anyhow!("{file}: cannot read: {e}"))?;
+    match service.create(&text, plan_only).await {
+        Ok(created) => Ok(created),
+        Err(ServiceError::Problem { code, document, .. }) if code == "invalid-suite" || code == "policy-denied" => {
+            let field = |name: &str| document.get(name).cloned().unwrap_or_default();
+            let located = switchyard_proto::SourceError {
+                file,
+                line: field("line").as_u64().unwrap_or(0),
+                column: field("column").as_u64().unwrap_or(0),
+                field: field("field").as_str().unwrap_or_default().to_string(),
+                message: field("message").as_str().or(field("detail").as_str()).unwrap_or_default().to_string(),
+            };
+            if code == "policy-denied" {
+                anyhow::bail!("the service's policy refuses the suite: {}", field("detail").as_str().unwrap_or_default());
+            }
+            anyhow::bail!("{located}")
+        }
+        Err(e) => Err(e.into()),
+    }
 }

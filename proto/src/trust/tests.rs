@@ -136,3 +136,11 @@ fn an_attester_signs_for_a_principal_and_nobody_else_does() {
     }
     assert!(Decision::parse(&text.replace("for: bob", "for:  bob")).is_err());
 }
+
+#[test]
+fn hex_round_trips_and_refuses_what_is_not_hex() {
+    let bytes = [0u8, 1, 0xab, 0xff];
+    assert_eq!(unhex(&hex(&bytes)).unwrap(), bytes);
+    assert_eq!(unhex("").unwrap(), Vec::<u8>::new());
+    assert!(unhex("abc").is_none() && unhex("zz").is_none() && unhex("é1").is_none());
+}

@@ -7,13 +7,11 @@ use anstream::println;
 use comfy_table::Table;
 use switchyard_proto::policy::Policy;
 use switchyard_starter::audit::{self, Audit};
-use switchyard_starter::client;
 
 use crate::cli::Global;
 
 pub(crate) async fn show(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
-    let status = client::status(&client, suite_id).await?;
+    let status = super::target(global).await?.status(suite_id).await?;
     let audit = audit::from_status(&status);
     if json {
         println!("{}", serde_json::to_string_pretty(&audit)?);

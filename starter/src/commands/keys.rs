@@ -7,7 +7,7 @@ use std::path::Path;
 use anstream::println;
 use comfy_table::Table;
 use switchyard_proto::time::{format_rfc3339, parse_duration};
-use switchyard_starter::keys::{Devices, KeyFile, Scope};
+use switchyard_starter::keys::{Devices, KeyFile, Scope, load_usage};
 use switchyard_starter::signing::now;
 
 use crate::cli::KeysAction;
@@ -47,13 +47,14 @@ pub(crate) fn run(action: KeysAction) -> anyhow::Result<i32> {
 fn list(path: &Path) -> anyhow::Result<String> {
     let file = KeyFile::load(path)?;
     let mut t = Table::new();
-    t.set_header(["KEY", "PRINCIPAL", "SCOPES", "DEVICES", "CREATED", "EXPIRES", "STATE"]);
+    t.set_header(["KEY", "PRINCIPAL", "SCOPES", "DEVICES", "CREATED", "EXPIRES", "LAST USED", "STATE"]);
     let now = now();
+    let usage = load_usage(path);
     for k in &file.keys {
         let scopes: Vec<&str> = k.scopes.iter().map(|s| s.name()).collect();
         let state = k.unusable(now).map_or("active".to_string(), |why| if k.revoked_at.is_some() { "revoked".into() } else if why.contains("expired") { "expired".into() } else { why });
         t.add_row([format!("sy_{}", k.id), k.principal.clone(), scopes.join(","), k.devices.describe(), format_rfc3339(k.created_at),
-            k.expires_at.map_or("never".into(), format_rfc3339), state]);
+            k.expires_at.map_or("never".into(), format_rfc3339), usage.get(&k.id).map_or("never".into(), |at| format_rfc3339(*at)), state]);
     }
     Ok(crate::render::table("", t))
 }

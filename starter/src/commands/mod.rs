@@ -1,6 +1,8 @@
-//! One file per subcommand. Shared here: the client for the global
-//! options, the Web UI link, and the exit code of a finished suite. Every
-//! Temporal call goes through `switchyard_starter::client`.
+//! One file per subcommand. Shared here: where requests go (Temporal, or
+//! the service with `--api`), the Web UI link, and the exit code of a
+//! finished suite. Every Temporal call goes through
+//! `switchyard_starter::client`, every service call through
+//! `switchyard_starter::remote`.
 
 pub(crate) mod audit;
 pub(crate) mod keys;
@@ -15,7 +17,8 @@ pub(crate) mod watch;
 
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{SignedDecision, SuitePhase, SuiteStatus};
-use switchyard_starter::client::{self, Client};
+use switchyard_starter::client::{self, Client, ListedSuite, SuiteFilter};
+use switchyard_starter::remote::Service;
 use switchyard_starter::signing::{self, About, SigningKey};
 
 use crate::cli::Global;
@@ -29,6 +32,60 @@ pub(crate) static TRACES: std::sync::OnceLock<switchyard_starter::traces::Traces
 
 pub(crate) async fn connect(global: &Global) -> anyhow::Result<Client> {
     Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY, TRACES.get()).await?)
+}
+
+/// Where a command's requests go.
+pub(crate) enum Target {
+    /// Temporal, directly: the CLI signs with the user's key.
+    Temporal(Client),
+    /// A switchyard service (`--api`): the API key is who the user is,
+    /// and the service signs for it.
+    Service(Service),
+}
+
+/// The target the global options name: the service with `--api`,
+/// Temporal otherwise.
+pub(crate) async fn target(global: &Global) -> anyhow::Result<Target> {
+    let Some(api) = &global.api else { return Ok(Target::Temporal(connect(global).await?)) };
+    let key = std::env::var("SWITCHYARD_API_KEY").unwrap_or_default();
+    if global.signing_key.is_some() {
+        eprintln!("note: through the service, decisions are signed by the service for your API key's principal; --signing-key is not used");
+    }
+    Ok(Target::Service(Service::new(api, &key)?))
+}
+
+impl Target {
+    /// The suite's current status.
+    pub(crate) async fn status(&self, suite_id: &str) -> anyhow::Result<SuiteStatus> {
+        Ok(match self {
+            Self::Temporal(c) => client::status(c, suite_id).await?,
+            Self::Service(s) => s.status(suite_id).await?,
+        })
+    }
+
+    /// The final word on an ended suite (its result; through the service,
+    /// its status once ended, which the service reads the same way).
+    pub(crate) async fn result(&self, suite_id: &str) -> anyhow::Result<SuiteStatus> {
+        Ok(match self {
+            Self::Temporal(c) => client::result(c, suite_id).await?,
+            Self::Service(s) => s.status(suite_id).await?,
+        })
+    }
+
+    pub(crate) async fn list(&self, filter: &SuiteFilter, limit: usize) -> anyhow::Result<Vec<ListedSuite>> {
+        Ok(match self {
+            Self::Temporal(c) => client::list_suites(c, filter, limit).await?,
+            Self::Service(s) => s.list(filter, limit).await?,
+        })
+    }
+
+    pub(crate) async fn cancel(&self, suite_id: &str, reason: &str) -> anyhow::Result<()> {
+        match self {
+            Self::Temporal(c) => client::cancel(c, suite_id, reason).await?,
+            Self::Service(s) => s.cancel(suite_id, reason).await?,
+        }
+        Ok(())
+    }
 }
 
 /// How long a decision the CLI sends itself stays valid: it arrives at

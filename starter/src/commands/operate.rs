@@ -5,13 +5,20 @@
 //! verdicts on a plan are `review`'s, not this.
 
 use switchyard_proto::trust::Kind;
-use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism, SignedDecision};
+use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal, SetParallelism, SignedDecision};
 use switchyard_starter::client;
 
+use super::Target;
 use crate::cli::{Global, PauseAnswer};
 
 pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: OperatorAction) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
+    let client = match super::target(global).await? {
+        Target::Temporal(client) => client,
+        Target::Service(service) => {
+            let event = service.answer(&answer.suite_id, action, &answer.comment).await?;
+            return Ok(show_answer(&answer.suite_id, event.as_ref()));
+        }
+    };
     let suite_id = answer.suite_id;
     let kind = match action {
         OperatorAction::Resume => Kind::Resume,
@@ -24,31 +31,43 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
     client::send_pause_answer(&client, &suite_id, signal).await?;
     // Every operator action is logged with whether it applied; show it.
     let status = client::status(&client, &suite_id).await?;
-    let mine = |e: &&switchyard_proto::v1::OperatorEvent| match &signed {
+    let mine = |e: &&OperatorEvent| match &signed {
         Some(s) => e.signed.as_ref().is_some_and(|x| x.message == s.message),
         None => e.operator == answer.operator.trim() && e.signed.is_none(),
     };
-    match status.operator_log.iter().rev().find(mine) {
+    Ok(show_answer(&suite_id, status.operator_log.iter().rev().find(mine)))
+}
+
+/// The operator log's entry for an answer, as scripts read it; exit 2
+/// when the suite did not apply it.
+fn show_answer(suite_id: &str, event: Option<&OperatorEvent>) -> i32 {
+    match event {
         Some(e) if e.applied => println!("{suite_id}: {} accepted", e.action),
         Some(e) => {
             println!("{suite_id}: {} not applied: {}", e.action, e.reason);
-            return Ok(2);
+            return 2;
         }
         None => println!("{suite_id}: sent"),
     }
-    Ok(0)
+    0
 }
 
 pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
-    client::cancel(&client, suite_id, reason).await?;
+    super::target(global).await?.cancel(suite_id, reason).await?;
     println!("{suite_id}: cancellation requested; in-flight devices finish, changed devices are rolled back");
     println!("web ui: {}", super::ui_link(global, suite_id));
     Ok(0)
 }
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
+    let client = match super::target(global).await? {
+        Target::Temporal(client) => client,
+        Target::Service(service) => {
+            let new_end = service.extend_window(suite_id, &end, &comment).await?;
+            println!("{suite_id}: window now ends at {new_end}");
+            return Ok(0);
+        }
+    };
     let signed = super::sign_for(global, &client, Kind::ExtendWindow, suite_id, end.clone(), &comment, None).await?;
     need_someone(signed.as_ref(), &operator)?;
     let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment, signed }).await?;
@@ -57,7 +76,14 @@ pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, 
 }
 
 pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism: u32, operator: String) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
+    let client = match super::target(global).await? {
+        Target::Temporal(client) => client,
+        Target::Service(service) => {
+            let old = service.set_parallelism(suite_id, parallelism).await?;
+            println!("{suite_id}: parallelism {old} → {parallelism}");
+            return Ok(0);
+        }
+    };
     let signed = super::sign_for(global, &client, Kind::SetParallelism, suite_id, parallelism.to_string(), "", None).await?;
     need_someone(signed.as_ref(), &operator)?;
     let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism, signed }).await?;

@@ -5,13 +5,21 @@
 //! `operate`'s, not this.
 
 use switchyard_proto::trust::Kind;
-use switchyard_proto::v1::{ApprovalSignal, Decision};
+use switchyard_proto::v1::{ApprovalSignal, Decision, RecordedDecision};
 use switchyard_starter::client;
 
+use super::Target;
 use crate::cli::{Global, Review};
 
 pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
+    let client = match super::target(global).await? {
+        Target::Temporal(client) => client,
+        Target::Service(service) => {
+            let plan = review.plan_hash.clone().unwrap_or_default();
+            let reviewed = service.review(&review.suite_id, verdict == Decision::Approve, &plan, &review.comment).await?;
+            return Ok(show(&review.suite_id, verdict, reviewed.decision.as_ref()));
+        }
+    };
     let suite_id = review.suite_id;
     let kind = if verdict == Decision::Approve { Kind::Approve } else { Kind::Reject };
     let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &review.comment, review.plan_hash.as_deref()).await?;
@@ -37,6 +45,12 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
             None => sent.is_some_and(|x| x.reviewer == review.reviewer && x.signed.is_none()),
         }
     });
+    Ok(show(&suite_id, verdict, recorded))
+}
+
+/// Whether the suite counted the verdict, as scripts read it; exit 2 when
+/// it did not.
+fn show(suite_id: &str, verdict: Decision, recorded: Option<&RecordedDecision>) -> i32 {
     match recorded {
         Some(r) if r.counted => {
             let by = r.signer.as_ref().map(|s| format!(" ({} {})", s.principal, s.fingerprint)).unwrap_or_default();
@@ -44,9 +58,9 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
         }
         Some(r) => {
             println!("{suite_id}: decision recorded but not counted: {}", r.reason);
-            return Ok(2);
+            return 2;
         }
         None => println!("{suite_id}: decision sent"),
     }
-    Ok(0)
+    0
 }

@@ -2,14 +2,12 @@
 //! devices, decisions and logs, or the whole status as JSON.
 
 use anstream::{print, println};
-use switchyard_starter::client;
 
 use crate::cli::Global;
 use crate::render;
 
 pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
-    let status = client::status(&client, suite_id).await?;
+    let status = super::target(global).await?.status(suite_id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {

@@ -12,7 +12,8 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{is_final, phase_from_name};
-use switchyard_starter::client::{self, Client};
+
+use super::Target;
 
 use crate::cli::Global;
 use crate::render;
@@ -29,9 +30,9 @@ pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) 
             None => bail!("--until {name:?} is not a phase; expected e.g. awaiting_approval, applying, succeeded"),
         },
     };
-    let client = super::connect(global).await?;
+    let target = super::target(global).await?;
     println!("web ui: {}", super::ui_link(global, suite_id));
-    let status = follow(&client, suite_id, Show::Changes, until).await?;
+    let status = follow(&target, suite_id, Show::Changes, until).await?;
     if until.is_some_and(|p| status.phase() == p) {
         return Ok(0);
     }
@@ -49,12 +50,12 @@ pub(crate) enum Show {
 
 /// Follows a suite until it ends (then returns its result) or reaches
 /// `until` (then returns that status).
-pub(crate) async fn follow(client: &Client, suite_id: &str, show: Show, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
+pub(crate) async fn follow(target: &Target, suite_id: &str, show: Show, until: Option<SuitePhase>) -> anyhow::Result<SuiteStatus> {
     let show = matches!(show, Show::Changes);
     let bar = if show && std::io::stdout().is_terminal() { Some(progress_bar()?) } else { None };
     let mut changes = render::Changes::default();
     loop {
-        let status = client::status(client, suite_id).await?;
+        let status = target.status(suite_id).await?;
         if show {
             let lines = changes.since_last(&status);
             match &bar {
@@ -76,7 +77,7 @@ pub(crate) async fn follow(client: &Client, suite_id: &str, show: Show, until: O
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
-            return if reached { Ok(status) } else { Ok(client::result(client, suite_id).await?) };
+            return if reached { Ok(status) } else { target.result(suite_id).await };
         }
         tokio::time::sleep(POLL).await;
     }

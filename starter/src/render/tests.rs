@@ -209,8 +209,8 @@ fn progress_view() {
 #[test]
 fn suite_list() {
     let suites = [
-        ListedSuite { suite_id: "sem-pause-rollback-20261122-172005".into(), status: "rolled_back".into(), requester: "alice".into(), devices: 8, failed: 1 },
-        ListedSuite { suite_id: "a".into(), status: "applying".into(), requester: "bob".into(), devices: 120, failed: 0 },
+        ListedSuite { suite_id: "sem-pause-rollback-20261122-172005".into(), status: "rolled_back".into(), requester: "alice".into(), devices: 8, failed: 1, name: String::new(), started_at: 0, closed_at: None },
+        ListedSuite { suite_id: "a".into(), status: "applying".into(), requester: "bob".into(), devices: 120, failed: 0, name: String::new(), started_at: 0, closed_at: None },
     ];
     insta::assert_snapshot!(plain(super::suites(&suites)));
 }

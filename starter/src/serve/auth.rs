@@ -3,16 +3,18 @@
 //! so a key created or revoked with `switchyard keys` counts at once; and
 //! each key's request rate, limited per key.
 //!
+//! Each key's last use is written beside the keys file (to the minute).
+//!
 //! Must never: log or return a presented secret; let a request through
 //! without a key the file holds unrevoked and unexpired.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
 use axum::http::HeaderMap;
-use switchyard_starter::keys::{ApiKey, KeyFile, Scope};
+use switchyard_starter::keys::{ApiKey, KeyFile, Scope, record_usage};
 use switchyard_starter::signing::now;
 
 use super::problem::Problem;
@@ -21,7 +23,13 @@ use super::problem::Problem;
 pub(crate) struct KeyStore {
     path: PathBuf,
     loaded: Mutex<(Option<Version>, KeyFile)>,
+    /// Each key's last use, and when it was last written down.
+    used: Mutex<(BTreeMap<String, i64>, BTreeMap<String, i64>)>,
 }
+
+/// How stale a key's recorded last use may get: to the minute is what an
+/// operator asks ("is this key still used?"), and it keeps writes rare.
+const USAGE_RESOLUTION_SECS: i64 = 60;
 
 /// What tells one version of the keys file from the next: `keys` replaces
 /// the file (a new inode), and a write within one clock tick still changes
@@ -42,7 +50,7 @@ impl KeyStore {
     pub(crate) fn open(path: PathBuf) -> anyhow::Result<Self> {
         let file = KeyFile::load(&path)?;
         let version = version(&path);
-        Ok(Self { path, loaded: Mutex::new((version, file)) })
+        Ok(Self { path, loaded: Mutex::new((version, file)), used: Mutex::new(Default::default()) })
     }
 
     /// The key a request presents, checked against the file as it is now.
@@ -61,7 +69,26 @@ impl KeyStore {
                 Err(e) => tracing::warn!(error = %e, "Keys file not re-read"),
             }
         }
-        loaded.1.authenticate(token, now()).cloned().map_err(Problem::unauthenticated)
+        let key = loaded.1.authenticate(token, now()).cloned().map_err(Problem::unauthenticated)?;
+        drop(loaded);
+        self.note_use(&key.id);
+        Ok(key)
+    }
+
+    /// Records a key's use, writing the usage file when the key's last
+    /// written use is older than the resolution.
+    fn note_use(&self, id: &str) {
+        let now = now();
+        let mut used = self.used.lock().expect("usage lock");
+        used.0.insert(id.to_string(), now);
+        if used.1.get(id).is_some_and(|at| now - at < USAGE_RESOLUTION_SECS) {
+            return;
+        }
+        let seen = used.0.clone();
+        match record_usage(&self.path, &seen) {
+            Ok(()) => used.1 = seen,
+            Err(e) => tracing::warn!(error = %e, "Key usage not recorded"),
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 
 mod auth;
 mod events;
+mod operate;
 mod problem;
 mod suites;
 
@@ -147,7 +148,13 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/suites/{suite_id}/cancel", post(suites::cancel))
         .route("/v1/suites/{suite_id}/approve", post(suites::approve))
         .route("/v1/suites/{suite_id}/reject", post(suites::reject))
+        .route("/v1/suites/{suite_id}/resume", post(operate::resume))
+        .route("/v1/suites/{suite_id}/rollback", post(operate::rollback))
+        .route("/v1/suites/{suite_id}/abandon", post(operate::abandon))
+        .route("/v1/suites/{suite_id}/window", post(operate::window))
+        .route("/v1/suites/{suite_id}/parallelism", post(operate::parallelism))
         .route("/v1/suites/{suite_id}/events", get(events::stream))
+        .route("/v1/statistics", get(suites::statistics))
         .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
         // The handlers read bodies themselves, so an oversized one is a
         // problem document, not the framework's plain text.
@@ -204,6 +211,24 @@ mod tests {
         assert_eq!(source.matches(".route(\"").count(), ROUTES.len(), "a routed path is missing from ROUTES");
     }
 
+    /// Every problem code the service sends is one the document lists.
+    #[test]
+    fn the_openapi_document_lists_every_problem_code() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        let listed: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"].as_array().expect("codes")
+            .iter().filter_map(|c| c.as_str()).collect();
+        let source = include_str!("problem.rs");
+        let sent: Vec<&str> = source.split("Self::new(StatusCode::").skip(1)
+            .filter_map(|rest| rest.split('"').nth(1)).collect();
+        assert!(sent.len() >= 13, "{sent:?}");
+        for code in &sent {
+            assert!(listed.contains(code), "problem code {code} is not in openapi.json");
+        }
+        assert_eq!(sent.len(), listed.len(), "openapi.json lists a code the service never sends: {listed:?} vs {sent:?}");
+    }
+
     const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
-        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events"];
+        "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events",
+        "/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon", "/v1/suites/{suite_id}/window",
+        "/v1/suites/{suite_id}/parallelism", "/v1/statistics"];
 }

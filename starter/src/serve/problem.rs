@@ -72,6 +72,12 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, "conflict", "It conflicts with what exists", detail)
     }
 
+    /// The suite judged the request and refused it (a window end earlier
+    /// than now, a parallelism past its policy, …).
+    pub(crate) fn refused(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", "The suite refused it", detail)
+    }
+
     pub(crate) fn too_large(limit: usize) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "The request body is too large",
             format!("request bodies are limited to {limit} bytes")).with("limit", limit)

@@ -22,7 +22,7 @@ use switchyard_starter::keys::{ApiKey, Scope};
 use switchyard_starter::launch::{self, Launch, LaunchError};
 use switchyard_starter::signing::{self, About};
 use switchyard_proto::trust::Kind;
-use switchyard_proto::v1::{ApprovalSignal, Decision};
+use switchyard_proto::v1::{ApprovalSignal, Decision, SignedDecision, SuiteStatus};
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
 use super::auth::require;
@@ -123,11 +123,20 @@ pub(super) struct ListQuery {
     phase: Option<String>,
     /// Only suites with this name.
     name: Option<String>,
-    /// At most this many (1..=1000, default 50).
+    /// Only suites requested by this principal.
+    requester: Option<String>,
+    /// Only suites started at or after this time (RFC 3339).
+    since: Option<String>,
+    /// Only suites started before this time (RFC 3339).
+    until: Option<String>,
+    /// At most this many on the page (1..=1000, default 50).
     limit: Option<usize>,
+    /// The `next_page_token` of the previous page.
+    page_token: Option<String>,
 }
 
-/// GET /v1/suites: newest first, as the visibility store has them.
+/// GET /v1/suites: newest first, as the visibility store has them, a page
+/// at a time.
 pub(super) async fn list(
     State(app): State<Shared>, headers: HeaderMap, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
@@ -142,13 +151,58 @@ pub(super) async fn list(
     {
         return Err(Problem::bad_request(format!("{phase:?} is not a suite phase (e.g. applying, succeeded, rolled_back)")).with("field", "phase"));
     }
-    let filter = SuiteFilter { status: query.phase, name: query.name };
-    let suites = client::list_suites(&app.client, &filter, limit).await
-        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
-    let items: Vec<serde_json::Value> = suites.iter().map(|s| json!({
-        "suite_id": s.suite_id, "phase": s.status, "requester": s.requester, "devices": s.devices, "failed": s.failed,
-    })).collect();
-    Ok(Json(json!({ "suites": items })).into_response())
+    let filter = SuiteFilter {
+        status: query.phase, name: query.name, requester: query.requester,
+        since: query.since.as_deref().map(|t| instant("since", t)).transpose()?,
+        until: query.until.as_deref().map(|t| instant("until", t)).transpose()?,
+        change: None,
+    };
+    let page = client::list_page(&app.client, &filter, limit, query.page_token.as_deref().unwrap_or_default()).await.map_err(|e| match e {
+        ClientError::PageToken { .. } => Problem::bad_request(e.to_string()).with("field", "page_token"),
+        e => Problem::temporal_unavailable(e.to_string()),
+    })?;
+    Ok(Json(json!({ "suites": page.suites, "next_page_token": page.next_page_token })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatisticsQuery {
+    /// From (RFC 3339); default seven days before `until`.
+    since: Option<String>,
+    /// To (RFC 3339); default now.
+    until: Option<String>,
+}
+
+/// The most suites one statistics answer reads from the visibility store.
+const STATISTICS_MAX: usize = 10_000;
+
+/// GET /v1/statistics: change suites started in a range, by phase, their
+/// success rate and duration percentiles.
+pub(super) async fn statistics(
+    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<StatisticsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
+    let until = query.until.as_deref().map(|t| instant("until", t)).transpose()?.unwrap_or_else(signing::now);
+    let since = query.since.as_deref().map(|t| instant("since", t)).transpose()?.unwrap_or(until - 7 * 86_400);
+    if since >= until {
+        return Err(Problem::bad_request("since must be before until").with("field", "since"));
+    }
+    let filter = SuiteFilter { since: Some(since), until: Some(until), change: Some(true), ..Default::default() };
+    let suites = client::list_suites(&app.client, &filter, STATISTICS_MAX + 1).await.map_err(|e| Problem::temporal_unavailable(e.to_string()))?;
+    let truncated = suites.len() > STATISTICS_MAX;
+    let stats = switchyard_starter::statistics::of(&suites[..suites.len().min(STATISTICS_MAX)]);
+    let mut body = serde_json::to_value(&stats).map_err(|e| Problem::bad_request(e.to_string()))?;
+    body["since"] = json!(switchyard_proto::time::format_rfc3339(since));
+    body["until"] = json!(switchyard_proto::time::format_rfc3339(until));
+    body["truncated"] = json!(truncated);
+    Ok(Json(body).into_response())
+}
+
+/// An RFC 3339 query value, refused naming its field.
+fn instant(field: &str, text: &str) -> Result<i64, Problem> {
+    switchyard_proto::time::parse_rfc3339(text)
+        .ok_or_else(|| Problem::bad_request(format!("{field} {text:?} is not an RFC 3339 time (e.g. 2026-12-01T00:00:00Z)")).with("field", field.to_string()))
 }
 
 /// GET /v1/suites/{id}: the suite's whole status, as the workflow has it.
@@ -173,12 +227,10 @@ pub(super) async fn cancel(
     State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let key = admit(&app, &headers, Scope::Write)?;
-    let body = body.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let request: CancelBody = if body.is_empty() { CancelBody::default() } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))?
-    };
-    // The suite must exist before a cancellation is asked of it.
-    client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+    let request: CancelBody = json_body(body)?;
+    // The suite must exist, and be the key's to touch, before a
+    // cancellation is asked of it.
+    suite_within_key(&app, &key, &suite_id).await?;
     let reason = if request.reason.is_empty() { format!("cancelled through the service by {}", key.principal) } else {
         format!("{} (by {} through the service)", request.reason, key.principal)
     };
@@ -215,23 +267,11 @@ async fn review(
     State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, verdict: Decision,
 ) -> Result<Response, Problem> {
     let key = admit(&app, &headers, Scope::Approve)?;
-    let body = body.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let request: ReviewBody = if body.is_empty() { ReviewBody::default() } else {
-        serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))?
-    };
-    let status = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
-    within_devices(&app, &key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
+    let request: ReviewBody = json_body(body)?;
+    let status = suite_within_key(&app, &key, &suite_id).await?;
     let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
     let kind = if verdict == Decision::Reject { Kind::Reject } else { Kind::Approve };
-    let signed = match &app.signing_key {
-        Some(signing) => {
-            let about = About { suite: suite_id.clone(), run: status.run_id.clone(), plan: plan.clone(), input: String::new(), value: String::new() };
-            let mut decision = signing::decision(kind, about, "service", &request.comment, 15 * 60).map_err(|e| Problem::bad_request(format!("comment: {e}")))?;
-            decision.on_behalf = key.principal.clone();
-            Some(signing.sign(&decision).map_err(|e| Problem::temporal_unavailable(format!("the service cannot sign: {e}")))?)
-        }
-        None => None,
-    };
+    let signed = sign_for(&app, &key, kind, &status, &plan, String::new(), &request.comment)?;
     let nonce = signed.as_ref().map(|s| s.message.clone());
     let signal = ApprovalSignal { reviewer: key.principal.clone(), decision: verdict as i32, plan_hash: plan, comment: request.comment, signed };
     client::send_review(&app.client, &suite_id, signal).await.map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
@@ -252,6 +292,36 @@ async fn review(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response())
+}
+
+/// The service's signature on a decision for the key's principal, bound
+/// to the suite's run and `plan`; none when the service has no key (the
+/// decision goes unsigned, and counts only where the policy allows that).
+pub(super) fn sign_for(
+    app: &Shared, key: &ApiKey, kind: Kind, status: &SuiteStatus, plan: &str, value: String, comment: &str,
+) -> Result<Option<SignedDecision>, Problem> {
+    let Some(signing) = &app.signing_key else { return Ok(None) };
+    let about = About { suite: status.suite_id.clone(), run: status.run_id.clone(), plan: plan.to_string(), input: String::new(), value };
+    let mut decision = signing::decision(kind, about, "service", comment, 15 * 60)
+        .map_err(|e| Problem::bad_request(format!("comment: {e}")).with("field", "comment"))?;
+    decision.on_behalf = key.principal.clone();
+    signing.sign(&decision).map(Some).map_err(|e| Problem::temporal_unavailable(format!("the service cannot sign: {e}")))
+}
+
+/// A JSON request body as `T`; an empty body is `T`'s default.
+pub(super) fn json_body<T: serde::de::DeserializeOwned + Default>(body: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
+    let body = body.map_err(|e| Problem::bad_request(e.body_text()))?;
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))
+}
+
+/// The suite's status, after checking the key may act on all its devices.
+pub(super) async fn suite_within_key(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
+    let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
+    within_devices(app, key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
+    Ok(status)
 }
 
 /// GET /v1/capabilities: what this service offers and under which policy.
@@ -284,13 +354,13 @@ fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = 
 }
 
 /// A failed read: an unknown suite is 404; anything else is Temporal's.
-fn read_failure(suite_id: &str, e: ClientError) -> Problem {
+pub(super) fn read_failure(suite_id: &str, e: ClientError) -> Problem {
     match &e {
         ClientError::Query { source: WorkflowQueryError::NotFound(_), .. } => Problem::not_found(format!("no suite {suite_id}")),
         _ => Problem::temporal_unavailable(e.to_string()),
     }
 }
 
-fn source_text(e: &ClientError) -> String {
+pub(super) fn source_text(e: &ClientError) -> String {
     std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_default()
 }

@@ -1,0 +1,339 @@
+//! The service's HTTP client: what the CLI calls instead of Temporal when
+//! it is given `--api URL` (and `SWITCHYARD_API_KEY`). One method per
+//! route of `switchyard serve`, each returning the same contract types as
+//! [`crate::client`], so a command prints the same output either way.
+//!
+//! The caller's identity is the API key; the service signs decisions for
+//! the key's principal. A refusal is the service's problem document, shown
+//! with its code and its detail.
+//!
+//! Must never: put the API key in an error, a log line or a URL; follow a
+//! redirect (it would carry the key elsewhere).
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchyard_proto::v1::{OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
+
+use crate::client::{ListedSuite, SuiteFilter};
+
+/// A refusal or a failure to reach the service.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The service URL cannot be used.
+    #[error("service address {address:?}: {why}")]
+    Address {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// No connection (or no answer) at the address.
+    #[error("cannot reach the service at {address}: {why}")]
+    Connect {
+        /// host:port dialled.
+        address: String,
+        /// The cause.
+        why: String,
+    },
+    /// The service answered with a problem document.
+    #[error("the service refused ({status} {code}): {detail}")]
+    Problem {
+        /// HTTP status.
+        status: u16,
+        /// The problem's stable code (e.g. `forbidden`, `invalid-suite`).
+        code: String,
+        /// What it says happened.
+        detail: String,
+        /// The whole document (with `file`, `line`, `field`, … when sent).
+        document: Value,
+    },
+    /// The answer is not what the API documents.
+    #[error("unexpected answer from the service ({status}): {why}")]
+    Protocol {
+        /// HTTP status.
+        status: u16,
+        /// What did not fit.
+        why: String,
+    },
+}
+
+/// A launched suite, as `POST /v1/suites` answers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Created {
+    /// The suite id.
+    pub suite_id: String,
+    /// Devices it targets.
+    pub devices: usize,
+    /// The Web UI page of the suite.
+    pub web_ui: String,
+    /// False when an `Idempotency-Key` named a suite already started.
+    pub created: bool,
+}
+
+/// The suite's verdict on a reviewer's decision, once recorded.
+#[derive(Debug, Clone)]
+pub struct Reviewed {
+    /// The record, none when the suite had not recorded it in time.
+    pub decision: Option<RecordedDecision>,
+}
+
+/// The service at one base URL, with one API key.
+#[derive(Clone)]
+pub struct Service {
+    base: url::Url,
+    key: String,
+    tls: Option<tokio_rustls::TlsConnector>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("Service").field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// The service at `base` (`http://` or `https://`, verified against the
+    /// system's roots) with API key `key`.
+    pub fn new(base: &str, key: &str) -> Result<Self, ServiceError> {
+        let bad = |why: &str| ServiceError::Address { address: base.to_string(), why: why.to_string() };
+        let mut url = url::Url::parse(base).map_err(|e| bad(&e.to_string()))?;
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        if url.host_str().is_none() {
+            return Err(bad("it has no host"));
+        }
+        if key.trim().is_empty() {
+            return Err(bad("no API key: set SWITCHYARD_API_KEY (switchyard keys create makes one)"));
+        }
+        let tls = match url.scheme() {
+            "http" => None,
+            "https" => Some(tls_connector().map_err(|why| bad(&why))?),
+            other => return Err(bad(&format!("scheme {other} is neither http nor https"))),
+        };
+        Ok(Self { base: url, key: key.trim().to_string(), tls })
+    }
+
+    /// `POST /v1/suites`: launch (or, with `plan_only`, plan) the suite
+    /// whose YAML is `text`; the service selects devices from its inventory.
+    pub async fn create(&self, text: &str, plan_only: bool) -> Result<Created, ServiceError> {
+        let path = if plan_only { "v1/suites?plan_only=true" } else { "v1/suites" };
+        let (status, body) = self.call(Method::POST, path, "application/yaml", text.as_bytes().to_vec()).await?;
+        decode(status, &body)
+    }
+
+    /// `GET /v1/suites/{id}`: the suite's whole status.
+    pub async fn status(&self, suite_id: &str) -> Result<SuiteStatus, ServiceError> {
+        let (status, body) = self.call(Method::GET, &format!("v1/suites/{}", segment(suite_id)), "", Vec::new()).await?;
+        decode(status, &body)
+    }
+
+    /// `GET /v1/suites`, every page until `limit`.
+    pub async fn list(&self, filter: &SuiteFilter, limit: usize) -> Result<Vec<ListedSuite>, ServiceError> {
+        #[derive(Deserialize)]
+        struct Page {
+            suites: Vec<ListedSuite>,
+            #[serde(default)]
+            next_page_token: String,
+        }
+        let mut suites = Vec::new();
+        let mut token = String::new();
+        loop {
+            let mut query = vec![("limit", (limit - suites.len()).min(1000).to_string())];
+            for (name, value) in [("phase", &filter.status), ("name", &filter.name), ("requester", &filter.requester)] {
+                if let Some(v) = value {
+                    query.push((name, v.clone()));
+                }
+            }
+            if !token.is_empty() {
+                query.push(("page_token", token.clone()));
+            }
+            let query: Vec<String> = query.iter().map(|(n, v)| format!("{n}={}", encode(v))).collect();
+            let (status, body) = self.call(Method::GET, &format!("v1/suites?{}", query.join("&")), "", Vec::new()).await?;
+            let page: Page = decode(status, &body)?;
+            suites.extend(page.suites);
+            if page.next_page_token.is_empty() || suites.len() >= limit {
+                suites.truncate(limit);
+                return Ok(suites);
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// `POST /v1/suites/{id}/approve` or `…/reject` for the key's principal.
+    pub async fn review(&self, suite_id: &str, approve: bool, plan_hash: &str, comment: &str) -> Result<Reviewed, ServiceError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            decision: Option<RecordedDecision>,
+        }
+        let verb = if approve { "approve" } else { "reject" };
+        let body = json!({ "plan_hash": plan_hash, "comment": comment });
+        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
+        // 422: recorded and not counted, which the record says.
+        let status = if status == 422 { 200 } else { status };
+        let answer: Answer = decode(status, &body)?;
+        Ok(Reviewed { decision: answer.decision })
+    }
+
+    /// `POST /v1/suites/{id}/resume|rollback|abandon`: the operator log's
+    /// entry for the answer (whether it applied and why not), once recorded.
+    pub async fn answer(&self, suite_id: &str, action: OperatorAction, comment: &str) -> Result<Option<OperatorEvent>, ServiceError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            event: Option<OperatorEvent>,
+        }
+        let verb = match action {
+            OperatorAction::Resume => "resume",
+            OperatorAction::Rollback => "rollback",
+            _ => "abandon",
+        };
+        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &json!({ "comment": comment })).await?;
+        let status = if status == 422 { 200 } else { status };
+        let answer: Answer = decode(status, &body)?;
+        Ok(answer.event)
+    }
+
+    /// `POST /v1/suites/{id}/cancel`.
+    pub async fn cancel(&self, suite_id: &str, reason: &str) -> Result<(), ServiceError> {
+        let (status, body) = self.post(&format!("v1/suites/{}/cancel", segment(suite_id)), &json!({ "reason": reason })).await?;
+        decode::<Value>(status, &body).map(|_| ())
+    }
+
+    /// `POST /v1/suites/{id}/window`: the window's end now in force.
+    pub async fn extend_window(&self, suite_id: &str, end: &str, comment: &str) -> Result<String, ServiceError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            window_end: String,
+        }
+        let (status, body) = self.post(&format!("v1/suites/{}/window", segment(suite_id)), &json!({ "end": end, "comment": comment })).await?;
+        Ok(decode::<Answer>(status, &body)?.window_end)
+    }
+
+    /// `POST /v1/suites/{id}/parallelism`: the parallelism before.
+    pub async fn set_parallelism(&self, suite_id: &str, parallelism: u32) -> Result<u32, ServiceError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            previous: u32,
+        }
+        let (status, body) = self.post(&format!("v1/suites/{}/parallelism", segment(suite_id)), &json!({ "parallelism": parallelism })).await?;
+        Ok(decode::<Answer>(status, &body)?.previous)
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<(u16, Vec<u8>), ServiceError> {
+        self.call(Method::POST, path, "application/json", body.to_string().into_bytes()).await
+    }
+
+    /// One request on a fresh connection (a CLI makes a handful).
+    async fn call(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), ServiceError> {
+        let url = self.base.join(path).map_err(|e| ServiceError::Address { address: self.base.to_string(), why: e.to_string() })?;
+        let host = url.host_str().unwrap_or_default().to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let address = format!("{host}:{port}");
+        let connect = |why: String| ServiceError::Connect { address: address.clone(), why };
+        let tcp = tokio::net::TcpStream::connect(&address).await.map_err(|e| connect(e.to_string()))?;
+        let mut request = Request::builder().method(method).uri(&url[url::Position::BeforePath..])
+            .header(hyper::header::HOST, &address)
+            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.key))
+            .header(hyper::header::ACCEPT, "application/json");
+        if !content_type.is_empty() {
+            request = request.header(hyper::header::CONTENT_TYPE, content_type);
+        }
+        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| connect(e.to_string()))?;
+        let response = match &self.tls {
+            None => send(TokioIo::new(tcp), request).await,
+            Some(tls) => {
+                let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| connect(e.to_string()))?;
+                let stream = tls.connect(name, tcp).await.map_err(|e| connect(format!("TLS: {e}")))?;
+                send(TokioIo::new(stream), request).await
+            }
+        };
+        response.map_err(connect)
+    }
+}
+
+async fn send<T>(io: T, request: Request<Full<Bytes>>) -> Result<(u16, Vec<u8>), String>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes().to_vec();
+    Ok((status, body))
+}
+
+/// A success body as `T`, or the problem document as the error.
+fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ServiceError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(body).map_err(|e| ServiceError::Protocol { status, why: e.to_string() });
+    }
+    let document: Value = serde_json::from_slice(body)
+        .map_err(|_| ServiceError::Protocol { status, why: String::from_utf8_lossy(body).chars().take(300).collect() })?;
+    let text = |name: &str| document.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    Err(ServiceError::Problem { status, code: text("code"), detail: text("detail"), document })
+}
+
+/// `text` as one URL path segment.
+fn segment(text: &str) -> String {
+    encode(text)
+}
+
+/// `text` percent-encoded for a path segment or a query value.
+fn encode(text: &str) -> String {
+    text.bytes().map(|b| match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+        _ => format!("%{b:02X}"),
+    }).collect()
+}
+
+/// TLS verified against the system's trust roots.
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    for cert in found.certs {
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err("no trusted root certificates found on this system".into());
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_document_is_the_error_with_its_code() {
+        let body = br#"{"code":"forbidden","detail":"key 1 may act on sites=lab1","status":403}"#;
+        let e = decode::<Value>(403, body).unwrap_err();
+        assert_eq!(e.to_string(), "the service refused (403 forbidden): key 1 may act on sites=lab1");
+        assert!(matches!(decode::<Value>(502, b"<html>bad gateway</html>"), Err(ServiceError::Protocol { status: 502, .. })));
+    }
+
+    #[test]
+    fn the_key_is_never_shown() {
+        let service = Service::new("http://127.0.0.1:1/base", "sy_ab_secret").unwrap();
+        assert!(!format!("{service:?}").contains("secret"));
+        assert_eq!(service.base.as_str(), "http://127.0.0.1:1/base/");
+        assert!(Service::new("ftp://x", "k").unwrap_err().to_string().contains("neither http nor https"));
+        assert!(Service::new("http://x", " ").unwrap_err().to_string().contains("SWITCHYARD_API_KEY"));
+        assert_eq!(encode("a b/c"), "a%20b%2Fc");
+    }
+}

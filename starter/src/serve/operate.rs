@@ -1,0 +1,140 @@
+//! An operator's hand on a running suite through the service: the answer
+//! to a pause (`resume`, `rollback`, `abandon`), a later window end, and a
+//! new parallelism. Each is signed by the service for the key's principal,
+//! as the CLI signs for its user, and the suite judges it the same way.
+//!
+//! Must never: act on a suite whose devices the key may not touch, or
+//! report an answer applied that the suite's operator log does not show.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use switchyard_proto::trust::Kind;
+use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
+use switchyard_starter::client::{self, ClientError};
+use switchyard_starter::keys::Scope;
+
+use super::Shared;
+use super::problem::Problem;
+use super::suites::{admit, json_body, read_failure, sign_for, source_text, suite_within_key};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AnswerBody {
+    /// Recorded with the answer.
+    #[serde(default)]
+    comment: String,
+}
+
+/// POST /v1/suites/{id}/resume.
+pub(super) async fn resume(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, headers, path, body, OperatorAction::Resume).await
+}
+
+/// POST /v1/suites/{id}/rollback.
+pub(super) async fn rollback(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, headers, path, body, OperatorAction::Rollback).await
+}
+
+/// POST /v1/suites/{id}/abandon.
+pub(super) async fn abandon(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, headers, path, body, OperatorAction::Abandon).await
+}
+
+/// Sends the answer and reports the operator log's entry for it: 200 when
+/// it applied, 422 with the suite's reason when it did not.
+async fn answer(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, action: OperatorAction,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let request: AnswerBody = json_body(body)?;
+    let status = suite_within_key(&app, &key, &suite_id).await?;
+    let kind = match action {
+        OperatorAction::Resume => Kind::Resume,
+        OperatorAction::Rollback => Kind::Rollback,
+        _ => Kind::Abandon,
+    };
+    let signed = sign_for(&app, &key, kind, &status, &status.plan_hash, String::new(), &request.comment)?;
+    let nonce = signed.as_ref().map(|s| s.message.clone());
+    let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment: request.comment, signed };
+    client::send_pause_answer(&app.client, &suite_id, signal).await
+        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
+    let before = status.operator_log.len();
+    for _ in 0..50 {
+        let now = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+        let recorded = now.operator_log.iter().skip(before).find(|e| match (&nonce, &e.signed) {
+            (Some(message), Some(signed)) => &signed.message == message,
+            (None, None) => e.operator == key.principal,
+            _ => false,
+        });
+        if let Some(event) = recorded {
+            let code = if event.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let body = json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event });
+            return Ok((code, Json(body)).into_response());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WindowBody {
+    /// The new end, RFC 3339.
+    #[serde(default)]
+    end: String,
+    /// Recorded with the change.
+    #[serde(default)]
+    comment: String,
+}
+
+/// POST /v1/suites/{id}/window: moves the change window's end later; the
+/// suite's validator refuses an earlier end, or one past its policy.
+pub(super) async fn window(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let request: WindowBody = json_body(body)?;
+    if switchyard_proto::time::parse_rfc3339(&request.end).is_none() {
+        return Err(Problem::bad_request(format!("end {:?} is not an RFC 3339 time (e.g. 2026-12-01T03:00:00Z)", request.end)).with("field", "end"));
+    }
+    let status = suite_within_key(&app, &key, &suite_id).await?;
+    let signed = sign_for(&app, &key, Kind::ExtendWindow, &status, &status.plan_hash, request.end.clone(), &request.comment)?;
+    let update = ExtendWindow { operator: key.principal.clone(), end: request.end, comment: request.comment, signed };
+    match client::extend_window(&app.client, &suite_id, update).await {
+        Ok(end) => Ok(Json(json!({ "suite_id": suite_id, "window_end": end })).into_response()),
+        Err(e @ ClientError::ExtendWindow { .. }) => Err(Problem::refused(format!("{e}: {}", source_text(&e)))),
+        Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ParallelismBody {
+    /// Devices changed at once, 1..=1000.
+    parallelism: Option<u32>,
+}
+
+/// POST /v1/suites/{id}/parallelism: how many devices the suite changes at
+/// once from now on.
+pub(super) async fn parallelism(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let request: ParallelismBody = json_body(body)?;
+    let parallelism = request.parallelism.filter(|p| (1..=1000).contains(p))
+        .ok_or_else(|| Problem::bad_request("parallelism must be a number in 1..=1000").with("field", "parallelism"))?;
+    let status = suite_within_key(&app, &key, &suite_id).await?;
+    let signed = sign_for(&app, &key, Kind::SetParallelism, &status, &status.plan_hash, parallelism.to_string(), "")?;
+    let update = SetParallelism { operator: key.principal.clone(), parallelism, signed };
+    match client::set_parallelism(&app.client, &suite_id, update).await {
+        Ok(previous) => Ok(Json(json!({ "suite_id": suite_id, "parallelism": parallelism, "previous": previous })).into_response()),
+        Err(e @ ClientError::SetParallelism { .. }) => Err(Problem::refused(format!("{e}: {}", source_text(&e)))),
+        Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
+    }
+}
