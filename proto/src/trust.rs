@@ -310,7 +310,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The bytes of lower-case or upper-case hex `text`; none when it is not
 /// hex of whole bytes.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()

@@ -467,3 +467,192 @@ async fn approvals_through_the_service_are_signed_for_the_callers_principal() {
     assert_eq!(ended["phase"], "SUITE_PHASE_SUCCEEDED", "{ended}");
     assert!(env.rows(18).contains_key("VLAN|Vlan306"));
 }
+
+/// Runs the CLI through the service at `service` with API key `key`.
+fn cli_via(service: &Service, key: &str, args: &[&str]) -> std::process::Output {
+    Command::new(service.env.bin("switchyard"))
+        .arg("--api").arg(format!("http://{}", service.address))
+        .args(args)
+        .env("SWITCHYARD_API_KEY", key)
+        // Nothing of Temporal's: the service is the only way in.
+        .env("SWITCHYARD_TEMPORAL_ADDRESS", "http://127.0.0.1:9")
+        .env_remove("SWITCHYARD_INVENTORY")
+        .output()
+        .expect("run switchyard --api")
+}
+
+fn text(out: &std::process::Output) -> (Option<i32>, String, String) {
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Every command the CLI has for a suite works through the service with
+/// an API key, and prints what it prints against Temporal.
+#[tokio::test]
+async fn the_cli_goes_through_the_service_with_the_same_output() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "cli", &[]);
+    let alice = service.key("alice", &["--scopes", "write"]);
+    let bob = service.key("bob", &["--scopes", "approve"]);
+    let reader = service.key("carol", &["--scopes", "read"]);
+    let unused = service.key("dave", &["--scopes", "read"]);
+    let dir = std::env::temp_dir().join(format!("switchyard-service-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("svc-cli.yaml");
+    std::fs::write(&file, format!("{}approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n", suite("svc-cli", &[19, 20], 307))).unwrap();
+    let file = file.to_str().unwrap();
+    let since = switchyard_tests::rfc3339_in(-2);
+
+    // A plan: the fleet diff, nothing written.
+    let (code, out, err) = text(&cli_via(&service, &alice, &["plan", file]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("Vlan307"), "the fleet diff: {out}");
+    assert!(!env.rows(19).contains_key("VLAN|Vlan307"));
+
+    // A malformed suite is refused at its place in the local file.
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "name: svc-bad\ntargets:\n  names: [sonic-d019]\nsteps:\n  - create_vlan: { vlan_id: 5000 }\n").unwrap();
+    let (code, _, err) = text(&cli_via(&service, &alice, &["run", bad.to_str().unwrap()]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("{}:5:", bad.display())) && err.contains("vlan_id"), "{err}");
+
+    // Run, wait for approval, approve, watch to the end.
+    let (code, out, err) = text(&cli_via(&service, &alice, &["run", file]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let suite_id = switchyard_tests::started_suite_id(&out).unwrap();
+    assert!(out.contains("started on 2 devices"), "{out}");
+    let (code, out, err) = text(&cli_via(&service, &reader, &["watch", &suite_id, "--until", "awaiting_approval"]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (code, _, err) = text(&cli_via(&service, &reader, &["approve", &suite_id]));
+    assert_eq!(code, Some(1), "a read key cannot approve");
+    assert!(err.contains("forbidden") && err.contains("approve"), "{err}");
+    let (code, out, err) = text(&cli_via(&service, &bob, &["approve", &suite_id, "--comment", "ok"]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains(&format!("{suite_id}: approval counted")), "{out}");
+    let (code, out, err) = text(&cli_via(&service, &reader, &["watch", &suite_id]));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("succeeded"), "{out}");
+    for i in [19, 20] {
+        assert!(env.rows(i).contains_key("VLAN|Vlan307"), "device {i}");
+    }
+
+    // The same output as against Temporal.
+    for args in [vec!["status", suite_id.as_str(), "--json"], vec!["status", suite_id.as_str()], vec!["audit", suite_id.as_str()]] {
+        let (code, via, err) = text(&cli_via(&service, &reader, &args));
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        let direct = env.cli(&args);
+        assert_eq!(via, String::from_utf8_lossy(&direct.stdout), "{args:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, via, _) = text(&cli_via(&service, &reader, &["list", "--name", "svc-cli", "--requester", "alice"]));
+        let direct = String::from_utf8_lossy(&env.cli(&["list", "--name", "svc-cli", "--requester", "alice"]).stdout).into_owned();
+        if via.contains(&suite_id) && via.contains("succeeded") && via == direct {
+            break;
+        }
+        assert!(Instant::now() < deadline, "list through the service:\n{via}\ndirect:\n{direct}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // Pages of the list, each the next.
+    let first = service.call("GET", "/v1/suites?limit=1", Some(&reader), &[], "").json();
+    let token = first["next_page_token"].as_str().unwrap().to_string();
+    assert_eq!(first["suites"].as_array().unwrap().len(), 1, "{first}");
+    assert!(!token.is_empty(), "{first}");
+    let second = service.call("GET", &format!("/v1/suites?limit=1&page_token={token}"), Some(&reader), &[], "").json();
+    assert_ne!(first["suites"][0]["suite_id"], second["suites"][0]["suite_id"], "{second}");
+    let p = problem(&service.call("GET", "/v1/suites?page_token=zz", Some(&reader), &[], ""), 400, "bad-request");
+    assert_eq!(p["field"], "page_token");
+
+    // Statistics over the range this test ran in.
+    let until = switchyard_tests::rfc3339_in(2);
+    let stats = service.call("GET", &format!("/v1/statistics?since={since}&until={until}"), Some(&reader), &[], "").json();
+    assert!(stats["by_phase"]["succeeded"].as_u64().unwrap_or(0) >= 1, "{stats}");
+    assert!(stats["finished"].as_u64().unwrap() >= 1 && stats["duration_seconds"]["p50"].is_i64(), "{stats}");
+    let rate = stats["success_rate"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&rate), "{stats}");
+    let p = problem(&service.call("GET", &format!("/v1/statistics?since={until}&until={since}"), Some(&reader), &[], ""), 400, "bad-request");
+    assert_eq!(p["field"], "since");
+    let p = problem(&service.call("GET", "/v1/statistics?until=yesterday", Some(&reader), &[], ""), 400, "bad-request");
+    assert_eq!(p["field"], "until");
+
+    // Each key's last use, to the minute; a key never presented says so.
+    let listed = service.keys_cli(&["list"]);
+    let row = |key: &str| listed.lines().find(|l| l.contains(&format!("sy_{}", key.split('_').nth(1).unwrap()))).unwrap_or_default().to_string();
+    let last_used = |key: &str| row(key).split_whitespace().rev().nth(1).unwrap_or_default().to_string();
+    assert!(last_used(&bob).starts_with("20"), "{listed}");
+    assert_eq!(last_used(&unused), "never", "{listed}");
+}
+
+/// A paused suite is answered through the service, and a running one gets
+/// a later window end and a new parallelism; each is signed for the key's
+/// principal (here unsigned: the service has no key) and judged by the
+/// suite, which says why it refuses.
+#[tokio::test]
+async fn operators_answer_pauses_and_tune_suites_through_the_service() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "operate", &[]);
+    let oscar = service.key("oscar", &["--scopes", "write"]);
+    let bob = service.key("bob", &["--scopes", "approve"]);
+    let elsewhere = service.key("oscar", &["--scopes", "write", "--names", "sonic-d020"]);
+    let body = format!(
+        "name: svc-pause\ntargets:\n  names: [sonic-d001, sonic-d002]\nsteps:\n{}rollout:\n  parallelism: 1\n  on_failure: pause\n  pause_timeout: 10m\n\
+         window:\n  start: {}\n  end: {}\napproval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n",
+        switchyard_tests::VLAN_STEPS, switchyard_tests::rfc3339_in(-60), switchyard_tests::rfc3339_in(1800));
+    let r = service.call("POST", "/v1/suites", Some(&oscar), &[], &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let suite_id = r.json()["suite_id"].as_str().unwrap().to_string();
+    let until = |phase: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let s = service.call("GET", &format!("/v1/suites/{suite_id}"), Some(&oscar), &[], "").json();
+            if s["phase"] == phase {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "not {phase}: {s}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    until("SUITE_PHASE_AWAITING_APPROVAL");
+    // Device 1's uplink becomes an access port of another VLAN after the
+    // plan was approved: its apply fails, and the suite pauses.
+    env.hset(1, "VLAN|Vlan300", &[("vlanid", "300")]);
+    env.hset(1, "VLAN_MEMBER|Vlan300|Ethernet0", &[("tagging_mode", "untagged")]);
+    let r = service.call("POST", &format!("/v1/suites/{suite_id}/approve"), Some(&bob), &[], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    until("SUITE_PHASE_PAUSED");
+    let path = |verb: &str| format!("/v1/suites/{suite_id}/{verb}");
+
+    // The window: an earlier end is the suite's refusal; a later one holds.
+    let p = problem(&service.call("POST", &path("window"), Some(&oscar), &[], &format!(r#"{{"end": "{}"}}"#, switchyard_tests::rfc3339_in(60))), 422, "refused");
+    assert!(p["detail"].as_str().unwrap().contains("is not after the current end"), "{p}");
+    let p = problem(&service.call("POST", &path("window"), Some(&oscar), &[], r#"{"end": "tomorrow"}"#), 400, "bad-request");
+    assert_eq!(p["field"], "end");
+    let later = switchyard_tests::rfc3339_in(3600);
+    let r = service.call("POST", &path("window"), Some(&oscar), &[], &format!(r#"{{"end": "{later}", "comment": "ran late"}}"#));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["window_end"], later.as_str());
+
+    // Parallelism: checked here for its range, by the suite for the rest.
+    problem(&service.call("POST", &path("parallelism"), Some(&oscar), &[], r#"{"parallelism": 0}"#), 400, "bad-request");
+    let r = service.call("POST", &path("parallelism"), Some(&oscar), &[], r#"{"parallelism": 2}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["previous"], 1);
+
+    // A key for other devices cannot answer; the suite's own operator can.
+    let p = problem(&service.call("POST", &path("resume"), Some(&elsewhere), &[], ""), 403, "forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("sonic-d001"), "{p}");
+    let r = service.call("POST", &path("resume"), Some(&oscar), &[], r#"{"comment": "d001 is known bad"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["applied"], true, "{}", r.body);
+    assert_eq!(r.json()["event"]["operator"], "oscar", "{}", r.body);
+    let ended = wait_ended(&service, &oscar, &suite_id);
+    assert_eq!(ended["phase"], "SUITE_PHASE_FAILED", "one device failed, the other went on: {ended}");
+    assert!(env.rows(2).contains_key("VLAN_MEMBER|Vlan100|Ethernet0"));
+    // Nothing more can be asked of an ended suite.
+    let p = problem(&service.call("POST", &path("rollback"), Some(&oscar), &[], ""), 409, "conflict");
+    assert_eq!(p["phase"], "failed", "{p}");
+    let log = ended["operatorLog"].as_array().or(ended["operator_log"].as_array()).cloned().unwrap_or_default();
+    assert!(log.iter().any(|e| e["operator"] == "oscar" && e["action"].as_str().unwrap_or_default().starts_with("extend window")), "{ended}");
+}

@@ -317,10 +317,16 @@ pub(super) fn json_body<T: serde::de::DeserializeOwned + Default>(body: Result<B
     serde_json::from_slice(&body).map_err(|e| Problem::bad_request(format!("body: {e}")).with("line", e.line()).with("column", e.column()))
 }
 
-/// The suite's status, after checking the key may act on all its devices.
+/// The status of a suite still running, after checking the key may act
+/// on all its devices; an ended suite is a conflict, as nothing it could
+/// be asked would change it.
 pub(super) async fn suite_within_key(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
     let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
     within_devices(app, key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
+    if switchyard_proto::vocabulary::is_final(status.phase()) {
+        let phase = switchyard_proto::vocabulary::phase_name(status.phase());
+        return Err(Problem::conflict(format!("suite {suite_id} has ended ({phase}); nothing more can be asked of it")).with("phase", phase));
+    }
     Ok(status)
 }
 
