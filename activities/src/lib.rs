@@ -5,7 +5,8 @@
 //! domain-level reverse in [`ops`]), the device procedures over one
 //! connection ([`procedures`]: plan, apply, verify, reverse), the
 //! activities that expose them to Temporal, and the one activity that is
-//! not about a device: the worker's policy applied to a suite ([`policy`]).
+//! not about a device: the worker's policy applied to a suite ([`policy`]),
+//! and the suite events' delivery to the worker's webhooks ([`events`]).
 //!
 //! Must never: depend on the workflows crate, act on two devices in one
 //! call, or let a credential value reach a result, an error or a log line.
@@ -18,6 +19,7 @@ pub mod changeset;
 pub mod device;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod metrics;
 pub mod ops;
 pub mod planning;
@@ -26,6 +28,7 @@ pub mod procedures;
 mod spans;
 
 pub use activities::DeviceActivities;
+pub use events::EventActivities;
 pub use policy::PolicyActivities;
 pub use device::{SessionConfig, Sessions};
 pub use metrics::DeviceMetrics;

@@ -57,6 +57,29 @@ enum Command {
         #[arg(long)]
         rollback_via_last: Option<PathBuf>,
     },
+    /// The service: create suites through `switchyard serve` (each awaits
+    /// approval, so they stay running), then read their status under load.
+    Service {
+        /// The service's base URL.
+        #[arg(long)]
+        api: String,
+        /// An API key with the write scope (read from the environment
+        /// SWITCHYARD_API_KEY when not given).
+        #[arg(long, env = "SWITCHYARD_API_KEY", hide_env_values = true)]
+        key: String,
+        /// Suites to create (and keep running).
+        #[arg(long, default_value_t = 100)]
+        suites: usize,
+        /// Devices in the lab; suite i targets device i mod devices.
+        #[arg(long)]
+        devices: usize,
+        /// Status reads to make once every suite awaits approval.
+        #[arg(long, default_value_t = 5000)]
+        reads: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// The direct baseline: connect, read, write the same rows atomically.
     Baseline {
         #[command(flatten)]
@@ -81,6 +104,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Switchyard { common, temporal, task_queue, rollback_via_last } => switchyard(common, &temporal, &task_queue, rollback_via_last).await,
+        Command::Service { api, key, suites, devices, reads, concurrency } => service(&api, &key, suites, devices, reads, concurrency).await,
         Command::Baseline { common } => baseline(common).await,
         Command::Rows { common } => rows(common).await,
         Command::Snapshot { lab_dir, out } => snapshot(&lab_dir, &out),
@@ -280,5 +304,91 @@ fn snapshot(lab_dir: &Path, out: &Path) -> anyhow::Result<()> {
         all.insert(dir.file_name().unwrap_or_default().to_string_lossy().into_owned(), rows);
     }
     std::fs::write(out, serde_json::to_vec_pretty(&all)?)?;
+    Ok(())
+}
+
+/// Creations per second and status reads per second (with p50/p99) through
+/// the service, with `suites` suites running.
+async fn service(api: &str, key: &str, suites: usize, devices: usize, reads: usize, concurrency: usize) -> anyhow::Result<()> {
+    use switchyard_starter::remote::Service;
+    let service = Arc::new(Service::new(api, key)?);
+    let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let run = std::process::id();
+
+    // Creations: each suite needs an approval nobody gives, so it plans and waits.
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..suites {
+        let (service, gate) = (service.clone(), gate.clone());
+        let text = format!(
+            "name: svc-bench-{run}-{i}\ntargets:\n  names: [sonic-d{:03}]\nsteps:\n  - create_vlan: {{ vlan_id: {}, description: bench }}\napproval:\n  required: 1\n  timeout: 1h\n",
+            i % devices + 1, 2000 + i % 1000);
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let t = Instant::now();
+            let created = service.create(&text, false).await?;
+            anyhow::Ok((created.suite_id, t.elapsed()))
+        }));
+    }
+    let mut ids = Vec::new();
+    let mut create_latency = Vec::new();
+    for t in tasks {
+        let (id, latency) = t.await??;
+        ids.push(id);
+        create_latency.push(latency);
+    }
+    let create_s = t0.elapsed().as_secs_f64();
+
+    // Every suite planned and waiting: they are all running now.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for id in &ids {
+        loop {
+            let s = service.status(id).await?;
+            if s.phase == SuitePhase::AwaitingApproval as i32 {
+                break;
+            }
+            if !s.error.is_empty() {
+                bail!("suite {id} failed: {}", s.error);
+            }
+            if Instant::now() > deadline {
+                bail!("suite {id} did not reach awaiting approval");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    // Status reads across the running suites.
+    let ids = Arc::new(ids);
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..reads {
+        let (service, gate, ids) = (service.clone(), gate.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let t = Instant::now();
+            service.status(&ids[i % ids.len()]).await?;
+            anyhow::Ok(t.elapsed())
+        }));
+    }
+    let mut read_latency = Vec::new();
+    for t in tasks {
+        read_latency.push(t.await??);
+    }
+    let read_s = t0.elapsed().as_secs_f64();
+
+    // Leave nothing running.
+    for id in ids.iter() {
+        service.cancel(id, "benchmark done").await?;
+    }
+    let ms = |mut v: Vec<Duration>, p: usize| {
+        v.sort();
+        let rank = (p * v.len()).div_ceil(100).max(1);
+        v.get(rank - 1).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!("{}", json!({
+        "way": "service", "suites": suites, "concurrency": concurrency,
+        "creations_per_s": suites as f64 / create_s, "create_p50_ms": ms(create_latency.clone(), 50), "create_p99_ms": ms(create_latency, 99),
+        "reads": reads, "reads_per_s": reads as f64 / read_s, "read_p50_ms": ms(read_latency.clone(), 50), "read_p99_ms": ms(read_latency, 99),
+    }));
     Ok(())
 }

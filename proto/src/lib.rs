@@ -26,6 +26,7 @@ pub mod time;
 pub mod trust;
 pub mod validate;
 pub mod vocabulary;
+pub mod webhooks;
 mod template;
 
 /// Generated messages of package `switchyard.v1`.

@@ -12,6 +12,8 @@ pub const TASK_QUEUE: &str = "switchyard";
 pub const SUITE_WORKFLOW: &str = "SuiteWorkflow";
 /// Workflow type of one device's run (its history is the device's journal).
 pub const DEVICE_WORKFLOW: &str = "DeviceWorkflow";
+/// Workflow type delivering one suite event to the worker's webhooks.
+pub const EVENT_WORKFLOW: &str = "EventWorkflow";
 
 /// Activity: plan every step of one device from a snapshot.
 pub const ACTIVITY_PLAN_DEVICE: &str = "plan_device";
@@ -29,6 +31,12 @@ pub const ACTIVITY_UNLOCK_DEVICE: &str = "unlock_device";
 pub const ACTIVITY_RESOLVE_POLICY: &str = "resolve_policy";
 /// Activity: save one device's running configuration (`config save -y`).
 pub const ACTIVITY_SAVE_CONFIG: &str = "save_config";
+/// Local activity: the event types the worker's webhooks subscribe to.
+pub const ACTIVITY_EVENT_SUBSCRIPTIONS: &str = "event_subscriptions";
+/// Activity: the worker's subscriptions that take one event.
+pub const ACTIVITY_MATCH_SUBSCRIPTIONS: &str = "match_subscriptions";
+/// Activity: deliver one event to one subscription (signed POST).
+pub const ACTIVITY_DELIVER_EVENT: &str = "deliver_event";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
@@ -78,6 +86,32 @@ pub fn device_workflow_id(suite_id: &str, device: &str, mode: &str) -> String {
     format!("{suite_id}--{device}--{mode}")
 }
 
+/// Workflow id of the delivery of a suite's `seq`th event.
+pub fn event_workflow_id(suite_id: &str, seq: usize, event_type: &str) -> String {
+    format!("{suite_id}--event-{seq}--{event_type}")
+}
+
+/// Event types a suite emits, as webhooks receive them in `type`.
+pub mod events {
+    /// The plan is ready and awaits approvals.
+    pub const AWAITING_APPROVAL: &str = "suite.awaiting_approval";
+    /// Devices are being changed.
+    pub const APPLYING: &str = "suite.applying";
+    /// A failure paused the suite; an operator answers.
+    pub const PAUSED: &str = "suite.paused";
+    /// One device failed.
+    pub const DEVICE_FAILED: &str = "device.failed";
+    /// The suite ended: `suite.<final phase>` (succeeded, failed,
+    /// rolled_back, partially_rolled_back, cancelled, expired, rejected).
+    pub const ENDED_PREFIX: &str = "suite.";
+    /// Every type a subscription may name.
+    pub const ALL: &[&str] = &[
+        AWAITING_APPROVAL, APPLYING, PAUSED, DEVICE_FAILED,
+        "suite.succeeded", "suite.failed", "suite.rolled_back", "suite.partially_rolled_back",
+        "suite.cancelled", "suite.expired", "suite.rejected",
+    ];
+}
+
 /// Failure types of device activities, as recorded in history. Retry
 /// policies name the non-retryable ones, so they are wire names too.
 pub mod failures {
@@ -97,6 +131,9 @@ pub mod failures {
     pub const REDIS: &str = "RedisError";
     /// A command on the device ran and failed (e.g. `config save`).
     pub const COMMAND: &str = "CommandFailed";
+    /// A webhook delivery failed (its message says whether a receiver
+    /// refused it or the worker cannot sign it).
+    pub const WEBHOOK: &str = "WebhookDelivery";
     /// Failure types that retrying cannot fix.
     pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG, COMMAND];
 }
@@ -125,6 +162,8 @@ pub mod patches {
     pub const OUTCOME_STATUS_AT_START: &str = "outcome-status-at-start";
     /// A device that succeeded or was rolled back saves its configuration.
     pub const CONFIG_SAVE: &str = "config-save";
+    /// The suite emits events to the worker's webhooks (asked at its start).
+    pub const WEBHOOK_EVENTS: &str = "webhook-events";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

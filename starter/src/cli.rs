@@ -186,6 +186,16 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Every event a suite sent to the worker's webhooks, and each
+    /// subscription's delivery: delivered (on which attempt), retrying, or
+    /// undelivered with the last failure.
+    Events {
+        /// Suite id.
+        suite_id: String,
+        /// Print the log as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every decision of a suite with principal, key fingerprint, channel,
     /// time and verdict; `audit verify FILE` re-checks an exported audit
     /// offline.

@@ -8,9 +8,11 @@
 //! never links device or credential code.
 
 use switchyard_proto::names;
-use switchyard_proto::v1::{ApprovalSignal, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{
+    ApprovalSignal, Delivery, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
+};
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
-use switchyard_workflows::{outcome, SuiteWorkflow};
+use switchyard_workflows::{outcome, EventWorkflow, SuiteWorkflow};
 use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -123,6 +125,24 @@ pub enum ClientError {
         /// The SDK's reason.
         #[source]
         source: WorkflowInteractionError,
+    },
+    /// An event workflow could not be described.
+    #[error("cannot read the events of suite {suite_id}")]
+    Events {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowInteractionError,
+    },
+    /// An event workflow's result could not be read.
+    #[error("cannot read an event delivery of suite {suite_id}")]
+    EventResult {
+        /// The suite id.
+        suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowGetResultError,
     },
     /// The visibility store refused or failed a list.
     #[error("cannot list suites ({query}): {why}")]
@@ -294,6 +314,46 @@ pub async fn set_parallelism(client: &Client, suite_id: &str, request: SetParall
 pub async fn cancel(client: &Client, suite_id: &str, reason: &str) -> Result<(), ClientError> {
     suite(client, suite_id).cancel(WorkflowCancelOptions::builder().reason(reason.to_string()).build()).await
         .map_err(|source| ClientError::Cancel { suite_id: suite_id.to_string(), source })
+}
+
+/// One event a suite emitted, and where its delivery stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLog {
+    /// The event as the suite recorded it.
+    pub event: EmittedEvent,
+    /// Each subscription's delivery, once the event workflow has ended.
+    pub deliveries: Vec<Delivery>,
+    /// While it is still being delivered: each attempt in flight or
+    /// waiting to retry, with its number and last failure.
+    pub delivering: Vec<String>,
+}
+
+/// Every event of a suite with its deliveries: the suite's list, each
+/// event workflow's result, or its pending deliveries while it runs.
+pub async fn event_log(client: &Client, suite_id: &str) -> Result<Vec<EventLog>, ClientError> {
+    let status = status(client, suite_id).await?;
+    let mut log = Vec::new();
+    for event in status.events {
+        let handle = client.get_workflow_handle::<EventWorkflow>(event.workflow_id.clone());
+        let described = handle.describe(Default::default()).await
+            .map_err(|source| ClientError::Events { suite_id: suite_id.to_string(), source })?;
+        let raw = described.raw();
+        let running = raw.workflow_execution_info.as_ref()
+            .is_some_and(|i| i.status == temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus::Running as i32);
+        if running {
+            let delivering = raw.pending_activities.iter().map(|a| {
+                let summary = a.activity_type.as_ref().map_or("", |t| t.name.as_str());
+                let last = a.last_failure.as_ref().map(|f| format!(", last failure: {}", f.message)).unwrap_or_default();
+                format!("{summary} attempt {}{last}", a.attempt)
+            }).collect();
+            log.push(EventLog { event, deliveries: Vec::new(), delivering });
+            continue;
+        }
+        let result = handle.get_result(WorkflowGetResultOptions::default()).await
+            .map_err(|source| ClientError::EventResult { suite_id: suite_id.to_string(), source })?;
+        log.push(EventLog { event, deliveries: result.deliveries, delivering: Vec::new() });
+    }
+    Ok(log)
 }
 
 /// Which suites `list_suites` returns.

@@ -110,6 +110,19 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
     Ok(input)
 }
 
+/// A suite id no other launch picks, `<name>-<UTC time>-<6 hex digits>`,
+/// for a caller that launches many suites a second (the service): the
+/// plain `<name>-<UTC time>` would collide.
+pub fn fresh_suite_id(name: &str) -> String {
+    let mut random = [0u8; 3];
+    // Without the system's randomness the nanoseconds still tell launches apart.
+    if getrandom::fill(&mut random).is_err() {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        random.copy_from_slice(&nanos.to_be_bytes()[1..]);
+    }
+    format!("{name}-{}-{}", utc_stamp(), trust::hex(&random))
+}
+
 /// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).
 fn utc_stamp() -> String {
     // 2026-11-22T17:20:05Z → 20261122-172005

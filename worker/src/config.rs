@@ -26,6 +26,11 @@ pub(crate) struct WorkerConfig {
     /// a device no rule covers is never changed.
     #[arg(long, env = "SWITCHYARD_POLICY")]
     pub(crate) policy: PathBuf,
+    /// Webhook subscriptions: where suite events go, for which types and
+    /// devices, signed with which secret (named, read when signing). No
+    /// events without it.
+    #[arg(long, env = "SWITCHYARD_WEBHOOKS")]
+    pub(crate) webhooks: Option<PathBuf>,
     /// Concurrent workflow-task polls (the SDK default of 5 caps throughput).
     #[arg(long, env = "SWITCHYARD_WORKFLOW_POLLERS", default_value_t = 20)]
     pub(crate) workflow_pollers: usize,

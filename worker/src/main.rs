@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, DeviceMetrics, PolicyActivities, SessionConfig, Sessions};
+use switchyard_activities::{DeviceActivities, DeviceMetrics, EventActivities, PolicyActivities, SessionConfig, Sessions};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
-use switchyard_workflows::{DeviceWorkflow, SuiteWorkflow};
+use switchyard_proto::webhooks::Webhooks;
+use switchyard_workflows::{DeviceWorkflow, EventWorkflow, SuiteWorkflow};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
@@ -47,6 +48,14 @@ async fn main() -> anyhow::Result<()> {
     let policy = Arc::new(Policy::load(&config.policy).map_err(anyhow::Error::msg)?);
     info!(policy = %policy.file, hash = %policy.hash, rules = policy.rules.len(), principals = policy.principals.len(),
         unsigned = if policy.allow_unsigned { "allowed" } else { "refused" }, "Loaded policy");
+    let webhooks = Arc::new(match &config.webhooks {
+        Some(path) => Webhooks::load(path).map_err(anyhow::Error::msg)?,
+        None => Webhooks::default(),
+    });
+    if !webhooks.subscriptions.is_empty() {
+        let names: Vec<&str> = webhooks.subscriptions.iter().map(|s| s.name.as_str()).collect();
+        info!(subscriptions = %names.join(", "), "Loaded webhooks");
+    }
     let telemetry = match config.metrics_address()? {
         Some(address) => Some(telemetry::start(address).await?),
         None => None,
@@ -92,7 +101,9 @@ async fn main() -> anyhow::Result<()> {
     let options = WorkerOptions::new(config.task_queue.clone())
         .register_workflow::<SuiteWorkflow>()?
         .register_workflow::<DeviceWorkflow>()?
+        .register_workflow::<EventWorkflow>()?
         .register_activities(DeviceActivities::new(sessions))
+        .register_activities(EventActivities::new(webhooks, inventory.clone()))
         .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))

@@ -8,6 +8,7 @@ use switchyard_proto::names;
 use switchyard_proto::v1::{
     ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
+    DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -51,6 +52,16 @@ activity!(
     /// Apply the worker's policy file to one suite.
     ResolvePolicy, names::ACTIVITY_RESOLVE_POLICY, PolicyRequest, EffectivePolicy);
 
+activity!(
+    /// The event types the worker's webhooks take (a local activity).
+    EventSubscriptionTypes, names::ACTIVITY_EVENT_SUBSCRIPTIONS, EventSubscriptions, EventSubscriptions);
+activity!(
+    /// The worker's subscriptions that take one event.
+    MatchSubscriptions, names::ACTIVITY_MATCH_SUBSCRIPTIONS, MatchSubscriptionsRequest, MatchedSubscriptions);
+activity!(
+    /// Deliver one event to one subscription.
+    DeliverEvent, names::ACTIVITY_DELIVER_EVENT, DeliverEventRequest, DeliverEventResult);
+
 /// Every activity name the workflows call.
 pub const ALL: &[&str] = &[
     names::ACTIVITY_PLAN_DEVICE,
@@ -61,4 +72,7 @@ pub const ALL: &[&str] = &[
     names::ACTIVITY_UNLOCK_DEVICE,
     names::ACTIVITY_RESOLVE_POLICY,
     names::ACTIVITY_SAVE_CONFIG,
+    names::ACTIVITY_EVENT_SUBSCRIPTIONS,
+    names::ACTIVITY_MATCH_SUBSCRIPTIONS,
+    names::ACTIVITY_DELIVER_EVENT,
 ];

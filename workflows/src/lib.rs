@@ -2,7 +2,8 @@
 //!
 //! Owns the suite workflow (plan every device, gate on approval, roll out
 //! with bounded parallelism, compensate on failure), the per-device child
-//! workflow (whose history is that device's journal), and the pure logic
+//! workflow (whose history is that device's journal), the delivery of each
+//! suite event to the worker's webhooks (`event`), and the pure logic
 //! they use: fleet diff and plan hash, approval rules, rollout bookkeeping.
 //!
 //! Must never: depend on the activities crate, SSH, redis or tokio; read a
@@ -17,6 +18,7 @@ pub mod activity_defs;
 pub mod approval;
 pub mod decisions;
 pub mod device;
+pub mod event;
 mod failure;
 pub mod lenient;
 pub mod outcome;
@@ -26,6 +28,7 @@ mod options;
 pub mod suite;
 
 pub use device::DeviceWorkflow;
+pub use event::EventWorkflow;
 pub use suite::SuiteWorkflow;
 
 /// Workflow time (from history, never the machine's clock) as Unix seconds.

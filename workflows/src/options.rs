@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use switchyard_proto::names::failures;
 use temporalio_workflow::{ActivityOptions, LocalActivityOptions, WorkflowCancellationToken};
-use temporalio_workflow::common::RetryPolicy;
+use temporalio_workflow::common::{ActivityCloseTimeouts, RetryPolicy};
 
 fn retry(maximum_attempts: u32) -> RetryPolicy {
     RetryPolicy::builder()
@@ -83,4 +83,43 @@ pub(crate) fn local_device_io(summary: String, compensating: bool) -> LocalActiv
         options.cancellation_token = Some(WorkflowCancellationToken::new());
     }
     options
+}
+
+/// Which event types the worker's webhooks take: local and quick, once per
+/// suite; a worker that cannot say is taken as one without webhooks.
+pub(crate) fn event_subscriptions() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .retry_policy(retry(3))
+        .start_to_close_timeout(Duration::from_secs(10))
+        .summary("which events the webhooks take".to_string())
+        .build()
+}
+
+/// Matching an event to subscriptions: pure work on a worker; retried
+/// while no worker is up.
+pub(crate) fn event_match() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
+        .retry_policy(retry(20))
+        .summary("match the event to the worker's webhooks".to_string())
+        .build()
+}
+
+/// How long an event is offered to a receiver that does not take it.
+pub(crate) const EVENT_DELIVERY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// Delivering an event: each attempt short (the receiver answers or not
+/// within seconds), retried with backoff up to ten minutes apart for a
+/// day; a worker killed mid-attempt is noticed at the attempt's timeout.
+pub(crate) fn event_delivery(summary: String) -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(600))
+        .non_retryable_error_types(failures::NON_RETRYABLE.iter().copied())
+        .build();
+    let timeouts = ActivityCloseTimeouts::ScheduleAndStartToClose { schedule_to_close: EVENT_DELIVERY_WINDOW, start_to_close: Duration::from_secs(15) };
+    ActivityOptions::with_close_timeouts(timeouts)
+        .retry_policy(retry)
+        .summary(summary)
+        .build()
 }

@@ -5,6 +5,7 @@
 //! `switchyard_starter::remote`.
 
 pub(crate) mod audit;
+pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod list;
 pub(crate) mod operate;

@@ -70,9 +70,13 @@ pub(super) async fn create(
     // which Temporal starts at most once.
     let idempotency = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string))
         .transpose().map_err(|_| Problem::bad_request("Idempotency-Key is not visible ASCII"))?;
-    let suite_id = idempotency.as_ref().map(|k| {
-        let digest = hex(&Sha256::digest(format!("{}\n{k}", key.id).as_bytes()));
-        format!("{}-{}", suite.name(), &digest[..16])
+    // Without one, a fresh id: callers launch many suites a second.
+    let suite_id = Some(match &idempotency {
+        Some(k) => {
+            let digest = hex(&Sha256::digest(format!("{}\n{k}", key.id).as_bytes()));
+            format!("{}-{}", suite.name(), &digest[..16])
+        }
+        None => launch::fresh_suite_id(suite.name()),
     });
     let launch = Launch {
         requester: Some(key.principal.clone()),

@@ -46,7 +46,9 @@ pub(super) async fn rollout(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
             }
         }
     });
-    set_phase(ctx, SuitePhase::Applying, format!("applying in {}, {} at a time", count(waves.len() as u64, "wave"), settings.parallelism.max(1)));
+    let summary = format!("applying in {}, {} at a time", count(waves.len() as u64, "wave"), settings.parallelism.max(1));
+    set_phase(ctx, SuitePhase::Applying, summary.clone());
+    super::events::emit(ctx, names::events::APPLYING, Vec::new(), |_, e| e.summary = summary);
     join!(
         run_waves(ctx, &input.suite_id, &waves, &settings),
         watch_window(ctx),
@@ -114,6 +116,7 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
     let mut result = run_child(ctx, suite_id, device, "apply", input).await;
     ctx.state_mut(|s| s.inflight -= 1);
     result.finished_at = now(ctx);
+    let failure = (result.status != DeviceStatus::Succeeded as i32).then(|| result.error.clone());
     ctx.state_mut(|s| {
         let succeeded = result.status == DeviceStatus::Succeeded as i32;
         let entries = std::mem::take(&mut result.compensation);
@@ -132,6 +135,12 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
         }
         s.count();
     });
+    if let Some(error) = failure {
+        super::events::emit(ctx, names::events::DEVICE_FAILED, vec![device.to_string()], |_, e| {
+            e.summary = format!("{device} failed");
+            e.error = error;
+        });
+    }
 }
 
 /// Closes the window at its (possibly extended) end: no device starts after.
@@ -181,8 +190,10 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
             return;
         }
         let failed = ctx.state(|s| s.failed_total());
-        set_phase(ctx, SuitePhase::Paused, format!(
-            "{} failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"), settings.pause_timeout_seconds));
+        let summary = format!(
+            "{} failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"), settings.pause_timeout_seconds);
+        set_phase(ctx, SuitePhase::Paused, summary.clone());
+        super::events::emit(ctx, names::events::PAUSED, Vec::new(), |_, e| e.summary = summary);
         let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.pause_timeout_seconds.max(1))));
         let answered = select! {
             _ = wait(ctx, |s| !s.course.awaits_answer()) => true,

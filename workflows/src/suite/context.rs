@@ -137,7 +137,8 @@ pub(super) fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, de
         s.status.counts.as_ref().map_or(0, |c| c.failed)
     });
     ctx.upsert_search_attributes([SA_FAILED.value_set(i64::from(failed))]);
-    set_phase(ctx, phase, details);
+    set_phase(ctx, phase, details.clone());
+    super::events::emit_end(ctx, phase, &details);
     ctx.state(|s| s.status.clone())
 }
 

@@ -144,14 +144,23 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
     }
     let own = input.approval.clone().unwrap_or_default();
     let hash = ctx.state(|s| s.status.plan_hash.clone());
-    let timeout_seconds = if recorded {
+    let (timeout_seconds, summary) = if recorded {
         let needed: Vec<String> = policy.approvals.iter().map(approval::describe).collect();
-        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting approval of plan {hash}: {}", needed.join("; ")));
-        approval_timeout(own.timeout_seconds, policy.approval_timeout_seconds)
+        let summary = format!("awaiting approval of plan {hash}: {}", needed.join("; "));
+        set_phase(ctx, SuitePhase::AwaitingApproval, summary.clone());
+        (approval_timeout(own.timeout_seconds, policy.approval_timeout_seconds), summary)
     } else {
-        set_phase(ctx, SuitePhase::AwaitingApproval, format!("awaiting {} of plan {hash}", count(own.required, "approval")));
-        own.timeout_seconds
+        let summary = format!("awaiting {} of plan {hash}", count(own.required, "approval"));
+        set_phase(ctx, SuitePhase::AwaitingApproval, summary.clone());
+        (own.timeout_seconds, summary)
     };
+    // Reviewers are told: the plan, what it needs and from whom.
+    super::events::emit(ctx, names::events::AWAITING_APPROVAL, Vec::new(), |s, e| {
+        e.summary = summary;
+        e.fleet_diff = s.status.fleet_diff.clone();
+        e.approvals_needed = policy.approvals.iter().map(|a| a.count).sum();
+        e.approvers = policy.approvals.iter().flat_map(|a| a.groups.iter().map(|g| format!("group {g}")).chain(a.principals.iter().cloned())).collect();
+    });
     let timeout = Duration::from_secs(timeout_seconds.max(1));
     let mut timer = std::pin::pin!(ctx.timer(timeout));
     let decided = select! {

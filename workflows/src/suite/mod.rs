@@ -22,6 +22,7 @@ mod apply;
 mod conclude;
 mod context;
 mod course;
+mod events;
 mod gates;
 mod state;
 
@@ -65,6 +66,12 @@ pub struct SuiteWorkflow {
     // Whether the run closes failed or cancelled when it does not succeed,
     // asked at the start (see `close`).
     outcome_asked_early: bool,
+    // Event types the worker's webhooks take (asked at the start), the
+    // events not yet handed to their delivery, with their sequence
+    // numbers, and whether the suite has emitted its last.
+    subscribed: Vec<String>,
+    outbox: std::collections::VecDeque<(usize, switchyard_proto::v1::SuiteEvent)>,
+    events_closed: bool,
 }
 
 #[workflow_methods]
@@ -95,6 +102,7 @@ impl SuiteWorkflow {
         Self {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
+            subscribed: Vec::new(), outbox: Default::default(), events_closed: false,
         }
     }
 
@@ -109,32 +117,23 @@ impl SuiteWorkflow {
         ctx.state_mut(|s| s.outcome_asked_early = early);
         let started = now(ctx);
         ctx.state_mut(|s| s.status.started_at = started.clone());
-
-        // Each gate either lets the suite on or ends it with nothing applied.
-        // Each stretch runs inside its own trace span.
-        let id = input.suite_id.as_str();
-        if let Some(ended) = in_stretch(ctx, id, "plan", gates::plan(ctx, &input)).await {
-            return close(ctx, ended);
-        }
-        if let Some(ended) = in_stretch(ctx, id, "approval", gates::approve(ctx, &input)).await {
-            return close(ctx, ended);
-        }
-        if let Some(ended) = in_stretch(ctx, id, "window", gates::window(ctx, &input)).await {
-            return close(ctx, ended);
-        }
-        in_stretch(ctx, id, "apply", apply::rollout(ctx, &input)).await;
-        let status = in_stretch(ctx, id, "conclude", async {
-            let (phase, summary) = conclude::conclude(ctx, id).await;
-            let summary = conclude::with_unsaved(ctx, summary);
-            if ctx.patched(names::patches::DEVICE_LOCK) {
-                conclude::release_locks(ctx, id).await;
-            }
-            finish(ctx, phase, summary)
-        }).await;
+        events::subscribe(ctx).await;
+        let ctx = &*ctx;
+        // Events are handed to their deliveries beside the suite's course,
+        // so the suite never waits on a receiver.
+        let (mut status, ()) = futures::join!(
+            async {
+                let status = stages(ctx, &input).await;
+                ctx.state_mut(|s| s.events_closed = true);
+                status
+            },
+            events::pump(ctx),
+        );
+        status.events = ctx.state(|s| s.status.events.clone());
         close(ctx, status)
     }
 
-    /// A reviewer's decision (from the Web UI or the CLI). Every decision is
+    /// A reviewer's decision (from the Web UI or the CLI).    /// A reviewer's decision (from the Web UI or the CLI). Every decision is
     /// recorded, counted or not, with the reason.
     #[signal(name = names::SIGNAL_APPROVAL)]
     pub fn approval(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<ApprovalSignal>) {
@@ -335,6 +334,31 @@ impl SuiteWorkflow {
 
 /// The value an update asks for: from its signed message when it is
 /// signed (the message is the authority), else the field beside it.
+/// The suite's course, from the plan to its end: each gate either lets it
+/// on or ends it with nothing applied; each stretch runs inside its own
+/// trace span.
+async fn stages(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> SuiteStatus {
+    let id = input.suite_id.as_str();
+    if let Some(ended) = in_stretch(ctx, id, "plan", gates::plan(ctx, input)).await {
+        return ended;
+    }
+    if let Some(ended) = in_stretch(ctx, id, "approval", gates::approve(ctx, input)).await {
+        return ended;
+    }
+    if let Some(ended) = in_stretch(ctx, id, "window", gates::window(ctx, input)).await {
+        return ended;
+    }
+    in_stretch(ctx, id, "apply", apply::rollout(ctx, input)).await;
+    in_stretch(ctx, id, "conclude", async {
+        let (phase, summary) = conclude::conclude(ctx, id).await;
+        let summary = conclude::with_unsaved(ctx, summary);
+        if ctx.patched(names::patches::DEVICE_LOCK) {
+            conclude::release_locks(ctx, id).await;
+        }
+        finish(ctx, phase, summary)
+    }).await
+}
+
 fn requested(signed: Option<&SignedDecision>, field: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     match signed {
         None => Ok(field.to_string()),

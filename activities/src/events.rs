@@ -1,0 +1,210 @@
+//! The event activities: which event types the worker's webhooks take,
+//! which subscriptions take one event, and the delivery of one event to
+//! one subscription, as Standard Webhooks specifies (a POST of
+//! `{"type", "timestamp", "data"}` with `webhook-id`, `webhook-timestamp`
+//! and `webhook-signature`). A receiver that does not answer 2xx makes the
+//! delivery fail, and Temporal retries it with backoff (the event
+//! workflow's policy); the `webhook-id` is the event's stable id, so a
+//! receiver drops the repeats an at-least-once delivery may bring.
+//!
+//! Must never: put a secret in a result, an error or a log line (only a
+//! subscription's name and its URL's host), or follow a redirect.
+
+// The #[activities] macro emits one marker constant per activity.
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::names;
+use switchyard_proto::v1::{
+    DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
+};
+use switchyard_proto::webhooks::{SecretRef, Subscription, Webhooks, secret_key, signature};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tracing::{info, warn};
+
+/// How long one delivery attempt waits for the receiver.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The worker's webhooks and the inventory the device selectors read.
+pub struct EventActivities {
+    webhooks: Arc<Webhooks>,
+    inventory: Arc<Inventory>,
+}
+
+impl EventActivities {
+    /// Event activities for `webhooks` (an empty file: no subscription).
+    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>) -> Self {
+        Self { webhooks, inventory }
+    }
+
+    fn subscription(&self, name: &str) -> Result<&Subscription, ActivityError> {
+        self.webhooks.subscriptions.iter().find(|s| s.name == name).ok_or_else(|| {
+            // A subscription removed from the file since the event was
+            // matched: retrying cannot bring it back.
+            failure(format!("subscription {name:?} is not in this worker's webhooks file"), false)
+        })
+    }
+}
+
+#[activities]
+impl EventActivities {
+    /// The event types some subscription takes (a local activity, once per suite).
+    #[activity(name = names::ACTIVITY_EVENT_SUBSCRIPTIONS)]
+    pub async fn event_subscriptions(self: Arc<Self>, _ctx: ActivityContext, _req: EventSubscriptions) -> Result<EventSubscriptions, ActivityError> {
+        Ok(EventSubscriptions { types: self.webhooks.subscribed_types() })
+    }
+
+    /// The subscriptions that take one event, by type and devices.
+    #[activity(name = names::ACTIVITY_MATCH_SUBSCRIPTIONS)]
+    pub async fn match_subscriptions(self: Arc<Self>, _ctx: ActivityContext, req: MatchSubscriptionsRequest) -> Result<MatchedSubscriptions, ActivityError> {
+        let event = req.event.unwrap_or_default();
+        let devices: Vec<_> = event.devices.iter().filter_map(|d| self.inventory.device(d)).collect();
+        let names = self.webhooks.subscriptions.iter().filter(|s| s.takes(&event.r#type, &devices)).map(|s| s.name.clone()).collect();
+        Ok(MatchedSubscriptions { names })
+    }
+
+    /// POSTs one event to one subscription, signed with its secret.
+    #[activity(name = names::ACTIVITY_DELIVER_EVENT)]
+    pub async fn deliver_event(self: Arc<Self>, ctx: ActivityContext, req: DeliverEventRequest) -> Result<DeliverEventResult, ActivityError> {
+        let event = req.event.unwrap_or_default();
+        let subscription = self.subscription(&req.subscription)?;
+        let key = read_secret(&subscription.secret).and_then(|s| secret_key(&s))
+            .map_err(|why| failure(format!("subscription {}: {why}", subscription.name), false))?;
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let body = body(&event, &self.webhooks.ui_address)?;
+        let signed = signature(&key, &event.id, timestamp, &body);
+        let attempt = ctx.info().attempt;
+        let host = host_of(&subscription.url);
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, post(&subscription.url, &event.id, timestamp, &signed, body)).await {
+            Ok(Ok(status)) if (200..300).contains(&status) => {
+                info!(event = %event.id, subscription = %subscription.name, host, status, attempt, "Event delivered");
+                Ok(DeliverEventResult { http_status: u32::from(status), attempt })
+            }
+            Ok(Ok(status)) => {
+                warn!(event = %event.id, subscription = %subscription.name, host, status, attempt, "Receiver refused the event");
+                Err(failure(format!("{host} answered HTTP {status}"), true))
+            }
+            Ok(Err(why)) => {
+                warn!(event = %event.id, subscription = %subscription.name, host, error = %why, attempt, "Event not delivered");
+                Err(failure(format!("{host}: {why}"), true))
+            }
+            Err(_) => Err(failure(format!("{host} did not answer within {}s", ATTEMPT_TIMEOUT.as_secs()), true)),
+        }
+    }
+}
+
+/// A delivery failure; only a receiver's answer (or its silence) is worth
+/// retrying, not a subscription this worker cannot sign for.
+fn failure(message: String, retryable: bool) -> ActivityError {
+    ActivityError::application(ApplicationFailure::builder(message).type_name(names::failures::WEBHOOK.to_string()).non_retryable(!retryable).build())
+}
+
+/// The body Standard Webhooks describes: the type, the event's time and
+/// the event itself as `data` (its canonical JSON, with a Web UI link).
+fn body(event: &switchyard_proto::v1::SuiteEvent, ui_address: &str) -> Result<Vec<u8>, ActivityError> {
+    let mut data = serde_json::to_value(event).map_err(|e| failure(e.to_string(), false))?;
+    if !ui_address.is_empty() {
+        // The namespace is the default one the suites run in unless told otherwise.
+        data["web_ui"] = serde_json::Value::String(format!("{}/namespaces/default/workflows/{}", ui_address.trim_end_matches('/'), event.suite_id));
+    }
+    let body = serde_json::json!({ "type": event.r#type, "timestamp": event.at, "data": data });
+    Ok(body.to_string().into_bytes())
+}
+
+/// A secret's text, read when it is used (a rotated file counts at once).
+fn read_secret(secret: &SecretRef) -> Result<String, String> {
+    match secret {
+        SecretRef::Env(name) => std::env::var(name).map_err(|_| format!("the worker has no environment variable {name}")),
+        SecretRef::File(path) => std::fs::read_to_string(path).map(|t| t.lines().next().unwrap_or_default().trim().to_string())
+            .map_err(|e| format!("cannot read the secret file {path}: {}", e.kind())),
+    }
+}
+
+/// The host of a URL, for logs and errors (never its path or query, which
+/// may carry a token).
+fn host_of(url: &str) -> String {
+    url.parse::<hyper::Uri>().ok().and_then(|u| u.authority().map(|a| a.to_string())).unwrap_or_else(|| "the receiver".into())
+}
+
+/// One POST on a fresh connection; the receiver's status.
+async fn post(url: &str, id: &str, timestamp: i64, signed: &str, body: Vec<u8>) -> Result<u16, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let https = uri.scheme_str() == Some("https");
+    let host = uri.host().ok_or("the URL has no host")?.to_string();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let path = uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+    let request = hyper::Request::post(path)
+        .header(hyper::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()))
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(hyper::header::USER_AGENT, concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signed)
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect: {e}"))?;
+    if https {
+        let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| e.to_string())?;
+        let stream = tls()?.connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
+        send(TokioIo::new(stream), request).await
+    } else {
+        send(TokioIo::new(tcp), request).await
+    }
+}
+
+async fn send<T>(io: T, request: hyper::Request<Full<Bytes>>) -> Result<u16, String>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    // Read the answer whole, so the receiver sees its response taken.
+    let _ = response.into_body().collect().await;
+    Ok(status)
+}
+
+/// TLS verified against the system's roots.
+fn tls() -> Result<tokio_rustls::TlsConnector, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_name_the_host_never_the_path() {
+        assert_eq!(host_of("https://hooks.example.net/T0/B1/secret-token"), "hooks.example.net");
+        assert_eq!(host_of("http://127.0.0.1:9000/hook?token=x"), "127.0.0.1:9000");
+    }
+
+    #[test]
+    fn the_body_is_type_timestamp_and_data() {
+        let event = switchyard_proto::v1::SuiteEvent { id: "s.1.suite.applying".into(), r#type: "suite.applying".into(), suite_id: "s".into(), at: "2026-12-01T00:00:00Z".into(), ..Default::default() };
+        let body: serde_json::Value = serde_json::from_slice(&body(&event, "http://ui:8233/").unwrap()).unwrap();
+        assert_eq!(body["type"], "suite.applying");
+        assert_eq!(body["data"]["suiteId"], "s");
+        assert_eq!(body["data"]["web_ui"], "http://ui:8233/namespaces/default/workflows/s");
+    }
+}
