@@ -317,14 +317,16 @@ pub async fn cancel(client: &Client, suite_id: &str, reason: &str) -> Result<(),
 }
 
 /// One event a suite emitted, and where its delivery stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventLog {
     /// The event as the suite recorded it.
     pub event: EmittedEvent,
     /// Each subscription's delivery, once the event workflow has ended.
+    #[serde(default)]
     pub deliveries: Vec<Delivery>,
     /// While it is still being delivered: each attempt in flight or
     /// waiting to retry, with its number and last failure.
+    #[serde(default)]
     pub delivering: Vec<String>,
 }
 

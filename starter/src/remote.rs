@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_proto::v1::{OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
 
-use crate::client::{ListedSuite, SuiteFilter};
+use crate::client::{EventLog, ListedSuite, SuiteFilter};
 
 /// A refusal or a failure to reach the service.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +199,16 @@ impl Service {
         let status = if status == 422 { 200 } else { status };
         let answer: Answer = decode(status, &body)?;
         Ok(answer.event)
+    }
+
+    /// `GET /v1/suites/{id}/deliveries`: every event and its deliveries.
+    pub async fn event_log(&self, suite_id: &str) -> Result<Vec<EventLog>, ServiceError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            events: Vec<EventLog>,
+        }
+        let (status, body) = self.call(Method::GET, &format!("v1/suites/{}/deliveries", segment(suite_id)), "", Vec::new()).await?;
+        Ok(decode::<Answer>(status, &body)?.events)
     }
 
     /// `POST /v1/suites/{id}/cancel`.

@@ -537,7 +537,7 @@ async fn the_cli_goes_through_the_service_with_the_same_output() {
     }
 
     // The same output as against Temporal.
-    for args in [vec!["status", suite_id.as_str(), "--json"], vec!["status", suite_id.as_str()], vec!["audit", suite_id.as_str()]] {
+    for args in [vec!["status", suite_id.as_str(), "--json"], vec!["status", suite_id.as_str()], vec!["audit", suite_id.as_str()], vec!["events", suite_id.as_str()]] {
         let (code, via, err) = text(&cli_via(&service, &reader, &args));
         assert_eq!(code, Some(0), "{args:?}: {err}");
         let direct = env.cli(&args);

@@ -4,13 +4,11 @@
 
 use anstream::{print, println};
 use comfy_table::Table;
-use switchyard_starter::client;
 
 use crate::cli::Global;
 
 pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
-    let log = client::event_log(&client, suite_id).await?;
+    let log = super::target(global).await?.event_log(suite_id).await?;
     if json {
         let entries: Vec<serde_json::Value> = log.iter().map(|e| serde_json::json!({
             "event": e.event, "deliveries": e.deliveries, "delivering": e.delivering,

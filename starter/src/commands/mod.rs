@@ -80,6 +80,13 @@ impl Target {
         })
     }
 
+    pub(crate) async fn event_log(&self, suite_id: &str) -> anyhow::Result<Vec<client::EventLog>> {
+        Ok(match self {
+            Self::Temporal(c) => client::event_log(c, suite_id).await?,
+            Self::Service(s) => s.event_log(suite_id).await?,
+        })
+    }
+
     pub(crate) async fn cancel(&self, suite_id: &str, reason: &str) -> anyhow::Result<()> {
         match self {
             Self::Temporal(c) => client::cancel(c, suite_id, reason).await?,

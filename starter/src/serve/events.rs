@@ -4,6 +4,8 @@
 //! reconnects with `Last-Event-ID` gets exactly what it missed: no gaps, no
 //! repeats. The stream ends with the suite.
 //!
+//! Also the delivery log of the suite's webhook events.
+//!
 //! Must never: invent an event that is not in the history, or hold state
 //! between requests (a replica that never saw the suite serves it the same).
 
@@ -120,6 +122,14 @@ fn json_of(p: &Payload) -> Option<Value> {
 
 fn text(p: &Payload) -> Option<String> {
     json_of(p)?.as_str().map(str::to_string)
+}
+
+/// `GET /v1/suites/{id}/deliveries`: every event the suite sent to the
+/// worker's webhooks and each subscription's delivery.
+pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+    admit(&app, &headers, Scope::Read)?;
+    let log = switchyard_starter::client::event_log(&app.client, &suite_id).await.map_err(|e| super::suites::read_failure(&suite_id, e))?;
+    Ok(axum::Json(json!({ "suite_id": suite_id, "events": log })).into_response())
 }
 
 #[cfg(test)]

@@ -154,6 +154,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/suites/{suite_id}/window", post(operate::window))
         .route("/v1/suites/{suite_id}/parallelism", post(operate::parallelism))
         .route("/v1/suites/{suite_id}/events", get(events::stream))
+        .route("/v1/suites/{suite_id}/deliveries", get(events::deliveries))
         .route("/v1/statistics", get(suites::statistics))
         .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
         // The handlers read bodies themselves, so an oversized one is a
@@ -230,5 +231,5 @@ mod tests {
     const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
         "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events",
         "/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon", "/v1/suites/{suite_id}/window",
-        "/v1/suites/{suite_id}/parallelism", "/v1/statistics"];
+        "/v1/suites/{suite_id}/parallelism", "/v1/statistics", "/v1/suites/{suite_id}/deliveries"];
 }
