@@ -16,9 +16,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
 use switchyard_proto::v1::{
@@ -37,12 +34,14 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct EventActivities {
     webhooks: Arc<Webhooks>,
     inventory: Arc<Inventory>,
+    namespace: String,
 }
 
 impl EventActivities {
-    /// Event activities for `webhooks` (an empty file: no subscription).
-    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>) -> Self {
-        Self { webhooks, inventory }
+    /// Event activities for `webhooks` (an empty file: no subscription),
+    /// for suites in `namespace` (the Web UI links name it).
+    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>, namespace: String) -> Self {
+        Self { webhooks, inventory, namespace }
     }
 
     fn subscription(&self, name: &str) -> Result<&Subscription, ActivityError> {
@@ -56,7 +55,7 @@ impl EventActivities {
 
 #[activities]
 impl EventActivities {
-    /// The event types some subscription takes (a local activity, once per suite).
+    /// The event types some subscription takes (once per suite).
     #[activity(name = names::ACTIVITY_EVENT_SUBSCRIPTIONS)]
     pub async fn event_subscriptions(self: Arc<Self>, _ctx: ActivityContext, _req: EventSubscriptions) -> Result<EventSubscriptions, ActivityError> {
         Ok(EventSubscriptions { types: self.webhooks.subscribed_types() })
@@ -79,7 +78,7 @@ impl EventActivities {
         let key = read_secret(&subscription.secret).and_then(|s| secret_key(&s))
             .map_err(|why| failure(format!("subscription {}: {why}", subscription.name), false))?;
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let body = body(&event, &self.webhooks.ui_address)?;
+        let body = body(&event, &self.webhooks.ui_address, &self.namespace)?;
         let signed = signature(&key, &event.id, timestamp, &body);
         let attempt = ctx.info().attempt;
         let host = host_of(&subscription.url);
@@ -109,11 +108,10 @@ fn failure(message: String, retryable: bool) -> ActivityError {
 
 /// The body Standard Webhooks describes: the type, the event's time and
 /// the event itself as `data` (its canonical JSON, with a Web UI link).
-fn body(event: &switchyard_proto::v1::SuiteEvent, ui_address: &str) -> Result<Vec<u8>, ActivityError> {
+fn body(event: &switchyard_proto::v1::SuiteEvent, ui_address: &str, namespace: &str) -> Result<Vec<u8>, ActivityError> {
     let mut data = serde_json::to_value(event).map_err(|e| failure(e.to_string(), false))?;
     if !ui_address.is_empty() {
-        // The namespace is the default one the suites run in unless told otherwise.
-        data["web_ui"] = serde_json::Value::String(format!("{}/namespaces/default/workflows/{}", ui_address.trim_end_matches('/'), event.suite_id));
+        data["web_ui"] = serde_json::Value::String(format!("{}/namespaces/{namespace}/workflows/{}", ui_address.trim_end_matches('/'), event.suite_id));
     }
     let body = serde_json::json!({ "type": event.r#type, "timestamp": event.at, "data": data });
     Ok(body.to_string().into_bytes())
@@ -131,62 +129,20 @@ fn read_secret(secret: &SecretRef) -> Result<String, String> {
 /// The host of a URL, for logs and errors (never its path or query, which
 /// may carry a token).
 fn host_of(url: &str) -> String {
-    url.parse::<hyper::Uri>().ok().and_then(|u| u.authority().map(|a| a.to_string())).unwrap_or_else(|| "the receiver".into())
+    url.parse::<switchyard_http::Uri>().ok().and_then(|u| u.authority().map(|a| a.to_string())).unwrap_or_else(|| "the receiver".into())
 }
 
-/// One POST on a fresh connection; the receiver's status.
+/// One signed POST; the receiver's status.
 async fn post(url: &str, id: &str, timestamp: i64, signed: &str, body: Vec<u8>) -> Result<u16, String> {
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    let https = uri.scheme_str() == Some("https");
-    let host = uri.host().ok_or("the URL has no host")?.to_string();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let path = uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
-    let request = hyper::Request::post(path)
-        .header(hyper::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()))
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(hyper::header::USER_AGENT, concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-        .header("webhook-id", id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signed)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect: {e}"))?;
-    if https {
-        let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| e.to_string())?;
-        let stream = tls()?.connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
-        send(TokioIo::new(stream), request).await
-    } else {
-        send(TokioIo::new(tcp), request).await
-    }
-}
-
-async fn send<T>(io: T, request: hyper::Request<Full<Bytes>>) -> Result<u16, String>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    // Read the answer whole, so the receiver sees its response taken.
-    let _ = response.into_body().collect().await;
-    Ok(status)
-}
-
-/// TLS verified against the system's roots.
-fn tls() -> Result<tokio_rustls::TlsConnector, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    let timestamp = timestamp.to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("user-agent", concat!("switchyard/", env!("CARGO_PKG_VERSION"))),
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", signed),
+    ];
+    Ok(switchyard_http::request(switchyard_http::Method::POST, url, &headers, body).await?.status)
 }
 
 #[cfg(test)]
@@ -202,7 +158,7 @@ mod tests {
     #[test]
     fn the_body_is_type_timestamp_and_data() {
         let event = switchyard_proto::v1::SuiteEvent { id: "s.1.suite.applying".into(), r#type: "suite.applying".into(), suite_id: "s".into(), at: "2026-12-01T00:00:00Z".into(), ..Default::default() };
-        let body: serde_json::Value = serde_json::from_slice(&body(&event, "http://ui:8233/").unwrap()).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body(&event, "http://ui:8233/", "default").unwrap()).unwrap();
         assert_eq!(body["type"], "suite.applying");
         assert_eq!(body["data"]["suiteId"], "s");
         assert_eq!(body["data"]["web_ui"], "http://ui:8233/namespaces/default/workflows/s");

@@ -12,6 +12,21 @@ pub const TASK_QUEUE: &str = "switchyard";
 pub const SUITE_WORKFLOW: &str = "SuiteWorkflow";
 /// Workflow type of one device's run (its history is the device's journal).
 pub const DEVICE_WORKFLOW: &str = "DeviceWorkflow";
+/// Workflow type of a device's history across suites (one per device).
+pub const DEVICE_HISTORY_WORKFLOW: &str = "DeviceHistoryWorkflow";
+/// Signal to the device history: one suite's run on the device.
+pub const SIGNAL_RECORD_RUN: &str = "record_run";
+/// Query of the device history: its entries and the rows switchyard owns.
+pub const QUERY_HISTORY: &str = "history";
+/// Runs a device's history keeps in full (older ones are counted only);
+/// the workflow continues as new every this many runs, to stay small.
+pub const DEVICE_HISTORY_KEPT: usize = 100;
+
+/// Workflow id of a device's history.
+pub fn device_history_workflow_id(device: &str) -> String {
+    format!("device-history--{device}")
+}
+
 /// Workflow type delivering one suite event to the worker's webhooks.
 pub const EVENT_WORKFLOW: &str = "EventWorkflow";
 
@@ -164,6 +179,9 @@ pub mod patches {
     pub const CONFIG_SAVE: &str = "config-save";
     /// The suite emits events to the worker's webhooks (asked at its start).
     pub const WEBHOOK_EVENTS: &str = "webhook-events";
+    /// A device's run is recorded in the device's history (asked at the
+    /// device workflow's start).
+    pub const DEVICE_HISTORY: &str = "device-history";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -186,6 +186,15 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// What switchyard has done to one device across suites, and the rows
+    /// it owns there now.
+    Device {
+        /// Device name (as in the inventory).
+        name: String,
+        /// Print the history as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every event a suite sent to the worker's webhooks, and each
     /// subscription's delivery: delivered (on which attempt), retrying, or
     /// undelivered with the last failure.

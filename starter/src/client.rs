@@ -9,10 +9,10 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApprovalSignal, Delivery, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
+    ApprovalSignal, Delivery, DeviceHistory, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
-use switchyard_workflows::{outcome, EventWorkflow, SuiteWorkflow};
+use switchyard_workflows::{outcome, DeviceHistoryWorkflow, EventWorkflow, SuiteWorkflow};
 use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -356,6 +356,17 @@ pub async fn event_log(client: &Client, suite_id: &str) -> Result<Vec<EventLog>,
         log.push(EventLog { event, deliveries: result.deliveries, delivering: Vec::new() });
     }
     Ok(log)
+}
+
+/// A device's history across suites, as its history workflow answers;
+/// none when switchyard never changed the device.
+pub async fn device_history(client: &Client, device: &str) -> Result<Option<DeviceHistory>, ClientError> {
+    let handle = client.get_workflow_handle::<DeviceHistoryWorkflow>(names::device_history_workflow_id(device));
+    match handle.query(DeviceHistoryWorkflow::history, (), WorkflowQueryOptions::default()).await {
+        Ok(history) => Ok(Some(history)),
+        Err(WorkflowQueryError::NotFound(_)) => Ok(None),
+        Err(source) => Err(ClientError::Query { suite_id: names::device_history_workflow_id(device), why: query_failure(&source), source }),
+    }
 }
 
 /// Which suites `list_suites` returns.

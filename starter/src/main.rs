@@ -13,7 +13,7 @@ use switchyard_proto::v1::{Decision, OperatorAction};
 use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{audit, events, keys, list, operate, plan, review, run, sign, status, watch};
+use crate::commands::{audit, device, events, keys, list, operate, plan, review, run, sign, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
 /// succeeding (failed, rolled back, rejected, expired) or a decision did
@@ -49,6 +49,7 @@ async fn main() {
         Command::ExtendWindow { suite_id, end, operator, comment } => operate::extend_window(global, &suite_id, end, operator, comment).await,
         Command::SetParallelism { suite_id, parallelism, operator } => operate::set_parallelism(global, &suite_id, parallelism, operator).await,
         Command::Sign { decision, suite_id, value, comment, valid_for } => sign::run(global, &decision, &suite_id, value, &comment, &valid_for).await,
+        Command::Device { name, json } => device::run(global, &name, json).await,
         Command::Events { suite_id, json } => events::run(global, &suite_id, json).await,
         Command::Serve(args) => serve::run(global, args).await,
         Command::Keys { action } => keys::run(action),

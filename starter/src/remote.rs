@@ -10,15 +10,10 @@
 //! Must never: put the API key in an error, a log line or a URL; follow a
 //! redirect (it would carry the key elsewhere).
 
-use std::sync::Arc;
-
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
 use serde::Deserialize;
+use switchyard_http::Method;
 use serde_json::{Value, json};
-use switchyard_proto::v1::{OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
+use switchyard_proto::v1::{DeviceHistory, OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
 
 use crate::client::{EventLog, ListedSuite, SuiteFilter};
 
@@ -89,7 +84,6 @@ pub struct Reviewed {
 pub struct Service {
     base: url::Url,
     key: String,
-    tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl std::fmt::Debug for Service {
@@ -114,12 +108,10 @@ impl Service {
         if key.trim().is_empty() {
             return Err(bad("no API key: set SWITCHYARD_API_KEY (switchyard keys create makes one)"));
         }
-        let tls = match url.scheme() {
-            "http" => None,
-            "https" => Some(tls_connector().map_err(|why| bad(&why))?),
-            other => return Err(bad(&format!("scheme {other} is neither http nor https"))),
-        };
-        Ok(Self { base: url, key: key.trim().to_string(), tls })
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad(&format!("scheme {} is neither http nor https", url.scheme())));
+        }
+        Ok(Self { base: url, key: key.trim().to_string() })
     }
 
     /// `POST /v1/suites`: launch (or, with `plan_only`, plan) the suite
@@ -211,6 +203,15 @@ impl Service {
         Ok(decode::<Answer>(status, &body)?.events)
     }
 
+    /// `GET /v1/devices/{name}/history`: the device's runs and owned rows.
+    pub async fn device_history(&self, device: &str) -> Result<Option<DeviceHistory>, ServiceError> {
+        let (status, body) = self.call(Method::GET, &format!("v1/devices/{}/history", segment(device)), "", Vec::new()).await?;
+        if status == 404 {
+            return Ok(None);
+        }
+        decode(status, &body).map(Some)
+    }
+
     /// `POST /v1/suites/{id}/cancel`.
     pub async fn cancel(&self, suite_id: &str, reason: &str) -> Result<(), ServiceError> {
         let (status, body) = self.post(&format!("v1/suites/{}/cancel", segment(suite_id)), &json!({ "reason": reason })).await?;
@@ -244,43 +245,16 @@ impl Service {
     /// One request on a fresh connection (a CLI makes a handful).
     async fn call(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), ServiceError> {
         let url = self.base.join(path).map_err(|e| ServiceError::Address { address: self.base.to_string(), why: e.to_string() })?;
-        let host = url.host_str().unwrap_or_default().to_string();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let address = format!("{host}:{port}");
-        let connect = |why: String| ServiceError::Connect { address: address.clone(), why };
-        let tcp = tokio::net::TcpStream::connect(&address).await.map_err(|e| connect(e.to_string()))?;
-        let mut request = Request::builder().method(method).uri(&url[url::Position::BeforePath..])
-            .header(hyper::header::HOST, &address)
-            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.key))
-            .header(hyper::header::ACCEPT, "application/json");
+        let address = format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80));
+        let bearer = format!("Bearer {}", self.key);
+        let mut headers = vec![("authorization", bearer.as_str()), ("accept", "application/json")];
         if !content_type.is_empty() {
-            request = request.header(hyper::header::CONTENT_TYPE, content_type);
+            headers.push(("content-type", content_type));
         }
-        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| connect(e.to_string()))?;
-        let response = match &self.tls {
-            None => send(TokioIo::new(tcp), request).await,
-            Some(tls) => {
-                let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| connect(e.to_string()))?;
-                let stream = tls.connect(name, tcp).await.map_err(|e| connect(format!("TLS: {e}")))?;
-                send(TokioIo::new(stream), request).await
-            }
-        };
-        response.map_err(connect)
+        let response = switchyard_http::request(method, url.as_str(), &headers, body).await
+            .map_err(|why| ServiceError::Connect { address, why })?;
+        Ok((response.status, response.body))
     }
-}
-
-async fn send<T>(io: T, request: Request<Full<Bytes>>) -> Result<(u16, Vec<u8>), String>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes().to_vec();
-    Ok((status, body))
 }
 
 /// A success body as `T`, or the problem document as the error.
@@ -305,24 +279,6 @@ fn encode(text: &str) -> String {
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
         _ => format!("%{b:02X}"),
     }).collect()
-}
-
-/// TLS verified against the system's trust roots.
-fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    for cert in found.certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
-        return Err("no trusted root certificates found on this system".into());
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 #[cfg(test)]

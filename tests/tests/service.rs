@@ -23,6 +23,12 @@ struct Service {
 
 impl Service {
     fn start(env: &TestEnv, name: &str, extra: &[&str]) -> Self {
+        Self::start_on(env, name, &env.inventory(), extra)
+    }
+
+    /// A service selecting devices from `inventory` (its own copy may tell
+    /// devices apart that the worker's does not).
+    fn start_on(env: &TestEnv, name: &str, inventory: &std::path::Path, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("switchyard-service-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("service dir");
         let keys = dir.join("keys.json");
@@ -31,7 +37,7 @@ impl Service {
         let mut child = Command::new(env.bin("switchyard"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .arg("--keys").arg(&keys)
-            .arg("--inventory").arg(env.inventory())
+            .arg("--inventory").arg(inventory)
             .args(["--services", services])
             .args(extra)
             .env("SWITCHYARD_TEMPORAL_ADDRESS", &env.temporal)
@@ -430,10 +436,17 @@ async fn approvals_through_the_service_are_signed_for_the_callers_principal() {
     let queue = "service-attest";
     let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
     let on_queue = TestEnv { task_queue: queue.to_string(), ..env.clone() };
-    let service = Service::start(&on_queue, "attest", &["--signing-key", service_key.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
+    // In the service's inventory, device 18 stands in another site.
+    let inventory = std::fs::read_to_string(env.inventory()).unwrap();
+    let (before, after) = inventory.split_once("  - name: sonic-d018\n").expect("device 18 in the inventory");
+    let inventory = format!("{before}  - name: sonic-d018\n{}", after.replacen("site: lab1", "site: lab2", 1));
+    let service_inventory = dir.join("inventory.yaml");
+    std::fs::write(&service_inventory, inventory).unwrap();
+    let service = Service::start_on(&on_queue, "attest", &service_inventory,
+        &["--signing-key", service_key.to_str().unwrap(), "--policy", policy.to_str().unwrap()]);
     let alice = service.key("alice", &["--scopes", "write,approve"]);
     let bob = service.key("bob", &["--scopes", "approve"]);
-    let bob_elsewhere = service.key("bob", &["--scopes", "approve", "--names", "sonic-d001"]);
+    let bob_elsewhere = service.key("bob", &["--scopes", "approve", "--sites", "lab1"]);
 
     let r = service.call("POST", "/v1/suites", Some(&alice), &[], &suite("svc-attest", &[18], 306));
     assert_eq!(r.status, 201, "{}", r.body);
@@ -452,8 +465,9 @@ async fn approvals_through_the_service_are_signed_for_the_callers_principal() {
     assert_eq!((requester["principal"].as_str(), requester["attestedBy"].as_str().or(requester["attested_by"].as_str())), (Some("alice"), Some("switchyard-service")), "{status}");
 
     let path = format!("/v1/suites/{suite_id}/approve");
+    // A key for site lab1 cannot approve a suite that changes a lab2 device.
     let p = problem(&service.call("POST", &path, Some(&bob_elsewhere), &[], ""), 403, "forbidden");
-    assert!(p["detail"].as_str().unwrap().contains("sonic-d018"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("sonic-d018") && p["detail"].as_str().unwrap().contains("sites=lab1"), "{p}");
     // The requester's approval is recorded and refused, as a signed one would be.
     let own = service.call("POST", &path, Some(&alice), &[], r#"{"comment": "mine"}"#);
     assert_eq!(own.status, 422, "{}", own.body);

@@ -19,7 +19,7 @@ use switchyard_activities::{DeviceActivities, DeviceMetrics, EventActivities, Po
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
-use switchyard_workflows::{DeviceWorkflow, EventWorkflow, SuiteWorkflow};
+use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, EventWorkflow, SuiteWorkflow};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
@@ -102,8 +102,9 @@ async fn main() -> anyhow::Result<()> {
         .register_workflow::<SuiteWorkflow>()?
         .register_workflow::<DeviceWorkflow>()?
         .register_workflow::<EventWorkflow>()?
+        .register_workflow::<DeviceHistoryWorkflow>()?
         .register_activities(DeviceActivities::new(sessions))
-        .register_activities(EventActivities::new(webhooks, inventory.clone()))
+        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone()))
         .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))

@@ -53,7 +53,7 @@ activity!(
     ResolvePolicy, names::ACTIVITY_RESOLVE_POLICY, PolicyRequest, EffectivePolicy);
 
 activity!(
-    /// The event types the worker's webhooks take (a local activity).
+    /// The event types the worker's webhooks take.
     EventSubscriptionTypes, names::ACTIVITY_EVENT_SUBSCRIPTIONS, EventSubscriptions, EventSubscriptions);
 activity!(
     /// The worker's subscriptions that take one event.

@@ -50,7 +50,14 @@ impl DeviceWorkflow {
     /// listed in the Web UI.
     #[run(name = switchyard_proto::names::DEVICE_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceResult> {
+        // Asked before anything else (see `run_device` on why).
+        let history = ctx.patched(patches::DEVICE_HISTORY);
         let result = run_device(ctx).await?;
+        if history {
+            let input = ctx.state(|s| s.input.clone());
+            let at = switchyard_proto::time::format_rfc3339(crate::unix_secs(ctx.workflow_time()));
+            crate::history::record(ctx, crate::history::entry(&input, &result, &at), &result.device).await;
+        }
         if ctx.patched(patches::DEVICE_SEARCH_ATTRIBUTES) {
             let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
             ctx.upsert_search_attributes([SA_DEVICE_STATUS.value_set(device_status_name(status).to_string())]);

@@ -3,7 +3,8 @@
 //! Owns the suite workflow (plan every device, gate on approval, roll out
 //! with bounded parallelism, compensate on failure), the per-device child
 //! workflow (whose history is that device's journal), the delivery of each
-//! suite event to the worker's webhooks (`event`), and the pure logic
+//! suite event to the worker's webhooks (`event`), each device's history
+//! across suites (`history`), and the pure logic
 //! they use: fleet diff and plan hash, approval rules, rollout bookkeeping.
 //!
 //! Must never: depend on the activities crate, SSH, redis or tokio; read a
@@ -23,12 +24,14 @@ mod failure;
 pub mod lenient;
 pub mod outcome;
 pub mod fleet;
+pub mod history;
 pub mod rollout;
 mod options;
 pub mod suite;
 
 pub use device::DeviceWorkflow;
 pub use event::EventWorkflow;
+pub use history::DeviceHistoryWorkflow;
 pub use suite::SuiteWorkflow;
 
 /// Workflow time (from history, never the machine's clock) as Unix seconds.

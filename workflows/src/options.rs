@@ -85,12 +85,12 @@ pub(crate) fn local_device_io(summary: String, compensating: bool) -> LocalActiv
     options
 }
 
-/// Which event types the worker's webhooks take: local and quick, once per
-/// suite; a worker that cannot say is taken as one without webhooks.
-pub(crate) fn event_subscriptions() -> LocalActivityOptions {
-    LocalActivityOptions::builder()
-        .retry_policy(retry(3))
-        .start_to_close_timeout(Duration::from_secs(10))
+/// Which event types the worker's webhooks take: quick, once per suite; a
+/// regular activity, not a local one, so the patches the suite asks after
+/// it fall in the same workflow task on replay as when it ran.
+pub(crate) fn event_subscriptions() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(10))
+        .retry_policy(retry(5))
         .summary("which events the webhooks take".to_string())
         .build()
 }

@@ -5,6 +5,7 @@
 //! `switchyard_starter::remote`.
 
 pub(crate) mod audit;
+pub(crate) mod device;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod list;
@@ -84,6 +85,13 @@ impl Target {
         Ok(match self {
             Self::Temporal(c) => client::event_log(c, suite_id).await?,
             Self::Service(s) => s.event_log(suite_id).await?,
+        })
+    }
+
+    pub(crate) async fn device_history(&self, device: &str) -> anyhow::Result<Option<switchyard_proto::v1::DeviceHistory>> {
+        Ok(match self {
+            Self::Temporal(c) => client::device_history(c, device).await?,
+            Self::Service(s) => s.device_history(device).await?,
         })
     }
 

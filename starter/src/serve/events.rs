@@ -132,6 +132,20 @@ pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Pa
     Ok(axum::Json(json!({ "suite_id": suite_id, "events": log })).into_response())
 }
 
+/// `GET /v1/devices/{name}/history`: what switchyard has done to the
+/// device across suites and the rows it owns there (404: never changed).
+pub(super) async fn device_history(State(app): State<Shared>, headers: HeaderMap, Path(device): Path<String>) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Read)?;
+    if app.inventory.device(&device).is_some_and(|d| !key.devices.matches(d)) {
+        return Err(Problem::forbidden(format!("key {} may read {}, not {device}", key.id, key.devices.describe())));
+    }
+    match switchyard_starter::client::device_history(&app.client, &device).await {
+        Ok(Some(history)) => Ok(axum::Json(history).into_response()),
+        Ok(None) => Err(Problem::not_found(format!("switchyard has not changed {device}"))),
+        Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

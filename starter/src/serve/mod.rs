@@ -156,6 +156,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/suites/{suite_id}/events", get(events::stream))
         .route("/v1/suites/{suite_id}/deliveries", get(events::deliveries))
         .route("/v1/statistics", get(suites::statistics))
+        .route("/v1/devices/{name}/history", get(events::device_history))
         .fallback(|| async { Problem::not_found("no such route; see /v1/openapi.json") })
         // The handlers read bodies themselves, so an oversized one is a
         // problem document, not the framework's plain text.
@@ -231,5 +232,5 @@ mod tests {
     const ROUTES: &[&str] = &["/livez", "/readyz", "/metrics", "/v1/openapi.json", "/v1/capabilities", "/v1/suites",
         "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events",
         "/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon", "/v1/suites/{suite_id}/window",
-        "/v1/suites/{suite_id}/parallelism", "/v1/statistics", "/v1/suites/{suite_id}/deliveries"];
+        "/v1/suites/{suite_id}/parallelism", "/v1/statistics", "/v1/suites/{suite_id}/deliveries", "/v1/devices/{name}/history"];
 }

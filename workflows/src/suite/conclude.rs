@@ -58,6 +58,7 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
         fail_if_locked: false,
         lock_wait_seconds,
         save_config,
+        ..ctx.state(|s| s.for_history())
     };
     let result = run_child(ctx, suite_id, device, "rollback", input).await;
     ctx.state_mut(|s| s.inflight -= 1);

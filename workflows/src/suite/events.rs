@@ -7,7 +7,7 @@
 //!
 //! Only the types some subscription takes are emitted (asked once, at the
 //! start, of the worker's webhooks file), so a worker without webhooks
-//! adds nothing to the suite's history but that one local activity.
+//! adds nothing to the suite's history but that one activity.
 //!
 //! Must never: wait on a delivery, or put anything in an event that is
 //! not in the suite's status (no secret, no subscription's URL).
@@ -29,7 +29,7 @@ pub(super) async fn subscribe(ctx: &WorkflowContext<SuiteWorkflow>) {
     if !ctx.patched(names::patches::WEBHOOK_EVENTS) {
         return;
     }
-    let types = ctx.execute_local_activity(EventSubscriptionTypes, EventSubscriptions::default(), options::event_subscriptions()).await
+    let types = ctx.execute_activity(EventSubscriptionTypes, EventSubscriptions::default(), options::event_subscriptions()).await
         .map(|s| s.types)
         .unwrap_or_default();
     ctx.state_mut(|s| s.subscribed = types);
@@ -43,7 +43,8 @@ pub(super) fn emit(ctx: &WorkflowContext<SuiteWorkflow>, event_type: &str, devic
     }
     let at = now(ctx);
     ctx.state_mut(|s| {
-        let seq = s.status.events.len() + s.outbox.len() + 1;
+        s.events_queued += 1;
+        let seq = s.events_queued;
         let status = &s.status;
         let devices = if devices.is_empty() { status.devices.iter().map(|d| d.device.clone()).collect() } else { devices };
         let mut event = SuiteEvent {

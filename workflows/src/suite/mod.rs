@@ -67,10 +67,11 @@ pub struct SuiteWorkflow {
     // asked at the start (see `close`).
     outcome_asked_early: bool,
     // Event types the worker's webhooks take (asked at the start), the
-    // events not yet handed to their delivery, with their sequence
-    // numbers, and whether the suite has emitted its last.
+    // events not yet handed to their delivery with their sequence numbers,
+    // how many were ever queued, and whether the suite has emitted its last.
     subscribed: Vec<String>,
     outbox: std::collections::VecDeque<(usize, switchyard_proto::v1::SuiteEvent)>,
+    events_queued: usize,
     events_closed: bool,
 }
 
@@ -102,7 +103,7 @@ impl SuiteWorkflow {
         Self {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
-            subscribed: Vec::new(), outbox: Default::default(), events_closed: false,
+            subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false,
         }
     }
 

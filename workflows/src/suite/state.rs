@@ -3,7 +3,7 @@
 //!
 //! Must never: wait, call an activity or decide the course (see `course`).
 
-use switchyard_proto::v1::{CompensationAction, CompensationEntry, DeviceResult, DeviceStatus, SuiteCounts, SuitePhase};
+use switchyard_proto::v1::{CompensationAction, CompensationEntry, DeviceResult, DeviceRunInput, DeviceStatus, SuiteCounts, SuitePhase};
 use switchyard_proto::trust::Binding;
 use switchyard_proto::vocabulary;
 use switchyard_proto::v1::EffectivePolicy;
@@ -21,6 +21,17 @@ const COMPENSATION_LOG_FULL: usize = 4_000;
 impl SuiteWorkflow {
     pub(super) fn phase(&self) -> SuitePhase {
         self.status.phase()
+    }
+
+    /// What a device's run tells the device's history about the suite:
+    /// its name, who asked, and who approved (the counted decisions' signers).
+    pub(super) fn for_history(&self) -> DeviceRunInput {
+        DeviceRunInput {
+            suite_name: self.status.name.clone(),
+            requester: self.status.requester.clone(),
+            approvers: self.status.decisions.iter().filter(|d| d.counted).filter_map(|d| d.signer.as_ref().map(|s| s.principal.clone())).collect(),
+            ..Default::default()
+        }
     }
 
     /// The policy decisions are judged by: the one recorded at plan time,

@@ -1,0 +1,44 @@
+//! `switchyard device <name> [--json]`: what switchyard has done to one
+//! device across suites (each run: when, which suite, applied or rolled
+//! back, who asked and approved, what it left in place), and the rows it
+//! owns there now, as the device's history workflow records them.
+
+use anstream::{print, println};
+use comfy_table::Table;
+
+use crate::cli::Global;
+
+pub(crate) async fn run(global: &Global, device: &str, json: bool) -> anyhow::Result<i32> {
+    let Some(history) = super::target(global).await?.device_history(device).await? else {
+        println!("{device}: switchyard has not changed this device");
+        return Ok(0);
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&history)?);
+        return Ok(0);
+    }
+    let kept = history.entries.len() as u64;
+    let older = if history.recorded > kept { format!(" (the latest {kept} shown)") } else { String::new() };
+    println!("{device}: {} run(s) of switchyard suites{older}", history.recorded);
+    let mut runs = Table::new();
+    runs.set_header(["AT", "SUITE", "MODE", "OUTCOME", "REQUESTER", "APPROVED BY", "ROWS", "LEFT IN PLACE"]);
+    for e in &history.entries {
+        let rows = if e.mode == "apply" { e.rows_applied.len() } else { e.rows_rolled_back.len() };
+        let approvers = if e.approvers.is_empty() { "-".to_string() } else { e.approvers.join(", ") };
+        runs.add_row([e.at.clone(), e.suite_id.clone(), e.mode.clone(), e.outcome.clone(), e.requester.clone(), approvers,
+            rows.to_string(), e.rows_left_in_place.len().to_string()]);
+    }
+    print!("{}", crate::render::table("", runs));
+    println!("\nrows switchyard owns on {device}: {}", history.owned.len());
+    let mut owned = Table::new();
+    owned.set_header(["ROW", "SUITE", "SINCE", "FIELDS"]);
+    for row in history.owned.values() {
+        let fields: Vec<String> = row.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let suite = if row.left_in_place { format!("{} (left in place)", row.suite_id) } else { row.suite_id.clone() };
+        owned.add_row([row.key.clone(), suite, row.at.clone(), fields.join(" ")]);
+    }
+    if !history.owned.is_empty() {
+        print!("{}", crate::render::table("", owned));
+    }
+    Ok(0)
+}

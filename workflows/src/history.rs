@@ -1,0 +1,214 @@
+//! A device's history across suites: one long-lived workflow per device
+//! (`device-history--<device>`) to which every device run of every suite
+//! reports how it ended (applied, failed, rolled back, what it left in
+//! place, who asked and approved). It folds the runs into the rows
+//! switchyard owns on the device now (its intent), which a drift check
+//! compares with the device. It keeps the latest runs in full, counts all,
+//! and continues as new every [`names::DEVICE_HISTORY_KEPT`] runs, so its
+//! history stays small; its state is carried whole.
+//!
+//! The device workflow reports at its end (`record`): a signal to the
+//! history, or, when the device has none yet, the history's start with
+//! that run as its first, abandoned by its parent so it outlives the suite.
+//!
+//! Must never: read a device, or forget a row a run made switchyard's
+//! until a later run removes or rolls it back.
+
+// The workflow macros emit marker constants for each method.
+#![allow(missing_docs)]
+
+use switchyard_proto::names;
+use switchyard_proto::v1::{
+    ChangeAction, CompensationAction, DeviceHistory, DeviceHistoryEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus,
+    OwnedRow,
+};
+use switchyard_proto::vocabulary::device_status_name;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_workflow::{
+    ChildWorkflowOptions, ContinueAsNewOptions, ParentClosePolicy, SignalWorkflowOptions, SyncWorkflowContext,
+    WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+use crate::lenient::Lenient;
+
+/// One device's history.
+#[workflow]
+pub struct DeviceHistoryWorkflow {
+    history: DeviceHistory,
+    // Runs recorded by this execution (since the last continue-as-new).
+    recorded_here: usize,
+}
+
+#[workflow_methods]
+impl DeviceHistoryWorkflow {
+    /// Starts from the history carried over (or the first run's).
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, history: DeviceHistory) -> Self {
+        Self { history, recorded_here: 0 }
+    }
+
+    /// Records runs until it is time to continue as new.
+    #[run(name = names::DEVICE_HISTORY_WORKFLOW)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceHistory> {
+        if ctx.wait_condition(|s| s.recorded_here >= names::DEVICE_HISTORY_KEPT).await.is_err() {
+            // Cancelled by an operator: it ends with what it holds.
+            return Ok(ctx.state(|s| s.history.clone()));
+        }
+        let carried = ctx.state(|s| s.history.clone());
+        let Err(end) = ctx.continue_as_new(carried, ContinueAsNewOptions::default());
+        Err(end)
+    }
+
+    /// One suite's run on the device; a body that cannot be read is dropped
+    /// (it never came from a device workflow).
+    #[signal(name = names::SIGNAL_RECORD_RUN)]
+    pub fn record_run(&mut self, _ctx: &mut SyncWorkflowContext<Self>, entry: Lenient<DeviceHistoryEntry>) {
+        if let Lenient::Understood(entry) = entry {
+            fold(&mut self.history, entry);
+            self.recorded_here += 1;
+        }
+    }
+
+    /// The runs kept and the rows switchyard owns now.
+    #[query(name = names::QUERY_HISTORY)]
+    pub fn history(&self, _ctx: &WorkflowContextView) -> DeviceHistory {
+        self.history.clone()
+    }
+}
+
+/// Adds a run to the history: its entry, and what it did to the rows
+/// switchyard owns (a kept change makes a row the suite's, a removal or a
+/// rollback ends the suite's claim, a partial rollback keeps it, marked).
+pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
+    for key in &entry.rows_rolled_back {
+        if history.owned.get(key).is_some_and(|o| o.suite_id == entry.suite_id) {
+            history.owned.remove(key);
+        }
+    }
+    for key in &entry.rows_left_in_place {
+        if let Some(o) = history.owned.get_mut(key).filter(|o| o.suite_id == entry.suite_id) {
+            o.left_in_place = true;
+        }
+    }
+    for row in &entry.owned {
+        history.owned.insert(row.key.clone(), row.clone());
+    }
+    for key in entry.rows_applied.iter().filter(|k| !entry.owned.iter().any(|o| o.key == **k)) {
+        // Applied and not owned: the run deleted the row.
+        history.owned.remove(key);
+    }
+    history.entries.push(entry);
+    history.recorded += 1;
+    let excess = history.entries.len().saturating_sub(names::DEVICE_HISTORY_KEPT);
+    history.entries.drain(..excess);
+}
+
+/// The history entry of a device run that ended with `result` at `at`.
+pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str) -> DeviceHistoryEntry {
+    let plan = input.plan.clone().unwrap_or_default();
+    let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
+    let applying = input.mode != DeviceMode::Compensate as i32;
+    let mut entry = DeviceHistoryEntry {
+        suite_id: input.suite_id.clone(),
+        suite_name: input.suite_name.clone(),
+        requester: input.requester.clone(),
+        approvers: input.approvers.clone(),
+        mode: if applying { "apply" } else { "rollback" }.into(),
+        outcome: device_status_name(status).to_string(),
+        at: at.to_string(),
+        steps_applied: result.steps_applied.clone(),
+        steps_compensated: result.steps_compensated.clone(),
+        error: result.error.clone(),
+        ..Default::default()
+    };
+    if applying && status == DeviceStatus::Succeeded {
+        for step in plan.steps.iter().filter(|s| s.step.as_ref().is_some_and(|st| result.steps_applied.contains(&st.id))) {
+            for change in step.changes.iter().flat_map(|c| c.changes.iter()) {
+                entry.rows_applied.push(change.key.clone());
+                if change.action != ChangeAction::Delete as i32 {
+                    entry.owned.push(OwnedRow { key: change.key.clone(), suite_id: input.suite_id.clone(), at: at.to_string(), fields: change.after.clone(), left_in_place: false });
+                }
+            }
+        }
+    }
+    for c in result.compensation.iter().filter(|c| !c.key.is_empty()) {
+        let list = if c.remains || c.action == CompensationAction::LeftInPlace as i32 { &mut entry.rows_left_in_place } else { &mut entry.rows_rolled_back };
+        if !list.contains(&c.key) {
+            list.push(c.key.clone());
+        }
+    }
+    entry
+}
+
+/// Reports a device run to the device's history, starting the history
+/// when the device has none yet.
+pub(crate) async fn record<W>(ctx: &WorkflowContext<W>, entry: DeviceHistoryEntry, device: &str) {
+    let id = names::device_history_workflow_id(device);
+    if send(ctx, &id, entry.clone()).await {
+        return;
+    }
+    let mut first = DeviceHistory { device: device.to_string(), ..Default::default() };
+    fold(&mut first, entry.clone());
+    let options = ChildWorkflowOptions::builder()
+        .workflow_id(id.clone())
+        .static_summary(format!("history of {device}"))
+        .parent_close_policy(ParentClosePolicy::Abandon)
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build();
+    if ctx.start_child_workflow(DeviceHistoryWorkflow::run, first, options).await.is_err() {
+        // Another suite's device run started it meanwhile.
+        send(ctx, &id, entry).await;
+    }
+}
+
+/// Signals a run to the device's history; false when it does not run.
+async fn send<W>(ctx: &WorkflowContext<W>, id: &str, entry: DeviceHistoryEntry) -> bool {
+    let mut options = SignalWorkflowOptions::default();
+    // Reported even when the suite is being cancelled.
+    options.cancellation_token = Some(WorkflowCancellationToken::new());
+    let history = ctx.external_workflow(id.to_string(), None);
+    history.signal(DeviceHistoryWorkflow::record_run, entry.into(), options).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(suite: &str, applied: &[&str], rolled_back: &[&str], left: &[&str]) -> DeviceHistoryEntry {
+        DeviceHistoryEntry {
+            suite_id: suite.into(),
+            rows_applied: applied.iter().map(|k| k.to_string()).collect(),
+            owned: applied.iter().filter(|k| !k.starts_with('-')).map(|k| OwnedRow { key: k.to_string(), suite_id: suite.into(), ..Default::default() }).collect(),
+            rows_rolled_back: rolled_back.iter().map(|k| k.to_string()).collect(),
+            rows_left_in_place: left.iter().map(|k| k.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn runs_fold_into_the_rows_switchyard_owns() {
+        let mut h = DeviceHistory::default();
+        fold(&mut h, run("a", &["VLAN|Vlan100", "VLAN_MEMBER|Vlan100|Ethernet0"], &[], &[]));
+        fold(&mut h, run("b", &["VLAN|Vlan200"], &[], &[]));
+        // b rolled back: its row is no longer switchyard's.
+        fold(&mut h, run("b", &[], &["VLAN|Vlan200"], &[]));
+        // A rollback of a row another suite owns does not end that claim.
+        fold(&mut h, run("c", &[], &["VLAN|Vlan100"], &[]));
+        // a rolled back in part: the member goes, the VLAN stays, marked.
+        fold(&mut h, run("a", &[], &["VLAN_MEMBER|Vlan100|Ethernet0"], &["VLAN|Vlan100"]));
+        assert_eq!(h.owned.keys().collect::<Vec<_>>(), ["VLAN|Vlan100"]);
+        assert!(h.owned["VLAN|Vlan100"].left_in_place);
+        assert_eq!((h.entries.len(), h.recorded), (5, 5));
+    }
+
+    #[test]
+    fn it_keeps_the_latest_runs_and_counts_all() {
+        let mut h = DeviceHistory::default();
+        for i in 0..names::DEVICE_HISTORY_KEPT + 5 {
+            fold(&mut h, run(&format!("s{i}"), &[], &[], &[]));
+        }
+        assert_eq!(h.entries.len(), names::DEVICE_HISTORY_KEPT);
+        assert_eq!(h.recorded, names::DEVICE_HISTORY_KEPT as u64 + 5);
+        assert_eq!(h.entries[0].suite_id, "s5");
+    }
+}
