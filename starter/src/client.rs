@@ -9,7 +9,7 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApprovalSignal, Delivery, DeviceHistory, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
+    ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
 use switchyard_workflows::{outcome, DeviceHistoryWorkflow, EventWorkflow, SuiteWorkflow};
@@ -122,6 +122,15 @@ pub enum ClientError {
     Cancel {
         /// The suite id.
         suite_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowInteractionError,
+    },
+    /// A device history's journal could not be read.
+    #[error("cannot read the history workflow {workflow_id}")]
+    History {
+        /// The history's workflow id.
+        workflow_id: String,
         /// The SDK's reason.
         #[source]
         source: WorkflowInteractionError,
@@ -358,15 +367,41 @@ pub async fn event_log(client: &Client, suite_id: &str) -> Result<Vec<EventLog>,
     Ok(log)
 }
 
-/// A device's history across suites, as its history workflow answers;
-/// none when switchyard never changed the device.
+/// A device's history across suites; none when switchyard never changed
+/// the device. Read from the history workflow's own journal (its current
+/// run's carried state, then every run it was told of, folded as the
+/// workflow folds them), so it needs no worker: a history whose queue has
+/// none polling still answers.
 pub async fn device_history(client: &Client, device: &str) -> Result<Option<DeviceHistory>, ClientError> {
-    let handle = client.get_workflow_handle::<DeviceHistoryWorkflow>(names::device_history_workflow_id(device));
-    match handle.query(DeviceHistoryWorkflow::history, (), WorkflowQueryOptions::default()).await {
-        Ok(history) => Ok(Some(history)),
-        Err(WorkflowQueryError::NotFound(_)) => Ok(None),
-        Err(source) => Err(ClientError::Query { suite_id: names::device_history_workflow_id(device), why: query_failure(&source), source }),
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    use switchyard_workflows::lenient::Lenient;
+
+    let id = names::device_history_workflow_id(device);
+    let handle = client.get_workflow_handle::<DeviceHistoryWorkflow>(id.clone());
+    let events = match handle.fetch_history(Default::default()).into_events().await {
+        Ok(events) => events,
+        Err(WorkflowInteractionError::NotFound(_)) => return Ok(None),
+        Err(source) => return Err(ClientError::History { workflow_id: id, source }),
+    };
+    let mut history = DeviceHistory { device: device.to_string(), ..Default::default() };
+    for event in events {
+        match event.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
+                if let Lenient::Understood(carried) = Lenient::<DeviceHistory>::decode(&payloads) {
+                    history = carried;
+                }
+            }
+            Some(Attributes::WorkflowExecutionSignaledEventAttributes(a)) if a.signal_name == names::SIGNAL_RECORD_RUN => {
+                let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
+                if let Lenient::Understood(entry) = Lenient::<DeviceHistoryEntry>::decode(&payloads) {
+                    switchyard_workflows::history::fold(&mut history, entry);
+                }
+            }
+            _ => {}
+        }
     }
+    Ok(Some(history))
 }
 
 /// Which suites `list_suites` returns.
