@@ -278,11 +278,15 @@ pub(crate) enum KeysAction {
         #[arg(long)]
         expires: Option<String>,
     },
-    /// List every key: principal, scopes, devices, created, expires, state.
+    /// List every key: principal, scopes, devices, created, expires, last
+    /// used, state.
     List {
         /// The keys file.
         #[arg(long, env = "SWITCHYARD_KEYS")]
         keys: PathBuf,
+        /// The service's usage file (`serve --keys-usage`); `<keys>.used` when unset.
+        #[arg(long, env = "SWITCHYARD_KEYS_USAGE")]
+        usage: Option<PathBuf>,
     },
     /// Revoke a key (it stays in the file, refused from now on).
     Revoke {

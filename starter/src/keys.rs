@@ -244,24 +244,26 @@ impl KeyFile {
     }
 }
 
-/// When each key was last used: the service keeps it beside the keys file
-/// (`<keys file>.used`, key id → Unix seconds, to the minute), so the keys
-/// file stays the operator's alone to edit and `keys list` can show it.
-/// Replicas sharing the directory merge by taking the later time.
+/// Where the service keeps when each key was last used, unless told
+/// otherwise: beside the keys file (`<keys file>.used`, key id → Unix
+/// seconds, to the minute), so the keys file stays the operator's alone to
+/// edit and `keys list` can show it. Replicas sharing the file merge by
+/// taking the later time.
 pub fn usage_path(keys: &Path) -> PathBuf {
     PathBuf::from(format!("{}.used", keys.display()))
 }
 
-/// The last-used times recorded for the keys file at `keys` (none yet: empty).
-pub fn load_usage(keys: &Path) -> std::collections::BTreeMap<String, i64> {
-    std::fs::read_to_string(usage_path(keys)).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+/// The last-used times in the usage file `usage` (none yet: empty).
+pub fn load_usage(usage: &Path) -> std::collections::BTreeMap<String, i64> {
+    std::fs::read_to_string(usage).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
 }
 
-/// Records `seen` (key id → time), keeping any later time already on disk.
-pub fn record_usage(keys: &Path, seen: &std::collections::BTreeMap<String, i64>) -> Result<(), KeyError> {
-    let path = usage_path(keys);
+/// Records `seen` (key id → time) in the usage file `usage`, keeping any
+/// later time already there.
+pub fn record_usage(usage: &Path, seen: &std::collections::BTreeMap<String, i64>) -> Result<(), KeyError> {
+    let path = usage.to_path_buf();
     let err = |reason: String| KeyError::File { path: path.display().to_string(), reason };
-    let mut merged = load_usage(keys);
+    let mut merged = load_usage(usage);
     for (id, at) in seen {
         let entry = merged.entry(id.clone()).or_insert(*at);
         *entry = (*entry).max(*at);
@@ -341,7 +343,8 @@ mod tests {
     fn last_use_is_kept_beside_the_keys_file_and_only_moves_forward() {
         let dir = std::env::temp_dir().join(format!("switchyard-usage-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let keys = dir.join("keys.json");
+        let keys = usage_path(&dir.join("keys.json"));
+        assert!(keys.ends_with("keys.json.used"));
         assert!(load_usage(&keys).is_empty());
         record_usage(&keys, &[("a".to_string(), 200)].into()).unwrap();
         record_usage(&keys, &[("a".to_string(), 100), ("b".to_string(), 50)].into()).unwrap();

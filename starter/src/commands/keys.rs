@@ -7,7 +7,7 @@ use std::path::Path;
 use anstream::println;
 use comfy_table::Table;
 use switchyard_proto::time::{format_rfc3339, parse_duration};
-use switchyard_starter::keys::{Devices, KeyFile, Scope, load_usage};
+use switchyard_starter::keys::{Devices, KeyFile, Scope, load_usage, usage_path};
 use switchyard_starter::signing::now;
 
 use crate::cli::KeysAction;
@@ -30,8 +30,9 @@ pub(crate) fn run(action: KeysAction) -> anyhow::Result<i32> {
             println!("{token}");
             Ok(0)
         }
-        KeysAction::List { keys } => {
-            print!("{}", list(&keys)?);
+        KeysAction::List { keys, usage } => {
+            let usage = usage.unwrap_or_else(|| usage_path(&keys));
+            print!("{}", list(&keys, &usage)?);
             Ok(0)
         }
         KeysAction::Revoke { keys, id } => {
@@ -44,12 +45,12 @@ pub(crate) fn run(action: KeysAction) -> anyhow::Result<i32> {
     }
 }
 
-fn list(path: &Path) -> anyhow::Result<String> {
+fn list(path: &Path, usage: &Path) -> anyhow::Result<String> {
     let file = KeyFile::load(path)?;
     let mut t = Table::new();
     t.set_header(["KEY", "PRINCIPAL", "SCOPES", "DEVICES", "CREATED", "EXPIRES", "LAST USED", "STATE"]);
     let now = now();
-    let usage = load_usage(path);
+    let usage = load_usage(usage);
     for k in &file.keys {
         let scopes: Vec<&str> = k.scopes.iter().map(|s| s.name()).collect();
         let state = k.unusable(now).map_or("active".to_string(), |why| if k.revoked_at.is_some() { "revoked".into() } else if why.contains("expired") { "expired".into() } else { why });

@@ -22,6 +22,7 @@ use super::problem::Problem;
 /// The keys file as last read, and which version of the file that was.
 pub(crate) struct KeyStore {
     path: PathBuf,
+    usage: PathBuf,
     loaded: Mutex<(Option<Version>, KeyFile)>,
     /// Each key's last use, and when it was last written down.
     used: Mutex<(BTreeMap<String, i64>, BTreeMap<String, i64>)>,
@@ -46,11 +47,12 @@ fn version(path: &std::path::Path) -> Option<Version> {
 }
 
 impl KeyStore {
-    /// Reads the keys file once (a missing file holds no key yet).
-    pub(crate) fn open(path: PathBuf) -> anyhow::Result<Self> {
+    /// Reads the keys file once (a missing file holds no key yet); each
+    /// key's last use goes to the file `usage`.
+    pub(crate) fn open(path: PathBuf, usage: PathBuf) -> anyhow::Result<Self> {
         let file = KeyFile::load(&path)?;
         let version = version(&path);
-        Ok(Self { path, loaded: Mutex::new((version, file)), used: Mutex::new(Default::default()) })
+        Ok(Self { path, usage, loaded: Mutex::new((version, file)), used: Mutex::new(Default::default()) })
     }
 
     /// The key a request presents, checked against the file as it is now.
@@ -85,10 +87,11 @@ impl KeyStore {
             return;
         }
         let seen = used.0.clone();
-        match record_usage(&self.path, &seen) {
-            Ok(()) => used.1 = seen,
-            Err(e) => tracing::warn!(error = %e, "Key usage not recorded"),
+        if let Err(e) = record_usage(&self.usage, &seen) {
+            tracing::warn!(error = %e, "Key usage not recorded (--keys-usage names a writable file)");
         }
+        // Tried: not again within the resolution, written or not.
+        used.1 = seen;
     }
 }
 

@@ -47,6 +47,10 @@ pub(crate) struct ServeArgs {
     /// The keys file (`switchyard keys create` writes it); re-read when it changes.
     #[arg(long, env = "SWITCHYARD_KEYS")]
     pub(crate) keys: PathBuf,
+    /// Where each key's last use is written (to the minute); beside the
+    /// keys file (`<keys>.used`) when unset. The service's only write.
+    #[arg(long, env = "SWITCHYARD_KEYS_USAGE")]
+    pub(crate) keys_usage: Option<PathBuf>,
     /// Inventory the suites select their devices from.
     #[arg(long, env = "SWITCHYARD_INVENTORY")]
     pub(crate) inventory: PathBuf,
@@ -104,7 +108,8 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         }
         None => (None, String::new()),
     };
-    let keys = KeyStore::open(args.keys.clone())?;
+    let usage = args.keys_usage.clone().unwrap_or_else(|| switchyard_starter::keys::usage_path(&args.keys));
+    let keys = KeyStore::open(args.keys.clone(), usage)?;
     let client = super::commands::connect(global).await?;
     let app = Arc::new(App {
         client,
