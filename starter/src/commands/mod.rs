@@ -104,6 +104,25 @@ impl Target {
     }
 }
 
+/// Launches (or plans) a suite file on `target`: through the launch
+/// library against Temporal, or as the file's text to the service. Its id,
+/// devices and Web UI link.
+pub(crate) async fn launch(global: &Global, target: &Target, args: &crate::cli::SuiteArgs, plan_only: bool) -> anyhow::Result<(String, usize, String)> {
+    match target {
+        Target::Temporal(client) => {
+            let input = crate::suite_input::load(global, args, plan_only)?;
+            let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
+            client::start_suite(client, &global.task_queue, input).await?;
+            let link = ui_link(global, &suite_id);
+            Ok((suite_id, n_devices, link))
+        }
+        Target::Service(service) => {
+            let created = crate::suite_input::create(service, args, plan_only).await?;
+            Ok((created.suite_id, created.devices, created.web_ui))
+        }
+    }
+}
+
 /// How long a decision the CLI sends itself stays valid: it arrives at
 /// once, so a short time keeps a leaked copy useless.
 const SENT_VALID_SECS: i64 = 15 * 60;

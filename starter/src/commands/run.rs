@@ -2,28 +2,14 @@
 
 use anstream::{print, println};
 use switchyard_proto::vocabulary::count;
-use switchyard_starter::client;
 
-use super::Target;
 use super::watch::{self, Show};
 use crate::cli::{Global, SuiteArgs};
-use crate::{render, suite_input};
+use crate::render;
 
 pub(crate) async fn run(global: &Global, args: SuiteArgs, follow: bool) -> anyhow::Result<i32> {
     let target = super::target(global).await?;
-    let (suite_id, n_devices, link) = match &target {
-        Target::Temporal(client) => {
-            let input = suite_input::load(global, &args, false)?;
-            let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
-            client::start_suite(client, &global.task_queue, input).await?;
-            let link = super::ui_link(global, &suite_id);
-            (suite_id, n_devices, link)
-        }
-        Target::Service(service) => {
-            let created = suite_input::create(service, &args, false).await?;
-            (created.suite_id, created.devices, created.web_ui)
-        }
-    };
+    let (suite_id, n_devices, link) = super::launch(global, &target, &args, false).await?;
     // Scripts and tests read the id from this line: keep its shape.
     println!("suite {suite_id} started on {}", count(n_devices as u64, "device"));
     println!("web ui: {link}");
