@@ -227,6 +227,33 @@ EOF
     echo "$ip $(cut -d' ' -f1-2 "$dir/ssh_host_ed25519_key.pub")" > "$dir/known_hosts"
 }
 
+# Waits until every device answers on its management address with an SSH
+# banner, as the orchestrator will reach it: a pid file says sshd started,
+# not that the host can reach it over the bridge yet.
+wait_reachable() {
+    local n=$1 ips=() i
+    for ((i = 1; i <= n; i++)); do ips+=("$(dev_ip "$i")"); done
+    python3 - "${ips[@]}" <<'PY' || die "devices not reachable on port 22: see their sshd.log under $LAB_DIR"
+import socket, sys, time
+pending = set(sys.argv[1:])
+deadline = time.monotonic() + 20
+while pending and time.monotonic() < deadline:
+    for ip in sorted(pending):
+        try:
+            with socket.create_connection((ip, 22), timeout=2) as s:
+                s.settimeout(2)
+                if s.recv(8).startswith(b"SSH-"):
+                    pending.discard(ip)
+        except OSError:
+            pass
+    if pending:
+        time.sleep(0.1)
+if pending:
+    print("lab: not answering on port 22: " + " ".join(sorted(pending)), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
 start_sshd() {
     local i=$1 dir ns; shift
     dir=$(dev_dir "$i"); ns=$(dev_ns "$i")
@@ -428,6 +455,7 @@ EOF
     for ((i = 1; i <= n; i++)); do
         [ -s "$(dev_dir "$i")/known_hosts" ] || die "device $i did not come up"
     done
+    wait_reachable "$n"
 
     write_inventory "$n"
     write_policies

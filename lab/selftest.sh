@@ -24,8 +24,15 @@ leftovers() {
 ./lab.sh down >/dev/null 2>&1 || true
 ./lab.sh up 3 2>/dev/null
 ./lab.sh status >/dev/null || fail "status after up 3"
-ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes \
-    "admin@$LAB_SUBNET.1.2" "redis-cli -n 4 hget 'DEVICE_METADATA|localhost' hostname" | grep -qx sonic-d002 || fail "ssh + redis on device 2"
+hostname=$(ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=yes \
+    "admin@$LAB_SUBNET.1.2" "redis-cli -n 4 hget 'DEVICE_METADATA|localhost' hostname" 2>&1) || true
+if [ "$hostname" != sonic-d002 ]; then
+    echo "ssh answered: $hostname" >&2
+    ./lab.sh status >&2 || true
+    tail -n 20 "$LAB_DIR/dev/2/sshd.log" >&2 2>/dev/null || true
+    ./lab.sh down >/dev/null 2>&1 || true
+    fail "ssh + redis on device 2"
+fi
 ./lab.sh down 2>/dev/null
 sleep 1
 leftovers
