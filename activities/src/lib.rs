@@ -6,7 +6,8 @@
 //! connection ([`procedures`]: plan, apply, verify, reverse), the
 //! activities that expose them to Temporal, and the one activity that is
 //! not about a device: the worker's policy applied to a suite ([`policy`]),
-//! and the suite events' delivery to the worker's webhooks ([`events`]).
+//! the suite events' delivery to the worker's webhooks ([`events`]), and
+//! devices compared with the rows switchyard owns there ([`drift`]).
 //!
 //! Must never: depend on the workflows crate, act on two devices in one
 //! call, or let a credential value reach a result, an error or a log line.
@@ -18,6 +19,7 @@ pub mod activities;
 pub mod changeset;
 pub mod device;
 pub mod docs;
+pub mod drift;
 pub mod error;
 pub mod events;
 pub mod metrics;
@@ -28,6 +30,7 @@ pub mod procedures;
 mod spans;
 
 pub use activities::DeviceActivities;
+pub use drift::{DriftActivities, IntentReader};
 pub use events::EventActivities;
 pub use policy::PolicyActivities;
 pub use device::{SessionConfig, Sessions};

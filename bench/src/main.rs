@@ -128,6 +128,7 @@ fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
         plan_only: false,
         window: None,
         launch: None,
+        scheduled: false,
     };
     Ok((input, inventory))
 }

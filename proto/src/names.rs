@@ -30,6 +30,15 @@ pub fn device_history_workflow_id(device: &str) -> String {
 /// Workflow type delivering one suite event to the worker's webhooks.
 pub const EVENT_WORKFLOW: &str = "EventWorkflow";
 
+/// Workflow type of a drift check: devices compared with the rows
+/// switchyard owns there.
+pub const DRIFT_WORKFLOW: &str = "DriftWorkflow";
+
+/// Workflow id of the remediation suite a drift check proposes.
+pub fn remediation_suite_id(check_id: &str) -> String {
+    format!("remediate-{check_id}")
+}
+
 /// Activity: plan every step of one device from a snapshot.
 pub const ACTIVITY_PLAN_DEVICE: &str = "plan_device";
 /// Activity: apply one planned step atomically.
@@ -52,6 +61,10 @@ pub const ACTIVITY_EVENT_SUBSCRIPTIONS: &str = "event_subscriptions";
 pub const ACTIVITY_MATCH_SUBSCRIPTIONS: &str = "match_subscriptions";
 /// Activity: deliver one event to one subscription (signed POST).
 pub const ACTIVITY_DELIVER_EVENT: &str = "deliver_event";
+/// Activity: the inventory's devices a drift check's selector picks.
+pub const ACTIVITY_DRIFT_TARGETS: &str = "drift_targets";
+/// Activity: compare one device with the rows switchyard owns there.
+pub const ACTIVITY_CHECK_DRIFT: &str = "check_drift";
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
@@ -119,9 +132,13 @@ pub mod events {
     /// The suite ended: `suite.<final phase>` (succeeded, failed,
     /// rolled_back, partially_rolled_back, cancelled, expired, rejected).
     pub const ENDED_PREFIX: &str = "suite.";
+    /// A drift check found rows switchyard owns changed or deleted.
+    pub const DRIFT_DETECTED: &str = "drift.detected";
+    /// A drift check started a remediation suite (it awaits approval).
+    pub const REMEDIATION_PROPOSED: &str = "remediation.proposed";
     /// Every type a subscription may name.
     pub const ALL: &[&str] = &[
-        AWAITING_APPROVAL, APPLYING, PAUSED, DEVICE_FAILED,
+        AWAITING_APPROVAL, APPLYING, PAUSED, DEVICE_FAILED, DRIFT_DETECTED, REMEDIATION_PROPOSED,
         "suite.succeeded", "suite.failed", "suite.rolled_back", "suite.partially_rolled_back",
         "suite.cancelled", "suite.expired", "suite.rejected",
     ];
@@ -138,6 +155,9 @@ pub mod failures {
     pub const HOST_KEY: &str = "HostKeyMismatch";
     /// The rows a step planned from changed before apply.
     pub const DRIFT: &str = "Drift";
+    /// A drift check cannot go on (a selector that picks no device, a
+    /// device history that cannot be read).
+    pub const DRIFT_CHECK: &str = "DriftCheck";
     /// A re-read did not match what was written.
     pub const VERIFY: &str = "VerifyFailed";
     /// Worker configuration: unknown device, unreadable credential.

@@ -15,7 +15,7 @@
 use crate::params::Params;
 use crate::v1::{
     operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
-    PortChannel, PortChannelMember, PortProperties, StaticRoute, SwitchportMode, TaggingMode, VlanInterface, Vrf,
+    PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, VlanInterface, Vrf,
 };
 use crate::validate;
 use crate::SourceError;
@@ -845,6 +845,42 @@ operations! {
         },
         rules: |o| port_properties(o),
     }
+    RestoreRow "restore_row" {
+        summary: "Put a row back as switchyard last wrote it (drift remediation): set its fields again, creating it when deleted; fields others added stay.",
+        params: ["key", "fields"],
+        removal: None,
+        example: "{ key: \"VLAN|Vlan100\", fields: '{\"vlanid\": \"100\"}' }",
+        read: |p| RestoreRow { key: p.text("key")?, fields: read_fields(p, "fields")? },
+        rules: |o| restore_row(o),
+    }
+}
+
+/// Tables the catalogue writes: the only rows a restore may put back.
+pub const RESTORABLE_TABLES: &[&str] = &[
+    "ACL_RULE", "ACL_TABLE", "BGP_GLOBALS", "BGP_GLOBALS_AF", "BGP_NEIGHBOR", "BGP_NEIGHBOR_AF", "BGP_PEER_GROUP",
+    "BGP_PEER_GROUP_AF", "DHCPV4_RELAY", "DHCP_RELAY", "INTERFACE", "LOOPBACK_INTERFACE", "PORT", "PORTCHANNEL",
+    "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "STATIC_ROUTE", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
+    "VXLAN_EVPN_NVO", "VXLAN_TUNNEL", "VXLAN_TUNNEL_MAP",
+];
+
+/// A row's fields, written as a JSON object of strings (the one way to put
+/// a whole row in a scalar parameter: values may hold commas and spaces).
+fn read_fields(p: &Params<'_>, key: &str) -> Result<std::collections::BTreeMap<String, String>, SourceError> {
+    let text = p.text(key)?;
+    serde_json::from_str(&text).map_err(|e| p.bad(key, format!("not a JSON object of string fields ({e}), e.g. '{{\"vlanid\": \"100\"}}'")))
+}
+
+fn restore_row(o: &RestoreRow) -> Result<(), FieldError> {
+    let Some((table, rest)) = o.key.split_once('|') else {
+        return Err(FieldError { field: "key", message: format!("{:?} is not a CONFIG_DB key (TABLE|name)", o.key) });
+    };
+    if rest.is_empty() || !RESTORABLE_TABLES.contains(&table) {
+        return Err(FieldError { field: "key", message: format!("{table} is not a table switchyard writes; expected one of: {}", RESTORABLE_TABLES.join(", ")) });
+    }
+    if o.fields.is_empty() {
+        return Err(FieldError { field: "fields", message: "a row needs at least one field (SONiC writes NULL=NULL for a row without any)".into() });
+    }
+    Ok(())
 }
 
 /// The declaration of the operation named `name`.

@@ -205,6 +205,18 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare devices with the rows switchyard owns there (`check`), or
+    /// run that check on a Temporal Schedule (`schedule`).
+    Drift {
+        #[command(subcommand)]
+        action: DriftAction,
+    },
+    /// Temporal Schedules: run a suite periodically (`create`), and list,
+    /// pause, unpause or delete schedules (of suites and drift checks).
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleAction,
+    },
     /// Every decision of a suite with principal, key fingerprint, channel,
     /// time and verdict; `audit verify FILE` re-checks an exported audit
     /// offline.
@@ -294,6 +306,137 @@ pub(crate) enum KeysAction {
         #[arg(long, env = "SWITCHYARD_KEYS")]
         keys: PathBuf,
         /// The key's id (`sy_<id>` as `list` shows it).
+        id: String,
+    },
+}
+
+/// The devices a drift check covers: every list given must match.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct DriftSelect {
+    /// Device names (globs, comma-separated); every device of the worker's
+    /// inventory when no selector is given.
+    pub(crate) names: Option<String>,
+    /// Only devices of these roles (comma-separated).
+    #[arg(long)]
+    pub(crate) roles: Option<String>,
+    /// Only devices of these sites (comma-separated).
+    #[arg(long)]
+    pub(crate) sites: Option<String>,
+    /// Only devices with one of these tags (comma-separated).
+    #[arg(long)]
+    pub(crate) tags: Option<String>,
+}
+
+/// What a drift check does when it finds drift.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct DriftRemedy {
+    /// Start a remediation suite that puts the drifted rows back; it plans,
+    /// passes the policy and waits for approval like any suite.
+    #[arg(long)]
+    pub(crate) remediate: bool,
+    /// Approvals the remediation suite needs (at least 1).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) approvals: u32,
+    /// Who asks (the remediation suite's requester).
+    #[arg(long, env = "SWITCHYARD_REQUESTER")]
+    pub(crate) requester: Option<String>,
+}
+
+/// Drift checks.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DriftAction {
+    /// Read the devices and report, grouped like the fleet diff, the rows
+    /// switchyard owns that were changed or deleted since it wrote them.
+    /// Exits 0 without drift, 2 with.
+    Check {
+        #[command(flatten)]
+        select: DriftSelect,
+        #[command(flatten)]
+        remedy: DriftRemedy,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the drift check on a Temporal Schedule (`--every 1h` or
+    /// `--cron`); or `list`, `pause`, `unpause`, `delete` drift schedules.
+    Schedule(DriftSchedule),
+}
+
+/// `drift schedule`: create one, or manage them.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct DriftSchedule {
+    #[command(subcommand)]
+    pub(crate) manage: Option<ScheduleManage>,
+    #[command(flatten)]
+    pub(crate) when: When,
+    /// Schedule id; runs are `<id>-<time>`. Defaults to `drift-<selector>`.
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    #[command(flatten)]
+    pub(crate) select: DriftSelect,
+    #[command(flatten)]
+    pub(crate) remedy: DriftRemedy,
+}
+
+/// When a schedule fires: one of the two.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct When {
+    /// Interval, e.g. 1h, 15m, 30s.
+    #[arg(long, conflicts_with = "cron")]
+    pub(crate) every: Option<String>,
+    /// Cron expression in UTC, e.g. "0 2 * * *".
+    #[arg(long)]
+    pub(crate) cron: Option<String>,
+}
+
+/// Schedules.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ScheduleAction {
+    /// Run a suite on a schedule: each run is its own suite (plan, policy,
+    /// approval); a run still going when the next is due skips that one.
+    Create {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        #[command(flatten)]
+        when: When,
+        /// Stop after this long (e.g. 30d); also how long the launch
+        /// signature lasts.
+        #[arg(long, default_value = "30d")]
+        valid_for: String,
+    },
+    #[command(flatten)]
+    Manage(ScheduleManage),
+}
+
+/// Managing schedules by id.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ScheduleManage {
+    /// List schedules: id, kind, when, paused, recent runs, next run.
+    List {
+        /// Print the schedules as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pause a schedule (its runs so far go on).
+    Pause {
+        /// Schedule id.
+        id: String,
+        /// Why, recorded on the schedule.
+        #[arg(long, default_value = "paused with switchyard")]
+        note: String,
+    },
+    /// Let a paused schedule fire again.
+    Unpause {
+        /// Schedule id.
+        id: String,
+        /// Why, recorded on the schedule.
+        #[arg(long, default_value = "unpaused with switchyard")]
+        note: String,
+    },
+    /// Delete a schedule (its runs so far go on).
+    Delete {
+        /// Schedule id.
         id: String,
     },
 }

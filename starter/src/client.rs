@@ -9,10 +9,11 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, EmittedEvent, ExtendWindow, OperatorSignal, SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
+    ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, DriftInput, DriftReport, EmittedEvent, ExtendWindow, OperatorSignal,
+    SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
-use switchyard_workflows::{outcome, DeviceHistoryWorkflow, EventWorkflow, SuiteWorkflow};
+use switchyard_workflows::{outcome, DeviceHistoryWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
 use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -153,6 +154,24 @@ pub enum ClientError {
         #[source]
         source: WorkflowGetResultError,
     },
+    /// Temporal refused to start the drift check.
+    #[error("cannot start drift check {check_id}")]
+    StartDrift {
+        /// The check's workflow id.
+        check_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowStartError,
+    },
+    /// The drift check's report could not be read.
+    #[error("cannot read the report of drift check {check_id}")]
+    DriftResult {
+        /// The check's workflow id.
+        check_id: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowGetResultError,
+    },
     /// The visibility store refused or failed a list.
     #[error("cannot list suites ({query}): {why}")]
     Visibility {
@@ -285,6 +304,22 @@ pub async fn result(client: &Client, suite_id: &str) -> Result<SuiteStatus, Clie
         _ => None,
     };
     carried.ok_or(ClientError::Result { suite_id: suite_id.to_string(), source: error })
+}
+
+/// Starts a drift check as workflow `check_id` on `task_queue`.
+pub async fn start_drift_check(client: &Client, task_queue: &str, check_id: &str, input: DriftInput) -> Result<(), ClientError> {
+    let options = WorkflowStartOptions::new(task_queue.to_string(), check_id.to_string())
+        .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+        .build();
+    client.start_workflow(DriftWorkflow::run, input, options).await
+        .map_err(|source| ClientError::StartDrift { check_id: check_id.to_string(), source })?;
+    Ok(())
+}
+
+/// Waits for a drift check's report.
+pub async fn drift_report(client: &Client, check_id: &str) -> Result<DriftReport, ClientError> {
+    client.get_workflow_handle::<DriftWorkflow>(check_id.to_string()).get_result(WorkflowGetResultOptions::default()).await
+        .map_err(|source| ClientError::DriftResult { check_id: check_id.to_string(), source })
 }
 
 /// Sends a reviewer's verdict on the plan: the same signal, with the same

@@ -61,6 +61,9 @@ pub struct Launch<'a> {
     /// Refuses what the policy refuses before anything starts, when given
     /// (the worker enforces its own copy either way).
     pub policy: Option<&'a Policy>,
+    /// Launched by a schedule until this time (Unix seconds): each run is
+    /// `<suite_id>-<time>`, and the launch signature lasts until then.
+    pub scheduled_until: Option<i64>,
 }
 
 /// Resolves `suite` against `inventory` into the workflow's input.
@@ -92,11 +95,14 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         plan_only: launch.plan_only,
         window: resolved.window,
         launch: None,
+        scheduled: launch.scheduled_until.is_some(),
     };
     if let Some(key) = launch.signing_key {
         let about = About { suite: input.suite_id.clone(), input: trust::input_digest(&input), ..Default::default() };
         let channel = if launch.on_behalf.is_some() { "service" } else { "cli" };
-        let mut decision = signing::decision(Kind::Launch, about, channel, "", LAUNCH_VALID_SECS).map_err(|e| LaunchError::Sign(e.to_string()))?;
+        // A schedule's runs are planned long after it is signed.
+        let valid = launch.scheduled_until.map_or(LAUNCH_VALID_SECS, |until| (until - now()).max(LAUNCH_VALID_SECS));
+        let mut decision = signing::decision(Kind::Launch, about, channel, "", valid).map_err(|e| LaunchError::Sign(e.to_string()))?;
         decision.on_behalf = launch.on_behalf.clone().unwrap_or_default();
         input.launch = Some(key.sign(&decision).map_err(|e| LaunchError::Sign(e.to_string()))?);
     }

@@ -5,7 +5,8 @@
 //! the workflow's input for the CLI and the service alike. [`signing`] signs decisions with the
 //! user's SSH key (through ssh-keygen, as git does) and [`audit`] exports
 //! and re-checks a suite's signed decisions. [`remote`] is the service's HTTP client (the CLI's `--api`), [`statistics`] sums a
-//! range of suites for the service. [`traces`] sets up OTLP
+//! range of suites for the service; [`schedules`] creates, lists, pauses and
+//! deletes the Temporal Schedules of drift checks and scheduled suites. [`traces`] sets up OTLP
 //! export and the trace context that follows a suite into its workflows.
 //!
 //! It never links device or credential code: nothing here reaches an SSH
@@ -18,6 +19,7 @@ pub mod client;
 pub mod keys;
 pub mod launch;
 pub mod remote;
+pub mod schedules;
 pub mod signing;
 pub mod statistics;
 pub mod traces;

@@ -13,7 +13,7 @@ use switchyard_proto::v1::{Decision, OperatorAction};
 use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{audit, device, events, keys, list, operate, plan, review, run, sign, status, watch};
+use crate::commands::{audit, device, drift, events, keys, list, operate, plan, review, run, schedule, sign, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
 /// succeeding (failed, rolled back, rejected, expired) or a decision did
@@ -51,6 +51,8 @@ async fn main() {
         Command::Sign { decision, suite_id, value, comment, valid_for } => sign::run(global, &decision, &suite_id, value, &comment, &valid_for).await,
         Command::Device { name, json } => device::run(global, &name, json).await,
         Command::Events { suite_id, json } => events::run(global, &suite_id, json).await,
+        Command::Drift { action } => drift::run(global, action).await,
+        Command::Schedule { action } => schedule::run(global, action).await,
         Command::Serve(args) => serve::run(global, args).await,
         Command::Keys { action } => keys::run(action),
         Command::Audit { target, file, json } => match (target.as_str(), file) {

@@ -15,6 +15,11 @@ use switchyard_starter::remote::{Created, Service, ServiceError};
 use crate::cli::{Global, SuiteArgs};
 
 pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
+    load_launch(global, args, plan_only, None)
+}
+
+/// As [`load`]; with `scheduled_until`, the input of a schedule's runs.
+pub(crate) fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, scheduled_until: Option<i64>) -> anyhow::Result<SuiteInput> {
     let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
     let inventory = match (&args.inventory, suite.load_inventory()) {
         (Some(path), _) => Inventory::load(path),
@@ -32,6 +37,7 @@ pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow
         signing_key: key.as_ref(),
         on_behalf: None,
         policy: policy.as_ref(),
+        scheduled_until,
     };
     Ok(launch::prepare(&suite, &inventory, &launch)?)
 }

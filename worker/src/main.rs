@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, DeviceMetrics, EventActivities, PolicyActivities, SessionConfig, Sessions};
+use switchyard_activities::{DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, IntentReader, PolicyActivities, SessionConfig, Sessions};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
-use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, EventWorkflow, SuiteWorkflow};
+use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
@@ -103,6 +103,8 @@ async fn main() -> anyhow::Result<()> {
         .register_workflow::<DeviceWorkflow>()?
         .register_workflow::<EventWorkflow>()?
         .register_workflow::<DeviceHistoryWorkflow>()?
+        .register_workflow::<DriftWorkflow>()?
+        .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), intent_reader(&client)))
         .register_activities(DeviceActivities::new(sessions))
         .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone()))
         .register_activities(PolicyActivities::new(policy, inventory))
@@ -139,4 +141,15 @@ async fn main() -> anyhow::Result<()> {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown".into())
+}
+
+/// Reads a device's intent from its history workflow's journal, through
+/// the starter's client (the same reading `switchyard device` shows), so a
+/// drift check needs no worker on the history's own queue.
+fn intent_reader(client: &Client) -> IntentReader {
+    let client = client.clone();
+    std::sync::Arc::new(move |device: String| {
+        let client = client.clone();
+        Box::pin(async move { switchyard_starter::client::device_history(&client, &device).await.map_err(|e| e.to_string()) })
+    })
 }

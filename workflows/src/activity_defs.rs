@@ -9,6 +9,7 @@ use switchyard_proto::v1::{
     ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
+    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -76,3 +77,9 @@ pub const ALL: &[&str] = &[
     names::ACTIVITY_MATCH_SUBSCRIPTIONS,
     names::ACTIVITY_DELIVER_EVENT,
 ];
+activity!(
+    /// The devices a drift check's selector picks.
+    SelectDriftTargets, names::ACTIVITY_DRIFT_TARGETS, DriftInput, DriftTargets);
+activity!(
+    /// Compare one device with the rows switchyard owns there.
+    CheckDrift, names::ACTIVITY_CHECK_DRIFT, CheckDriftRequest, DeviceDrift);

@@ -12,9 +12,10 @@
 #![allow(missing_docs)]
 
 use futures::future::join_all;
-use switchyard_proto::v1::{DeliverEventRequest, Delivery, EventDeliveries, MatchSubscriptionsRequest, SuiteEvent};
+use switchyard_proto::names;
+use switchyard_proto::v1::{DeliverEventRequest, Delivery, EmittedEvent, EventDeliveries, MatchSubscriptionsRequest, SuiteEvent};
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_workflow::{ChildWorkflowOptions, ParentClosePolicy, WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use crate::activity_defs::{DeliverEvent, MatchSubscriptions};
 use crate::failure::describe;
@@ -50,6 +51,22 @@ impl EventWorkflow {
         let deliveries = join_all(names.iter().map(|name| deliver(ctx, &event, name))).await;
         Ok(EventDeliveries { event: Some(event), deliveries })
     }
+}
+
+/// Starts the delivery of the `seq`th event of the workflow `owner`: a
+/// child abandoned by its parent, so it outlives it (and its
+/// cancellation). None when the start failed (an id taken): the caller
+/// goes on either way.
+pub(crate) async fn start<W>(ctx: &WorkflowContext<W>, owner: &str, seq: usize, event: SuiteEvent) -> Option<EmittedEvent> {
+    let workflow_id = names::event_workflow_id(owner, seq, &event.r#type);
+    let options = ChildWorkflowOptions::builder()
+        .workflow_id(workflow_id.clone())
+        .static_summary(format!("deliver {} of {owner}", event.r#type))
+        .parent_close_policy(ParentClosePolicy::Abandon)
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build();
+    let emitted = EmittedEvent { id: event.id.clone(), r#type: event.r#type.clone(), at: event.at.clone(), workflow_id };
+    ctx.start_child_workflow(EventWorkflow::run, event, options).await.ok().map(|_| emitted)
 }
 
 async fn deliver(ctx: &WorkflowContext<EventWorkflow>, event: &SuiteEvent, subscription: &str) -> Delivery {

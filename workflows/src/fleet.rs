@@ -49,9 +49,15 @@ fn hash(plans: &[DevicePlan], policy: Option<&EffectivePolicy>) -> String {
 
 /// One unified diff: devices with identical changes are grouped.
 pub fn fleet_diff(plans: &[DevicePlan]) -> String {
+    grouped(plans.iter().map(|p| (p.device.as_str(), p.diff.as_str())), "(no changes)")
+}
+
+/// Devices with the same text share one block, `none` standing for an
+/// empty one: the fleet diff's layout, which the drift report shares.
+pub fn grouped<'a>(diffs: impl Iterator<Item = (&'a str, &'a str)>, none: &str) -> String {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for plan in plans {
-        groups.entry(plan.diff.as_str()).or_default().push(plan.device.as_str());
+    for (device, diff) in diffs {
+        groups.entry(diff).or_default().push(device);
     }
     let mut groups: Vec<(&str, Vec<&str>)> = groups.into_iter().collect();
     // Largest group first, then by first device, so the common change leads.
@@ -61,7 +67,7 @@ pub fn fleet_diff(plans: &[DevicePlan]) -> String {
         let noun = if devices.len() == 1 { "device" } else { "devices" };
         let _ = writeln!(out, "{} {noun}: {}", devices.len(), abbreviate(&devices));
         if diff.is_empty() {
-            out.push_str("  (no changes)\n");
+            let _ = writeln!(out, "  {none}");
         }
         for line in diff.lines() {
             let _ = writeln!(out, "  {line}");

@@ -4,7 +4,8 @@
 //! with bounded parallelism, compensate on failure), the per-device child
 //! workflow (whose history is that device's journal), the delivery of each
 //! suite event to the worker's webhooks (`event`), each device's history
-//! across suites (`history`), and the pure logic
+//! across suites (`history`), drift checks and their remediation suites
+//! (`drift`), and the pure logic
 //! they use: fleet diff and plan hash, approval rules, rollout bookkeeping.
 //!
 //! Must never: depend on the activities crate, SSH, redis or tokio; read a
@@ -19,6 +20,7 @@ pub mod activity_defs;
 pub mod approval;
 pub mod decisions;
 pub mod device;
+pub mod drift;
 pub mod event;
 mod failure;
 pub mod lenient;
@@ -30,6 +32,7 @@ mod options;
 pub mod suite;
 
 pub use device::DeviceWorkflow;
+pub use drift::DriftWorkflow;
 pub use event::EventWorkflow;
 pub use history::DeviceHistoryWorkflow;
 pub use suite::SuiteWorkflow;

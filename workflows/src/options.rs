@@ -25,6 +25,16 @@ pub(crate) fn device_io(summary: String) -> ActivityOptions {
         .build()
 }
 
+/// A drift check's reads: the selector over the inventory, then each
+/// device and its history; a device that stays unreachable is reported
+/// as such, not waited on.
+pub(crate) fn drift(summary: String) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(retry(5))
+        .summary(summary)
+        .build()
+}
+
 /// Planning one device: a regular activity, possibly on another worker, so
 /// it heartbeats: a worker that dies mid-plan is noticed within the
 /// heartbeat timeout rather than at the end of start-to-close.

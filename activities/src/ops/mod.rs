@@ -24,6 +24,7 @@ mod port;
 mod portchannel;
 mod portchannel_member;
 pub mod references;
+mod restore_row;
 pub mod reverse;
 mod static_route;
 mod switchport;
@@ -323,6 +324,7 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::DeleteBgpGlobals(p) => f(&bgp_globals::Delete(p)),
         Op::CreateBgpPeerGroup(p) => f(&bgp_peer_group::Create(p)),
         Op::DeleteBgpPeerGroup(p) => f(&bgp_peer_group::Delete(p)),
+        Op::RestoreRow(p) => f(p),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod device;
+pub(crate) mod drift;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod list;
@@ -13,6 +14,7 @@ pub(crate) mod operate;
 pub(crate) mod plan;
 pub(crate) mod review;
 pub(crate) mod run;
+pub(crate) mod schedule;
 pub(crate) mod sign;
 pub(crate) mod status;
 pub(crate) mod watch;

@@ -13,14 +13,13 @@
 //! not in the suite's status (no secret, no subscription's URL).
 
 use switchyard_proto::names::{self, events};
-use switchyard_proto::v1::{EmittedEvent, EventSubscriptions, SuiteEvent, SuitePhase};
+use switchyard_proto::v1::{EventSubscriptions, SuiteEvent, SuitePhase};
 use switchyard_proto::vocabulary::phase_name;
-use temporalio_workflow::{ChildWorkflowOptions, ParentClosePolicy, WorkflowCancellationToken, WorkflowContext};
+use temporalio_workflow::WorkflowContext;
 
 use super::SuiteWorkflow;
 use super::context::{now, wait};
 use crate::activity_defs::EventSubscriptionTypes;
-use crate::event::EventWorkflow;
 use crate::options;
 
 /// Asks the worker which event types its webhooks take; none when the
@@ -78,18 +77,10 @@ pub(super) async fn pump(ctx: &WorkflowContext<SuiteWorkflow>) {
     loop {
         wait(ctx, |s| !s.outbox.is_empty() || s.events_closed).await;
         let Some((seq, event)) = ctx.state_mut(|s| s.outbox.pop_front()) else { return };
-        let workflow_id = names::event_workflow_id(&event.suite_id, seq, &event.r#type);
-        let options = ChildWorkflowOptions::builder()
-            .workflow_id(workflow_id.clone())
-            .static_summary(format!("deliver {} of {}", event.r#type, event.suite_id))
-            // The delivery outlives the suite, and its cancellation.
-            .parent_close_policy(ParentClosePolicy::Abandon)
-            .cancellation_token(WorkflowCancellationToken::new())
-            .build();
-        let emitted = EmittedEvent { id: event.id.clone(), r#type: event.r#type.clone(), at: event.at.clone(), workflow_id };
+        let owner = event.suite_id.clone();
         // A start that fails (an id taken) leaves the event unrecorded;
         // the suite goes on either way.
-        if ctx.start_child_workflow(EventWorkflow::run, event, options).await.is_ok() {
+        if let Some(emitted) = crate::event::start(ctx, &owner, seq, event).await {
             ctx.state_mut(|s| s.status.events.push(emitted));
         }
     }

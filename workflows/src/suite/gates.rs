@@ -87,13 +87,18 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
 /// Records the policy the suite runs under, before any device is read; ends
 /// the suite when the policy refuses it (nothing is read or written).
 async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Result<EffectivePolicy, SuiteStatus> {
-    let req = policy::request(input);
+    // The input as launched: a scheduled run's own id is not what was signed.
+    let launched = ctx.state(|s| s.input.clone());
+    let req = policy::request(&launched);
     let result = ctx.execute_activity(ResolvePolicy, req, options::policy()).await;
+    let runs_as_signed = ctx.workflow_id() == launched.suite_id
+        || (launched.scheduled && super::scheduled_run_of(&launched.suite_id, ctx.workflow_id()));
     let policy = match result {
-        // A launch is signed for its suite id: started under another
-        // workflow id it is a replayed signature.
-        Ok(mut policy) if input.launch.is_some() && ctx.workflow_id() != input.suite_id => {
-            policy.refusals.push(format!("the launch was signed for suite {:?} but runs as workflow {:?}", input.suite_id, ctx.workflow_id()));
+        // A launch is signed for its suite id (a schedule's runs: its id
+        // and a time): started under another workflow id it is a
+        // replayed signature.
+        Ok(mut policy) if input.launch.is_some() && !runs_as_signed => {
+            policy.refusals.push(format!("the launch was signed for suite {:?} but runs as workflow {:?}", launched.suite_id, ctx.workflow_id()));
             policy
         }
         Ok(policy) => policy,

@@ -38,6 +38,8 @@ use switchyard_proto::policy::may_operate;
 use switchyard_proto::trust::{Decision, Kind};
 use switchyard_proto::vocabulary::phase_name;
 use temporalio_macros::{workflow, workflow_methods};
+use temporalio_workflow::common::SearchAttributeKey;
+use temporalio_workflow::common::search_attributes::SearchAttributeUpdate;
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use self::context::{close, finish, in_stretch, now, sync_now, sync_now_secs};
@@ -88,7 +90,7 @@ impl SuiteWorkflow {
         let rollout = input.rollout.clone().unwrap_or_default();
         let window_end = input.window.as_ref().and_then(|w| parse_rfc3339(&w.end));
         let status = SuiteStatus {
-            suite_id: input.suite_id.clone(),
+            suite_id: run_suite_id(&input, ctx.workflow_id()),
             name: input.name.clone(),
             requester: input.requester.clone(),
             phase: SuitePhase::Planning as i32,
@@ -110,7 +112,14 @@ impl SuiteWorkflow {
     /// Plans, waits for approval and the window, rolls out, compensates.
     #[run(name = names::SUITE_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<SuiteStatus> {
-        let input = ctx.state(|s| s.input.clone());
+        let mut input = ctx.state(|s| s.input.clone());
+        // A scheduled run is known by its own id; the policy still judges
+        // (and the launch signature still covers) the input as scheduled.
+        input.suite_id = run_suite_id(&input, ctx.workflow_id());
+        if input.scheduled {
+            // A schedule starts suites without search attributes.
+            ctx.upsert_search_attributes(start_attributes(&input));
+        }
         // Asked before anything else: a patch first asked after a local
         // activity may be answered in another workflow task on replay than
         // when it ran (the suite's last one is the locks' release).
@@ -335,6 +344,32 @@ impl SuiteWorkflow {
 
 /// The value an update asks for: from its signed message when it is
 /// signed (the message is the authority), else the field beside it.
+/// The search attributes a suite starts with (name, phase, requester,
+/// size, kind), so it is listable before its first workflow task: set by
+/// whoever starts it, or by the suite itself when a schedule did.
+pub fn start_attributes(input: &SuiteInput) -> Vec<SearchAttributeUpdate> {
+    vec![
+        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
+        // The workflow's first phase; the workflow sets it on every change after.
+        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set(phase_name(SuitePhase::Planning).to_string()),
+        SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(input.requester.clone()),
+        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(input.devices.len() as i64),
+        SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(0),
+        SearchAttributeKey::keyword(names::SA_SUITE_KIND).value_set(if input.plan_only { "plan" } else { "change" }.to_string()),
+    ]
+}
+
+/// The id a run of `input` is known by: a scheduled suite's runs are
+/// started by Temporal as `<suite_id>-<time>`, each its own suite.
+pub fn run_suite_id(input: &SuiteInput, workflow_id: &str) -> String {
+    if input.scheduled && scheduled_run_of(&input.suite_id, workflow_id) { workflow_id.to_string() } else { input.suite_id.clone() }
+}
+
+/// Whether `workflow_id` is a run a schedule started for `suite_id`.
+pub fn scheduled_run_of(suite_id: &str, workflow_id: &str) -> bool {
+    workflow_id.strip_prefix(suite_id).is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
+}
+
 /// The suite's course, from the plan to its end: each gate either lets it
 /// on or ends it with nothing applied; each stretch runs inside its own
 /// trace span.
