@@ -7,6 +7,8 @@
 //! (its unix socket) to take snapshots and to play "someone else changed the
 //! device", which the product never uses.
 
+pub mod receiver;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,6 +115,15 @@ impl TestEnv {
             .env("SWITCHYARD_INVENTORY", self.inventory())
             .output()
             .expect("run switchyard")
+    }
+
+    /// Runs the CLI against `task_queue` and fails the test unless it
+    /// exits 0; its stdout.
+    pub fn cli_ok(&self, task_queue: &str, args: &[&str]) -> String {
+        let out = self.cli_on(task_queue, args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(0), "switchyard {args:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
     }
 
     /// Redis of lab device `i`, through the lab's side door.

@@ -23,12 +23,6 @@ fn vlan(id: u32) -> String {
     format!("  - create_vlan: {{ vlan_id: {id}, description: history }}\n")
 }
 
-fn cli_ok(env: &TestEnv, queue: &str, args: &[&str]) -> String {
-    let out = env.cli_on(queue, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "switchyard {args:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
 
 #[tokio::test]
 async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() {
@@ -39,7 +33,7 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
     let client = env.client().await.unwrap();
     // Earlier tests may have changed these devices: count from here.
     let history_of = |device: &str| -> DeviceHistory {
-        let out = cli_ok(&env, queue, &["device", device, "--json"]);
+        let out = env.cli_ok(queue, &["device", device, "--json"]);
         serde_json::from_str(&out).unwrap_or_default()
     };
     let before = history_of("sonic-d006").recorded;
@@ -50,14 +44,14 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
 
     // One: a VLAN, approved by bob.
     let one = suite("history-one", &[6], &vlan(330), "approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n");
-    let id_one = started_suite_id(&cli_ok(&env, queue, &["run", one.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    let id_one = started_suite_id(&env.cli_ok(queue, &["run", one.to_str().unwrap(), "--requester", "alice"])).unwrap();
     wait_for(&client, &id_one, "awaiting approval", Duration::from_secs(120), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
-    cli_ok(&env, queue, &["approve", &id_one, "--reviewer", "bob"]);
+    env.cli_ok(queue, &["approve", &id_one, "--reviewer", "bob"]);
     assert_eq!(phase(&wait(id_one.clone()).await), SuitePhase::Succeeded);
 
     // Two: another VLAN, the worker killed while it applies, then restarted.
     let two = suite("history-two", &[6], &vlan(331), "");
-    let id_two = started_suite_id(&cli_ok(&env, queue, &["run", two.to_str().unwrap(), "--requester", "carol"])).unwrap();
+    let id_two = started_suite_id(&env.cli_ok(queue, &["run", two.to_str().unwrap(), "--requester", "carol"])).unwrap();
     wait_for(&client, &id_two, "applying", Duration::from_secs(120), |s| phase(s) == SuitePhase::Applying || switchyard_proto::vocabulary::is_final(phase(s))).await.unwrap();
     worker.kill();
     let _worker = env.spawn_worker_under(queue, &env.inventory(), &env.unsigned_policy(), &[]);
@@ -67,11 +61,11 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
     // plan was approved), and the suite rolls device 6 back.
     let steps = "  - create_vlan: { vlan_id: 332, description: history }\n  - add_vlan_member: { vlan_id: 332, port: Ethernet0, tagging_mode: untagged }\n";
     let three = suite("history-three", &[6, 7], steps, "rollout:\n  parallelism: 1\n  on_failure: rollback\napproval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n");
-    let id_three = started_suite_id(&cli_ok(&env, queue, &["run", three.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    let id_three = started_suite_id(&env.cli_ok(queue, &["run", three.to_str().unwrap(), "--requester", "alice"])).unwrap();
     wait_for(&client, &id_three, "awaiting approval", Duration::from_secs(120), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
     env.hset(7, "VLAN|Vlan300", &[("vlanid", "300")]);
     env.hset(7, "VLAN_MEMBER|Vlan300|Ethernet0", &[("tagging_mode", "untagged")]);
-    cli_ok(&env, queue, &["approve", &id_three, "--reviewer", "bob"]);
+    env.cli_ok(queue, &["approve", &id_three, "--reviewer", "bob"]);
     assert_eq!(phase(&wait(id_three.clone()).await), SuitePhase::RolledBack);
 
     // The history: every run once, in order; the owned rows are the kept ones.
@@ -108,8 +102,8 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
     assert_eq!(outcomes, ["failed"], "{seven:#?}");
     assert!(!seven.owned.keys().any(|k| k.contains("Vlan332")), "{seven:#?}");
     // The table an operator reads.
-    let table = cli_ok(&env, queue, &["device", "sonic-d006"]);
+    let table = env.cli_ok(queue, &["device", "sonic-d006"]);
     assert!(table.contains(&id_three) && table.contains("rolled_back") && table.contains("rows switchyard owns on sonic-d006:"), "{table}");
-    let never = cli_ok(&env, queue, &["device", "sonic-d999"]);
+    let never = env.cli_ok(queue, &["device", "sonic-d999"]);
     assert!(never.contains("has not changed"), "{never}");
 }

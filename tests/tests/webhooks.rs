@@ -8,120 +8,14 @@
 //! loudly without it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
+use switchyard_tests::receiver::{Received, Receiver};
 use switchyard_tests::{TestEnv, started_suite_id};
 
 /// A 32-byte key, as Standard Webhooks secrets are given out.
 const SECRET: &str = "whsec_c3dpdGNoeWFyZC10ZXN0LXdlYmhvb2stc2VjcmV0LTMy";
-
-/// One request the receiver took.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    headers: BTreeMap<String, String>,
-    body: String,
-    answered: u16,
-}
-
-impl Received {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn id(&self) -> String {
-        self.headers.get("webhook-id").cloned().unwrap_or_default()
-    }
-    fn event_type(&self) -> String {
-        self.json()["type"].as_str().unwrap_or_default().to_string()
-    }
-}
-
-/// How the receiver answers a request: a status, after a pause.
-type Script = dyn Fn(&Received, usize) -> (u16, Duration) + Send + Sync;
-
-/// A real HTTP/1.1 server on a free port, recording every request.
-struct Receiver {
-    address: String,
-    got: Arc<Mutex<Vec<Received>>>,
-    /// Every request as it arrived (before its answer): path, id and type.
-    arrived: Arc<Mutex<Vec<(String, String, String)>>>,
-}
-
-impl Receiver {
-    /// `script` gets each request and how many with its id came before on its path.
-    fn start(script: Box<Script>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
-        let address = listener.local_addr().unwrap().to_string();
-        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let arrived: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
-        let (record, arrivals, script) = (got.clone(), arrived.clone(), Arc::new(script));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (record, arrivals, script) = (record.clone(), arrivals.clone(), script.clone());
-                std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).is_err() {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
-                    let mut headers = BTreeMap::new();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((n, v)) = h.split_once(':') {
-                            headers.insert(n.trim().to_lowercase(), v.trim().to_string());
-                        }
-                    }
-                    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-                    let mut body = vec![0u8; length];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let mut request = Received { path, headers, body: String::from_utf8_lossy(&body).into_owned(), answered: 0 };
-                    let before = {
-                        let mut arrivals = arrivals.lock().unwrap();
-                        let before = arrivals.iter().filter(|(path, id, _)| *path == request.path && *id == request.id()).count();
-                        arrivals.push((request.path.clone(), request.id(), request.event_type()));
-                        before
-                    };
-                    let (status, pause) = script(&request, before);
-                    std::thread::sleep(pause);
-                    let mut stream = stream;
-                    let answer = format!("HTTP/1.1 {status} Answer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    if stream.write_all(answer.as_bytes()).is_err() {
-                        return;
-                    }
-                    request.answered = status;
-                    record.lock().unwrap().push(request);
-                });
-            }
-        });
-        Self { address, got, arrived }
-    }
-
-    fn got(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Waits until a request answered 2xx carries an event of `event_type` on `path`.
-    fn wait_delivered(&self, path: &str, event_type: &str) -> Received {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(r) = self.got().into_iter().find(|r| r.path == path && r.answered == 200 && r.event_type() == event_type) {
-                return r;
-            }
-            assert!(Instant::now() < deadline, "no {event_type} delivered on {path}; got {:#?}", self.got());
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
 
 /// Checks a request's Standard Webhooks signature with Python's hmac.
 fn verify(r: &Received) {
@@ -153,12 +47,6 @@ fn suite_file(name: &str, devices: &[usize], vlan: u32, extra: &str) -> std::pat
     webhooks_file(name, &format!("name: {name}\ntargets:\n  names: [{}]\nsteps:\n  - create_vlan: {{ vlan_id: {vlan}, description: hooks }}\n{extra}", names.join(", ")))
 }
 
-fn cli_ok(env: &TestEnv, queue: &str, args: &[&str]) -> String {
-    let out = env.cli_on(queue, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(0), "switchyard {args:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    stdout
-}
 
 #[tokio::test]
 async fn events_reach_receivers_signed_retried_and_counted_once() {
@@ -177,7 +65,7 @@ async fn events_reach_receivers_signed_retried_and_counted_once() {
     let _worker = env.spawn_worker_under(queue, &env.inventory(), &env.unsigned_policy(),
         &[("SWITCHYARD_WEBHOOKS", hooks.to_str().unwrap()), ("SY_TEST_HOOK_SECRET", SECRET)]);
     let suite = suite_file("hooks-signed", &[3, 4], 320, "approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 10m\n");
-    let suite_id = started_suite_id(&cli_ok(&env, queue, &["run", suite.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    let suite_id = started_suite_id(&env.cli_ok(queue, &["run", suite.to_str().unwrap(), "--requester", "alice"])).unwrap();
 
     // Reviewers are told, with the plan and what it needs.
     let told = receiver.wait_delivered("/reviewers", "suite.awaiting_approval");
@@ -193,7 +81,7 @@ async fn events_reach_receivers_signed_retried_and_counted_once() {
     assert_eq!(tries.iter().map(|r| r.answered).collect::<Vec<_>>(), [500, 500, 200], "{tries:#?}");
     assert!(tries.iter().all(|r| r.body == third.body), "a retry sends the same event");
 
-    cli_ok(&env, queue, &["approve", &suite_id, "--reviewer", "bob"]);
+    env.cli_ok(queue, &["approve", &suite_id, "--reviewer", "bob"]);
     receiver.wait_delivered("/hook", "suite.succeeded");
     let got = receiver.got();
     for r in got.iter().filter(|r| r.answered == 200) {
@@ -213,7 +101,7 @@ async fn events_reach_receivers_signed_retried_and_counted_once() {
     assert!(got.iter().filter(|r| r.path == "/reviewers").all(|r| r.event_type() == "suite.awaiting_approval"));
 
     // The delivery log: each subscription, with its attempts.
-    let log = cli_ok(&env, queue, &["events", &suite_id]);
+    let log = env.cli_ok(queue, &["events", &suite_id]);
     let row = |event: &str, subscription: &str| log.lines().find(|l| l.contains(event) && l.contains(subscription)).unwrap_or_default().to_string();
     let pipeline = row("suite.awaiting_approval", "pipeline");
     assert!(pipeline.contains("delivered") && pipeline.contains(" 3 "), "{log}");
@@ -239,11 +127,11 @@ async fn a_worker_killed_during_a_delivery_loses_no_event() {
     let env_vars = [("SWITCHYARD_WEBHOOKS", hooks.to_str().unwrap())];
     let mut worker = env.spawn_worker_under(queue, &env.inventory(), &env.unsigned_policy(), &env_vars);
     let suite = suite_file("hooks-crash", &[5], 321, "");
-    let suite_id = started_suite_id(&cli_ok(&env, queue, &["run", suite.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    let suite_id = started_suite_id(&env.cli_ok(queue, &["run", suite.to_str().unwrap(), "--requester", "alice"])).unwrap();
 
     // The receiver holds the first delivery: kill its worker meanwhile.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !receiver.arrived.lock().unwrap().iter().any(|(_, _, t)| t == "suite.applying") {
+    while !receiver.arrived("suite.applying") {
         assert!(Instant::now() < deadline, "no delivery started");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -256,6 +144,6 @@ async fn a_worker_killed_during_a_delivery_loses_no_event() {
     let ended = receiver.wait_delivered("/hook", "suite.succeeded");
     verify(&ended);
     assert!(env.rows(5).contains_key("VLAN|Vlan321"));
-    let out = cli_ok(&env, queue, &["events", &suite_id]);
+    let out = env.cli_ok(queue, &["events", &suite_id]);
     assert_eq!(out.matches("delivered").count(), 2, "{out}");
 }
