@@ -187,7 +187,7 @@ async fn schedules_run_drift_checks_and_suites_each_through_its_own_gate() {
     assert_eq!(waiting.suite_id, run, "a scheduled run is known by its own id");
     assert_eq!(waiting.requester, "alice");
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(recent(&listed(&env, queue, &suite_id).unwrap()), [run.clone()], "overlap skip: no second run while the first waits");
+    assert_eq!(recent(&listed(&env, queue, &suite_id).unwrap()), std::slice::from_ref(&run), "overlap skip: no second run while the first waits");
     let listed_suites = env.cli_ok(queue, &["list", "--name", "scheduled-vlan"]);
     assert!(listed_suites.contains(&run), "the run is listed like any suite:\n{listed_suites}");
     env.cli_ok(queue, &["approve", &run, "--reviewer", "bob"]);

@@ -136,7 +136,7 @@ async fn check(ctx: &WorkflowContext<DriftWorkflow>, check_id: &str, device: &st
 
 /// Hands an event to its delivery when some subscription takes its type.
 async fn tell(ctx: &WorkflowContext<DriftWorkflow>, subscribed: &[String], owner: &str, seq: usize, event: SuiteEvent, report: &mut DriftReport) {
-    if !subscribed.iter().any(|t| *t == event.r#type) {
+    if !subscribed.contains(&event.r#type) {
         return;
     }
     if let Some(emitted) = crate::event::start(ctx, owner, seq, event).await {
