@@ -5,13 +5,20 @@
 #   switchyard  the suite through Temporal (release worker, tuned pollers);
 #               plan time and apply time (from approval to done) apart
 #   baseline    the same SSH + redis sessions writing the same rows with the
-#               same parallelism and no orchestration: the floor
+#               same parallelism and no orchestration: the floor; and warm
+#               (sessions opened before the clock starts, as switchyard's
+#               apply finds them after planning)
 #   ansible     ansible-core (forks = the same parallelism), raw module piping
 #               the same rows to redis-cli on each device: Ansible's best case
+#   playbook    ansible-core as SONiC playbooks are written: one command task
+#               looping over the rows (facts off, pipelining on)
 # Each way must leave every device's CONFIG_DB identical to switchyard's.
 # Then a full rollback: the last device drifts, every other one rolls back.
 #
 #   bench/run.sh N [ROUNDS] [PARALLELISM]      e.g. bench/run.sh 200 3 16
+#   BENCH_WORKERS=3 bench/run.sh 200 3 16      three workers on the queue
+#   BENCH_WAYS=switchyard bench/run.sh ...     only some ways (switchyard,
+#                                              baseline, ansible, playbook, rollback)
 #
 # Needs root (the lab) and a free 198.18/16 (stop lab/demo.sh first).
 # Prints one JSON line per measurement and a markdown summary at the end.
@@ -29,9 +36,12 @@ export LAB_DIR=$WORK/lab LAB_PREFIX=syb LAB_SUBNET=198.18
 # figures stay comparable with earlier runs.
 export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 PORT=7255
-TEMPORAL_PID= WORKER_PID=
+WORKERS=${BENCH_WORKERS:-1}
+WAYS=${BENCH_WAYS:-switchyard baseline ansible playbook rollback}
+TEMPORAL_PID= WORKER_PIDS=()
 cleanup() {
-    stop_pid "$WORKER_PID"
+    local pid
+    for pid in "${WORKER_PIDS[@]}"; do stop_pid "$pid"; done
     stop_pid "$TEMPORAL_PID"
     lab/lab.sh down >/dev/null 2>&1 || true
 }
@@ -56,15 +66,20 @@ log "Temporal dev server (in memory) on :$PORT"
 start_temporal "$PORT" 8255 "" "$WORK/temporal.log"
 # In memory: the dev server's SQLite file is the bottleneck otherwise, and
 # production clusters run PostgreSQL or Cassandra, not the dev server's file.
-log "worker (release)"
-"$ROOT/target/release/switchyard-worker" --temporal-address "http://127.0.0.1:$PORT" --task-queue switchyard-bench \
-    --inventory "$INV" --policy "$LAB_DIR/policy-unsigned.yaml" --workflow-pollers 20 --activity-pollers 20 --max-activities 400 --max-workflow-tasks 400 \
-    --max-handshakes 32 --log warn >"$WORK/worker.log" 2>&1 &
-WORKER_PID=$!
+log "$WORKERS worker(s) (release)"
+for w in $(seq 1 "$WORKERS"); do
+    "$ROOT/target/release/switchyard-worker" --temporal-address "http://127.0.0.1:$PORT" --task-queue switchyard-bench \
+        --inventory "$INV" --policy "$LAB_DIR/policy-unsigned.yaml" --workflow-pollers 20 --activity-pollers 20 --max-activities 400 --max-workflow-tasks 400 \
+        --max-handshakes 32 --metrics-address "127.0.0.1:0" --log warn >"$WORK/worker-$w.log" 2>&1 &
+    WORKER_PIDS+=($!)
+done
 sleep 1
-kill -0 "$WORKER_PID" || { cat "$WORK/worker.log"; exit 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$WORKER_PID/stat"; }
+for w in $(seq 1 "$WORKERS"); do
+    kill -0 "${WORKER_PIDS[$((w - 1))]}" || { cat "$WORK/worker-$w.log"; exit 1; }
+done
+cpu_ticks() { local pid t=0; for pid in "${WORKER_PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $t; }
 CPU0=$(cpu_ticks)
+wants() { case " $WAYS " in *" $1 "*) true ;; *) false ;; esac; }
 
 # Ansible: inventory, config and playbook for the same rows.
 "$BENCH" rows --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" > "$WORK/rows.txt"
@@ -99,6 +114,20 @@ CFG
     sed 's/^/        /' "$WORK/rows.txt"
     echo "        ROWS"
 } > "$WORK/tenant.yml"
+# The playbook operators write: one task, looping over the rows, each a
+# command on the device (no MULTI/EXEC: one redis-cli per row).
+{
+    echo "- hosts: lab"
+    echo "  gather_facts: false"
+    echo "  vars:"
+    echo "    rows:"
+    grep -v -x -e MULTI -e EXEC "$WORK/rows.txt" | python3 -c 'import json, sys; [print("      - " + json.dumps(l.rstrip("\n"))) for l in sys.stdin]'
+    echo "  tasks:"
+    echo "    - name: tenant rows, one per task iteration"
+    echo "      ansible.builtin.command: \"redis-cli -n 4 {{ item }}\""
+    echo "      loop: \"{{ rows }}\""
+} > "$WORK/playbook.yml"
+echo "ansible_python_interpreter=/usr/bin/python3" >> "$WORK/hosts.ini"
 
 reset_lab() { lab/lab.sh reseed $(seq 1 "$N"); }
 now() { date +%s.%N; }
@@ -106,80 +135,104 @@ RESULTS=$WORK/results.jsonl
 : > "$RESULTS"
 
 for round in $(seq 1 "$ROUNDS"); do
-    log "round $round: switchyard"
-    reset_lab
-    "$BENCH" switchyard --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" --temporal "http://127.0.0.1:$PORT" \
-        | sed "s/^{/{\"round\":$round,/" | tee -a "$RESULTS"
-    "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/switchyard.json"
+    # Every way is compared with switchyard's result (or the baseline's
+    # when switchyard is not run).
+    ref=$WORK/switchyard.json
+    if wants switchyard; then
+        log "round $round: switchyard"
+        reset_lab
+        "$BENCH" switchyard --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" --temporal "http://127.0.0.1:$PORT" \
+            | sed "s/^{/{\"round\":$round,\"workers\":$WORKERS,/" | tee -a "$RESULTS"
+        "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/switchyard.json"
+    fi
 
-    log "round $round: baseline"
-    reset_lab
-    "$BENCH" baseline --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" | sed "s/^{/{\"round\":$round,/" | tee -a "$RESULTS"
-    "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/baseline.json"
-    cmp -s "$WORK/switchyard.json" "$WORK/baseline.json" || { log "baseline left different CONFIG_DB contents"; exit 1; }
+    if wants baseline; then
+        for mode in cold warm; do
+            log "round $round: baseline ($mode)"
+            reset_lab
+            flag=; [ $mode = warm ] && flag=--warm
+            "$BENCH" baseline --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" $flag | sed "s/^{/{\"round\":$round,/" | tee -a "$RESULTS"
+            "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/baseline.json"
+            [ -e "$ref" ] || cp "$WORK/baseline.json" "$ref"
+            cmp -s "$ref" "$WORK/baseline.json" || { log "baseline ($mode) left different CONFIG_DB contents"; exit 1; }
+        done
+    fi
 
-    log "round $round: ansible"
-    reset_lab
-    t0=$(now)
-    ANSIBLE_CONFIG=$WORK/ansible.cfg "$VENV/bin/ansible-playbook" "$WORK/tenant.yml" > "$WORK/ansible.log" 2>&1 \
-        || { tail -20 "$WORK/ansible.log" >&2; exit 1; }
-    t1=$(now)
-    echo "{\"round\":$round,\"way\":\"ansible\",\"devices\":$N,\"parallelism\":$P,\"apply_s\":$(python3 -c "print($t1 - $t0)")}" | tee -a "$RESULTS"
-    "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/ansible.json"
-    cmp -s "$WORK/switchyard.json" "$WORK/ansible.json" || { log "ansible left different CONFIG_DB contents"; exit 1; }
+    for way in ansible playbook; do
+        wants $way || continue
+        log "round $round: $way"
+        reset_lab
+        book=$WORK/tenant.yml; [ $way = playbook ] && book=$WORK/playbook.yml
+        t0=$(now)
+        ANSIBLE_CONFIG=$WORK/ansible.cfg "$VENV/bin/ansible-playbook" "$book" > "$WORK/$way.log" 2>&1 \
+            || { tail -20 "$WORK/$way.log" >&2; exit 1; }
+        t1=$(now)
+        echo "{\"round\":$round,\"way\":\"$way\",\"devices\":$N,\"parallelism\":$P,\"apply_s\":$(python3 -c "print($t1 - $t0)")}" | tee -a "$RESULTS"
+        "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/$way.json"
+        cmp -s "$ref" "$WORK/$way.json" || { log "$way left different CONFIG_DB contents"; exit 1; }
+    done
 
-    log "round $round: switchyard full rollback"
-    reset_lab
-    "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/seed.json"
-    "$BENCH" switchyard --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" --temporal "http://127.0.0.1:$PORT" \
-        --rollback-via-last "$LAB_DIR" | sed "s/^{/{\"round\":$round,\"rollback\":true,/" | tee -a "$RESULTS"
+    if wants rollback; then
+        log "round $round: switchyard full rollback"
+        reset_lab
+        "$BENCH" snapshot --lab-dir "$LAB_DIR" --out "$WORK/seed.json"
+        "$BENCH" switchyard --suite bench/tenant.yaml --inventory "$INV" --parallelism "$P" --temporal "http://127.0.0.1:$PORT" \
+            --rollback-via-last "$LAB_DIR" | sed "s/^{/{\"round\":$round,\"rollback\":true,/" | tee -a "$RESULTS"
+    fi
 done
 CPU1=$(cpu_ticks)
-HWM=$(awk '/VmHWM/ {print $2}' "/proc/$WORKER_PID/status")
-echo "{\"way\":\"worker\",\"peak_rss_kib\":$HWM,\"cpu_s\":$(python3 -c "print(($CPU1 - $CPU0) / $(getconf CLK_TCK))")}" | tee -a "$RESULTS"
+# The largest worker's peak (each worker's own sessions and cache).
+HWM=0
+for pid in "${WORKER_PIDS[@]}"; do
+    h=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status"); [ "$h" -gt "$HWM" ] && HWM=$h
+done
+echo "{\"way\":\"worker\",\"workers\":$WORKERS,\"peak_rss_kib\":$HWM,\"cpu_s\":$(python3 -c "print(($CPU1 - $CPU0) / $(getconf CLK_TCK))")}" | tee -a "$RESULTS"
 
-python3 - "$RESULTS" "$N" "$P" "$ROUNDS" <<'PY'
+python3 - "$RESULTS" "$N" "$P" "$ROUNDS" "$WORKERS" <<'PY'
 import json, statistics, sys, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-n, p, rounds = sys.argv[2], sys.argv[3], sys.argv[4]
+n, p, rounds, workers = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+nan = float("nan")
 def med(way, key, rollback=False):
     v = [r[key] for r in rows if r.get("way") == way and r.get(key) is not None and bool(r.get("rollback")) == rollback]
-    return statistics.median(v) if v else float("nan")
-sy_apply, sy_plan = med("switchyard", "apply_s"), med("switchyard", "plan_s")
-base, ans = med("baseline", "apply_s"), med("ansible", "apply_s")
-rb = med("switchyard", "rollback_s", True)
-worker = [r for r in rows if r.get("way") == "worker"][0]
+    return statistics.median(v) if v else nan
 def first(way, key, rollback=False):
     v = [r[key] for r in rows if r.get("way") == way and r.get("round") == 1 and bool(r.get("rollback")) == rollback]
-    return v[0] if v else float("nan")
+    return v[0] if v else nan
+def ratio(a, b):
+    return a / b if b == b and b else nan
+sy_apply, sy_plan = med("switchyard", "apply_s"), med("switchyard", "plan_s")
+base, warm = med("baseline", "apply_s"), med("baseline_warm", "apply_s")
+ans, book = med("ansible", "apply_s"), med("playbook", "apply_s")
+rb = med("switchyard", "rollback_s", True)
+worker = [r for r in rows if r.get("way") == "worker"][0]
 cold_sy = first("switchyard", "plan_s") + first("switchyard", "apply_s")
-cold_ans = first("ansible", "apply_s")
 ev = med("switchyard", "history_events_per_device")
 sev = med("switchyard", "suite_history_events")
-cpu = os.cpu_count()
 print(f"""
-| {n} devices, parallelism {p}, median of {rounds} | seconds |
+| {n} devices, parallelism {p}, {workers} worker(s), median of {rounds} | seconds |
 |---|---|
 | switchyard plan (fleet dry run) | {sy_plan:.2f} |
 | switchyard apply (approval to done) | {sy_apply:.2f} |
 | switchyard plan + apply | {sy_plan + sy_apply:.2f} |
 | direct baseline (connect, read, write) | {base:.2f} |
-| Ansible (raw + redis-cli, forks={p}) | {ans:.2f} |
+| direct baseline, warm (sessions open; read, write) | {warm:.2f} |
+| Ansible best case (raw + redis-cli, one MULTI/EXEC) | {ans:.2f} |
+| Ansible playbook (a command task looping over the rows) | {book:.2f} |
 | switchyard full rollback of {int(n) - 1} devices | {rb:.2f} |
 
 | ratio | value |
 |---|---|
-| switchyard apply / baseline | {sy_apply / base:.2f} |
-| switchyard plan+apply / baseline | {(sy_plan + sy_apply) / base:.2f} |
-| Ansible / switchyard apply | {ans / sy_apply:.2f} |
-| Ansible / switchyard plan+apply | {ans / (sy_plan + sy_apply):.2f} |
+| switchyard apply / baseline | {ratio(sy_apply, base):.2f} |
+| switchyard plan + apply / baseline | {ratio(sy_plan + sy_apply, base):.2f} |
+| switchyard apply / warm baseline | {ratio(sy_apply, warm):.2f} |
+| Ansible best case / switchyard apply | {ratio(ans, sy_apply):.2f} |
+| Ansible playbook / switchyard apply | {ratio(book, sy_apply):.2f} |
+| Ansible playbook / switchyard plan + apply | {ratio(book, sy_plan + sy_apply):.2f} |
 
-Cold (round 1: a fresh worker opens its SSH sessions while planning; Ansible has no ControlPersist sockets yet):
-switchyard plan + apply {cold_sy:.2f} s, Ansible {cold_ans:.2f} s, baseline {first("baseline", "apply_s"):.2f} s; Ansible / switchyard {cold_ans / cold_sy:.2f}.
-Later rounds are warm for switchyard (the worker keeps its sessions) and for Ansible (ControlPersist=60s); the baseline always connects.
-
-Worker: peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run ({rounds} rounds of apply + rollback).
+Cold (round 1): switchyard plan + apply {cold_sy:.2f} s, Ansible best case {first("ansible", "apply_s"):.2f} s, playbook {first("playbook", "apply_s"):.2f} s, baseline {first("baseline", "apply_s"):.2f} s.
+Worker: largest peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run (all workers).
 Temporal: suite history {sev:.0f} events; {ev:.1f} history events per device (suite + its device workflows); {1 + int(n)} workflows per apply.
-Machine: {platform.platform()}, {cpu} CPUs.
+Machine: {platform.platform()}, {os.cpu_count()} CPUs.
 """)
 PY

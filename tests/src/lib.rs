@@ -205,6 +205,9 @@ impl TestEnv {
     /// Starts a worker on `task_queue` with its own inventory, policy and environment.
     pub fn spawn_worker_under(&self, task_queue: &str, inventory: &Path, policy: &Path, env: &[(&str, &str)]) -> WorkerProcess {
         let log = self.worker_log(task_queue);
+        // Workers on one queue share its log: wait for this one's start line.
+        let running = || std::fs::read_to_string(&log).map_or(0, |t| t.matches("Worker running").count());
+        let started_before = running();
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("worker log");
         let child = Command::new(self.bin("switchyard-worker"))
             .args(["--temporal-address", &self.temporal, "--task-queue", task_queue, "--sticky-timeout-secs", "1"])
@@ -222,7 +225,7 @@ impl TestEnv {
         let worker = WorkerProcess(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if std::fs::read_to_string(&log).is_ok_and(|t| t.matches("Worker running").count() > 0) {
+            if running() > started_before {
                 return worker;
             }
             std::thread::sleep(Duration::from_millis(50));

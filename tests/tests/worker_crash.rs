@@ -112,3 +112,60 @@ async fn killed_worker_during_compensation_still_rolls_everything_back() {
     expected.push(4);
     assert_eq!(writes, expected, "HSETs per device");
 }
+
+/// The identities of the workers that ran workflow tasks of `workflow_id`.
+async fn workers_of(client: &temporalio_client::Client, workflow_id: &str) -> std::collections::BTreeSet<String> {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = client.get_workflow_handle::<switchyard_workflows::DeviceWorkflow>(workflow_id.to_string());
+    let events = handle.fetch_history(Default::default()).into_events().await.unwrap_or_default();
+    events.into_iter().filter_map(|e| match e.attributes {
+        Some(Attributes::WorkflowTaskStartedEventAttributes(a)) => Some(a.identity),
+        _ => None,
+    }).collect()
+}
+
+#[tokio::test]
+async fn three_workers_share_a_suite_and_one_killed_mid_suite_loses_nothing() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let n = env.device_count();
+    let client = env.client().await.unwrap();
+    let queue = format!("scale-out-{}", std::process::id());
+    let before_rows: Vec<_> = (1..=n).map(|i| env.rows(i)).collect();
+    let before_hsets = env.hsets();
+    let expected = env.expect(VLAN_STEPS).await;
+    let mut workers = [env.spawn_worker(&queue), env.spawn_worker(&queue), env.spawn_worker(&queue)];
+
+    let suite = vlan_suite("scale-out", "rollout:\n  parallelism: 6\n");
+    let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    // One of the three dies with devices in flight; the other two carry on.
+    wait_for(&client, &id, "a quarter of the devices done", TIMEOUT, |s| {
+        s.devices.iter().filter(|d| d.status == DeviceStatus::Succeeded as i32).count() >= n / 4
+    }).await.unwrap();
+    workers[1].kill();
+    let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
+
+    assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
+    env.check_invariant(&s, &expected).unwrap();
+    for i in 1..=n {
+        let mut expected = before_rows[i - 1].clone();
+        expected.insert("VLAN|Vlan100".into(), [("vlanid".to_string(), "100".to_string()), ("description".into(), "tenant-a".into())].into());
+        expected.insert("VLAN_MEMBER|Vlan100|Ethernet0".into(), [("tagging_mode".to_string(), "untagged".to_string())].into());
+        assert_eq!(env.rows(i), expected, "device {i}");
+    }
+    // One write per row: the lock and two steps of one row and its journal
+    // record each, five HSETs per device, whichever worker ran it.
+    let writes: Vec<u64> = env.hsets().iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
+    assert!(writes.iter().all(|w| *w == 5), "HSETs per device: {writes:?}");
+    // The devices' workflows ran on more than one worker.
+    let mut identities = std::collections::BTreeSet::new();
+    for d in &s.devices {
+        identities.extend(workers_of(&client, &switchyard_proto::names::device_workflow_id(&id, &d.device, "apply")).await);
+    }
+    assert!(identities.len() >= 2, "device workflows ran on {identities:?}");
+    for w in &mut workers {
+        w.kill();
+    }
+}

@@ -74,7 +74,9 @@ async fn main() -> anyhow::Result<()> {
     let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
     let runtime = Runtime::from_current_tokio(runtime_options)?;
     let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
-    let connection = Connection::connect(ConnectionOptions::new(url).identity(format!("switchyard-worker@{}", hostname())).build())
+    // Several workers run on one host: the pid tells their tasks apart in histories.
+    let identity = format!("switchyard-worker-{}@{}", std::process::id(), hostname());
+    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.clone()).build())
         .await
         .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
     let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
@@ -128,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
         t.ready.store(true, std::sync::atomic::Ordering::Relaxed);
         info!(address = %t.address, "Serving /metrics, /livez and /readyz");
     }
-    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, "Worker running");
+    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, identity = %identity, "Worker running");
     // Worker::run is !Send (workflows run on this thread), so it is awaited
     // here rather than spawned.
     worker.run().await?;
