@@ -267,6 +267,9 @@ pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -
     Ok(())
 }
 
+// The same attributes as `switchyard_workflows::suite::start_attributes`,
+// which a scheduled run sets on itself: that one is built on the workflow
+// crate's own search-attribute types, which the client's cannot take.
 fn start_attributes(input: &SuiteInput) -> SearchAttributes {
     SearchAttributes::new([
         SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
