@@ -48,10 +48,6 @@ pub struct Sessions {
     // One slot per device; the slot's mutex serialises (re)connecting to
     // that device so concurrent activities share one connection.
     slots: std::sync::Mutex<HashMap<String, Slot>>,
-    // Each device's redis connection, multiplexed over one channel of the
-    // SSH connection it was opened on: every activity shares it, so a call
-    // costs one round trip, not a channel, a handshake and a SELECT.
-    redis: std::sync::Mutex<HashMap<String, (Arc<Handle>, MultiplexedConnection)>>,
     metrics: Arc<DeviceMetrics>,
 }
 
@@ -62,7 +58,7 @@ impl Sessions {
     /// Sessions for the devices of `inventory`.
     pub fn new(inventory: Arc<Inventory>, config: SessionConfig) -> Self {
         let handshakes = Semaphore::new(config.max_handshakes.max(1));
-        Self { inventory, config, handshakes, slots: Default::default(), redis: Default::default(), metrics: Arc::new(DeviceMetrics::disabled()) }
+        Self { inventory, config, handshakes, slots: Default::default(), metrics: Arc::new(DeviceMetrics::disabled()) }
     }
 
     /// The same sessions, reporting to `metrics`.
@@ -100,27 +96,17 @@ impl Sessions {
         })
     }
 
-    /// The device's redis connection (db 4, CONFIG_DB), multiplexed over a
-    /// channel of its shared SSH connection: opened on first use, reused
-    /// while that SSH connection lives, dropped with it by [`Self::reset`].
-    /// Reconnects once if the SSH connection died.
+    /// A fresh redis connection (db 4, CONFIG_DB) over a new channel of the
+    /// device's shared SSH connection. Reconnects once if the connection died.
     pub async fn redis(&self, name: &str) -> Result<MultiplexedConnection, DeviceError> {
         let device = self.device(name)?;
         let handle = self.handle(device).await?;
-        if let Some((_, conn)) = self.redis.lock().expect("redis lock").get(name).filter(|(h, _)| Arc::ptr_eq(h, &handle)) {
-            return Ok(conn.clone());
-        }
         match self.open_redis(device, &handle).await {
-            Ok(conn) => {
-                self.redis.lock().expect("redis lock").insert(name.to_string(), (handle, conn.clone()));
-                Ok(conn)
-            }
+            Ok(conn) => Ok(conn),
             Err(_) if handle.is_closed() => {
                 self.forget(name, &handle).await;
                 let handle = self.handle(device).await?;
-                let conn = self.open_redis(device, &handle).await?;
-                self.redis.lock().expect("redis lock").insert(name.to_string(), (handle, conn.clone()));
-                Ok(conn)
+                self.open_redis(device, &handle).await
             }
             Err(e) => {
                 // An open connection that does not answer (a frozen sshd, a
@@ -161,7 +147,6 @@ impl Sessions {
     /// Drops the shared connection of a device, e.g. after a transport error,
     /// so the next use reconnects.
     pub async fn reset(&self, name: &str) {
-        self.redis.lock().expect("redis lock").remove(name);
         let slot = self.slot(name);
         let mut guard = slot.lock().await;
         *guard = None;
@@ -175,7 +160,6 @@ impl Sessions {
     }
 
     async fn forget(&self, name: &str, dead: &Arc<Handle>) {
-        self.redis.lock().expect("redis lock").remove(name);
         let slot = self.slot(name);
         let mut guard = slot.lock().await;
         if guard.as_ref().is_some_and(|h| Arc::ptr_eq(h, dead)) {
