@@ -12,6 +12,16 @@ use switchyard_tests::{FrozenRedis, TestEnv, VLAN_STEPS, ended, phase, started_s
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
+/// Every device holds its rows from before plus exactly VLAN_STEPS' rows.
+fn assert_vlan_applied(env: &TestEnv, before_rows: &[switchyard_tests::Rows]) {
+    for (i, before) in before_rows.iter().enumerate() {
+        let mut expected = before.clone();
+        expected.insert("VLAN|Vlan100".into(), [("vlanid".to_string(), "100".to_string()), ("description".into(), "tenant-a".into())].into());
+        expected.insert("VLAN_MEMBER|Vlan100|Ethernet0".into(), [("tagging_mode".to_string(), "untagged".to_string())].into());
+        assert_eq!(env.rows(i + 1), expected, "device {}", i + 1);
+    }
+}
+
 #[tokio::test]
 async fn killed_worker_loses_nothing_and_repeats_nothing() {
     let env = TestEnv::get();
@@ -59,12 +69,7 @@ async fn killed_worker_loses_nothing_and_repeats_nothing() {
 
     assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
     env.check_invariant(&s, &expected).unwrap();
-    for i in 1..=n {
-        let mut expected = before_rows[i - 1].clone();
-        expected.insert("VLAN|Vlan100".into(), [("vlanid".to_string(), "100".to_string()), ("description".into(), "tenant-a".into())].into());
-        expected.insert("VLAN_MEMBER|Vlan100|Ethernet0".into(), [("tagging_mode".to_string(), "untagged".to_string())].into());
-        assert_eq!(env.rows(i), expected, "device {i}");
-    }
+    assert_vlan_applied(&env, &before_rows);
     // Exactly once: per device, the lock record (one HSET, taken once), and
     // two steps that each wrote one row and its journal record in one HSET
     // apiece: five HSETs, whatever was retried.
@@ -149,12 +154,7 @@ async fn three_workers_share_a_suite_and_one_killed_mid_suite_loses_nothing() {
 
     assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
     env.check_invariant(&s, &expected).unwrap();
-    for i in 1..=n {
-        let mut expected = before_rows[i - 1].clone();
-        expected.insert("VLAN|Vlan100".into(), [("vlanid".to_string(), "100".to_string()), ("description".into(), "tenant-a".into())].into());
-        expected.insert("VLAN_MEMBER|Vlan100|Ethernet0".into(), [("tagging_mode".to_string(), "untagged".to_string())].into());
-        assert_eq!(env.rows(i), expected, "device {i}");
-    }
+    assert_vlan_applied(&env, &before_rows);
     // One write per row: the lock and two steps of one row and its journal
     // record each, five HSETs per device, whichever worker ran it.
     let writes: Vec<u64> = env.hsets().iter().zip(&before_hsets).map(|(a, b)| a - b).collect();
