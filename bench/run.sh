@@ -12,13 +12,16 @@
 #               the same rows to redis-cli on each device: Ansible's best case
 #   playbook    ansible-core as SONiC playbooks are written: one command task
 #               looping over the rows (facts off, pipelining on)
+#   floor       no devices: the same number of devices as workflows (one per
+#               device, then one per batch of 8) whose steps do nothing, on
+#               the same server: what the orchestration alone costs
 # Each way must leave every device's CONFIG_DB identical to switchyard's.
 # Then a full rollback: the last device drifts, every other one rolls back.
 #
 #   bench/run.sh N [ROUNDS] [PARALLELISM]      e.g. bench/run.sh 200 3 16
 #   BENCH_WORKERS=3 bench/run.sh 200 3 16      three workers on the queue
 #   BENCH_WAYS=switchyard bench/run.sh ...     only some ways (switchyard,
-#                                              baseline, ansible, playbook, rollback)
+#                                              baseline, ansible, playbook, floor, rollback)
 #
 # Needs root (the lab) and a free 198.18/16 (stop lab/demo.sh first).
 # Prints one JSON line per measurement and a markdown summary at the end.
@@ -37,7 +40,7 @@ export LAB_DIR=$WORK/lab LAB_PREFIX=syb LAB_SUBNET=198.18
 export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 PORT=7255
 WORKERS=${BENCH_WORKERS:-1}
-WAYS=${BENCH_WAYS:-switchyard baseline ansible playbook rollback}
+WAYS=${BENCH_WAYS:-switchyard baseline ansible playbook floor rollback}
 TEMPORAL_PID= WORKER_PIDS=()
 cleanup() {
     local pid
@@ -78,7 +81,10 @@ for w in $(seq 1 "$WORKERS"); do
     kill -0 "${WORKER_PIDS[$((w - 1))]}" || { cat "$WORK/worker-$w.log"; exit 1; }
 done
 cpu_ticks() { local pid t=0; for pid in "${WORKER_PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $t; }
+# The dev server's CPU (every process of it), to set against the worker's.
+server_ticks() { local pid t=0; for pid in $(pgrep -f "server start-dev --ip 127.0.0.1 --port $PORT"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $t; }
 CPU0=$(cpu_ticks)
+SCPU0=$(server_ticks)
 wants() { case " $WAYS " in *" $1 "*) true ;; *) false ;; esac; }
 
 # Ansible: inventory, config and playbook for the same rows.
@@ -172,6 +178,14 @@ for round in $(seq 1 "$ROUNDS"); do
         cmp -s "$ref" "$WORK/$way.json" || { log "$way left different CONFIG_DB contents"; exit 1; }
     done
 
+    if wants floor; then
+        for batch in 1 8; do
+            log "round $round: floor (batch $batch)"
+            "$BENCH" floor --temporal "http://127.0.0.1:$PORT" --devices "$N" --parallelism "$P" --batch $batch --rounds 1 \
+                | sed "s/\"round\":1/\"round\":$round/" | tee -a "$RESULTS"
+        done
+    fi
+
     if wants rollback; then
         log "round $round: switchyard full rollback"
         reset_lab
@@ -181,12 +195,13 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
 done
 CPU1=$(cpu_ticks)
+SCPU1=$(server_ticks)
 # The largest worker's peak (each worker's own sessions and cache).
 HWM=0
 for pid in "${WORKER_PIDS[@]}"; do
     h=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status"); [ "$h" -gt "$HWM" ] && HWM=$h
 done
-echo "{\"way\":\"worker\",\"workers\":$WORKERS,\"peak_rss_kib\":$HWM,\"cpu_s\":$(python3 -c "print(($CPU1 - $CPU0) / $(getconf CLK_TCK))")}" | tee -a "$RESULTS"
+echo "{\"way\":\"worker\",\"workers\":$WORKERS,\"peak_rss_kib\":$HWM,\"cpu_s\":$(python3 -c "print(($CPU1 - $CPU0) / $(getconf CLK_TCK))"),\"server_cpu_s\":$(python3 -c "print(($SCPU1 - $SCPU0) / $(getconf CLK_TCK))")}" | tee -a "$RESULTS"
 
 python3 - "$RESULTS" "$N" "$P" "$ROUNDS" "$WORKERS" <<'PY'
 import json, statistics, sys, platform, os
@@ -205,6 +220,10 @@ sy_apply, sy_plan = med("switchyard", "apply_s"), med("switchyard", "plan_s")
 base, warm = med("baseline", "apply_s"), med("baseline_warm", "apply_s")
 ans, book = med("ansible", "apply_s"), med("playbook", "apply_s")
 rb = med("switchyard", "rollback_s", True)
+def med_floor(batch):
+    v = [r["apply_s"] for r in rows if r.get("way") == "floor" and r.get("batch") == batch]
+    return statistics.median(v) if v else nan
+floor1, floor8 = med_floor(1), med_floor(8)
 worker = [r for r in rows if r.get("way") == "worker"][0]
 cold_sy = first("switchyard", "plan_s") + first("switchyard", "apply_s")
 ev = med("switchyard", "history_events_per_device")
@@ -220,19 +239,30 @@ print(f"""
 | Ansible best case (raw + redis-cli, one MULTI/EXEC) | {ans:.2f} |
 | Ansible playbook (a command task looping over the rows) | {book:.2f} |
 | switchyard full rollback of {int(n) - 1} devices | {rb:.2f} |
+| orchestration floor: {n} no-op device workflows | {floor1:.2f} |
+| orchestration floor: no-op devices in workflows of 8 | {floor8:.2f} |
 
 | ratio | value |
 |---|---|
 | switchyard apply / baseline | {ratio(sy_apply, base):.2f} |
 | switchyard plan + apply / baseline | {ratio(sy_plan + sy_apply, base):.2f} |
 | switchyard apply / warm baseline | {ratio(sy_apply, warm):.2f} |
+| switchyard apply / floor (one workflow per device) | {ratio(sy_apply, floor1):.2f} |
+| floor, one workflow per device / per batch of 8 | {ratio(floor1, floor8):.2f} |
 | Ansible best case / switchyard apply | {ratio(ans, sy_apply):.2f} |
 | Ansible playbook / switchyard apply | {ratio(book, sy_apply):.2f} |
 | Ansible playbook / switchyard plan + apply | {ratio(book, sy_plan + sy_apply):.2f} |
 
 Cold (round 1): switchyard plan + apply {cold_sy:.2f} s, Ansible best case {first("ansible", "apply_s"):.2f} s, playbook {first("playbook", "apply_s"):.2f} s, baseline {first("baseline", "apply_s"):.2f} s.
-Worker: largest peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run (all workers).
+Worker: largest peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run (all workers); the dev server {worker.get('server_cpu_s', nan):.1f} s.
 Temporal: suite history {sev:.0f} events; {ev:.1f} history events per device (suite + its device workflows); {1 + int(n)} workflows per apply.
 Machine: {platform.platform()}, {os.cpu_count()} CPUs.
 """)
+# Where a device's apply time goes (server timestamps; p50 over devices,
+# median over rounds).
+ph = [r["phases"] for r in rows if r.get("way") == "switchyard" and not r.get("rollback") and r.get("phases")]
+if ph:
+    names = ["child_start", "first_task_wait", "device_work", "history_signal", "close", "suite_notified", "lifetime", "suite_next_start"]
+    cells = [f"{k} {statistics.median(p[k]['p50'] for p in ph if k in p) * 1000:.0f} ms" for k in names if any(k in p for p in ph)]
+    print("Per device, apply (p50 over devices): " + ", ".join(cells) + ".")
 PY

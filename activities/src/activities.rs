@@ -17,7 +17,7 @@ use std::time::Instant;
 use redis::aio::MultiplexedConnection;
 use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, DevicePlan, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
+    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
     ReverseStepResult, SaveConfigRequest, SaveConfigResult, StepPlan, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
@@ -140,6 +140,67 @@ impl DeviceActivities {
             ApplyOutcome::AlreadyApplied => Ok(ApplyStepResult { step_id, already_applied: true, attempt: ctx.info().attempt }),
             ApplyOutcome::Drift(rows) => Err(DeviceError::Drift { device: req.device, step: step_id, rows }.into_activity_error()),
         }
+    }
+
+    /// Applies every planned step of the device in order in one script (a
+    /// step that drifts stops it, nothing of it written), then, when every
+    /// step is written, re-reads the rows they wrote, all on one
+    /// connection: one round trip for the steps instead of one per step.
+    /// Each step keeps its own metric, span event, journal record and log
+    /// line; the steps share the script's time.
+    #[activity(name = names::ACTIVITY_APPLY_DEVICE)]
+    pub async fn apply_device(self: Arc<Self>, ctx: ActivityContext, req: ApplyDeviceRequest) -> Result<ApplyDeviceResult, ActivityError> {
+        let steps = req.steps;
+        let suite_id = req.suite_id.clone();
+        let started = Instant::now();
+        let done = self.on_device(&req.device, |mut c| async move {
+            let applied = procedures::apply_steps(&mut c, &suite_id, &steps).await?;
+            let outcomes: Vec<(String, &'static str, ApplyOutcome)> =
+                applied.into_iter().map(|(step, o)| (procedures::step_id(step).to_string(), operation_of(step), o)).collect();
+            let applied_in = started.elapsed();
+            let all_written = outcomes.len() == steps.len() && outcomes.iter().all(|(_, _, o)| !matches!(o, ApplyOutcome::Drift(_)));
+            let mismatches = if all_written { Some(procedures::verify(&mut c, &steps).await?) } else { None };
+            Ok((outcomes, applied_in, mismatches))
+        }).await;
+        let attempt = ctx.info().attempt;
+        let (outcomes, applied_in, mismatches) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                self.metrics().step("apply", ALL_OPERATIONS, "error", started.elapsed());
+                spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: "", operation: ALL_OPERATIONS, outcome: "error", attempt });
+                return Err(e);
+            }
+        };
+        let share = applied_in / outcomes.len().max(1) as u32;
+        let mut result = ApplyDeviceResult { attempt, ..Default::default() };
+        for (step_id, operation, outcome) in outcomes {
+            let (label, kind, drift) = match outcome {
+                ApplyOutcome::Applied => ("applied", StepOutcome::Applied, String::new()),
+                ApplyOutcome::AlreadyApplied => ("already_applied", StepOutcome::AlreadyApplied, String::new()),
+                ApplyOutcome::Drift(rows) => {
+                    ("drift", StepOutcome::Drift, DeviceError::Drift { device: req.device.clone(), step: step_id.clone(), rows }.to_string())
+                }
+            };
+            self.metrics().step("apply", operation, label, share);
+            if label == "drift" {
+                self.metrics().drift("apply", 1);
+            }
+            spans::event(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: &step_id, operation, outcome: label, attempt });
+            info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = label, "Applied step");
+            result.steps.push(AppliedStep { step_id, outcome: kind as i32, drift });
+        }
+        let drifted = result.steps.iter().any(|s| s.outcome == StepOutcome::Drift as i32);
+        let label = if drifted { "drift" } else { "applied" };
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: "", operation: ALL_OPERATIONS, outcome: label, attempt });
+        if let Some(mismatches) = mismatches {
+            let verified = if mismatches.is_empty() { "ok" } else { "mismatch" };
+            self.metrics().step("verify", ALL_OPERATIONS, verified, started.elapsed() - applied_in);
+            self.metrics().drift("verify", mismatches.len());
+            info!(device = %req.device, mismatches = mismatches.len(), "Verified device");
+            result.verified = mismatches.is_empty();
+            result.mismatches = mismatches;
+        }
+        Ok(result)
     }
 
     /// Re-reads every row the steps wrote, on a fresh connection, and

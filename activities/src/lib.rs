@@ -6,8 +6,9 @@
 //! connection ([`procedures`]: plan, apply, verify, reverse), the
 //! activities that expose them to Temporal, and the one activity that is
 //! not about a device: the worker's policy applied to a suite ([`policy`]),
-//! the suite events' delivery to the worker's webhooks ([`events`]), and
-//! devices compared with the rows switchyard owns there ([`drift`]).
+//! the suite events' delivery to the worker's webhooks ([`events`]),
+//! devices compared with the rows switchyard owns there ([`drift`]), and a
+//! device run reported to the device's history ([`history`]).
 //!
 //! Must never: depend on the workflows crate, act on two devices in one
 //! call, or let a credential value reach a result, an error or a log line.
@@ -22,6 +23,7 @@ pub mod docs;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod metrics;
 pub mod ops;
 pub mod planning;
@@ -32,6 +34,7 @@ mod spans;
 pub use activities::DeviceActivities;
 pub use drift::{DriftActivities, IntentReader};
 pub use events::EventActivities;
+pub use history::{HistoryActivities, RunReporter};
 pub use policy::PolicyActivities;
 pub use device::{SessionConfig, Sessions};
 pub use metrics::DeviceMetrics;

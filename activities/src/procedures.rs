@@ -40,6 +40,22 @@ pub async fn apply_step(conn: &mut MultiplexedConnection, suite_id: &str, step: 
     rdb::compare_and_apply(conn, &journal, "applied", &guards, &changes).await
 }
 
+/// Applies `steps` in order in one atomic script on the device, each as
+/// [`apply_step`] would (its guards checked on top of the steps before it,
+/// its own journal record), stopping at the first that drifts. Returns each
+/// step reached with its outcome, in order.
+pub async fn apply_steps<'a>(conn: &mut MultiplexedConnection, suite_id: &str, steps: &'a [StepPlan]) -> RedisResult<Vec<(&'a StepPlan, ApplyOutcome)>> {
+    let empty_guards = Default::default();
+    let empty_changes = Default::default();
+    let writes: Vec<rdb::StepWrite<'_>> = steps.iter().map(|step| rdb::StepWrite {
+        journal: journal_key(suite_id, step_id(step), "apply"),
+        guards: step.guards.as_ref().unwrap_or(&empty_guards),
+        changes: step.changes.as_ref().unwrap_or(&empty_changes),
+    }).collect();
+    let outcomes = rdb::apply_in_order(conn, "applied", &writes).await?;
+    Ok(steps.iter().zip(outcomes).collect())
+}
+
 /// Each row the steps write, as the last step that touches it leaves it
 /// (`None`: deleted).
 pub fn expected_rows(steps: &[StepPlan]) -> BTreeMap<String, Option<Row>> {

@@ -43,3 +43,16 @@ pub(crate) fn record(step: Step<'_>) {
         }
     });
 }
+
+/// Adds `step` to the current activity span as an event named `step`:
+/// one per step when a device's steps run in one activity.
+pub(crate) fn event(step: Step<'_>) {
+    get_active_span(|span| {
+        span.add_event("step", vec![
+            KeyValue::new("switchyard.step_kind", step.kind),
+            KeyValue::new("switchyard.step", step.step.to_string()),
+            KeyValue::new("switchyard.operation", step.operation.to_string()),
+            KeyValue::new("switchyard.outcome", step.outcome.to_string()),
+        ]);
+    });
+}

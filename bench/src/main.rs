@@ -21,6 +21,9 @@ use switchyard_proto::names::device_db::CONFIG_DB;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePlan, SuiteInput, SuitePhase, Wave};
 use switchyard_workflows::SuiteWorkflow;
+
+mod floor;
+mod phases;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions,
     WorkflowSignalOptions};
 
@@ -81,6 +84,23 @@ enum Command {
         concurrency: usize,
     },
     /// The direct baseline: connect, read, write the same rows atomically.
+    /// The orchestration floor: devices as workflows with no device work.
+    Floor {
+        #[arg(long, default_value = "http://127.0.0.1:7255")]
+        temporal: String,
+        #[arg(long, default_value_t = 200)]
+        devices: u32,
+        #[arg(long, default_value_t = 16)]
+        parallelism: u32,
+        /// Devices per child workflow (1: one workflow per device).
+        #[arg(long, default_value_t = 1)]
+        batch: u32,
+        /// Local activities per device.
+        #[arg(long, default_value_t = 2)]
+        steps: u32,
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
     Baseline {
         #[command(flatten)]
         common: Common,
@@ -109,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Switchyard { common, temporal, task_queue, rollback_via_last } => switchyard(common, &temporal, &task_queue, rollback_via_last).await,
         Command::Service { api, key, suites, devices, reads, concurrency } => service(&api, &key, suites, devices, reads, concurrency).await,
+        Command::Floor { temporal, devices, parallelism, batch, steps, rounds } => floor::run(&temporal, devices, parallelism, batch, steps, rounds).await,
         Command::Baseline { common, warm } => baseline(common, warm).await,
         Command::Rows { common } => rows(common).await,
         Command::Snapshot { lab_dir, out } => snapshot(&lab_dir, &out),
@@ -192,26 +213,33 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     }
 
     // Temporal's cost per device: events in the suite's and the children's histories.
-    let suite_events = handle.fetch_history(Default::default()).into_events().await?.len();
+    let suite_history = handle.fetch_history(Default::default()).into_events().await?;
+    let suite_events = suite_history.len();
     let mut child_events = 0;
     let mut max_child = 0;
+    let mut applies = BTreeMap::new();
     let modes: &[&str] = if rollback_via_last.is_some() { &["apply", "rollback"] } else { &["apply"] };
     for d in &result.devices {
         for mode in modes {
             let id = names::device_workflow_id(&suite_id, &d.device, mode);
-            if let Ok(events) = client.get_workflow_handle::<SuiteWorkflow>(id).fetch_history(Default::default()).into_events().await {
+            if let Ok(events) = client.get_workflow_handle::<SuiteWorkflow>(id.clone()).fetch_history(Default::default()).into_events().await {
                 child_events += events.len();
                 max_child = max_child.max(events.len());
+                if *mode == "apply" {
+                    applies.insert(id, events);
+                }
             }
         }
     }
+    let phases = phases::of_apply(&suite_history, &applies);
     let steps = result.devices.first().map_or(0, |d| d.steps_applied.len());
     println!("{}", json!({
         "way": "switchyard", "devices": n, "parallelism": common.parallelism,
         "plan_s": plan_s, "apply_s": apply_s, "rollback_s": rollback_s,
         "suite_history_events": suite_events, "child_history_events": child_events, "max_child_history_events": max_child,
         "history_events_per_device": (suite_events + child_events) as f64 / n as f64,
-        "workflows": 1 + n * modes.len(), "activities_apply_path": n * (1 + steps + 1),
+        "workflows": 1 + n * modes.len(), "steps_per_device": steps,
+        "phases": phases,
     }));
     Ok(())
 }

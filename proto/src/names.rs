@@ -43,6 +43,11 @@ pub fn remediation_suite_id(check_id: &str) -> String {
 pub const ACTIVITY_PLAN_DEVICE: &str = "plan_device";
 /// Activity: apply one planned step atomically.
 pub const ACTIVITY_APPLY_STEP: &str = "apply_step";
+/// Activity: apply every planned step of one device in one script, then
+/// re-read what they wrote.
+pub const ACTIVITY_APPLY_DEVICE: &str = "apply_device";
+/// Activity: report a device run to the device's history workflow.
+pub const ACTIVITY_RECORD_RUN: &str = "record_run";
 /// Activity: re-read a device on a fresh connection and compare.
 pub const ACTIVITY_VERIFY_DEVICE: &str = "verify_device";
 /// Activity: run one step's domain-level reverse from its receipt.
@@ -202,6 +207,13 @@ pub mod patches {
     /// A device's run is recorded in the device's history (asked at the
     /// device workflow's start).
     pub const DEVICE_HISTORY: &str = "device-history";
+    /// A device's steps are applied in one script on the device and
+    /// verified in the same call (asked at the device workflow's start).
+    pub const DEVICE_APPLY_BATCH: &str = "device-apply-batch";
+    /// A device run reports to its history through a local activity (a
+    /// signal-with-start from the worker), not by a signal of its own
+    /// workflow, so it ends in one workflow task (asked at its start).
+    pub const DEVICE_HISTORY_BY_ACTIVITY: &str = "device-history-by-activity";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

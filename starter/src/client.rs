@@ -154,6 +154,15 @@ pub enum ClientError {
         #[source]
         source: WorkflowGetResultError,
     },
+    /// Temporal took neither the signal nor the start of a device's history.
+    #[error("cannot report to the history of {device}")]
+    RecordRun {
+        /// The device.
+        device: String,
+        /// The SDK's reason.
+        #[source]
+        source: WorkflowStartError,
+    },
     /// Temporal refused to start the drift check.
     #[error("cannot start drift check {check_id}")]
     StartDrift {
@@ -316,6 +325,19 @@ pub async fn start_drift_check(client: &Client, task_queue: &str, check_id: &str
         .build();
     client.start_workflow(DriftWorkflow::run, input, options).await
         .map_err(|source| ClientError::StartDrift { check_id: check_id.to_string(), source })?;
+    Ok(())
+}
+
+/// Reports a device run to the device's history: a signal to its history
+/// workflow, started on `task_queue` first when the device has none yet, in
+/// one call (signal-with-start). The history drops a run it already holds,
+/// so a retried report is counted once.
+pub async fn record_run(client: &Client, task_queue: &str, device: &str, entry: DeviceHistoryEntry) -> Result<(), ClientError> {
+    let id = names::device_history_workflow_id(device);
+    let first = DeviceHistory { device: device.to_string(), ..Default::default() };
+    let options = WorkflowStartOptions::new(task_queue.to_string(), id).build();
+    client.signal_with_start_workflow(DeviceHistoryWorkflow::run, first, DeviceHistoryWorkflow::record_run, entry.into(), options).await
+        .map_err(|source| ClientError::RecordRun { device: device.to_string(), source })?;
     Ok(())
 }
 

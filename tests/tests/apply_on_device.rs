@@ -139,3 +139,48 @@ async fn key_patterns_match_as_redis_keys_matches_them() {
         assert_eq!(view.keys(pattern), by_redis, "pattern {pattern:?}");
     }
 }
+
+/// A device's steps in one script: each still guarded on top of the ones
+/// before it and journalled on its own, so a retry writes nothing again,
+/// and a step that drifts stops the script with the steps before it written
+/// and the ones after it not tried.
+#[tokio::test]
+async fn steps_in_one_script_keep_each_steps_guard_and_journal() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let device = TestEnv::device_name(DEVICE);
+    let start = env.dump_config_db(DEVICE);
+    let plan = plan(&s, &target("batch")).await;
+    let mut conn = s.redis(&device).await.unwrap();
+
+    let outcomes = |done: Vec<(&StepPlan, ApplyOutcome)>| done.into_iter().map(|(step, o)| (procedures::step_id(step).to_string(), o)).collect::<Vec<_>>();
+    let done = outcomes(procedures::apply_steps(&mut conn, "t-batch", &plan.steps).await.unwrap());
+    assert_eq!(done, [("1-create_vlan".to_string(), ApplyOutcome::Applied), ("2-add_vlan_member".to_string(), ApplyOutcome::Applied)]);
+    let rows = env.rows(DEVICE);
+    assert_eq!(rows["VLAN|Vlan300"]["description"], "batch");
+    assert_eq!(rows["VLAN_MEMBER|Vlan300|Ethernet8"]["tagging_mode"], "tagged");
+    assert!(procedures::verify(&mut conn, &plan.steps).await.unwrap().is_empty());
+    // A retry after a lost reply: both journal records are there.
+    let after = env.dump_config_db(DEVICE);
+    let again = outcomes(procedures::apply_steps(&mut conn, "t-batch", &plan.steps).await.unwrap());
+    assert!(again.iter().all(|(_, o)| *o == ApplyOutcome::AlreadyApplied), "{again:?}");
+    assert_eq!(env.dump_config_db(DEVICE), after);
+    // Each step reverses from its own receipt, as if applied one by one.
+    let log2 = undo(&s, "t-batch", &plan.steps[1]).await;
+    let log1 = undo(&s, "t-batch", &plan.steps[0]).await;
+    assert!(log2.iter().chain(&log1).all(|e| e.action == CompensationAction::Removed as i32), "{log2:?} {log1:?}");
+    assert_eq!(env.dump_config_db(DEVICE), start);
+
+    // The member's port moves after planning: the VLAN is written, the
+    // member is refused as drift, nothing of it written.
+    env.hset(DEVICE, "PORT|Ethernet8", &[("mtu", "1500")]);
+    let moved = env.dump_config_db(DEVICE);
+    let done = outcomes(procedures::apply_steps(&mut conn, "t-batch-drift", &plan.steps).await.unwrap());
+    assert_eq!(done[0], ("1-create_vlan".to_string(), ApplyOutcome::Applied));
+    assert!(matches!(&done[1].1, ApplyOutcome::Drift(rows) if rows.contains("PORT|Ethernet8")), "{done:?}");
+    assert!(!env.rows(DEVICE).contains_key("VLAN_MEMBER|Vlan300|Ethernet8"));
+    let log1 = undo(&s, "t-batch-drift", &plan.steps[0]).await;
+    assert!(log1.iter().all(|e| e.action == CompensationAction::Removed as i32), "{log1:?}");
+    assert_eq!(env.dump_config_db(DEVICE), moved);
+}

@@ -28,6 +28,8 @@ struct Received {
     id: Vec<u8>,
     parent: Vec<u8>,
     attributes: BTreeMap<String, String>,
+    /// The span's events, each with its attributes.
+    events: Vec<(String, BTreeMap<String, String>)>,
 }
 
 #[derive(Clone, Default)]
@@ -42,8 +44,12 @@ impl TraceService for Receiver {
                 .find(|kv| kv.key == "service.name").map(|kv| text(kv.value.as_ref().and_then(|v| v.value.as_ref())))
                 .unwrap_or_default();
             for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
-                let attributes = span.attributes.iter().map(|kv| (kv.key.clone(), text(kv.value.as_ref().and_then(|v| v.value.as_ref())))).collect();
-                spans.push(Received { service: service.clone(), name: span.name, trace: span.trace_id, id: span.span_id, parent: span.parent_span_id, attributes });
+                let flat = |kvs: &[opentelemetry_proto::tonic::common::v1::KeyValue]| -> BTreeMap<String, String> {
+                    kvs.iter().map(|kv| (kv.key.clone(), text(kv.value.as_ref().and_then(|v| v.value.as_ref())))).collect()
+                };
+                let attributes = flat(&span.attributes);
+                let events = span.events.iter().map(|e| (e.name.clone(), flat(&e.attributes))).collect();
+                spans.push(Received { service: service.clone(), name: span.name, trace: span.trace_id, id: span.span_id, parent: span.parent_span_id, attributes, events });
             }
         }
         Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
@@ -106,7 +112,7 @@ fn a_suite_is_one_trace_from_the_cli_to_each_device_step() {
 
     // Everything the suite should have produced, once it has all arrived.
     let wanted = |spans: &[Received]| {
-        let steps = spans.iter().filter(|s| s.name == format!("RunActivity:{}", names::ACTIVITY_APPLY_STEP)
+        let steps = spans.iter().filter(|s| s.name == format!("RunActivity:{}", names::ACTIVITY_APPLY_DEVICE)
             && s.attributes.get("switchyard.suite_id") == Some(&suite_id)).count();
         let conclude = spans.iter().any(|s| s.name == "suite conclude" && s.attributes.get("switchyard.suite_id") == Some(&suite_id));
         steps >= 2 && conclude
@@ -148,14 +154,19 @@ fn a_suite_is_one_trace_from_the_cli_to_each_device_step() {
     // Each device step, in the same trace, names its suite, device, step,
     // operation, outcome and attempt.
     for device in ["sonic-d001", "sonic-d002"] {
-        let step = one("switchyard-worker", &format!("RunActivity:{}", names::ACTIVITY_APPLY_STEP),
+        let step = one("switchyard-worker", &format!("RunActivity:{}", names::ACTIVITY_APPLY_DEVICE),
             &|s| s.attributes.get("switchyard.device").map(String::as_str) == Some(device) && of_suite(s));
         assert_eq!(step.trace, start.trace, "{device}'s step is in the suite's trace");
-        assert_eq!(step.attributes.get("switchyard.operation").map(String::as_str), Some("create_vlan"), "{step:#?}");
+        // The device's steps run in one activity: the span is the device's
+        // apply, and each step is an event on it.
         assert_eq!(step.attributes.get("switchyard.outcome").map(String::as_str), Some("applied"), "{step:#?}");
         assert_eq!(step.attributes.get("switchyard.step_kind").map(String::as_str), Some("apply"), "{step:#?}");
         assert_eq!(step.attributes.get("switchyard.attempt").map(String::as_str), Some("1"), "{step:#?}");
-        assert!(!step.attributes.get("switchyard.step").unwrap().is_empty(), "{step:#?}");
+        let events: Vec<_> = step.events.iter().filter(|(name, _)| name == "step").map(|(_, a)| a).collect();
+        assert_eq!(events.len(), 1, "one step, one event: {step:#?}");
+        assert_eq!(events[0].get("switchyard.operation").map(String::as_str), Some("create_vlan"), "{step:#?}");
+        assert_eq!(events[0].get("switchyard.outcome").map(String::as_str), Some("applied"), "{step:#?}");
+        assert!(!events[0].get("switchyard.step").unwrap().is_empty(), "{step:#?}");
         let plan = one("switchyard-worker", &format!("RunActivity:{}", names::ACTIVITY_PLAN_DEVICE),
             &|s| s.attributes.get("switchyard.device").map(String::as_str) == Some(device) && of_suite(s));
         assert_eq!(plan.trace, start.trace, "{device}'s plan is in the suite's trace");

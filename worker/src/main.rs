@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, IntentReader, PolicyActivities, SessionConfig, Sessions};
+use switchyard_activities::{DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, RunReporter, PolicyActivities, SessionConfig, Sessions};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
@@ -108,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
         .register_workflow::<DriftWorkflow>()?
         .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), intent_reader(&client)))
         .register_activities(DeviceActivities::new(sessions))
+        .register_activities(HistoryActivities::new(run_reporter(&client, &config.task_queue)))
         .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone()))
         .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
@@ -143,6 +144,21 @@ async fn main() -> anyhow::Result<()> {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown".into())
+}
+
+/// Reports device runs to their histories through the starter's client,
+/// starting a device's history on this worker's queue when it has none.
+fn run_reporter(client: &Client, task_queue: &str) -> RunReporter {
+    let (client, task_queue) = (client.clone(), task_queue.to_string());
+    std::sync::Arc::new(move |device: String, entry| {
+        let (client, task_queue) = (client.clone(), task_queue.clone());
+        Box::pin(async move {
+            switchyard_starter::client::record_run(&client, &task_queue, &device, entry).await.map_err(|e| {
+                let chain = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source());
+                chain.map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+            })
+        })
+    })
 }
 
 /// Reads a device's intent from its history workflow's journal, through

@@ -6,10 +6,10 @@
 
 use switchyard_proto::names;
 use switchyard_proto::v1::{
-    ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
+    ApplyDeviceRequest, ApplyDeviceResult, ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
-    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets,
+    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -34,6 +34,12 @@ activity!(
 activity!(
     /// Apply one planned step atomically.
     ApplyStep, names::ACTIVITY_APPLY_STEP, ApplyStepRequest, ApplyStepResult);
+activity!(
+    /// Apply every planned step of one device in one script, then re-read.
+    ApplyDevice, names::ACTIVITY_APPLY_DEVICE, ApplyDeviceRequest, ApplyDeviceResult);
+activity!(
+    /// Report a device run to the device's history.
+    RecordRun, names::ACTIVITY_RECORD_RUN, RecordRunRequest, RecordRunResult);
 activity!(
     /// Re-read a device and compare with the plan.
     VerifyDevice, names::ACTIVITY_VERIFY_DEVICE, VerifyRequest, VerifyResult);
@@ -67,6 +73,8 @@ activity!(
 pub const ALL: &[&str] = &[
     names::ACTIVITY_PLAN_DEVICE,
     names::ACTIVITY_APPLY_STEP,
+    names::ACTIVITY_APPLY_DEVICE,
+    names::ACTIVITY_RECORD_RUN,
     names::ACTIVITY_VERIFY_DEVICE,
     names::ACTIVITY_REVERSE_STEP,
     names::ACTIVITY_LOCK_DEVICE,

@@ -15,10 +15,10 @@
 use std::time::Duration;
 
 use switchyard_proto::names::{self, failures, patches};
-use switchyard_proto::vocabulary::device_status_name;
+use switchyard_proto::vocabulary::{count, device_status_name};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
-    ApplyStepRequest, CompensationAction, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
+    ApplyDeviceRequest, ApplyStepRequest, CompensationAction, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
     ReverseStepRequest, SaveConfigRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -27,7 +27,7 @@ use temporalio_workflow::common::{ActivityDefinition, SearchAttributeKey};
 use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use crate::activity_defs::{ApplyStep, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
+use crate::activity_defs::{ApplyDevice, ApplyStep, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
 use crate::failure::{describe, failure_type};
 use crate::options;
 
@@ -52,11 +52,17 @@ impl DeviceWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceResult> {
         // Asked before anything else (see `run_device` on why).
         let history = ctx.patched(patches::DEVICE_HISTORY);
+        let by_activity = history && ctx.patched(patches::DEVICE_HISTORY_BY_ACTIVITY);
         let result = run_device(ctx).await?;
         if history {
             let input = ctx.state(|s| s.input.clone());
             let at = switchyard_proto::time::format_rfc3339(crate::unix_secs(ctx.workflow_time()));
-            crate::history::record(ctx, crate::history::entry(&input, &result, &at), &result.device).await;
+            let entry = crate::history::entry(&input, &result, &at);
+            if by_activity {
+                crate::history::report(ctx, entry, &result.device).await;
+            } else {
+                crate::history::record(ctx, entry, &result.device).await;
+            }
         }
         if ctx.patched(patches::DEVICE_SEARCH_ATTRIBUTES) {
             let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
@@ -79,6 +85,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     // after one could be answered in another workflow task on replay than
     // it was when it ran.
     let saves = input.save_config && ctx.patched(patches::CONFIG_SAVE);
+    let at_once = ctx.patched(patches::DEVICE_APPLY_BATCH);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -123,53 +130,11 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         return Ok(result);
     }
 
-    let local = local_steps(ctx);
-    let mut applied: Vec<&StepPlan> = Vec::new();
-    // A step whose apply failed without saying whether it was written.
-    let mut unsure: Option<&StepPlan> = None;
-    let mut failure: Option<String> = None;
-    for step in &plan.steps {
-        let id = step_id(step);
-        ctx.set_current_details(format!("applying {id}"));
-        let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
-        let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
-        match outcome {
-            Ok(r) => {
-                // Found already written: an earlier attempt wrote it and its
-                // reply was lost (a worker that died, a stalled device), so
-                // the step ran at least twice, whatever this attempt's number.
-                let attempt = if r.already_applied { r.attempt.max(2) } else { r.attempt };
-                retried(&mut result, &id, "apply", attempt);
-                applied.push(step);
-                result.steps_applied.push(id);
-            }
-            Err(e) => {
-                failure = Some(describe(&e));
-                if failure_type(&e) == failures::DRIFT {
-                    // The script ran and refused: nothing was written.
-                    result.compensation.push(not_applied(&plan.device, &id, "refused as drift: nothing written"));
-                } else if unsure_steps(ctx) {
-                    unsure = Some(step);
-                }
-                break;
-            }
-        }
-    }
-    if failure.is_none() {
-        ctx.set_current_details("verifying");
-        let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone(), suite_id: input.suite_id.clone() };
-        let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
-        match outcome {
-            Ok(r) if r.ok => {
-                retried(&mut result, "", "verify", r.attempt);
-                result.verified = true;
-            }
-            // The re-read found rows that are not as planned: the device
-            // fails and undoes its steps, like any other failed step.
-            Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
-            Err(e) => failure = Some(describe(&e)),
-        }
-    }
+    let Applied { applied, unsure, failure } = if at_once {
+        apply_at_once(ctx, &input, &plan, &mut result).await
+    } else {
+        apply_step_by_step(ctx, &input, &plan, &mut result).await
+    };
     match failure {
         None => {
             result.status = DeviceStatus::Succeeded as i32;
@@ -183,7 +148,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             result.error = error;
             result.status = DeviceStatus::Failed as i32;
             let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
-            to_undo.extend(unsure.map(|s| Undo { step: s, unsure: true }));
+            to_undo.extend(unsure.into_iter().map(|s| Undo { step: s, unsure: true }));
             match compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
                 Some(e) => {
                     result.error = format!("{}; compensation incomplete: {e}", result.error);
@@ -199,6 +164,123 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         }
     }
     Ok(result)
+}
+
+/// What applying a device's steps came to: the steps written, the steps
+/// that may or may not have been (their apply failed without a reply), and
+/// why the device fails, if it does (a step refused or failed, or the
+/// verification found rows not as planned).
+struct Applied<'p> {
+    applied: Vec<&'p StepPlan>,
+    unsure: Vec<&'p StepPlan>,
+    failure: Option<String>,
+}
+
+/// Applies every step in one local activity (one script on the device for
+/// all of them, then the re-read), since the `device-apply-batch` patch:
+/// one marker in the device's history instead of one per step and one for
+/// the verification. The script stops at a step that drifts, so the steps
+/// before it are written and the ones after it are not.
+async fn apply_at_once<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &'p DevicePlan, result: &mut DeviceResult) -> Applied<'p> {
+    let device = &plan.device;
+    let mut out = Applied { applied: Vec::new(), unsure: Vec::new(), failure: None };
+    ctx.set_current_details(format!("applying {}", count(plan.steps.len() as u64, "step")));
+    let req = ApplyDeviceRequest { suite_id: input.suite_id.clone(), device: device.clone(), steps: plan.steps.clone() };
+    let summary = format!("apply {} on {device}", count(plan.steps.len() as u64, "step"));
+    let outcome = ctx.execute_local_activity(ApplyDevice, req, options::local_device_io(summary, false)).await;
+    let r = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            // No reply after every attempt: the script is atomic, but an
+            // attempt whose reply was lost may have written any prefix of
+            // the steps, so each is undone if its journal says it landed.
+            out.failure = Some(describe(&e));
+            if unsure_steps(ctx) {
+                out.unsure = plan.steps.iter().collect();
+            }
+            return out;
+        }
+    };
+    for (step, done) in plan.steps.iter().zip(&r.steps) {
+        let id = step_id(step);
+        match StepOutcome::try_from(done.outcome).unwrap_or(StepOutcome::Unspecified) {
+            outcome @ (StepOutcome::Applied | StepOutcome::AlreadyApplied) => {
+                // As in the step-by-step path: found already written means
+                // the script ran at least twice.
+                let attempt = if outcome == StepOutcome::AlreadyApplied { r.attempt.max(2) } else { r.attempt };
+                retried(result, &id, "apply", attempt);
+                out.applied.push(step);
+                result.steps_applied.push(id);
+            }
+            _ => {
+                out.failure = Some(done.drift.clone());
+                result.compensation.push(not_applied(device, &id, "refused as drift: nothing written"));
+                return out;
+            }
+        }
+    }
+    if r.steps.len() < plan.steps.len() {
+        out.failure = Some(format!("{device}: the device reported {} of {} steps", r.steps.len(), plan.steps.len()));
+    } else if r.verified {
+        result.verified = true;
+    } else {
+        out.failure = Some(format!("{device}: verify failed: {}", r.mismatches.join("; ")));
+    }
+    out
+}
+
+/// Applies the steps one local activity (or, before the
+/// `local-device-steps` patch, one regular activity) each, then verifies:
+/// the path of device workflows started before `device-apply-batch`.
+async fn apply_step_by_step<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &'p DevicePlan, result: &mut DeviceResult) -> Applied<'p> {
+    let local = local_steps(ctx);
+    let mut applied: Vec<&StepPlan> = Vec::new();
+    // A step whose apply failed without saying whether it was written.
+    let mut unsure: Vec<&StepPlan> = Vec::new();
+    let mut failure: Option<String> = None;
+    for step in &plan.steps {
+        let id = step_id(step);
+        ctx.set_current_details(format!("applying {id}"));
+        let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
+        let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
+        match outcome {
+            Ok(r) => {
+                // Found already written: an earlier attempt wrote it and its
+                // reply was lost (a worker that died, a stalled device), so
+                // the step ran at least twice, whatever this attempt's number.
+                let attempt = if r.already_applied { r.attempt.max(2) } else { r.attempt };
+                retried(result, &id, "apply", attempt);
+                applied.push(step);
+                result.steps_applied.push(id);
+            }
+            Err(e) => {
+                failure = Some(describe(&e));
+                if failure_type(&e) == failures::DRIFT {
+                    // The script ran and refused: nothing was written.
+                    result.compensation.push(not_applied(&plan.device, &id, "refused as drift: nothing written"));
+                } else if unsure_steps(ctx) {
+                    unsure.push(step);
+                }
+                break;
+            }
+        }
+    }
+    if failure.is_none() {
+        ctx.set_current_details("verifying");
+        let req = VerifyRequest { device: plan.device.clone(), steps: plan.steps.clone(), suite_id: input.suite_id.clone() };
+        let outcome = device_step(ctx, local, VerifyDevice, req, format!("verify {}", plan.device), Effort::Change).await;
+        match outcome {
+            Ok(r) if r.ok => {
+                retried(result, "", "verify", r.attempt);
+                result.verified = true;
+            }
+            // The re-read found rows that are not as planned: the device
+            // fails and undoes its steps, like any other failed step.
+            Ok(r) => failure = Some(format!("{}: verify failed: {}", plan.device, r.mismatches.join("; "))),
+            Err(e) => failure = Some(describe(&e)),
+        }
+    }
+    Applied { applied, unsure, failure }
 }
 
 /// Saves the device's configuration (`config save -y`) when `saves` (the
@@ -352,9 +434,23 @@ async fn compensate(
     result: &mut DeviceResult,
 ) -> Option<String> {
     let mut first_failure = None;
+    // Why an unsure step could not be checked: the other unsure steps of
+    // the same call are not tried against a device that just failed the
+    // same lookup (each try is ten attempts), and are reported as unknown.
+    let mut unchecked: Option<String> = None;
     let local = local_steps(ctx);
     for undo in steps.iter().rev() {
         let id = step_id(undo.step);
+        if let (true, Some(why)) = (undo.unsure, &unchecked) {
+            result.compensation.push(CompensationEntry {
+                device: device.to_string(),
+                step_id: id,
+                reason: format!("may or may not have been written; not checked, since the device could not be checked for a later step: {why}"),
+                action: CompensationAction::Unknown as i32,
+                ..Default::default()
+            });
+            continue;
+        }
         ctx.set_current_details(format!("reversing {id}"));
         let req = ReverseStepRequest {
             suite_id: suite_id.to_string(),
@@ -383,6 +479,9 @@ async fn compensate(
                     action: action as i32,
                     ..Default::default()
                 });
+                if undo.unsure {
+                    unchecked.get_or_insert(why.clone());
+                }
                 first_failure.get_or_insert(why);
             }
         }

@@ -7,9 +7,11 @@
 //! and continues as new every [`names::DEVICE_HISTORY_KEPT`] runs, so its
 //! history stays small; its state is carried whole.
 //!
-//! The device workflow reports at its end (`record`): a signal to the
-//! history, or, when the device has none yet, the history's start with
-//! that run as its first, abandoned by its parent so it outlives the suite.
+//! The device workflow reports at its end (`report`): a local activity
+//! that signals the history from the worker, starting it when the device
+//! has none yet (signal-with-start). Runs recorded before that reported
+//! with a signal of their own (`record`), or started the history as an
+//! abandoned child. A run reported twice (a retried report) is folded once.
 //!
 //! Must never: read a device, or forget a row a run made switchyard's
 //! until a later run removes or rolls it back.
@@ -20,7 +22,7 @@
 use switchyard_proto::names;
 use switchyard_proto::v1::{
     ChangeAction, CompensationAction, DeviceHistory, DeviceHistoryEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus,
-    OwnedRow,
+    OwnedRow, RecordRunRequest,
 };
 use switchyard_proto::vocabulary::device_status_name;
 use temporalio_macros::{workflow, workflow_methods};
@@ -29,6 +31,7 @@ use temporalio_workflow::{
     WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
+use crate::activity_defs::RecordRun;
 use crate::lenient::Lenient;
 
 /// One device's history.
@@ -80,6 +83,11 @@ impl DeviceHistoryWorkflow {
 /// switchyard owns (a kept change makes a row the suite's, a removal or a
 /// rollback ends the suite's claim, a partial rollback keeps it, marked).
 pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
+    // A report retried after a lost reply: the very same run is there
+    // already (a run's entry carries its suite, mode and time).
+    if history.entries.contains(&entry) {
+        return;
+    }
     for key in &entry.rows_rolled_back {
         if history.owned.get(key).is_some_and(|o| o.suite_id == entry.suite_id) {
             history.owned.remove(key);
@@ -140,8 +148,21 @@ pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str) -> DeviceH
     entry
 }
 
-/// Reports a device run to the device's history, starting the history
-/// when the device has none yet.
+/// Reports a device run to the device's history through the worker (local
+/// activity `record_run`: a signal-with-start from the worker's client), so
+/// the device workflow adds no command and no workflow task of its own. A
+/// report that cannot get through after its attempts is logged in the
+/// workflow's details; the device's result stands.
+pub(crate) async fn report<W>(ctx: &WorkflowContext<W>, entry: DeviceHistoryEntry, device: &str) {
+    let req = RecordRunRequest { device: device.to_string(), entry: Some(entry) };
+    if let Err(e) = ctx.execute_local_activity(RecordRun, req, crate::options::history_report(format!("record in the history of {device}"))).await {
+        ctx.set_current_details(format!("the device's history was not told of this run: {}", crate::failure::describe(&e)));
+    }
+}
+
+/// Reports a device run to the device's history by a signal from the
+/// device workflow itself, starting the history when the device has none
+/// yet: how runs recorded before `device-history-by-activity` report.
 pub(crate) async fn record<W>(ctx: &WorkflowContext<W>, entry: DeviceHistoryEntry, device: &str) {
     let id = names::device_history_workflow_id(device);
     if send(ctx, &id, entry.clone()).await {
@@ -199,6 +220,22 @@ mod tests {
         assert_eq!(h.owned.keys().collect::<Vec<_>>(), ["VLAN|Vlan100"]);
         assert!(h.owned["VLAN|Vlan100"].left_in_place);
         assert_eq!((h.entries.len(), h.recorded), (5, 5));
+    }
+
+    #[test]
+    fn a_run_reported_twice_is_folded_once() {
+        let mut h = DeviceHistory::default();
+        let mut first = run("a", &["VLAN|Vlan100"], &[], &[]);
+        first.at = "2026-12-02T05:00:00Z".into();
+        fold(&mut h, first.clone());
+        fold(&mut h, first.clone());
+        assert_eq!((h.entries.len(), h.recorded), (1, 1));
+        // The same suite's rollback of the device is another run.
+        let mut rollback = run("a", &[], &["VLAN|Vlan100"], &[]);
+        (rollback.at, rollback.mode) = (first.at.clone(), "rollback".into());
+        fold(&mut h, rollback);
+        assert_eq!((h.entries.len(), h.recorded), (2, 2));
+        assert!(h.owned.is_empty());
     }
 
     #[test]

@@ -95,6 +95,20 @@ pub(crate) fn local_device_io(summary: String, compensating: bool) -> LocalActiv
     options
 }
 
+/// Reporting a device run to its history from the worker: quick, retried
+/// while the server does not answer (a restart), local to the device
+/// workflow's worker.
+pub(crate) fn history_report(summary: String) -> LocalActivityOptions {
+    let mut options = LocalActivityOptions::builder()
+        .retry_policy(retry(10))
+        .start_to_close_timeout(Duration::from_secs(30))
+        .summary(summary)
+        .build();
+    // Reported even when the suite is being cancelled.
+    options.cancellation_token = Some(WorkflowCancellationToken::new());
+    options
+}
+
 /// Which event types the worker's webhooks take: quick, once per suite; a
 /// regular activity, not a local one, so the patches the suite asks after
 /// it fall in the same workflow task on replay as when it ran.

@@ -6,6 +6,8 @@
 //! pattern with the device's current state (any difference refuses the step
 //! as drift), checks that every key it writes is a hash or absent (so no
 //! command can fail half-way), then writes the rows and the journal record.
+//! A device's steps can also run in order in one such script (one round
+//! trip for the whole device), each still guarded and journalled on its own.
 
 use std::collections::BTreeMap;
 
@@ -134,66 +136,173 @@ pub enum ApplyOutcome {
     Drift(String),
 }
 
-const SCRIPT: &str = r#"
+/// One step's compare-and-apply, as a Lua function over the script's
+/// arguments (read from the cursor `i`): the step's journal key, the
+/// outcome to record, how many arguments follow for this step, then its
+/// guarded rows, guarded key patterns and writes. Returns the status
+/// (`applied`, `already`, `drift`) and, for drift, what moved. It leaves
+/// the cursor at the next step's arguments whatever it returns, so several
+/// steps can run in one script.
+const STEP_FUNCTION: &str = r#"
 local a = ARGV
-local i = 5
+local i = 1
 local function nxt() local v = a[i]; i = i + 1; return v end
-redis.call('SELECT', a[4])
-if redis.call('EXISTS', a[1]) == 1 then return {'already', ''} end
-redis.call('SELECT', a[3])
-local drift = {}
-local nrows = tonumber(nxt())
-for r = 1, nrows do
-  local key = nxt(); local exists = nxt() == '1'; local nf = tonumber(nxt())
-  local want = {}
-  for f = 1, nf do local k = nxt(); want[k] = nxt() end
-  local live = redis.call('HGETALL', key)
-  if (#live > 0) ~= exists then
-    table.insert(drift, key .. (exists and ' was deleted' or ' was created'))
-  elseif #live / 2 ~= nf then
-    table.insert(drift, key .. ' fields changed')
-  else
-    for j = 1, #live, 2 do
-      if want[live[j]] ~= live[j + 1] then table.insert(drift, key .. ' field ' .. live[j] .. ' changed'); break end
+local function step(config_db, state_db)
+  local journal = nxt(); local outcome = nxt(); local nargs = tonumber(nxt())
+  local stop = i + nargs
+  redis.call('SELECT', state_db)
+  if redis.call('EXISTS', journal) == 1 then i = stop; return 'already', '' end
+  redis.call('SELECT', config_db)
+  local drift = {}
+  local nrows = tonumber(nxt())
+  for r = 1, nrows do
+    local key = nxt(); local exists = nxt() == '1'; local nf = tonumber(nxt())
+    local want = {}
+    for f = 1, nf do local k = nxt(); want[k] = nxt() end
+    local live = redis.call('HGETALL', key)
+    if (#live > 0) ~= exists then
+      table.insert(drift, key .. (exists and ' was deleted' or ' was created'))
+    elseif #live / 2 ~= nf then
+      table.insert(drift, key .. ' fields changed')
+    else
+      for j = 1, #live, 2 do
+        if want[live[j]] ~= live[j + 1] then table.insert(drift, key .. ' field ' .. live[j] .. ' changed'); break end
+      end
     end
   end
+  local np = tonumber(nxt())
+  for p = 1, np do
+    local pat = nxt(); local nk = tonumber(nxt()); local want = {}
+    for k = 1, nk do want[nxt()] = true end
+    local live = redis.call('KEYS', pat)
+    local same = #live == nk
+    if same then for _, k in ipairs(live) do if not want[k] then same = false; break end end end
+    if not same then table.insert(drift, 'rows matching ' .. pat .. ' changed') end
+  end
+  if #drift > 0 then i = stop; return 'drift', table.concat(drift, '; ') end
+  local start = i
+  local nw = tonumber(nxt())
+  for w = 1, nw do
+    local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
+    i = i + n
+    local t = redis.call('TYPE', key)['ok']
+    if t ~= 'hash' and t ~= 'none' then i = stop; return 'drift', key .. ' is a ' .. t .. ', not a row' end
+  end
+  i = start
+  nxt()
+  for w = 1, nw do
+    local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
+    local items = {}
+    for j = 1, n do items[j] = nxt() end
+    if kind == 'del' then redis.call('DEL', key)
+    elseif kind == 'hset' then redis.call('HSET', key, unpack(items))
+    elseif kind == 'hdel' then redis.call('HDEL', key, unpack(items)) end
+  end
+  redis.call('SELECT', state_db)
+  redis.call('HSET', journal, 'outcome', outcome)
+  redis.call('EXPIRE', journal, JOURNAL_TTL)
+  i = stop
+  return 'applied', ''
 end
-local np = tonumber(nxt())
-for p = 1, np do
-  local pat = nxt(); local nk = tonumber(nxt()); local want = {}
-  for k = 1, nk do want[nxt()] = true end
-  local live = redis.call('KEYS', pat)
-  local same = #live == nk
-  if same then for _, k in ipairs(live) do if not want[k] then same = false; break end end end
-  if not same then table.insert(drift, 'rows matching ' .. pat .. ' changed') end
-end
-if #drift > 0 then return {'drift', table.concat(drift, '; ')} end
-local start = i
-local nw = tonumber(nxt())
-for w = 1, nw do
-  local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
-  i = i + n
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'hash' and t ~= 'none' then return {'drift', key .. ' is a ' .. t .. ', not a row'} end
-end
-i = start
-nxt()
-for w = 1, nw do
-  local kind = nxt(); local key = nxt(); local n = tonumber(nxt())
-  local items = {}
-  for j = 1, n do items[j] = nxt() end
-  if kind == 'del' then redis.call('DEL', key)
-  elseif kind == 'hset' then redis.call('HSET', key, unpack(items))
-  elseif kind == 'hdel' then redis.call('HDEL', key, unpack(items)) end
-end
-redis.call('SELECT', a[4])
-redis.call('HSET', a[1], 'outcome', a[2])
-redis.call('EXPIRE', a[1], JOURNAL_TTL)
-return {'applied', ''}
+local config_db, state_db = nxt(), nxt()
 "#;
 
-static APPLY_SCRIPT: std::sync::LazyLock<redis::Script> =
-    std::sync::LazyLock::new(|| redis::Script::new(&SCRIPT.replace("JOURNAL_TTL", &JOURNAL_TTL_SECONDS.to_string())));
+/// One step: the databases, then the step's arguments.
+const ONE_STEP: &str = r"
+local status, detail = step(config_db, state_db)
+return {status, detail}
+";
+
+/// Several steps in order, stopping at the first that drifts: each later
+/// step was planned on top of the earlier ones' after-images, so its guards
+/// hold only once they are written.
+const STEPS_IN_ORDER: &str = r"
+local n = tonumber(nxt())
+local statuses, details = {}, {}
+for k = 1, n do
+  local status, detail = step(config_db, state_db)
+  statuses[k] = status; details[k] = detail
+  if status == 'drift' then break end
+end
+return {statuses, details}
+";
+
+fn script(body: &str) -> redis::Script {
+    redis::Script::new(&format!("{STEP_FUNCTION}{body}").replace("JOURNAL_TTL", &JOURNAL_TTL_SECONDS.to_string()))
+}
+
+static APPLY_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| script(ONE_STEP));
+static APPLY_STEPS_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| script(STEPS_IN_ORDER));
+
+/// One step's arguments for [`STEP_FUNCTION`], after its journal key and
+/// outcome: the guarded rows and patterns, then the writes.
+fn step_args(guards: &Guards, changes: &ChangeSet) -> Vec<String> {
+    let mut args = Vec::new();
+    args.push(guards.rows.len().to_string());
+    for row in &guards.rows {
+        args.extend([row.key.clone(), if row.exists { "1" } else { "0" }.to_string(), row.fields.len().to_string()]);
+        for (f, v) in &row.fields {
+            args.extend([f.clone(), v.clone()]);
+        }
+    }
+    args.push(guards.patterns.len().to_string());
+    for p in &guards.patterns {
+        args.extend([p.pattern.clone(), p.keys.len().to_string()]);
+        args.extend(p.keys.iter().cloned());
+    }
+    let writes = writes(changes);
+    args.push(writes.len().to_string());
+    for w in &writes {
+        match w {
+            RedisWrite::Del(key) => args.extend(["del".to_string(), key.clone(), "0".to_string()]),
+            RedisWrite::Hset(key, pairs) => {
+                args.extend(["hset".to_string(), key.clone(), (pairs.len() * 2).to_string()]);
+                for (f, v) in pairs {
+                    args.extend([f.to_string(), v.to_string()]);
+                }
+            }
+            RedisWrite::Hdel(key, fields) => {
+                args.extend(["hdel".to_string(), key.clone(), fields.len().to_string()]);
+                args.extend(fields.iter().map(|f| f.to_string()));
+            }
+        }
+    }
+    args
+}
+
+fn outcome_of(status: &str, detail: String) -> ApplyOutcome {
+    match status {
+        "applied" => ApplyOutcome::Applied,
+        "already" => ApplyOutcome::AlreadyApplied,
+        _ => ApplyOutcome::Drift(detail),
+    }
+}
+
+/// One step for [`apply_in_order`]: its journal key, the outcome to record,
+/// what it was planned from and what it writes.
+pub struct StepWrite<'a> {
+    /// The step's journal key in STATE_DB.
+    pub journal: String,
+    /// The planned-from rows and patterns.
+    pub guards: &'a Guards,
+    /// The step's writes.
+    pub changes: &'a ChangeSet,
+}
+
+/// Applies `steps` in order in one atomic script, each if and only if the
+/// device still matches its guards (after the steps before it), each with
+/// its own journal record; stops at the first step that drifts. Returns
+/// the outcome of each step reached, in order.
+pub async fn apply_in_order(conn: &mut MultiplexedConnection, outcome: &str, steps: &[StepWrite<'_>]) -> redis::RedisResult<Vec<ApplyOutcome>> {
+    let mut inv = APPLY_STEPS_SCRIPT.prepare_invoke();
+    inv.arg(CONFIG_DB).arg(STATE_DB).arg(steps.len());
+    for s in steps {
+        let args = step_args(s.guards, s.changes);
+        inv.arg(&s.journal).arg(outcome).arg(args.len()).arg(args);
+    }
+    let (statuses, details): (Vec<String>, Vec<String>) = inv.invoke_async(conn).await?;
+    Ok(statuses.iter().zip(details.into_iter().chain(std::iter::repeat(String::new()))).map(|(s, d)| outcome_of(s, d)).collect())
+}
 
 /// Applies `changes` if and only if the device still matches `guards`,
 /// recording `journal` in STATE_DB in the same atomic step.
@@ -204,47 +313,9 @@ pub async fn compare_and_apply(
     guards: &Guards,
     changes: &ChangeSet,
 ) -> redis::RedisResult<ApplyOutcome> {
+    let args = step_args(guards, changes);
     let mut inv = APPLY_SCRIPT.prepare_invoke();
-    inv.arg(journal).arg(outcome).arg(CONFIG_DB).arg(STATE_DB);
-    inv.arg(guards.rows.len());
-    for row in &guards.rows {
-        inv.arg(&row.key).arg(if row.exists { "1" } else { "0" }).arg(row.fields.len());
-        for (f, v) in &row.fields {
-            inv.arg(f).arg(v);
-        }
-    }
-    inv.arg(guards.patterns.len());
-    for p in &guards.patterns {
-        inv.arg(&p.pattern).arg(p.keys.len());
-        for k in &p.keys {
-            inv.arg(k);
-        }
-    }
-    let writes = writes(changes);
-    inv.arg(writes.len());
-    for w in &writes {
-        match w {
-            RedisWrite::Del(key) => {
-                inv.arg("del").arg(key).arg(0);
-            }
-            RedisWrite::Hset(key, pairs) => {
-                inv.arg("hset").arg(key).arg(pairs.len() * 2);
-                for (f, v) in pairs {
-                    inv.arg(f).arg(v);
-                }
-            }
-            RedisWrite::Hdel(key, fields) => {
-                inv.arg("hdel").arg(key).arg(fields.len());
-                for f in fields {
-                    inv.arg(f);
-                }
-            }
-        }
-    }
+    inv.arg(CONFIG_DB).arg(STATE_DB).arg(journal).arg(outcome).arg(args.len()).arg(args);
     let (status, detail): (String, String) = inv.invoke_async(conn).await?;
-    Ok(match status.as_str() {
-        "applied" => ApplyOutcome::Applied,
-        "already" => ApplyOutcome::AlreadyApplied,
-        _ => ApplyOutcome::Drift(detail),
-    })
+    Ok(outcome_of(&status, detail))
 }

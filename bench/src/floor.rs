@@ -1,0 +1,176 @@
+//! The orchestration floor: what a workflow per device costs on this
+//! Temporal server with no device work at all. A parent workflow runs
+//! `devices` devices, `parallelism` at a time, as child workflows of
+//! `batch` devices each (1: a workflow per device, as switchyard runs
+//! them); each device is `steps` local activities that return at once (2:
+//! switchyard's apply and its history report). The worker runs in this
+//! process, with the poller counts the benchmark gives switchyard's.
+//!
+//! It answers two questions the benchmark's figures raise: how close
+//! switchyard's apply is to what the server allows a workflow-per-device
+//! design, and what a workflow per batch of devices would save.
+
+// The workflow macros emit marker constants for each method, and want
+// the workflows' and activities' items public inside this binary.
+#![allow(missing_docs, unreachable_pub)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowGetResultOptions, WorkflowStartOptions};
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
+use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use temporalio_workflow::{ChildWorkflowOptions, LocalActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+/// What the parent runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FloorInput {
+    devices: u32,
+    parallelism: u32,
+    batch: u32,
+    steps: u32,
+    run: String,
+}
+
+/// One child: `devices` devices at once, `steps` local activities each.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BatchInput {
+    devices: u32,
+    steps: u32,
+}
+
+#[workflow]
+pub struct FloorSuite {
+    input: FloorInput,
+}
+
+#[workflow_methods]
+impl FloorSuite {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: FloorInput) -> Self {
+        Self { input }
+    }
+
+    /// `parallelism / batch` lanes, each starting its children one after
+    /// the other: at most `parallelism` devices in flight.
+    #[run(name = "switchyard-bench-floor")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
+        let input = ctx.state(|s| s.input.clone());
+        let batch = input.batch.max(1);
+        let children = input.devices.div_ceil(batch);
+        let lanes = (input.parallelism / batch).max(1);
+        let lane = |l: u32| {
+            let input = input.clone();
+            let ctx = &*ctx;
+            async move {
+                let mut done = 0;
+                for c in (l..children).step_by(lanes as usize) {
+                    let devices = batch.min(input.devices - c * batch);
+                    let options = ChildWorkflowOptions::builder().workflow_id(format!("{}-{c}", input.run)).build();
+                    let child = BatchInput { devices, steps: input.steps };
+                    if let Ok(started) = ctx.start_child_workflow(FloorBatch::run, child, options).await
+                        && let Ok(n) = started.result().await
+                    {
+                        done += n;
+                    }
+                }
+                done
+            }
+        };
+        Ok(join_all((0..lanes).map(lane)).await.into_iter().sum())
+    }
+}
+
+#[workflow]
+pub struct FloorBatch {
+    input: BatchInput,
+}
+
+#[workflow_methods]
+impl FloorBatch {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: BatchInput) -> Self {
+        Self { input }
+    }
+
+    #[run(name = "switchyard-bench-floor-batch")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
+        let input = ctx.state(|s| s.input.clone());
+        let ctx = &*ctx;
+        let device = |_| async move {
+            for _ in 0..input.steps {
+                let options = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(10)).build();
+                let _ = ctx.execute_local_activity(NoopActivities::noop, 0u32, options).await;
+            }
+        };
+        join_all((0..input.devices).map(device)).await;
+        Ok(input.devices)
+    }
+}
+
+/// Device steps that do nothing.
+pub struct NoopActivities;
+
+#[activities]
+impl NoopActivities {
+    #[activity(name = "switchyard-bench-noop")]
+    pub async fn noop(self: Arc<Self>, _ctx: ActivityContext, n: u32) -> Result<u32, ActivityError> {
+        Ok(n)
+    }
+}
+
+/// Runs the floor `rounds` times on its own task queue and prints one JSON
+/// line per round.
+pub async fn run(temporal: &str, devices: u32, parallelism: u32, batch: u32, steps: u32, rounds: u32) -> anyhow::Result<()> {
+    let runtime = Runtime::from_current_tokio(RuntimeOptions::builder().build().map_err(anyhow::Error::msg)?)?;
+    let connection = Connection::connect(ConnectionOptions::new(url::Url::parse(temporal)?).identity("switchyard-bench-floor".to_string()).build()).await?;
+    let client = Client::new(connection, ClientOptions::new("default").build())?;
+    let queue = format!("switchyard-bench-floor-{}", std::process::id());
+    let tuner = TunerHolder::builder()
+        .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(400))
+        .activity_task_slot_supplier(FixedSizeSlotSupplier::new(400))
+        .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(400))
+        .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .build();
+    let options = WorkerOptions::new(queue.clone())
+        .register_workflow::<FloorSuite>()?
+        .register_workflow::<FloorBatch>()?
+        .register_activities(NoopActivities)
+        .tuner(tuner)
+        .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(20))
+        .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(20))
+        .build();
+    let mut worker = Worker::new(&runtime, client.clone(), options)?;
+    let shutdown = worker.shutdown_handle();
+    let drive = async move {
+        let out = drive(&client, &queue, devices, parallelism, batch, steps, rounds).await;
+        shutdown();
+        out
+    };
+    let (ran, drove) = tokio::join!(worker.run(), drive);
+    ran?;
+    drove
+}
+
+async fn drive(client: &Client, queue: &str, devices: u32, parallelism: u32, batch: u32, steps: u32, rounds: u32) -> anyhow::Result<()> {
+    for round in 1..=rounds {
+        let run = format!("floor-{}-{round}-{batch}", std::process::id());
+        let input = FloorInput { devices, parallelism, batch, steps, run: run.clone() };
+        let t0 = Instant::now();
+        let handle = client.start_workflow(FloorSuite::run, input, WorkflowStartOptions::new(queue.to_string(), run).build()).await?;
+        let done = handle.get_result(WorkflowGetResultOptions::default()).await?;
+        let took = t0.elapsed().as_secs_f64();
+        anyhow::ensure!(done == devices, "the floor ran {done} of {devices} devices");
+        println!("{}", json!({
+            "way": "floor", "round": round, "devices": devices, "parallelism": parallelism, "batch": batch,
+            "steps": steps, "apply_s": took, "per_device_ms": took * 1000.0 * f64::from(parallelism) / f64::from(devices),
+        }));
+    }
+    Ok(())
+}
