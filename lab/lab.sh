@@ -632,8 +632,20 @@ cmd_status() {
 
 cmd_reseed() {
     [ -f "$LAB_DIR/state" ] || die "no lab in $LAB_DIR"
-    local i
-    for i in "$@"; do seed_device "$i"; done
+    # LAB_PAR devices at a time: a thousand devices one after another take
+    # minutes. Every seed's exit status is checked, so one that failed fails
+    # the reseed.
+    local i pid pids=() failed=0
+    for i in "$@"; do
+        seed_device "$i" &
+        pids+=($!)
+        if [ "${#pids[@]}" -ge "$LAB_PAR" ]; then
+            for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+            pids=()
+        fi
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    [ "$failed" = 0 ] || die "reseed: a device's CONFIG_DB could not be reset (see above)"
 }
 
 cmd_ssh() {

@@ -3,7 +3,9 @@
 //! `devices` devices, `parallelism` at a time, as child workflows of
 //! `batch` devices each (1: a workflow per device, as switchyard runs
 //! them); each device is `steps` local activities that return at once (2:
-//! switchyard's apply and its history report). The worker runs in this
+//! switchyard's apply and its history report), each carrying `payload_bytes`
+//! into its start and a quarter of that back in its result (a device's plan
+//! and result: what the suite's history holds per device). The worker runs in this
 //! process, with the poller counts the benchmark gives switchyard's.
 //!
 //! It answers two questions the benchmark's figures raise: how close
@@ -31,18 +33,40 @@ use temporalio_workflow::{ChildWorkflowOptions, LocalActivityOptions, WorkflowCo
 /// What the parent runs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FloorInput {
-    devices: u32,
-    parallelism: u32,
-    batch: u32,
-    steps: u32,
+    shape: Shape,
     run: String,
 }
 
-/// One child: `devices` devices at once, `steps` local activities each.
+/// What the floor measures: devices, how many at a time, how many per
+/// workflow, local activities per device and the bytes each device's
+/// workflow carries in and out (a device's plan and result).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Shape {
+    pub devices: u32,
+    pub parallelism: u32,
+    pub batch: u32,
+    pub steps: u32,
+    pub payload_bytes: u32,
+    /// Patches each child asks at its start: each is a marker and a
+    /// `TemporalChangeVersion` search-attribute upsert in its history.
+    pub patches: u32,
+}
+
+/// One child: `devices` devices at once, `steps` local activities each;
+/// `payload` stands for their plans and comes back as their results.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BatchInput {
     devices: u32,
     steps: u32,
+    payload: String,
+    patches: u32,
+}
+
+/// What a child returns: its devices and their results' stand-in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BatchResult {
+    devices: u32,
+    payload: String,
 }
 
 #[workflow]
@@ -62,22 +86,24 @@ impl FloorSuite {
     #[run(name = "switchyard-bench-floor")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
         let input = ctx.state(|s| s.input.clone());
-        let batch = input.batch.max(1);
-        let children = input.devices.div_ceil(batch);
-        let lanes = (input.parallelism / batch).max(1);
+        let shape = input.shape;
+        let batch = shape.batch.max(1);
+        let children = shape.devices.div_ceil(batch);
+        let lanes = (shape.parallelism / batch).max(1);
         let lane = |l: u32| {
             let input = input.clone();
             let ctx = &*ctx;
             async move {
                 let mut done = 0;
                 for c in (l..children).step_by(lanes as usize) {
-                    let devices = batch.min(input.devices - c * batch);
+                    let devices = batch.min(shape.devices - c * batch);
                     let options = ChildWorkflowOptions::builder().workflow_id(format!("{}-{c}", input.run)).build();
-                    let child = BatchInput { devices, steps: input.steps };
+                    let payload = "p".repeat((shape.payload_bytes * devices) as usize);
+                    let child = BatchInput { devices, steps: shape.steps, payload, patches: shape.patches };
                     if let Ok(started) = ctx.start_child_workflow(FloorBatch::run, child, options).await
-                        && let Ok(n) = started.result().await
+                        && let Ok(r) = started.result().await
                     {
-                        done += n;
+                        done += r.devices;
                     }
                 }
                 done
@@ -100,17 +126,23 @@ impl FloorBatch {
     }
 
     #[run(name = "switchyard-bench-floor-batch")]
-    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<BatchResult> {
         let input = ctx.state(|s| s.input.clone());
+        for p in 0..input.patches {
+            ctx.patched(&format!("floor-patch-{p}"));
+        }
         let ctx = &*ctx;
+        let steps = input.steps;
         let device = |_| async move {
-            for _ in 0..input.steps {
+            for _ in 0..steps {
                 let options = LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(10)).build();
                 let _ = ctx.execute_local_activity(NoopActivities::noop, 0u32, options).await;
             }
         };
         join_all((0..input.devices).map(device)).await;
-        Ok(input.devices)
+        // A device's result is smaller than its plan; a quarter stands for it.
+        let payload = input.payload[..input.payload.len() / 4].to_string();
+        Ok(BatchResult { devices: input.devices, payload })
     }
 }
 
@@ -127,7 +159,7 @@ impl NoopActivities {
 
 /// Runs the floor `rounds` times on its own task queue and prints one JSON
 /// line per round.
-pub async fn run(temporal: &str, devices: u32, parallelism: u32, batch: u32, steps: u32, rounds: u32) -> anyhow::Result<()> {
+pub async fn run(temporal: &str, shape: Shape, rounds: u32) -> anyhow::Result<()> {
     let runtime = Runtime::from_current_tokio(RuntimeOptions::builder().build().map_err(anyhow::Error::msg)?)?;
     let connection = Connection::connect(ConnectionOptions::new(url::Url::parse(temporal)?).identity("switchyard-bench-floor".to_string()).build()).await?;
     let client = Client::new(connection, ClientOptions::new("default").build())?;
@@ -149,7 +181,7 @@ pub async fn run(temporal: &str, devices: u32, parallelism: u32, batch: u32, ste
     let mut worker = Worker::new(&runtime, client.clone(), options)?;
     let shutdown = worker.shutdown_handle();
     let drive = async move {
-        let out = drive(&client, &queue, devices, parallelism, batch, steps, rounds).await;
+        let out = drive(&client, &queue, shape, rounds).await;
         shutdown();
         out
     };
@@ -158,10 +190,11 @@ pub async fn run(temporal: &str, devices: u32, parallelism: u32, batch: u32, ste
     drove
 }
 
-async fn drive(client: &Client, queue: &str, devices: u32, parallelism: u32, batch: u32, steps: u32, rounds: u32) -> anyhow::Result<()> {
+async fn drive(client: &Client, queue: &str, shape: Shape, rounds: u32) -> anyhow::Result<()> {
+    let Shape { devices, parallelism, batch, steps, payload_bytes, patches } = shape;
     for round in 1..=rounds {
         let run = format!("floor-{}-{round}-{batch}", std::process::id());
-        let input = FloorInput { devices, parallelism, batch, steps, run: run.clone() };
+        let input = FloorInput { shape, run: run.clone() };
         let t0 = Instant::now();
         let handle = client.start_workflow(FloorSuite::run, input, WorkflowStartOptions::new(queue.to_string(), run).build()).await?;
         let done = handle.get_result(WorkflowGetResultOptions::default()).await?;
@@ -169,7 +202,7 @@ async fn drive(client: &Client, queue: &str, devices: u32, parallelism: u32, bat
         anyhow::ensure!(done == devices, "the floor ran {done} of {devices} devices");
         println!("{}", json!({
             "way": "floor", "round": round, "devices": devices, "parallelism": parallelism, "batch": batch,
-            "steps": steps, "apply_s": took, "per_device_ms": took * 1000.0 * f64::from(parallelism) / f64::from(devices),
+            "steps": steps, "payload_bytes": payload_bytes, "patches": patches, "apply_s": took, "per_device_ms": took * 1000.0 * f64::from(parallelism) / f64::from(devices),
         }));
     }
     Ok(())

@@ -83,7 +83,6 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
-    /// The direct baseline: connect, read, write the same rows atomically.
     /// The orchestration floor: devices as workflows with no device work.
     Floor {
         #[arg(long, default_value = "http://127.0.0.1:7255")]
@@ -98,9 +97,17 @@ enum Command {
         /// Local activities per device.
         #[arg(long, default_value_t = 2)]
         steps: u32,
+        /// Bytes each device carries into its workflow's start and back in
+        /// its result, as a device's plan and result do (0: none).
+        #[arg(long, default_value_t = 0)]
+        payload_bytes: u32,
+        /// Patches each device's workflow asks at its start (0: none).
+        #[arg(long, default_value_t = 0)]
+        patches: u32,
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// The direct baseline: connect, read, write the same rows atomically.
     Baseline {
         #[command(flatten)]
         common: Common,
@@ -129,7 +136,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Switchyard { common, temporal, task_queue, rollback_via_last } => switchyard(common, &temporal, &task_queue, rollback_via_last).await,
         Command::Service { api, key, suites, devices, reads, concurrency } => service(&api, &key, suites, devices, reads, concurrency).await,
-        Command::Floor { temporal, devices, parallelism, batch, steps, rounds } => floor::run(&temporal, devices, parallelism, batch, steps, rounds).await,
+        Command::Floor { temporal, devices, parallelism, batch, steps, payload_bytes, patches, rounds } => {
+            floor::run(&temporal, floor::Shape { devices, parallelism, batch, steps, payload_bytes, patches }, rounds).await
+        }
         Command::Baseline { common, warm } => baseline(common, warm).await,
         Command::Rows { common } => rows(common).await,
         Command::Snapshot { lab_dir, out } => snapshot(&lab_dir, &out),

@@ -214,6 +214,9 @@ pub mod patches {
     /// signal-with-start from the worker), not by a signal of its own
     /// workflow, so it ends in one workflow task (asked at its start).
     pub const DEVICE_HISTORY_BY_ACTIVITY: &str = "device-history-by-activity";
+    /// Every device patch above holds: a device workflow started since asks
+    /// this one patch (asked first), not each of them.
+    pub const DEVICE_CURRENT: &str = "device-current-1";
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -35,6 +35,9 @@ use crate::options;
 #[workflow]
 pub struct DeviceWorkflow {
     input: DeviceRunInput,
+    /// Started since `patches::DEVICE_CURRENT`: every earlier device patch
+    /// holds without being asked (see [`patched`]).
+    current: bool,
 }
 
 #[workflow_methods]
@@ -42,7 +45,7 @@ impl DeviceWorkflow {
     /// Keeps the input for the run.
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: DeviceRunInput) -> Self {
-        Self { input }
+        Self { input, current: false }
     }
 
     /// Applies or compensates, per the input's mode, and says how it ended
@@ -50,9 +53,12 @@ impl DeviceWorkflow {
     /// listed in the Web UI.
     #[run(name = switchyard_proto::names::DEVICE_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceResult> {
-        // Asked before anything else (see `run_device` on why).
-        let history = ctx.patched(patches::DEVICE_HISTORY);
-        let by_activity = history && ctx.patched(patches::DEVICE_HISTORY_BY_ACTIVITY);
+        // Asked before anything else (see `run_device` on why), and the one
+        // patch a new run asks at all.
+        let current = ctx.patched(patches::DEVICE_CURRENT);
+        ctx.state_mut(|s| s.current = current);
+        let history = patched(ctx, patches::DEVICE_HISTORY);
+        let by_activity = history && patched(ctx, patches::DEVICE_HISTORY_BY_ACTIVITY);
         let result = run_device(ctx).await?;
         if history {
             let input = ctx.state(|s| s.input.clone());
@@ -64,12 +70,22 @@ impl DeviceWorkflow {
                 crate::history::record(ctx, entry, &result.device).await;
             }
         }
-        if ctx.patched(patches::DEVICE_SEARCH_ATTRIBUTES) {
+        if patched(ctx, patches::DEVICE_SEARCH_ATTRIBUTES) {
             let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
             ctx.upsert_search_attributes([SA_DEVICE_STATUS.value_set(device_status_name(status).to_string())]);
         }
-        crate::outcome::close_device(result, ctx.patched(patches::OUTCOME_STATUS))
+        crate::outcome::close_device(result, patched(ctx, patches::OUTCOME_STATUS))
     }
+}
+
+/// Whether the change behind device patch `id` is in effect. A run started
+/// since `DEVICE_CURRENT` has them all without asking: each patch asked is a
+/// marker and a `TemporalChangeVersion` search-attribute upsert (a
+/// visibility write on the server) in every device's history, eight of
+/// them per device before. Older runs ask each patch as they always did,
+/// so their histories replay unchanged.
+fn patched(ctx: &WorkflowContext<DeviceWorkflow>, id: &str) -> bool {
+    ctx.state(|s| s.current) || ctx.patched(id)
 }
 
 /// The `DeviceStatus` search attribute of a device workflow.
@@ -84,8 +100,8 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     // Asked first, before any local activity: a patch first asked right
     // after one could be answered in another workflow task on replay than
     // it was when it ran.
-    let saves = input.save_config && ctx.patched(patches::CONFIG_SAVE);
-    let at_once = ctx.patched(patches::DEVICE_APPLY_BATCH);
+    let saves = input.save_config && patched(ctx, patches::CONFIG_SAVE);
+    let at_once = patched(ctx, patches::DEVICE_APPLY_BATCH);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -354,14 +370,14 @@ where
 /// trip per step) in workflows started since this patch; histories recorded
 /// before it keep replaying as regular activities.
 fn local_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched(patches::LOCAL_DEVICE_STEPS)
+    patched(ctx, patches::LOCAL_DEVICE_STEPS)
 }
 
 /// Since this patch a device is locked for its suite before its first step
 /// (the suite releases the lock when it ends), so two suites never
 /// interleave on one device.
 fn device_lock(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched(patches::DEVICE_LOCK)
+    patched(ctx, patches::DEVICE_LOCK)
 }
 
 /// Takes the device lock, waiting (durably, on timers) while another suite
@@ -401,7 +417,7 @@ fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {
 /// such a step is compensated too, and its reverse first checks the device's
 /// journal for it.
 fn unsure_steps(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
-    ctx.patched(patches::REVERSE_UNSURE_STEPS)
+    patched(ctx, patches::REVERSE_UNSURE_STEPS)
 }
 
 /// A step to reverse; `unsure` when its apply may or may not have landed.
