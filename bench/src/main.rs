@@ -24,8 +24,9 @@ use switchyard_workflows::SuiteWorkflow;
 
 mod floor;
 mod phases;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowQueryOptions,
-    WorkflowSignalOptions};
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowDescribeOptions, WorkflowHandle,
+    WorkflowQueryOptions, WorkflowSignalOptions};
+use temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus;
 
 #[derive(Parser)]
 struct Cli {
@@ -167,6 +168,30 @@ fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
     Ok((input, inventory))
 }
 
+/// Waits until the suite is in `phase`, polling every 20 ms. It reads the
+/// suite's `SuiteStatus` search attribute through DescribeWorkflowExecution,
+/// which the server answers from the workflow's own record; a status query
+/// would go to the worker and carry every device's status back each time,
+/// a cost that grows with the fleet and that no operator's client pays at
+/// this rate (the CLI polls every 500 ms), so it would inflate the very
+/// figures measured. A suite that closes first is an error, with its result.
+async fn wait_for_phase(handle: &WorkflowHandle<Client, SuiteWorkflow>, phase: SuitePhase) -> anyhow::Result<()> {
+    let want = format!("\"{}\"", switchyard_proto::vocabulary::phase_name(phase));
+    loop {
+        let described = handle.describe(WorkflowDescribeOptions::default()).await?;
+        let info = described.raw_description.workflow_execution_info.unwrap_or_default();
+        let status = info.search_attributes.as_ref().and_then(|sa| sa.indexed_fields.get(names::SA_SUITE_STATUS));
+        if status.is_some_and(|p| p.data == want.as_bytes()) {
+            return Ok(());
+        }
+        if info.status != WorkflowExecutionStatus::Running as i32 {
+            let s = switchyard_starter::client::result(handle.client(), handle.info().workflow_id.as_str()).await?;
+            bail!("suite ended {:?} before {phase:?}: {}", SuitePhase::try_from(s.phase), s.error);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_via_last: Option<PathBuf>) -> anyhow::Result<()> {
     let (mut input, _) = load(&common)?;
     let n = input.devices.len();
@@ -183,17 +208,9 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     let t0 = Instant::now();
     switchyard_starter::client::start_suite(&client, task_queue, input).await?;
     let handle = client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
-    let planned = loop {
-        let s = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
-        if s.phase == SuitePhase::AwaitingApproval as i32 {
-            break s;
-        }
-        if !s.error.is_empty() {
-            bail!("suite failed while planning: {}", s.error);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    wait_for_phase(&handle, SuitePhase::AwaitingApproval).await?;
     let plan_s = t0.elapsed().as_secs_f64();
+    let planned = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
     if let Some(lab_dir) = &rollback_via_last {
         let sock = lab_dir.join(format!("dev/{n}/redis.sock"));
         let mut conn = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", sock.display()))?.get_connection()?;
@@ -204,14 +221,8 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     handle.signal(SuiteWorkflow::approval, signal.into(), WorkflowSignalOptions::default()).await?;
     let mut rollback_started = None;
     if rollback_via_last.is_some() {
-        loop {
-            let s = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
-            if s.phase == SuitePhase::RollingBack as i32 {
-                rollback_started = Some(Instant::now());
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_phase(&handle, SuitePhase::RollingBack).await?;
+        rollback_started = Some(Instant::now());
     }
     let result = switchyard_starter::client::result(&client, &suite_id).await?;
     let apply_s = t1.elapsed().as_secs_f64();
