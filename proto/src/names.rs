@@ -214,9 +214,23 @@ pub mod patches {
     /// signal-with-start from the worker), not by a signal of its own
     /// workflow, so it ends in one workflow task (asked at its start).
     pub const DEVICE_HISTORY_BY_ACTIVITY: &str = "device-history-by-activity";
-    /// Every device patch above holds: a device workflow started since asks
-    /// this one patch (asked first), not each of them.
+    /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
+    /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";
+    /// The device patches `DEVICE_CURRENT` stands for. Never changed: a
+    /// later device patch is asked on its own (or folded into a new
+    /// `device-current-2` with its own list).
+    pub const DEVICE_CURRENT_FOLDS: &[&str] = &[
+        LOCAL_DEVICE_STEPS,
+        DEVICE_LOCK,
+        REVERSE_UNSURE_STEPS,
+        DEVICE_SEARCH_ATTRIBUTES,
+        OUTCOME_STATUS,
+        CONFIG_SAVE,
+        DEVICE_HISTORY,
+        DEVICE_APPLY_BATCH,
+        DEVICE_HISTORY_BY_ACTIVITY,
+    ];
 }
 
 /// Where switchyard keeps its state on a device: the redis databases and

@@ -79,13 +79,14 @@ impl DeviceWorkflow {
 }
 
 /// Whether the change behind device patch `id` is in effect. A run started
-/// since `DEVICE_CURRENT` has them all without asking: each patch asked is a
-/// marker and a `TemporalChangeVersion` search-attribute upsert (a
-/// visibility write on the server) in every device's history, eight of
-/// them per device before. Older runs ask each patch as they always did,
-/// so their histories replay unchanged.
+/// since `DEVICE_CURRENT` has every patch it folds in without asking: each
+/// patch asked is a marker and a `TemporalChangeVersion` search-attribute
+/// upsert (a visibility write on the server) in every device's history,
+/// eight of them per device before. Older runs ask each patch as they
+/// always did, so their histories replay unchanged. A patch added later is
+/// not folded in, so it is asked in every run, as a patch must be.
 fn patched(ctx: &WorkflowContext<DeviceWorkflow>, id: &str) -> bool {
-    ctx.state(|s| s.current) || ctx.patched(id)
+    (ctx.state(|s| s.current) && patches::DEVICE_CURRENT_FOLDS.contains(&id)) || ctx.patched(id)
 }
 
 /// The `DeviceStatus` search attribute of a device workflow.
