@@ -97,3 +97,25 @@ async fn unreachable_device_is_reported_as_such() {
     let err = s.redis("sonic-d001").await.unwrap_err();
     assert!(matches!(err, DeviceError::Config { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn an_idle_session_is_closed_and_the_next_use_dials_again() {
+    let env = TestEnv::get();
+    let s = sessions(&env, |_| {});
+    let timeout = Duration::from_secs(10);
+    // sshd's SSH_CONNECTION names the client's port: one per connection.
+    let first = s.run("sonic-d005", "echo $SSH_CONNECTION", timeout).await.unwrap();
+    assert!(!first.is_empty(), "sshd sets SSH_CONNECTION");
+    assert_eq!(s.open_sessions(), 1);
+    assert_eq!(s.close_idle(Duration::from_secs(60)).await, 0, "used just now: kept");
+    assert_eq!(s.run("sonic-d005", "echo $SSH_CONNECTION", timeout).await.unwrap(), first, "the same connection");
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.close_idle(Duration::from_millis(200)).await, 1, "unused for longer than asked: closed");
+    assert_eq!(s.open_sessions(), 0);
+    let second = s.run("sonic-d005", "echo $SSH_CONNECTION", timeout).await.unwrap();
+    assert_ne!(second, first, "the next use dials a new connection");
+    let mut conn = s.redis("sonic-d005").await.unwrap();
+    let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
+    assert_eq!(pong, "PONG");
+}

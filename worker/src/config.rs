@@ -46,6 +46,12 @@ pub(crate) struct WorkerConfig {
     /// SSH handshakes in flight at once, across all devices.
     #[arg(long, env = "SWITCHYARD_MAX_HANDSHAKES", default_value_t = 16)]
     pub(crate) max_handshakes: usize,
+    /// Seconds a device's SSH session may go unused before the worker
+    /// closes it (the next use dials again); 0 keeps sessions open. At
+    /// least 90: a redis connection opened at a session's last use lives on
+    /// for the rest of its activity (at most 60 s).
+    #[arg(long, env = "SWITCHYARD_SESSION_IDLE_SECS", default_value_t = 300)]
+    pub(crate) session_idle_secs: u64,
     /// Seconds for TCP connect, SSH handshake and authentication to a device.
     #[arg(long, env = "SWITCHYARD_CONNECT_TIMEOUT_SECS", default_value_t = 15)]
     pub(crate) connect_timeout_secs: u64,
@@ -53,6 +59,13 @@ pub(crate) struct WorkerConfig {
     /// device fails the attempt after this long instead of hanging it.
     #[arg(long, env = "SWITCHYARD_COMMAND_TIMEOUT_SECS", default_value_t = 20)]
     pub(crate) command_timeout_secs: u64,
+    /// Workflows kept in memory between their tasks (least recently used
+    /// evicted first). A cached workflow's next task applies only the new
+    /// events; an evicted one is replayed from its history. Each device's
+    /// long-lived history workflow is touched once per suite, so a cache
+    /// the size of the fleet keeps one per device for nothing.
+    #[arg(long, env = "SWITCHYARD_MAX_CACHED_WORKFLOWS", default_value_t = 250)]
+    pub(crate) max_cached_workflows: usize,
     /// Seconds a cached workflow's next task may wait on this worker before
     /// the server hands it to another one (after a crash, say).
     #[arg(long, env = "SWITCHYARD_STICKY_TIMEOUT_SECS", default_value_t = 3)]
@@ -103,7 +116,12 @@ impl WorkerConfig {
         anyhow::ensure!(self.activity_pollers >= 1, "--activity-pollers must be at least 1");
         anyhow::ensure!(self.max_workflow_tasks >= 2, "--max-workflow-tasks must be at least 2");
         anyhow::ensure!(self.max_activities >= 1, "--max-activities must be at least 1");
+        anyhow::ensure!(self.max_cached_workflows >= 1, "--max-cached-workflows must be at least 1");
         anyhow::ensure!(self.max_handshakes >= 1, "--max-handshakes must be at least 1");
+        anyhow::ensure!(
+            self.session_idle_secs == 0 || self.session_idle_secs >= 90,
+            "--session-idle-secs must be 0 (never close) or at least 90: an activity may use a session for up to 60 s after asking for it"
+        );
         // An attempt runs at most 60 s (the activities' start-to-close): a
         // connect plus a command must fit in it, or every attempt times out.
         anyhow::ensure!((1..=30).contains(&self.connect_timeout_secs), "--connect-timeout-secs must be 1..=30");

@@ -26,7 +26,7 @@ use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{LogFormat, WorkerConfig};
 
@@ -69,6 +69,21 @@ async fn main() -> anyhow::Result<()> {
         connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
         command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
     }).with_metrics(Arc::new(metrics)));
+    if config.session_idle_secs > 0 {
+        let (sessions, idle) = (sessions.clone(), std::time::Duration::from_secs(config.session_idle_secs));
+        tokio::spawn(async move {
+            // Checked a few times per idle period, so a session lives at most
+            // a quarter longer than asked.
+            let mut every = tokio::time::interval(idle / 4);
+            loop {
+                every.tick().await;
+                let closed = sessions.close_idle(idle).await;
+                if closed > 0 {
+                    debug!(closed, "Closed idle device sessions");
+                }
+            }
+        });
+    }
 
     let telemetry_options = telemetry.as_ref().map(|t| TelemetryOptions::builder().metrics(t.meter.clone()).build());
     let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
@@ -114,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         .tuner(tuner)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
+        .max_cached_workflows(config.max_cached_workflows)
         .sticky_queue_schedule_to_start_timeout(Duration::from_secs(config.sticky_timeout_secs))
         .graceful_shutdown_period(Duration::from_secs(config.shutdown_grace_secs))
         .build();

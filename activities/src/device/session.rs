@@ -4,11 +4,14 @@
 //! connection is reopened on the next use. Handshakes are bounded because
 //! they are the CPU cost on both ends and sshd refuses more than about ten
 //! unauthenticated connections at once. Host keys are checked strictly
-//! against the inventory's known_hosts.
+//! against the inventory's known_hosts. A connection nobody has used for a
+//! while is closed by [`Sessions::close_idle`], which the worker calls
+//! periodically: a suite waiting hours for approval does not hold a
+//! session to every device of the fleet (switches allow few at once).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use russh::client;
@@ -52,7 +55,13 @@ pub struct Sessions {
 }
 
 /// One device's connection, if open; its lock is held while (re)connecting.
-type Slot = Arc<Mutex<Option<Arc<Handle>>>>;
+type Slot = Arc<Mutex<Option<Open>>>;
+
+/// An open connection and when a call last asked for it.
+struct Open {
+    handle: Arc<Handle>,
+    used: Instant,
+}
 
 impl Sessions {
     /// Sessions for the devices of `inventory`.
@@ -75,8 +84,37 @@ impl Sessions {
     /// Reports how many devices have a session open (a slot being dialled
     /// counts as open: it is about to be).
     fn report_sessions(&self) {
-        let open = self.slots.lock().expect("slots lock").values().filter(|s| s.try_lock().map_or(true, |g| g.is_some())).count();
-        self.metrics.sessions(open as u64);
+        self.metrics.sessions(self.open_sessions() as u64);
+    }
+
+    /// How many devices have a session open (or being dialled).
+    pub fn open_sessions(&self) -> usize {
+        self.slots.lock().expect("slots lock").values().filter(|s| s.try_lock().map_or(true, |g| g.is_some())).count()
+    }
+
+    /// Closes every connection no call has asked for in `idle`, and returns
+    /// how many it closed. A slot in use (being dialled) is skipped. `idle`
+    /// must exceed an activity's longest run, since a redis connection
+    /// opened at the last call lives on for the rest of its activity.
+    pub async fn close_idle(&self, idle: Duration) -> usize {
+        let slots: Vec<Slot> = self.slots.lock().expect("slots lock").values().cloned().collect();
+        let mut closed = Vec::new();
+        for slot in slots {
+            let Ok(mut guard) = slot.try_lock() else { continue };
+            if guard.as_ref().is_some_and(|open| open.used.elapsed() >= idle) {
+                closed.extend(guard.take().map(|open| open.handle));
+            }
+        }
+        let count = closed.len();
+        for handle in closed {
+            // The device's sshd hears a clean goodbye instead of a dropped
+            // TCP connection; a device that does not answer is dropped anyway.
+            let _ = tokio::time::timeout(Duration::from_secs(2), handle.disconnect(russh::Disconnect::ByApplication, "idle", "en")).await;
+        }
+        if count > 0 {
+            self.report_sessions();
+        }
+        count
     }
 
     /// The worker's inventory.
@@ -162,7 +200,7 @@ impl Sessions {
     async fn forget(&self, name: &str, dead: &Arc<Handle>) {
         let slot = self.slot(name);
         let mut guard = slot.lock().await;
-        if guard.as_ref().is_some_and(|h| Arc::ptr_eq(h, dead)) {
+        if guard.as_ref().is_some_and(|open| Arc::ptr_eq(&open.handle, dead)) {
             *guard = None;
         }
         drop(guard);
@@ -172,8 +210,9 @@ impl Sessions {
     async fn handle(&self, device: &Device) -> Result<Arc<Handle>, DeviceError> {
         let slot = self.slot(&device.name);
         let mut guard = slot.lock().await;
-        if let Some(h) = guard.as_ref().filter(|h| !h.is_closed()) {
-            return Ok(h.clone());
+        if let Some(open) = guard.as_mut().filter(|open| !open.handle.is_closed()) {
+            open.used = Instant::now();
+            return Ok(open.handle.clone());
         }
         let _permit = self.handshakes.acquire().await.expect("semaphore never closed");
         let handle = tokio::time::timeout(self.config.connect_timeout, connect(device))
@@ -182,7 +221,7 @@ impl Sessions {
             .and_then(|r| r);
         self.metrics.handshake(handle.is_ok());
         let handle = Arc::new(handle?);
-        *guard = Some(handle.clone());
+        *guard = Some(Open { handle: handle.clone(), used: Instant::now() });
         drop(guard);
         self.report_sessions();
         Ok(handle)
