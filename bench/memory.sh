@@ -24,7 +24,7 @@ export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 PORT=7255
 TEMPORAL_PID= WRAPPER=
 log() { echo "memory: $*" >&2; }
-worker_pid() { pgrep -f "release/switchyard-worker .*--task-queue switchyard-bench" | head -1; }
+worker_pid() { pgrep -f "^$ROOT/target/release/switchyard-worker .*--task-queue switchyard-bench" | head -1; }
 cleanup() {
     local pid
     pid=$(worker_pid || true)

@@ -5,8 +5,8 @@
 #
 #   bench/profile.sh [DEVICES]     (default 200; root, as bench/run.sh)
 #
-# Writes bench/results/profile-<N>-worker.txt and profile-<N>-server.txt,
-# and the share of the run's CPU each process took. The profiled round is
+# Writes bench/results/profile-<N>-worker.txt and profile-<N>-server.txt
+# (self time by binary, then by symbol). The profiled round is
 # slower than an unprofiled one (perf's sampling costs a little): its
 # timings are not benchmark figures. Needs perf (Debian: linux-perf).
 set -euo pipefail
@@ -45,11 +45,16 @@ PERFS=()
 wait "$RUN" || { cat "$LOG" >&2; exit 1; }
 trap - EXIT INT TERM
 
+# Self time only (no call chains), by binary, then by symbol. The dev
+# server is a stripped Go binary: its own symbols show as addresses.
+report() { perf report -i "$1" --stdio --no-children -g none --sort "$2" --fields overhead,"$2" --percent-limit "$3" 2>/dev/null | grep -v -e '^$' -e '^#' | sed -E 's/[[:space:]]+-[[:space:]]+-$//; s/[[:space:]]+$//' | sort -rn; }
 for who in worker server; do
     {
         echo "# perf flat profile of the $who, round 2 of BENCH_WAYS=switchyard bench/run.sh $N 2 16 (bench/profile.sh $N)"
-        perf report -i "$WORK/$who.data" --stdio --no-children --sort dso,symbol --percent-limit 0.8 2>/dev/null \
-            | grep -v '^$' | grep -v '^#' | grep -v '^ *|' | grep -v -- '---' | head -60
+        echo "## by binary"
+        report "$WORK/$who.data" dso 0.5
+        echo "## by symbol (at least 0.5 %)"
+        report "$WORK/$who.data" dso,symbol 0.5 | head -60
     } >"$OUT/profile-$N-$who.txt"
     echo "profile: $OUT/profile-$N-$who.txt"
 done

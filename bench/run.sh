@@ -20,6 +20,8 @@
 #
 #   bench/run.sh N [ROUNDS] [PARALLELISM]      e.g. bench/run.sh 200 3 16
 #   BENCH_WORKERS=3 bench/run.sh 200 3 16      three workers on the queue
+#   BENCH_WORKER_ARGS="--grpc-compression none" bench/run.sh ...
+#                                              more worker options
 #   BENCH_WAYS=switchyard bench/run.sh ...     only some ways (switchyard,
 #                                              baseline, ansible, playbook, floor, rollback)
 #
@@ -40,6 +42,8 @@ export LAB_DIR=$WORK/lab LAB_PREFIX=syb LAB_SUBNET=198.18
 export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 PORT=7255
 WORKERS=${BENCH_WORKERS:-1}
+# More worker options, e.g. BENCH_WORKER_ARGS="--grpc-compression none".
+WORKER_ARGS=${BENCH_WORKER_ARGS:-}
 WAYS=${BENCH_WAYS:-switchyard baseline ansible playbook floor rollback}
 TEMPORAL_PID= WORKER_PIDS=()
 cleanup() {
@@ -73,7 +77,7 @@ log "$WORKERS worker(s) (release)"
 for w in $(seq 1 "$WORKERS"); do
     "$ROOT/target/release/switchyard-worker" --temporal-address "http://127.0.0.1:$PORT" --task-queue switchyard-bench \
         --inventory "$INV" --policy "$LAB_DIR/policy-unsigned.yaml" --workflow-pollers 20 --activity-pollers 20 --max-activities 400 --max-workflow-tasks 400 \
-        --max-handshakes 32 --metrics-address "127.0.0.1:0" --log warn >"$WORK/worker-$w.log" 2>&1 &
+        --max-handshakes 32 --metrics-address "127.0.0.1:0" --log warn $WORKER_ARGS >"$WORK/worker-$w.log" 2>&1 &
     WORKER_PIDS+=($!)
 done
 sleep 1

@@ -20,7 +20,7 @@ use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
 use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, GrpcCompression};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
@@ -28,7 +28,7 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{debug, info, warn};
 
-use crate::config::{LogFormat, WorkerConfig};
+use crate::config::{Compression, LogFormat, WorkerConfig};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -91,7 +91,11 @@ async fn main() -> anyhow::Result<()> {
     let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
     // Several workers run on one host: the pid tells their tasks apart in histories.
     let identity = format!("switchyard-worker-{}@{}", std::process::id(), hostname());
-    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.clone()).build())
+    let compression = match config.grpc_compression {
+        Compression::Gzip => GrpcCompression::Gzip,
+        Compression::None => GrpcCompression::None,
+    };
+    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.clone()).grpc_compression(compression).build())
         .await
         .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
     let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
