@@ -13,8 +13,9 @@
 #   playbook    ansible-core as SONiC playbooks are written: one command task
 #               looping over the rows (facts off, pipelining on)
 #   floor       no devices: the same number of devices as workflows (one per
-#               device, then one per batch of 8) whose steps do nothing, on
-#               the same server: what the orchestration alone costs
+#               device, then one per batch of 8, then one per device started
+#               ahead of its slot and held by a signal) whose steps do
+#               nothing, on the same server: what the orchestration alone costs
 # Each way must leave every device's CONFIG_DB identical to switchyard's.
 # Then a full rollback: the last device drifts, every other one rolls back.
 #
@@ -188,6 +189,9 @@ for round in $(seq 1 "$ROUNDS"); do
             "$BENCH" floor --temporal "http://127.0.0.1:$PORT" --devices "$N" --parallelism "$P" --batch $batch --rounds 1 \
                 | sed "s/\"round\":1/\"round\":$round/" | tee -a "$RESULTS"
         done
+        log "round $round: floor (started ahead)"
+        "$BENCH" floor --temporal "http://127.0.0.1:$PORT" --devices "$N" --parallelism "$P" --ahead --rounds 1 \
+            | sed "s/\"round\":1/\"round\":$round/" | tee -a "$RESULTS"
     fi
 
     if wants rollback; then
@@ -224,10 +228,10 @@ sy_apply, sy_plan = med("switchyard", "apply_s"), med("switchyard", "plan_s")
 base, warm = med("baseline", "apply_s"), med("baseline_warm", "apply_s")
 ans, book = med("ansible", "apply_s"), med("playbook", "apply_s")
 rb = med("switchyard", "rollback_s", True)
-def med_floor(batch):
-    v = [r["apply_s"] for r in rows if r.get("way") == "floor" and r.get("batch") == batch]
+def med_floor(batch, ahead=False):
+    v = [r["apply_s"] for r in rows if r.get("way") == "floor" and r.get("batch") == batch and bool(r.get("ahead")) == ahead]
     return statistics.median(v) if v else nan
-floor1, floor8 = med_floor(1), med_floor(8)
+floor1, floor8, floor_ahead = med_floor(1), med_floor(8), med_floor(1, True)
 worker = [r for r in rows if r.get("way") == "worker"][0]
 cold_sy = first("switchyard", "plan_s") + first("switchyard", "apply_s")
 ev = med("switchyard", "history_events_per_device")
@@ -245,6 +249,7 @@ print(f"""
 | switchyard full rollback of {int(n) - 1} devices | {rb:.2f} |
 | orchestration floor: {n} no-op device workflows | {floor1:.2f} |
 | orchestration floor: no-op devices in workflows of 8 | {floor8:.2f} |
+| orchestration floor: no-op device workflows started ahead, held by a signal | {floor_ahead:.2f} |
 
 | ratio | value |
 |---|---|
@@ -253,6 +258,7 @@ print(f"""
 | switchyard apply / warm baseline | {ratio(sy_apply, warm):.2f} |
 | switchyard apply / floor (one workflow per device) | {ratio(sy_apply, floor1):.2f} |
 | floor, one workflow per device / per batch of 8 | {ratio(floor1, floor8):.2f} |
+| floor, started ahead / started in its slot | {ratio(floor_ahead, floor1):.2f} |
 | Ansible best case / switchyard apply | {ratio(ans, sy_apply):.2f} |
 | Ansible playbook / switchyard apply | {ratio(book, sy_apply):.2f} |
 | Ansible playbook / switchyard plan + apply | {ratio(book, sy_plan + sy_apply):.2f} |

@@ -8,9 +8,11 @@
 //! and result: what the suite's history holds per device). The worker runs in this
 //! process, with the poller counts the benchmark gives switchyard's.
 //!
-//! It answers two questions the benchmark's figures raise: how close
+//! It answers three questions the benchmark's figures raise: how close
 //! switchyard's apply is to what the server allows a workflow-per-device
-//! design, and what a workflow per batch of devices would save.
+//! design, what a workflow per batch of devices would save, and whether
+//! starting each child ahead of its slot (`ahead`: started while the one
+//! before it runs, held until a signal lets it go) hides the child's start.
 
 // The workflow macros emit marker constants for each method, and want
 // the workflows' and activities' items public inside this binary.
@@ -28,7 +30,9 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
-use temporalio_workflow::{ChildWorkflowOptions, LocalActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_workflow::{
+    ChildWorkflowOptions, LocalActivityOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
 
 /// What the parent runs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -50,6 +54,10 @@ pub struct Shape {
     /// Patches each child asks at its start: each is a marker and a
     /// `TemporalChangeVersion` search-attribute upsert in its history.
     pub patches: u32,
+    /// Each lane starts its next child while the current one runs; the
+    /// child waits for [`FloorBatch::go`] before its devices' steps, so no
+    /// more than `parallelism` devices work at once.
+    pub ahead: bool,
 }
 
 /// One child: `devices` devices at once, `steps` local activities each;
@@ -60,6 +68,8 @@ pub struct BatchInput {
     steps: u32,
     payload: String,
     patches: u32,
+    /// Wait for [`FloorBatch::go`] before the steps.
+    held: bool,
 }
 
 /// What a child returns: its devices and their results' stand-in.
@@ -90,21 +100,51 @@ impl FloorSuite {
         let batch = shape.batch.max(1);
         let children = shape.devices.div_ceil(batch);
         let lanes = (shape.parallelism / batch).max(1);
+        let child = |c: u32| {
+            let devices = batch.min(shape.devices - c * batch);
+            let options = ChildWorkflowOptions::builder().workflow_id(format!("{}-{c}", input.run)).build();
+            let payload = "p".repeat((shape.payload_bytes * devices) as usize);
+            (BatchInput { devices, steps: shape.steps, payload, patches: shape.patches, held: shape.ahead }, options)
+        };
         let lane = |l: u32| {
-            let input = input.clone();
             let ctx = &*ctx;
+            let child = &child;
             async move {
                 let mut done = 0;
-                for c in (l..children).step_by(lanes as usize) {
-                    let devices = batch.min(shape.devices - c * batch);
-                    let options = ChildWorkflowOptions::builder().workflow_id(format!("{}-{c}", input.run)).build();
-                    let payload = "p".repeat((shape.payload_bytes * devices) as usize);
-                    let child = BatchInput { devices, steps: shape.steps, payload, patches: shape.patches };
-                    if let Ok(started) = ctx.start_child_workflow(FloorBatch::run, child, options).await
-                        && let Ok(r) = started.result().await
-                    {
+                let mut slots = (l..children).step_by(lanes as usize).peekable();
+                if !shape.ahead {
+                    for c in slots {
+                        let (input, options) = child(c);
+                        if let Ok(started) = ctx.start_child_workflow(FloorBatch::run, input, options).await
+                            && let Ok(r) = started.result().await
+                        {
+                            done += r.devices;
+                        }
+                    }
+                    return done;
+                }
+                // Ahead: the lane's next child is started while the one
+                // before it runs, and let go when that one ends.
+                let start = |c: u32| {
+                    let (input, options) = child(c);
+                    ctx.start_child_workflow(FloorBatch::run, input, options)
+                };
+                let Some(first) = slots.next() else { return 0 };
+                let mut next = start(first).await.ok();
+                while let Some(current) = next.take() {
+                    let go = current.signal(FloorBatch::go, (), SignalWorkflowOptions::default());
+                    let result = current.result();
+                    let following = async {
+                        match slots.next() {
+                            Some(c) => start(c).await.ok(),
+                            None => None,
+                        }
+                    };
+                    let (_, following, result) = futures::join!(go, following, result);
+                    if let Ok(r) = result {
                         done += r.devices;
                     }
+                    next = following;
                 }
                 done
             }
@@ -116,13 +156,20 @@ impl FloorSuite {
 #[workflow]
 pub struct FloorBatch {
     input: BatchInput,
+    go: bool,
 }
 
 #[workflow_methods]
 impl FloorBatch {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: BatchInput) -> Self {
-        Self { input }
+        Self { input, go: false }
+    }
+
+    /// The parent's word that this child's slot is free.
+    #[signal(name = "switchyard-bench-floor-go")]
+    pub fn go(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _body: ()) {
+        self.go = true;
     }
 
     #[run(name = "switchyard-bench-floor-batch")]
@@ -130,6 +177,9 @@ impl FloorBatch {
         let input = ctx.state(|s| s.input.clone());
         for p in 0..input.patches {
             ctx.patched(&format!("floor-patch-{p}"));
+        }
+        if input.held {
+            ctx.wait_condition(|s| s.go).await?;
         }
         let ctx = &*ctx;
         let steps = input.steps;
@@ -191,9 +241,9 @@ pub async fn run(temporal: &str, shape: Shape, rounds: u32) -> anyhow::Result<()
 }
 
 async fn drive(client: &Client, queue: &str, shape: Shape, rounds: u32) -> anyhow::Result<()> {
-    let Shape { devices, parallelism, batch, steps, payload_bytes, patches } = shape;
+    let Shape { devices, parallelism, batch, steps, payload_bytes, patches, ahead } = shape;
     for round in 1..=rounds {
-        let run = format!("floor-{}-{round}-{batch}", std::process::id());
+        let run = format!("floor-{}-{round}-{batch}-{}", std::process::id(), if ahead { "ahead" } else { "asked" });
         let input = FloorInput { shape, run: run.clone() };
         let t0 = Instant::now();
         let handle = client.start_workflow(FloorSuite::run, input, WorkflowStartOptions::new(queue.to_string(), run).build()).await?;
@@ -202,7 +252,7 @@ async fn drive(client: &Client, queue: &str, shape: Shape, rounds: u32) -> anyho
         anyhow::ensure!(done == devices, "the floor ran {done} of {devices} devices");
         println!("{}", json!({
             "way": "floor", "round": round, "devices": devices, "parallelism": parallelism, "batch": batch,
-            "steps": steps, "payload_bytes": payload_bytes, "patches": patches, "apply_s": took, "per_device_ms": took * 1000.0 * f64::from(parallelism) / f64::from(devices),
+            "steps": steps, "payload_bytes": payload_bytes, "patches": patches, "ahead": ahead, "apply_s": took, "per_device_ms": took * 1000.0 * f64::from(parallelism) / f64::from(devices),
         }));
     }
     Ok(())

@@ -105,6 +105,10 @@ enum Command {
         /// Patches each device's workflow asks at its start (0: none).
         #[arg(long, default_value_t = 0)]
         patches: u32,
+        /// Start each lane's next child while the one before it runs, held
+        /// by the child until a signal lets it go.
+        #[arg(long)]
+        ahead: bool,
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
@@ -137,8 +141,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Switchyard { common, temporal, task_queue, rollback_via_last } => switchyard(common, &temporal, &task_queue, rollback_via_last).await,
         Command::Service { api, key, suites, devices, reads, concurrency } => service(&api, &key, suites, devices, reads, concurrency).await,
-        Command::Floor { temporal, devices, parallelism, batch, steps, payload_bytes, patches, rounds } => {
-            floor::run(&temporal, floor::Shape { devices, parallelism, batch, steps, payload_bytes, patches }, rounds).await
+        Command::Floor { temporal, devices, parallelism, batch, steps, payload_bytes, patches, ahead, rounds } => {
+            floor::run(&temporal, floor::Shape { devices, parallelism, batch, steps, payload_bytes, patches, ahead }, rounds).await
         }
         Command::Baseline { common, warm } => baseline(common, warm).await,
         Command::Rows { common } => rows(common).await,
