@@ -84,8 +84,11 @@ impl DeviceHistoryWorkflow {
 /// rollback ends the suite's claim, a partial rollback keeps it, marked).
 pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
     // A report retried after a lost reply: the very same run is there
-    // already (a run's entry carries its suite, mode and time).
-    if history.entries.contains(&entry) {
+    // already. Its run id says so even when the retry came from a workflow
+    // task run again after a crash, whose workflow time (the entry's `at`)
+    // is later; entries without one match on everything.
+    let same_run = |e: &DeviceHistoryEntry| e == &entry || (!entry.run_id.is_empty() && e.run_id == entry.run_id);
+    if history.entries.iter().any(same_run) {
         return;
     }
     for key in &entry.rows_rolled_back {
@@ -236,6 +239,25 @@ mod tests {
         fold(&mut h, rollback);
         assert_eq!((h.entries.len(), h.recorded), (2, 2));
         assert!(h.owned.is_empty());
+    }
+
+    #[test]
+    fn a_run_reported_again_after_a_crash_is_folded_once() {
+        let mut h = DeviceHistory::default();
+        let mut first = run("a", &["VLAN|Vlan100"], &[], &[]);
+        (first.at, first.run_id) = ("2026-12-02T05:00:00Z".into(), "run-1".into());
+        fold(&mut h, first.clone());
+        // Its workflow task ran again on another worker: a later time.
+        let mut again = first.clone();
+        again.at = "2026-12-02T05:00:10Z".into();
+        fold(&mut h, again);
+        assert_eq!((h.entries.len(), h.recorded), (1, 1));
+        assert_eq!(h.entries[0].at, first.at);
+        // Another run of the same suite on the device (a resumed suite) is kept.
+        let mut resumed = first.clone();
+        resumed.run_id = "run-2".into();
+        fold(&mut h, resumed);
+        assert_eq!((h.entries.len(), h.recorded), (2, 2));
     }
 
     #[test]
