@@ -111,7 +111,7 @@ impl FloorSuite {
             let child = &child;
             async move {
                 let mut done = 0;
-                let mut slots = (l..children).step_by(lanes as usize).peekable();
+                let mut slots = (l..children).step_by(lanes as usize);
                 if !shape.ahead {
                     for c in slots {
                         let (input, options) = child(c);
