@@ -143,7 +143,7 @@ impl SuiteWorkflow {
         close(ctx, status)
     }
 
-    /// A reviewer's decision (from the Web UI or the CLI).    /// A reviewer's decision (from the Web UI or the CLI). Every decision is
+    /// A reviewer's decision (from the Web UI or the CLI). Every decision is
     /// recorded, counted or not, with the reason.
     #[signal(name = names::SIGNAL_APPROVAL)]
     pub fn approval(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<ApprovalSignal>) {
