@@ -63,9 +63,22 @@ pub(crate) struct WorkerConfig {
     /// evicted first). A cached workflow's next task applies only the new
     /// events; an evicted one is replayed from its history. Each device's
     /// long-lived history workflow is touched once per suite, so a cache
-    /// the size of the fleet keeps one per device for nothing.
-    #[arg(long, env = "SWITCHYARD_MAX_CACHED_WORKFLOWS", default_value_t = 250)]
+    /// the size of the fleet keeps one per device for nothing. It must hold
+    /// what runs at once: every suite on this worker and its devices in
+    /// flight (the sum of their parallelism), or workflows are replayed
+    /// while they run.
+    #[arg(long, env = "SWITCHYARD_MAX_CACHED_WORKFLOWS", default_value_t = 100)]
     pub(crate) max_cached_workflows: usize,
+    /// Arenas glibc's allocator may keep (0: glibc's own limit, eight per
+    /// core). Each arena holds freed memory of its own, so fewer arenas
+    /// keep the worker's RSS nearer what it holds; two are enough for a
+    /// worker whose threads mostly wait on the network.
+    #[arg(long, env = "SWITCHYARD_MALLOC_ARENAS", default_value_t = 2)]
+    pub(crate) malloc_arenas: u32,
+    /// Seconds between handing the allocator's free pages back to the
+    /// kernel (0: never; glibc then keeps most of what was freed).
+    #[arg(long, env = "SWITCHYARD_MALLOC_TRIM_SECS", default_value_t = 10)]
+    pub(crate) malloc_trim_secs: u64,
     /// Seconds a cached workflow's next task may wait on this worker before
     /// the server hands it to another one (after a crash, say).
     #[arg(long, env = "SWITCHYARD_STICKY_TIMEOUT_SECS", default_value_t = 3)]

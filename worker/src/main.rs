@@ -4,6 +4,7 @@
 //! The only runtime that sees credentials: it reads the inventory and
 //! resolves credential references when it dials a device. Holds no logic.
 
+mod allocator;
 mod checks;
 mod config;
 mod suite_gauge;
@@ -30,10 +31,16 @@ use tracing::{debug, info, warn};
 
 use crate::config::{Compression, LogFormat, WorkerConfig};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let config = WorkerConfig::parse();
     config.check()?;
+    // Before the runtime's threads exist: glibc fixes its arena limit the
+    // first time a second thread allocates.
+    allocator::limit_arenas(config.malloc_arenas);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?.block_on(run(config))
+}
+
+async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?;
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match config.log_format {
@@ -81,6 +88,18 @@ async fn main() -> anyhow::Result<()> {
                 if closed > 0 {
                     debug!(closed, "Closed idle device sessions");
                 }
+            }
+        });
+    }
+
+    if config.malloc_trim_secs > 0 {
+        let every = std::time::Duration::from_secs(config.malloc_trim_secs);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(every);
+            loop {
+                every.tick().await;
+                // A blocking thread: a trim walks every arena under its lock.
+                let _ = tokio::task::spawn_blocking(allocator::trim).await;
             }
         });
     }

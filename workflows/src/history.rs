@@ -114,8 +114,10 @@ pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
     history.entries.drain(..excess);
 }
 
-/// The history entry of a device run that ended with `result` at `at`.
-pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str) -> DeviceHistoryEntry {
+/// The history entry of the device run `run_id` that ended with `result` at
+/// `at`. The run id is what folds a run reported twice (after a worker
+/// crash) into one entry.
+pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, run_id: &str) -> DeviceHistoryEntry {
     let plan = input.plan.clone().unwrap_or_default();
     let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
     let applying = input.mode != DeviceMode::Compensate as i32;
@@ -127,6 +129,7 @@ pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str) -> DeviceH
         mode: if applying { "apply" } else { "rollback" }.into(),
         outcome: device_status_name(status).to_string(),
         at: at.to_string(),
+        run_id: run_id.to_string(),
         steps_applied: result.steps_applied.clone(),
         steps_compensated: result.steps_compensated.clone(),
         error: result.error.clone(),
