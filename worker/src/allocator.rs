@@ -1,9 +1,10 @@
 //! The C allocator's tuning: how many arenas glibc's malloc keeps and how
 //! often the worker hands freed pages back to the kernel.
 //!
-//! Owns two calls into glibc (`mallopt`, `malloc_trim`) and nothing else;
-//! it must never allocate on the worker's behalf or change what is
-//! allocated. On targets without glibc both are no-ops.
+//! Owns two calls into glibc (`mallopt`, `malloc_trim`) and the task that
+//! trims on a period; it must never allocate on the worker's behalf or
+//! change what is allocated. On targets without glibc both calls are
+//! no-ops.
 //!
 //! Why: glibc gives each thread that meets a locked arena a new one, up to
 //! eight per core, and a freed page inside an arena stays in the process's
@@ -28,6 +29,16 @@ pub(crate) fn limit_arenas(arenas: u32) {
 /// any were.
 pub(crate) fn trim() -> bool {
     glibc::trim()
+}
+
+/// Trims every `every`, for as long as the worker runs.
+pub(crate) async fn trim_every(every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        // On a blocking thread: a trim walks every arena under its lock.
+        let _ = tokio::task::spawn_blocking(trim).await;
+    }
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -93,15 +93,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     }
 
     if config.malloc_trim_secs > 0 {
-        let every = std::time::Duration::from_secs(config.malloc_trim_secs);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(every);
-            loop {
-                every.tick().await;
-                // A blocking thread: a trim walks every arena under its lock.
-                let _ = tokio::task::spawn_blocking(allocator::trim).await;
-            }
-        });
+        tokio::spawn(allocator::trim_every(std::time::Duration::from_secs(config.malloc_trim_secs)));
     }
 
     let telemetry_options = telemetry.as_ref().map(|t| TelemetryOptions::builder().metrics(t.meter.clone()).build());
