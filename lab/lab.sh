@@ -7,8 +7,8 @@
 # The host reaches devices over a bridge, exactly as an orchestrator reaches
 # switches over a management network.
 #
-#   lab.sh install [prometheus] [chromium]  install the Debian packages the lab needs
-#                                (and Prometheus, for the metrics tests)
+#   lab.sh install [tests]  install what lab/tools.txt lists for the lab (and,
+#                           with `tests`, what the tests start) when missing
 #   lab.sh up N             bring up N devices, write inventory.yaml + known_hosts
 #   lab.sh down             stop only what `up` started and remove it
 #   lab.sh status           list devices and whether their daemons run
@@ -70,37 +70,69 @@ dev_profile() {
     esac
 }
 
+# The programs of lab/tools.txt in GROUPS (lab always), one per line:
+# "program source".
+tools_of() {
+    local want=" lab $* " group program source
+    while read -r group program source; do
+        case "$group" in '' | '#'*) continue ;; esac
+        [[ "$want" == *" $group "* ]] && echo "$program $source"
+    done < "$(dirname "${BASH_SOURCE[0]}")/tools.txt"
+}
+
+# Finds a program on PATH, or for the Temporal CLI where pip puts it.
+have_tool() {
+    case "$1" in
+        temporal) (source "$(dirname "${BASH_SOURCE[0]}")/stack.sh" && find_temporal >/dev/null 2>&1) ;;
+        *) command -v "$1" >/dev/null ;;
+    esac
+}
+
 cmd_install() {
-    need_root
-    local missing=()
-    command -v /usr/sbin/sshd >/dev/null || missing+=(openssh-server)
-    command -v ssh-keygen >/dev/null || missing+=(openssh-client)
-    command -v redis-server >/dev/null || missing+=(redis-server)
-    command -v redis-cli >/dev/null || missing+=(redis-tools)
-    command -v ip >/dev/null || missing+=(iproute2)
-    command -v nsenter >/dev/null || missing+=(util-linux)
-    command -v python3 >/dev/null || missing+=(python3)
-    local extra
+    local extra known
     for extra in "$@"; do
+        # `prometheus` and `chromium` are older names for what `tests` installs.
         case "$extra" in
-            prometheus) command -v prometheus >/dev/null || missing+=(prometheus) ;;
-            chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
-            *) die "install: unknown extra $extra (known: prometheus, chromium)" ;;
+            tests | prometheus | chromium) ;;
+            *) die "install: unknown group $extra (known: tests)" ;;
         esac
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing ${missing[*]}"
-    # Keep apt from starting the packaged services: a host sshd on *:22 and a
-    # host redis on 127.0.0.1:6379 are not wanted, and there is no systemd.
-    local made_policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod +x /usr/sbin/policy-rc.d
-        made_policy=1
+    local groups=" $* "
+    [[ "$groups" == *" prometheus "* || "$groups" == *" chromium "* ]] && groups+=" tests "
+    local apt=() pip=() program source
+    while read -r program source; do
+        have_tool "$program" && continue
+        case "$source" in
+            apt:*) [[ " ${apt[*]} " == *" ${source#apt:} "* ]] || apt+=("${source#apt:}") ;;
+            pip:*) [[ " ${pip[*]} " == *" ${source#pip:} "* ]] || pip+=("${source#pip:}") ;;
+            toolchain) die "$program is missing: install the Rust toolchain (rustup)" ;;
+        esac
+    done < <(tools_of $groups)
+    [ ${#apt[@]} -eq 0 ] && [ ${#pip[@]} -eq 0 ] && return 0
+    if [ ${#apt[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || die "cannot install ${apt[*]}: apt-get needs root"
+        log "installing ${apt[*]}"
+        # Keep apt from starting the packaged services: a host sshd on *:22 and a
+        # host redis on 127.0.0.1:6379 are not wanted, and there is no systemd.
+        local made_policy=0
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+            chmod +x /usr/sbin/policy-rc.d
+            made_policy=1
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "cannot install ${apt[*]}: apt-get update failed"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt[@]}" >/dev/null \
+            || { [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; die "cannot install ${apt[*]}: apt-get install failed"; }
+        [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+    if [ ${#pip[@]} -gt 0 ]; then
+        log "installing ${pip[*]} (PyPI)"
+        python3 -m pip install --quiet --disable-pip-version-check "${pip[@]}" || die "cannot install ${pip[*]}: pip install failed"
+    fi
+    # What is still missing after the install is named, not discovered later.
+    local missing=()
+    while read -r program source; do have_tool "$program" || missing+=("$program ($source)"); done < <(tools_of $groups)
+    [ ${#missing[@]} -eq 0 ] || die "still missing after install: ${missing[*]}"
     return 0
 }
 
@@ -368,9 +400,10 @@ cmd_up() {
     local n=${1:-}
     [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 2000 ] || die "usage: lab.sh up N (1..2000)"
     [ -e "$LAB_DIR/state" ] && die "a lab already runs in $LAB_DIR; run 'lab.sh down' first"
-    for tool in /usr/sbin/sshd redis-server redis-cli ssh-keygen ip nsenter unshare python3; do
-        command -v "$tool" >/dev/null || die "$tool is missing: run 'lab.sh install'"
-    done
+    local tool source
+    while read -r tool source; do
+        [ "$tool" = temporal ] || have_tool "$tool" || die "$tool is missing ($source): run 'lab.sh install'"
+    done < <(tools_of)
     mkdir -p "$LAB_DIR/dev"
     # sshd reads authorized_keys as the lab user: the folder must be traversable.
     chmod 755 "$LAB_DIR"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: unit, replay and architecture tests, and the end-to-end
 # tests against a real Temporal dev server, a real worker and the device
-# lab, all started here and torn down on exit (also on failure).
+# lab, all started here and torn down on exit (also on failure). First it
+# installs, when missing, every program the lab and the tests start
+# (lab/tools.txt), so a fresh machine needs no other step.
 #
 #   tests/run.sh [cargo test args...]
 #
@@ -34,6 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+echo "== install: what lab/tools.txt lists for the lab and the tests"
+# An install that cannot run (not root, no network) is said here; the lab
+# or the test that needs what is missing then fails naming it.
+lab/lab.sh install tests || echo "tests/run.sh: the install did not complete (see above); what needs the missing programs will fail" >&2
 echo "== build"
 cargo build --workspace --bins --locked
 echo "== lab self-test: teardown leaves nothing behind"

@@ -214,3 +214,81 @@ fn rust_sources(root: &Path, dirs: &[&str]) -> Vec<(std::path::PathBuf, String)>
     }
     out
 }
+
+/// lab/tools.txt as (group, program) pairs.
+fn listed_tools(root: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root.join("lab/tools.txt")).expect("lab/tools.txt");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            let group = words.next().unwrap().to_string();
+            let program = words.next().unwrap_or_else(|| panic!("lab/tools.txt: `{l}` names no program")).to_string();
+            assert!(words.next().is_some(), "lab/tools.txt: `{l}` says no source");
+            (group, program)
+        })
+        .collect()
+}
+
+/// Every program the tests start by name: `Command::new("name")`, and the
+/// Temporal CLI through `temporal_cli()` / `TEMPORAL_CLI`.
+fn programs_the_tests_start(root: &Path) -> BTreeMap<String, String> {
+    let mut started = BTreeMap::new();
+    for (path, text) in rust_sources(root, &["tests/src", "tests/tests"]) {
+        let file = path.strip_prefix(root).unwrap().display().to_string();
+        for (at, _) in text.match_indices("Command::new(\"") {
+            let name = text[at + "Command::new(\"".len()..].split('"').next().unwrap().to_string();
+            started.entry(name).or_insert_with(|| file.clone());
+        }
+        if text.contains("temporal_cli()") || text.contains("\"TEMPORAL_CLI\"") {
+            started.entry("temporal".to_string()).or_insert_with(|| file.clone());
+        }
+    }
+    started
+}
+
+/// The README's test command installs every program a test starts: each
+/// one is listed in lab/tools.txt (which `lab/lab.sh install tests`, run by
+/// tests/run.sh, installs), no listed test program is stale, and under
+/// tests/run.sh each is really there after its install.
+#[test]
+fn the_test_command_installs_every_program_the_tests_start() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let listed = listed_tools(root);
+    let known: BTreeSet<&str> = listed.iter()
+        .filter(|(group, _)| matches!(group.as_str(), "lab" | "tests" | "given"))
+        .map(|(_, program)| program.rsplit('/').next().unwrap())
+        .collect();
+    let started = programs_the_tests_start(root);
+    assert!(started.contains_key("prometheus") && started.contains_key("temporal"), "the scan found too little: {started:?}");
+    let unlisted: Vec<String> = started.iter()
+        .filter(|(name, _)| !known.contains(name.as_str()))
+        .map(|(name, file)| format!("{name} (started in {file})"))
+        .collect();
+    assert!(unlisted.is_empty(), "tests start programs lab/tools.txt does not list, so tests/run.sh does not install them: {unlisted:?}");
+    let stale: Vec<&str> = listed.iter()
+        .filter(|(group, program)| group == "tests" && !started.contains_key(program.as_str()))
+        .map(|(_, program)| program.as_str())
+        .collect();
+    assert!(stale.is_empty(), "lab/tools.txt lists programs for the tests that no test starts: {stale:?}");
+    let run = std::fs::read_to_string(root.join("tests/run.sh")).unwrap();
+    assert!(run.lines().any(|l| l.trim_start().starts_with("lab/lab.sh install tests")), "tests/run.sh must run `lab/lab.sh install tests`");
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert_eq!(ci.lines().filter(|l| !l.trim_start().starts_with('#')).last().map(str::trim), Some("exec tests/run.sh"),
+        ".ci/run must end by running exactly the README's test command");
+
+    // Under tests/run.sh the install has run: everything it lists is here.
+    if std::env::var_os("SWITCHYARD_TEST_BIN_DIR").is_some() {
+        let missing: Vec<&str> = listed.iter()
+            .map(|(_, program)| program.as_str())
+            .filter(|program| match *program {
+                "temporal" => std::env::var_os("TEMPORAL_CLI").is_none_or(|p| !Path::new(&p).exists()),
+                "cargo" => false,
+                p if p.starts_with('/') => !Path::new(p).exists(),
+                p => !std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(p).exists())),
+            })
+            .collect();
+        assert!(missing.is_empty(), "tests/run.sh installed lab/tools.txt, yet these are missing: {missing:?}");
+    }
+}

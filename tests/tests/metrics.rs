@@ -1,8 +1,8 @@
 //! A real Prometheus scrapes a real worker: the Temporal SDK's own metrics
 //! and switchyard's device metrics come from one scrape port, with
 //! Prometheus names and labels, and `/livez` and `/readyz` answer on it.
-//! Needs `tests/run.sh` and the `prometheus` binary (`lab/lab.sh install
-//! prometheus`); fails loudly without them.
+//! Needs `tests/run.sh`, which installs the `prometheus` binary; fails
+//! loudly without it.
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ fn prometheus(target: &str) -> Prometheus {
         .arg(format!("--web.listen-address={address}"))
         .stdout(log.try_clone().unwrap()).stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start prometheus ({e}): install it with `lab/lab.sh install prometheus`"));
+        .unwrap_or_else(|e| panic!("cannot start prometheus ({e}): tests/run.sh installs it (`lab/lab.sh install tests`, as root)"));
     Prometheus { child, address }
 }
 

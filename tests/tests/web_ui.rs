@@ -24,7 +24,7 @@ fn listed_statuses(ui: &str, query: &str) -> Vec<String> {
         let out = Command::new("chromium")
             .args(["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000", "--dump-dom", &url])
             .output()
-            .unwrap_or_else(|e| panic!("cannot run chromium ({e}): install it with `lab/lab.sh install chromium`"));
+            .unwrap_or_else(|e| panic!("cannot run chromium ({e}): tests/run.sh installs it (`lab/lab.sh install tests`, as root)"));
         assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
         let dom = String::from_utf8_lossy(&out.stdout);
         // Kept for whoever reads a failure.
