@@ -231,8 +231,8 @@ fn listed_tools(root: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every program the tests start by name: `Command::new("name")`, and the
-/// Temporal CLI through `temporal_cli()` / `TEMPORAL_CLI`.
+/// Every program the tests start by name (`Command::new` with a string
+/// literal), and the Temporal CLI through `temporal_cli()` / `TEMPORAL_CLI`.
 fn programs_the_tests_start(root: &Path) -> BTreeMap<String, String> {
     let mut started = BTreeMap::new();
     for (path, text) in rust_sources(root, &["tests/src", "tests/tests"]) {
