@@ -3,8 +3,12 @@
 //! [`crate::procedures`] on the device's connection (heartbeating where the
 //! call is long), and encodes the result or the device error.
 //!
-//! Must never: act on more than one device per call, hold device logic of
-//! its own, or decide what the suite does next (that is the workflow's job).
+//! Every activity that writes (apply, reverse, lock, save) first checks the
+//! write's warrant ([`crate::warrant`]); no warrant, nothing written.
+//!
+//! Must never: act on more than one device per call, write before the
+//! warrant check, hold device logic of its own, or decide what the suite
+//! does next (that is the workflow's job).
 
 // The #[activities] macro emits one marker constant per activity; they
 // carry the methods' docs only on the methods themselves.
@@ -29,16 +33,19 @@ use crate::device::Sessions;
 use crate::error::DeviceError;
 use crate::procedures::{self, ReverseOutcome};
 use crate::spans::{self, Step};
+use crate::warrant::Warrants;
 
 /// Device activities of one worker, sharing its device sessions.
 pub struct DeviceActivities {
     sessions: Arc<Sessions>,
+    warrants: Arc<Warrants>,
 }
 
 impl DeviceActivities {
-    /// Activities acting through `sessions`.
-    pub fn new(sessions: Arc<Sessions>) -> Self {
-        Self { sessions }
+    /// Activities acting through `sessions`, each write first checked by
+    /// `warrants`.
+    pub fn new(sessions: Arc<Sessions>, warrants: Arc<Warrants>) -> Self {
+        Self { sessions, warrants }
     }
 
     fn metrics(&self) -> &crate::metrics::DeviceMetrics {
@@ -117,6 +124,7 @@ impl DeviceActivities {
     #[activity(name = names::ACTIVITY_APPLY_STEP)]
     pub async fn apply_step(self: Arc<Self>, ctx: ActivityContext, req: ApplyStepRequest) -> Result<ApplyStepResult, ActivityError> {
         let step = req.step.unwrap_or_default();
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), std::slice::from_ref(&step), "apply").await?;
         let step_id = procedures::step_id(&step).to_string();
         let suite_id = req.suite_id.clone();
         let operation = operation_of(&step);
@@ -150,6 +158,7 @@ impl DeviceActivities {
     /// line; the steps share the script's time.
     #[activity(name = names::ACTIVITY_APPLY_DEVICE)]
     pub async fn apply_device(self: Arc<Self>, ctx: ActivityContext, req: ApplyDeviceRequest) -> Result<ApplyDeviceResult, ActivityError> {
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &req.steps, "apply").await?;
         let steps = req.steps;
         let suite_id = req.suite_id.clone();
         let started = Instant::now();
@@ -224,6 +233,8 @@ impl DeviceActivities {
     /// Takes the device's lock for the suite, or reports who holds it.
     #[activity(name = names::ACTIVITY_LOCK_DEVICE)]
     pub async fn lock_device(self: Arc<Self>, ctx: ActivityContext, req: LockRequest) -> Result<LockResult, ActivityError> {
+        // A lock blocks other suites: only a decided suite takes one.
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &[], "lock").await?;
         let (suite, since) = (req.suite_id.clone(), req.since.clone());
         let outcome = self.on_device(&req.device, |mut c| async move { rdb::lock(&mut c, &suite, &since).await }).await?;
         info!(suite_id = %req.suite_id, device = %req.device, outcome = ?outcome, "Device lock");
@@ -249,6 +260,7 @@ impl DeviceActivities {
     /// says why; a lost connection is retried.
     #[activity(name = names::ACTIVITY_SAVE_CONFIG)]
     pub async fn save_config(self: Arc<Self>, ctx: ActivityContext, req: SaveConfigRequest) -> Result<SaveConfigResult, ActivityError> {
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &[], "save").await?;
         let started = Instant::now();
         let outcome = self.sessions.run(&req.device, SAVE_COMMAND, SAVE_TIMEOUT).await;
         let label = if outcome.is_ok() { "saved" } else { "error" };
@@ -263,6 +275,8 @@ impl DeviceActivities {
     #[activity(name = names::ACTIVITY_REVERSE_STEP)]
     pub async fn reverse_step(self: Arc<Self>, ctx: ActivityContext, req: ReverseStepRequest) -> Result<ReverseStepResult, ActivityError> {
         let step = req.step.unwrap_or_default();
+        // Compensation is part of what was approved: the same warrant.
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), std::slice::from_ref(&step), "reverse").await?;
         let step_id = procedures::step_id(&step).to_string();
         let (suite, device, check) = (req.suite_id.clone(), req.device.clone(), req.check_applied);
         let operation = operation_of(&step);

@@ -7,8 +7,13 @@
 //! workflow's policy); the `webhook-id` is the event's stable id, so a
 //! receiver drops the repeats an at-least-once delivery may bring.
 //!
+//! A delivery is signed only for an event a suite or a drift check emitted
+//! (checked first, from Temporal's record of who started the event
+//! workflow); a forged one is refused and nothing is sent.
+//!
 //! Must never: put a secret in a result, an error or a log line (only a
-//! subscription's name and its URL's host), or follow a redirect.
+//! subscription's name and its URL's host), sign an event it has not
+//! checked, or follow a redirect.
 
 // The #[activities] macro emits one marker constant per activity.
 #![allow(missing_docs)]
@@ -27,6 +32,8 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::{info, warn};
 
+use crate::warrant::Warrants;
+
 /// How long one delivery attempt waits for the receiver.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,13 +42,15 @@ pub struct EventActivities {
     webhooks: Arc<Webhooks>,
     inventory: Arc<Inventory>,
     namespace: String,
+    warrants: Arc<Warrants>,
 }
 
 impl EventActivities {
     /// Event activities for `webhooks` (an empty file: no subscription),
-    /// for suites in `namespace` (the Web UI links name it).
-    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>, namespace: String) -> Self {
-        Self { webhooks, inventory, namespace }
+    /// for suites in `namespace` (the Web UI links name it); `warrants`
+    /// vouches that an event was emitted before it is signed.
+    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>, namespace: String, warrants: Arc<Warrants>) -> Self {
+        Self { webhooks, inventory, namespace, warrants }
     }
 
     fn subscription(&self, name: &str) -> Result<&Subscription, ActivityError> {
@@ -74,6 +83,7 @@ impl EventActivities {
     #[activity(name = names::ACTIVITY_DELIVER_EVENT)]
     pub async fn deliver_event(self: Arc<Self>, ctx: ActivityContext, req: DeliverEventRequest) -> Result<DeliverEventResult, ActivityError> {
         let event = req.event.unwrap_or_default();
+        self.warrants.check_event(&ctx, &event).await?;
         let subscription = self.subscription(&req.subscription)?;
         let key = read_secret(&subscription.secret).and_then(|s| secret_key(&s))
             .map_err(|why| failure(format!("subscription {}: {why}", subscription.name), false))?;

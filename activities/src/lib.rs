@@ -29,12 +29,14 @@ pub mod ops;
 pub mod planning;
 pub mod policy;
 pub mod procedures;
+pub mod warrant;
 mod spans;
 
 pub use activities::DeviceActivities;
 pub use drift::{DriftActivities, IntentReader};
 pub use events::EventActivities;
 pub use history::{HistoryActivities, RunReporter};
-pub use policy::PolicyActivities;
+pub use policy::{LivePolicy, PolicyActivities};
+pub use warrant::{SuiteRuns, Warrants};
 pub use device::{SessionConfig, Sessions};
 pub use metrics::DeviceMetrics;

@@ -1,6 +1,6 @@
 //! switchyard's own metrics of device work: steps by kind, operation and
-//! outcome with their duration, rows found drifted, SSH handshakes and the
-//! sessions held.
+//! outcome with their duration, rows found drifted, writes refused for want
+//! of a warrant, SSH handshakes and the sessions held.
 //! They are made on the meter the worker hands in (the Temporal SDK's
 //! Prometheus meter), so one scrape port serves the SDK's metrics and
 //! these.
@@ -23,6 +23,7 @@ pub struct DeviceMetrics {
     handshakes: Counter,
     sessions: Gauge,
     drift_rows: Counter,
+    warrant_refusals: Counter,
 }
 
 impl DeviceMetrics {
@@ -36,6 +37,8 @@ impl DeviceMetrics {
             sessions: meter.gauge(param("switchyard_ssh_sessions", "SSH sessions to devices held open by this worker")),
             drift_rows: meter.counter(param("switchyard_drift_rows",
                 "Rows found not as planned, by kind: apply (the step refused; its first differing row) or verify (every differing row)")),
+            warrant_refusals: meter.counter(param("switchyard_warrant_refusals",
+                "Device writes refused before anything was written because no warrant held, by write (apply, reverse, lock, save), and events refused before signing (event)")),
             meter,
         }
     }
@@ -62,6 +65,12 @@ impl DeviceMetrics {
     pub(crate) fn drift(&self, kind: &'static str, rows: usize) {
         let attributes = vec![MetricKeyValue::new("kind", kind)];
         self.drift_rows.add(rows as u64, &self.meter.new_attributes(NewAttributes { attributes }));
+    }
+
+    /// A `write` was refused for want of a warrant.
+    pub(crate) fn warrant_refused(&self, write: &'static str) {
+        let attributes = vec![MetricKeyValue::new("write", write)];
+        self.warrant_refusals.add(1, &self.meter.new_attributes(NewAttributes { attributes }));
     }
 
     /// An SSH handshake ended, well or not.

@@ -10,7 +10,7 @@
 // The #[activities] macro emits one marker constant per activity.
 #![allow(missing_docs)]
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use switchyard_proto::inventory::Inventory;
@@ -21,15 +21,38 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
 
-/// The worker's policy and inventory, read once at start.
+/// The worker's policy as it is now: loaded at start, replaced whole when
+/// the worker reloads the file (SIGHUP, or a change it notices), so a key
+/// removed from the file stops counting at once for every suite.
+#[derive(Clone)]
+pub struct LivePolicy(Arc<RwLock<Arc<Policy>>>);
+
+impl LivePolicy {
+    /// Starts with `policy`.
+    pub fn new(policy: Policy) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(policy))))
+    }
+
+    /// The policy in force.
+    pub fn current(&self) -> Arc<Policy> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Puts `policy` in force.
+    pub fn replace(&self, policy: Policy) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+    }
+}
+
+/// The worker's policy and inventory.
 pub struct PolicyActivities {
-    policy: Arc<Policy>,
+    policy: LivePolicy,
     inventory: Arc<Inventory>,
 }
 
 impl PolicyActivities {
     /// Activities judging suites by `policy`, with device facts from `inventory`.
-    pub fn new(policy: Arc<Policy>, inventory: Arc<Inventory>) -> Self {
+    pub fn new(policy: LivePolicy, inventory: Arc<Inventory>) -> Self {
         Self { policy, inventory }
     }
 }
@@ -40,9 +63,10 @@ impl PolicyActivities {
     #[activity(name = names::ACTIVITY_RESOLVE_POLICY)]
     pub async fn resolve_policy(self: Arc<Self>, _ctx: ActivityContext, req: PolicyRequest) -> Result<EffectivePolicy, ActivityError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let (effective, refusals) = self.policy.effective(&self.inventory, &req, now);
+        let policy = self.policy.current();
+        let (effective, refusals) = policy.effective(&self.inventory, &req, now);
         let requester = effective.requester.as_ref().map(|s| s.principal.as_str()).unwrap_or("");
-        info!(suite_id = %req.suite_id, policy = %self.policy.file, requester, refusals = refusals.len(), "Resolved policy");
+        info!(suite_id = %req.suite_id, policy = %policy.file, requester, refusals = refusals.len(), "Resolved policy");
         Ok(effective)
     }
 }

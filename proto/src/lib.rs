@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod names;
 pub mod operation;
 mod params;
+pub mod plan_root;
 pub mod policy;
 pub mod source;
 pub mod services;
@@ -26,6 +27,7 @@ pub mod time;
 pub mod trust;
 pub mod validate;
 pub mod vocabulary;
+pub mod warrant;
 pub mod webhooks;
 mod template;
 

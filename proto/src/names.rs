@@ -174,6 +174,10 @@ pub mod failures {
     /// A webhook delivery failed (its message says whether a receiver
     /// refused it or the worker cannot sign it).
     pub const WEBHOOK: &str = "WebhookDelivery";
+    /// A device write without a warrant that holds under the worker's
+    /// policy: refused before anything is written (final), or not checked
+    /// yet because Temporal could not be asked (retried).
+    pub const WARRANT: &str = "WarrantRefused";
     /// Failure types that retrying cannot fix.
     pub const NON_RETRYABLE: &[&str] = &[AUTH, HOST_KEY, DRIFT, VERIFY, CONFIG, COMMAND];
 }
@@ -214,6 +218,9 @@ pub mod patches {
     /// signal-with-start from the worker), not by a signal of its own
     /// workflow, so it ends in one workflow task (asked at its start).
     pub const DEVICE_HISTORY_BY_ACTIVITY: &str = "device-history-by-activity";
+    /// The plan hash is a Merkle root over the devices' plans (format v2)
+    /// and each device run carries its warrant (asked when the plan is made).
+    pub const WARRANT: &str = "warrant";
     /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
     /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";

@@ -70,7 +70,7 @@ pub struct Rule {
 
 impl Rule {
     /// Whether the rule covers a device.
-    fn covers(&self, device: &crate::inventory::Device) -> bool {
+    pub fn covers(&self, device: &crate::inventory::Device) -> bool {
         self.selector.iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| selector_matches(kind, e, device)))
     }
 }
@@ -163,7 +163,8 @@ impl Reader<'_> {
 
     fn principals(&self, raw: &[Spanned<RawPrincipal>]) -> Result<Vec<PolicyPrincipal>, SourceError> {
         let mut out: Vec<PolicyPrincipal> = Vec::with_capacity(raw.len());
-        let mut key_owner: Vec<(ssh_key::public::KeyData, String)> = Vec::new();
+        // Each key read so far: its identity, owner, field and line.
+        let mut key_owner: Vec<(Vec<u8>, String, String, u64)> = Vec::new();
         for (i, p) in raw.iter().enumerate() {
             let p = &p.value;
             let name = p.name.value.trim().to_lowercase();
@@ -194,10 +195,17 @@ impl Reader<'_> {
                 if !supported(&parsed.algorithm()) {
                     return Err(self.err(key.referenced, field, format!("{} keys are not supported; use an ed25519 or ecdsa key", parsed.algorithm())));
                 }
-                if let Some((_, owner)) = key_owner.iter().find(|(k, _)| k == parsed.key_data()) {
-                    return Err(self.err(key.referenced, field, format!("this key is already {owner}'s; a key names one principal")));
+                if trust::non_canonical(parsed.key_data()) {
+                    return Err(self.err(key.referenced, field,
+                        "a compressed ECDSA point: write the key as OpenSSH does (`ssh-keygen -y -f KEY`), so one key has one spelling"));
                 }
-                key_owner.push((parsed.key_data().clone(), name.clone()));
+                // A key is its point, not its text: the same key with another
+                // comment, or wrapped as a security key, is the same key.
+                let identity = trust::key_identity(parsed.key_data());
+                if let Some((_, owner, first, line)) = key_owner.iter().find(|(k, ..)| *k == identity) {
+                    return Err(self.err(key.referenced, field, format!("this key is already {owner}'s ({first}, line {line}); a key names one principal")));
+                }
+                key_owner.push((identity, name.clone(), field.clone(), key.referenced.line()));
                 keys.push(key.value.trim().to_string());
             }
             out.push(PolicyPrincipal { name, groups, keys, attester: p.attester });
@@ -479,15 +487,19 @@ pub fn principal<'a>(policy: &'a EffectivePolicy, name: &str) -> Option<&'a Poli
     policy.principals.iter().find(|p| p.name == name)
 }
 
-/// Whether `principal` is `*`-admitted or in one of `groups`. An attester
-/// (a service that signs for the people it authenticated) is never a
-/// person the rules admit.
+/// Whether `principal` is `*`-admitted or in one of `groups`. `*` means
+/// any principal the policy names (any name at all only where the policy
+/// lets unsigned decisions count: a lab). An attester (a service that signs
+/// for the people it authenticated) is never a person the rules admit.
 pub fn admits(policy: &EffectivePolicy, groups: &[String], principal: &str) -> bool {
-    if self::principal(policy, principal).is_some_and(|p| p.attester) {
+    let named = self::principal(policy, principal);
+    if named.is_some_and(|p| p.attester) {
         return false;
     }
-    groups.iter().any(|g| g == ANYONE) || principal_in(policy, groups, principal)
+    let anyone = groups.iter().any(|g| g == ANYONE) && (named.is_some() || policy.allow_unsigned);
+    anyone || principal_in(policy, groups, principal)
 }
+
 
 fn principal_in(policy: &EffectivePolicy, groups: &[String], name: &str) -> bool {
     self::principal(policy, name).is_some_and(|p| p.groups.iter().any(|g| groups.contains(g)))

@@ -244,8 +244,40 @@ pub fn establish(signed: &SignedDecision, principals: &[PolicyPrincipal], bindin
     Ok(Established { decision, signer })
 }
 
+/// Whether a policy's key line and a signature's key are one key: their
+/// identities (below) are equal, so no second spelling of a key is a
+/// second key.
 fn same_key(line: &str, key: &PublicKey) -> bool {
-    PublicKey::from_openssh(line).is_ok_and(|k| k.key_data() == key.key_data())
+    !non_canonical(key.key_data()) && PublicKey::from_openssh(line).is_ok_and(|k| key_identity(k.key_data()) == key_identity(key.key_data()))
+}
+
+/// What a key is, whatever its spelling: its curve and point. The text
+/// (comment, line) is not the key, and a security key's wrapping (its
+/// `sk-` type and application string) is not either: one private key can
+/// sign in both forms.
+pub fn key_identity(key: &ssh_key::public::KeyData) -> Vec<u8> {
+    use ssh_key::public::KeyData;
+    let tagged = |curve: &str, point: &[u8]| [curve.as_bytes(), b":", point].concat();
+    match key {
+        KeyData::Ed25519(k) => tagged("ed25519", &k.0),
+        KeyData::SkEd25519(k) => tagged("ed25519", &k.public_key().0),
+        KeyData::Ecdsa(k) => tagged(k.curve().as_str(), k.as_sec1_bytes()),
+        KeyData::SkEcdsaSha2NistP256(k) => tagged("nistp256", k.ec_point().as_bytes()),
+        other => tagged(other.algorithm().as_str(), ssh_key::Fingerprint::new(HashAlg::Sha256, other).as_bytes()),
+    }
+}
+
+/// Whether a key is written in a second spelling of its point: an ECDSA
+/// point in compressed form. OpenSSH writes points uncompressed; refusing
+/// the other form leaves each key one point, so comparing identities
+/// compares keys.
+pub fn non_canonical(key: &ssh_key::public::KeyData) -> bool {
+    let point = match key {
+        ssh_key::public::KeyData::Ecdsa(k) => k.as_sec1_bytes(),
+        ssh_key::public::KeyData::SkEcdsaSha2NistP256(k) => k.ec_point().as_bytes(),
+        _ => return false,
+    };
+    point.first().is_some_and(|tag| *tag == 2 || *tag == 3)
 }
 
 /// The suite, run, plan (or input) and expiry checks of [`establish`].

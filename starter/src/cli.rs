@@ -400,9 +400,9 @@ pub(crate) enum ScheduleAction {
         suite: SuiteArgs,
         #[command(flatten)]
         when: When,
-        /// Stop after this long (e.g. 30d); also how long the launch
-        /// signature lasts.
-        #[arg(long, default_value = "30d")]
+        /// Stop after this long (e.g. 3d); also how long the launch
+        /// signature lasts, so at most 7d when signed.
+        #[arg(long, default_value = "7d")]
         valid_for: String,
     },
     #[command(flatten)]

@@ -651,6 +651,77 @@ pub fn ui_link(ui_address: &str, namespace: &str, workflow_id: &str) -> String {
     format!("{}/namespaces/{namespace}/workflows/{workflow_id}", ui_address.trim_end_matches('/'))
 }
 
+/// The workflow run that started run `run_id` of `workflow_id` as its
+/// child, as Temporal recorded it (its workflow id, run id and type);
+/// `None` when nothing did (a hand start). The worker asks it of every
+/// device write and every event it signs.
+pub async fn parent_of(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<(String, String, String)>, String> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionRequest;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
+    let req = DescribeWorkflowExecutionRequest {
+        namespace: temporalio_client::NamespacedClient::namespace(client),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: run_id.to_string() }),
+    };
+    let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
+        .map_err(|status| format!("cannot describe workflow {workflow_id}: {}", status.message()))?
+        .into_inner();
+    let Some(parent) = described.workflow_execution_info.and_then(|i| i.parent_execution) else {
+        return Ok(None);
+    };
+    let req = DescribeWorkflowExecutionRequest {
+        namespace: temporalio_client::NamespacedClient::namespace(client),
+        execution: Some(parent.clone()),
+    };
+    let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
+        .map_err(|status| format!("cannot describe workflow {}: {}", parent.workflow_id, status.message()))?
+        .into_inner();
+    let kind = described.workflow_execution_info.and_then(|i| i.r#type).map(|t| t.name).unwrap_or_default();
+    Ok(Some((parent.workflow_id, parent.run_id, kind)))
+}
+
+/// A suite run as it started: its input and its start time (Unix seconds),
+/// read from the first event of its history. Anything else there is not a
+/// suite's start and is refused.
+pub async fn suite_started(client: &Client, workflow_id: &str, run_id: &str) -> Result<(SuiteInput, i64), String> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest;
+    use switchyard_workflows::lenient::Lenient;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
+    let req = GetWorkflowExecutionHistoryRequest {
+        namespace: temporalio_client::NamespacedClient::namespace(client),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: run_id.to_string() }),
+        maximum_page_size: 1,
+        ..Default::default()
+    };
+    let history = WorkflowService::get_workflow_execution_history(&mut c, req.into_request()).await
+        .map_err(|status| format!("cannot read the history of suite {workflow_id}: {}", status.message()))?
+        .into_inner();
+    let first = history.history.and_then(|h| h.events.into_iter().next())
+        .ok_or_else(|| format!("suite {workflow_id} run {run_id} has no history"))?;
+    let started_at = first.event_time.as_ref().map_or(0, |t| t.seconds);
+    match first.attributes {
+        Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+            if a.workflow_type.as_ref().map(|t| t.name.as_str()) != Some(names::SUITE_WORKFLOW) {
+                return Err(format!("workflow {workflow_id} is not a suite"));
+            }
+            let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
+            match Lenient::<SuiteInput>::decode(&payloads) {
+                Lenient::Understood(input) => Ok((input, started_at)),
+                _ => Err(format!("the input of suite {workflow_id} cannot be read")),
+            }
+        }
+        _ => Err(format!("the history of suite {workflow_id} does not begin with its start")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,3 +770,4 @@ mod tests {
         assert_eq!(ui_link("http://ui:8233/", "default", "s-1"), "http://ui:8233/namespaces/default/workflows/s-1");
     }
 }
+

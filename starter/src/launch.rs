@@ -98,13 +98,9 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         scheduled: launch.scheduled_until.is_some(),
     };
     if let Some(key) = launch.signing_key {
-        let about = About { suite: input.suite_id.clone(), input: trust::input_digest(&input), ..Default::default() };
-        let channel = if launch.on_behalf.is_some() { "service" } else { "cli" };
         // A schedule's runs are planned long after it is signed.
         let valid = launch.scheduled_until.map_or(LAUNCH_VALID_SECS, |until| (until - now()).max(LAUNCH_VALID_SECS));
-        let mut decision = signing::decision(Kind::Launch, about, channel, "", valid).map_err(|e| LaunchError::Sign(e.to_string()))?;
-        decision.on_behalf = launch.on_behalf.clone().unwrap_or_default();
-        input.launch = Some(key.sign(&decision).map_err(|e| LaunchError::Sign(e.to_string()))?);
+        sign(&mut input, key, launch.on_behalf.as_deref(), valid)?;
     }
     if let Some(policy) = launch.policy {
         let (_, refusals) = policy.effective(inventory, &policy::request(&input), now());
@@ -114,6 +110,24 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         }
     }
     Ok(input)
+}
+
+/// Signs `input`'s launch with `key` (for `on_behalf`, when an attester
+/// signs), valid for `valid_secs` (the default: [`sign_now`]).
+pub fn sign(input: &mut SuiteInput, key: &SigningKey, on_behalf: Option<&str>, valid_secs: i64) -> Result<(), LaunchError> {
+    input.launch = None;
+    let about = About { suite: input.suite_id.clone(), input: trust::input_digest(input), ..Default::default() };
+    let channel = if on_behalf.is_some() { "service" } else { "cli" };
+    let mut decision = signing::decision(Kind::Launch, about, channel, "", valid_secs).map_err(|e| LaunchError::Sign(e.to_string()))?;
+    decision.on_behalf = on_behalf.unwrap_or_default().to_string();
+    input.launch = Some(key.sign(&decision).map_err(|e| LaunchError::Sign(e.to_string()))?);
+    Ok(())
+}
+
+/// Signs a launch that starts at once (a suite built by the CLI itself,
+/// such as a drift check's remediation).
+pub fn sign_now(input: &mut SuiteInput, key: &SigningKey) -> Result<(), LaunchError> {
+    sign(input, key, None, LAUNCH_VALID_SECS)
 }
 
 /// A suite id no other launch picks, `<name>-<UTC time>-<6 hex digits>`,

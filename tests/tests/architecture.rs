@@ -275,7 +275,7 @@ fn the_test_command_installs_every_program_the_tests_start() {
     let run = std::fs::read_to_string(root.join("tests/run.sh")).unwrap();
     assert!(run.lines().any(|l| l.trim_start().starts_with("lab/lab.sh install tests")), "tests/run.sh must run `lab/lab.sh install tests`");
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
-    assert_eq!(ci.lines().filter(|l| !l.trim_start().starts_with('#')).last().map(str::trim), Some("exec tests/run.sh"),
+    assert_eq!(ci.lines().map(str::trim).rfind(|l| !l.is_empty() && !l.starts_with('#')), Some("exec tests/run.sh"),
         ".ci/run must end by running exactly the README's test command");
 
     // Under tests/run.sh the install has run: everything it lists is here.

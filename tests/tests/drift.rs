@@ -212,3 +212,49 @@ async fn schedules_run_drift_checks_and_suites_each_through_its_own_gate() {
         let _ = env.cli_on(queue, &["cancel", r, "--reason", "test over"]);
     }
 }
+
+/// Under a policy that counts only signed decisions, `--remediate` with the
+/// caller's key launches a remediation suite signed by them, which awaits
+/// approval like any suite; without a key, the CLI given the policy refuses
+/// before anything starts.
+#[tokio::test]
+async fn a_signed_remediation_awaits_approval_under_a_signed_policy() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.expect("dev server (run through tests/run.sh)");
+    let key = |who: &str| env.person_public_key(who);
+    let policy = file("signed-policy.yaml", &format!(
+        "principals:\n  - {{ name: alice, groups: [neteng], keys: [\"{}\"] }}\n  - {{ name: bob, groups: [reviewers], keys: [\"{}\"] }}\n\
+         rules:\n  - name: lab\n    devices: {{ tags: [lab] }}\n    request: [neteng]\n    approvals:\n      - {{ count: 1, from: [reviewers] }}\n",
+        key("alice"), key("bob")));
+    let queue = "drift-signed";
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
+    let (alice, bob) = (env.person_key("alice").display().to_string(), env.person_key("bob").display().to_string());
+    // Rows other tests left owned on the device may have drifted too (the
+    // lab reseeds): the remediation restores those as well.
+    let device = 9;
+    let name = TestEnv::device_name(device);
+    let suite = file("signed-base.yaml", &format!("name: drift-signed\ntargets:\n  names: [{name}]\nsteps:\n  - create_vlan: {{ vlan_id: 331, description: tenant-b }}\n"));
+    let base = started_suite_id(&env.cli_ok(queue, &["--signing-key", &alice, "run", suite.to_str().unwrap()])).unwrap();
+    wait_for(&client, &base, "awaiting approval", Duration::from_secs(120), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+    env.cli_ok(queue, &["--signing-key", &bob, "approve", &base]);
+    wait_for(&client, &base, "succeeded", Duration::from_secs(120), |s| phase(s) == SuitePhase::Succeeded).await.unwrap();
+    env.hset(device, "VLAN|Vlan331", &[("description", "by-hand")]);
+
+    let policy_arg = policy.display().to_string();
+    let (code, out, err) = cli(&env, queue, &["--policy", &policy_arg, "drift", "check", &name, "--remediate"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("counts only signed launches") && err.contains("--signing-key") && err.contains("nothing started"), "{err}");
+
+    let (code, out, err) = cli(&env, queue, &["--signing-key", &alice, "drift", "check", &name, "--remediate"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("awaits approval"), "the CLI says where it stands:\n{out}");
+    let remediation = out.lines().find_map(|l| l.strip_prefix("remediation suite ")).and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no remediation suite in:\n{out}")).to_string();
+    let waiting = wait_for(&client, &remediation, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+    assert_eq!(waiting.requester, "alice", "the launch is alice's, by her key");
+    assert!(waiting.policy.as_ref().unwrap().requester.as_ref().unwrap().fingerprint.starts_with("SHA256:"));
+    env.cli_ok(queue, &["--signing-key", &bob, "approve", &remediation]);
+    wait_for(&client, &remediation, "succeeded", Duration::from_secs(120), |s| phase(s) == SuitePhase::Succeeded).await.unwrap();
+    assert_eq!(field(&env, device, "VLAN|Vlan331", "description").as_deref(), Some("tenant-b"));
+}

@@ -116,3 +116,35 @@ async fn malformed_answers_to_a_paused_suite_leave_its_timeout_to_act() {
     let holder: Option<String> = redis::cmd("HGET").arg(switchyard_proto::names::device_db::LOCK_KEY).arg("suite").query(&mut conn).unwrap();
     assert_eq!(holder, None, "the suite's locks are released");
 }
+
+/// Two refused approvals of 1.5 MB each: the suite keeps them by size and
+/// digest, so its status still answers and it still ends at its approval
+/// timeout, on time. A copy of a signed body with a broken signature does
+/// not use up the genuine one.
+#[tokio::test]
+async fn huge_refused_bodies_leave_the_suite_answering_and_ending_on_time() {
+    use switchyard_proto::v1::ApprovalSignal;
+    use switchyard_starter::client;
+
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.unwrap();
+    let id = launch(&env, "huge-bodies", "approval:\n  required: 1\n  reviewers: [bob]\n  timeout: 40s\n");
+    until(&client, &id, "awaiting approval", |s| phase(s) == SuitePhase::AwaitingApproval || ended(s)).await;
+    let huge = "x".repeat(1_500_000);
+    for _ in 0..2 {
+        // Refused: for another plan.
+        let signal = ApprovalSignal { reviewer: "bob".into(), decision: 1, plan_hash: "another-plan".into(), comment: huge.clone(), signed: None };
+        client::send_review(&client, &id, signal).await.expect("the server takes a 1.5 MB signal");
+    }
+    let s = until(&client, &id, "both refusals recorded", |s| s.decisions.len() >= 2 || ended(s)).await;
+    assert_eq!(s.decisions.len(), 2, "{:?}", s.decisions.iter().map(|d| &d.reason).collect::<Vec<_>>());
+    for d in &s.decisions {
+        let kept = d.signal.as_ref().unwrap();
+        assert!(!d.counted && kept.comment.starts_with("(a body of ") && kept.comment.contains("SHA-256"), "{}", kept.comment);
+    }
+    let ended_ = until(&client, &id, "expired", ended).await;
+    assert_eq!(phase(&ended_), SuitePhase::Expired, "{}", ended_.error);
+    let result = client::result(&client, &id).await.expect("the suite's result fits");
+    assert_eq!(phase(&result), SuitePhase::Expired);
+}

@@ -7,6 +7,7 @@
 mod allocator;
 mod checks;
 mod config;
+mod policy_reload;
 mod suite_gauge;
 mod telemetry;
 
@@ -16,7 +17,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::{DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, RunReporter, PolicyActivities, SessionConfig, Sessions};
+use switchyard_activities::warrant::Lookup;
+use switchyard_activities::{
+    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, LivePolicy, PolicyActivities, RunReporter, SessionConfig,
+    Sessions, SuiteRuns, Warrants,
+};
+use switchyard_proto::warrant::SuiteRun;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
@@ -52,9 +58,11 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let inventory = Arc::new(Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?);
     checks::inventory_files(&inventory)?;
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
-    let policy = Arc::new(Policy::load(&config.policy).map_err(anyhow::Error::msg)?);
+    let policy = Policy::load(&config.policy).map_err(anyhow::Error::msg)?;
     info!(policy = %policy.file, hash = %policy.hash, rules = policy.rules.len(), principals = policy.principals.len(),
         unsigned = if policy.allow_unsigned { "allowed" } else { "refused" }, "Loaded policy");
+    let policy = LivePolicy::new(policy);
+    policy_reload::spawn(config.policy.clone(), policy.clone())?;
     let webhooks = Arc::new(match &config.webhooks {
         Some(path) => Webhooks::load(path).map_err(anyhow::Error::msg)?,
         None => Webhooks::default(),
@@ -71,11 +79,12 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         Some(t) => DeviceMetrics::new(t.meter.clone()),
         None => DeviceMetrics::disabled(),
     };
+    let metrics = Arc::new(metrics);
     let sessions = Arc::new(Sessions::new(inventory.clone(), SessionConfig {
         max_handshakes: config.max_handshakes,
         connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
         command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
-    }).with_metrics(Arc::new(metrics)));
+    }).with_metrics(metrics.clone()));
     if config.session_idle_secs > 0 {
         let (sessions, idle) = (sessions.clone(), std::time::Duration::from_secs(config.session_idle_secs));
         tokio::spawn(async move {
@@ -130,6 +139,8 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_activities))
         .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
         .build();
+    // What every device write and every signed event is checked by.
+    let warrants = Arc::new(Warrants::new(policy.clone(), inventory.clone(), Arc::new(TemporalRuns(client.clone())), metrics));
     let options = WorkerOptions::new(config.task_queue.clone())
         .register_workflow::<SuiteWorkflow>()?
         .register_workflow::<DeviceWorkflow>()?
@@ -137,9 +148,9 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .register_workflow::<DeviceHistoryWorkflow>()?
         .register_workflow::<DriftWorkflow>()?
         .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), intent_reader(&client)))
-        .register_activities(DeviceActivities::new(sessions))
+        .register_activities(DeviceActivities::new(sessions, warrants.clone()))
         .register_activities(HistoryActivities::new(run_reporter(&client, &config.task_queue)))
-        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone()))
+        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
         .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
@@ -201,4 +212,23 @@ fn intent_reader(client: &Client) -> IntentReader {
         let client = client.clone();
         Box::pin(async move { switchyard_starter::client::device_history(&client, &device).await.map_err(|e| e.to_string()) })
     })
+}
+
+/// What Temporal records about the runs a device write serves, read
+/// through the starter's client for the warrant check.
+struct TemporalRuns(Client);
+
+impl SuiteRuns for TemporalRuns {
+    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<(String, String, String)>> {
+        let client = self.0.clone();
+        Box::pin(async move { switchyard_starter::client::parent_of(&client, &workflow_id, &run_id).await })
+    }
+
+    fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun> {
+        let client = self.0.clone();
+        Box::pin(async move {
+            let (input, started_at) = switchyard_starter::client::suite_started(&client, &workflow_id, &run_id).await?;
+            Ok(SuiteRun { workflow_id, run_id, input, started_at })
+        })
+    }
 }

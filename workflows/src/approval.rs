@@ -38,7 +38,9 @@ pub fn judge(policy: &EffectivePolicy, binding: &Binding<'_>, at: String, earlie
     if binding.plan.is_empty() {
         return refuse(signal, None, "the plan is not ready yet".into());
     }
-    let used = earlier.iter().filter_map(|d| d.signal.as_ref()?.signed.as_ref());
+    // Only a signed message that verified is used up: a copy sent with a
+    // broken signature (recorded without a signer) must not spend it.
+    let used = earlier.iter().filter(|d| d.signer.is_some()).filter_map(|d| d.signal.as_ref()?.signed.as_ref());
     let who = match identify(policy, signal.signed.as_ref(), &signal.reviewer, &[Kind::Approve, Kind::Reject], binding, used) {
         Ok(who) => who,
         Err(why) => return refuse(signal, None, why),

@@ -202,7 +202,7 @@ async fn apply_at_once<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &Device
     let device = &plan.device;
     let mut out = Applied { applied: Vec::new(), unsure: Vec::new(), failure: None };
     ctx.set_current_details(format!("applying {}", count(plan.steps.len() as u64, "step")));
-    let req = ApplyDeviceRequest { suite_id: input.suite_id.clone(), device: device.clone(), steps: plan.steps.clone() };
+    let req = ApplyDeviceRequest { suite_id: input.suite_id.clone(), device: device.clone(), steps: plan.steps.clone(), warrant: input.warrant.clone() };
     let summary = format!("apply {} on {device}", count(plan.steps.len() as u64, "step"));
     let outcome = ctx.execute_local_activity(ApplyDevice, req, options::local_device_io(summary, false)).await;
     let r = match outcome {
@@ -258,7 +258,7 @@ async fn apply_step_by_step<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &D
     for step in &plan.steps {
         let id = step_id(step);
         ctx.set_current_details(format!("applying {id}"));
-        let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()) };
+        let req = ApplyStepRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), step: Some(step.clone()), warrant: input.warrant.clone() };
         let outcome = device_step(ctx, local, ApplyStep, req, format!("apply {id} on {}", plan.device), Effort::Change).await;
         match outcome {
             Ok(r) => {
@@ -309,7 +309,7 @@ async fn save(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, res
     }
     ctx.set_current_details("saving the configuration");
     let device = result.device.clone();
-    let req = SaveConfigRequest { suite_id: input.suite_id.clone(), device: device.clone() };
+    let req = SaveConfigRequest { suite_id: input.suite_id.clone(), device: device.clone(), warrant: input.warrant.clone() };
     let outcome = device_step(ctx, local_steps(ctx), SaveConfig, req, format!("config save on {device}"), Effort::Change).await;
     match outcome {
         Ok(r) => {
@@ -391,7 +391,7 @@ async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput
     let mut waited_for: Option<String> = None;
     loop {
         ctx.set_current_details("taking the device lock");
-        let req = LockRequest { suite_id: input.suite_id.clone(), device: device.to_string(), since: format_rfc3339(now_secs(ctx)) };
+        let req = LockRequest { suite_id: input.suite_id.clone(), device: device.to_string(), since: format_rfc3339(now_secs(ctx)), warrant: input.warrant.clone() };
         let outcome = ctx.execute_local_activity(LockDevice, req, options::local_device_io(format!("lock {device}"), false)).await;
         let lock = outcome.map_err(|e| format!("could not take the device lock: {}", describe(&e)))?;
         if lock.acquired {
@@ -450,6 +450,7 @@ async fn compensate(
     steps: &[Undo<'_>],
     result: &mut DeviceResult,
 ) -> Option<String> {
+    let warrant = ctx.state(|s| s.input.warrant.clone());
     let mut first_failure = None;
     // Why an unsure step could not be checked: the other unsure steps of
     // the same call are not tried against a device that just failed the
@@ -474,6 +475,7 @@ async fn compensate(
             device: device.to_string(),
             step: Some(undo.step.clone()),
             check_applied: undo.unsure,
+            warrant: warrant.clone(),
         };
         let outcome = device_step(ctx, local, ReverseStep, req, format!("reverse {id} on {device}"), Effort::Undo).await;
         match outcome {

@@ -4,7 +4,7 @@ use ssh_key::private::Ed25519Keypair;
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 
 use super::*;
-use crate::trust::Decision;
+use crate::trust::{Decision, unhex};
 use crate::v1::operation::Op;
 use crate::v1::{ApprovalPolicy, PolicyDevice, SignedDecision};
 
@@ -148,4 +148,46 @@ fn operating_needs_every_covering_rule() {
     assert!(qualifies(&eff, &any, "dave"));
     assert!(qualifies(&eff, &eff.approvals[0], "carol"));
     assert!(!qualifies(&eff, &eff.approvals[0], "alice"));
+}
+
+/// bob's key wrapped as a security key (`sk-ssh-ed25519@openssh.com`, its
+/// own application string): another spelling of the same point.
+fn respelled(seed: u8) -> String {
+    let point = *key(seed).public_key().key_data().ed25519().unwrap();
+    let sk = ssh_key::public::SkEd25519::new(point, "ssh:second");
+    PublicKey::new(ssh_key::public::KeyData::SkEd25519(sk), "bob-again@elsewhere").to_openssh().unwrap()
+}
+
+#[test]
+fn a_key_is_its_point_whatever_its_spelling() {
+    let other = respelled(2);
+    assert!(other.starts_with("sk-ssh-ed25519@openssh.com "), "{other}");
+    for second in [other, format!("{} another-comment", public(2))] {
+        let text = policy_text().replace(&public(3), &second);
+        let e = Policy::parse("policy.yaml", &text).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (10, "principals[2].keys[0]"), "{e}");
+        assert!(e.message.contains("already bob's (principals[1].keys[0], line 7)"), "{e}");
+    }
+
+    // A compressed ECDSA point (P-256's generator, odd y) has an
+    // uncompressed spelling too: refused at its line.
+    let x = unhex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296").unwrap();
+    let mut sec1 = vec![3u8];
+    sec1.extend(x);
+    let point = ssh_key::public::EcdsaPublicKey::from_sec1_bytes(&sec1).unwrap();
+    let compressed = PublicKey::new(ssh_key::public::KeyData::Ecdsa(point), "c").to_openssh().unwrap();
+    let e = Policy::parse("policy.yaml", &policy_text().replace(&public(3), &compressed)).unwrap_err();
+    assert!(e.message.contains("compressed ECDSA point") && e.line == 10, "{e}");
+}
+
+#[test]
+fn anyone_means_a_principal_the_policy_names() {
+    let text = policy_text().replace("request: [neteng]\n    approvals:\n      - { count: 1", "request: [\"*\"]\n    approvals:\n      - { count: 1");
+    let policy = Policy::parse("policy.yaml", &text).unwrap();
+    let (eff, _) = policy.effective(&inventory(), &request(&["leaf1"], &key(1)), 1_000_000);
+    assert!(admits(&eff, &["*".to_string()], "carol"));
+    assert!(!admits(&eff, &["*".to_string()], "mallory"), "a name the policy does not know");
+    // Only a lab policy (unsigned: allow) lets any typed name through.
+    let lab = EffectivePolicy { allow_unsigned: true, ..eff.clone() };
+    assert!(admits(&lab, &["*".to_string()], "mallory"));
 }

@@ -19,6 +19,12 @@ pub(crate) async fn run(global: &Global, action: ScheduleAction) -> anyhow::Resu
             let every = every(&when)?;
             let secs = parse_duration(&valid_for).filter(|s| *s > 0 && *s < 10 * 365 * 86_400)
                 .ok_or_else(|| anyhow::anyhow!("--valid-for {valid_for:?} is not a duration like 30d or 12h"))?;
+            // Each run's launch is the schedule's one signature: the schedule
+            // cannot outlive it.
+            let most = switchyard_proto::trust::MAX_VALIDITY_SECS;
+            anyhow::ensure!(global.signing_key.is_none() || secs as i64 <= most,
+                "--valid-for {valid_for} is longer than a launch signature may last ({} days): each run is launched by the schedule's signature, \
+                 so a signed schedule ends within {} days; create a new one then", most / 86_400, most / 86_400);
             let until = switchyard_starter::signing::now() + secs as i64;
             if suite.suite_id.is_none() {
                 // The schedule's id is the suite's name unless given.

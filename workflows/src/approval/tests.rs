@@ -97,3 +97,20 @@ fn signed_decisions_count_by_key() {
     assert_eq!(verdict(&policy, &log[..6]), Verdict::Pending);
     assert_eq!(verdict(&policy, &log), Verdict::Approved);
 }
+
+/// A copy of bob's signed body sent first with a broken signature is
+/// refused and does not use it up: the genuine one still counts.
+#[test]
+fn a_forged_copy_does_not_use_up_the_genuine_decision() {
+    let policy = strict();
+    let bob = signed(&key(2), trust::Kind::Approve, "h", "n1");
+    let mut forged = bob.clone();
+    let signed_body = forged.signed.as_mut().unwrap();
+    // Another signature block of the same key over another text.
+    let other = signed(&key(2), trust::Kind::Approve, "h", "n-other");
+    signed_body.signature = other.signed.unwrap().signature;
+    run(&policy, vec![
+        (forged, false, "does not match the message"),
+        (bob, true, "counted"),
+    ]);
+}

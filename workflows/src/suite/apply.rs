@@ -112,6 +112,7 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
         fail_if_locked: settings.fail_if_locked,
         lock_wait_seconds: settings.lock_wait_seconds,
         save_config: !settings.skip_config_save,
+        warrant: ctx.state(|s| s.warrant(device)),
         ..ctx.state(|s| s.for_history())
     };
     let mut result = run_child(ctx, suite_id, device, "apply", input).await;

@@ -58,6 +58,7 @@ async fn rollback_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, d
         fail_if_locked: false,
         lock_wait_seconds,
         save_config,
+        warrant: ctx.state(|s| s.warrant(device)),
         ..ctx.state(|s| s.for_history())
     };
     let result = run_child(ctx, suite_id, device, "rollback", input).await;
@@ -107,7 +108,7 @@ pub(super) async fn release_locks(ctx: &WorkflowContext<SuiteWorkflow>, suite_id
     ctx.set_current_details(format!("releasing {}", count(locked.len() as u64, "device lock")));
     let since = now(ctx);
     join_all(locked.iter().map(|device| {
-        let req = LockRequest { suite_id: suite_id.to_string(), device: device.clone(), since: since.clone() };
+        let req = LockRequest { suite_id: suite_id.to_string(), device: device.clone(), since: since.clone(), warrant: None };
         ctx.execute_local_activity(UnlockDevice, req, options::lock_release(format!("unlock {device}")))
     }))
     .await;

@@ -12,6 +12,7 @@ use switchyard_proto::v1::{
     DevicePlan, DeviceStatus, DeviceTarget, EffectivePolicy, PlanDeviceRequest, SuiteInput, SuitePhase,
     SuiteStatus,
 };
+use switchyard_proto::plan_root::PlanTree;
 use switchyard_proto::{names, policy};
 use temporalio_workflow::workflows::{join_all, select};
 use temporalio_workflow::common::SearchAttributeKey;
@@ -44,9 +45,16 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     };
     let plans = join_all(input.devices.iter().map(|t| plan_device(ctx, &input.suite_id, t))).await;
     let refused: Vec<String> = plans.iter().filter(|p| !p.error.is_empty()).map(|p| p.error.clone()).collect();
-    let hash = match &policy {
-        Some(policy) => fleet::plan_hash_under(&plans, policy),
-        None => fleet::plan_hash(&plans),
+    let hash = if ctx.patched(names::patches::WARRANT) {
+        let tree = PlanTree::new(&plans, policy.as_ref());
+        let hash = tree.plan_hash();
+        ctx.state_mut(|s| s.plan_tree = Some(tree));
+        hash
+    } else {
+        match &policy {
+            Some(policy) => fleet::plan_hash_under(&plans, policy),
+            None => fleet::plan_hash(&plans),
+        }
     };
     let (created, updated, deleted) = rollout::row_counts(&plans);
     let planned_at = now(ctx);

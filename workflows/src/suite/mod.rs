@@ -75,6 +75,9 @@ pub struct SuiteWorkflow {
     outbox: std::collections::VecDeque<(usize, switchyard_proto::v1::SuiteEvent)>,
     events_queued: usize,
     events_closed: bool,
+    // The plan's Merkle tree (plan format v2): each device's warrant proves
+    // its steps into the approved hash from it.
+    plan_tree: Option<switchyard_proto::plan_root::PlanTree>,
 }
 
 #[workflow_methods]
@@ -105,7 +108,7 @@ impl SuiteWorkflow {
         Self {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
-            subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false,
+            subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false, plan_tree: None,
         }
     }
 
@@ -151,7 +154,7 @@ impl SuiteWorkflow {
         let signal = match body {
             Lenient::Understood(signal) => signal,
             Lenient::Refused(why) => {
-                self.status.decisions.push(RecordedDecision { counted: false, reason: format!("refused: {why}"), at, ..Default::default() });
+                self.record_decision(RecordedDecision { counted: false, reason: format!("refused: {why}"), at, ..Default::default() });
                 return;
             }
         };
@@ -163,7 +166,7 @@ impl SuiteWorkflow {
             decision.counted = false;
             decision.reason = format!("arrived in phase {}, not awaiting_approval", phase_name(self.phase()));
         }
-        self.status.decisions.push(decision);
+        self.record_decision(decision);
     }
 
     /// An operator's answer to a paused suite: resume, rollback or abandon.
@@ -173,7 +176,7 @@ impl SuiteWorkflow {
         let signal = match body {
             Lenient::Understood(signal) => signal,
             Lenient::Refused(why) => {
-                self.status.operator_log.push(OperatorEvent { at, applied: false, reason: format!("refused: {why}"), ..Default::default() });
+                self.record_operator(OperatorEvent { at, applied: false, reason: format!("refused: {why}"), ..Default::default() });
                 return;
             }
         };
@@ -203,7 +206,7 @@ impl SuiteWorkflow {
         };
         let signer = who.as_ref().ok().map(|w| w.signer.clone());
         let by = signer.as_ref().map_or_else(|| signal.operator.trim().to_string(), |s| s.principal.clone());
-        self.status.operator_log.push(OperatorEvent {
+        self.record_operator(OperatorEvent {
             at,
             operator: by.clone(),
             action: name.to_string(),
@@ -309,7 +312,8 @@ impl SuiteWorkflow {
             return Err(why);
         }
         let policy = self.policy();
-        let used = self.status.operator_log.iter().filter_map(|e| e.signed.as_ref());
+        // Only a message that verified (its signer recorded) is used up.
+        let used = self.status.operator_log.iter().filter(|e| e.signer.is_some()).filter_map(|e| e.signed.as_ref());
         let who = identify(&policy, signed, typed, kinds, &self.binding(now), used)?;
         may_operate(&policy, &who.signer.principal)?;
         Ok(who)
@@ -326,7 +330,7 @@ impl SuiteWorkflow {
             Err(why) => (typed.trim().to_string(), None, Some(why.clone())),
         };
         let comment = who.as_ref().ok().and_then(|w| w.decision.as_ref()).map_or(comment, |d| d.comment.clone());
-        self.status.operator_log.push(OperatorEvent {
+        self.record_operator(OperatorEvent {
             at: sync_now(ctx),
             operator,
             action,

@@ -1,0 +1,176 @@
+//! The warrant check every device write makes before it touches the
+//! device: was this write decided, under the worker's policy as it is now?
+//!
+//! The suite run the write serves is taken from Temporal's own record (the
+//! run that started the calling device workflow, its input and its start
+//! time), never from the request; the request's warrant (approvals, plan
+//! hash, proof) is a claim that [`switchyard_proto::warrant::check`] tests.
+//! A refusal is final (not retried), counted in
+//! `switchyard_warrant_refusals_total` and logged with its reason.
+//!
+//! The same reading of Temporal's record vouches for the events the worker
+//! signs for webhooks ([`Warrants::check_event`]).
+//!
+//! Must never: write to a device, or take the policy, the suite's input or
+//! a device's facts from the workflow.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::names;
+use switchyard_proto::v1::{StepPlan, SuiteEvent, Warrant};
+use switchyard_proto::warrant::{self, Authority, SuiteRun};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tracing::{info, warn};
+
+use crate::policy::LivePolicy;
+
+/// A future the worker's Temporal lookups return.
+pub type Lookup<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
+
+/// What Temporal records about workflow runs, as the worker reads it over
+/// its client.
+pub trait SuiteRuns: Send + Sync {
+    /// The run (workflow id, run id, workflow type) that started this run
+    /// as its child; `None` when no workflow started it (a hand start).
+    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<(String, String, String)>>;
+    /// A suite run as it started: its input and its start time.
+    fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun>;
+}
+
+/// Suite runs kept after their first lookup: a suite's input is read once
+/// per worker, however many devices it has.
+const CACHED_RUNS: usize = 64;
+
+/// The worker's warrant check.
+pub struct Warrants {
+    policy: LivePolicy,
+    inventory: Arc<Inventory>,
+    runs: Arc<dyn SuiteRuns>,
+    cache: Mutex<BTreeMap<(String, String), Arc<SuiteRun>>>,
+    metrics: Arc<crate::metrics::DeviceMetrics>,
+}
+
+/// Why a write was refused, or that its check could not be made yet.
+enum Refusal {
+    /// Not decided: final.
+    Refused(String),
+    /// Temporal could not be asked: retried.
+    Unknown(String),
+}
+
+impl Warrants {
+    /// Checks against `policy` (reloaded by the worker), with device facts
+    /// from `inventory` and runs read through `runs`.
+    pub fn new(policy: LivePolicy, inventory: Arc<Inventory>, runs: Arc<dyn SuiteRuns>, metrics: Arc<crate::metrics::DeviceMetrics>) -> Self {
+        Self { policy, inventory, runs, cache: Mutex::new(BTreeMap::new()), metrics }
+    }
+
+    /// Whether the write `what` of `steps` to `device` for `suite_id`,
+    /// asked by the activity of `ctx`, was decided. `Err` is the activity's failure:
+    /// final and naming the reason when refused, retryable when Temporal
+    /// could not be asked.
+    pub async fn check(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan], what: &'static str) -> Result<Authority, ActivityError> {
+        match self.judge(ctx, suite_id, device, warrant, steps).await {
+            Ok(authority) => Ok(authority),
+            Err(Refusal::Unknown(why)) => Err(ActivityError::application(
+                ApplicationFailure::builder(format!("{device}: cannot check the warrant for {what}: {why}")).type_name(names::failures::WARRANT.to_string()).build())),
+            Err(Refusal::Refused(why)) => {
+                let info = ctx.info();
+                warn!(device, write = what, workflow_id = info.workflow_id.as_deref().unwrap_or(""), reason = %why, "Refused a device write: no warrant");
+                self.metrics.warrant_refused(what);
+                Err(ActivityError::application(
+                    ApplicationFailure::builder(format!("{device}: {what} refused, nothing written: {why}"))
+                        .type_name(names::failures::WARRANT.to_string()).non_retryable(true).build()))
+            }
+        }
+    }
+
+    async fn judge(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan]) -> Result<Authority, Refusal> {
+        let info = ctx.info();
+        let (Some(workflow_id), Some(run_id)) = (info.workflow_id.clone(), info.workflow_run_id.clone()) else {
+            return Err(Refusal::Refused("not called from a workflow".into()));
+        };
+        let (suite, suite_run) = if info.workflow_type.as_deref() == Some(names::SUITE_WORKFLOW) {
+            (workflow_id, run_id)
+        } else if info.workflow_type.as_deref() == Some(names::DEVICE_WORKFLOW) {
+            match self.runs.parent(workflow_id.clone(), run_id).await.map_err(Refusal::Unknown)? {
+                Some((id, run, kind)) if kind == names::SUITE_WORKFLOW => (id, run),
+                _ => return Err(Refusal::Refused(format!("device workflow {workflow_id} was not started by a suite"))),
+            }
+        } else {
+            return Err(Refusal::Refused(format!("called from a {} workflow, which does not write to devices", info.workflow_type.as_deref().unwrap_or("unknown"))));
+        };
+        let run = self.run(suite, suite_run).await?;
+        // The suite id the device's journal and lock are written under is
+        // the run's own, not one the request names.
+        if suite_id != run.workflow_id {
+            return Err(Refusal::Refused(format!("the write names suite {suite_id:?} but serves suite {}", run.workflow_id)));
+        }
+        let Some(facts) = self.inventory.device(device) else {
+            return Err(Refusal::Refused(format!("{device} is not in the worker's inventory {}", self.inventory.file)));
+        };
+        let policy = self.policy.current();
+        let authority = warrant::check(&policy, facts, &run, warrant, steps).map_err(Refusal::Refused)?;
+        info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
+        Ok(authority)
+    }
+
+    /// Whether `event`, about to be signed with the worker's webhook
+    /// secrets, is one a suite or a drift check emitted: the calling event
+    /// workflow was started by that workflow (as Temporal records it), under
+    /// the id it gives its events, and the event names it. A forged event
+    /// (an event workflow started by hand) is refused, logged and counted,
+    /// and nothing is sent.
+    pub async fn check_event(&self, ctx: &ActivityContext, event: &SuiteEvent) -> Result<(), ActivityError> {
+        let info = ctx.info();
+        let workflow_id = info.workflow_id.clone().unwrap_or_default();
+        let refused = |why: String| {
+            warn!(event = %event.id, r#type = %event.r#type, workflow_id = %workflow_id, reason = %why, "Refused to send an event: not emitted by a suite or a drift check");
+            self.metrics.warrant_refused("event");
+            ActivityError::application(ApplicationFailure::builder(format!("event {} not sent: {why}", event.id))
+                .type_name(names::failures::WARRANT.to_string()).non_retryable(true).build())
+        };
+        if info.workflow_type.as_deref() != Some(names::EVENT_WORKFLOW) {
+            return Err(refused(format!("called from a {} workflow", info.workflow_type.as_deref().unwrap_or("unknown"))));
+        }
+        let run_id = info.workflow_run_id.clone().unwrap_or_default();
+        let parent = self.runs.parent(workflow_id.clone(), run_id).await.map_err(|why| ActivityError::application(
+            ApplicationFailure::builder(format!("event {}: cannot check who emitted it: {why}", event.id)).type_name(names::failures::WARRANT.to_string()).build()))?;
+        let Some((owner, _, kind)) = parent else {
+            return Err(refused(format!("event workflow {workflow_id} was not started by a suite or a drift check")));
+        };
+        let names_owner = match kind.as_str() {
+            names::SUITE_WORKFLOW => event.suite_id == owner,
+            // A drift check's events name the check, or the remediation suite it proposes.
+            names::DRIFT_WORKFLOW => event.suite_id == owner || event.suite_id == names::remediation_suite_id(&owner),
+            other => return Err(refused(format!("event workflow {workflow_id} was started by a {other} workflow"))),
+        };
+        let own_id = workflow_id.strip_prefix(&format!("{owner}--event-"))
+            .and_then(|rest| rest.split_once("--"))
+            .is_some_and(|(seq, kind)| seq.parse::<usize>().is_ok() && kind == event.r#type);
+        if !names_owner || !own_id {
+            return Err(refused(format!("event workflow {workflow_id} carries an event about {:?} of type {:?}, which {owner} did not emit", event.suite_id, event.r#type)));
+        }
+        Ok(())
+    }
+
+    /// The suite run, read once and kept.
+    async fn run(&self, workflow_id: String, run_id: String) -> Result<Arc<SuiteRun>, Refusal> {
+        let key = (workflow_id.clone(), run_id.clone());
+        if let Some(run) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(run.clone());
+        }
+        let run = Arc::new(self.runs.started(workflow_id, run_id).await.map_err(Refusal::Unknown)?);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHED_RUNS {
+            cache.clear();
+        }
+        cache.insert(key, run.clone());
+        Ok(run)
+    }
+}

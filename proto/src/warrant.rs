@@ -1,0 +1,185 @@
+//! Whether a device write was decided: the check every writing activity
+//! makes before it touches a device, against the worker's current policy.
+//!
+//! What it trusts and what it does not: the suite run (its workflow id, run
+//! id, input and start time) comes from Temporal's own record of the run
+//! that started the writing workflow, so nobody can invent it; the
+//! [`Warrant`] (approvals, plan hash, proof) is a claim and is checked
+//! here; the policy and the device's facts are the worker's own.
+//!
+//! Must never: do I/O, read a clock, or take a policy or a device fact from
+//! the workflow.
+
+use std::collections::BTreeSet;
+
+use crate::inventory::Device;
+use crate::plan_root;
+use crate::policy::{self, Policy};
+use crate::trust::{self, Binding, Kind};
+use crate::v1::{ApprovalRequirement, EffectivePolicy, StepPlan, SuiteInput, Warrant};
+
+/// The suite run a write serves, as Temporal records it.
+#[derive(Debug, Clone)]
+pub struct SuiteRun {
+    /// The suite's workflow id.
+    pub workflow_id: String,
+    /// Its run id: approvals are bound to it.
+    pub run_id: String,
+    /// The input it was started with: the launch and the targets.
+    pub input: SuiteInput,
+    /// Unix seconds it started: the launch must have been valid then.
+    pub started_at: i64,
+}
+
+/// Who decided a write that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// The requester, as the launch proves it.
+    pub requester: String,
+    /// The approvers that count for this device under the current policy.
+    pub approvers: Vec<String>,
+}
+
+/// Checks that writing `steps` (the steps whose apply or reverse is about
+/// to be written; empty for a lock or a save) to `device` was decided in
+/// `run`, under `current`. Every refusal says what failed.
+pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<&Warrant>, steps: &[StepPlan]) -> Result<Authority, String> {
+    let input = &run.input;
+    let runs_as_launched = run.workflow_id == input.suite_id
+        || (input.scheduled && run.workflow_id.strip_prefix(&input.suite_id).is_some_and(|rest| rest.starts_with('-') && rest.len() > 1));
+    if !runs_as_launched {
+        return Err(format!("suite run {} was launched as suite {:?}", run.workflow_id, input.suite_id));
+    }
+    let principals = EffectivePolicy {
+        allow_unsigned: current.allow_unsigned,
+        principals: current.principals.clone(),
+        ..Default::default()
+    };
+    let requester = launched_by(current, &principals, run)?;
+
+    // This device, in this suite's targets, with exactly the launched steps.
+    let target = input.devices.iter().find(|t| t.device == device.name)
+        .ok_or_else(|| format!("{} is not a target of suite {}", device.name, input.suite_id))?;
+    for step in steps {
+        let launched = step.step.as_ref().is_some_and(|s| target.steps.contains(s));
+        if !launched {
+            let id = step.step.as_ref().map_or("", |s| s.id.as_str());
+            return Err(format!("step {id:?} is not a step suite {} launched for {}", input.suite_id, device.name));
+        }
+    }
+
+    // The rules that cover the device now: default deny, the requester
+    // and the operations allowed, and the approvals they require.
+    let rules: Vec<_> = current.rules.iter().filter(|r| r.covers(device)).collect();
+    if rules.is_empty() {
+        return Err(format!("no rule of policy {} covers {} (default deny)", current.file, device.name));
+    }
+    let mut required: Vec<ApprovalRequirement> = Vec::new();
+    for rule in &rules {
+        if !policy::admits(&principals, &rule.request, &requester) {
+            return Err(format!("{requester} may not request changes on {} under rule {} of {}", device.name, rule.name, current.file));
+        }
+        for step in target.steps.iter() {
+            let op = step.operation.as_ref().and_then(|o| o.op.as_ref()).map_or("none", crate::operation::name);
+            if !rule.operations.is_empty() && !rule.operations.iter().any(|o| o == op) {
+                return Err(format!("operation {op} is not allowed on {} by rule {} of {}", device.name, rule.name, current.file));
+            }
+        }
+        required.extend(rule.approvals.iter().cloned());
+    }
+    if let Some(own) = input.approval.as_ref().filter(|a| a.required > 0) {
+        required.push(ApprovalRequirement {
+            count: own.required,
+            principals: own.reviewers.iter().map(|r| trust::person(r)).collect(),
+            source: "the suite's approval".into(),
+            ..Default::default()
+        });
+    }
+    if required.is_empty() {
+        return Ok(Authority { requester, approvers: vec![] });
+    }
+
+    // Approvals are needed: they must sign a plan hash that covers these
+    // very steps on this device.
+    let warrant = warrant.ok_or_else(|| format!("no warrant: {} needs approvals for {}", device.name, input.suite_id))?;
+    let proven = plan_root::hash_from_proof(&device.name, &warrant.step_digests, &warrant.proof, &warrant.policy_digest)
+        .map_err(|e| format!("the warrant's proof is malformed: {e}"))?;
+    if proven != warrant.plan_hash {
+        return Err(format!("the warrant's proof for {} leads to plan {proven}, not to the approved plan {}", device.name, warrant.plan_hash));
+    }
+    for step in steps {
+        let digest = trust::hex(&plan_root::step_digest(step));
+        if !warrant.step_digests.contains(&digest) {
+            let id = step.step.as_ref().map_or("", |s| s.id.as_str());
+            return Err(format!("step {id:?} on {} is not the step the approved plan holds", device.name));
+        }
+    }
+    let approvers = approvers(current, &principals, run, warrant, &requester)?;
+    for requirement in &required {
+        let have = approvers.iter().filter(|p| policy::qualifies(&principals, requirement, p)).count();
+        if have < requirement.count as usize {
+            let from: Vec<&str> = requirement.groups.iter().chain(&requirement.principals).map(String::as_str).collect();
+            return Err(format!("{} needs {} approval(s) from {} ({}) under policy {}; the warrant has {have}",
+                device.name, requirement.count, if from.is_empty() { "anyone but the requester".to_string() } else { from.join(", ") },
+                requirement.source, current.file));
+        }
+    }
+    Ok(Authority { requester, approvers })
+}
+
+/// The requester, from the run's launch signature checked against the
+/// current keys at the time the run started.
+fn launched_by(current: &Policy, principals: &EffectivePolicy, run: &SuiteRun) -> Result<String, String> {
+    let input = &run.input;
+    match &input.launch {
+        None if current.allow_unsigned => {
+            let name = trust::person(&input.requester);
+            if name.is_empty() { Err("the launch is unsigned and names no requester".into()) } else { Ok(name) }
+        }
+        None => Err(format!("the suite's launch is unsigned and policy {} counts only signed decisions", current.file)),
+        Some(signed) => {
+            let binding = Binding { suite: &input.suite_id, run: "", plan: "", input: &trust::input_digest(input), now: run.started_at };
+            let ok = trust::establish(signed, &principals.principals, &binding).map_err(|e| format!("the launch does not hold: {e}"))?;
+            if ok.decision.kind != Kind::Launch {
+                return Err(format!("the launch carries a signed {} decision", ok.decision.kind.name()));
+            }
+            Ok(ok.signer.principal)
+        }
+    }
+}
+
+/// The distinct principals whose approvals in the warrant hold now: signed
+/// by a key the current policy holds, bound to this suite, run and plan,
+/// not the requester's. An approval whose key was removed, or that is bound
+/// elsewhere, is refused with its reason.
+fn approvers(current: &Policy, principals: &EffectivePolicy, run: &SuiteRun, warrant: &Warrant, requester: &str) -> Result<Vec<String>, String> {
+    let mut people = BTreeSet::new();
+    for (i, signed) in warrant.approvals.iter().enumerate() {
+        let decision = trust::Decision::parse(&signed.message).map_err(|e| format!("approval {i}: {e}"))?;
+        // Approvals were checked for time when the suite counted them; here
+        // the run binding keeps them to this run, whenever it applies.
+        let binding = Binding { suite: &run.workflow_id, run: &run.run_id, plan: &warrant.plan_hash, input: "", now: decision.expires - 1 };
+        let ok = trust::establish(signed, &principals.principals, &binding).map_err(|e| format!("approval {i} does not hold: {e}"))?;
+        if ok.decision.kind != Kind::Approve {
+            return Err(format!("approval {i} is a signed {} decision", ok.decision.kind.name()));
+        }
+        if ok.signer.principal != requester {
+            people.insert(ok.signer.principal);
+        }
+    }
+    if !warrant.unsigned_approvers.is_empty() {
+        if !current.allow_unsigned {
+            return Err(format!("the warrant counts unsigned approvals and policy {} counts only signed decisions", current.file));
+        }
+        for name in &warrant.unsigned_approvers {
+            let name = trust::person(name);
+            if !name.is_empty() && name != requester {
+                people.insert(name);
+            }
+        }
+    }
+    Ok(people.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests;
