@@ -451,7 +451,7 @@ async fn service(api: &str, key: &str, suites: usize, devices: usize, reads: usi
 
     // Leave nothing running.
     for id in ids.iter() {
-        service.cancel(id, "benchmark done").await?;
+        service.answer(id, switchyard_proto::v1::OperatorAction::Cancel, "benchmark done").await?;
     }
     let ms = |mut v: Vec<Duration>, p: usize| {
         v.sort();

@@ -221,6 +221,10 @@ pub mod patches {
     /// The plan hash is a Merkle root over the devices' plans (format v2)
     /// and each device run carries its warrant (asked when the plan is made).
     pub const WARRANT: &str = "warrant";
+    /// Only a signed cancel (the `operator` signal's cancel) rolls a suite
+    /// back; a bare Temporal cancellation once applying has begun pauses it
+    /// for a signed answer (asked at the suite's start).
+    pub const SIGNED_CANCEL: &str = "signed-cancel";
     /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
     /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";

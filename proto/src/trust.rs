@@ -52,9 +52,11 @@ pub enum Kind {
     ExtendWindow,
     /// Change the parallelism (value: the new number).
     SetParallelism,
+    /// Cancel the suite: changed devices are rolled back.
+    Cancel,
 }
 
-const KINDS: [(Kind, &str); 8] = [
+const KINDS: [(Kind, &str); 9] = [
     (Kind::Launch, "launch"),
     (Kind::Approve, "approve"),
     (Kind::Reject, "reject"),
@@ -63,6 +65,7 @@ const KINDS: [(Kind, &str); 8] = [
     (Kind::Abandon, "abandon"),
     (Kind::ExtendWindow, "extend-window"),
     (Kind::SetParallelism, "set-parallelism"),
+    (Kind::Cancel, "cancel"),
 ];
 
 impl Kind {

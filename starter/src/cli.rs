@@ -125,13 +125,17 @@ pub(crate) enum Command {
     Rollback(PauseAnswer),
     /// Stop a paused suite and leave changed devices as they are.
     Abandon(PauseAnswer),
-    /// Cancel a suite: in-flight devices finish, changed devices are rolled back.
+    /// Cancel a suite: in-flight devices finish, changed devices are rolled
+    /// back. A decision, signed like a pause answer.
     Cancel {
         /// Suite id.
         suite_id: String,
-        /// Why (recorded in the suite's history).
+        /// Why (recorded with the decision).
         #[arg(long, default_value = "cancelled from the CLI")]
         reason: String,
+        /// Operator name, for an unsigned cancel (a signed one is the key's).
+        #[arg(long, env = "SWITCHYARD_OPERATOR", default_value = "")]
+        operator: String,
     },
     /// Move a running suite's change window end later.
     ExtendWindow {

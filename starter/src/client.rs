@@ -20,7 +20,7 @@ use temporalio_client::errors::{
     WorkflowStartError, WorkflowUpdateError,
 };
 use temporalio_client::{
-    ClientOptions, Connection, ConnectionOptions, WorkflowCancelOptions, WorkflowExecuteUpdateOptions,
+    ClientOptions, Connection, ConnectionOptions, WorkflowExecuteUpdateOptions,
     WorkflowGetResultOptions, WorkflowHandle, WorkflowQueryOptions, WorkflowSignalOptions,
     WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowStartOptions,
 };
@@ -117,15 +117,6 @@ pub enum ClientError {
         /// The SDK's reason, carrying the validator's message.
         #[source]
         source: WorkflowUpdateError,
-    },
-    /// The cancellation request was not delivered.
-    #[error("cannot cancel suite {suite_id}")]
-    Cancel {
-        /// The suite id.
-        suite_id: String,
-        /// The SDK's reason.
-        #[source]
-        source: WorkflowInteractionError,
     },
     /// A device history's journal could not be read.
     #[error("cannot read the history workflow {workflow_id}")]
@@ -376,13 +367,6 @@ pub async fn set_parallelism(client: &Client, suite_id: &str, request: SetParall
         .execute_update(SuiteWorkflow::set_parallelism, request.into(), WorkflowExecuteUpdateOptions::default())
         .await
         .map_err(|source| ClientError::SetParallelism { suite_id: suite_id.to_string(), source })
-}
-
-/// Requests cancellation: the suite finishes in-flight devices and rolls
-/// back the changed ones before it ends.
-pub async fn cancel(client: &Client, suite_id: &str, reason: &str) -> Result<(), ClientError> {
-    suite(client, suite_id).cancel(WorkflowCancelOptions::builder().reason(reason.to_string()).build()).await
-        .map_err(|source| ClientError::Cancel { suite_id: suite_id.to_string(), source })
 }
 
 /// One event a suite emitted, and where its delivery stands.

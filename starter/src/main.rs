@@ -45,7 +45,7 @@ async fn main() {
         Command::Resume(a) => operate::answer_pause(global, a, OperatorAction::Resume).await,
         Command::Rollback(a) => operate::answer_pause(global, a, OperatorAction::Rollback).await,
         Command::Abandon(a) => operate::answer_pause(global, a, OperatorAction::Abandon).await,
-        Command::Cancel { suite_id, reason } => operate::cancel(global, &suite_id, &reason).await,
+        Command::Cancel { suite_id, reason, operator } => operate::cancel(global, &suite_id, &reason, operator).await,
         Command::ExtendWindow { suite_id, end, operator, comment } => operate::extend_window(global, &suite_id, end, operator, comment).await,
         Command::SetParallelism { suite_id, parallelism, operator } => operate::set_parallelism(global, &suite_id, parallelism, operator).await,
         Command::Sign { decision, suite_id, value, comment, valid_for } => sign::run(global, &decision, &suite_id, value, &comment, &valid_for).await,

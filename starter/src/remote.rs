@@ -182,12 +182,13 @@ impl Service {
         struct Answer {
             event: Option<OperatorEvent>,
         }
-        let verb = match action {
-            OperatorAction::Resume => "resume",
-            OperatorAction::Rollback => "rollback",
-            _ => "abandon",
+        let (verb, body) = match action {
+            OperatorAction::Resume => ("resume", json!({ "comment": comment })),
+            OperatorAction::Rollback => ("rollback", json!({ "comment": comment })),
+            OperatorAction::Cancel => ("cancel", json!({ "reason": comment })),
+            _ => ("abandon", json!({ "comment": comment })),
         };
-        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &json!({ "comment": comment })).await?;
+        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
         let status = if status == 422 { 200 } else { status };
         let answer: Answer = decode(status, &body)?;
         Ok(answer.event)
@@ -210,12 +211,6 @@ impl Service {
             return Ok(None);
         }
         decode(status, &body).map(Some)
-    }
-
-    /// `POST /v1/suites/{id}/cancel`.
-    pub async fn cancel(&self, suite_id: &str, reason: &str) -> Result<(), ServiceError> {
-        let (status, body) = self.post(&format!("v1/suites/{}/cancel", segment(suite_id)), &json!({ "reason": reason })).await?;
-        decode::<Value>(status, &body).map(|_| ())
     }
 
     /// `POST /v1/suites/{id}/window`: the window's end now in force.

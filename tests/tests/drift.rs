@@ -209,7 +209,7 @@ async fn schedules_run_drift_checks_and_suites_each_through_its_own_gate() {
     }
     // The run still waiting for approval is cancelled, not left behind.
     for r in recent(&paused).iter().filter(|r| **r != run) {
-        let _ = env.cli_on(queue, &["cancel", r, "--reason", "test over"]);
+        let _ = env.cli_on(queue, &["cancel", r, "--reason", "test over", "--operator", "oscar"]);
     }
 }
 

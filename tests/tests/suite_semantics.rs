@@ -262,7 +262,7 @@ async fn cancelling_mid_apply_finishes_in_flight_devices_and_rolls_back() {
     let before = dumps(&env);
     let id = launch(&env, &vlan_suite("sem-cancel", "rollout:\n  parallelism: 1\n"));
     until(&client, &id, "two devices done", |s| s.devices.iter().filter(|d| d.status == DeviceStatus::Succeeded as i32).count() >= 2).await;
-    cli_ok(&env, &["cancel", &id, "--reason", "maintenance aborted"]);
+    cli_ok(&env, &["cancel", &id, "--reason", "maintenance aborted", "--operator", "oscar"]);
     let s = until(&client, &id, "ended", ended).await;
     assert_eq!(phase(&s), SuitePhase::Cancelled, "{s:?}");
     assert!(s.error.contains("maintenance aborted"), "{}", s.error);

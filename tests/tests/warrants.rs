@@ -215,3 +215,64 @@ async fn a_forged_event_is_not_signed_or_sent() {
     let log = std::fs::read_to_string(env.worker_log(queue)).unwrap();
     assert!(log.contains("Refused to send an event"), "the worker log says why");
 }
+
+/// Rolling back writes to devices, so cancelling is a decision: a bare
+/// Temporal cancellation request (any identity, as the Web UI's "Request
+/// Cancellation" sends it) only pauses the suite and says so; an unsigned
+/// cancel counts for nothing under a signed policy; the requester's signed
+/// `switchyard cancel` rolls the changed device back.
+#[tokio::test]
+async fn a_bare_temporal_cancel_pauses_and_a_signed_cancel_rolls_back() {
+    use switchyard_proto::v1::SuitePhase::{Cancelled, Paused};
+
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let queue = "warrants-cancel";
+    let key = |who: &str| env.person_public_key(who);
+    let policy = write("cancel-policy.yaml", &format!(
+        "principals:\n  - {{ name: alice, groups: [neteng], keys: [\"{}\"] }}\n  - {{ name: bob, groups: [reviewers], keys: [\"{}\"] }}\n\
+         rules:\n  - name: lab\n    devices: {{ tags: [lab] }}\n    request: [neteng]\n    operate: [neteng]\n    approvals:\n      - {{ count: 1, from: [reviewers] }}\n",
+        key("alice"), key("bob")));
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
+    let client = env.client().await.unwrap();
+    let (alice, bob) = (env.person_key("alice").display().to_string(), env.person_key("bob").display().to_string());
+    let before = env.rows(6);
+    // The first device, then a long soak before the second.
+    let suite = write("cancel.yaml", "name: warrants-cancel\ntargets:\n  names: [sonic-d006, sonic-d007]\nsteps:\n  - create_vlan:\n      vlan_id: 364\n\
+        rollout:\n  parallelism: 1\n  waves: [1]\n  soak: 10m\n");
+    let out = env.cli_on(queue, &["--signing-key", &alice, "run", suite.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    wait_for(&client, &id, "awaiting approval", TIMEOUT, |s| phase(s) == SuitePhase::AwaitingApproval || ended(s)).await.unwrap();
+    env.cli_ok(queue, &["--signing-key", &bob, "approve", &id]);
+    wait_for(&client, &id, "the first device changed", TIMEOUT, |s| s.devices.iter().any(|d| d.status == DeviceStatus::Succeeded as i32) || ended(s)).await.unwrap();
+    assert!(env.rows(6).contains_key("VLAN|Vlan364"));
+
+    // Anyone with namespace access asks Temporal to cancel.
+    let cli = std::env::var("TEMPORAL_CLI").expect("TEMPORAL_CLI is set by tests/run.sh");
+    let address = env.temporal.trim_start_matches("http://").to_string();
+    let sent = std::process::Command::new(cli).args(["workflow", "cancel", "--workflow-id", &id, "--address", &address])
+        .output().expect("temporal CLI");
+    assert!(sent.status.success(), "{}", text(&sent));
+    let paused = wait_for(&client, &id, "paused", TIMEOUT, |s| phase(s) == Paused || ended(s)).await.unwrap();
+    assert_eq!(phase(&paused), Paused, "{}", paused.error);
+    let noted = paused.operator_log.iter().find(|e| e.operator == "temporal").expect("the request is recorded");
+    assert!(!noted.applied && noted.reason.contains("through Temporal") && noted.reason.contains("not a signed decision"), "{noted:?}");
+    assert!(env.rows(6).contains_key("VLAN|Vlan364"), "nothing rolled back on a bare request");
+
+    // Unsigned, under a policy that counts only signed decisions.
+    let out = env.cli_on(queue, &["cancel", &id, "--operator", "alice"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("only signed"), "{}", text(&out));
+    // bob may approve but not operate.
+    let out = env.cli_on(queue, &["--signing-key", &bob, "cancel", &id]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("bob may not operate"), "{}", text(&out));
+    // alice's signed cancel: the changed device is rolled back.
+    let out = env.cli_on(queue, &["--signing-key", &alice, "cancel", &id, "--reason", "change freeze"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
+    assert_eq!(phase(&s), Cancelled, "{}", s.error);
+    assert!(s.error.contains("by alice: change freeze"), "{}", s.error);
+    assert_eq!(env.rows(6), before, "sonic-d006 rolled back");
+}

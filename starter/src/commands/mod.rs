@@ -97,13 +97,6 @@ impl Target {
         })
     }
 
-    pub(crate) async fn cancel(&self, suite_id: &str, reason: &str) -> anyhow::Result<()> {
-        match self {
-            Self::Temporal(c) => client::cancel(c, suite_id, reason).await?,
-            Self::Service(s) => s.cancel(suite_id, reason).await?,
-        }
-        Ok(())
-    }
 }
 
 /// Launches (or plans) a suite file on `target`: through the launch

@@ -1,8 +1,8 @@
 //! An operator's hand on a running suite: the answer to a pause (resume,
-//! rollback, abandon: a signal, logged by the suite with whether it
-//! applied), cancellation, and the two validated updates (window end,
-//! parallelism), which the suite refuses without a trace. Reviewers'
-//! verdicts on a plan are `review`'s, not this.
+//! rollback, abandon) and cancellation (signals, each a signed decision,
+//! logged by the suite with whether it applied), and the two validated
+//! updates (window end, parallelism), which the suite refuses without a
+//! trace. Reviewers' verdicts on a plan are `review`'s, not this.
 
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal, SetParallelism, SignedDecision};
@@ -23,6 +23,7 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
     let kind = match action {
         OperatorAction::Resume => Kind::Resume,
         OperatorAction::Rollback => Kind::Rollback,
+        OperatorAction::Cancel => Kind::Cancel,
         _ => Kind::Abandon,
     };
     let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment, None).await?;
@@ -52,11 +53,16 @@ fn show_answer(suite_id: &str, event: Option<&OperatorEvent>) -> i32 {
     0
 }
 
-pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str) -> anyhow::Result<i32> {
-    super::target(global).await?.cancel(suite_id, reason).await?;
-    println!("{suite_id}: cancellation requested; in-flight devices finish, changed devices are rolled back");
+/// Cancels a suite with a signed decision (the suite rolls back changed
+/// devices only for one); a bare Temporal cancellation would only pause it.
+pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str, operator: String) -> anyhow::Result<i32> {
+    let answer = PauseAnswer { suite_id: suite_id.to_string(), operator, comment: reason.to_string() };
+    let code = answer_pause(global, answer, OperatorAction::Cancel).await?;
+    if code == 0 {
+        println!("{suite_id}: cancellation requested; in-flight devices finish, changed devices are rolled back");
+    }
     println!("web ui: {}", super::ui_link(global, suite_id));
-    Ok(0)
+    Ok(code)
 }
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {

@@ -13,7 +13,7 @@ use crate::cli::Global;
 
 pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: String, comment: &str, valid_for: &str) -> anyhow::Result<i32> {
     let kind = Kind::from_name(decision).filter(|k| *k != Kind::Launch).ok_or_else(|| anyhow::anyhow!(
-        "unknown decision {decision:?}: approve, reject, resume, rollback, abandon, extend-window or set-parallelism"))?;
+        "unknown decision {decision:?}: approve, reject, resume, rollback, abandon, cancel, extend-window or set-parallelism"))?;
     let valid_secs = parse_duration(valid_for).filter(|s| *s > 0)
         .ok_or_else(|| anyhow::anyhow!("--valid-for {valid_for:?} is not a duration like 30m or 4h"))?;
     let needs_value = matches!(kind, Kind::ExtendWindow | Kind::SetParallelism);
@@ -36,8 +36,13 @@ pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: 
             (format!("signal {:?}", names::SIGNAL_APPROVAL),
              serde_json::to_string_pretty(&ApprovalSignal { decision: decision as i32, plan_hash: status.plan_hash, comment, signed, ..Default::default() })?)
         }
-        Kind::Resume | Kind::Rollback | Kind::Abandon => {
-            let action = match kind { Kind::Resume => OperatorAction::Resume, Kind::Rollback => OperatorAction::Rollback, _ => OperatorAction::Abandon };
+        Kind::Resume | Kind::Rollback | Kind::Abandon | Kind::Cancel => {
+            let action = match kind {
+                Kind::Resume => OperatorAction::Resume,
+                Kind::Rollback => OperatorAction::Rollback,
+                Kind::Cancel => OperatorAction::Cancel,
+                _ => OperatorAction::Abandon,
+            };
             (format!("signal {:?}", names::SIGNAL_OPERATOR),
              serde_json::to_string_pretty(&OperatorSignal { action: action as i32, comment, signed, ..Default::default() })?)
         }

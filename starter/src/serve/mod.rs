@@ -150,7 +150,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/v1/capabilities", get(suites::capabilities))
         .route("/v1/suites", post(suites::create).get(suites::list))
         .route("/v1/suites/{suite_id}", get(suites::get))
-        .route("/v1/suites/{suite_id}/cancel", post(suites::cancel))
+        .route("/v1/suites/{suite_id}/cancel", post(operate::cancel))
         .route("/v1/suites/{suite_id}/approve", post(suites::approve))
         .route("/v1/suites/{suite_id}/reject", post(suites::reject))
         .route("/v1/suites/{suite_id}/resume", post(operate::resume))

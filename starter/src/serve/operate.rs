@@ -17,7 +17,7 @@ use serde_json::json;
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_starter::client::{self, ClientError};
-use switchyard_starter::keys::Scope;
+use switchyard_starter::keys::{ApiKey, Scope};
 
 use super::Shared;
 use super::problem::Problem;
@@ -53,15 +53,45 @@ async fn answer(
 ) -> Result<Response, Problem> {
     let key = admit(&app, &headers, Scope::Write)?;
     let request: AnswerBody = json_body(body)?;
-    let status = suite_within_key(&app, &key, &suite_id).await?;
+    send(&app, &key, &suite_id, action, request.comment, StatusCode::OK).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CancelBody {
+    /// Why, recorded with the decision.
+    #[serde(default)]
+    reason: String,
+}
+
+/// POST /v1/suites/{id}/cancel: a cancel signed by the service for the
+/// key's principal, which the suite judges like any operator's (the policy
+/// must let them operate); when it applies, in-flight devices finish and
+/// changed devices are rolled back (202), otherwise 422 with the reason.
+pub(super) async fn cancel(
+    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let key = admit(&app, &headers, Scope::Write)?;
+    let request: CancelBody = json_body(body)?;
+    let reason = if request.reason.is_empty() { "cancelled through the service".to_string() } else { request.reason };
+    send(&app, &key, &suite_id, OperatorAction::Cancel, reason, StatusCode::ACCEPTED).await
+}
+
+/// Signs `action` for the key's principal, sends it, and answers with the
+/// operator log's entry for it: `applied` (with `applied_code`) or 422.
+async fn send(app: &Shared, key: &ApiKey, suite_id: &str, action: OperatorAction, comment: String, applied_code: StatusCode) -> Result<Response, Problem> {
+    let suite_id = suite_id.to_string();
+    // The suite must exist, and be the key's to touch, before anything is asked of it.
+    let status = suite_within_key(app, key, &suite_id).await?;
     let kind = match action {
         OperatorAction::Resume => Kind::Resume,
         OperatorAction::Rollback => Kind::Rollback,
+        OperatorAction::Cancel => Kind::Cancel,
         _ => Kind::Abandon,
     };
-    let signed = sign_for(&app, &key, kind, &status, &status.plan_hash, String::new(), &request.comment)?;
+    let signed = sign_for(app, key, kind, &status, &status.plan_hash, String::new(), &comment)?;
     let nonce = signed.as_ref().map(|s| s.message.clone());
-    let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment: request.comment, signed };
+    let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment, signed };
     client::send_pause_answer(&app.client, &suite_id, signal).await
         .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
     let before = status.operator_log.len();
@@ -73,7 +103,7 @@ async fn answer(
             _ => false,
         });
         if let Some(event) = recorded {
-            let code = if event.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let code = if event.applied { applied_code } else { StatusCode::UNPROCESSABLE_ENTITY };
             let body = json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event });
             return Ok((code, Json(body)).into_response());
         }

@@ -219,32 +219,6 @@ pub(super) async fn get(State(app): State<Shared>, headers: HeaderMap, Path(suit
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CancelBody {
-    /// Why, recorded in the suite's history.
-    #[serde(default)]
-    reason: String,
-}
-
-/// POST /v1/suites/{id}/cancel: in-flight devices finish, changed devices
-/// are rolled back.
-pub(super) async fn cancel(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
-    let request: CancelBody = json_body(body)?;
-    // The suite must exist, and be the key's to touch, before a
-    // cancellation is asked of it.
-    suite_within_key(&app, &key, &suite_id).await?;
-    let reason = if request.reason.is_empty() { format!("cancelled through the service by {}", key.principal) } else {
-        format!("{} (by {} through the service)", request.reason, key.principal)
-    };
-    client::cancel(&app.client, &suite_id, &reason).await
-        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "cancel_requested": true }))).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct ReviewBody {
     /// The plan reviewed; the suite's current plan when absent.
     #[serde(default)]

@@ -20,7 +20,7 @@ use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::common::search_attributes::SearchAttributes;
 use temporalio_workflow::{CancellableFuture, ChildWorkflowOptions, WorkflowCancellationToken, WorkflowContext};
 
-use super::context::{cancellation, now, now_secs, set_phase, wait};
+use super::context::{self, cancellation, now, now_secs, set_phase, wait};
 use super::course::{self, Course, PauseEnd};
 use super::SuiteWorkflow;
 use crate::device::DeviceWorkflow;
@@ -65,7 +65,7 @@ pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &s
         let last = w + 1 == waves.len();
         if !last && settings.soak_seconds > 0 && !ctx.state(|s| s.course.is_stopping()) {
             ctx.set_current_details(format!("applying: wave {} done, soaking {}s before wave {}", w + 1, settings.soak_seconds, w + 2));
-            let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.soak_seconds)));
+            let mut timer = std::pin::pin!(context::timer(ctx, Duration::from_secs(settings.soak_seconds)));
             let halted = select! {
                 _ = wait(ctx, |s| s.course.is_stopping()) => true,
                 _ = timer => false,
@@ -153,7 +153,7 @@ pub(super) async fn watch_window(ctx: &WorkflowContext<SuiteWorkflow>) {
         let Some(end) = ctx.state(|s| s.window_end) else { return };
         let left = end - now_secs(ctx);
         if left > 0 {
-            let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(left as u64)));
+            let mut timer = std::pin::pin!(context::timer(ctx, Duration::from_secs(left as u64)));
             let fired = select! {
                 _ = wait(ctx, move |s| s.rollout_done || s.window_end != Some(end)) => false,
                 _ = timer => true,
@@ -180,23 +180,31 @@ pub(super) async fn watch_window(ctx: &WorkflowContext<SuiteWorkflow>) {
 }
 
 /// With on_failure = pause: each time the budget is exceeded, waits for an
-/// operator (or the timeout, then the default action).
+/// operator (or the timeout, then the default action). Since
+/// `signed-cancel` a Temporal cancellation request pauses any suite the
+/// same way, so this watches every suite.
 pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings: &Rollout) {
-    if settings.on_failure != OnFailure::Pause as i32 {
+    if settings.on_failure != OnFailure::Pause as i32 && !ctx.state(|s| s.signed_cancel) {
         return;
     }
     let default = OperatorAction::try_from(settings.pause_default).unwrap_or(OperatorAction::Rollback);
+    // A suite that never asked for pauses has no timeout of its own.
+    let timeout_seconds = if settings.pause_timeout_seconds > 0 { settings.pause_timeout_seconds } else { CANCEL_PAUSE_SECS };
     loop {
         wait(ctx, |s| matches!(s.course, Course::Paused { .. }) || s.rollout_done).await;
         if !ctx.state(|s| matches!(s.course, Course::Paused { .. })) {
             return;
         }
-        let failed = ctx.state(|s| s.failed_total());
-        let summary = format!(
-            "{} failed; waiting up to {}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"), settings.pause_timeout_seconds);
+        let (failed, asked) = ctx.state(|s| (s.failed_total(), s.cancel_asked));
+        let summary = if asked {
+            format!("a cancellation request through Temporal is not a signed decision; waiting up to {timeout_seconds}s for a signed one: \
+                switchyard cancel|resume|rollback|abandon")
+        } else {
+            format!("{} failed; waiting up to {timeout_seconds}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"))
+        };
         set_phase(ctx, SuitePhase::Paused, summary.clone());
         super::events::emit(ctx, names::events::PAUSED, Vec::new(), |_, e| e.summary = summary);
-        let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(settings.pause_timeout_seconds.max(1))));
+        let mut timer = std::pin::pin!(context::timer(ctx, Duration::from_secs(timeout_seconds.max(1))));
         let answered = select! {
             _ = wait(ctx, |s| !s.course.awaits_answer()) => true,
             _ = timer => false,
@@ -214,11 +222,12 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
                     operator: "switchyard".into(),
                     action: format!("{action:?}").to_lowercase(),
                     applied: true,
-                    reason: format!("no operator answered within {}s", settings.pause_timeout_seconds),
+                    reason: format!("no operator answered within {timeout_seconds}s"),
                     ..Default::default()
                 });
             }
             (s.course, s.budget_base) = (after, base);
+            s.cancel_asked = false;
         });
         if !ctx.state(|s| s.course.is_stopping()) {
             set_phase(ctx, SuitePhase::Applying, "resumed by an operator".into());
@@ -226,18 +235,74 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
     }
 }
 
-/// Cancellation (Web UI "Request Cancellation", `switchyard cancel`): start
-/// no more devices, let in-flight ones finish, then compensate.
+/// Cancellation: start no more devices, let in-flight ones finish, then
+/// compensate. Since `signed-cancel` only a signed cancel (`switchyard
+/// cancel`, the `operator` signal) does that: rolling back writes to
+/// devices, which takes a decision someone signed. A bare Temporal
+/// cancellation request (the Web UI's "Request Cancellation", any
+/// identity) is recorded and pauses the suite for a signed answer; the
+/// pause timeout's default applies if none comes.
 pub(super) async fn watch_cancellation(ctx: &WorkflowContext<SuiteWorkflow>) {
-    let cancelled = select! {
-        _ = ctx.cancelled() => true,
-        _ = wait(ctx, |s| s.rollout_done) => false,
-    };
-    if cancelled {
-        let reason = cancellation(ctx).unwrap_or_default();
-        ctx.state_mut(|s| s.course = course::after_cancel(&reason));
+    if !ctx.state(|s| s.signed_cancel) {
+        let cancelled = select! {
+            _ = ctx.cancelled() => true,
+            _ = wait(ctx, |s| s.rollout_done) => false,
+        };
+        if cancelled {
+            let reason = cancellation(ctx).unwrap_or_default();
+            ctx.state_mut(|s| s.course = course::after_cancel(&reason));
+        }
+        return;
     }
+    let first = select! {
+        _ = wait(ctx, |s| s.cancel.is_some()) => Asked::Signed,
+        _ = ctx.cancelled() => Asked::Temporal,
+        _ = wait(ctx, |s| s.rollout_done) => Asked::Nothing,
+    };
+    if first == Asked::Temporal {
+        let token = ctx.cancellation_token();
+        let reason = token.reason().filter(|r| !r.is_empty()).unwrap_or_else(|| "no reason given".into());
+        let at = now(ctx);
+        ctx.state_mut(|s| {
+            s.record_operator(OperatorEvent {
+                at,
+                operator: "temporal".into(),
+                action: "cancel".into(),
+                applied: false,
+                reason: format!("a cancellation request through Temporal ({reason}; its sender is in the history's WorkflowExecutionCancelRequested event) \
+                    is not a signed decision: the suite pauses for a signed answer (switchyard cancel, resume, rollback or abandon)"),
+                ..Default::default()
+            });
+            if s.course == Course::Running {
+                s.course = Course::Paused { answer: None };
+                s.cancel_asked = true;
+            }
+        });
+        let signed = select! {
+            _ = wait(ctx, |s| s.cancel.is_some()) => true,
+            _ = wait(ctx, |s| s.rollout_done) => false,
+        };
+        if !signed {
+            return;
+        }
+    } else if first == Asked::Nothing {
+        return;
+    }
+    let reason = ctx.state(|s| s.cancel.clone().unwrap_or_default());
+    ctx.state_mut(|s| s.course = course::after_cancel(&reason));
 }
+
+/// What stopped the cancellation watcher's first wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Signed,
+    Temporal,
+    Nothing,
+}
+
+/// How long a suite that set no pause timeout waits for a signed answer to
+/// a Temporal cancellation request before its pause default applies.
+const CANCEL_PAUSE_SECS: u64 = 3600;
 
 /// Runs one device's child workflow to its result. The child is detached
 /// from the suite's cancellation: a device always finishes what it started

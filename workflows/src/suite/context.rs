@@ -12,7 +12,8 @@ use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::phase_name;
 use temporalio_workflow::common::SearchAttributeKey;
-use temporalio_workflow::{SyncWorkflowContext, WaitConditionOptions, WorkflowCancellationToken, WorkflowContext};
+use temporalio_workflow::workflows::select;
+use temporalio_workflow::{CancellableFuture, SyncWorkflowContext, TimerOptions, TimerResult, WaitConditionOptions, WorkflowCancellationToken, WorkflowContext};
 
 use super::SuiteWorkflow;
 
@@ -39,10 +40,36 @@ pub(super) fn sync_now_secs(ctx: &SyncWorkflowContext<SuiteWorkflow>) -> i64 {
     crate::unix_secs(ctx.workflow_time())
 }
 
-/// The reason, if the workflow was asked to cancel.
+/// The reason, if the suite was asked to cancel: a signed cancel (the
+/// `operator` signal), or Temporal's cancellation request.
 pub(super) fn cancellation(ctx: &WorkflowContext<SuiteWorkflow>) -> Option<String> {
+    if let Some(reason) = ctx.state(|s| s.cancel.clone()) {
+        return Some(reason);
+    }
     let token = ctx.cancellation_token();
     token.is_cancelled().then(|| token.reason().unwrap_or_else(|| "no reason given".into()))
+}
+
+/// Resolves once the suite is asked to cancel, either way (see
+/// [`cancellation`]). Before anything is written, either way ends it.
+pub(super) fn cancel_requested<'a>(ctx: &'a WorkflowContext<SuiteWorkflow>) -> impl FusedFuture<Output = ()> + 'a {
+    async move {
+        select! {
+            _ = ctx.cancelled() => {},
+            _ = wait(ctx, |s| s.cancel.is_some()) => {},
+        }
+    }.fuse()
+}
+
+/// A timer that a Temporal cancellation request does not cut short (since
+/// `signed-cancel`, the suite decides what such a request means); before
+/// that patch, the workflow's own cancellation still cancels it, as it did.
+pub(super) fn timer(ctx: &WorkflowContext<SuiteWorkflow>, duration: std::time::Duration) -> impl CancellableFuture<Output = TimerResult> {
+    let mut options = TimerOptions::builder(duration).build();
+    if ctx.state(|s| s.signed_cancel) {
+        options.cancellation_token = Some(WorkflowCancellationToken::new());
+    }
+    ctx.timer(options)
 }
 
 /// Waits for a condition on the suite's own state. Detached from workflow
@@ -120,7 +147,7 @@ pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase,
 const HANDLERS: &str = concat!(
     "Query `status`: the whole suite (phase, counts, plan, devices, decisions, operator and compensation logs). ",
     "Signals: `approval` (approve or reject the plan, signed: `switchyard sign approve`), ",
-    "`operator` (resume, rollback or abandon a paused suite). ",
+    "`operator` (resume, rollback or abandon a paused suite; cancel, signed: `switchyard sign cancel`). ",
     "Updates: `extend_window` (a later end for the change window), `set_parallelism` (devices at a time).",
 );
 

@@ -130,6 +130,7 @@ pub(crate) fn end_pause(course: Course, default: OperatorAction, failed: u32, an
     let course = match answer.action {
         OperatorAction::Resume => return (Course::Running, failed, end),
         OperatorAction::Abandon => Course::Stopping(Stop::Abandon(format!("abandoned by {}", answer.by))),
+        OperatorAction::Cancel => Course::Stopping(Stop::Cancel(format!("by {}", answer.by))),
         OperatorAction::Rollback | OperatorAction::Unspecified => Course::Stopping(Stop::RollBack(format!("rollback chosen by {}", answer.by))),
     };
     (course, answered, end)
@@ -237,6 +238,8 @@ mod tests {
             (stopping("rollback chosen by oscar"), 0, PauseEnd::Answered));
         assert_eq!(end_pause(paused(OperatorAction::Abandon), OperatorAction::Rollback, 3, 1),
             (Course::Stopping(Stop::Abandon("abandoned by oscar".into())), 1, PauseEnd::Answered));
+        assert_eq!(end_pause(paused(OperatorAction::Cancel), OperatorAction::Rollback, 3, 0),
+            (Course::Stopping(Stop::Cancel("by oscar".into())), 0, PauseEnd::Answered));
         assert_eq!(end_pause(Course::Paused { answer: None }, OperatorAction::Abandon, 3, 0),
             (Course::Stopping(Stop::Abandon("abandoned by the pause timeout".into())), 0, PauseEnd::TimedOut(OperatorAction::Abandon)));
         assert_eq!(end_pause(Course::Paused { answer: None }, OperatorAction::Unspecified, 3, 0),

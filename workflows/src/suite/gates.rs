@@ -18,7 +18,7 @@ use temporalio_workflow::workflows::{join_all, select};
 use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::{CancellableFuture, MemoValue, WorkflowContext};
 
-use super::context::{cancellation, finish, now, now_secs, set_phase, wait};
+use super::context::{cancel_requested, cancellation, finish, now, now_secs, set_phase, wait};
 use super::SuiteWorkflow;
 use crate::activity_defs::{PlanDevice, ResolvePolicy};
 use crate::approval::{self, Verdict};
@@ -177,7 +177,7 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
     let timeout = Duration::from_secs(timeout_seconds.max(1));
     let mut timer = std::pin::pin!(ctx.timer(timeout));
     let decided = select! {
-        _ = ctx.cancelled() => false,
+        _ = cancel_requested(ctx) => false,
         _ = wait(ctx, |s| approval::verdict(&policy, &s.status.decisions) != Verdict::Pending) => true,
         _ = timer => false,
     };
@@ -223,7 +223,7 @@ pub(super) async fn window(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteIn
         set_phase(ctx, SuitePhase::WaitingWindow, format!("waiting for the window {} – {}", window.start, window.end));
         let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(wait_for as u64)));
         let cancelled = select! {
-            _ = ctx.cancelled() => true,
+            _ = cancel_requested(ctx) => true,
             _ = timer => false,
         };
         if cancelled {

@@ -78,6 +78,11 @@ pub struct SuiteWorkflow {
     // The plan's Merkle tree (plan format v2): each device's warrant proves
     // its steps into the approved hash from it.
     plan_tree: Option<switchyard_proto::plan_root::PlanTree>,
+    // Since `signed-cancel`: a signed cancel's reason, once one applied;
+    // and whether a bare Temporal cancellation paused the suite.
+    signed_cancel: bool,
+    cancel: Option<String>,
+    cancel_asked: bool,
 }
 
 #[workflow_methods]
@@ -109,6 +114,7 @@ impl SuiteWorkflow {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
             subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false, plan_tree: None,
+            signed_cancel: false, cancel: None, cancel_asked: false,
         }
     }
 
@@ -128,6 +134,8 @@ impl SuiteWorkflow {
         // when it ran (the suite's last one is the locks' release).
         let early = ctx.patched(names::patches::OUTCOME_STATUS_AT_START);
         ctx.state_mut(|s| s.outcome_asked_early = early);
+        let signed_cancel = ctx.patched(names::patches::SIGNED_CANCEL);
+        ctx.state_mut(|s| s.signed_cancel = signed_cancel);
         let started = now(ctx);
         ctx.state_mut(|s| s.status.started_at = started.clone());
         events::subscribe(ctx).await;
@@ -169,7 +177,8 @@ impl SuiteWorkflow {
         self.record_decision(decision);
     }
 
-    /// An operator's answer to a paused suite: resume, rollback or abandon.
+    /// An operator's answer to a paused suite (resume, rollback or
+    /// abandon), or a cancel at any time before the suite concludes.
     #[signal(name = names::SIGNAL_OPERATOR)]
     pub fn operator(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<OperatorSignal>) {
         let at = sync_now(ctx);
@@ -180,13 +189,14 @@ impl SuiteWorkflow {
                 return;
             }
         };
-        let kinds = [Kind::Resume, Kind::Rollback, Kind::Abandon];
+        let kinds = [Kind::Resume, Kind::Rollback, Kind::Abandon, Kind::Cancel];
         let who = self.operate(signal.signed.as_ref(), &signal.operator, &kinds, sync_now_secs(ctx));
         // A signed message is the authority on what is asked.
         let (action, comment) = match &who {
             Ok(Identified { decision: Some(d), .. }) => (match d.kind {
                 Kind::Resume => OperatorAction::Resume,
                 Kind::Rollback => OperatorAction::Rollback,
+                Kind::Cancel => OperatorAction::Cancel,
                 _ => OperatorAction::Abandon,
             }, d.comment.clone()),
             _ => (OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified), signal.comment.clone()),
@@ -195,11 +205,16 @@ impl SuiteWorkflow {
             OperatorAction::Resume => "resume",
             OperatorAction::Rollback => "rollback",
             OperatorAction::Abandon => "abandon",
+            OperatorAction::Cancel => "cancel",
             OperatorAction::Unspecified => "",
         };
+        let concluding = self.is_final() || self.phase() == SuitePhase::RollingBack || self.rollout_done;
         let refusal = match &who {
             Err(why) => Some(why.clone()),
-            Ok(_) if name.is_empty() => Some("action must be OPERATOR_ACTION_RESUME, OPERATOR_ACTION_ROLLBACK or OPERATOR_ACTION_ABANDON".to_string()),
+            Ok(_) if name.is_empty() => Some("action must be OPERATOR_ACTION_RESUME, OPERATOR_ACTION_ROLLBACK, OPERATOR_ACTION_ABANDON or OPERATOR_ACTION_CANCEL".to_string()),
+            Ok(_) if action == OperatorAction::Cancel && concluding => Some(format!("the suite is {}: nothing left to cancel", phase_name(self.phase()))),
+            Ok(_) if action == OperatorAction::Cancel && self.cancel.is_some() => Some("already cancelled".to_string()),
+            Ok(_) if action == OperatorAction::Cancel => None,
             Ok(_) if self.phase() != SuitePhase::Paused || !self.course.awaits_answer() =>
                 Some(format!("the suite is {}, not paused awaiting an answer", phase_name(self.phase()))),
             Ok(_) => None,
@@ -211,11 +226,15 @@ impl SuiteWorkflow {
             operator: by.clone(),
             action: name.to_string(),
             applied: refusal.is_none(),
-            reason: refusal.clone().unwrap_or(comment),
+            reason: refusal.clone().unwrap_or(comment.clone()),
             signer,
             signed: signal.signed.clone(),
         });
-        if refusal.is_none() {
+        if refusal.is_none() && action == OperatorAction::Cancel {
+            // The watchers act on it: the gates end the suite, the rollout
+            // stops and rolls back.
+            self.cancel = Some(if comment.is_empty() { format!("by {by}") } else { format!("by {by}: {comment}") });
+        } else if refusal.is_none() {
             self.course = Course::Paused { answer: Some(Answer { action, by }) };
         }
     }
