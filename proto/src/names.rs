@@ -113,6 +113,26 @@ pub const SEARCH_ATTRIBUTES: &[(&str, &str)] = &[
     (SA_SUITE_KIND, "Keyword"),
 ];
 
+/// The longest suite id: room for a device's and an event's workflow id
+/// built on it.
+pub const MAX_SUITE_ID: usize = 200;
+
+/// Whether `id` may name a suite (or be the start of one: a suite's name):
+/// letters, digits, `.`, `_` and `-`, starting with a letter or digit, no
+/// `..`, at most [`MAX_SUITE_ID`] bytes. A suite id is a workflow id and
+/// part of Web UI links and API paths, where `/`, `..`, spaces or `%` would
+/// name something else.
+pub fn check_suite_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_SUITE_ID {
+        return Err(format!("a suite id is 1..={MAX_SUITE_ID} characters"));
+    }
+    if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) || id.contains("..")
+        || !id.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) {
+        return Err(format!("{id:?} is not a suite id: use letters, digits, '.', '_' and '-', starting with a letter or digit (it is part of workflow ids, Web UI links and API paths)"));
+    }
+    Ok(())
+}
+
 /// Workflow id of a device's run within a suite.
 pub fn device_workflow_id(suite_id: &str, device: &str, mode: &str) -> String {
     // No '/': ids appear in Web UI paths.

@@ -261,6 +261,9 @@ impl SuiteFile {
         if name.value.trim().is_empty() || name.value.len() > 100 {
             return Err(self.err(name.referenced, "name", "suite name must be 1..100 characters"));
         }
+        if let Err(why) = crate::names::check_suite_id(&name.value) {
+            return Err(self.err(name.referenced, "name", format!("the name starts the suite's id: {why}")));
+        }
         self.check_targets()?;
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));

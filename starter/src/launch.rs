@@ -8,6 +8,7 @@
 //! anything: a refusal here means nothing started.
 
 use switchyard_proto::SourceError;
+use switchyard_proto::names;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::{self, Policy};
 use switchyard_proto::suite_file::SuiteFile;
@@ -39,6 +40,9 @@ pub enum LaunchError {
     /// The launch could not be signed.
     #[error("cannot sign the launch: {0}")]
     Sign(String),
+    /// The suite id asked for (`--suite-id`) cannot name a suite.
+    #[error("--suite-id: {0}; nothing started")]
+    SuiteId(String),
 }
 
 /// How to launch: who asks, under which id, and with which key and policy.
@@ -83,6 +87,7 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         }
     }
     let suite_id = launch.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
+    names::check_suite_id(&suite_id).map_err(LaunchError::SuiteId)?;
     let suite_id = if launch.plan_only { format!("{suite_id}-plan") } else { suite_id };
     let mut input = SuiteInput {
         suite_id,

@@ -670,3 +670,38 @@ async fn operators_answer_pauses_and_tune_suites_through_the_service() {
     let log = ended["operatorLog"].as_array().or(ended["operator_log"].as_array()).cloned().unwrap_or_default();
     assert!(log.iter().any(|e| e["operator"] == "oscar" && e["action"].as_str().unwrap_or_default().starts_with("extend window")), "{ended}");
 }
+
+/// A key limited to some devices reads only the suites within them: another
+/// device's suite is a 404 for its status, events and deliveries, and is
+/// left out of the list and the statistics; a suite id that cannot name a
+/// suite is a 400 naming the field, not a 503.
+#[tokio::test]
+async fn a_key_limited_to_devices_reads_only_their_suites() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let service = Service::start(&env, "limited-reads", &[]);
+    let writer = service.key("alice", &["--scopes", "write"]);
+    let mine = service.key("alice", &["--scopes", "read", "--names", "sonic-d011"]);
+    let ids: Vec<String> = [("svc-reads-mine", 11usize), ("svc-reads-other", 12)].iter().map(|(name, device)| {
+        let r = service.call("POST", "/v1/suites?plan_only=true", Some(&writer), &[], &suite(name, &[*device], 306));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["suite_id"].as_str().unwrap().to_string()
+    }).collect();
+    for id in &ids {
+        wait_ended(&service, &writer, id);
+    }
+    let (own, other) = (&ids[0], &ids[1]);
+    assert_eq!(service.call("GET", &format!("/v1/suites/{own}"), Some(&mine), &[], "").status, 200);
+    for path in [format!("/v1/suites/{other}"), format!("/v1/suites/{other}/events"), format!("/v1/suites/{other}/deliveries")] {
+        problem(&service.call("GET", &path, Some(&mine), &[], ""), 404, "not-found");
+    }
+    let listed = service.call("GET", "/v1/suites?limit=50", Some(&mine), &[], "");
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let names: Vec<String> = listed.json()["suites"].as_array().unwrap().iter().map(|s| s["suite_id"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(own) && !names.contains(other), "{names:?}");
+    let all = service.call("GET", "/v1/suites?limit=50", Some(&writer), &[], "");
+    assert!(all.body.contains(other.as_str()), "an unlimited key lists both");
+
+    let p = problem(&service.call("GET", "/v1/suites/..%2Fescape", Some(&writer), &[], ""), 400, "bad-request");
+    assert_eq!(p["field"], "suite_id", "{p}");
+}

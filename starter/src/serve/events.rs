@@ -30,19 +30,15 @@ use super::suites::admit;
 
 /// The suite's events after `Last-Event-ID` (all of them without one).
 pub(super) async fn stream(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
+    let key = admit(&app, &headers, Scope::Read)?;
     let after = match headers.get("last-event-id") {
         None => 0,
         Some(v) => v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok())
             .ok_or_else(|| Problem::bad_request("Last-Event-ID is not an event id (a number this stream sent)"))?,
     };
-    // An unknown suite is a 404 before the stream begins.
-    switchyard_starter::client::status(&app.client, &suite_id).await.map_err(|e| match &e {
-        switchyard_starter::client::ClientError::Query { source: temporalio_client::errors::WorkflowQueryError::NotFound(_), .. } => {
-            Problem::not_found(format!("no suite {suite_id}"))
-        }
-        _ => Problem::temporal_unavailable(e.to_string()),
-    })?;
+    // An unknown suite, or one the key may not read, is a 404 before the
+    // stream begins.
+    super::suites::readable(&app, &key, &suite_id).await?;
     let handle = app.client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
     let history = handle.fetch_history(WorkflowFetchHistoryOptions::builder().wait_new_event(true).build());
     let events = sse_events(history, after, suite_id);
@@ -127,7 +123,8 @@ fn text(p: &Payload) -> Option<String> {
 /// `GET /v1/suites/{id}/deliveries`: every event the suite sent to the
 /// worker's webhooks and each subscription's delivery.
 pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
+    let key = admit(&app, &headers, Scope::Read)?;
+    super::suites::readable(&app, &key, &suite_id).await?;
     let log = switchyard_starter::client::event_log(&app.client, &suite_id).await.map_err(|e| super::suites::read_failure(&suite_id, e))?;
     Ok(axum::Json(json!({ "suite_id": suite_id, "events": log })).into_response())
 }

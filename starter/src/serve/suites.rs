@@ -140,11 +140,12 @@ pub(super) struct ListQuery {
 }
 
 /// GET /v1/suites: newest first, as the visibility store has them, a page
-/// at a time.
+/// at a time; for a key limited to devices, only the suites within them
+/// (a page may then hold fewer than `limit`).
 pub(super) async fn list(
     State(app): State<Shared>, headers: HeaderMap, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
+    let key = admit(&app, &headers, Scope::Read)?;
     let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
@@ -165,7 +166,9 @@ pub(super) async fn list(
         ClientError::PageToken { .. } => Problem::bad_request(e.to_string()).with("field", "page_token"),
         e => Problem::temporal_unavailable(e.to_string()),
     })?;
-    Ok(Json(json!({ "suites": page.suites, "next_page_token": page.next_page_token })).into_response())
+    let kept: std::collections::BTreeSet<String> = readable_ids(&app, &key, page.suites.iter().map(|s| s.suite_id.clone()).collect()).await?.into_iter().collect();
+    let suites: Vec<_> = page.suites.into_iter().filter(|s| kept.contains(&s.suite_id)).collect();
+    Ok(Json(json!({ "suites": suites, "next_page_token": page.next_page_token })).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,11 +184,12 @@ pub(super) struct StatisticsQuery {
 const STATISTICS_MAX: usize = 10_000;
 
 /// GET /v1/statistics: change suites started in a range, by phase, their
-/// success rate and duration percentiles.
+/// success rate and duration percentiles; for a key limited to devices,
+/// over the suites within them only.
 pub(super) async fn statistics(
     State(app): State<Shared>, headers: HeaderMap, query: Result<Query<StatisticsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
+    let key = admit(&app, &headers, Scope::Read)?;
     let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
     let until = query.until.as_deref().map(|t| instant("until", t)).transpose()?.unwrap_or_else(signing::now);
     let since = query.since.as_deref().map(|t| instant("since", t)).transpose()?.unwrap_or(until - 7 * 86_400);
@@ -194,6 +198,8 @@ pub(super) async fn statistics(
     }
     let filter = SuiteFilter { since: Some(since), until: Some(until), change: Some(true), ..Default::default() };
     let suites = client::list_suites(&app.client, &filter, STATISTICS_MAX + 1).await.map_err(|e| Problem::temporal_unavailable(e.to_string()))?;
+    let kept: std::collections::BTreeSet<String> = readable_ids(&app, &key, suites.iter().map(|s| s.suite_id.clone()).collect()).await?.into_iter().collect();
+    let suites: Vec<_> = suites.into_iter().filter(|s| kept.contains(&s.suite_id)).collect();
     let truncated = suites.len() > STATISTICS_MAX;
     let stats = switchyard_starter::statistics::of(&suites[..suites.len().min(STATISTICS_MAX)]);
     let mut body = serde_json::to_value(&stats).map_err(|e| Problem::bad_request(e.to_string()))?;
@@ -211,8 +217,8 @@ fn instant(field: &str, text: &str) -> Result<i64, Problem> {
 
 /// GET /v1/suites/{id}: the suite's whole status, as the workflow has it.
 pub(super) async fn get(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
-    let status = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
+    let key = admit(&app, &headers, Scope::Read)?;
+    let status = readable(&app, &key, &suite_id).await?;
     let body = serde_json::to_value(&status).map_err(|e| Problem::bad_request(e.to_string()))?;
     Ok(Json(body).into_response())
 }
@@ -299,6 +305,7 @@ pub(super) fn json_body<T: serde::de::DeserializeOwned + Default>(body: Result<B
 /// on all its devices; an ended suite is a conflict, as nothing it could
 /// be asked would change it.
 pub(super) async fn suite_within_key(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
+    valid_id(suite_id)?;
     let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
     within_devices(app, key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
     if switchyard_proto::vocabulary::is_final(status.phase()) {
@@ -338,10 +345,61 @@ fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = 
 }
 
 /// A failed read: an unknown suite is 404; anything else is Temporal's.
+/// A suite's status for a key that may read it: the id well formed (400),
+/// the suite there (404), and for a key limited to devices, every device of
+/// the suite within them (otherwise also 404: such a key does not learn
+/// that suites elsewhere exist).
+pub(super) async fn readable(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
+    valid_id(suite_id)?;
+    let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
+    if !within(app, key, status.devices.iter().map(|d| d.device.as_str())) {
+        return Err(Problem::not_found(format!("no suite {suite_id} among the suites key {} may read", key.id)));
+    }
+    Ok(status)
+}
+
+/// Refuses a path's suite id that cannot name a suite (400, naming it).
+pub(super) fn valid_id(suite_id: &str) -> Result<(), Problem> {
+    switchyard_proto::names::check_suite_id(suite_id).map_err(|why| Problem::bad_request(why).with("field", "suite_id"))
+}
+
+/// Whether every one of `devices` is within the key's devices.
+fn within<'a>(app: &Shared, key: &ApiKey, mut devices: impl Iterator<Item = &'a str>) -> bool {
+    key.devices.is_all() || devices.all(|name| app.inventory.device(name).is_some_and(|d| key.devices.matches(d)))
+}
+
+/// Keeps the suites of `ids` a key limited to devices may read, judged by
+/// each suite's own input as Temporal recorded it; every suite for a key
+/// that is not limited.
+pub(super) async fn readable_ids(app: &Shared, key: &ApiKey, ids: Vec<String>) -> Result<Vec<String>, Problem> {
+    if key.devices.is_all() {
+        return Ok(ids);
+    }
+    let mut kept = Vec::new();
+    for id in ids {
+        let (input, _) = client::suite_started(&app.client, &id, "").await.map_err(Problem::temporal_unavailable)?;
+        if within(app, key, input.devices.iter().map(|d| d.device.as_str())) {
+            kept.push(id);
+        }
+    }
+    Ok(kept)
+}
+
+/// What a failed read of a suite means for the caller: no such suite is
+/// 404, a request Temporal finds malformed is 400, a suite that cannot
+/// answer now 409; only a Temporal that cannot be reached is 503.
 pub(super) fn read_failure(suite_id: &str, e: ClientError) -> Problem {
-    match &e {
-        ClientError::Query { source: WorkflowQueryError::NotFound(_), .. } => Problem::not_found(format!("no suite {suite_id}")),
-        _ => Problem::temporal_unavailable(e.to_string()),
+    let ClientError::Query { source, .. } = &e else { return Problem::temporal_unavailable(e.to_string()) };
+    match source {
+        WorkflowQueryError::NotFound(_) => Problem::not_found(format!("no suite {suite_id}")),
+        WorkflowQueryError::Rejected { .. } => Problem::conflict(format!("suite {suite_id} cannot answer now: {source}")),
+        WorkflowQueryError::Rpc(status) if status.code() == tonic::Code::InvalidArgument => {
+            Problem::bad_request(format!("suite {suite_id}: {}", status.message())).with("field", "suite_id")
+        }
+        WorkflowQueryError::Rpc(status) if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown) => {
+            Problem::temporal_unavailable(e.to_string())
+        }
+        _ => Problem::conflict(format!("suite {suite_id} did not answer: {source}")),
     }
 }
 
