@@ -79,9 +79,18 @@ fn device_outcome(d: &DeviceResult) -> String {
     }
 }
 
-/// The fleet plan with its hash, coloured like `git diff`.
+/// The fleet plan with its hash, coloured like `git diff`; a suite that
+/// planned nothing (its policy refused it first) says so and what to do,
+/// rather than show an empty hash.
 pub(crate) fn plan(status: &SuiteStatus) -> String {
     let mut out = String::new();
+    if status.plan_hash.is_empty() {
+        let _ = writeln!(out, "{}", paint(BOLD, &format!("no plan for suite {}: nothing was planned", status.suite_id)));
+        if let Some(hint) = unsigned_hint(status) {
+            let _ = writeln!(out, "{hint}");
+        }
+        return out;
+    }
     let header = format!("plan {} for suite {}: {} created, {} updated, {} deleted",
         status.plan_hash, status.suite_id, count(status.rows_created, "row"), status.rows_updated, status.rows_deleted);
     let _ = writeln!(out, "{}", paint(BOLD, &header));
@@ -267,6 +276,28 @@ pub(crate) fn progress(status: &SuiteStatus) -> Progress {
     Progress { done, total, message }
 }
 
+/// Whether the suite's policy counts only signed decisions (a suite
+/// started before policies, or under `unsigned: allow`, takes names).
+fn signed_only(status: &SuiteStatus) -> bool {
+    status.policy.as_ref().is_some_and(|p| !p.allow_unsigned)
+}
+
+/// The signing option a hint shows under a signed policy.
+fn signing(status: &SuiteStatus) -> &'static str {
+    if signed_only(status) { "--signing-key <your key> " } else { "" }
+}
+
+/// The name option a hint shows where names count.
+fn named(status: &SuiteStatus, option: &str) -> String {
+    if signed_only(status) { String::new() } else { format!(" {option} <name>") }
+}
+
+/// What to do about a launch the policy refused for want of a signature.
+fn unsigned_hint(status: &SuiteStatus) -> Option<&'static str> {
+    status.error.contains("counts only signed decisions")
+        .then_some("sign the launch: --signing-key <your key> (or SWITCHYARD_SIGNING_KEY); the policy counts only signed decisions")
+}
+
 /// What moved since the last look at a suite, as `watch` prints it: the
 /// phase when it changes (with the plan and how to approve it, or why the
 /// suite paused and how to answer), then each device whose status changed.
@@ -288,12 +319,12 @@ impl Changes {
             let _ = writeln!(out, "phase: {}", phase_name(self.phase));
             if self.phase == SuitePhase::AwaitingApproval {
                 let _ = writeln!(out, "{}", plan(status).trim_end());
-                let _ = writeln!(out, "approve with: switchyard approve {suite_id} --reviewer <name> --plan-hash {}", status.plan_hash);
+                let _ = writeln!(out, "approve with: switchyard {}approve {suite_id}{} --plan-hash {}", signing(status), named(status, "--reviewer"), status.plan_hash);
             }
             if self.phase == SuitePhase::Paused {
                 let errors: Vec<&str> = status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect();
                 let _ = writeln!(out, "paused: {}", errors.join("; "));
-                let _ = writeln!(out, "decide with: switchyard resume|rollback|abandon {suite_id} --operator <name>");
+                let _ = writeln!(out, "decide with: switchyard {}resume|rollback|abandon|cancel {suite_id}{}", signing(status), named(status, "--operator"));
             }
         }
         for d in &status.devices {

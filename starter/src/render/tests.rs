@@ -246,3 +246,28 @@ fn whether_each_device_saved_its_configuration_is_shown() {
     let plain_run = device("sonic-d001", DeviceStatus::Succeeded, &["1-create_vlan"]);
     assert!(!plain(report(&suite(SuitePhase::Succeeded, vec![plain_run]))).contains("SAVED"));
 }
+
+/// Under a policy that counts only signed decisions, the hints say to sign
+/// and name nobody; a suite refused before it planned shows no empty hash
+/// but what to do.
+#[test]
+fn hints_follow_the_policy() {
+    use switchyard_proto::v1::EffectivePolicy;
+    let signed = SuiteStatus {
+        suite_id: "s1".into(),
+        phase: SuitePhase::AwaitingApproval as i32,
+        plan_hash: "abc".into(),
+        policy: Some(EffectivePolicy { allow_unsigned: false, ..Default::default() }),
+        ..Default::default()
+    };
+    let lines = plain(Changes::default().since_last(&signed));
+    assert!(lines.contains("approve with: switchyard --signing-key <your key> approve s1 --plan-hash abc\n"), "{lines}");
+    assert!(!lines.contains("<name>"), "{lines}");
+    let refused = SuiteStatus {
+        suite_id: "s2".into(),
+        error: "refused by policy p.yaml: the launch is not accepted: unsigned: this policy counts only signed decisions (sign with --signing-key or `switchyard sign`)".into(),
+        ..Default::default()
+    };
+    let text = plain(super::plan(&refused));
+    assert!(text.starts_with("no plan for suite s2: nothing was planned\nsign the launch: --signing-key"), "{text}");
+}
