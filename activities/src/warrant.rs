@@ -29,6 +29,12 @@ use tracing::{info, warn};
 
 use crate::policy::LivePolicy;
 
+/// A workflow run: its workflow id and run id.
+type RunKey = (String, String);
+
+/// The run that started another: its workflow id, run id and workflow type.
+pub type Starter = (String, String, String);
+
 /// A future the worker's Temporal lookups return.
 pub type Lookup<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 
@@ -37,7 +43,7 @@ pub type Lookup<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 pub trait SuiteRuns: Send + Sync {
     /// The run (workflow id, run id, workflow type) that started this run
     /// as its child; `None` when no workflow started it (a hand start).
-    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<(String, String, String)>>;
+    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<Starter>>;
     /// A suite run as it started: its input and its start time.
     fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun>;
 }
@@ -46,12 +52,19 @@ pub trait SuiteRuns: Send + Sync {
 /// per worker, however many devices it has.
 const CACHED_RUNS: usize = 64;
 
+/// Device runs whose starter is kept: more than the devices in flight on a
+/// worker.
+const CACHED_PARENTS: usize = 4096;
+
 /// The worker's warrant check.
 pub struct Warrants {
     policy: LivePolicy,
     inventory: Arc<Inventory>,
     runs: Arc<dyn SuiteRuns>,
-    cache: Mutex<BTreeMap<(String, String), Arc<SuiteRun>>>,
+    cache: Mutex<BTreeMap<RunKey, Arc<SuiteRun>>>,
+    // Which run started which device run: fixed once recorded, and asked
+    // by every write of a device (lock, apply, save).
+    parents: Mutex<BTreeMap<RunKey, Starter>>,
     metrics: Arc<crate::metrics::DeviceMetrics>,
 }
 
@@ -67,7 +80,7 @@ impl Warrants {
     /// Checks against `policy` (reloaded by the worker), with device facts
     /// from `inventory` and runs read through `runs`.
     pub fn new(policy: LivePolicy, inventory: Arc<Inventory>, runs: Arc<dyn SuiteRuns>, metrics: Arc<crate::metrics::DeviceMetrics>) -> Self {
-        Self { policy, inventory, runs, cache: Mutex::new(BTreeMap::new()), metrics }
+        Self { policy, inventory, runs, cache: Mutex::new(BTreeMap::new()), parents: Mutex::new(BTreeMap::new()), metrics }
     }
 
     /// Whether the write `what` of `steps` to `device` for `suite_id`,
@@ -98,7 +111,7 @@ impl Warrants {
         let (suite, suite_run) = if info.workflow_type.as_deref() == Some(names::SUITE_WORKFLOW) {
             (workflow_id, run_id)
         } else if info.workflow_type.as_deref() == Some(names::DEVICE_WORKFLOW) {
-            match self.runs.parent(workflow_id.clone(), run_id).await.map_err(Refusal::Unknown)? {
+            match self.parent(workflow_id.clone(), run_id).await.map_err(Refusal::Unknown)? {
                 Some((id, run, kind)) if kind == names::SUITE_WORKFLOW => (id, run),
                 _ => return Err(Refusal::Refused(format!("device workflow {workflow_id} was not started by a suite"))),
             }
@@ -139,7 +152,7 @@ impl Warrants {
             return Err(refused(format!("called from a {} workflow", info.workflow_type.as_deref().unwrap_or("unknown"))));
         }
         let run_id = info.workflow_run_id.clone().unwrap_or_default();
-        let parent = self.runs.parent(workflow_id.clone(), run_id).await.map_err(|why| ActivityError::application(
+        let parent = self.parent(workflow_id.clone(), run_id).await.map_err(|why| ActivityError::application(
             ApplicationFailure::builder(format!("event {}: cannot check who emitted it: {why}", event.id)).type_name(names::failures::WARRANT.to_string()).build()))?;
         let Some((owner, _, kind)) = parent else {
             return Err(refused(format!("event workflow {workflow_id} was not started by a suite or a drift check")));
@@ -157,6 +170,25 @@ impl Warrants {
             return Err(refused(format!("event workflow {workflow_id} carries an event about {:?} of type {:?}, which {owner} did not emit", event.suite_id, event.r#type)));
         }
         Ok(())
+    }
+
+    /// The run that started `workflow_id`'s run `run_id`, read once and
+    /// kept (a hand start, `None`, is read again each time: it is refused
+    /// anyway).
+    async fn parent(&self, workflow_id: String, run_id: String) -> Result<Option<Starter>, String> {
+        let key = (workflow_id.clone(), run_id.clone());
+        if let Some(parent) = self.parents.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Some(parent.clone()));
+        }
+        let parent = self.runs.parent(workflow_id, run_id).await?;
+        if let Some(p) = &parent {
+            let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
+            if parents.len() >= CACHED_PARENTS {
+                parents.clear();
+            }
+            parents.insert(key, p.clone());
+        }
+        Ok(parent)
     }
 
     /// The suite run, read once and kept.

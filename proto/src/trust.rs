@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
 use crate::time::{format_rfc3339, parse_rfc3339};
-use crate::v1::{EffectivePolicy, PolicyPrincipal, SignedDecision, Signer, SuiteInput};
+use crate::v1::{EffectivePolicy, OperatorAction, PolicyPrincipal, SignedDecision, Signer, SuiteInput};
 
 /// The SSHSIG namespace of every switchyard signature: a signature made
 /// for git, or for any other purpose, never verifies as a decision.
@@ -78,7 +78,26 @@ impl Kind {
     pub fn from_name(name: &str) -> Option<Self> {
         KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
     }
+
+    /// The operator signal's action this decision asks for; none for a
+    /// decision that is not an operator's (a launch, a review, an update).
+    pub fn operator_action(self) -> Option<OperatorAction> {
+        OPERATOR_KINDS.iter().find(|(k, _)| *k == self).map(|(_, a)| *a)
+    }
+
+    /// The decision an operator signal's action is.
+    pub fn of_operator_action(action: OperatorAction) -> Option<Self> {
+        OPERATOR_KINDS.iter().find(|(_, a)| *a == action).map(|(k, _)| *k)
+    }
 }
+
+/// The decisions the `operator` signal carries, and their actions.
+const OPERATOR_KINDS: [(Kind, OperatorAction); 4] = [
+    (Kind::Resume, OperatorAction::Resume),
+    (Kind::Rollback, OperatorAction::Rollback),
+    (Kind::Abandon, OperatorAction::Abandon),
+    (Kind::Cancel, OperatorAction::Cancel),
+];
 
 /// One decision, as its maker signs it.
 #[derive(Debug, Clone, PartialEq, Eq)]

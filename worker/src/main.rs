@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::warrant::Lookup;
+use switchyard_activities::warrant::{Lookup, Starter};
 use switchyard_activities::{
     DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, LivePolicy, PolicyActivities, RunReporter, SessionConfig,
     Sessions, SuiteRuns, Warrants,
@@ -219,7 +219,7 @@ fn intent_reader(client: &Client) -> IntentReader {
 struct TemporalRuns(Client);
 
 impl SuiteRuns for TemporalRuns {
-    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<(String, String, String)>> {
+    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<Starter>> {
         let client = self.0.clone();
         Box::pin(async move { switchyard_starter::client::parent_of(&client, &workflow_id, &run_id).await })
     }

@@ -144,3 +144,15 @@ fn hex_round_trips_and_refuses_what_is_not_hex() {
     assert_eq!(unhex("").unwrap(), Vec::<u8>::new());
     assert!(unhex("abc").is_none() && unhex("zz").is_none() && unhex("é1").is_none());
 }
+
+#[test]
+fn operator_actions_and_their_decisions_map_both_ways() {
+    use crate::v1::OperatorAction;
+    for action in [OperatorAction::Resume, OperatorAction::Rollback, OperatorAction::Abandon, OperatorAction::Cancel] {
+        let kind = Kind::of_operator_action(action).unwrap();
+        assert_eq!(kind.operator_action(), Some(action));
+    }
+    assert_eq!(Kind::Approve.operator_action(), None);
+    assert_eq!(Kind::of_operator_action(OperatorAction::Unspecified), None);
+    assert_eq!(Kind::from_name("cancel"), Some(Kind::Cancel));
+}

@@ -20,12 +20,7 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
         }
     };
     let suite_id = answer.suite_id;
-    let kind = match action {
-        OperatorAction::Resume => Kind::Resume,
-        OperatorAction::Rollback => Kind::Rollback,
-        OperatorAction::Cancel => Kind::Cancel,
-        _ => Kind::Abandon,
-    };
+    let kind = Kind::of_operator_action(action).unwrap_or(Kind::Abandon);
     let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment, None).await?;
     need_someone(signed.as_ref(), &answer.operator)?;
     let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment, signed: signed.clone() };

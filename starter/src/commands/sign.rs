@@ -37,12 +37,7 @@ pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: 
              serde_json::to_string_pretty(&ApprovalSignal { decision: decision as i32, plan_hash: status.plan_hash, comment, signed, ..Default::default() })?)
         }
         Kind::Resume | Kind::Rollback | Kind::Abandon | Kind::Cancel => {
-            let action = match kind {
-                Kind::Resume => OperatorAction::Resume,
-                Kind::Rollback => OperatorAction::Rollback,
-                Kind::Cancel => OperatorAction::Cancel,
-                _ => OperatorAction::Abandon,
-            };
+            let action = kind.operator_action().unwrap_or(OperatorAction::Abandon);
             (format!("signal {:?}", names::SIGNAL_OPERATOR),
              serde_json::to_string_pretty(&OperatorSignal { action: action as i32, comment, signed, ..Default::default() })?)
         }

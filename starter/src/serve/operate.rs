@@ -83,12 +83,7 @@ async fn send(app: &Shared, key: &ApiKey, suite_id: &str, action: OperatorAction
     let suite_id = suite_id.to_string();
     // The suite must exist, and be the key's to touch, before anything is asked of it.
     let status = suite_within_key(app, key, &suite_id).await?;
-    let kind = match action {
-        OperatorAction::Resume => Kind::Resume,
-        OperatorAction::Rollback => Kind::Rollback,
-        OperatorAction::Cancel => Kind::Cancel,
-        _ => Kind::Abandon,
-    };
+    let kind = Kind::of_operator_action(action).unwrap_or(Kind::Abandon);
     let signed = sign_for(app, key, kind, &status, &status.plan_hash, String::new(), &comment)?;
     let nonce = signed.as_ref().map(|s| s.message.clone());
     let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment, signed };

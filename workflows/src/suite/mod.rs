@@ -193,12 +193,7 @@ impl SuiteWorkflow {
         let who = self.operate(signal.signed.as_ref(), &signal.operator, &kinds, sync_now_secs(ctx));
         // A signed message is the authority on what is asked.
         let (action, comment) = match &who {
-            Ok(Identified { decision: Some(d), .. }) => (match d.kind {
-                Kind::Resume => OperatorAction::Resume,
-                Kind::Rollback => OperatorAction::Rollback,
-                Kind::Cancel => OperatorAction::Cancel,
-                _ => OperatorAction::Abandon,
-            }, d.comment.clone()),
+            Ok(Identified { decision: Some(d), .. }) => (d.kind.operator_action().unwrap_or(OperatorAction::Abandon), d.comment.clone()),
             _ => (OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified), signal.comment.clone()),
         };
         let name = match action {
