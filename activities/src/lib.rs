@@ -35,7 +35,7 @@ mod spans;
 pub use activities::DeviceActivities;
 pub use drift::{DriftActivities, IntentReader};
 pub use events::EventActivities;
-pub use history::{HistoryActivities, RunReporter};
+pub use history::{HistoryActivities, RunReporter, RunVoucher};
 pub use policy::{LivePolicy, PolicyActivities};
 pub use warrant::{SuiteRuns, Warrants};
 pub use device::{SessionConfig, Sessions};

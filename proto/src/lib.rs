@@ -20,6 +20,7 @@ pub mod operation;
 mod params;
 pub mod plan_root;
 pub mod policy;
+pub mod record;
 pub mod source;
 pub mod services;
 pub mod suite_file;

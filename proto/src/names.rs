@@ -48,6 +48,9 @@ pub const ACTIVITY_APPLY_STEP: &str = "apply_step";
 pub const ACTIVITY_APPLY_DEVICE: &str = "apply_device";
 /// Activity: report a device run to the device's history workflow.
 pub const ACTIVITY_RECORD_RUN: &str = "record_run";
+/// Activity: check the records a device's history received against the
+/// device runs they claim to come from.
+pub const ACTIVITY_VOUCH_RUNS: &str = "vouch_runs";
 /// Activity: re-read a device on a fresh connection and compare.
 pub const ACTIVITY_VERIFY_DEVICE: &str = "verify_device";
 /// Activity: run one step's domain-level reverse from its receipt.
@@ -245,6 +248,11 @@ pub mod patches {
     /// back; a bare Temporal cancellation once applying has begun pauses it
     /// for a signed answer (asked at the suite's start).
     pub const SIGNED_CANCEL: &str = "signed-cancel";
+    /// A device's history folds only the records a worker vouched for
+    /// (re-read from the device run they claim); asked at the start of
+    /// each history run, so a run begun before it stays as it was until it
+    /// continues as new.
+    pub const VOUCHED_HISTORY: &str = "vouched-history";
     /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
     /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";

@@ -7,6 +7,8 @@
 //! workflow's typed handle; it never prints, never reads suite files, and
 //! never links device or credential code.
 
+use std::collections::BTreeMap;
+
 use switchyard_proto::names;
 use switchyard_proto::v1::{
     ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, DriftInput, DriftReport, EmittedEvent, ExtendWindow, OperatorSignal,
@@ -126,6 +128,14 @@ pub enum ClientError {
         /// The SDK's reason.
         #[source]
         source: WorkflowInteractionError,
+    },
+    /// The device runs a device history's records name could not be read.
+    #[error("cannot vouch for the records in the history of {device}: {why}")]
+    Vouch {
+        /// The device.
+        device: String,
+        /// What Temporal said.
+        why: String,
     },
     /// An event workflow could not be described.
     #[error("cannot read the events of suite {suite_id}")]
@@ -413,12 +423,20 @@ pub async fn event_log(client: &Client, suite_id: &str) -> Result<Vec<EventLog>,
 
 /// A device's history across suites; none when switchyard never changed
 /// the device. Read from the history workflow's own journal (its current
-/// run's carried state, then every run it was told of, folded as the
+/// run's carried state, then every record it received, folded as the
 /// workflow folds them), so it needs no worker: a history whose queue has
 /// none polling still answers.
+///
+/// A record counts only when vouched for: by the worker's verdict in the
+/// journal (activity `vouch_runs`), or, for one not yet judged, by reading
+/// the device run it names here (see [`vouch_record`]). Refused records
+/// change nothing and are listed as refused.
 pub async fn device_history(client: &Client, device: &str) -> Result<Option<DeviceHistory>, ClientError> {
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    use switchyard_proto::record;
+    use switchyard_proto::v1::{VouchRunsRequest, VouchRunsResult};
     use switchyard_workflows::lenient::Lenient;
+    use prost::Message;
 
     let id = names::device_history_workflow_id(device);
     let handle = client.get_workflow_handle::<DeviceHistoryWorkflow>(id.clone());
@@ -428,21 +446,59 @@ pub async fn device_history(client: &Client, device: &str) -> Result<Option<Devi
         Err(source) => return Err(ClientError::History { workflow_id: id, source }),
     };
     let mut history = DeviceHistory { device: device.to_string(), ..Default::default() };
+    // Records received (with when), and the worker's verdicts on them.
+    let mut received: Vec<(DeviceHistoryEntry, i64)> = Vec::new();
+    let mut asked: BTreeMap<i64, Vec<DeviceHistoryEntry>> = BTreeMap::new();
+    let mut verdicts: Vec<(DeviceHistoryEntry, String)> = Vec::new();
     for event in events {
+        let at = event.event_time.as_ref().map_or(0, |t| t.seconds);
         match event.attributes {
             Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                let continued = !a.continued_execution_run_id.is_empty();
                 let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
                 if let Lenient::Understood(carried) = Lenient::<DeviceHistory>::decode(&payloads) {
-                    history = carried;
+                    history = switchyard_workflows::history::trusted_start(carried, continued);
+                    history.device = device.to_string();
                 }
             }
             Some(Attributes::WorkflowExecutionSignaledEventAttributes(a)) if a.signal_name == names::SIGNAL_RECORD_RUN => {
                 let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
-                if let Lenient::Understood(entry) = Lenient::<DeviceHistoryEntry>::decode(&payloads) {
-                    switchyard_workflows::history::fold(&mut history, entry);
+                match Lenient::<DeviceHistoryEntry>::decode(&payloads) {
+                    Lenient::Understood(entry) if entry.encoded_len() > record::MAX_BYTES => {
+                        let reason = format!("a record of {} bytes, over the {} a history checks", entry.encoded_len(), record::MAX_BYTES);
+                        record::refuse(&mut history, record::refusal(&entry, &entry.encode_to_vec(), reason));
+                    }
+                    Lenient::Understood(entry) => received.push((entry, at)),
+                    Lenient::Refused(why) => record::refuse(&mut history, record::refusal(&DeviceHistoryEntry::default(), why.as_bytes(), why.clone())),
+                }
+            }
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) if a.activity_type.as_ref().is_some_and(|t| t.name == names::ACTIVITY_VOUCH_RUNS) => {
+                let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
+                if let Lenient::Understood(req) = Lenient::<VouchRunsRequest>::decode(&payloads) {
+                    asked.insert(event.event_id, req.entries);
+                }
+            }
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a)) => {
+                let Some(entries) = asked.remove(&a.scheduled_event_id) else { continue };
+                let payloads = a.result.map(|p| p.payloads).unwrap_or_default();
+                if let Lenient::Understood(VouchRunsResult { refused }) = Lenient::decode(&payloads) {
+                    verdicts.extend(entries.into_iter().zip(refused));
                 }
             }
             _ => {}
+        }
+    }
+    for (entry, at) in received {
+        let verdict = match verdicts.iter().find(|(judged, _)| *judged == entry) {
+            Some((_, refused)) if refused.is_empty() => record::Verdict::Vouched,
+            Some((_, refused)) => record::Verdict::Refused(refused.clone()),
+            None => vouch_record(client, device, &entry, at).await.map_err(|why| ClientError::Vouch { device: device.to_string(), why })?,
+        };
+        match verdict {
+            record::Verdict::Vouched => switchyard_workflows::history::fold(&mut history, entry),
+            record::Verdict::Refused(why) => record::refuse(&mut history, record::refusal(&entry, &entry.encode_to_vec(), why)),
+            // Its run has not closed yet: the next reading counts it.
+            record::Verdict::NotYet(_) => {}
         }
     }
     Ok(Some(history))
@@ -704,6 +760,91 @@ pub async fn suite_started(client: &Client, workflow_id: &str, run_id: &str) -> 
         }
         _ => Err(format!("the history of suite {workflow_id} does not begin with its start")),
     }
+}
+
+/// What Temporal records about the device run `workflow_id` / `run_id`:
+/// its type, who started it, for which device and suite, and what its
+/// reports recorded (the facts a device-history record is vouched for by,
+/// see [`switchyard_proto::record`]). `None` when Temporal has no such run.
+pub async fn device_run(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<switchyard_proto::record::DeviceRun>, String> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::{DescribeWorkflowExecutionRequest, GetWorkflowExecutionHistoryRequest};
+    use switchyard_proto::v1::{DeviceRunInput, RecordRunResult};
+    use switchyard_workflows::lenient::Lenient;
+    use tonic::IntoRequest;
+
+    let namespace = temporalio_client::NamespacedClient::namespace(client);
+    let mut c = client.clone();
+    let mut run = switchyard_proto::record::DeviceRun::default();
+    let mut parent = None;
+    let mut page = Vec::new();
+    loop {
+        let req = GetWorkflowExecutionHistoryRequest {
+            namespace: namespace.clone(),
+            execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: run_id.to_string() }),
+            next_page_token: page,
+            ..Default::default()
+        };
+        let response = match WorkflowService::get_workflow_execution_history(&mut c, req.into_request()).await {
+            Ok(r) => r.into_inner(),
+            Err(status) if matches!(status.code(), tonic::Code::NotFound | tonic::Code::InvalidArgument) => return Ok(None),
+            Err(status) => return Err(format!("cannot read the history of {workflow_id}: {}", status.message())),
+        };
+        for event in response.history.map(|h| h.events).unwrap_or_default() {
+            let at = event.event_time.as_ref().map_or(0, |t| t.seconds);
+            match event.attributes {
+                Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+                    run.workflow_type = a.workflow_type.map(|t| t.name).unwrap_or_default();
+                    parent = a.parent_workflow_execution;
+                    if let Lenient::Understood(input) = Lenient::<DeviceRunInput>::decode(&a.input.map(|p| p.payloads).unwrap_or_default()) {
+                        run.device = input.plan.map(|p| p.device).unwrap_or_default();
+                        run.suite_id = input.suite_id;
+                    }
+                }
+                Some(Attributes::WorkflowExecutionCompletedEventAttributes(_) | Attributes::WorkflowExecutionFailedEventAttributes(_)
+                    | Attributes::WorkflowExecutionTimedOutEventAttributes(_) | Attributes::WorkflowExecutionCanceledEventAttributes(_)
+                    | Attributes::WorkflowExecutionTerminatedEventAttributes(_) | Attributes::WorkflowExecutionContinuedAsNewEventAttributes(_)) => run.closed = true,
+                Some(Attributes::MarkerRecordedEventAttributes(a)) => {
+                    // A local activity's marker: its result, if a report's.
+                    for payloads in a.details.into_values() {
+                        if let Lenient::Understood(RecordRunResult { recorded: Some(entry), .. }) = Lenient::decode(&payloads.payloads) {
+                            run.reported.push((entry, at));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if response.next_page_token.is_empty() {
+            break;
+        }
+        page = response.next_page_token;
+    }
+    if let Some(parent) = parent {
+        let req = DescribeWorkflowExecutionRequest { namespace, execution: Some(parent.clone()) };
+        let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
+            .map_err(|status| format!("cannot describe workflow {}: {}", parent.workflow_id, status.message()))?
+            .into_inner();
+        let kind = described.workflow_execution_info.and_then(|i| i.r#type).map(|t| t.name).unwrap_or_default();
+        run.parent = Some((parent.workflow_id, kind));
+    }
+    Ok(Some(run))
+}
+
+/// Whether `entry`, received by `device`'s history at `received_at` (Unix
+/// seconds), is the record of a suite's device run; `Err` when Temporal
+/// could not be asked.
+pub async fn vouch_record(client: &Client, device: &str, entry: &DeviceHistoryEntry, received_at: i64) -> Result<switchyard_proto::record::Verdict, String> {
+    use switchyard_proto::record::{self, Verdict};
+    if let Some(why) = record::unreadable(entry) {
+        return Ok(Verdict::Refused(why));
+    }
+    Ok(match device_run(client, &entry.workflow_id, &entry.run_id).await? {
+        None => Verdict::Refused(format!("Temporal has no device run {} {}", entry.workflow_id, entry.run_id)),
+        Some(run) => record::vouch(device, entry, &run, received_at),
+    })
 }
 
 #[cfg(test)]

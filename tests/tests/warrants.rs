@@ -3,17 +3,19 @@
 //! current policy. Anyone who can reach Temporal can start a device
 //! workflow or copy one's input from a history; neither writes anything.
 //! A key taken out of the policy file stops counting at once, for a suite
-//! already planned. Needs `tests/run.sh`; fails loudly without it.
+//! already planned. A record signalled to a device's history by hand adds
+//! no run and takes no row from switchyard's intent: drift still sees the
+//! row. Needs `tests/run.sh`; fails loudly without it.
 
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use switchyard_proto::names;
-use switchyard_proto::v1::{DeviceRunInput, DeviceStatus, SuitePhase};
+use switchyard_proto::v1::{DeviceHistory, DeviceHistoryEntry, DeviceRunInput, DeviceStatus, SuitePhase};
 use switchyard_tests::{TestEnv, ended, http_get, phase, started_suite_id, wait_for};
-use switchyard_workflows::DeviceWorkflow;
-use temporalio_client::{Client, WorkflowStartOptions};
+use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow};
+use temporalio_client::{Client, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions, WorkflowTerminateOptions};
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -125,6 +127,99 @@ async fn a_device_workflow_started_by_hand_writes_nothing() {
     assert!(refused >= 3.0, "refusals counted: {refused}");
     let log = std::fs::read_to_string(env.worker_log(queue)).unwrap();
     assert!(log.contains("Refused a device write: no warrant") && log.contains("was not started by a suite"), "the worker log says why");
+    // Nor do the hand-started runs enter the devices' histories: the copy
+    // reported to sonic-d001's and was refused there.
+    assert!(device_history(&env, queue, "sonic-d001").refused.iter().any(|r| r.reason.contains("was not started by a suite")));
+    for device in ["sonic-d001", "sonic-d002", "sonic-d003"] {
+        let history = device_history(&env, queue, device);
+        let hand_started = |id: &str| ["copy", "elsewhere", "edited"].iter().any(|name| id == format!("warrants-hand-{name}-{}", std::process::id()));
+        assert!(!history.entries.iter().any(|e| hand_started(&e.workflow_id)), "{device}: {history:#?}");
+    }
+}
+
+/// A device's history as `switchyard device --json` reads it.
+fn device_history(env: &TestEnv, queue: &str, device: &str) -> DeviceHistory {
+    let out = env.cli_on(queue, &["device", device, "--json"]);
+    if !out.status.success() && String::from_utf8_lossy(&out.stdout).contains("never") {
+        return DeviceHistory::default();
+    }
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
+}
+
+#[tokio::test]
+async fn a_record_sent_to_a_devices_history_by_hand_changes_nothing() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let queue = "warrants-history";
+    let _worker = env.spawn_worker(queue);
+    let client = env.client().await.unwrap();
+    let (device, name) = (16, "sonic-d016");
+    // A history of its own on this worker's queue, so the workflow's own
+    // verdicts are seen too (not only the reading's).
+    let history_id = names::device_history_workflow_id(name);
+    let _ = client.get_workflow_handle::<DeviceHistoryWorkflow>(history_id.clone()).terminate(WorkflowTerminateOptions::builder().reason("a fresh history for this test").build()).await;
+
+    let suite = write("history.yaml", &format!("name: warrants-history\ntargets:\n  names: [{name}]\nsteps:\n  - create_vlan: {{ vlan_id: 371, description: tenant-h }}\n"));
+    let out = env.cli_on(queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
+    assert_eq!(phase(&s), SuitePhase::Succeeded, "{s:#?}");
+    let genuine = device_history(&env, queue, name);
+    assert_eq!(genuine.owned.get("VLAN|Vlan371").map(|o| o.suite_id.as_str()), Some(id.as_str()), "{genuine:#?}");
+    let ours = genuine.entries.iter().find(|e| e.suite_id == id).expect("the suite's run is recorded").clone();
+
+    // Three forgeries: a rollback the suite never ran, approved by two
+    // people who never saw it; the genuine record edited; and a run with
+    // no device run behind it at all.
+    let rollback = DeviceHistoryEntry {
+        mode: "rollback".into(), outcome: "rolled_back".into(), approvers: vec!["bob".into(), "carol".into()],
+        rows_rolled_back: vec!["VLAN|Vlan371".into()], owned: Vec::new(), rows_applied: Vec::new(), run_id: "forged-run".into(), ..ours.clone()
+    };
+    let edited = DeviceHistoryEntry { approvers: vec!["bob".into(), "carol".into()], rows_applied: Vec::new(), owned: Vec::new(), at: "2026-01-01T00:00:00Z".into(), ..ours.clone() };
+    let made_up = DeviceHistoryEntry { suite_id: "made-up".into(), requester: "mallory".into(), ..Default::default() };
+    let scrape = env.scrape_address(queue);
+    let records_refused = || -> f64 {
+        let (_, body) = http_get(&scrape, "/metrics").expect("scrape");
+        body.lines().filter(|l| l.starts_with("switchyard_warrant_refusals_total") && l.contains("write=\"record\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    };
+    let refused_before = records_refused();
+    let handle = client.get_workflow_handle::<DeviceHistoryWorkflow>(history_id.clone());
+    for forged in [rollback, edited, made_up] {
+        handle.signal(DeviceHistoryWorkflow::record_run, forged.into(), WorkflowSignalOptions::default()).await.expect("anyone may signal a history");
+    }
+
+    // The worker refuses all three, logs and counts them.
+    let deadline = Instant::now() + TIMEOUT;
+    while records_refused() - refused_before < 3.0 {
+        assert!(Instant::now() < deadline, "the worker did not refuse the three records");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = std::fs::read_to_string(env.worker_log(queue)).unwrap();
+    assert!(log.contains("Refused a device-history record") && log.contains("no such record"), "the worker log says why");
+
+    // The history holds what it held: the one genuine run, the row still
+    // switchyard's, the forgeries listed as refused by digest.
+    let after = device_history(&env, queue, name);
+    assert_eq!(after.owned.get("VLAN|Vlan371").map(|o| o.suite_id.as_str()), Some(id.as_str()), "{after:#?}");
+    assert_eq!(after.entries, genuine.entries, "no run added");
+    assert!(!after.entries.iter().any(|e| e.approvers.iter().any(|a| a == "carol")), "{after:#?}");
+    assert_eq!(after.refused_total, genuine.refused_total + 3, "{after:#?}");
+    let reasons: Vec<&str> = after.refused.iter().map(|r| r.reason.as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("Temporal has no device run")) && reasons.iter().any(|r| r.contains("no such record"))
+        && reasons.iter().any(|r| r.contains("names no device run")), "{reasons:#?}");
+    assert!(after.refused.iter().all(|r| r.digest.len() == 64 && r.size > 0), "{:#?}", after.refused);
+    // The workflow's own state agrees (it is what it carries over).
+    let state = handle.query(DeviceHistoryWorkflow::history, (), WorkflowQueryOptions::default()).await.expect("query the history");
+    assert_eq!((state.owned.keys().collect::<Vec<_>>(), state.refused_total), (after.owned.keys().collect::<Vec<_>>(), after.refused_total), "{state:#?}");
+
+    // A hand edit of the row is still drift.
+    env.hset(device, "VLAN|Vlan371", &[("description", "by-hand")]);
+    let out = env.cli_on(queue, &["drift", "check", name]);
+    assert_eq!(out.status.code(), Some(2), "drift found:\n{}", text(&out));
+    assert!(text(&out).contains(&format!("~ VLAN|Vlan371 (suite {id})")), "{}", text(&out));
 }
 
 #[tokio::test]

@@ -19,8 +19,8 @@ use anyhow::Context;
 use clap::Parser;
 use switchyard_activities::warrant::{Lookup, Starter};
 use switchyard_activities::{
-    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, LivePolicy, PolicyActivities, RunReporter, SessionConfig,
-    Sessions, SuiteRuns, Warrants,
+    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, LivePolicy, PolicyActivities, RunReporter, RunVoucher,
+    SessionConfig, Sessions, SuiteRuns, Warrants,
 };
 use switchyard_proto::warrant::SuiteRun;
 use switchyard_proto::inventory::Inventory;
@@ -140,7 +140,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
         .build();
     // What every device write and every signed event is checked by.
-    let warrants = Arc::new(Warrants::new(policy.clone(), inventory.clone(), Arc::new(TemporalRuns(client.clone())), metrics));
+    let warrants = Arc::new(Warrants::new(policy.clone(), inventory.clone(), Arc::new(TemporalRuns(client.clone())), metrics.clone()));
     let options = WorkerOptions::new(config.task_queue.clone())
         .register_workflow::<SuiteWorkflow>()?
         .register_workflow::<DeviceWorkflow>()?
@@ -149,7 +149,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .register_workflow::<DriftWorkflow>()?
         .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), intent_reader(&client)))
         .register_activities(DeviceActivities::new(sessions, warrants.clone()))
-        .register_activities(HistoryActivities::new(run_reporter(&client, &config.task_queue)))
+        .register_activities(HistoryActivities::new(run_reporter(&client, &config.task_queue), run_voucher(&client), metrics))
         .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
         .register_activities(PolicyActivities::new(policy, inventory))
         .tuner(tuner)
@@ -200,6 +200,16 @@ fn run_reporter(client: &Client, task_queue: &str) -> RunReporter {
                 chain.map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
             })
         })
+    })
+}
+
+/// Vouches for device-history records by reading the device runs they
+/// name through the starter's client.
+fn run_voucher(client: &Client) -> RunVoucher {
+    let client = client.clone();
+    std::sync::Arc::new(move |device: String, entry, received_at| {
+        let client = client.clone();
+        Box::pin(async move { switchyard_starter::client::vouch_record(&client, &device, &entry, received_at).await })
     })
 }
 

@@ -9,7 +9,7 @@ use switchyard_proto::v1::{
     ApplyDeviceRequest, ApplyDeviceResult, ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
-    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult,
+    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult, VouchRunsRequest, VouchRunsResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -40,6 +40,9 @@ activity!(
 activity!(
     /// Report a device run to the device's history.
     RecordRun, names::ACTIVITY_RECORD_RUN, RecordRunRequest, RecordRunResult);
+activity!(
+    /// Check a device history's records against the device runs they name.
+    VouchRuns, names::ACTIVITY_VOUCH_RUNS, VouchRunsRequest, VouchRunsResult);
 activity!(
     /// Re-read a device and compare with the plan.
     VerifyDevice, names::ACTIVITY_VERIFY_DEVICE, VerifyRequest, VerifyResult);

@@ -63,7 +63,7 @@ impl DeviceWorkflow {
         if history {
             let input = ctx.state(|s| s.input.clone());
             let at = switchyard_proto::time::format_rfc3339(crate::unix_secs(ctx.workflow_time()));
-            let entry = crate::history::entry(&input, &result, &at, ctx.run_id());
+            let entry = crate::history::entry(&input, &result, &at, ctx.workflow_id(), ctx.run_id());
             if by_activity {
                 crate::history::report(ctx, entry, &result.device).await;
             } else {

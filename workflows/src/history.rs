@@ -7,22 +7,33 @@
 //! and continues as new every [`names::DEVICE_HISTORY_KEPT`] runs, so its
 //! history stays small; its state is carried whole.
 //!
+//! A record is a claim: anyone with namespace access can signal it. So a
+//! record waits until the worker vouches for it (activity `vouch_runs`:
+//! the device run it names, as Temporal records it, reported exactly this,
+//! see [`switchyard_proto::record`]); only then is it folded. A refused one
+//! is kept by digest, counted, and changes nothing. A history started by
+//! hand with runs in it starts empty: only its own continuation carries
+//! state.
+//!
 //! The device workflow reports at its end (`report`): a local activity
 //! that signals the history from the worker, starting it when the device
 //! has none yet (signal-with-start). Runs recorded before that reported
 //! with a signal of their own (`record`), or started the history as an
 //! abandoned child. A run reported twice (a retried report) is folded once.
 //!
-//! Must never: read a device, or forget a row a run made switchyard's
-//! until a later run removes or rolls it back.
+//! Must never: read a device, fold a record no worker vouched for (in a
+//! run begun under `vouched-history`), or forget a row a run made
+//! switchyard's until a later run removes or rolls it back.
 
 // The workflow macros emit marker constants for each method.
 #![allow(missing_docs)]
 
+use prost::Message;
 use switchyard_proto::names;
+use switchyard_proto::record;
 use switchyard_proto::v1::{
     ChangeAction, CompensationAction, DeviceHistory, DeviceHistoryEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus,
-    OwnedRow, RecordRunRequest,
+    OwnedRow, RecordRunRequest, VouchRunsRequest,
 };
 use switchyard_proto::vocabulary::device_status_name;
 use temporalio_macros::{workflow, workflow_methods};
@@ -31,44 +42,81 @@ use temporalio_workflow::{
     WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::activity_defs::RecordRun;
+use crate::activity_defs::{RecordRun, VouchRuns};
 use crate::lenient::Lenient;
+
+/// Records vouched for in one activity: its input stays far below
+/// Temporal's payload limit even when every record is as large as allowed.
+const VOUCH_BATCH: usize = 4;
 
 /// One device's history.
 #[workflow]
 pub struct DeviceHistoryWorkflow {
     history: DeviceHistory,
-    // Runs recorded by this execution (since the last continue-as-new).
+    // Records received by this execution (since the last continue-as-new),
+    // refused ones too: a flood of them ends the run sooner, not later.
     recorded_here: usize,
+    // Records received and not yet vouched for, in arrival order.
+    waiting: Vec<DeviceHistoryEntry>,
 }
 
 #[workflow_methods]
 impl DeviceHistoryWorkflow {
-    /// Starts from the history carried over (or the first run's).
+    /// Starts from the history carried over by its own previous run, or
+    /// from nothing (a start with runs in it, not a continuation, is a
+    /// claim nobody vouched for).
     #[init]
-    pub fn new(_ctx: &WorkflowContextView, history: DeviceHistory) -> Self {
-        Self { history, recorded_here: 0 }
+    pub fn new(ctx: &WorkflowContextView, history: DeviceHistory) -> Self {
+        Self { history: trusted_start(history, ctx.continued_from_run_id().is_some()), recorded_here: 0, waiting: Vec::new() }
     }
 
     /// Records runs until it is time to continue as new.
     #[run(name = names::DEVICE_HISTORY_WORKFLOW)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceHistory> {
-        if ctx.wait_condition(|s| s.recorded_here >= names::DEVICE_HISTORY_KEPT).await.is_err() {
-            // Cancelled by an operator: it ends with what it holds.
-            return Ok(ctx.state(|s| s.history.clone()));
+        // Asked once, first: a run begun before vouching folds as it did.
+        let vouching = ctx.patched(names::patches::VOUCHED_HISTORY);
+        loop {
+            let woke = ctx.wait_condition(|s| !s.waiting.is_empty() || s.recorded_here >= names::DEVICE_HISTORY_KEPT).await;
+            if woke.is_err() {
+                // Cancelled by an operator: it ends with what it holds.
+                return Ok(ctx.state(|s| s.history.clone()));
+            }
+            let batch = ctx.state_mut(|s| std::mem::take(&mut s.waiting));
+            if vouching {
+                vouch(ctx, batch).await;
+            } else {
+                ctx.state_mut(|s| batch.into_iter().for_each(|entry| fold(&mut s.history, entry)));
+            }
+            if ctx.state(|s| s.waiting.is_empty() && s.recorded_here >= names::DEVICE_HISTORY_KEPT) {
+                break;
+            }
         }
         let carried = ctx.state(|s| s.history.clone());
         let Err(end) = ctx.continue_as_new(carried, ContinueAsNewOptions::default());
         Err(end)
     }
 
-    /// One suite's run on the device; a body that cannot be read is dropped
-    /// (it never came from a device workflow).
+    /// One suite's run on the device, to be vouched for; a body that cannot
+    /// be read, or too large to check, is refused at once.
     #[signal(name = names::SIGNAL_RECORD_RUN)]
     pub fn record_run(&mut self, _ctx: &mut SyncWorkflowContext<Self>, entry: Lenient<DeviceHistoryEntry>) {
-        if let Lenient::Understood(entry) = entry {
-            fold(&mut self.history, entry);
-            self.recorded_here += 1;
+        self.recorded_here += 1;
+        match entry {
+            Lenient::Understood(entry) => {
+                let size = entry.encoded_len();
+                if size > record::MAX_BYTES {
+                    let reason = format!("a record of {size} bytes, over the {} a history checks", record::MAX_BYTES);
+                    record::refuse(&mut self.history, record::refusal(&entry, &entry.encode_to_vec(), reason));
+                } else if self.waiting.len() >= record::MAX_WAITING {
+                    let reason = format!("{} records already wait to be vouched for", record::MAX_WAITING);
+                    record::refuse(&mut self.history, record::refusal(&entry, &entry.encode_to_vec(), reason));
+                } else {
+                    self.waiting.push(entry);
+                }
+            }
+            Lenient::Refused(why) => {
+                record::refuse(&mut self.history, record::refusal(&DeviceHistoryEntry::default(), why.as_bytes(), why.clone()));
+            }
         }
     }
 
@@ -76,6 +124,44 @@ impl DeviceHistoryWorkflow {
     #[query(name = names::QUERY_HISTORY)]
     pub fn history(&self, _ctx: &WorkflowContextView) -> DeviceHistory {
         self.history.clone()
+    }
+}
+
+/// The state a history run starts from: what its own previous run carried
+/// over, or only the device's name when it was started any other way
+/// (the worker starts a history with nothing in it).
+pub fn trusted_start(history: DeviceHistory, continued: bool) -> DeviceHistory {
+    if continued {
+        return history;
+    }
+    let mut fresh = DeviceHistory { device: history.device.clone(), ..Default::default() };
+    if !history.entries.is_empty() || !history.owned.is_empty() || history.recorded > 0 {
+        let reason = "a history started with runs in it, not continued from its own: its runs and rows are not taken".to_string();
+        record::refuse(&mut fresh, record::refusal(&DeviceHistoryEntry::default(), &history.encode_to_vec(), reason));
+    }
+    fresh
+}
+
+/// Vouches for `batch` a few records at a time and folds those vouched
+/// for, in arrival order; the others are kept as refused.
+async fn vouch(ctx: &WorkflowContext<DeviceHistoryWorkflow>, batch: Vec<DeviceHistoryEntry>) {
+    let device = ctx.state(|s| s.history.device.clone());
+    for chunk in batch.chunks(VOUCH_BATCH) {
+        let req = VouchRunsRequest { device: device.clone(), entries: chunk.to_vec() };
+        let refused = match ctx.execute_activity(VouchRuns, req, crate::options::record_vouching()).await {
+            Ok(result) => result.refused,
+            // Only a cancelled history gets here: nothing it could not vouch for counts.
+            Err(e) => vec![format!("not vouched for: {}", crate::failure::describe(&e)); chunk.len()],
+        };
+        ctx.state_mut(|s| {
+            for (i, entry) in chunk.iter().enumerate() {
+                match refused.get(i).map(String::as_str) {
+                    Some("") => fold(&mut s.history, entry.clone()),
+                    Some(why) => record::refuse(&mut s.history, record::refusal(entry, &entry.encode_to_vec(), why.to_string())),
+                    None => record::refuse(&mut s.history, record::refusal(entry, &entry.encode_to_vec(), "no verdict".into())),
+                }
+            }
+        });
     }
 }
 
@@ -114,10 +200,11 @@ pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
     history.entries.drain(..excess);
 }
 
-/// The history entry of the device run `run_id` that ended with `result` at
-/// `at`. The run id is what folds a run reported twice (after a worker
-/// crash) into one entry.
-pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, run_id: &str) -> DeviceHistoryEntry {
+/// The history entry of the device run (`workflow_id`, `run_id`) that
+/// ended with `result` at `at`. The run id is what folds a run reported
+/// twice (after a worker crash) into one entry; the two ids name the run
+/// whose own history vouches for the entry.
+pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, workflow_id: &str, run_id: &str) -> DeviceHistoryEntry {
     let plan = input.plan.clone().unwrap_or_default();
     let status = DeviceStatus::try_from(result.status).unwrap_or(DeviceStatus::Unspecified);
     let applying = input.mode != DeviceMode::Compensate as i32;
@@ -130,6 +217,7 @@ pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, run_id: &s
         outcome: device_status_name(status).to_string(),
         at: at.to_string(),
         run_id: run_id.to_string(),
+        workflow_id: workflow_id.to_string(),
         steps_applied: result.steps_applied.clone(),
         steps_compensated: result.steps_compensated.clone(),
         error: result.error.clone(),
@@ -261,6 +349,19 @@ mod tests {
         resumed.run_id = "run-2".into();
         fold(&mut h, resumed);
         assert_eq!((h.entries.len(), h.recorded), (2, 2));
+    }
+
+    #[test]
+    fn only_a_continuation_carries_runs_and_rows() {
+        let mut carried = DeviceHistory { device: "d1".into(), ..Default::default() };
+        fold(&mut carried, run("a", &["VLAN|Vlan100"], &[], &[]));
+        assert_eq!(trusted_start(carried.clone(), true), carried);
+        // Started by hand with runs in it: nothing taken, the start refused.
+        let started = trusted_start(carried, false);
+        assert!(started.entries.is_empty() && started.owned.is_empty() && started.recorded == 0);
+        assert_eq!((started.device.as_str(), started.refused_total), ("d1", 1));
+        // The worker's own first start (nothing in it) is no refusal.
+        assert_eq!(trusted_start(DeviceHistory { device: "d1".into(), ..Default::default() }, false).refused_total, 0);
     }
 
     #[test]

@@ -128,6 +128,22 @@ pub(crate) fn event_match() -> ActivityOptions {
         .build()
 }
 
+/// Vouching for a device history's records: a few Temporal reads per
+/// record on the worker, retried (backing off to ten minutes apart) for as
+/// long as it takes: a record waits rather than being dropped or folded
+/// unchecked.
+pub(crate) fn record_vouching() -> ActivityOptions {
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_secs(1))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(600))
+        .build();
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(120))
+        .retry_policy(retry)
+        .summary("vouch for the records received".to_string())
+        .build()
+}
+
 /// How long an event is offered to a receiver that does not take it.
 pub(crate) const EVENT_DELIVERY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 

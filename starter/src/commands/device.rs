@@ -1,7 +1,8 @@
 //! `switchyard device <name> [--json]`: what switchyard has done to one
 //! device across suites (each run: when, which suite, applied or rolled
 //! back, who asked and approved, what it left in place), and the rows it
-//! owns there now, as the device's history workflow records them.
+//! owns there now, as the device's history workflow records them, and the
+//! records it refused (sent by hand, not by a suite's run).
 
 use anstream::{print, println};
 use comfy_table::Table;
@@ -39,6 +40,14 @@ pub(crate) async fn run(global: &Global, device: &str, json: bool) -> anyhow::Re
     }
     if !history.owned.is_empty() {
         print!("{}", crate::render::table("", owned));
+    }
+    if history.refused_total > 0 {
+        // Records no device run of a suite made: they changed nothing.
+        println!("\nrecords refused: {} (not made by a suite's run on {device}; they changed nothing)", history.refused_total);
+        for r in &history.refused {
+            let claimed = if r.suite_id.is_empty() { String::new() } else { format!("claiming suite {}: ", r.suite_id) };
+            println!("  {claimed}{} (sha256 {}, {} bytes)", r.reason, &r.digest[..r.digest.len().min(12)], r.size);
+        }
     }
     Ok(0)
 }
