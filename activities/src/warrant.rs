@@ -5,6 +5,9 @@
 //! run that started the calling device workflow, its input and its start
 //! time), never from the request; the request's warrant (approvals, plan
 //! hash, proof) is a claim that [`switchyard_proto::warrant::check`] tests.
+//! A write that moves the device forward (an apply) must also fall
+//! in the suite's change window as launched or as an operator's warranted
+//! extension moved it ([`switchyard_proto::warrant::check_window`]).
 //! A refusal is final (not retried), counted in
 //! `switchyard_warrant_refusals_total` and logged with its reason.
 //!
@@ -56,6 +59,11 @@ const CACHED_RUNS: usize = 64;
 /// worker.
 const CACHED_PARENTS: usize = 4096;
 
+/// Writes that move a device forward and so must fall in the suite's
+/// change window; a reverse, an undo, a save or a lock (a rollback takes
+/// one too) never waits for one.
+const FORWARD: [&str; 1] = ["apply"];
+
 /// The worker's warrant check.
 pub struct Warrants {
     policy: LivePolicy,
@@ -88,7 +96,7 @@ impl Warrants {
     /// final and naming the reason when refused, retryable when Temporal
     /// could not be asked.
     pub async fn check(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan], what: &'static str) -> Result<Authority, ActivityError> {
-        match self.judge(ctx, suite_id, device, warrant, steps).await {
+        match self.judge(ctx, suite_id, device, warrant, steps, what).await {
             Ok(authority) => Ok(authority),
             Err(Refusal::Unknown(why)) => Err(ActivityError::application(
                 ApplicationFailure::builder(format!("{device}: cannot check the warrant for {what}: {why}")).type_name(names::failures::WARRANT.to_string()).build())),
@@ -103,7 +111,7 @@ impl Warrants {
         }
     }
 
-    async fn judge(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan]) -> Result<Authority, Refusal> {
+    async fn judge(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan], what: &str) -> Result<Authority, Refusal> {
         let info = ctx.info();
         let (Some(workflow_id), Some(run_id)) = (info.workflow_id.clone(), info.workflow_run_id.clone()) else {
             return Err(Refusal::Refused("not called from a workflow".into()));
@@ -129,6 +137,10 @@ impl Warrants {
         };
         let policy = self.policy.current();
         let authority = warrant::check(&policy, facts, &run, warrant, steps).map_err(Refusal::Refused)?;
+        if FORWARD.contains(&what) {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+            warrant::check_window(&policy, facts, &run, warrant, now).map_err(Refusal::Refused)?;
+        }
         info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
         Ok(authority)
     }

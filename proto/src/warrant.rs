@@ -127,6 +127,73 @@ pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<
     Ok(Authority { requester, approvers })
 }
 
+/// Seconds after its window's end a device's write may still come: a
+/// device started in the window finishes its steps (the suite starts one
+/// only when its estimate fits), and the worker's clock and Temporal's may
+/// disagree a little. A write later than this is refused.
+pub const WINDOW_GRACE_SECS: i64 = 300;
+
+/// Seconds before its window opens a write may come: only the clocks'
+/// disagreement (the suite waits for the window's start on Temporal's).
+pub const WINDOW_SKEW_SECS: i64 = 60;
+
+/// Checks that a write that moves the network forward (an apply; a
+/// reverse, an undo, a lock or a save is never held back) falls in the suite's
+/// change window at `now`: the window it was launched with, whose end only
+/// a window extension in the warrant that holds under `current` moves
+/// (signed by a principal every rule covering `device` lets operate, bound
+/// to this run and plan; an unsigned one only under `unsigned: allow`).
+/// A suite launched with no window passes.
+pub fn check_window(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<&Warrant>, now: i64) -> Result<(), String> {
+    let Some(window) = run.input.window.as_ref() else { return Ok(()) };
+    let start = crate::time::parse_rfc3339(&window.start);
+    let launched_end = crate::time::parse_rfc3339(&window.end)
+        .ok_or_else(|| format!("the suite's change window end {:?} is not a time", window.end))?;
+    if let Some(start) = start.filter(|s| now < s - WINDOW_SKEW_SECS) {
+        return Err(format!("the change window opens at {}; nothing is written before it", crate::time::format_rfc3339(start)));
+    }
+    let mut end = launched_end;
+    let mut not_counted = Vec::new();
+    if let Some(warrant) = warrant {
+        let principals = EffectivePolicy { allow_unsigned: current.allow_unsigned, principals: current.principals.clone(), ..Default::default() };
+        for (i, signed) in warrant.window_extensions.iter().enumerate() {
+            match extension(current, &principals, device, run, warrant, signed) {
+                Ok(to) => end = end.max(to),
+                Err(why) => not_counted.push(format!("extension {i}: {why}")),
+            }
+        }
+        if !warrant.unsigned_window_end.is_empty() {
+            match crate::time::parse_rfc3339(&warrant.unsigned_window_end) {
+                Some(to) if current.allow_unsigned => end = end.max(to),
+                Some(_) => not_counted.push(format!("an unsigned extension, and policy {} counts only signed decisions", current.file)),
+                None => not_counted.push(format!("an unsigned extension to {:?}, not a time", warrant.unsigned_window_end)),
+            }
+        }
+    }
+    if now > end + WINDOW_GRACE_SECS {
+        let why = if not_counted.is_empty() { String::new() } else { format!(" (not counted: {})", not_counted.join("; ")) };
+        return Err(format!("the change window closed at {}; nothing is written after it{why}", crate::time::format_rfc3339(end)));
+    }
+    Ok(())
+}
+
+/// The end a signed window extension moves the window to, if it holds.
+fn extension(current: &Policy, principals: &EffectivePolicy, device: &Device, run: &SuiteRun, warrant: &Warrant, signed: &crate::v1::SignedDecision) -> Result<i64, String> {
+    let decision = trust::Decision::parse(&signed.message).map_err(|e| e.to_string())?;
+    // Its signature's expiry bounds when it could be made, not how long
+    // the later end lasts: the suite applied it while it held.
+    let binding = Binding { suite: &run.workflow_id, run: &run.run_id, plan: &warrant.plan_hash, input: "", now: decision.expires - 1 };
+    let ok = trust::establish(signed, &principals.principals, &binding).map_err(|e| format!("does not hold: {e}"))?;
+    if ok.decision.kind != Kind::ExtendWindow {
+        return Err(format!("a signed {} decision", ok.decision.kind.name()));
+    }
+    let who = ok.signer.principal;
+    if let Some(rule) = current.rules.iter().filter(|r| r.covers(device)).find(|r| !policy::admits(principals, &r.operate, &who)) {
+        return Err(format!("{who} may not operate {} under rule {} of {}", device.name, rule.name, current.file));
+    }
+    crate::time::parse_rfc3339(&ok.decision.value).ok_or_else(|| format!("its end {:?} is not a time", ok.decision.value))
+}
+
 /// The requester, from the run's launch signature checked against the
 /// current keys at the time the run started.
 fn launched_by(current: &Policy, principals: &EffectivePolicy, run: &SuiteRun) -> Result<String, String> {

@@ -74,7 +74,7 @@ fn warrant(tree: &PlanTree, plan: &DevicePlan, approvals: Vec<SignedDecision>) -
         step_digests: plan.steps.iter().map(|s| hex(&plan_root::step_digest(s))).collect(),
         proof: tree.proof(&plan.device).unwrap(),
         approvals,
-        unsigned_approvers: vec![],
+        ..Default::default()
     }
 }
 
@@ -181,4 +181,85 @@ fn the_launch_is_checked_against_the_runs_own_input_and_start() {
     // A device no rule covers.
     let (oob, _) = run(&["oob1"]);
     assert!(check(&policy(true), &device("oob1"), &oob, None, &[]).unwrap_err().contains("default deny"));
+}
+
+/// `run`, launched with a change window of an hour from its start.
+fn windowed(devices: &[&str]) -> (SuiteRun, Vec<DevicePlan>) {
+    let (mut run, plans) = run(devices);
+    run.input.window = Some(crate::v1::ChangeWindow {
+        start: crate::time::format_rfc3339(STARTED),
+        end: crate::time::format_rfc3339(STARTED + 3600),
+        ..Default::default()
+    });
+    (run, plans)
+}
+
+fn extension(by: u8, run: &str, plan: &str, to: i64) -> SignedDecision {
+    let mut d = decision(Kind::ExtendWindow, "s1", run, plan, "");
+    d.value = crate::time::format_rfc3339(to);
+    sign(&key(by), &d)
+}
+
+#[test]
+fn a_write_falls_in_the_launched_window_or_a_warranted_extension() {
+    let (plain, plans) = run(&["leaf1"]);
+    let tree = PlanTree::new(&plans, None);
+    let w = warrant(&tree, &plans[0], vec![]);
+    // No window: any time.
+    check_window(&policy(true), &device("leaf1"), &plain, Some(&w), STARTED + 99_999).unwrap();
+
+    let (run, _) = windowed(&["leaf1"]);
+    let end = STARTED + 3600;
+    check_window(&policy(true), &device("leaf1"), &run, Some(&w), STARTED + 10).unwrap();
+    // A device started in the window may finish, for a while; no longer.
+    check_window(&policy(true), &device("leaf1"), &run, Some(&w), end + WINDOW_GRACE_SECS).unwrap();
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&w), end + WINDOW_GRACE_SECS + 1).unwrap_err();
+    assert!(e.contains("the change window closed at") && e.contains("nothing is written after it"), "{e}");
+    let e = check_window(&policy(true), &device("leaf1"), &run, None, STARTED - WINDOW_SKEW_SECS - 1).unwrap_err();
+    assert!(e.contains("the change window opens at"), "{e}");
+
+    // bob's signed extension by two hours moves the end for this run.
+    let later = end + 7200;
+    let mut extended = w.clone();
+    extended.window_extensions = vec![extension(2, "r1", &tree.plan_hash(), later)];
+    check_window(&policy(true), &device("leaf1"), &run, Some(&extended), end + 3600).unwrap();
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&extended), later + WINDOW_GRACE_SECS + 1).unwrap_err();
+    assert!(e.contains(&crate::time::format_rfc3339(later)), "{e}");
+}
+
+#[test]
+fn an_extension_counts_only_bound_to_its_run_by_someone_who_may_operate() {
+    let (run, plans) = windowed(&["leaf1"]);
+    let tree = PlanTree::new(&plans, None);
+    let after_end = STARTED + 3600 + 600;
+    let later = STARTED + 3600 * 4;
+    let with = |ext: Vec<SignedDecision>, unsigned: &str| Warrant {
+        window_extensions: ext, unsigned_window_end: unsigned.into(), ..warrant(&tree, &plans[0], vec![])
+    };
+    // Bound to another run, or to another plan.
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&with(vec![extension(2, "r2", &tree.plan_hash(), later)], "")), after_end).unwrap_err();
+    assert!(e.contains("extension 0: does not hold"), "{e}");
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&with(vec![extension(2, "r1", "another-plan", later)], "")), after_end).unwrap_err();
+    assert!(e.contains("extension 0: does not hold"), "{e}");
+    // Signed by carol, whose key was taken out of the policy.
+    let e = check_window(&policy(false), &device("leaf1"), &run, Some(&with(vec![extension(3, "r1", &tree.plan_hash(), later)], "")), after_end).unwrap_err();
+    assert!(e.contains("extension 0"), "{e}");
+    // Another kind of decision passed off as an extension.
+    let approve = sign(&key(2), &decision(Kind::Approve, "s1", "r1", &tree.plan_hash(), ""));
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&with(vec![approve], "")), after_end).unwrap_err();
+    assert!(e.contains("a signed approve decision"), "{e}");
+    // alice may request but, here, not operate.
+    let operate_reviewers = Policy::parse("policy.yaml", &format!(
+        "principals:\n  - {{ name: alice, groups: [neteng], keys: [\"{}\"] }}\n  - {{ name: bob, groups: [reviewers], keys: [\"{}\"] }}\nrules:\n  - name: leaves\n    devices: {{ roles: [leaf] }}\n    request: [neteng]\n    operate: [reviewers]\n",
+        public(1), public(2))).unwrap();
+    let e = check_window(&operate_reviewers, &device("leaf1"), &run, Some(&with(vec![extension(1, "r1", &tree.plan_hash(), later)], "")), after_end).unwrap_err();
+    assert!(e.contains("alice may not operate leaf1 under rule leaves"), "{e}");
+    check_window(&operate_reviewers, &device("leaf1"), &run, Some(&with(vec![extension(2, "r1", &tree.plan_hash(), later)], "")), after_end).unwrap();
+    // An unsigned extension counts only where unsigned decisions do.
+    let unsigned = crate::time::format_rfc3339(later);
+    let e = check_window(&policy(true), &device("leaf1"), &run, Some(&with(vec![], &unsigned)), after_end).unwrap_err();
+    assert!(e.contains("counts only signed decisions"), "{e}");
+    let mut lab = policy(true);
+    lab.allow_unsigned = true;
+    check_window(&lab, &device("leaf1"), &run, Some(&with(vec![], &unsigned)), after_end).unwrap();
 }

@@ -83,6 +83,11 @@ pub struct SuiteWorkflow {
     signed_cancel: bool,
     cancel: Option<String>,
     cancel_asked: bool,
+    // The window extensions applied, signed, and the latest unsigned end:
+    // each device's warrant carries them, so a write after the launched
+    // window's end is one an operator decided.
+    window_extensions: Vec<SignedDecision>,
+    unsigned_window_end: String,
 }
 
 #[workflow_methods]
@@ -114,7 +119,7 @@ impl SuiteWorkflow {
             input, status, plans: BTreeMap::new(), inflight: 0, course: Course::Running, budget_base: 0,
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
             subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false, plan_tree: None,
-            signed_cancel: false, cancel: None, cancel_asked: false,
+            signed_cancel: false, cancel: None, cancel_asked: false, window_extensions: Vec::new(), unsigned_window_end: String::new(),
         }
     }
 
@@ -266,10 +271,15 @@ impl SuiteWorkflow {
         let who = self.operate(req.signed.as_ref(), &req.operator, &[Kind::ExtendWindow], sync_now_secs(ctx));
         let wanted = who.as_ref().ok().and_then(|w| w.decision.as_ref()).map_or_else(|| req.end.clone(), |d| d.value.clone());
         let end = parse_rfc3339(&wanted).unwrap_or_default();
+        let signed = req.signed.clone();
         let applied = self.record_operation(ctx, &who, &req.operator, format!("extend window to {}", format_rfc3339(end)), req.comment, req.signed)?;
         if applied {
             self.window_end = Some(end);
             self.status.window_end = format_rfc3339(end);
+            match signed {
+                Some(signed) => self.window_extensions.push(signed),
+                None => self.unsigned_window_end = format_rfc3339(end),
+            }
         }
         Ok(self.status.window_end.clone())
     }

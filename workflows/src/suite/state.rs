@@ -111,6 +111,8 @@ impl SuiteWorkflow {
             policy_digest: tree.policy_digest(),
             step_digests: plan.steps.iter().map(|s| hex(&plan_root::step_digest(s))).collect(),
             proof: tree.proof(device)?,
+            window_extensions: self.window_extensions.clone(),
+            unsigned_window_end: self.unsigned_window_end.clone(),
             ..Default::default()
         };
         for d in counted {
