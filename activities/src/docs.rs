@@ -9,6 +9,9 @@ use std::fmt::Write;
 
 use switchyard_proto::operation::OPERATIONS;
 
+/// Files of `src/ops/` that are no operation: what the operations share.
+const SHARED: [&str; 6] = ["mod.rs", "view.rs", "reverse.rs", "references.rs", "bgp_daemon.rs", "interfaces.rs"];
+
 /// Renders the catalogue from the registry and the files' headers.
 /// `files` are (file name, text) of `src/ops/*.rs`.
 pub fn render(files: &[(String, String)]) -> String {
@@ -22,7 +25,7 @@ pub fn render(files: &[(String, String)]) -> String {
     }
     out.push_str("| `apply_service` | service, and the service's params | Expands a service of the catalogue file into its operations. |\n");
     out.push_str("| `remove_service` | service, and the service's params | Expands into the removals of the service's operations, in reverse order; shared objects are removed only by their last user. |\n");
-    let mut files: Vec<&(String, String)> = files.iter().filter(|(name, _)| !["mod.rs", "view.rs", "reverse.rs", "references.rs"].contains(&name.as_str())).collect();
+    let mut files: Vec<&(String, String)> = files.iter().filter(|(name, _)| !SHARED.contains(&name.as_str())).collect();
     files.sort();
     for (name, text) in files {
         let doc: Vec<&str> = text.lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(l.trim_start_matches("//!"))).collect();

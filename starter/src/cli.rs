@@ -1,6 +1,7 @@
 //! Command-line surface of `switchyard`. Each variant's doc comment is its
 //! `--help` text.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -184,7 +185,7 @@ pub(crate) enum Command {
         valid_for: String,
     },
     /// Run the HTTP service (API keys, JSON under /v1, problem documents).
-    Serve(crate::serve::ServeArgs),
+    Serve(ServeArgs),
     /// Manage the service's API keys.
     Keys {
         #[command(subcommand)]
@@ -443,4 +444,35 @@ pub(crate) enum ScheduleManage {
         /// Schedule id.
         id: String,
     },
+}
+
+/// The service's own settings (Temporal's come from the global options).
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// The keys file (`switchyard keys create` writes it); re-read when it changes.
+    #[arg(long, env = "SWITCHYARD_KEYS")]
+    pub(crate) keys: PathBuf,
+    /// Where each key's last use is written (to the minute); beside the
+    /// keys file (`<keys>.used`) when unset. The service's only write.
+    #[arg(long, env = "SWITCHYARD_KEYS_USAGE")]
+    pub(crate) keys_usage: Option<PathBuf>,
+    /// Inventory the suites select their devices from.
+    #[arg(long, env = "SWITCHYARD_INVENTORY")]
+    pub(crate) inventory: PathBuf,
+    /// Service catalogue for suites that apply services.
+    #[arg(long, env = "SWITCHYARD_SERVICES")]
+    pub(crate) services: Option<PathBuf>,
+    /// Requests per API key per minute.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) rate_limit: u32,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub(crate) body_limit: usize,
+    /// Change suites running at once (across every caller) before a new
+    /// one is refused with 503; plan-only runs are not counted.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) max_running: u64,
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod global;
 mod render;
 mod serve;
 mod suite_input;
@@ -24,7 +25,7 @@ async fn main() {
     let global = &cli.global;
     match switchyard_starter::traces::install("switchyard", global.otlp_endpoint.as_deref()) {
         Ok(Some(traces)) => {
-            let _ = commands::TRACES.set(traces);
+            let _ = global::TRACES.set(traces);
         }
         Ok(None) => {}
         Err(e) => {
@@ -63,7 +64,7 @@ async fn main() {
         },
     };
     // Spans still batched would die with the process.
-    if let Some(Err(e)) = commands::TRACES.get().map(|t| t.shutdown()) {
+    if let Some(Err(e)) = global::TRACES.get().map(|t| t.shutdown()) {
         eprintln!("warning: {e}");
     }
     match result {

@@ -28,7 +28,7 @@ pub(crate) fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, sc
     }
     .map_err(anyhow::Error::msg)?;
     let policy = global.policy.as_ref().map(|p| Policy::load(p)).transpose().map_err(anyhow::Error::msg)?;
-    let key = super::commands::signing_key(global);
+    let key = crate::global::signing_key(global);
     let launch = Launch {
         requester: args.requester.clone(),
         default_requester: std::env::var("USER").ok(),

@@ -292,3 +292,131 @@ fn the_test_command_installs_every_program_the_tests_start() {
         assert!(missing.is_empty(), "tests/run.sh installed lab/tools.txt, yet these are missing: {missing:?}");
     }
 }
+
+/// The module a source file is, as a path from its crate's root (`a::b`
+/// for `src/a/b.rs` or `src/a/b/mod.rs`; empty for `lib.rs` or `main.rs`).
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap();
+    let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let last = parts.pop().unwrap();
+    let stem = last.trim_end_matches(".rs");
+    if !["mod", "lib", "main"].contains(&stem) {
+        parts.push(stem.to_string());
+    }
+    parts
+}
+
+/// The modules `text` (the file of module `me`) takes names from: every
+/// `crate::`, `super::` or `self::` path, each resolved to the longest
+/// module of `modules` it names, not counting `me` or a module inside it.
+fn imports(text: &str, me: &[String], modules: &BTreeSet<Vec<String>>) -> BTreeSet<Vec<String>> {
+    let mut found = BTreeSet::new();
+    let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    let words: Vec<&str> = code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).filter(|w| w.contains("::")).collect();
+    for word in words {
+        let segments: Vec<&str> = word.split("::").filter(|s| !s.is_empty()).collect();
+        let Some((head, rest)) = segments.split_first() else { continue };
+        let mut path: Vec<String> = match *head {
+            "crate" => Vec::new(),
+            "self" => me.to_vec(),
+            "super" => {
+                let mut up = me.to_vec();
+                up.pop();
+                up
+            }
+            _ => continue,
+        };
+        let mut rest = rest.iter().peekable();
+        while rest.peek() == Some(&&"super") {
+            path.pop();
+            rest.next();
+        }
+        let mut target = path.clone();
+        for segment in rest {
+            let mut longer = target.clone();
+            longer.push(segment.to_string());
+            if !modules.contains(&longer) {
+                break;
+            }
+            target = longer;
+        }
+        if !target.starts_with(me) {
+            found.insert(target);
+        }
+    }
+    found
+}
+
+/// The import cycles among the modules of the crate rooted at `src` (a
+/// binary's modules and its library's are one tree here: their paths do
+/// not meet).
+fn module_cycles(src: &Path) -> Vec<Vec<String>> {
+    let files = rust_sources(src.parent().unwrap(), &[src.file_name().unwrap().to_str().unwrap()]);
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|(f, _)| module_of(src, f)).collect();
+    let edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = files.iter()
+        .map(|(f, text)| { let me = module_of(src, f); let to = imports(text, &me, &modules); (me, to) })
+        .fold(BTreeMap::new(), |mut all, (me, to)| { all.entry(me).or_insert_with(BTreeSet::new).extend(to); all });
+    let name = |m: &Vec<String>| if m.is_empty() { "crate".to_string() } else { m.join("::") };
+    // A module is in a cycle when it reaches itself; report each cycle once
+    // by its members.
+    let mut cycles: BTreeSet<Vec<String>> = BTreeSet::new();
+    for start in edges.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<Vec<String>> = edges[start].iter().cloned().collect();
+        while let Some(m) = stack.pop() {
+            if !seen.insert(m.clone()) {
+                continue;
+            }
+            stack.extend(edges.get(&m).into_iter().flatten().cloned());
+        }
+        if seen.contains(start) {
+            let members: Vec<String> = edges.keys().filter(|other| {
+                seen.contains(*other) && {
+                    let mut back = BTreeSet::new();
+                    let mut stack: Vec<Vec<String>> = edges[*other].iter().cloned().collect();
+                    while let Some(m) = stack.pop() {
+                        if back.insert(m.clone()) {
+                            stack.extend(edges.get(&m).into_iter().flatten().cloned());
+                        }
+                    }
+                    back.contains(start)
+                }
+            }).map(name).collect();
+            cycles.insert(members);
+        }
+    }
+    cycles.into_iter().collect()
+}
+
+#[test]
+fn no_module_imports_itself_through_others() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut all = Vec::new();
+    for krate in ["proto", "http", "activities", "workflows", "starter", "worker", "bench", "tests"] {
+        for cycle in module_cycles(&root.join(krate).join("src")) {
+            all.push(format!("{krate}: {}", cycle.join(" → ")));
+        }
+    }
+    assert!(all.is_empty(), "modules that import each other in a loop:\n{}", all.join("\n"));
+}
+
+#[test]
+fn the_loop_finder_finds_loops_through_crate_super_and_self() {
+    let dir = std::env::temp_dir().join(format!("switchyard-loops-{}", std::process::id()));
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("ops")).unwrap();
+    let files = [
+        ("lib.rs", "mod cli;\nmod serve;\nmod ops;\n"),
+        ("cli.rs", "use crate::serve::ServeArgs;\n"),
+        ("serve.rs", "fn f() { crate::cli::parse(); }\n"),
+        ("ops/mod.rs", "mod a;\nmod b;\npub struct Builder;\n"),
+        ("ops/a.rs", "use super::b::key;\nuse super::Builder;\n"),
+        ("ops/b.rs", "// use super::a::nothing (a comment is no import)\nfn g() { super::super::ops::a::frr(); }\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(src.join(name), text).unwrap();
+    }
+    let cycles = module_cycles(&src);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(cycles, vec![vec!["cli".to_string(), "serve".to_string()], vec!["ops::a".to_string(), "ops::b".to_string()]]);
+}

@@ -21,17 +21,8 @@
 
 use switchyard_proto::v1::BgpNeighbor;
 
+use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd, peer_group_key};
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, vrf_or_default};
-
-const METADATA: &str = "DEVICE_METADATA|localhost";
-
-/// The DEVICE_METADATA field that starts frrcfgd instead of bgpcfgd.
-pub(crate) const DAEMON_FIELD: &str = "frr_mgmt_framework_config";
-
-/// Whether the device runs frrcfgd (and so takes the two-part keys).
-pub(crate) fn frrcfgd(view: &View) -> bool {
-    view.row(METADATA).and_then(|r| r.get(DAEMON_FIELD)).is_some_and(|m| m == "true")
-}
 
 /// Says which daemon's key form the plan chose, and from what.
 fn form_note(unified: bool, neighbor: &str) -> String {
@@ -79,7 +70,7 @@ fn reads(p: &BgpNeighbor) -> Reads {
         }
     }
     if !p.peer_group.is_empty() {
-        reads = reads.key(super::bgp_peer_group::key(&p.vrf, &p.peer_group));
+        reads = reads.key(peer_group_key(&p.vrf, &p.peer_group));
     }
     reads.key(super::bgp_globals::key(&p.vrf))
 }
@@ -138,7 +129,7 @@ impl Catalogued for Add<'_> {
         if !p.peer_group.is_empty() {
             // sonic-bgp-neighbor.yang: peer_group_name is a leafref to the
             // VRF's BGP_PEER_GROUP, which only frrcfgd reads.
-            let group = super::bgp_peer_group::key(vrf, &p.peer_group);
+            let group = peer_group_key(vrf, &p.peer_group);
             if !unified {
                 return Err(PlanError::new("peer_group", format!(
                     "this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which takes no peer groups from CONFIG_DB")));

@@ -14,13 +14,8 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::BgpPeerGroup;
 
-use super::bgp_neighbor::{frrcfgd, DAEMON_FIELD};
+use super::bgp_daemon::{DAEMON_FIELD, frrcfgd, peer_group_key as key};
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads, vrf_or_default};
-
-/// The group's own row.
-pub(crate) fn key(vrf: &str, name: &str) -> String {
-    format!("BGP_PEER_GROUP|{}|{name}", vrf_or_default(vrf))
-}
 
 fn families(p: &BgpPeerGroup) -> Vec<&str> {
     let given = list_items(&p.address_families);

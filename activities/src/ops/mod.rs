@@ -14,11 +14,13 @@
 mod acl_binding;
 mod acl_rule;
 mod acl_table;
+mod bgp_daemon;
 mod bgp_globals;
 mod dhcp_relay;
 mod bgp_neighbor;
 mod bgp_peer_group;
 mod interface_address;
+mod interfaces;
 mod loopback;
 mod port;
 mod portchannel;

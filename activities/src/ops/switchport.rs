@@ -14,7 +14,7 @@
 use switchyard_proto::v1::SwitchportMode;
 
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key};
-use super::interface_address::table;
+use super::interfaces::table;
 
 /// The interface table's base row of a port.
 fn routed_key(port: &str) -> String {
@@ -62,11 +62,6 @@ impl Catalogued for SwitchportMode {
         plan.ensure(&key, &[("mode", self.mode.clone())]);
         Ok(plan.finish())
     }
-}
-
-/// The mode a port or PortChannel is in, if it says (sonic-port.yang).
-pub(crate) fn mode_of<'v>(view: &'v View, port: &str) -> Option<&'v str> {
-    view.row(&port_key(port)).and_then(|r| r.get("mode")).map(String::as_str)
 }
 
 #[cfg(test)]

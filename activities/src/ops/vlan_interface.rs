@@ -11,7 +11,7 @@
 
 use switchyard_proto::v1::VlanInterface;
 
-use super::interface_address::{address_reads, plan_add, plan_remove};
+use super::interfaces::{address_reads, plan_add, plan_remove};
 use super::vlan::vlan_key;
 use super::{Catalogued, PlanError, Planned, Reads, View};
 

@@ -50,7 +50,7 @@ impl Catalogued for AddVlanMember {
         let key = member_key(self);
         let wanted = mode(self);
         // sonic-port.yang `mode`, as config/vlan.py checks it.
-        match super::switchport::mode_of(view, port) {
+        match super::interfaces::mode_of(view, port) {
             Some("routed") => return Err(PlanError::new("port", format!("{port} is in routed mode; it cannot join a VLAN (set_switchport_mode first)"))),
             Some("access") if wanted == "tagged" => return Err(PlanError::new("tagging_mode", format!("{port} is in access mode: an untagged member of one VLAN only"))),
             _ => {}

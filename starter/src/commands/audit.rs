@@ -11,7 +11,7 @@ use switchyard_starter::audit::{self, Audit};
 use crate::cli::Global;
 
 pub(crate) async fn show(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let status = super::target(global).await?.status(suite_id).await?;
+    let status = crate::global::target(global).await?.status(suite_id).await?;
     let audit = audit::from_status(&status);
     if json {
         println!("{}", serde_json::to_string_pretty(&audit)?);

@@ -10,7 +10,7 @@ use comfy_table::Table;
 use crate::cli::Global;
 
 pub(crate) async fn run(global: &Global, device: &str, json: bool) -> anyhow::Result<i32> {
-    let Some(history) = super::target(global).await?.device_history(device).await? else {
+    let Some(history) = crate::global::target(global).await?.device_history(device).await? else {
         println!("{device}: switchyard has not changed this device");
         return Ok(0);
     };

@@ -40,7 +40,7 @@ fn input(select: &DriftSelect, remedy: &DriftRemedy) -> DriftInput {
 }
 
 async fn check(global: &Global, select: &DriftSelect, remedy: &DriftRemedy, json: bool) -> anyhow::Result<i32> {
-    let key = super::signing_key(global);
+    let key = crate::global::signing_key(global);
     if remedy.remediate && key.is_none() {
         let policy = global.policy.as_ref().map(|p| Policy::load(p)).transpose().map_err(anyhow::Error::msg)?;
         if let Some(policy) = policy.filter(|p| !p.allow_unsigned) {
@@ -48,7 +48,7 @@ async fn check(global: &Global, select: &DriftSelect, remedy: &DriftRemedy, json
                 give --signing-key (or SWITCHYARD_SIGNING_KEY) to sign it; nothing started", policy.file);
         }
     }
-    let client = super::connect(global).await?;
+    let client = crate::global::connect(global).await?;
     let check_id = switchyard_starter::launch::fresh_suite_id("drift");
     let mut drift = input(select, remedy);
     // Signed, the remediation is the caller's own launch: the check only
@@ -70,7 +70,7 @@ async fn check(global: &Global, select: &DriftSelect, remedy: &DriftRemedy, json
         show(&report);
         if !report.remediation_suite.is_empty() {
             println!("{}", remediation_state(&client, &report.remediation_suite).await);
-            println!("web ui: {}", super::ui_link(global, &report.remediation_suite));
+            println!("web ui: {}", crate::global::ui_link(global, &report.remediation_suite));
         }
     }
     Ok(if !report.error.is_empty() { 1 } else if report.drifted_rows > 0 { 2 } else { 0 })
@@ -122,7 +122,7 @@ async fn schedule(global: &Global, args: DriftSchedule) -> anyhow::Result<i32> {
         let what: String = what.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
         if what.is_empty() { "drift-all".to_string() } else { format!("drift-{what}") }
     });
-    let client = super::connect(global).await?;
+    let client = crate::global::connect(global).await?;
     schedules::create_drift(&client, &global.task_queue, &id, &every, input).await?;
     println!("schedule {id} created: drift check {}; runs are {id}-<time>", schedules::describe(&every));
     Ok(0)

@@ -8,7 +8,7 @@ use comfy_table::Table;
 use crate::cli::Global;
 
 pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let log = super::target(global).await?.event_log(suite_id).await?;
+    let log = crate::global::target(global).await?.event_log(suite_id).await?;
     if json {
         let entries: Vec<serde_json::Value> = log.iter().map(|e| serde_json::json!({
             "event": e.event, "deliveries": e.deliveries, "delivering": e.delivering,

@@ -7,7 +7,7 @@ use crate::cli::Global;
 use crate::render;
 
 pub(crate) async fn run(global: &Global, filter: SuiteFilter, limit: usize) -> anyhow::Result<i32> {
-    let suites = super::target(global).await?.list(&filter, limit).await?;
+    let suites = crate::global::target(global).await?.list(&filter, limit).await?;
     print!("{}", render::suites(&suites));
     Ok(0)
 }

@@ -8,11 +8,11 @@ use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal, SetParallelism, SignedDecision};
 use switchyard_starter::client;
 
-use super::Target;
+use crate::global::Target;
 use crate::cli::{Global, PauseAnswer};
 
 pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: OperatorAction) -> anyhow::Result<i32> {
-    let client = match super::target(global).await? {
+    let client = match crate::global::target(global).await? {
         Target::Temporal(client) => client,
         Target::Service(service) => {
             let event = service.answer(&answer.suite_id, action, &answer.comment).await?;
@@ -56,12 +56,12 @@ pub(crate) async fn cancel(global: &Global, suite_id: &str, reason: &str, operat
     if code == 0 {
         println!("{suite_id}: cancellation requested; in-flight devices finish, changed devices are rolled back");
     }
-    println!("web ui: {}", super::ui_link(global, suite_id));
+    println!("web ui: {}", crate::global::ui_link(global, suite_id));
     Ok(code)
 }
 
 pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, operator: String, comment: String) -> anyhow::Result<i32> {
-    let client = match super::target(global).await? {
+    let client = match crate::global::target(global).await? {
         Target::Temporal(client) => client,
         Target::Service(service) => {
             let new_end = service.extend_window(suite_id, &end, &comment).await?;
@@ -77,7 +77,7 @@ pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, 
 }
 
 pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism: u32, operator: String) -> anyhow::Result<i32> {
-    let client = match super::target(global).await? {
+    let client = match crate::global::target(global).await? {
         Target::Temporal(client) => client,
         Target::Service(service) => {
             let old = service.set_parallelism(suite_id, parallelism).await?;

@@ -7,7 +7,7 @@ use crate::cli::{Global, SuiteArgs};
 use crate::render;
 
 pub(crate) async fn run(global: &Global, args: SuiteArgs, json: bool) -> anyhow::Result<i32> {
-    let target = super::target(global).await?;
+    let target = crate::global::target(global).await?;
     let (suite_id, n_devices, link) = super::launch(global, &target, &args, true).await?;
     eprintln!("planning {n_devices} device{}: {link}", if n_devices == 1 { "" } else { "s" });
     let status = watch::follow(&target, &suite_id, Show::Nothing, None).await?;

@@ -8,11 +8,11 @@ use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ApprovalSignal, Decision, RecordedDecision};
 use switchyard_starter::client;
 
-use super::Target;
+use crate::global::Target;
 use crate::cli::{Global, Review};
 
 pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> anyhow::Result<i32> {
-    let client = match super::target(global).await? {
+    let client = match crate::global::target(global).await? {
         Target::Temporal(client) => client,
         Target::Service(service) => {
             let plan = review.plan_hash.clone().unwrap_or_default();

@@ -8,7 +8,7 @@ use crate::cli::{Global, SuiteArgs};
 use crate::render;
 
 pub(crate) async fn run(global: &Global, args: SuiteArgs, follow: bool) -> anyhow::Result<i32> {
-    let target = super::target(global).await?;
+    let target = crate::global::target(global).await?;
     let (suite_id, n_devices, link) = super::launch(global, &target, &args, false).await?;
     // Scripts and tests read the id from this line: keep its shape.
     println!("suite {suite_id} started on {}", count(n_devices as u64, "device"));

@@ -33,7 +33,7 @@ pub(crate) async fn run(global: &Global, action: ScheduleAction) -> anyhow::Resu
             }
             let input = crate::suite_input::load_launch(global, &suite, false, Some(until))?;
             let (id, devices) = (input.suite_id.clone(), input.devices.len());
-            let client = super::connect(global).await?;
+            let client = crate::global::connect(global).await?;
             schedules::create_suite(&client, &global.task_queue, &every, Some(until), input).await?;
             println!("schedule {id} created: suite on {} device(s), {} until {}; runs are {id}-<time>", devices, schedules::describe(&every), format_rfc3339(until));
             Ok(0)
@@ -60,7 +60,7 @@ pub(crate) fn every(when: &When) -> anyhow::Result<Every> {
 
 /// List, pause, unpause or delete; `kind` limits a list to one kind.
 pub(crate) async fn manage(global: &Global, action: ScheduleManage, kind: Option<&str>) -> anyhow::Result<i32> {
-    let client = super::connect(global).await?;
+    let client = crate::global::connect(global).await?;
     match action {
         ScheduleManage::List { json } => {
             let listed: Vec<_> = schedules::list(&client).await?.into_iter().filter(|s| kind.is_none_or(|k| s.kind == k)).collect();

@@ -22,8 +22,8 @@ pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: 
     } else {
         format!("{decision} takes no --value")
     });
-    let key = super::signing_key(global).ok_or_else(|| anyhow::anyhow!("no signing key: pass --signing-key or set SWITCHYARD_SIGNING_KEY"))?;
-    let client = super::connect(global).await?;
+    let key = crate::global::signing_key(global).ok_or_else(|| anyhow::anyhow!("no signing key: pass --signing-key or set SWITCHYARD_SIGNING_KEY"))?;
+    let client = crate::global::connect(global).await?;
     let status = client::status(&client, suite_id).await?;
     let about = About { suite: suite_id.to_string(), run: status.run_id.clone(), plan: status.plan_hash.clone(), input: String::new(), value: value.clone() };
     let signed = Some(key.sign(&signing::decision(kind, about, "web-ui", comment, i64::try_from(valid_secs).unwrap_or(i64::MAX))?)?);
@@ -49,7 +49,7 @@ pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: 
              serde_json::to_string_pretty(&SetParallelism { parallelism, signed, ..Default::default() })?)
         }
     };
-    eprintln!("send as {what} to workflow {suite_id} (Web UI: {}), valid for {valid_for}", super::ui_link(global, suite_id));
+    eprintln!("send as {what} to workflow {suite_id} (Web UI: {}), valid for {valid_for}", crate::global::ui_link(global, suite_id));
     println!("{body}");
     Ok(0)
 }

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{is_final, phase_from_name};
 
-use super::Target;
+use crate::global::Target;
 
 use crate::cli::Global;
 use crate::render;
@@ -30,8 +30,8 @@ pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) 
             None => bail!("--until {name:?} is not a phase; expected e.g. awaiting_approval, applying, succeeded"),
         },
     };
-    let target = super::target(global).await?;
-    println!("web ui: {}", super::ui_link(global, suite_id));
+    let target = crate::global::target(global).await?;
+    println!("web ui: {}", crate::global::ui_link(global, suite_id));
     let status = follow(&target, suite_id, Show::Changes, until).await?;
     if until.is_some_and(|p| status.phase() == p) {
         return Ok(0);

@@ -17,8 +17,6 @@ mod operate;
 mod problem;
 mod suites;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,47 +25,15 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use clap::Args;
 use sha2::{Digest, Sha256};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::services::Catalogue;
 use switchyard_starter::client::{self, Client};
 
-use crate::cli::Global;
+use crate::cli::{Global, ServeArgs};
 use auth::{KeyStore, RateLimit};
 use problem::Problem;
-
-/// The service's own settings (Temporal's come from the global options).
-#[derive(Debug, Args)]
-pub(crate) struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
-    pub(crate) listen: SocketAddr,
-    /// The keys file (`switchyard keys create` writes it); re-read when it changes.
-    #[arg(long, env = "SWITCHYARD_KEYS")]
-    pub(crate) keys: PathBuf,
-    /// Where each key's last use is written (to the minute); beside the
-    /// keys file (`<keys>.used`) when unset. The service's only write.
-    #[arg(long, env = "SWITCHYARD_KEYS_USAGE")]
-    pub(crate) keys_usage: Option<PathBuf>,
-    /// Inventory the suites select their devices from.
-    #[arg(long, env = "SWITCHYARD_INVENTORY")]
-    pub(crate) inventory: PathBuf,
-    /// Service catalogue for suites that apply services.
-    #[arg(long, env = "SWITCHYARD_SERVICES")]
-    pub(crate) services: Option<PathBuf>,
-    /// Requests per API key per minute.
-    #[arg(long, default_value_t = 600)]
-    pub(crate) rate_limit: u32,
-    /// Largest request body, in bytes.
-    #[arg(long, default_value_t = 1 << 20)]
-    pub(crate) body_limit: usize,
-    /// Change suites running at once (across every caller) before a new
-    /// one is refused with 503; plan-only runs are not counted.
-    #[arg(long, default_value_t = 100)]
-    pub(crate) max_running: u64,
-}
 
 /// What every handler shares; all of it read-only but the key store's
 /// cache and the counters.
@@ -110,7 +76,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
     };
     let usage = args.keys_usage.clone().unwrap_or_else(|| switchyard_starter::keys::usage_path(&args.keys));
     let keys = KeyStore::open(args.keys.clone(), usage)?;
-    let client = super::commands::connect(global).await?;
+    let client = crate::global::connect(global).await?;
     let app = Arc::new(App {
         client,
         namespace: global.namespace.clone(),
@@ -122,7 +88,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         policy,
         policy_hash,
         keys,
-        signing_key: super::commands::signing_key(global),
+        signing_key: crate::global::signing_key(global),
         rate: RateLimit::new(args.rate_limit.max(1)),
         body_limit: args.body_limit,
         max_running: args.max_running,

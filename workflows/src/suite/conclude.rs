@@ -1,12 +1,15 @@
 //! After the rollout: roll back the changed devices when the course says
 //! so (last changed first), give every device lock back, and name the
-//! final phase.
+//! final phase; and ending the suite in a phase, from wherever it ends
+//! ([`finish`]: final counts, search attributes, the end event).
 //!
 //! Must never: skip a changed device's rollback once one is due, or keep a
 //! lock after the suite ends (another suite would wait a day for it).
 
-use switchyard_proto::v1::{DeviceMode, DeviceRunInput, DeviceStatus, LockRequest, SuitePhase};
+use switchyard_proto::names;
+use switchyard_proto::v1::{DeviceMode, DeviceRunInput, DeviceStatus, LockRequest, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::count;
+use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::workflows::join_all;
 use temporalio_workflow::WorkflowContext;
 
@@ -112,4 +115,22 @@ pub(super) async fn release_locks(ctx: &WorkflowContext<SuiteWorkflow>, suite_id
         ctx.execute_local_activity(UnlockDevice, req, options::lock_release(format!("unlock {device}")))
     }))
     .await;
+}
+
+/// Ends the suite in `phase`: final counts, times and search attributes;
+/// returns the status that becomes the workflow's result.
+pub(super) fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) -> SuiteStatus {
+    let finished = now(ctx);
+    let failed = ctx.state_mut(|s| {
+        s.count();
+        s.status.finished_at = finished;
+        if !matches!(phase, SuitePhase::Succeeded | SuitePhase::Planned) && s.status.error.is_empty() {
+            s.status.error = details.clone();
+        }
+        s.status.counts.as_ref().map_or(0, |c| c.failed)
+    });
+    ctx.upsert_search_attributes([SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(i64::from(failed))]);
+    set_phase(ctx, phase, details.clone());
+    super::events::emit_end(ctx, phase, &details);
+    ctx.state(|s| s.status.clone())
 }

@@ -18,7 +18,6 @@ use temporalio_workflow::{CancellableFuture, SyncWorkflowContext, TimerOptions, 
 use super::SuiteWorkflow;
 
 const SA_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword(names::SA_SUITE_STATUS);
-const SA_FAILED: SearchAttributeKey<i64> = SearchAttributeKey::int(names::SA_FAILED_COUNT);
 
 /// Seconds since the epoch, in workflow time (deterministic on replay).
 pub(super) fn now_secs(ctx: &WorkflowContext<SuiteWorkflow>) -> i64 {
@@ -150,24 +149,6 @@ const HANDLERS: &str = concat!(
     "`operator` (resume, rollback or abandon a paused suite; cancel, signed: `switchyard sign cancel`). ",
     "Updates: `extend_window` (a later end for the change window), `set_parallelism` (devices at a time).",
 );
-
-/// Ends the suite in `phase`: final counts, times and search attributes;
-/// returns the status that becomes the workflow's result.
-pub(super) fn finish(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) -> SuiteStatus {
-    let finished = now(ctx);
-    let failed = ctx.state_mut(|s| {
-        s.count();
-        s.status.finished_at = finished;
-        if !matches!(phase, SuitePhase::Succeeded | SuitePhase::Planned) && s.status.error.is_empty() {
-            s.status.error = details.clone();
-        }
-        s.status.counts.as_ref().map_or(0, |c| c.failed)
-    });
-    ctx.upsert_search_attributes([SA_FAILED.value_set(i64::from(failed))]);
-    set_phase(ctx, phase, details.clone());
-    super::events::emit_end(ctx, phase, &details);
-    ctx.state(|s| s.status.clone())
-}
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,8 @@ use temporalio_workflow::workflows::{join_all, select};
 use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::{CancellableFuture, MemoValue, WorkflowContext};
 
-use super::context::{cancel_requested, cancellation, finish, now, now_secs, set_phase, wait};
+use super::conclude::finish;
+use super::context::{cancel_requested, cancellation, now, now_secs, set_phase, wait};
 use super::SuiteWorkflow;
 use crate::activity_defs::{PlanDevice, ResolvePolicy};
 use crate::approval::{self, Verdict};

@@ -42,7 +42,8 @@ use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::common::search_attributes::SearchAttributeUpdate;
 use temporalio_workflow::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use self::context::{close, finish, in_stretch, now, sync_now, sync_now_secs};
+use self::conclude::finish;
+use self::context::{close, in_stretch, now, sync_now, sync_now_secs};
 use self::course::{Answer, Course};
 use crate::approval;
 use crate::decisions::{identify, Identified};

@@ -1,0 +1,83 @@
+//! An interface's routed rows, as the operations that give interfaces
+//! addresses and modes share them: which table holds a name's addresses,
+//! the mode a port is in, and the planning of adding or removing one
+//! address (routed ports, PortChannels, Loopbacks and VLAN interfaces
+//! alike).
+//!
+//! Must never: decide which operation a step is, or read the device.
+
+use super::{PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key, references};
+
+/// The interface table of an interface name.
+pub(crate) fn table(interface: &str) -> &'static str {
+    if interface.starts_with("PortChannel") {
+        "PORTCHANNEL_INTERFACE"
+    } else if interface.starts_with("Loopback") {
+        "LOOPBACK_INTERFACE"
+    } else if interface.starts_with("Vlan") {
+        "VLAN_INTERFACE"
+    } else {
+        "INTERFACE"
+    }
+}
+
+/// Reads of an address step on `table|name`.
+pub(crate) fn address_reads(table: &str, name: &str, address: &str, vrf: &str) -> Reads {
+    let base = format!("{table}|{name}");
+    let addr = format!("{base}|{address}");
+    let mut reads = Reads::default().key(&base).key(&addr).pattern(format!("{base}|*"));
+    if !vrf.is_empty() {
+        reads = reads.key(format!("VRF|{vrf}"));
+    }
+    reads.merge(references::reads(&addr));
+    reads
+}
+
+/// Adds `address` on `table|name` (base row first, bound to `vrf`).
+pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf: &str) -> Result<Planned, PlanError> {
+    let vrf = if vrf == "default" { "" } else { vrf };
+    if !vrf.is_empty() {
+        must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;
+    }
+    let base = format!("{table}|{name}");
+    if let Some(row) = view.row(&base) {
+        let bound = row.get("vrf_name").map(String::as_str).unwrap_or("");
+        if bound != vrf {
+            let show = |v: &str| if v.is_empty() { "the default VRF".to_string() } else { v.to_string() };
+            return Err(PlanError::new("vrf", format!("{name} is bound to {} ({base}); it cannot take an address in {}", show(bound), show(vrf))));
+        }
+    }
+    let mut plan = PlanBuilder::new(view);
+    let base_fields: Vec<(&str, String)> = if vrf.is_empty() { vec![] } else { vec![("vrf_name", vrf.to_string())] };
+    plan.ensure(&base, &base_fields);
+    plan.ensure(&format!("{base}|{address}"), &[]);
+    Ok(plan.finish())
+}
+
+/// Removes one address; the base row goes with the last address unless it
+/// binds a VRF that `vrf` does not name. SONiC's CLI keeps a VRF-bound
+/// interface's base row when its last address goes (unbinding is its own
+/// command), so a removal that does not ask for the VRF keeps the binding.
+pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str, vrf: &str) -> Result<Planned, PlanError> {
+    let base = format!("{table}|{name}");
+    let bound = view.row(&base).and_then(|r| r.get("vrf_name")).filter(|v| !v.is_empty()).cloned();
+    if let Some(bound) = &bound
+        && !vrf.is_empty() && vrf != bound
+    {
+        return Err(PlanError::new("vrf", format!("{name} is bound to VRF {bound}, not {vrf}")));
+    }
+    let mut plan = PlanBuilder::new(view);
+    plan.release(&format!("{base}|{address}"), false, "address")?;
+    if plan.row(&base).is_some() && references::users(plan.view(), &base).is_empty() {
+        match &bound {
+            Some(bound) if vrf.is_empty() => plan.keep(&base, format!("its binding to VRF {bound} stays (give vrf: {bound} to remove it with the last address)")),
+            _ => plan.release(&base, true, "interface")?,
+        }
+    }
+    Ok(plan.finish())
+}
+
+/// The mode a port or PortChannel is in, if it says (sonic-port.yang).
+pub(crate) fn mode_of<'v>(view: &'v View, port: &str) -> Option<&'v str> {
+    view.row(&port_key(port)).and_then(|r| r.get("mode")).map(String::as_str)
+}

@@ -1,0 +1,93 @@
+//! What the global options name: the Temporal client the CLI and the
+//! service connect with, where a command's requests go (Temporal, or the
+//! service with `--api`), the user's signing key, and the Web UI link.
+//!
+//! Must never: read a suite file, or decide anything about a suite.
+
+use switchyard_starter::client::{self, Client, ListedSuite, SuiteFilter};
+use switchyard_starter::remote::Service;
+use switchyard_proto::v1::SuiteStatus;
+use switchyard_starter::signing::SigningKey;
+
+use crate::cli::Global;
+
+/// Recorded on every event the CLI causes, so a history tells the CLI's
+/// signals from the Web UI's.
+const IDENTITY: &str = "switchyard-cli";
+
+/// The CLI's traces, set up once by `main` when an OTLP endpoint is given.
+pub(crate) static TRACES: std::sync::OnceLock<switchyard_starter::traces::Traces> = std::sync::OnceLock::new();
+
+pub(crate) async fn connect(global: &Global) -> anyhow::Result<Client> {
+    Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY, TRACES.get()).await?)
+}
+
+/// Where a command's requests go.
+pub(crate) enum Target {
+    /// Temporal, directly: the CLI signs with the user's key.
+    Temporal(Client),
+    /// A switchyard service (`--api`): the API key is who the user is,
+    /// and the service signs for it.
+    Service(Service),
+}
+
+/// The target the global options name: the service with `--api`,
+/// Temporal otherwise.
+pub(crate) async fn target(global: &Global) -> anyhow::Result<Target> {
+    let Some(api) = &global.api else { return Ok(Target::Temporal(connect(global).await?)) };
+    let key = std::env::var("SWITCHYARD_API_KEY").unwrap_or_default();
+    if global.signing_key.is_some() {
+        eprintln!("note: through the service, decisions are signed by the service for your API key's principal; --signing-key is not used");
+    }
+    Ok(Target::Service(Service::new(api, &key)?))
+}
+
+impl Target {
+    /// The suite's current status.
+    pub(crate) async fn status(&self, suite_id: &str) -> anyhow::Result<SuiteStatus> {
+        Ok(match self {
+            Self::Temporal(c) => client::status(c, suite_id).await?,
+            Self::Service(s) => s.status(suite_id).await?,
+        })
+    }
+
+    /// The final word on an ended suite (its result; through the service,
+    /// its status once ended, which the service reads the same way).
+    pub(crate) async fn result(&self, suite_id: &str) -> anyhow::Result<SuiteStatus> {
+        Ok(match self {
+            Self::Temporal(c) => client::result(c, suite_id).await?,
+            Self::Service(s) => s.status(suite_id).await?,
+        })
+    }
+
+    pub(crate) async fn list(&self, filter: &SuiteFilter, limit: usize) -> anyhow::Result<Vec<ListedSuite>> {
+        Ok(match self {
+            Self::Temporal(c) => client::list_suites(c, filter, limit).await?,
+            Self::Service(s) => s.list(filter, limit).await?,
+        })
+    }
+
+    pub(crate) async fn event_log(&self, suite_id: &str) -> anyhow::Result<Vec<client::EventLog>> {
+        Ok(match self {
+            Self::Temporal(c) => client::event_log(c, suite_id).await?,
+            Self::Service(s) => s.event_log(suite_id).await?,
+        })
+    }
+
+    pub(crate) async fn device_history(&self, device: &str) -> anyhow::Result<Option<switchyard_proto::v1::DeviceHistory>> {
+        Ok(match self {
+            Self::Temporal(c) => client::device_history(c, device).await?,
+            Self::Service(s) => s.device_history(device).await?,
+        })
+    }
+
+}
+
+/// The user's signing key, if one is configured.
+pub(crate) fn signing_key(global: &Global) -> Option<SigningKey> {
+    global.signing_key.as_ref().map(SigningKey::new)
+}
+
+pub(crate) fn ui_link(global: &Global, workflow_id: &str) -> String {
+    client::ui_link(&global.ui_address, &global.namespace, workflow_id)
+}
