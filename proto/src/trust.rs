@@ -89,6 +89,21 @@ impl Kind {
     pub fn of_operator_action(action: OperatorAction) -> Option<Self> {
         OPERATOR_KINDS.iter().find(|(_, a)| *a == action).map(|(k, _)| *k)
     }
+
+    /// The reviewer's verdict (on the `approval` signal) this decision is,
+    /// if it is one.
+    pub fn verdict(self) -> Option<crate::v1::Decision> {
+        match self {
+            Kind::Approve => Some(crate::v1::Decision::Approve),
+            Kind::Reject => Some(crate::v1::Decision::Reject),
+            _ => None,
+        }
+    }
+
+    /// The decision a reviewer's verdict is.
+    pub fn of_verdict(verdict: crate::v1::Decision) -> Option<Self> {
+        [Kind::Approve, Kind::Reject].into_iter().find(|k| k.verdict() == Some(verdict))
+    }
 }
 
 /// The decisions the `operator` signal carries, and their actions.

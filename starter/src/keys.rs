@@ -279,9 +279,7 @@ fn digest(secret: &str) -> String {
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KeyError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| KeyError::Invalid(format!("no randomness from the system: {e}")))?;
-    Ok(bytes)
+    crate::random::secret().map_err(|e| KeyError::Invalid(format!("no randomness from the system: {e}")))
 }
 
 #[cfg(unix)]

@@ -19,7 +19,7 @@ use crate::signing::{self, About, SigningKey, now};
 
 /// How long a launch signature stays valid: the worker checks it when the
 /// suite is planned, moments after it starts.
-const LAUNCH_VALID_SECS: i64 = 15 * 60;
+const LAUNCH_VALID_SECS: i64 = signing::SENT_VALID_SECS;
 
 /// What a launch may not be: refused with the place in the suite to blame.
 #[derive(Debug, thiserror::Error)]
@@ -139,13 +139,7 @@ pub fn sign_now(input: &mut SuiteInput, key: &SigningKey) -> Result<(), LaunchEr
 /// for a caller that launches many suites a second (the service): the
 /// plain `<name>-<UTC time>` would collide.
 pub fn fresh_suite_id(name: &str) -> String {
-    let mut random = [0u8; 3];
-    // Without the system's randomness the nanoseconds still tell launches apart.
-    if getrandom::fill(&mut random).is_err() {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        random.copy_from_slice(&nanos.to_be_bytes()[1..]);
-    }
-    format!("{name}-{}-{}", utc_stamp(), trust::hex(&random))
+    format!("{name}-{}-{}", utc_stamp(), trust::hex(&crate::random::unique::<3>()))
 }
 
 /// `YYYYMMDD-HHMMSS` in UTC, from the starter's clock (never the workflow's).

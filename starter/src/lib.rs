@@ -18,6 +18,7 @@ pub mod audit;
 pub mod client;
 pub mod keys;
 pub mod launch;
+pub mod random;
 pub mod remote;
 pub mod schedules;
 pub mod signing;

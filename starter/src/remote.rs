@@ -182,12 +182,9 @@ impl Service {
         struct Answer {
             event: Option<OperatorEvent>,
         }
-        let (verb, body) = match action {
-            OperatorAction::Resume => ("resume", json!({ "comment": comment })),
-            OperatorAction::Rollback => ("rollback", json!({ "comment": comment })),
-            OperatorAction::Cancel => ("cancel", json!({ "reason": comment })),
-            _ => ("abandon", json!({ "comment": comment })),
-        };
+        // The route is the decision's name (resume, rollback, abandon, cancel).
+        let verb = switchyard_proto::trust::Kind::of_operator_action(action).map_or("abandon", |k| k.name());
+        let body = if action == OperatorAction::Cancel { json!({ "reason": comment }) } else { json!({ "comment": comment }) };
         let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
         let status = if status == 422 { 200 } else { status };
         let answer: Answer = decode(status, &body)?;

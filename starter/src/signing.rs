@@ -122,14 +122,13 @@ pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// 128 random bits from the kernel, as hex.
+/// How long a decision signed to be sent at once stays valid (a launch,
+/// a CLI's or the service's decision on a running suite): it arrives
+/// within seconds, so a short time keeps a leaked copy useless.
+pub const SENT_VALID_SECS: i64 = 15 * 60;
+
+/// 128 bits unique to one decision, as hex: uniqueness, not secrecy, is
+/// what a nonce needs.
 fn nonce() -> String {
-    let mut bytes = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
-    if read.is_err() {
-        // Uniqueness, not secrecy, is what a nonce needs here.
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        bytes = (t ^ u128::from(std::process::id())).to_le_bytes();
-    }
-    trust::hex(&bytes)
+    trust::hex(&crate::random::unique::<16>())
 }

@@ -72,22 +72,6 @@ activity!(
     /// Deliver one event to one subscription.
     DeliverEvent, names::ACTIVITY_DELIVER_EVENT, DeliverEventRequest, DeliverEventResult);
 
-/// Every activity name the workflows call.
-pub const ALL: &[&str] = &[
-    names::ACTIVITY_PLAN_DEVICE,
-    names::ACTIVITY_APPLY_STEP,
-    names::ACTIVITY_APPLY_DEVICE,
-    names::ACTIVITY_RECORD_RUN,
-    names::ACTIVITY_VERIFY_DEVICE,
-    names::ACTIVITY_REVERSE_STEP,
-    names::ACTIVITY_LOCK_DEVICE,
-    names::ACTIVITY_UNLOCK_DEVICE,
-    names::ACTIVITY_RESOLVE_POLICY,
-    names::ACTIVITY_SAVE_CONFIG,
-    names::ACTIVITY_EVENT_SUBSCRIPTIONS,
-    names::ACTIVITY_MATCH_SUBSCRIPTIONS,
-    names::ACTIVITY_DELIVER_EVENT,
-];
 activity!(
     /// The devices a drift check's selector picks.
     SelectDriftTargets, names::ACTIVITY_DRIFT_TARGETS, DriftInput, DriftTargets);

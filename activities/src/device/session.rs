@@ -234,7 +234,7 @@ impl Sessions {
             // sshd answered but could not reach redis: the device is up and
             // its redis is not (stopped, restarting).
             .map_err(|e| DeviceError::Redis { device: device.name.clone(), reason: format!("no redis at 127.0.0.1:6379 (channel refused: {e})") })?;
-        let info = redis::RedisConnectionInfo::default().set_db(4);
+        let info = redis::RedisConnectionInfo::default().set_db(i64::from(crate::device::redis::CONFIG_DB));
         let config = redis::AsyncConnectionConfig::new()
             .set_response_timeout(Some(self.config.command_timeout))
             .set_connection_timeout(Some(self.config.command_timeout));

@@ -156,3 +156,15 @@ fn operator_actions_and_their_decisions_map_both_ways() {
     assert_eq!(Kind::of_operator_action(OperatorAction::Unspecified), None);
     assert_eq!(Kind::from_name("cancel"), Some(Kind::Cancel));
 }
+
+#[test]
+fn reviewers_verdicts_and_their_decisions_map_both_ways() {
+    use crate::v1::Decision as Verdict;
+    for verdict in [Verdict::Approve, Verdict::Reject] {
+        assert_eq!(Kind::of_verdict(verdict).and_then(Kind::verdict), Some(verdict));
+    }
+    assert_eq!(Kind::of_verdict(Verdict::Unspecified), None);
+    assert_eq!(Kind::Resume.verdict(), None);
+    // The names the operator routes and the operator log use.
+    assert_eq!(Kind::of_operator_action(crate::v1::OperatorAction::Abandon).map(Kind::name), Some("abandon"));
+}

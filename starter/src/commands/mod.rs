@@ -46,9 +46,6 @@ pub(crate) async fn launch(global: &Global, target: &Target, args: &crate::cli::
     }
 }
 
-/// How long a decision the CLI sends itself stays valid: it arrives at
-/// once, so a short time keeps a leaked copy useless.
-const SENT_VALID_SECS: i64 = 15 * 60;
 
 /// Signs a decision on a running suite with the user's key, bound to its
 /// run and current plan; `None` without a key (an unsigned decision).
@@ -61,7 +58,7 @@ pub(crate) async fn sign_for(
     // the decision if that is not the plan it awaits approval for.
     let plan = plan.map_or(status.plan_hash, str::to_string);
     let about = About { suite: suite_id.to_string(), run: status.run_id, plan, input: String::new(), value };
-    let decision = signing::decision(kind, about, "cli", comment, SENT_VALID_SECS)?;
+    let decision = signing::decision(kind, about, "cli", comment, signing::SENT_VALID_SECS)?;
     Ok(Some(key.sign(&decision)?))
 }
 

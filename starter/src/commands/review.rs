@@ -21,7 +21,7 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
         }
     };
     let suite_id = review.suite_id;
-    let kind = if verdict == Decision::Approve { Kind::Approve } else { Kind::Reject };
+    let kind = Kind::of_verdict(verdict).unwrap_or(Kind::Reject);
     let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &review.comment, review.plan_hash.as_deref()).await?;
     anyhow::ensure!(signed.is_some() || !review.reviewer.trim().is_empty(),
         "no signing key (--signing-key or SWITCHYARD_SIGNING_KEY) and no --reviewer: nobody to decide as");

@@ -32,7 +32,7 @@ pub(crate) async fn run(global: &Global, decision: &str, suite_id: &str, value: 
     let comment = comment.to_string();
     let (what, body) = match kind {
         Kind::Approve | Kind::Reject => {
-            let decision = if kind == Kind::Approve { Decision::Approve } else { Decision::Reject };
+            let decision = kind.verdict().unwrap_or(Decision::Reject);
             (format!("signal {:?}", names::SIGNAL_APPROVAL),
              serde_json::to_string_pretty(&ApprovalSignal { decision: decision as i32, plan_hash: status.plan_hash, comment, signed, ..Default::default() })?)
         }

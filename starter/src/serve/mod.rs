@@ -25,7 +25,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use sha2::{Digest, Sha256};
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::services::Catalogue;
@@ -68,9 +67,9 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
     let catalogue = args.services.as_ref().map(|p| Catalogue::load(p)).transpose().map_err(anyhow::Error::msg)?;
     let (policy, policy_hash) = match &global.policy {
         Some(path) => {
-            let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("policy {}: {e}", path.display()))?;
             let policy = Policy::load(path).map_err(anyhow::Error::msg)?;
-            (Some(policy), switchyard_proto::trust::hex(&Sha256::digest(&text)))
+            let hash = policy.hash.clone();
+            (Some(policy), hash)
         }
         None => (None, String::new()),
     };

@@ -254,7 +254,7 @@ async fn review(
     let request: ReviewBody = json_body(body)?;
     let status = suite_within_key(&app, &key, &suite_id).await?;
     let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
-    let kind = if verdict == Decision::Reject { Kind::Reject } else { Kind::Approve };
+    let kind = Kind::of_verdict(verdict).unwrap_or(Kind::Reject);
     let signed = sign_for(&app, &key, kind, &status, &plan, String::new(), &request.comment)?;
     let nonce = signed.as_ref().map(|s| s.message.clone());
     let signal = ApprovalSignal { reviewer: key.principal.clone(), decision: verdict as i32, plan_hash: plan, comment: request.comment, signed };
@@ -286,7 +286,7 @@ pub(super) fn sign_for(
 ) -> Result<Option<SignedDecision>, Problem> {
     let Some(signing) = &app.signing_key else { return Ok(None) };
     let about = About { suite: status.suite_id.clone(), run: status.run_id.clone(), plan: plan.to_string(), input: String::new(), value };
-    let mut decision = signing::decision(kind, about, "service", comment, 15 * 60)
+    let mut decision = signing::decision(kind, about, "service", comment, signing::SENT_VALID_SECS)
         .map_err(|e| Problem::bad_request(format!("comment: {e}")).with("field", "comment"))?;
     decision.on_behalf = key.principal.clone();
     signing.sign(&decision).map(Some).map_err(|e| Problem::temporal_unavailable(format!("the service cannot sign: {e}")))

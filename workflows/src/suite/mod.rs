@@ -202,13 +202,7 @@ impl SuiteWorkflow {
             Ok(Identified { decision: Some(d), .. }) => (d.kind.operator_action().unwrap_or(OperatorAction::Abandon), d.comment.clone()),
             _ => (OperatorAction::try_from(signal.action).unwrap_or(OperatorAction::Unspecified), signal.comment.clone()),
         };
-        let name = match action {
-            OperatorAction::Resume => "resume",
-            OperatorAction::Rollback => "rollback",
-            OperatorAction::Abandon => "abandon",
-            OperatorAction::Cancel => "cancel",
-            OperatorAction::Unspecified => "",
-        };
+        let name = Kind::of_operator_action(action).map_or("", Kind::name);
         let concluding = self.is_final() || self.phase() == SuitePhase::RollingBack || self.rollout_done;
         let refusal = match &who {
             Err(why) => Some(why.clone()),
@@ -371,8 +365,6 @@ impl SuiteWorkflow {
     }
 }
 
-/// The value an update asks for: from its signed message when it is
-/// signed (the message is the authority), else the field beside it.
 /// The search attributes a suite starts with (name, phase, requester,
 /// size, kind), so it is listable before its first workflow task: set by
 /// whoever starts it, or by the suite itself when a schedule did.
@@ -424,6 +416,8 @@ async fn stages(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Sui
     }).await
 }
 
+/// The value an update asks for: from its signed message when it is
+/// signed (the message is the authority), else the field beside it.
 fn requested(signed: Option<&SignedDecision>, field: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     match signed {
         None => Ok(field.to_string()),
