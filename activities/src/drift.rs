@@ -20,7 +20,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use switchyard_proto::inventory::{Inventory, selector_matches};
+use switchyard_proto::inventory::Inventory;
+use switchyard_proto::selector::Selector;
 use switchyard_proto::names;
 use switchyard_proto::v1::{CheckDriftRequest, DeviceDrift, DeviceHistory, DriftInput, DriftTargets, DriftedRow, OwnedRow};
 use temporalio_common::error::ApplicationFailure;
@@ -55,9 +56,9 @@ impl DriftActivities {
 /// order: every list given must match (names are globs), as suite targets
 /// select.
 pub fn select(inventory: &Inventory, input: &DriftInput) -> Vec<String> {
-    let lists = [("names", &input.names), ("roles", &input.roles), ("sites", &input.sites), ("tags", &input.tags)];
+    let selector = Selector { names: input.names.clone(), roles: input.roles.clone(), sites: input.sites.clone(), tags: input.tags.clone() };
     inventory.devices.iter()
-        .filter(|d| lists.iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| selector_matches(kind, e, d))))
+        .filter(|d| selector.selects(d))
         .map(|d| d.name.clone())
         .collect()
 }

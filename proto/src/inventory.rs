@@ -224,18 +224,6 @@ impl Inventory {
     }
 }
 
-/// Whether one selector entry of list `kind` (names, roles, sites, tags)
-/// selects `device`: names are globs, the others exact. Suite targets and
-/// policy rules select devices the same way.
-pub fn selector_matches(kind: &str, entry: &str, device: &Device) -> bool {
-    match kind {
-        "names" => glob_match(entry, &device.name),
-        "roles" => device.role == entry,
-        "sites" => device.site == entry,
-        _ => device.tags.iter().any(|t| t == entry),
-    }
-}
-
 /// Matches `text` against a glob with `*` (any run) and `?` (one
 /// character), as inventory selectors and redis `KEYS` patterns use them.
 /// switchyard's own key patterns contain no `[`, `]` or `\\` (the names

@@ -21,6 +21,7 @@ mod params;
 pub mod plan_root;
 pub mod policy;
 pub mod record;
+pub mod selector;
 pub mod source;
 pub mod services;
 pub mod suite_file;

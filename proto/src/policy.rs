@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use ssh_key::{Algorithm, PublicKey};
 
-use crate::inventory::{Inventory, selector_matches};
+use crate::inventory::Inventory;
+use crate::selector::Selector;
 use crate::operation;
 use crate::time::parse_duration;
 use crate::trust::{self, Binding, Kind};
@@ -50,8 +51,8 @@ pub struct Policy {
 pub struct Rule {
     /// Unique name, quoted in every refusal it causes.
     pub name: String,
-    /// Device selector: lists combine with AND, entries of a list with OR.
-    pub selector: [(&'static str, Vec<String>); 4],
+    /// The devices it covers.
+    pub selector: Selector,
     /// Groups whose members may request (or `*`).
     pub request: Vec<String>,
     /// Groups whose members may operate a running suite (or `*`).
@@ -71,7 +72,7 @@ pub struct Rule {
 impl Rule {
     /// Whether the rule covers a device.
     pub fn covers(&self, device: &crate::inventory::Device) -> bool {
-        self.selector.iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| selector_matches(kind, e, device)))
+        self.selector.selects(device)
     }
 }
 
@@ -232,9 +233,9 @@ impl Reader<'_> {
             return Err(self.err(r.name.referenced, field("name"), format!("rule name {:?} must use only letters, digits, '-', '_', '.' or '@'", r.name.value)));
         }
         let d = &r.devices.value;
-        let selector = [("names", &d.names), ("roles", &d.roles), ("sites", &d.sites), ("tags", &d.tags)]
-            .map(|(kind, list)| (kind, list.iter().map(|e| e.value.clone()).collect::<Vec<_>>()));
-        if selector.iter().all(|(_, l)| l.is_empty()) {
+        let values = |list: &[Spanned<String>]| list.iter().map(|e| e.value.clone()).collect::<Vec<_>>();
+        let selector = Selector { names: values(&d.names), roles: values(&d.roles), sites: values(&d.sites), tags: values(&d.tags) };
+        if selector.is_all() {
             return Err(self.err(r.devices.referenced, field("devices"),
                 "the selector is empty; name names, roles, sites or tags (names: [\"*\"] covers every device)"));
         }

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use crate::inventory::{selector_matches, Device, Inventory};
+use crate::inventory::{Device, Inventory};
+use crate::selector::entry_matches;
 use crate::operation::{self, OperationDef};
 use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
 use crate::services::{fill, Catalogue};
@@ -42,7 +43,7 @@ impl RawTargets {
 
     /// Whether one entry of list `kind` selects `device` on its own.
     fn entry_matches(kind: &str, entry: &str, device: &Device) -> bool {
-        selector_matches(kind, entry, device)
+        entry_matches(kind, entry, device)
     }
 
     /// Lists combine with AND, entries of one list with OR; an empty list

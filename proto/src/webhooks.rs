@@ -26,7 +26,8 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use sha2::{Digest, Sha256};
 
-use crate::inventory::{Device, selector_matches};
+use crate::inventory::Device;
+use crate::selector::Selector;
 use crate::names::events;
 use crate::source::SourceError;
 
@@ -52,7 +53,7 @@ pub struct Subscription {
     pub events: Vec<String>,
     /// Devices it takes events about: lists combine with AND, entries of a
     /// list with OR; all empty: every device.
-    pub devices: [(&'static str, Vec<String>); 4],
+    pub devices: Selector,
 }
 
 /// Where a subscription's secret is read from, when an event is signed.
@@ -69,12 +70,7 @@ impl Subscription {
     /// `devices` (the inventory's entries for the event's device names).
     pub fn takes(&self, event_type: &str, devices: &[&Device]) -> bool {
         let wants_type = self.events.is_empty() || self.events.iter().any(|t| t == event_type);
-        let every_device = self.devices.iter().all(|(_, l)| l.is_empty());
-        wants_type && (every_device || devices.iter().any(|d| self.covers(d)))
-    }
-
-    fn covers(&self, device: &Device) -> bool {
-        self.devices.iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| selector_matches(kind, e, device)))
+        wants_type && (self.devices.is_all() || devices.iter().any(|d| self.devices.selects(d)))
     }
 }
 
@@ -96,20 +92,7 @@ struct RawSubscription {
     #[serde(default)]
     events: Vec<Spanned<String>>,
     #[serde(default)]
-    devices: RawDevices,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDevices {
-    #[serde(default)]
-    names: Vec<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    sites: Vec<String>,
-    #[serde(default)]
-    tags: Vec<String>,
+    devices: Selector,
 }
 
 impl Webhooks {
@@ -148,11 +131,7 @@ impl Webhooks {
                 }
                 types.push(t.value.clone());
             }
-            let d = s.devices;
-            subscriptions.push(Subscription {
-                name, url, secret, events: types,
-                devices: [("names", d.names), ("roles", d.roles), ("sites", d.sites), ("tags", d.tags)],
-            });
+            subscriptions.push(Subscription { name, url, secret, events: types, devices: s.devices });
         }
         Ok(Self { ui_address, subscriptions })
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use switchyard_proto::inventory::{Device, glob_match};
+pub use switchyard_proto::selector::Selector;
 use switchyard_proto::trust::hex;
 
 /// The visible prefix of every key (so a leaked one is recognisable).
@@ -60,54 +60,6 @@ impl Scope {
     }
 }
 
-/// The devices a key may act on; every list empty: all devices.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Devices {
-    /// Device name globs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<String>,
-    /// Sites.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sites: Vec<String>,
-    /// Roles.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
-    /// Tags (any of them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-}
-
-impl Devices {
-    /// Whether the selector takes every device.
-    pub fn is_all(&self) -> bool {
-        self.names.is_empty() && self.sites.is_empty() && self.roles.is_empty() && self.tags.is_empty()
-    }
-
-    /// Whether `device` is one the key may act on: every non-empty list
-    /// must match it (lists combine with AND, entries with OR).
-    pub fn matches(&self, device: &Device) -> bool {
-        (self.names.is_empty() || self.names.iter().any(|g| glob_match(g, &device.name)))
-            && (self.sites.is_empty() || self.sites.contains(&device.site))
-            && (self.roles.is_empty() || self.roles.contains(&device.role))
-            && (self.tags.is_empty() || self.tags.iter().any(|t| device.tags.contains(t)))
-    }
-
-    /// The selector as an operator reads it, e.g. `sites=lab1`.
-    pub fn describe(&self) -> String {
-        if self.is_all() {
-            return "all devices".into();
-        }
-        let mut parts = Vec::new();
-        for (what, list) in [("names", &self.names), ("sites", &self.sites), ("roles", &self.roles), ("tags", &self.tags)] {
-            if !list.is_empty() {
-                parts.push(format!("{what}={}", list.join(",")));
-            }
-        }
-        parts.join(" ")
-    }
-}
-
 /// One key as the keys file keeps it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,8 +73,8 @@ pub struct ApiKey {
     /// What it may do.
     pub scopes: Vec<Scope>,
     /// Which devices it may act on.
-    #[serde(default, skip_serializing_if = "Devices::is_all")]
-    pub devices: Devices,
+    #[serde(default, skip_serializing_if = "Selector::is_all")]
+    pub devices: Selector,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds; none: does not expire.
@@ -198,7 +150,7 @@ impl KeyFile {
     }
 
     /// Makes a new key: returns the key text (shown once) and keeps only its hash.
-    pub fn create(&mut self, principal: &str, scopes: Vec<Scope>, devices: Devices, now: i64, expires_at: Option<i64>) -> Result<String, KeyError> {
+    pub fn create(&mut self, principal: &str, scopes: Vec<Scope>, devices: Selector, now: i64, expires_at: Option<i64>) -> Result<String, KeyError> {
         if principal.trim().is_empty() {
             return Err(KeyError::Invalid("a key acts for a principal: give --principal".into()));
         }
@@ -298,11 +250,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_proto::inventory::Device;
 
     #[test]
     fn a_key_is_shown_once_and_kept_as_a_hash() {
         let mut file = KeyFile::default();
-        let token = file.create("alice", vec![Scope::Read], Devices::default(), 100, None).unwrap();
+        let token = file.create("alice", vec![Scope::Read], Selector::default(), 100, None).unwrap();
         assert!(token.starts_with("sy_"));
         let stored = serde_json::to_string(&file).unwrap();
         let secret = token.rsplit('_').next().unwrap();
@@ -318,7 +271,7 @@ mod tests {
     #[test]
     fn expired_and_revoked_keys_are_refused_with_when() {
         let mut file = KeyFile::default();
-        let token = file.create("ci", vec![Scope::Write], Devices::default(), 100, Some(1_000)).unwrap();
+        let token = file.create("ci", vec![Scope::Write], Selector::default(), 100, Some(1_000)).unwrap();
         assert!(file.authenticate(&token, 999).is_ok());
         assert!(file.authenticate(&token, 1_000).unwrap_err().contains("expired at 1970-01-01T00:16:40Z"));
         let id = file.keys[0].id.clone();
@@ -328,14 +281,14 @@ mod tests {
 
     #[test]
     fn scopes_and_device_selectors() {
-        let key = |scopes: Vec<Scope>| ApiKey { id: "x".into(), principal: "p".into(), hash: String::new(), scopes, devices: Devices::default(), created_at: 0, expires_at: None, revoked_at: None };
+        let key = |scopes: Vec<Scope>| ApiKey { id: "x".into(), principal: "p".into(), hash: String::new(), scopes, devices: Selector::default(), created_at: 0, expires_at: None, revoked_at: None };
         assert!(key(vec![Scope::Write]).grants(Scope::Read));
         assert!(!key(vec![Scope::Read]).grants(Scope::Write));
         assert!(!key(vec![Scope::Write]).grants(Scope::Approve));
         assert!(key(vec![Scope::Admin]).grants(Scope::Approve));
-        let lab1 = Devices { sites: vec!["lab1".into()], ..Default::default() };
+        let lab1 = Selector { sites: vec!["lab1".into()], ..Default::default() };
         let device = |site: &str| Device { name: "d".into(), site: site.into(), ..test_device() };
-        assert!(lab1.matches(&device("lab1")) && !lab1.matches(&device("lab2")));
+        assert!(lab1.selects(&device("lab1")) && !lab1.selects(&device("lab2")));
         assert_eq!(lab1.describe(), "sites=lab1");
     }
 

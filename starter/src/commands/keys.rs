@@ -7,7 +7,8 @@ use std::path::Path;
 use anstream::println;
 use comfy_table::Table;
 use switchyard_proto::time::{format_rfc3339, parse_duration};
-use switchyard_starter::keys::{Devices, KeyFile, Scope, load_usage, usage_path};
+use switchyard_proto::selector::Selector;
+use switchyard_starter::keys::{KeyFile, Scope, load_usage, usage_path};
 use switchyard_starter::signing::now;
 
 use crate::cli::KeysAction;
@@ -17,7 +18,7 @@ pub(crate) fn run(action: KeysAction) -> anyhow::Result<i32> {
         KeysAction::Create { keys, principal, scopes, names, sites, roles, tags, expires } => {
             let scopes = scopes.split(',').filter(|s| !s.trim().is_empty()).map(Scope::parse).collect::<Result<Vec<_>, _>>()?;
             let split = |v: Option<String>| v.map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
-            let devices = Devices { names: split(names), sites: split(sites), roles: split(roles), tags: split(tags) };
+            let devices = Selector { names: split(names), sites: split(sites), roles: split(roles), tags: split(tags) };
             let now = now();
             let expires_at = expires.map(|e| parse_duration(&e).filter(|s| *s > 0)
                 .map(|s| now + s as i64)

@@ -133,7 +133,7 @@ pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Pa
 /// device across suites and the rows it owns there (404: never changed).
 pub(super) async fn device_history(State(app): State<Shared>, headers: HeaderMap, Path(device): Path<String>) -> Result<Response, Problem> {
     let key = admit(&app, &headers, Scope::Read)?;
-    if app.inventory.device(&device).is_some_and(|d| !key.devices.matches(d)) {
+    if app.inventory.device(&device).is_some_and(|d| !key.devices.selects(d)) {
         return Err(Problem::forbidden(format!("key {} may read {}, not {device}", key.id, key.devices.describe())));
     }
     match switchyard_starter::client::device_history(&app.client, &device).await {

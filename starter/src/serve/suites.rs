@@ -336,7 +336,7 @@ fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = 
     if key.devices.is_all() {
         return Ok(());
     }
-    let outside: Vec<String> = devices.filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.matches(d))).map(str::to_string).collect();
+    let outside: Vec<String> = devices.filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.selects(d))).map(str::to_string).collect();
     if outside.is_empty() {
         return Ok(());
     }
@@ -365,7 +365,7 @@ pub(super) fn valid_id(suite_id: &str) -> Result<(), Problem> {
 
 /// Whether every one of `devices` is within the key's devices.
 fn within<'a>(app: &Shared, key: &ApiKey, mut devices: impl Iterator<Item = &'a str>) -> bool {
-    key.devices.is_all() || devices.all(|name| app.inventory.device(name).is_some_and(|d| key.devices.matches(d)))
+    key.devices.is_all() || devices.all(|name| app.inventory.device(name).is_some_and(|d| key.devices.selects(d)))
 }
 
 /// Keeps the suites of `ids` a key limited to devices may read, judged by
