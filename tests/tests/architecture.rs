@@ -420,3 +420,36 @@ fn the_loop_finder_finds_loops_through_crate_super_and_self() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(cycles, vec![vec!["cli".to_string(), "serve".to_string()], vec!["ops::a".to_string(), "ops::b".to_string()]]);
 }
+
+/// No operation file of `activities/src/ops/` names another operation's
+/// file: what two operations share lives in a shared module beside them
+/// (the files `activities/src/docs.rs` lists as `SHARED`).
+#[test]
+fn no_operation_imports_another() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let docs = std::fs::read_to_string(root.join("activities/src/docs.rs")).unwrap();
+    let line = docs.lines().find(|l| l.starts_with("const SHARED")).expect("docs.rs lists the shared files");
+    let shared: Vec<&str> = line.split('"').skip(1).step_by(2).map(|f| f.trim_end_matches(".rs")).collect();
+    assert!(shared.contains(&"mod") && shared.contains(&"keys"), "{shared:?}");
+    let files = rust_sources(root, &["activities/src/ops"]);
+    let operations: Vec<String> = files.iter()
+        .map(|(p, _)| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|stem| !shared.contains(&stem.as_str()))
+        .collect();
+    assert!(operations.len() >= 20, "{operations:?}");
+    let mut crossings = Vec::new();
+    for (path, text) in &files {
+        let me = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if me == "mod" {
+            continue;
+        }
+        for other in operations.iter().filter(|o| **o != me) {
+            for form in [format!("super::{other}::"), format!("ops::{other}::"), format!("use super::{other};")] {
+                if text.contains(&form) {
+                    crossings.push(format!("{me} names {form}"));
+                }
+            }
+        }
+    }
+    assert!(crossings.is_empty(), "operation files that import another operation's: {crossings:#?}");
+}

@@ -10,6 +10,7 @@ mod config;
 mod policy_reload;
 mod suite_gauge;
 mod telemetry;
+mod temporal;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,12 +18,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use switchyard_activities::warrant::{Lookup, Starter};
 use switchyard_activities::{
-    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, IntentReader, LivePolicy, PolicyActivities, RunReporter, RunVoucher,
-    SessionConfig, Sessions, SuiteRuns, Warrants,
+    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, LivePolicy, PolicyActivities, SessionConfig, Sessions, Warrants,
 };
-use switchyard_proto::warrant::SuiteRun;
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
@@ -47,6 +45,69 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(config: WorkerConfig) -> anyhow::Result<()> {
+    init_logs(&config)?;
+    let (inventory, policy, webhooks) = load_files(&config)?;
+    let telemetry = match config.metrics_address()? {
+        Some(address) => Some(telemetry::start(address).await?),
+        None => None,
+    };
+    let metrics = Arc::new(match &telemetry {
+        Some(t) => DeviceMetrics::new(t.meter.clone()),
+        None => DeviceMetrics::disabled(),
+    });
+    let sessions = device_sessions(&config, &inventory, &metrics);
+    if config.malloc_trim_secs > 0 {
+        tokio::spawn(allocator::trim_every(Duration::from_secs(config.malloc_trim_secs)));
+    }
+
+    let telemetry_options = telemetry.as_ref().map(|t| TelemetryOptions::builder().metrics(t.meter.clone()).build());
+    let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::from_current_tokio(runtime_options)?;
+    let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
+    let (client, identity) = connect(&config, traces.as_ref()).await?;
+    if let Some(t) = &telemetry {
+        suite_gauge::spawn(client.clone(), config.namespace.clone(), t.meter.clone());
+    }
+
+    // What every device write and every signed event is checked by.
+    let warrants = Arc::new(Warrants::new(policy.clone(), inventory.clone(), Arc::new(temporal::TemporalRuns(client.clone())), metrics.clone()));
+    let options = WorkerOptions::new(config.task_queue.clone())
+        .register_workflow::<SuiteWorkflow>()?
+        .register_workflow::<DeviceWorkflow>()?
+        .register_workflow::<EventWorkflow>()?
+        .register_workflow::<DeviceHistoryWorkflow>()?
+        .register_workflow::<DriftWorkflow>()?
+        .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), temporal::intent_reader(&client)))
+        .register_activities(DeviceActivities::new(sessions, warrants.clone()))
+        .register_activities(HistoryActivities::new(temporal::run_reporter(&client, &config.task_queue), temporal::run_voucher(&client), metrics))
+        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
+        .register_activities(PolicyActivities::new(policy, inventory))
+        .tuner(tuner(&config))
+        .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
+        .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
+        .max_cached_workflows(config.max_cached_workflows)
+        .sticky_queue_schedule_to_start_timeout(Duration::from_secs(config.sticky_timeout_secs))
+        .graceful_shutdown_period(Duration::from_secs(config.shutdown_grace_secs))
+        .build();
+    let mut worker = Worker::new(&runtime, client, options)?;
+    stop_on_signals(worker.shutdown_handle())?;
+    if let Some(t) = &telemetry {
+        t.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        info!(address = %t.address, "Serving /metrics, /livez and /readyz");
+    }
+    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, identity = %identity, "Worker running");
+    // Worker::run is !Send (workflows run on this thread), so it is awaited
+    // here rather than spawned.
+    worker.run().await?;
+    if let Some(Err(error)) = traces.as_ref().map(|t| t.shutdown()) {
+        warn!(%error, "Traces");
+    }
+    info!("Worker stopped");
+    Ok(())
+}
+
+/// Logs to stderr, as text or one JSON object a line.
+fn init_logs(config: &WorkerConfig) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::from_str(&config.log).context("--log")?;
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match config.log_format {
@@ -54,7 +115,12 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
         LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
     }
+    Ok(())
+}
 
+/// The worker's own files: the inventory (its key and known-hosts files
+/// checked), the policy (reloaded on change or SIGHUP) and the webhooks.
+fn load_files(config: &WorkerConfig) -> anyhow::Result<(Arc<Inventory>, LivePolicy, Arc<Webhooks>)> {
     let inventory = Arc::new(Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?);
     checks::inventory_files(&inventory)?;
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
@@ -71,22 +137,18 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         let names: Vec<&str> = webhooks.subscriptions.iter().map(|s| s.name.as_str()).collect();
         info!(subscriptions = %names.join(", "), "Loaded webhooks");
     }
-    let telemetry = match config.metrics_address()? {
-        Some(address) => Some(telemetry::start(address).await?),
-        None => None,
-    };
-    let metrics = match &telemetry {
-        Some(t) => DeviceMetrics::new(t.meter.clone()),
-        None => DeviceMetrics::disabled(),
-    };
-    let metrics = Arc::new(metrics);
+    Ok((inventory, policy, webhooks))
+}
+
+/// The device sessions, with idle ones closed in the background.
+fn device_sessions(config: &WorkerConfig, inventory: &Arc<Inventory>, metrics: &Arc<DeviceMetrics>) -> Arc<Sessions> {
     let sessions = Arc::new(Sessions::new(inventory.clone(), SessionConfig {
         max_handshakes: config.max_handshakes,
-        connect_timeout: std::time::Duration::from_secs(config.connect_timeout_secs),
-        command_timeout: std::time::Duration::from_secs(config.command_timeout_secs),
+        connect_timeout: Duration::from_secs(config.connect_timeout_secs),
+        command_timeout: Duration::from_secs(config.command_timeout_secs),
     }).with_metrics(metrics.clone()));
     if config.session_idle_secs > 0 {
-        let (sessions, idle) = (sessions.clone(), std::time::Duration::from_secs(config.session_idle_secs));
+        let (sessions, idle) = (sessions.clone(), Duration::from_secs(config.session_idle_secs));
         tokio::spawn(async move {
             // Checked a few times per idle period, so a session lives at most
             // a quarter longer than asked.
@@ -100,14 +162,12 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
             }
         });
     }
+    sessions
+}
 
-    if config.malloc_trim_secs > 0 {
-        tokio::spawn(allocator::trim_every(std::time::Duration::from_secs(config.malloc_trim_secs)));
-    }
-
-    let telemetry_options = telemetry.as_ref().map(|t| TelemetryOptions::builder().metrics(t.meter.clone()).build());
-    let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
-    let runtime = Runtime::from_current_tokio(runtime_options)?;
+/// The worker's Temporal client (traced when traces are exported), once
+/// the namespace and its search attributes are found; and its identity.
+async fn connect(config: &WorkerConfig, traces: Option<&switchyard_starter::traces::Traces>) -> anyhow::Result<(Client, String)> {
     let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
     // Several workers run on one host: the pid tells their tasks apart in histories.
     let identity = format!("switchyard-worker-{}@{}", std::process::id(), hostname());
@@ -118,9 +178,8 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.clone()).grpc_compression(compression).build())
         .await
         .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
-    let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
     let mut client_options = ClientOptions::new(config.namespace.clone());
-    if let Some(traces) = &traces {
+    if let Some(traces) = traces {
         // Registered on the client, the plugin also instruments the
         // worker built on it: workflows, activities and child starts.
         client_options = client_options.plugin(traces.plugin());
@@ -129,39 +188,21 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let client = Client::new(connection, client_options.build())?;
     checks::cluster(&client, &config.namespace, &config.temporal_address).await?;
     info!(namespace = %config.namespace, "Namespace and search attributes present");
-    if let Some(t) = &telemetry {
-        suite_gauge::spawn(client.clone(), config.namespace.clone(), t.meter.clone());
-    }
+    Ok((client, identity))
+}
 
-    let tuner = TunerHolder::builder()
+/// The task and activity slots the configuration allows.
+fn tuner(config: &WorkerConfig) -> TunerHolder {
+    TunerHolder::builder()
         .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_workflow_tasks))
         .activity_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_activities))
         .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(config.max_activities))
         .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
-        .build();
-    // What every device write and every signed event is checked by.
-    let warrants = Arc::new(Warrants::new(policy.clone(), inventory.clone(), Arc::new(TemporalRuns(client.clone())), metrics.clone()));
-    let options = WorkerOptions::new(config.task_queue.clone())
-        .register_workflow::<SuiteWorkflow>()?
-        .register_workflow::<DeviceWorkflow>()?
-        .register_workflow::<EventWorkflow>()?
-        .register_workflow::<DeviceHistoryWorkflow>()?
-        .register_workflow::<DriftWorkflow>()?
-        .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), intent_reader(&client)))
-        .register_activities(DeviceActivities::new(sessions, warrants.clone()))
-        .register_activities(HistoryActivities::new(run_reporter(&client, &config.task_queue), run_voucher(&client), metrics))
-        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
-        .register_activities(PolicyActivities::new(policy, inventory))
-        .tuner(tuner)
-        .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
-        .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))
-        .max_cached_workflows(config.max_cached_workflows)
-        .sticky_queue_schedule_to_start_timeout(Duration::from_secs(config.sticky_timeout_secs))
-        .graceful_shutdown_period(Duration::from_secs(config.shutdown_grace_secs))
-        .build();
-    let mut worker = Worker::new(&runtime, client, options)?;
+        .build()
+}
 
-    let shutdown = worker.shutdown_handle();
+/// Finishes in-flight tasks and stops on SIGTERM or SIGINT.
+fn stop_on_signals(shutdown: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     tokio::spawn(async move {
@@ -169,18 +210,6 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         info!("Shutting down: finishing in-flight tasks");
         shutdown();
     });
-    if let Some(t) = &telemetry {
-        t.ready.store(true, std::sync::atomic::Ordering::Relaxed);
-        info!(address = %t.address, "Serving /metrics, /livez and /readyz");
-    }
-    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, identity = %identity, "Worker running");
-    // Worker::run is !Send (workflows run on this thread), so it is awaited
-    // here rather than spawned.
-    worker.run().await?;
-    if let Some(Err(error)) = traces.as_ref().map(|t| t.shutdown()) {
-        warn!(%error, "Traces");
-    }
-    info!("Worker stopped");
     Ok(())
 }
 
@@ -188,57 +217,3 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown".into())
 }
 
-/// Reports device runs to their histories through the starter's client,
-/// starting a device's history on this worker's queue when it has none.
-fn run_reporter(client: &Client, task_queue: &str) -> RunReporter {
-    let (client, task_queue) = (client.clone(), task_queue.to_string());
-    std::sync::Arc::new(move |device: String, entry| {
-        let (client, task_queue) = (client.clone(), task_queue.clone());
-        Box::pin(async move {
-            switchyard_starter::client::record_run(&client, &task_queue, &device, entry).await.map_err(|e| {
-                let chain = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source());
-                chain.map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
-            })
-        })
-    })
-}
-
-/// Vouches for device-history records by reading the device runs they
-/// name through the starter's client.
-fn run_voucher(client: &Client) -> RunVoucher {
-    let client = client.clone();
-    std::sync::Arc::new(move |device: String, entry, received_at| {
-        let client = client.clone();
-        Box::pin(async move { switchyard_starter::client::vouch_record(&client, &device, &entry, received_at).await })
-    })
-}
-
-/// Reads a device's intent from its history workflow's journal, through
-/// the starter's client (the same reading `switchyard device` shows), so a
-/// drift check needs no worker on the history's own queue.
-fn intent_reader(client: &Client) -> IntentReader {
-    let client = client.clone();
-    std::sync::Arc::new(move |device: String| {
-        let client = client.clone();
-        Box::pin(async move { switchyard_starter::client::device_history(&client, &device).await.map_err(|e| e.to_string()) })
-    })
-}
-
-/// What Temporal records about the runs a device write serves, read
-/// through the starter's client for the warrant check.
-struct TemporalRuns(Client);
-
-impl SuiteRuns for TemporalRuns {
-    fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<Starter>> {
-        let client = self.0.clone();
-        Box::pin(async move { switchyard_starter::client::parent_of(&client, &workflow_id, &run_id).await })
-    }
-
-    fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun> {
-        let client = self.0.clone();
-        Box::pin(async move {
-            let (input, started_at) = switchyard_starter::client::suite_started(&client, &workflow_id, &run_id).await?;
-            Ok(SuiteRun { workflow_id, run_id, input, started_at })
-        })
-    }
-}

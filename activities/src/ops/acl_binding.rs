@@ -13,8 +13,9 @@
 
 use switchyard_proto::v1::AclBinding;
 
-use super::acl_table::table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key};
+use super::keys::acl_table_key as table_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::keys::port_key;
 
 /// bind_acl_table.
 pub(crate) struct Bind<'a>(pub(crate) &'a AclBinding);

@@ -17,7 +17,7 @@
 
 use switchyard_proto::v1::AclRule;
 
-use super::acl_table::table_key;
+use super::keys::acl_table_key as table_key;
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release};
 
 fn key(p: &AclRule) -> String {

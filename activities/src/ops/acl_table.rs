@@ -11,11 +11,8 @@
 
 use switchyard_proto::v1::AclTable;
 
+use super::keys::acl_table_key as table_key;
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
-
-pub(crate) fn table_key(name: &str) -> String {
-    format!("ACL_TABLE|{name}")
-}
 
 /// create_acl_table.
 pub(crate) struct Create<'a>(pub(crate) &'a AclTable);

@@ -1,12 +1,11 @@
 //! Which BGP daemon a device runs, and so how its BGP rows are keyed:
 //! frrcfgd when DEVICE_METADATA|localhost `frr_mgmt_framework_config` is
 //! "true" (two-part keys, peer groups read from CONFIG_DB), bgpcfgd
-//! otherwise. Shared by the BGP operations, which name each other's rows
-//! (a neighbor names its peer group) only through here.
+//! otherwise. Shared by the BGP operations.
 //!
 //! Must never: plan a change.
 
-use super::{View, vrf_or_default};
+use super::{View};
 
 /// The row that names the daemon (and the default VRF's ASN on bgpcfgd).
 pub(crate) const METADATA: &str = "DEVICE_METADATA|localhost";
@@ -19,7 +18,3 @@ pub(crate) fn frrcfgd(view: &View) -> bool {
     view.row(METADATA).and_then(|r| r.get(DAEMON_FIELD)).is_some_and(|m| m == "true")
 }
 
-/// A BGP peer group's own row: the group's key, which its neighbors name.
-pub(crate) fn peer_group_key(vrf: &str, name: &str) -> String {
-    format!("BGP_PEER_GROUP|{}|{name}", vrf_or_default(vrf))
-}

@@ -17,12 +17,8 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::BgpGlobals;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads, vrf_or_default};
-
-/// The instance's own row.
-pub(crate) fn key(vrf: &str) -> String {
-    format!("BGP_GLOBALS|{}", vrf_or_default(vrf))
-}
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
+use super::keys::{bgp_globals_key as key, vrf_or_default};
 
 fn families(p: &BgpGlobals) -> Vec<&str> {
     let given = list_items(&p.address_families);

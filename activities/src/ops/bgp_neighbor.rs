@@ -21,8 +21,10 @@
 
 use switchyard_proto::v1::BgpNeighbor;
 
-use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd, peer_group_key};
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, vrf_or_default};
+use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd};
+use super::keys::peer_group_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::keys::vrf_or_default;
 
 /// Says which daemon's key form the plan chose, and from what.
 fn form_note(unified: bool, neighbor: &str) -> String {
@@ -72,7 +74,7 @@ fn reads(p: &BgpNeighbor) -> Reads {
     if !p.peer_group.is_empty() {
         reads = reads.key(peer_group_key(&p.vrf, &p.peer_group));
     }
-    reads.key(super::bgp_globals::key(&p.vrf))
+    reads.key(super::keys::bgp_globals_key(&p.vrf))
 }
 
 /// Where a session's local address can live.
@@ -109,7 +111,7 @@ impl Catalogued for Add<'_> {
         // sonic-bgp-neighbor.yang: vrf_name is a leafref to BGP_GLOBALS, and
         // frrcfgd ignores a VRF's neighbors until it has a local_asn. Only
         // bgpcfgd's default VRF runs on DEVICE_METADATA's bgp_asn instead.
-        let globals = super::bgp_globals::key(vrf);
+        let globals = super::keys::bgp_globals_key(vrf);
         let has_globals = view.row(&globals).is_some_and(|r| r.contains_key("local_asn"));
         let metadata_asn = view.row(METADATA).is_some_and(|r| r.contains_key("bgp_asn"));
         if !has_globals && (vrf != "default" || unified || !metadata_asn) {

@@ -14,8 +14,10 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::BgpPeerGroup;
 
-use super::bgp_daemon::{DAEMON_FIELD, frrcfgd, peer_group_key as key};
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads, vrf_or_default};
+use super::bgp_daemon::{DAEMON_FIELD, frrcfgd};
+use super::keys::peer_group_key as key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads};
+use super::keys::vrf_or_default;
 
 fn families(p: &BgpPeerGroup) -> Vec<&str> {
     let given = list_items(&p.address_families);
@@ -28,7 +30,7 @@ fn af_keys(p: &BgpPeerGroup) -> Vec<String> {
 }
 
 fn reads(p: &BgpPeerGroup) -> Reads {
-    let mut reads = Reads::default().key("DEVICE_METADATA|localhost").key(key(&p.vrf, &p.name)).key(super::bgp_globals::key(&p.vrf));
+    let mut reads = Reads::default().key("DEVICE_METADATA|localhost").key(key(&p.vrf, &p.name)).key(super::keys::bgp_globals_key(&p.vrf));
     for k in af_keys(p) {
         reads = reads.key(k);
     }
@@ -54,7 +56,7 @@ impl Catalogued for Create<'_> {
                 "this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which takes no peer groups from CONFIG_DB; \
                  give each neighbor its own remote_asn instead")));
         }
-        let globals = super::bgp_globals::key(vrf);
+        let globals = super::keys::bgp_globals_key(vrf);
         if !view.row(&globals).is_some_and(|r| r.contains_key("local_asn")) {
             return Err(PlanError::new("vrf", format!(
                 "VRF {vrf} has no BGP instance ({globals} with local_asn); add a create_bgp_globals step for {vrf} before it")));

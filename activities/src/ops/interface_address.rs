@@ -27,7 +27,7 @@ fn parent_reads(p: &InterfaceAddress) -> Reads {
     let name = &p.interface;
     let mut reads = address_reads(table(name), name, &p.address, &p.vrf);
     if !name.starts_with("Loopback") {
-        reads = reads.key(super::port_key(name)).pattern(format!("VLAN_MEMBER|*|{name}")).pattern(format!("PORTCHANNEL_MEMBER|*|{name}"));
+        reads = reads.key(super::keys::port_key(name)).pattern(format!("VLAN_MEMBER|*|{name}")).pattern(format!("PORTCHANNEL_MEMBER|*|{name}"));
     }
     reads
 }
@@ -41,7 +41,7 @@ impl Catalogued for Add<'_> {
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let name = &self.0.interface;
         if !name.starts_with("Loopback") {
-            must_exist(view, &super::port_key(name), "interface", &format!("port {name}"))?;
+            must_exist(view, &super::keys::port_key(name), "interface", &format!("port {name}"))?;
             if let Some(m) = view.keys(&format!("VLAN_MEMBER|*|{name}")).first() {
                 return Err(PlanError::new("interface", format!("{name} is a VLAN member ({m}); a routed port cannot be")));
             }

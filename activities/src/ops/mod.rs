@@ -21,6 +21,7 @@ mod bgp_neighbor;
 mod bgp_peer_group;
 mod interface_address;
 mod interfaces;
+mod keys;
 mod loopback;
 mod port;
 mod portchannel;
@@ -261,16 +262,6 @@ pub(crate) fn plan_release(view: &View, key: &str, keep_if_used: bool, field: &s
 /// Fails unless the row exists, naming what it is and the parameter.
 pub(crate) fn must_exist<'v>(view: &'v View, key: &str, field: &str, what: &str) -> Result<&'v Row, PlanError> {
     view.row(key).ok_or_else(|| PlanError::new(field, format!("{what} does not exist on the device (no {key} row)")))
-}
-
-/// Table of a port's row: PORT for EthernetN, PORTCHANNEL for PortChannelN.
-pub(crate) fn port_key(port: &str) -> String {
-    if port.starts_with("PortChannel") { format!("PORTCHANNEL|{port}") } else { format!("PORT|{port}") }
-}
-
-/// The VRF as SONiC keys it: "default" for the default VRF.
-pub(crate) fn vrf_or_default(vrf: &str) -> &str {
-    if vrf.is_empty() { "default" } else { vrf }
 }
 
 /// The device-dependent half of one operation: what it reads and how it

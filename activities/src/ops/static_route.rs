@@ -14,7 +14,8 @@
 
 use switchyard_proto::v1::StaticRoute;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, vrf_or_default};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::keys::vrf_or_default;
 
 fn key(p: &StaticRoute) -> String {
     format!("STATIC_ROUTE|{}|{}", vrf_or_default(&p.vrf), p.prefix)

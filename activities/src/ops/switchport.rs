@@ -13,7 +13,8 @@
 
 use switchyard_proto::v1::SwitchportMode;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, port_key};
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::keys::port_key;
 use super::interfaces::table;
 
 /// The interface table's base row of a port.

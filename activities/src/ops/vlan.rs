@@ -12,11 +12,8 @@
 
 use switchyard_proto::v1::{CreateVlan, DeleteVlan};
 
+use super::keys::vlan_key;
 use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
-
-pub(crate) fn vlan_key(vlan_id: u32) -> String {
-    format!("VLAN|Vlan{vlan_id}")
-}
 
 impl Catalogued for CreateVlan {
 

@@ -12,7 +12,7 @@
 use switchyard_proto::v1::VlanInterface;
 
 use super::interfaces::{address_reads, plan_add, plan_remove};
-use super::vlan::vlan_key;
+use super::keys::vlan_key;
 use super::{Catalogued, PlanError, Planned, Reads, View};
 
 /// add_vlan_interface.

@@ -11,8 +11,9 @@
 
 use switchyard_proto::v1::{AddVlanMember, TaggingMode};
 
-use super::vlan::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, port_key};
+use super::keys::vlan_key;
+use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::keys::port_key;
 
 fn mode(p: &AddVlanMember) -> &'static str {
     if p.tagging_mode == TaggingMode::Tagged as i32 { "tagged" } else { "untagged" }
