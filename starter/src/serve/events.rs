@@ -17,7 +17,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
-use switchyard_starter::keys::Scope;
 use switchyard_workflows::SuiteWorkflow;
 use temporalio_client::WorkflowFetchHistoryOptions;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
@@ -26,11 +25,10 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 
 use super::Shared;
 use super::problem::Problem;
-use super::suites::admit;
+use super::caller::{Caller, Reads};
 
 /// The suite's events after `Last-Event-ID` (all of them without one).
-pub(super) async fn stream(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
+pub(super) async fn stream(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     let after = match headers.get("last-event-id") {
         None => 0,
         Some(v) => v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok())
@@ -122,8 +120,7 @@ fn text(p: &Payload) -> Option<String> {
 
 /// `GET /v1/suites/{id}/deliveries`: every event the suite sent to the
 /// worker's webhooks and each subscription's delivery.
-pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
+pub(super) async fn deliveries(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     super::suites::readable(&app, &key, &suite_id).await?;
     let log = switchyard_starter::client::event_log(&app.client, &suite_id).await.map_err(|e| super::suites::read_failure(&suite_id, e))?;
     Ok(axum::Json(json!({ "suite_id": suite_id, "events": log })).into_response())
@@ -131,8 +128,7 @@ pub(super) async fn deliveries(State(app): State<Shared>, headers: HeaderMap, Pa
 
 /// `GET /v1/devices/{name}/history`: what switchyard has done to the
 /// device across suites and the rows it owns there (404: never changed).
-pub(super) async fn device_history(State(app): State<Shared>, headers: HeaderMap, Path(device): Path<String>) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
+pub(super) async fn device_history(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(device): Path<String>) -> Result<Response, Problem> {
     if app.inventory.device(&device).is_some_and(|d| !key.devices.selects(d)) {
         return Err(Problem::forbidden(format!("key {} may read {}, not {device}", key.id, key.devices.describe())));
     }

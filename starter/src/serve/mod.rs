@@ -12,6 +12,7 @@
 //! request with a 500.
 
 mod auth;
+mod caller;
 mod events;
 mod operate;
 mod problem;

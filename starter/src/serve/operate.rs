@@ -10,18 +10,19 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_starter::client::{self, ClientError};
-use switchyard_starter::keys::{ApiKey, Scope};
+use switchyard_starter::keys::ApiKey;
 
 use super::Shared;
 use super::problem::Problem;
-use super::suites::{admit, json_body, read_failure, sign_for, source_text, suite_within_key};
+use super::caller::{Caller, Writes};
+use super::suites::{json_body, read_failure, sign_for, source_text, suite_within_key};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,26 +33,25 @@ pub(super) struct AnswerBody {
 }
 
 /// POST /v1/suites/{id}/resume.
-pub(super) async fn resume(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    answer(state, headers, path, body, OperatorAction::Resume).await
+pub(super) async fn resume(state: State<Shared>, caller: Caller<Writes>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, caller, path, body, OperatorAction::Resume).await
 }
 
 /// POST /v1/suites/{id}/rollback.
-pub(super) async fn rollback(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    answer(state, headers, path, body, OperatorAction::Rollback).await
+pub(super) async fn rollback(state: State<Shared>, caller: Caller<Writes>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, caller, path, body, OperatorAction::Rollback).await
 }
 
 /// POST /v1/suites/{id}/abandon.
-pub(super) async fn abandon(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    answer(state, headers, path, body, OperatorAction::Abandon).await
+pub(super) async fn abandon(state: State<Shared>, caller: Caller<Writes>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    answer(state, caller, path, body, OperatorAction::Abandon).await
 }
 
 /// Sends the answer and reports the operator log's entry for it: 200 when
 /// it applied, 422 with the suite's reason when it did not.
 async fn answer(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, action: OperatorAction,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, action: OperatorAction,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
     let request: AnswerBody = json_body(body)?;
     send(&app, &key, &suite_id, action, request.comment, StatusCode::OK).await
 }
@@ -69,9 +69,8 @@ pub(super) struct CancelBody {
 /// must let them operate); when it applies, in-flight devices finish and
 /// changed devices are rolled back (202), otherwise 422 with the reason.
 pub(super) async fn cancel(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
     let request: CancelBody = json_body(body)?;
     let reason = if request.reason.is_empty() { "cancelled through the service".to_string() } else { request.reason };
     send(&app, &key, &suite_id, OperatorAction::Cancel, reason, StatusCode::ACCEPTED).await
@@ -121,9 +120,8 @@ pub(super) struct WindowBody {
 /// POST /v1/suites/{id}/window: moves the change window's end later; the
 /// suite's validator refuses an earlier end, or one past its policy.
 pub(super) async fn window(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
     let request: WindowBody = json_body(body)?;
     if switchyard_proto::time::parse_rfc3339(&request.end).is_none() {
         return Err(Problem::bad_request(format!("end {:?} is not an RFC 3339 time (e.g. 2026-12-01T03:00:00Z)", request.end)).with("field", "end"));
@@ -148,9 +146,8 @@ pub(super) struct ParallelismBody {
 /// POST /v1/suites/{id}/parallelism: how many devices the suite changes at
 /// once from now on.
 pub(super) async fn parallelism(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
     let request: ParallelismBody = json_body(body)?;
     let parallelism = request.parallelism.filter(|p| (1..=1000).contains(p))
         .ok_or_else(|| Problem::bad_request("parallelism must be a number in 1..=1000").with("field", "parallelism"))?;

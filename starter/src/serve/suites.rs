@@ -4,7 +4,6 @@
 //! Must never: start a suite that the same validation as the CLI's refuses,
 //! or one touching a device outside the key's selector.
 
-use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,32 +17,17 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
-use switchyard_starter::keys::{ApiKey, Scope};
+use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
 use switchyard_starter::signing::{self, About};
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ApprovalSignal, Decision, SignedDecision, SuiteStatus};
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
-use super::auth::require;
+use super::caller::{Approves, Caller, Reads, Writes};
 use super::problem::Problem;
 use super::Shared;
 use switchyard_proto::trust::hex;
-
-/// Authenticates the request, counts it against the key's rate, and
-/// checks its scope.
-pub(super) fn admit(app: &Shared, headers: &HeaderMap, scope: Scope) -> Result<ApiKey, Problem> {
-    app.requests.fetch_add(1, Ordering::Relaxed);
-    let checked = app.keys.authenticate(headers).and_then(|key| {
-        app.rate.take(&key.id)?;
-        require(&key, scope)?;
-        Ok(key)
-    });
-    if checked.is_err() {
-        app.refused.fetch_add(1, Ordering::Relaxed);
-    }
-    checked
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,10 +39,9 @@ pub(super) struct CreateQuery {
 
 /// POST /v1/suites: the body is the suite, YAML or JSON (JSON is YAML).
 pub(super) async fn create(
-    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<CreateQuery>, axum::extract::rejection::QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, headers: HeaderMap,
+    query: Result<Query<CreateQuery>, axum::extract::rejection::QueryRejection>, body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Write)?;
     let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
     let body = body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(app.body_limit),
@@ -143,9 +126,8 @@ pub(super) struct ListQuery {
 /// at a time; for a key limited to devices, only the suites within them
 /// (a page may then hold fewer than `limit`).
 pub(super) async fn list(
-    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
     let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
@@ -187,9 +169,8 @@ const STATISTICS_MAX: usize = 10_000;
 /// success rate and duration percentiles; for a key limited to devices,
 /// over the suites within them only.
 pub(super) async fn statistics(
-    State(app): State<Shared>, headers: HeaderMap, query: Result<Query<StatisticsQuery>, axum::extract::rejection::QueryRejection>,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, query: Result<Query<StatisticsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
     let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
     let until = query.until.as_deref().map(|t| instant("until", t)).transpose()?.unwrap_or_else(signing::now);
     let since = query.since.as_deref().map(|t| instant("since", t)).transpose()?.unwrap_or(until - 7 * 86_400);
@@ -216,8 +197,7 @@ fn instant(field: &str, text: &str) -> Result<i64, Problem> {
 }
 
 /// GET /v1/suites/{id}: the suite's whole status, as the workflow has it.
-pub(super) async fn get(State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Read)?;
+pub(super) async fn get(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     let status = readable(&app, &key, &suite_id).await?;
     let body = serde_json::to_value(&status).map_err(|e| Problem::bad_request(e.to_string()))?;
     Ok(Json(body).into_response())
@@ -235,22 +215,21 @@ pub(super) struct ReviewBody {
 }
 
 /// POST /v1/suites/{id}/approve.
-pub(super) async fn approve(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    review(state, headers, path, body, Decision::Approve).await
+pub(super) async fn approve(state: State<Shared>, caller: Caller<Approves>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    review(state, caller, path, body, Decision::Approve).await
 }
 
 /// POST /v1/suites/{id}/reject.
-pub(super) async fn reject(state: State<Shared>, headers: HeaderMap, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
-    review(state, headers, path, body, Decision::Reject).await
+pub(super) async fn reject(state: State<Shared>, caller: Caller<Approves>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
+    review(state, caller, path, body, Decision::Reject).await
 }
 
 /// A reviewer's verdict for the key's principal, signed by the service's
 /// key (an attester of the policy) so the suite verifies it as it verifies
 /// a person's; refused for a key whose devices do not cover the suite's.
 async fn review(
-    State(app): State<Shared>, headers: HeaderMap, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, verdict: Decision,
+    State(app): State<Shared>, Caller { key, .. }: Caller<Approves>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>, verdict: Decision,
 ) -> Result<Response, Problem> {
-    let key = admit(&app, &headers, Scope::Approve)?;
     let request: ReviewBody = json_body(body)?;
     let status = suite_within_key(&app, &key, &suite_id).await?;
     let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
@@ -316,8 +295,7 @@ pub(super) async fn suite_within_key(app: &Shared, key: &ApiKey, suite_id: &str)
 }
 
 /// GET /v1/capabilities: what this service offers and under which policy.
-pub(super) async fn capabilities(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, Problem> {
-    admit(&app, &headers, Scope::Read)?;
+pub(super) async fn capabilities(State(app): State<Shared>, _caller: Caller<Reads>) -> Result<Response, Problem> {
     let operations: Vec<serde_json::Value> = OPERATIONS.iter()
         .map(|o| json!({ "name": o.name, "summary": o.summary, "params": o.params })).collect();
     Ok(Json(json!({
