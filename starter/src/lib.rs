@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod decide;
 pub mod keys;
 pub mod launch;
 pub mod random;

@@ -6,7 +6,7 @@
 
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal, SetParallelism, SignedDecision};
-use switchyard_starter::client;
+use switchyard_starter::{client, decide};
 
 use crate::global::Target;
 use crate::cli::{Global, PauseAnswer};
@@ -23,15 +23,10 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
     let kind = Kind::of_operator_action(action).unwrap_or(Kind::Abandon);
     let signed = super::sign_for(global, &client, kind, &suite_id, String::new(), &answer.comment, None).await?;
     need_someone(signed.as_ref(), &answer.operator)?;
-    let signal = OperatorSignal { operator: answer.operator.clone(), action: action as i32, comment: answer.comment, signed: signed.clone() };
-    client::send_pause_answer(&client, &suite_id, signal).await?;
+    let signal = OperatorSignal { operator: answer.operator, action: action as i32, comment: answer.comment, signed };
     // Every operator action is logged with whether it applied; show it.
-    let status = client::status(&client, &suite_id).await?;
-    let mine = |e: &&OperatorEvent| match &signed {
-        Some(s) => e.signed.as_ref().is_some_and(|x| x.message == s.message),
-        None => e.operator == answer.operator.trim() && e.signed.is_none(),
-    };
-    Ok(show_answer(&suite_id, status.operator_log.iter().rev().find(mine)))
+    let logged = decide::answer(&client, &suite_id, signal).await?;
+    Ok(show_answer(&suite_id, logged.as_ref()))
 }
 
 /// The operator log's entry for an answer, as scripts read it; exit 2

@@ -6,7 +6,7 @@
 
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ApprovalSignal, Decision, RecordedDecision};
-use switchyard_starter::client;
+use switchyard_starter::{client, decide};
 
 use crate::global::Target;
 use crate::cli::{Global, Review};
@@ -33,19 +33,11 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
             status.plan_hash
         }
     };
-    let signal = ApprovalSignal { reviewer: review.reviewer.clone(), decision: verdict as i32, plan_hash, comment: review.comment, signed: signed.clone() };
-    client::send_review(&client, &suite_id, signal).await?;
+    let signal = ApprovalSignal { reviewer: review.reviewer.clone(), decision: verdict as i32, plan_hash, comment: review.comment, signed };
     // The suite records every verdict with whether it counted; show it.
     // Tests and scripts read these lines and the exit code.
-    let status = client::status(&client, &suite_id).await?;
-    let recorded = status.decisions.iter().rev().find(|r| {
-        let sent = r.signal.as_ref();
-        match &signed {
-            Some(s) => sent.and_then(|x| x.signed.as_ref()).is_some_and(|x| x.message == s.message),
-            None => sent.is_some_and(|x| x.reviewer == review.reviewer && x.signed.is_none()),
-        }
-    });
-    Ok(show(&suite_id, verdict, recorded))
+    let recorded = decide::review(&client, &suite_id, signal).await?;
+    Ok(show(&suite_id, verdict, recorded.as_ref()))
 }
 
 /// Whether the suite counted the verdict, as scripts read it; exit 2 when

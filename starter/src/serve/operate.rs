@@ -17,12 +17,13 @@ use serde_json::json;
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_starter::client::{self, ClientError};
+use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 
 use super::Shared;
 use super::problem::Problem;
 use super::caller::{Caller, Writes};
-use super::suites::{json_body, read_failure, sign_for, source_text, suite_within_key};
+use super::suites::{json_body, sent_failure, sign_for, source_text, suite_within_key};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,26 +85,13 @@ async fn send(app: &Shared, key: &ApiKey, suite_id: &str, action: OperatorAction
     let status = suite_within_key(app, key, &suite_id).await?;
     let kind = Kind::of_operator_action(action).unwrap_or(Kind::Abandon);
     let signed = sign_for(app, key, kind, &status, &status.plan_hash, String::new(), &comment)?;
-    let nonce = signed.as_ref().map(|s| s.message.clone());
     let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment, signed };
-    client::send_pause_answer(&app.client, &suite_id, signal).await
-        .map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
-    let before = status.operator_log.len();
-    for _ in 0..50 {
-        let now = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
-        let recorded = now.operator_log.iter().skip(before).find(|e| match (&nonce, &e.signed) {
-            (Some(message), Some(signed)) => &signed.message == message,
-            (None, None) => e.operator == key.principal,
-            _ => false,
-        });
-        if let Some(event) = recorded {
-            let code = if event.applied { applied_code } else { StatusCode::UNPROCESSABLE_ENTITY };
-            let body = json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event });
-            return Ok((code, Json(body)).into_response());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response())
+    let logged = decide::answer(&app.client, &suite_id, signal).await.map_err(|e| sent_failure(&suite_id, e))?;
+    let Some(event) = logged else {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response());
+    };
+    let code = if event.applied { applied_code } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((code, Json(json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event }))).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
+use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
 use switchyard_starter::signing::{self, About};
@@ -235,26 +236,15 @@ async fn review(
     let plan = if request.plan_hash.is_empty() { status.plan_hash.clone() } else { request.plan_hash.clone() };
     let kind = Kind::of_verdict(verdict).unwrap_or(Kind::Reject);
     let signed = sign_for(&app, &key, kind, &status, &plan, String::new(), &request.comment)?;
-    let nonce = signed.as_ref().map(|s| s.message.clone());
     let signal = ApprovalSignal { reviewer: key.principal.clone(), decision: verdict as i32, plan_hash: plan, comment: request.comment, signed };
-    client::send_review(&app.client, &suite_id, signal).await.map_err(|e| Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))))?;
     // The suite judges the decision; report its verdict when it is recorded.
-    let before = status.decisions.len();
-    for _ in 0..50 {
-        let now = client::status(&app.client, &suite_id).await.map_err(|e| read_failure(&suite_id, e))?;
-        let recorded = now.decisions.iter().skip(before).find(|d| match (&nonce, d.signal.as_ref().and_then(|s| s.signed.as_ref())) {
-            (Some(message), Some(signed)) => &signed.message == message,
-            (None, _) => d.signal.as_ref().is_some_and(|s| s.reviewer == key.principal),
-            _ => false,
-        });
-        if let Some(d) = recorded {
-            let body = serde_json::to_value(d).map_err(|e| Problem::bad_request(e.to_string()))?;
-            let code = if d.counted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            return Ok((code, Json(json!({ "suite_id": suite_id, "counted": d.counted, "reason": d.reason, "decision": body }))).into_response());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response())
+    let recorded = decide::review(&app.client, &suite_id, signal).await.map_err(|e| sent_failure(&suite_id, e))?;
+    let Some(d) = recorded else {
+        return Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response());
+    };
+    let body = serde_json::to_value(&d).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let code = if d.counted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((code, Json(json!({ "suite_id": suite_id, "counted": d.counted, "reason": d.reason, "decision": body }))).into_response())
 }
 
 /// The service's signature on a decision for the key's principal, bound
@@ -378,6 +368,14 @@ pub(super) fn read_failure(suite_id: &str, e: ClientError) -> Problem {
             Problem::temporal_unavailable(e.to_string())
         }
         _ => Problem::conflict(format!("suite {suite_id} did not answer: {source}")),
+    }
+}
+
+/// A decision that could not be sent, or whose record could not be read.
+pub(super) fn sent_failure(suite_id: &str, e: ClientError) -> Problem {
+    match e {
+        ClientError::Query { .. } => read_failure(suite_id, e),
+        e => Problem::temporal_unavailable(format!("{e}: {}", source_text(&e))),
     }
 }
 
