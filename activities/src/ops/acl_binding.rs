@@ -14,7 +14,7 @@
 use switchyard_proto::v1::AclBinding;
 
 use super::keys::acl_table_key as table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 use super::keys::port_key;
 
 /// bind_acl_table.

@@ -18,7 +18,7 @@
 use switchyard_proto::v1::AclRule;
 
 use super::keys::acl_table_key as table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release};
 
 fn key(p: &AclRule) -> String {
     format!("ACL_RULE|{}|{}", p.table, p.rule)

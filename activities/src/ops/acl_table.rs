@@ -12,7 +12,7 @@
 use switchyard_proto::v1::AclTable;
 
 use super::keys::acl_table_key as table_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 /// create_acl_table.
 pub(crate) struct Create<'a>(pub(crate) &'a AclTable);

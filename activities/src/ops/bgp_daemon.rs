@@ -5,7 +5,7 @@
 //!
 //! Must never: plan a change.
 
-use super::{View};
+use super::plan::View;
 
 /// The row that names the daemon (and the default VRF's ASN on bgpcfgd).
 pub(crate) const METADATA: &str = "DEVICE_METADATA|localhost";

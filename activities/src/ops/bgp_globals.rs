@@ -17,7 +17,7 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::BgpGlobals;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
 use super::keys::{bgp_globals_key as key, vrf_or_default};
 
 fn families(p: &BgpGlobals) -> Vec<&str> {

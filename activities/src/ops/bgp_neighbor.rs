@@ -23,7 +23,7 @@ use switchyard_proto::v1::BgpNeighbor;
 
 use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd};
 use super::keys::peer_group_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 use super::keys::vrf_or_default;
 
 /// Says which daemon's key form the plan chose, and from what.

@@ -16,7 +16,7 @@ use switchyard_proto::v1::BgpPeerGroup;
 
 use super::bgp_daemon::{DAEMON_FIELD, frrcfgd};
 use super::keys::peer_group_key as key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads};
 use super::keys::vrf_or_default;
 
 fn families(p: &BgpPeerGroup) -> Vec<&str> {

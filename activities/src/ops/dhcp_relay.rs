@@ -15,7 +15,7 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::DhcpRelay;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 
 const METADATA: &str = "DEVICE_METADATA|localhost";
 

@@ -16,7 +16,7 @@
 use switchyard_proto::v1::InterfaceAddress;
 
 use super::interfaces::{address_reads, mode_of, plan_add, plan_remove, table};
-use super::{Catalogued, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanError, Planned, Reads, View, must_exist};
 
 /// add_interface_address.
 pub(crate) struct Add<'a>(pub(crate) &'a InterfaceAddress);

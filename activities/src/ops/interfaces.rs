@@ -6,7 +6,8 @@
 //!
 //! Must never: decide which operation a step is, or read the device.
 
-use super::{PlanBuilder, PlanError, Planned, Reads, View, must_exist, references};
+use super::plan::{PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::references;
 use super::keys::port_key;
 
 /// The interface table of an interface name.

@@ -11,7 +11,7 @@
 
 use switchyard_proto::v1::Loopback;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, release_reads};
 
 fn key(p: &Loopback) -> String {
     format!("LOOPBACK_INTERFACE|{}", p.name)

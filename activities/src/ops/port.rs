@@ -14,7 +14,7 @@
 
 use switchyard_proto::v1::PortProperties;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 
 impl Catalogued for PortProperties {
 

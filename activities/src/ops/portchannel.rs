@@ -10,7 +10,7 @@
 
 use switchyard_proto::v1::PortChannel;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 fn key(p: &PortChannel) -> String {
     format!("PORTCHANNEL|{}", p.name)

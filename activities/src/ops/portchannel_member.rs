@@ -14,7 +14,7 @@
 
 use switchyard_proto::v1::PortChannelMember;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
 
 fn key(p: &PortChannelMember) -> String {
     format!("PORTCHANNEL_MEMBER|{}|{}", p.portchannel, p.port)

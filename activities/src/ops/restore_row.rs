@@ -14,7 +14,7 @@
 
 use switchyard_proto::v1::RestoreRow;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View};
 
 impl Catalogued for RestoreRow {
     fn reads(&self) -> Reads {

@@ -12,7 +12,8 @@
 
 use switchyard_proto::v1::{ChangeAction, ChangeSet, CompensationAction, CompensationEntry, Receipt};
 
-use super::{Reads, Row, View, change, list, references};
+use super::plan::{Reads, Row, View, change, list};
+use super::references;
 
 /// What undoing one step will write, and the log of why.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -14,7 +14,7 @@
 
 use switchyard_proto::v1::StaticRoute;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
 use super::keys::vrf_or_default;
 
 fn key(p: &StaticRoute) -> String {

@@ -13,7 +13,7 @@
 
 use switchyard_proto::v1::SwitchportMode;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 use super::keys::port_key;
 use super::interfaces::table;
 

@@ -13,7 +13,7 @@
 use switchyard_proto::v1::{CreateVlan, DeleteVlan};
 
 use super::keys::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 impl Catalogued for CreateVlan {
 

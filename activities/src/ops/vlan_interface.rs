@@ -13,7 +13,7 @@ use switchyard_proto::v1::VlanInterface;
 
 use super::interfaces::{address_reads, plan_add, plan_remove};
 use super::keys::vlan_key;
-use super::{Catalogued, PlanError, Planned, Reads, View};
+use super::plan::{Catalogued, PlanError, Planned, Reads, View};
 
 /// add_vlan_interface.
 pub(crate) struct Add<'a>(pub(crate) &'a VlanInterface);

@@ -12,7 +12,7 @@
 use switchyard_proto::v1::{AddVlanMember, TaggingMode};
 
 use super::keys::vlan_key;
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
 use super::keys::port_key;
 
 fn mode(p: &AddVlanMember) -> &'static str {

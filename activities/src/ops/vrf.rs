@@ -16,7 +16,7 @@
 
 use switchyard_proto::v1::Vrf;
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
 
 fn key(p: &Vrf) -> String {
     format!("VRF|{}", p.name)

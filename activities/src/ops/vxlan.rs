@@ -15,7 +15,7 @@
 
 use switchyard_proto::v1::{VniMap, Vtep};
 
-use super::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
 
 fn or<'a>(name: &'a str, default: &'a str) -> &'a str {
     if name.is_empty() { default } else { name }
