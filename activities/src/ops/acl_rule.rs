@@ -18,7 +18,7 @@
 use switchyard_proto::v1::AclRule;
 
 use super::keys::acl_table_key as table_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 fn key(p: &AclRule) -> String {
     format!("ACL_RULE|{}|{}", p.table, p.rule)
@@ -26,8 +26,6 @@ fn key(p: &AclRule) -> String {
 
 /// add_acl_rule.
 pub(crate) struct Add<'a>(pub(crate) &'a AclRule);
-/// remove_acl_rule.
-pub(crate) struct Remove<'a>(pub(crate) &'a AclRule);
 
 impl Catalogued for Add<'_> {
 
@@ -93,15 +91,9 @@ impl Catalogued for Add<'_> {
     }
 }
 
-impl Catalogued for Remove<'_> {
-
-    fn reads(&self) -> Reads {
-        Reads::default().key(key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &key(self.0), false, "rule")
-    }
+/// remove_acl_rule.
+pub(crate) fn remove(p: &AclRule) -> Release {
+    Release::leaf(key(p), "rule")
 }
 
 #[cfg(test)]

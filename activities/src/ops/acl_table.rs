@@ -12,12 +12,10 @@
 use switchyard_proto::v1::AclTable;
 
 use super::keys::acl_table_key as table_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 /// create_acl_table.
 pub(crate) struct Create<'a>(pub(crate) &'a AclTable);
-/// delete_acl_table.
-pub(crate) struct Delete<'a>(pub(crate) &'a AclTable);
 
 impl Catalogued for Create<'_> {
 
@@ -56,15 +54,9 @@ impl Catalogued for Create<'_> {
     }
 }
 
-impl Catalogued for Delete<'_> {
-
-    fn reads(&self) -> Reads {
-        release_reads(&table_key(&self.0.name))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &table_key(&self.0.name), self.0.keep_if_used, "name")
-    }
+/// delete_acl_table.
+pub(crate) fn delete(p: &AclTable) -> Release {
+    Release::object(table_key(&p.name), p.keep_if_used, "name")
 }
 
 #[cfg(test)]
@@ -78,7 +70,7 @@ mod tests {
         check_plan(&Create(&t), rows(&[]), "+ ACL_TABLE|TENANT_IN policy_desc=tenant stage=ingress type=L3\n", "created=[ACL_TABLE|TENANT_IN]");
         check_plan(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "L3"), ("stage", "ingress")])]), "", "reused=[ACL_TABLE|TENANT_IN]");
         check_refused(&Create(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("type", "MIRROR")])]), "type", "exists with type=MIRROR");
-        check_refused(&Delete(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet8")])]), "name", "still used by ACL_TABLE|TENANT_IN ports@=Ethernet8");
+        check_refused(&delete(&t), rows(&[("ACL_TABLE|TENANT_IN", &[("ports@", "Ethernet8")])]), "name", "still used by ACL_TABLE|TENANT_IN ports@=Ethernet8");
         // sonic-acl.yang: a CTRLPLANE table names its services.
         let c = AclTable { name: "SSH_ONLY".into(), r#type: "CTRLPLANE".into(), stage: "ingress".into(), services: "SSH".into(), ..Default::default() };
         check_plan(&Create(&c), rows(&[]), "+ ACL_TABLE|SSH_ONLY services@=SSH stage=ingress type=CTRLPLANE\n", "created=[ACL_TABLE|SSH_ONLY]");

@@ -11,7 +11,7 @@
 
 use switchyard_proto::v1::Loopback;
 
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, must_exist};
 
 fn key(p: &Loopback) -> String {
     format!("LOOPBACK_INTERFACE|{}", p.name)
@@ -19,8 +19,6 @@ fn key(p: &Loopback) -> String {
 
 /// create_loopback.
 pub(crate) struct Create<'a>(pub(crate) &'a Loopback);
-/// delete_loopback.
-pub(crate) struct Delete<'a>(pub(crate) &'a Loopback);
 
 impl Catalogued for Create<'_> {
 
@@ -48,15 +46,9 @@ impl Catalogued for Create<'_> {
     }
 }
 
-impl Catalogued for Delete<'_> {
-
-    fn reads(&self) -> Reads {
-        release_reads(&key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &key(self.0), self.0.keep_if_used, "name")
-    }
+/// delete_loopback.
+pub(crate) fn delete(p: &Loopback) -> Release {
+    Release::object(key(p), p.keep_if_used, "name")
 }
 
 #[cfg(test)]
@@ -72,6 +64,6 @@ mod tests {
         check_refused(&Create(&lo), rows(&[]), "vrf", "VRF VrfRed does not exist");
         check_refused(&Create(&lo), rows(&[vrf, ("LOOPBACK_INTERFACE|Loopback10", &[("NULL", "NULL")])]), "vrf", "exists in the default VRF, not VrfRed");
         let addressed = rows(&[("LOOPBACK_INTERFACE|Loopback10", &[("NULL", "NULL")]), ("LOOPBACK_INTERFACE|Loopback10|10.255.0.10/32", &[("NULL", "NULL")])]);
-        check_refused(&Delete(&lo), addressed, "name", "still used by LOOPBACK_INTERFACE|Loopback10|10.255.0.10/32");
+        check_refused(&delete(&lo), addressed, "name", "still used by LOOPBACK_INTERFACE|Loopback10|10.255.0.10/32");
     }
 }

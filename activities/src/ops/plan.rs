@@ -227,6 +227,38 @@ pub(crate) fn plan_release(view: &View, key: &str, keep_if_used: bool, field: &s
     Ok(plan.finish())
 }
 
+/// Removing one row by its key, the whole of many operations' removal: an
+/// object others may use (what may use it is read too, and with
+/// `keep_if_used` it stays while used), or a leaf nothing uses.
+pub(crate) struct Release {
+    key: String,
+    keep_if_used: bool,
+    field: &'static str,
+    used_by_others: bool,
+}
+
+impl Release {
+    /// An object others may use, named by the parameter `field`.
+    pub(crate) fn object(key: String, keep_if_used: bool, field: &'static str) -> Self {
+        Self { key, keep_if_used, field, used_by_others: true }
+    }
+
+    /// A row nothing else uses (a member, a rule).
+    pub(crate) fn leaf(key: String, field: &'static str) -> Self {
+        Self { key, keep_if_used: false, field, used_by_others: false }
+    }
+}
+
+impl Catalogued for Release {
+    fn reads(&self) -> Reads {
+        if self.used_by_others { release_reads(&self.key) } else { Reads::default().key(&self.key) }
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        plan_release(view, &self.key, self.keep_if_used, self.field)
+    }
+}
+
 /// Fails unless the row exists, naming what it is and the parameter.
 pub(crate) fn must_exist<'v>(view: &'v View, key: &str, field: &str, what: &str) -> Result<&'v Row, PlanError> {
     view.row(key).ok_or_else(|| PlanError::new(field, format!("{what} does not exist on the device (no {key} row)")))

@@ -10,7 +10,7 @@
 
 use switchyard_proto::v1::PortChannel;
 
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 fn key(p: &PortChannel) -> String {
     format!("PORTCHANNEL|{}", p.name)
@@ -18,8 +18,6 @@ fn key(p: &PortChannel) -> String {
 
 /// create_portchannel.
 pub(crate) struct Create<'a>(pub(crate) &'a PortChannel);
-/// delete_portchannel.
-pub(crate) struct Delete<'a>(pub(crate) &'a PortChannel);
 
 impl Catalogued for Create<'_> {
 
@@ -53,15 +51,9 @@ impl Catalogued for Create<'_> {
     }
 }
 
-impl Catalogued for Delete<'_> {
-
-    fn reads(&self) -> Reads {
-        release_reads(&key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &key(self.0), self.0.keep_if_used, "name")
-    }
+/// delete_portchannel.
+pub(crate) fn delete(p: &PortChannel) -> Release {
+    Release::object(key(p), p.keep_if_used, "name")
 }
 
 #[cfg(test)]
@@ -74,7 +66,7 @@ mod tests {
         let pc = PortChannel { name: "PortChannel10".into(), mtu: 0, min_links: 1, admin_status: String::new(), keep_if_used: false, fast_rate: false };
         // config/main.py portchannel add: lacp_key=auto and fast_rate.
         check_plan(&Create(&pc), rows(&[]), "+ PORTCHANNEL|PortChannel10 admin_status=up fast_rate=false lacp_key=auto min_links=1 mtu=9100\n", "created=[PORTCHANNEL|PortChannel10]");
-        check_refused(&Delete(&pc), rows(&[("PORTCHANNEL|PortChannel10", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet16", &[("NULL", "NULL")])]),
+        check_refused(&delete(&pc), rows(&[("PORTCHANNEL|PortChannel10", &[("mtu", "9100")]), ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet16", &[("NULL", "NULL")])]),
             "name", "still used by PORTCHANNEL_MEMBER|PortChannel10|Ethernet16");
     }
 }

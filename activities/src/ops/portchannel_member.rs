@@ -14,7 +14,7 @@
 
 use switchyard_proto::v1::PortChannelMember;
 
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, must_exist};
 
 fn key(p: &PortChannelMember) -> String {
     format!("PORTCHANNEL_MEMBER|{}|{}", p.portchannel, p.port)
@@ -22,8 +22,6 @@ fn key(p: &PortChannelMember) -> String {
 
 /// add_portchannel_member.
 pub(crate) struct Add<'a>(pub(crate) &'a PortChannelMember);
-/// remove_portchannel_member.
-pub(crate) struct Remove<'a>(pub(crate) &'a PortChannelMember);
 
 impl Catalogued for Add<'_> {
 
@@ -96,15 +94,9 @@ impl Catalogued for Add<'_> {
     }
 }
 
-impl Catalogued for Remove<'_> {
-
-    fn reads(&self) -> Reads {
-        Reads::default().key(key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &key(self.0), false, "port")
-    }
+/// remove_portchannel_member.
+pub(crate) fn remove(p: &PortChannelMember) -> Release {
+    Release::leaf(key(p), "port")
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use switchyard_proto::v1::{CreateVlan, DeleteVlan};
 
 use super::keys::vlan_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 impl Catalogued for CreateVlan {
 
@@ -42,15 +42,9 @@ impl Catalogued for CreateVlan {
     }
 }
 
-impl Catalogued for DeleteVlan {
-
-    fn reads(&self) -> Reads {
-        release_reads(&vlan_key(self.vlan_id))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &vlan_key(self.vlan_id), self.keep_if_used, "vlan_id")
-    }
+/// delete_vlan: the VLAN's row, unless something still uses it.
+pub(crate) fn delete(p: &DeleteVlan) -> Release {
+    Release::object(vlan_key(p.vlan_id), p.keep_if_used, "vlan_id")
 }
 
 #[cfg(test)]
@@ -68,14 +62,14 @@ mod tests {
     }
 
     #[test]
-    fn delete() {
+    fn delete_vlan() {
         let vlan = ("VLAN|Vlan100", &[("vlanid", "100")][..]);
-        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[vlan]), "- VLAN|Vlan100\n", "deleted=[VLAN|Vlan100]");
+        check_plan(&delete(&DeleteVlan { vlan_id: 100, keep_if_used: false }), rows(&[vlan]), "- VLAN|Vlan100\n", "deleted=[VLAN|Vlan100]");
         let member = ("VLAN_MEMBER|Vlan100|Ethernet0", &[("tagging_mode", "untagged")][..]);
-        check_refused(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[vlan, member]), "vlan_id",
+        check_refused(&delete(&DeleteVlan { vlan_id: 100, keep_if_used: false }), rows(&[vlan, member]), "vlan_id",
             "still used by VLAN_MEMBER|Vlan100|Ethernet0");
-        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: true }, rows(&[vlan, member]), "",
+        check_plan(&delete(&DeleteVlan { vlan_id: 100, keep_if_used: true }), rows(&[vlan, member]), "",
             "kept=[VLAN|Vlan100: still used by VLAN_MEMBER|Vlan100|Ethernet0]");
-        check_plan(&DeleteVlan { vlan_id: 100, keep_if_used: false }, rows(&[]), "", "kept=[VLAN|Vlan100: already absent]");
+        check_plan(&delete(&DeleteVlan { vlan_id: 100, keep_if_used: false }), rows(&[]), "", "kept=[VLAN|Vlan100: already absent]");
     }
 }

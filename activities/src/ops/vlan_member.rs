@@ -12,7 +12,7 @@
 use switchyard_proto::v1::{AddVlanMember, TaggingMode};
 
 use super::keys::vlan_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, plan_release};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, must_exist};
 use super::keys::port_key;
 
 fn mode(p: &AddVlanMember) -> &'static str {
@@ -70,18 +70,10 @@ impl Catalogued for AddVlanMember {
     }
 }
 
+
 /// remove_vlan_member.
-pub(crate) struct Remove<'a>(pub(crate) &'a AddVlanMember);
-
-impl Catalogued for Remove<'_> {
-
-    fn reads(&self) -> Reads {
-        Reads::default().key(member_key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &member_key(self.0), false, "port")
-    }
+pub(crate) fn remove(p: &AddVlanMember) -> Release {
+    Release::leaf(member_key(p), "port")
 }
 
 #[cfg(test)]
@@ -106,7 +98,7 @@ mod tests {
         // A tagged member may sit in several VLANs.
         check_plan(&op(TaggingMode::Tagged), rows(&[PORT, VLAN, ("VLAN_MEMBER|Vlan200|Ethernet4", &[("tagging_mode", "tagged")])]),
             "+ VLAN_MEMBER|Vlan100|Ethernet4 tagging_mode=tagged\n", "created=[VLAN_MEMBER|Vlan100|Ethernet4]");
-        check_plan(&Remove(&op(TaggingMode::Tagged)), rows(&[("VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "tagged")])]),
+        check_plan(&remove(&op(TaggingMode::Tagged)), rows(&[("VLAN_MEMBER|Vlan100|Ethernet4", &[("tagging_mode", "tagged")])]),
             "- VLAN_MEMBER|Vlan100|Ethernet4\n", "deleted=[VLAN_MEMBER|Vlan100|Ethernet4]");
     }
 

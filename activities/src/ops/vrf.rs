@@ -16,7 +16,7 @@
 
 use switchyard_proto::v1::Vrf;
 
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, plan_release, release_reads};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 fn key(p: &Vrf) -> String {
     format!("VRF|{}", p.name)
@@ -24,8 +24,6 @@ fn key(p: &Vrf) -> String {
 
 /// create_vrf.
 pub(crate) struct Create<'a>(pub(crate) &'a Vrf);
-/// delete_vrf.
-pub(crate) struct Delete<'a>(pub(crate) &'a Vrf);
 
 impl Catalogued for Create<'_> {
 
@@ -48,15 +46,9 @@ impl Catalogued for Create<'_> {
     }
 }
 
-impl Catalogued for Delete<'_> {
-
-    fn reads(&self) -> Reads {
-        release_reads(&key(self.0))
-    }
-
-    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
-        plan_release(view, &key(self.0), self.0.keep_if_used, "name")
-    }
+/// delete_vrf: the VRF's row, unless something still uses it.
+pub(crate) fn delete(p: &Vrf) -> Release {
+    Release::object(key(p), p.keep_if_used, "name")
 }
 
 #[cfg(test)]
@@ -75,8 +67,8 @@ mod tests {
         check_plan(&Create(&l3vni), rows(&[("VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100", &[("vlan", "Vlan100"), ("vni", "10100")])]),
             "+ VRF|VrfRed vni=10100\n", "created=[VRF|VrfRed]");
         let used = rows(&[("VRF|VrfRed", &[("NULL", "NULL")]), ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")])]);
-        check_refused(&Delete(&red), used.clone(), "name", "still used by INTERFACE|Ethernet8");
-        check_plan(&Delete(&Vrf { keep_if_used: true, ..red.clone() }), used, "", "kept=[VRF|VrfRed: still used by INTERFACE|Ethernet8]");
-        check_plan(&Delete(&red), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "- VRF|VrfRed\n", "deleted=[VRF|VrfRed]");
+        check_refused(&delete(&red), used.clone(), "name", "still used by INTERFACE|Ethernet8");
+        check_plan(&delete(&Vrf { keep_if_used: true, ..red.clone() }), used, "", "kept=[VRF|VrfRed: still used by INTERFACE|Ethernet8]");
+        check_plan(&delete(&red), rows(&[("VRF|VrfRed", &[("NULL", "NULL")])]), "- VRF|VrfRed\n", "deleted=[VRF|VrfRed]");
     }
 }
