@@ -11,7 +11,9 @@
 
 use std::convert::Infallible;
 
+use axum::Router;
 use axum::extract::{Path, State};
+use axum::routing::get;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +28,14 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 use super::Shared;
 use super::problem::Problem;
 use super::caller::{Caller, Reads};
+
+/// This file's routes, beside their handlers.
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/suites/{suite_id}/events", get(stream))
+        .route("/v1/suites/{suite_id}/deliveries", get(deliveries))
+        .route("/v1/devices/{name}/history", get(device_history))
+}
 
 /// The suite's events after `Last-Event-ID` (all of them without one).
 pub(super) async fn stream(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, headers: HeaderMap, Path(suite_id): Path<String>) -> Result<Response, Problem> {

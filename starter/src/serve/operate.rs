@@ -6,7 +6,8 @@
 //! Must never: act on a suite whose devices the key may not touch, or
 //! report an answer applied that the suite's operator log does not show.
 
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -31,6 +32,17 @@ pub(super) struct AnswerBody {
     /// Recorded with the answer.
     #[serde(default)]
     comment: String,
+}
+
+/// This file's routes, beside their handlers.
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/suites/{suite_id}/cancel", post(cancel))
+        .route("/v1/suites/{suite_id}/resume", post(resume))
+        .route("/v1/suites/{suite_id}/rollback", post(rollback))
+        .route("/v1/suites/{suite_id}/abandon", post(abandon))
+        .route("/v1/suites/{suite_id}/window", post(window))
+        .route("/v1/suites/{suite_id}/parallelism", post(parallelism))
 }
 
 /// POST /v1/suites/{id}/resume.

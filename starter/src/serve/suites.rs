@@ -5,7 +5,8 @@
 //! or one touching a device outside the key's selector.
 
 
-use axum::Json;
+use axum::routing::{self, post};
+use axum::{Json, Router};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -36,6 +37,17 @@ pub(super) struct CreateQuery {
     /// Plan only: read every device, write nothing.
     #[serde(default)]
     plan_only: bool,
+}
+
+/// This file's routes, beside their handlers.
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/capabilities", routing::get(capabilities))
+        .route("/v1/suites", post(create).get(list))
+        .route("/v1/suites/{suite_id}", routing::get(read))
+        .route("/v1/suites/{suite_id}/approve", post(approve))
+        .route("/v1/suites/{suite_id}/reject", post(reject))
+        .route("/v1/statistics", routing::get(statistics))
 }
 
 /// POST /v1/suites: the body is the suite, YAML or JSON (JSON is YAML).
@@ -198,7 +210,7 @@ fn instant(field: &str, text: &str) -> Result<i64, Problem> {
 }
 
 /// GET /v1/suites/{id}: the suite's whole status, as the workflow has it.
-pub(super) async fn get(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+pub(super) async fn read(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     let status = readable(&app, &key, &suite_id).await?;
     let body = serde_json::to_value(&status).map_err(|e| Problem::bad_request(e.to_string()))?;
     Ok(Json(body).into_response())
