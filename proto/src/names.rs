@@ -158,17 +158,32 @@ pub mod events {
     /// One device failed.
     pub const DEVICE_FAILED: &str = "device.failed";
     /// The suite ended: `suite.<final phase>` (succeeded, failed,
-    /// rolled_back, partially_rolled_back, cancelled, expired, rejected).
+    /// rolled_back, partially_rolled_back, cancelled, expired, rejected,
+    /// and a plan-only run's planned).
     pub const ENDED_PREFIX: &str = "suite.";
     /// A drift check found rows switchyard owns changed or deleted.
     pub const DRIFT_DETECTED: &str = "drift.detected";
     /// A drift check started a remediation suite (it awaits approval).
     pub const REMEDIATION_PROPOSED: &str = "remediation.proposed";
+    /// The event a suite emits on entering the phase named `phase`, if it
+    /// emits one: the webhook's type, which the service's event stream
+    /// names too (its `suite.phase` events carry it as `type`).
+    pub fn of_phase(phase: &str) -> Option<String> {
+        match phase {
+            "awaiting_approval" => Some(AWAITING_APPROVAL.into()),
+            "applying" => Some(APPLYING.into()),
+            "paused" => Some(PAUSED.into()),
+            _ => crate::vocabulary::phase_from_name(phase)
+                .filter(|p| crate::vocabulary::is_final(*p))
+                .map(|_| format!("{ENDED_PREFIX}{phase}")),
+        }
+    }
+
     /// Every type a subscription may name.
     pub const ALL: &[&str] = &[
         AWAITING_APPROVAL, APPLYING, PAUSED, DEVICE_FAILED, DRIFT_DETECTED, REMEDIATION_PROPOSED,
         "suite.succeeded", "suite.failed", "suite.rolled_back", "suite.partially_rolled_back",
-        "suite.cancelled", "suite.expired", "suite.rejected",
+        "suite.cancelled", "suite.expired", "suite.rejected", "suite.planned",
     ];
 }
 
@@ -287,5 +302,26 @@ pub mod device_db {
     /// Journal key of one step phase (`apply` or `reverse`) of a suite.
     pub fn journal_key(suite_id: &str, step_id: &str, phase: &str) -> String {
         format!("{JOURNAL_TABLE}|{suite_id}|{step_id}|{phase}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::events;
+
+    /// Every suite event a subscription may name is one a phase or a device
+    /// failure emits, so the service's stream (which names a phase's event
+    /// as the webhooks do) can carry each.
+    #[test]
+    fn every_suite_event_comes_from_a_phase_or_a_failed_device() {
+        let from_phases: Vec<String> = crate::vocabulary::PHASES.iter().filter_map(|p| events::of_phase(crate::vocabulary::phase_name(*p))).collect();
+        for t in events::ALL {
+            let drift = [events::DRIFT_DETECTED, events::REMEDIATION_PROPOSED].contains(t);
+            assert!(drift || *t == events::DEVICE_FAILED || from_phases.iter().any(|f| f == t), "{t} is emitted by no phase");
+        }
+        for f in &from_phases {
+            assert!(events::ALL.contains(&f.as_str()), "{f} is emitted but no subscription may name it");
+        }
+        assert_eq!(events::of_phase("planning"), None);
     }
 }

@@ -357,6 +357,8 @@ async fn the_event_stream_follows_a_suite_and_resumes_without_gaps_or_repeats() 
     let first = read_events(&service, &reader, &suite_id, None, awaiting);
     assert_eq!(first[0].event, "suite.started", "{first:?}");
     assert!(first.iter().any(awaiting), "{first:?}");
+    // The phase's event names the webhooks' type for it: one vocabulary.
+    assert!(first.iter().any(|e| awaiting(e) && e.data["type"] == "suite.awaiting_approval"), "{first:?}");
     let out = env.cli(&["approve", &suite_id, "--reviewer", "bob"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
@@ -364,6 +366,7 @@ async fn the_event_stream_follows_a_suite_and_resumes_without_gaps_or_repeats() 
     let rest = read_events(&service, &reader, &suite_id, Some(first.last().unwrap().id), |_| false);
     assert!(rest.first().is_some_and(|e| e.id > first.last().unwrap().id), "{rest:?}");
     assert_eq!(rest.last().unwrap().event, "suite.ended", "{rest:?}");
+    assert!(rest.iter().any(|e| e.event == "suite.phase" && e.data["phase"] == "succeeded" && e.data["type"] == "suite.succeeded"), "{rest:?}");
     assert!(rest.iter().any(|e| e.event == "decision" && e.data["signal"] == "approval"), "{rest:?}");
     for device in ["sonic-d014", "sonic-d015"] {
         assert!(rest.iter().any(|e| e.event == "device.started" && e.data["device"] == device), "{device}: {rest:?}");

@@ -76,7 +76,11 @@ fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Valu
         Attributes::UpsertWorkflowSearchAttributesEventAttributes(a) => {
             let fields = &a.search_attributes.as_ref()?.indexed_fields;
             let phase = fields.get(switchyard_proto::names::SA_SUITE_STATUS).and_then(text)?;
-            ("suite.phase", json!({ "phase": phase }))
+            // The webhooks' name for entering this phase, when they have one.
+            match switchyard_proto::names::events::of_phase(&phase) {
+                Some(kind) => ("suite.phase", json!({ "phase": phase, "type": kind })),
+                None => ("suite.phase", json!({ "phase": phase })),
+            }
         }
         Attributes::ChildWorkflowExecutionStartedEventAttributes(a) => {
             let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
@@ -87,13 +91,18 @@ fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Valu
             let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
             let (device, mode) = device_of(suite_id, id)?;
             let result = a.result.as_ref().and_then(|p| p.payloads.first()).and_then(json_of).unwrap_or(Value::Null);
-            ("device.finished", json!({ "device": device, "mode": mode, "status": result.get("status").cloned().unwrap_or(Value::Null) }))
+            let status = result.get("status").cloned().unwrap_or(Value::Null);
+            let mut data = json!({ "device": device, "mode": mode, "status": status });
+            if status == "DEVICE_STATUS_FAILED" {
+                data["type"] = switchyard_proto::names::events::DEVICE_FAILED.into();
+            }
+            ("device.finished", data)
         }
         Attributes::ChildWorkflowExecutionFailedEventAttributes(a) => {
             let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
             let (device, mode) = device_of(suite_id, id)?;
             let message = a.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
-            ("device.finished", json!({ "device": device, "mode": mode, "status": "DEVICE_STATUS_FAILED", "error": message }))
+            ("device.finished", json!({ "device": device, "mode": mode, "status": "DEVICE_STATUS_FAILED", "error": message, "type": switchyard_proto::names::events::DEVICE_FAILED }))
         }
         Attributes::WorkflowExecutionSignaledEventAttributes(a) => {
             ("decision", json!({ "signal": a.signal_name, "identity": a.identity }))

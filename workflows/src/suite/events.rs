@@ -67,7 +67,7 @@ pub(super) fn emit(ctx: &WorkflowContext<SuiteWorkflow>, event_type: &str, devic
 
 /// The event of a suite's end, `suite.<phase>`.
 pub(super) fn emit_end(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, summary: &str) {
-    let event_type = format!("{}{}", events::ENDED_PREFIX, phase_name(phase));
+    let Some(event_type) = events::of_phase(phase_name(phase)) else { return };
     emit(ctx, &event_type, Vec::new(), |_, e| e.summary = summary.to_string());
 }
 
