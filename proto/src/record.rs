@@ -113,7 +113,7 @@ pub fn refuse(history: &mut DeviceHistory, refused: RefusedRecord) {
 /// The refusal of `entry` (whose body was `body`) for `reason`.
 pub fn refusal(entry: &DeviceHistoryEntry, body: &[u8], reason: String) -> RefusedRecord {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let digest = crate::trust::hex(&sha2::Sha256::digest(body));
     // What the record claimed is kept only when short: a refused body is
     // never kept whole.
     let short = |s: &str| if s.len() <= 200 { s.to_string() } else { String::new() };

@@ -24,7 +24,7 @@ use std::path::Path;
 use base64::Engine;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::inventory::Device;
 use crate::selector::Selector;
@@ -167,19 +167,13 @@ pub fn signature(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(hmac_sha256(key, &message)))
 }
 
-/// HMAC (RFC 2104) over SHA-256: a few lines on the SHA-256 already in the
-/// tree, checked against RFC 4231's vectors below.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
+/// HMAC-SHA256 (RFC 2104), checked against RFC 4231's vectors below.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit, Mac};
+    // HMAC takes a key of any length.
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
