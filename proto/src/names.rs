@@ -98,6 +98,33 @@ pub const SA_FAILED_COUNT: &str = "FailedCount";
 
 /// Search attribute: `plan` for a plan-only run, `change` otherwise (Keyword).
 pub const SA_SUITE_KIND: &str = "SuiteKind";
+
+/// A search attribute's value a suite starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartValue {
+    /// A keyword.
+    Keyword(String),
+    /// An integer.
+    Int(i64),
+}
+
+/// The search attributes a suite starts with (name, phase, requester,
+/// size, failures, kind), so it is listable before its first workflow
+/// task: set by whoever starts it, or by the suite itself when a schedule
+/// did. Each side turns them into its own SDK's types.
+pub fn start_attributes(input: &crate::v1::SuiteInput) -> [(&'static str, StartValue); 6] {
+    use StartValue::{Int, Keyword};
+    [
+        (SA_SUITE_NAME, Keyword(input.name.clone())),
+        // The workflow's first phase; the workflow sets it on every change after.
+        (SA_SUITE_STATUS, Keyword(crate::vocabulary::phase_name(crate::v1::SuitePhase::Planning).to_string())),
+        (SA_REQUESTER, Keyword(input.requester.clone())),
+        (SA_DEVICE_COUNT, Int(input.devices.len() as i64)),
+        (SA_FAILED_COUNT, Int(0)),
+        (SA_SUITE_KIND, Keyword(if input.plan_only { "plan" } else { "change" }.to_string())),
+    ]
+}
+
 /// Search attribute of a device workflow: its device (Keyword).
 pub const SA_DEVICE: &str = "Device";
 /// Search attribute of a device workflow: how it stands or ended (Keyword),

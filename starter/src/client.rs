@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use switchyard_proto::names;
 use switchyard_proto::v1::{
     ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, DriftInput, DriftReport, EmittedEvent, ExtendWindow, OperatorSignal,
-    SetParallelism, SuiteInput, SuitePhase, SuiteStatus,
+    SetParallelism, SuiteInput, SuiteStatus,
 };
-use switchyard_proto::vocabulary::{is_final, phase_from_name, phase_name};
+use switchyard_proto::vocabulary::{is_final, phase_from_name};
 use switchyard_workflows::{outcome, DeviceHistoryWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
 use crate::traces::Traces;
 use temporalio_client::errors::{
@@ -277,19 +277,13 @@ pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -
     Ok(())
 }
 
-// The same attributes as `switchyard_workflows::suite::start_attributes`,
-// which a scheduled run sets on itself: that one is built on the workflow
-// crate's own search-attribute types, which the client's cannot take.
+// `names::start_attributes` in the client's search-attribute types (a
+// scheduled run sets the same on itself, in the workflow crate's).
 fn start_attributes(input: &SuiteInput) -> SearchAttributes {
-    SearchAttributes::new([
-        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
-        // The workflow's first phase; the workflow sets it on every change after.
-        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set(phase_name(SuitePhase::Planning).to_string()),
-        SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(input.requester.clone()),
-        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(input.devices.len() as i64),
-        SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(0),
-        SearchAttributeKey::keyword(names::SA_SUITE_KIND).value_set(if input.plan_only { "plan" } else { "change" }.to_string()),
-    ])
+    SearchAttributes::new(names::start_attributes(input).into_iter().map(|(name, value)| match value {
+        names::StartValue::Keyword(v) => SearchAttributeKey::keyword(name).value_set(v),
+        names::StartValue::Int(v) => SearchAttributeKey::int(name).value_set(v),
+    }))
 }
 
 fn suite(client: &Client, suite_id: &str) -> WorkflowHandle<Client, SuiteWorkflow> {

@@ -369,15 +369,10 @@ impl SuiteWorkflow {
 /// size, kind), so it is listable before its first workflow task: set by
 /// whoever starts it, or by the suite itself when a schedule did.
 pub fn start_attributes(input: &SuiteInput) -> Vec<SearchAttributeUpdate> {
-    vec![
-        SearchAttributeKey::keyword(names::SA_SUITE_NAME).value_set(input.name.clone()),
-        // The workflow's first phase; the workflow sets it on every change after.
-        SearchAttributeKey::keyword(names::SA_SUITE_STATUS).value_set(phase_name(SuitePhase::Planning).to_string()),
-        SearchAttributeKey::keyword(names::SA_REQUESTER).value_set(input.requester.clone()),
-        SearchAttributeKey::int(names::SA_DEVICE_COUNT).value_set(input.devices.len() as i64),
-        SearchAttributeKey::int(names::SA_FAILED_COUNT).value_set(0),
-        SearchAttributeKey::keyword(names::SA_SUITE_KIND).value_set(if input.plan_only { "plan" } else { "change" }.to_string()),
-    ]
+    names::start_attributes(input).into_iter().map(|(name, value)| match value {
+        names::StartValue::Keyword(v) => SearchAttributeKey::keyword(name).value_set(v),
+        names::StartValue::Int(v) => SearchAttributeKey::int(name).value_set(v),
+    }).collect()
 }
 
 /// The id a run of `input` is known by: a scheduled suite's runs are
