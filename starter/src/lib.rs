@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod audit;
 pub mod client;
 pub mod decide;

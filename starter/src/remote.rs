@@ -12,9 +12,10 @@
 
 use serde::Deserialize;
 use switchyard_http::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use switchyard_proto::v1::{DeviceHistory, OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
 
+use crate::api::{AnswerBody, CancelBody, ParallelismBody, ReviewBody, WindowBody};
 use crate::client::{EventLog, ListedSuite, SuiteFilter};
 
 /// A refusal or a failure to reach the service.
@@ -167,8 +168,8 @@ impl Service {
             decision: Option<RecordedDecision>,
         }
         let verb = if approve { "approve" } else { "reject" };
-        let body = json!({ "plan_hash": plan_hash, "comment": comment });
-        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
+        let body = ReviewBody { plan_hash: plan_hash.into(), comment: comment.into() };
+        let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &to_json(body)).await?;
         // 422: recorded and not counted, which the record says.
         let status = if status == 422 { 200 } else { status };
         let answer: Answer = decode(status, &body)?;
@@ -184,7 +185,7 @@ impl Service {
         }
         // The route is the decision's name (resume, rollback, abandon, cancel).
         let verb = switchyard_proto::trust::Kind::of_operator_action(action).map_or("abandon", |k| k.name());
-        let body = if action == OperatorAction::Cancel { json!({ "reason": comment }) } else { json!({ "comment": comment }) };
+        let body = if action == OperatorAction::Cancel { to_json(CancelBody { reason: comment.into() }) } else { to_json(AnswerBody { comment: comment.into() }) };
         let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
         let status = if status == 422 { 200 } else { status };
         let answer: Answer = decode(status, &body)?;
@@ -216,7 +217,7 @@ impl Service {
         struct Answer {
             window_end: String,
         }
-        let (status, body) = self.post(&format!("v1/suites/{}/window", segment(suite_id)), &json!({ "end": end, "comment": comment })).await?;
+        let (status, body) = self.post(&format!("v1/suites/{}/window", segment(suite_id)), &to_json(WindowBody { end: end.into(), comment: comment.into() })).await?;
         Ok(decode::<Answer>(status, &body)?.window_end)
     }
 
@@ -226,7 +227,7 @@ impl Service {
         struct Answer {
             previous: u32,
         }
-        let (status, body) = self.post(&format!("v1/suites/{}/parallelism", segment(suite_id)), &json!({ "parallelism": parallelism })).await?;
+        let (status, body) = self.post(&format!("v1/suites/{}/parallelism", segment(suite_id)), &to_json(ParallelismBody { parallelism: Some(parallelism) })).await?;
         Ok(decode::<Answer>(status, &body)?.previous)
     }
 
@@ -271,6 +272,11 @@ fn encode(text: &str) -> String {
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
         _ => format!("%{b:02X}"),
     }).collect()
+}
+
+/// A request body as JSON (the body types serialise infallibly).
+fn to_json<T: serde::Serialize>(body: T) -> Value {
+    serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

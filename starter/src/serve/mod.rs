@@ -173,6 +173,24 @@ mod tests {
         assert_eq!(source.matches(".route(\"").count(), ROUTES.len(), "a routed path is missing from ROUTES");
     }
 
+    /// Each route that takes a body lists exactly the fields of the body
+    /// type its handler reads and the remote client writes.
+    #[test]
+    fn the_openapi_document_lists_each_bodys_fields() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        for (routes, fields) in switchyard_starter::api::bodies() {
+            assert!(!fields.is_empty(), "{routes:?}");
+            for route in routes {
+                let schema = &doc["paths"][*route]["post"]["requestBody"]["content"]["application/json"]["schema"];
+                let documented: std::collections::BTreeSet<&str> = schema["properties"].as_object()
+                    .unwrap_or_else(|| panic!("{route}: no request body properties")).keys().map(String::as_str).collect();
+                let read: std::collections::BTreeSet<&str> = fields.iter().map(String::as_str).collect();
+                assert_eq!(documented, read, "{route}: openapi.json vs. the body type");
+                assert_eq!(schema["additionalProperties"], false, "{route}: unknown fields are refused");
+            }
+        }
+    }
+
     /// Every problem code the service sends is one the document lists.
     #[test]
     fn the_openapi_document_lists_every_problem_code() {

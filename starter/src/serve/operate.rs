@@ -13,11 +13,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_starter::client::{self, ClientError};
+use switchyard_starter::api::{AnswerBody, CancelBody, ParallelismBody, WindowBody};
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 
@@ -25,14 +25,6 @@ use super::Shared;
 use super::problem::Problem;
 use super::caller::{Caller, Writes};
 use super::suites::{json_body, sent_failure, sign_for, source_text, suite_within_key};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct AnswerBody {
-    /// Recorded with the answer.
-    #[serde(default)]
-    comment: String,
-}
 
 /// This file's routes, beside their handlers.
 pub(super) fn routes() -> Router<Shared> {
@@ -69,14 +61,6 @@ async fn answer(
     send(&app, &key, &suite_id, action, request.comment, StatusCode::OK).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CancelBody {
-    /// Why, recorded with the decision.
-    #[serde(default)]
-    reason: String,
-}
-
 /// POST /v1/suites/{id}/cancel: a cancel signed by the service for the
 /// key's principal, which the suite judges like any operator's (the policy
 /// must let them operate); when it applies, in-flight devices finish and
@@ -106,17 +90,6 @@ async fn send(app: &Shared, key: &ApiKey, suite_id: &str, action: OperatorAction
     Ok((code, Json(json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event }))).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct WindowBody {
-    /// The new end, RFC 3339.
-    #[serde(default)]
-    end: String,
-    /// Recorded with the change.
-    #[serde(default)]
-    comment: String,
-}
-
 /// POST /v1/suites/{id}/window: moves the change window's end later; the
 /// suite's validator refuses an earlier end, or one past its policy.
 pub(super) async fn window(
@@ -134,13 +107,6 @@ pub(super) async fn window(
         Err(e @ ClientError::ExtendWindow { .. }) => Err(Problem::refused(format!("{e}: {}", source_text(&e)))),
         Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ParallelismBody {
-    /// Devices changed at once, 1..=1000.
-    parallelism: Option<u32>,
 }
 
 /// POST /v1/suites/{id}/parallelism: how many devices the suite changes at

@@ -4,7 +4,6 @@
 //! Must never: start a suite that the same validation as the CLI's refuses,
 //! or one touching a device outside the key's selector.
 
-
 use axum::routing::{self, post};
 use axum::{Json, Router};
 use axum::body::Bytes;
@@ -18,6 +17,7 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
+use switchyard_starter::api::ReviewBody;
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
@@ -214,17 +214,6 @@ pub(super) async fn read(State(app): State<Shared>, Caller { key, .. }: Caller<R
     let status = readable(&app, &key, &suite_id).await?;
     let body = serde_json::to_value(&status).map_err(|e| Problem::bad_request(e.to_string()))?;
     Ok(Json(body).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ReviewBody {
-    /// The plan reviewed; the suite's current plan when absent.
-    #[serde(default)]
-    plan_hash: String,
-    /// Recorded with the decision.
-    #[serde(default)]
-    comment: String,
 }
 
 /// POST /v1/suites/{id}/approve.
