@@ -91,6 +91,9 @@ pub struct SuiteWorkflow {
     unsigned_window_end: String,
 }
 
+/// Signed window extensions a suite keeps for its devices' warrants.
+const WINDOW_EXTENSIONS_KEPT: usize = 4;
+
 #[workflow_methods]
 impl SuiteWorkflow {
     /// Builds the initial status from the input.
@@ -272,7 +275,14 @@ impl SuiteWorkflow {
             self.window_end = Some(end);
             self.status.window_end = format_rfc3339(end);
             match signed {
-                Some(signed) => self.window_extensions.push(signed),
+                Some(signed) => {
+                    // Each moves the end later, so the latest few say all a
+                    // warrant needs, however many are sent: state and every
+                    // device's input stay bounded.
+                    self.window_extensions.push(signed);
+                    let excess = self.window_extensions.len().saturating_sub(WINDOW_EXTENSIONS_KEPT);
+                    self.window_extensions.drain(..excess);
+                }
                 None => self.unsigned_window_end = format_rfc3339(end),
             }
         }
