@@ -6,6 +6,7 @@
 # (lab/tools.txt), so a fresh machine needs no other step.
 #
 #   tests/run.sh [cargo test args...]
+#   tests/run.sh --test NAME [FILTER]   one end-to-end module (tests/tests/e2e/NAME.rs)
 #
 # SWITCHYARD_RECORD_HISTORIES=1 also rewrites tests/histories/ from the run.
 set -euo pipefail
@@ -59,5 +60,30 @@ export SWITCHYARD_TEST_TASK_QUEUE=switchyard-test
 export SWITCHYARD_TEST_LAB_PASSWORD=$LAB_PASSWORD
 TEMPORAL_CLI=$(find_temporal)
 export TEMPORAL_CLI
-echo "== cargo test"
-cargo test --workspace --locked --no-fail-fast --features switchyard-tests/e2e "$@"
+# The end-to-end tests are one binary (tests/tests/e2e/), so `--test NAME`
+# naming one of its modules becomes that binary with the filter `NAME::`
+# (and `--test NAME FILTER` the filter `NAME::FILTER`); libtest runs what
+# any of the filters selects.
+args=() filters=() separated=
+while [ $# -gt 0 ]; do
+    if [ -z "$separated" ] && [ "$1" = --test ] && [ $# -ge 2 ] && [ "$2" != main ] && [ -f "tests/tests/e2e/$2.rs" ]; then
+        filter=$2::
+        shift 2
+        if [ $# -gt 0 ] && [[ $1 != -* ]]; then
+            filter=$filter$1
+            shift
+        fi
+        filters+=("$filter")
+        continue
+    fi
+    [ "$1" = -- ] && separated=1
+    args+=("$1")
+    shift
+done
+if [ ${#filters[@]} -gt 0 ]; then
+    args=(--test e2e "${args[@]}")
+    [ -z "$separated" ] && args+=(--)
+    args+=("${filters[@]}")
+fi
+echo "== cargo test ${args[*]}"
+cargo test --workspace --locked --no-fail-fast --features switchyard-tests/e2e "${args[@]}"

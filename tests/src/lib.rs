@@ -12,7 +12,7 @@ pub mod receiver;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -43,7 +43,9 @@ fn var(name: &str) -> String {
     })
 }
 
-static LAB: Mutex<()> = Mutex::new(());
+/// The lab's devices, shared by every test in the binary: changed under
+/// the write lock, read under the read lock.
+static LAB: RwLock<()> = RwLock::new(());
 
 impl TestEnv {
     /// The running environment; panics with instructions if it is missing.
@@ -63,12 +65,18 @@ impl TestEnv {
     /// Serialises tests that change lab devices, and resets every device to
     /// the lab's seed.
     pub fn lock_lab(&self) -> LabGuard {
-        let guard = LAB.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = LAB.write().unwrap_or_else(|p| p.into_inner());
         let n = self.device_count();
         let status = Command::new(self.lab_script()).arg("reseed").args((1..=n).map(|i| i.to_string()))
             .env("LAB_DIR", &self.lab_dir).status().expect("run lab.sh reseed");
         assert!(status.success(), "lab.sh reseed failed");
         LabGuard(guard)
+    }
+
+    /// Lets a test read lab devices while no test changes them (and no
+    /// reseed runs); many readers at once.
+    pub fn read_lab(&self) -> LabReadGuard {
+        LabReadGuard(LAB.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The lab's inventory file.
@@ -293,7 +301,10 @@ impl TestEnv {
 /// The lab, held by one test until dropped. It is held across awaits on
 /// purpose: each test runs on its own thread with its own runtime, so the
 /// lock only orders whole tests and cannot stall a runtime's other tasks.
-pub struct LabGuard(#[allow(dead_code)] MutexGuard<'static, ()>);
+pub struct LabGuard(#[allow(dead_code)] RwLockWriteGuard<'static, ()>);
+
+/// Held while a test reads lab devices.
+pub struct LabReadGuard(#[allow(dead_code)] RwLockReadGuard<'static, ()>);
 
 /// Every CONFIG_DB row of a device.
 pub type Rows = BTreeMap<String, BTreeMap<String, String>>;

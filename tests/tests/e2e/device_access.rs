@@ -27,6 +27,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn reads_config_db_through_the_ssh_tunnel() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     let s = sessions(&env, |_| {});
     let mut conn = s.redis("sonic-d002").await.unwrap();
     let hostname: String = redis::cmd("HGET").arg("DEVICE_METADATA|localhost").arg("hostname").query_async(&mut conn).await.unwrap();
@@ -40,6 +41,7 @@ async fn reads_config_db_through_the_ssh_tunnel() {
 #[tokio::test]
 async fn host_key_mismatch_is_refused() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     // A known_hosts that lists device 1's address with device 2's key.
     let theirs = std::fs::read_to_string(env.lab_dir.join("dev/2/known_hosts")).unwrap();
     let addr1 = std::fs::read_to_string(env.lab_dir.join("dev/1/known_hosts")).unwrap();
@@ -55,6 +57,7 @@ async fn host_key_mismatch_is_refused() {
 #[tokio::test]
 async fn unknown_host_is_refused() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     let path = scratch("empty_known_hosts");
     std::fs::write(&path, "").unwrap();
     let s = sessions(&env, |inv| inv.devices[0].known_hosts = path.display().to_string());
@@ -66,6 +69,7 @@ async fn unknown_host_is_refused() {
 #[tokio::test]
 async fn refused_credentials_say_so_and_never_show_the_secret() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     let key = scratch("stranger_key");
     let _ = std::fs::remove_file(&key);
     let made = std::process::Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key).status().unwrap();
@@ -88,6 +92,7 @@ async fn refused_credentials_say_so_and_never_show_the_secret() {
 #[tokio::test]
 async fn unreachable_device_is_reported_as_such() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     let s = sessions(&env, |inv| inv.devices[0].ssh_port = 2222);
     let err = s.redis("sonic-d001").await.unwrap_err();
     assert!(matches!(err, DeviceError::Unreachable { .. }), "{err}");
@@ -101,6 +106,7 @@ async fn unreachable_device_is_reported_as_such() {
 #[tokio::test]
 async fn an_idle_session_is_closed_and_the_next_use_dials_again() {
     let env = TestEnv::get();
+    let _lab = env.read_lab();
     let s = sessions(&env, |_| {});
     let timeout = Duration::from_secs(10);
     // sshd's SSH_CONNECTION names the client's port: one per connection.
