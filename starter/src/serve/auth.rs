@@ -8,12 +8,15 @@
 //! Must never: log or return a presented secret; let a request through
 //! without a key the file holds unrevoked and unexpired.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use axum::http::HeaderMap;
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use switchyard_starter::keys::{ApiKey, KeyFile, Scope, record_usage};
 use switchyard_starter::signing::now;
 
@@ -105,15 +108,19 @@ pub(crate) fn require(key: &ApiKey, scope: Scope) -> Result<(), Problem> {
         .with("required_scope", scope.name()))
 }
 
-/// Requests per key per minute, counted in fixed one-minute windows.
+/// Requests per key per minute, by the generic cell rate algorithm: a key
+/// may spend its whole minute at once, and then gets one request back every
+/// `60 / per_minute` seconds. Unlike fixed windows, no boundary lets a key
+/// through at twice the rate.
 pub(crate) struct RateLimit {
-    per_minute: u32,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    per_minute: NonZeroU32,
+    limiter: DefaultKeyedRateLimiter<String>,
 }
 
 impl RateLimit {
     pub(crate) fn new(per_minute: u32) -> Self {
-        Self { per_minute, windows: Mutex::new(HashMap::new()) }
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self { per_minute, limiter: RateLimiter::keyed(Quota::per_minute(per_minute)) }
     }
 
     /// The policy's name as `RateLimit-Policy` gives it.
@@ -121,22 +128,36 @@ impl RateLimit {
         format!("\"per-key\";q={};w=60", self.per_minute)
     }
 
-    /// Counts one request of `key`: what is left in its window and when
-    /// the window resets, or the problem when none is left.
-    pub(crate) fn take(&self, key: &str) -> Result<(u32, u64), Problem> {
-        let mut windows = self.windows.lock().expect("rate lock");
-        let now = Instant::now();
-        let entry = windows.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0).as_secs() >= 60 {
-            *entry = (now, 0);
+    /// Counts one request of `key`, or says when the next one may come.
+    pub(crate) fn take(&self, key: &str) -> Result<(), Problem> {
+        let key = key.to_string();
+        let Err(not_until) = self.limiter.check_key(&key) else {
+            return Ok(());
+        };
+        let wait = not_until.wait_time_from(self.limiter.clock().now());
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let retry_after = retry_after.max(1);
+        Err(Problem::rate_limited(&self.policy(), retry_after)
+            .header(axum::http::HeaderName::from_static("ratelimit-policy"), self.policy())
+            .header(axum::http::HeaderName::from_static("ratelimit"), format!("\"per-key\";r=0;t={retry_after}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key spends its minute at once, then waits for one request's share
+    /// of it (ten seconds at six a minute), not for a window to end.
+    #[test]
+    fn a_key_spends_its_minute_then_waits_for_one_requests_share() {
+        let rate = RateLimit::new(6);
+        for _ in 0..6 {
+            rate.take("k1").expect("within the quota");
         }
-        let reset = 60u64.saturating_sub(now.duration_since(entry.0).as_secs()).max(1);
-        if entry.1 >= self.per_minute {
-            return Err(Problem::rate_limited(&self.policy(), reset)
-                .header(axum::http::HeaderName::from_static("ratelimit-policy"), self.policy())
-                .header(axum::http::HeaderName::from_static("ratelimit"), format!("\"per-key\";r=0;t={reset}")));
-        }
-        entry.1 += 1;
-        Ok((self.per_minute - entry.1, reset))
+        let refused = rate.take("k1").expect_err("the seventh in a minute");
+        let detail = format!("{refused:?}");
+        assert!(detail.contains("retry in 10s") || detail.contains("retry in 9s"), "{detail}");
+        rate.take("k2").expect("another key has its own budget");
     }
 }
