@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use crate::inventory::Device;
-use crate::template::render;
+use crate::template;
 use crate::SourceError;
 
 /// A single value in a step, exactly as written: `0x10`, `010`, `16.0`
@@ -41,7 +41,7 @@ pub(crate) type RawStep = Spanned<BTreeMap<String, Option<RawParams>>>;
 
 /// Whether a value still holds a template to render per device.
 pub(crate) fn has_template(params: &RawParams) -> bool {
-    params.values().any(|v| v.value.text().contains("{{"))
+    params.values().any(|v| template::is_template(&v.value.text()))
 }
 
 /// Characters in one parameter value: names, addresses and descriptions
@@ -83,9 +83,27 @@ impl Params<'_> {
             return Err(self.bad(key, format!("{} characters; a parameter takes at most {MAX_VALUE}", raw.chars().count())));
         }
         match self.device {
-            Some(d) => render(&raw, d).map(Some).map_err(|e| self.bad(key, e)),
+            Some(d) => {
+                let rendered = template::render(&raw, d).map_err(|e| self.bad(key, e))?;
+                if rendered.chars().count() > MAX_VALUE {
+                    return Err(self.bad(key, format!("renders to {} characters; a parameter takes at most {MAX_VALUE}", rendered.chars().count())));
+                }
+                Ok(Some(rendered))
+            }
             None => Ok(Some(raw)),
         }
+    }
+
+    /// Refuses a template that does not parse, at its parameter's place,
+    /// before any device is known.
+    pub(crate) fn check_templates(&self) -> Result<(), SourceError> {
+        for (key, value) in self.params {
+            let text = value.value.text();
+            if template::is_template(&text) {
+                template::check(&text).map_err(|e| self.bad(key, e))?;
+            }
+        }
+        Ok(())
     }
 
     /// A required text parameter.

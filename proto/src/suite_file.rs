@@ -357,7 +357,9 @@ impl SuiteFile {
     /// One expanded step; built and checked now unless it has templates.
     fn expanded(&self, id: String, field: String, def: &'static OperationDef, params: RawParams, loc: Location) -> Result<Expanded, SourceError> {
         let mut step = Expanded { id, field, def, params, loc, fixed: None };
-        if !has_template(&step.params) {
+        if has_template(&step.params) {
+            Params { file: &self.file, prefix: &step.field, op: def.name, params: &step.params, device: None, step_loc: loc }.check_templates()?;
+        } else {
             step.fixed = Some(step.operation(&self.file, None)?);
         }
         Ok(step)

@@ -53,6 +53,8 @@ const BAD: &[(&str, &str, u64, &str, &str)] = &[
     ("vlan_id: 100, description", "vlan_id: 5000, description", 5, "steps[0].create_vlan.vlan_id", "out of range"),
     ("port: \"{{ device.vars.uplink }}\"", "port: Eth4", 8, "steps[1].add_vlan_member.port", "not a port name"),
     ("port: \"{{ device.vars.uplink }}\"", "port: \"{{ device.vars.downlink }}\"", 8, "steps[1].add_vlan_member.port", "has no vars.downlink"),
+    ("port: \"{{ device.vars.uplink }}\"", "port: \"{{ device.vars.uplink \"", 8, "steps[1].add_vlan_member.port", "template syntax error"),
+    ("port: \"{{ device.vars.uplink }}\"", "port: \"{{ device.vars.uplink | nosuchfilter }}\"", 8, "steps[1].add_vlan_member.port", "unknown filter"),
     ("  - create_vlan:", "  - create_vlam:", 5, "steps[0]", "unknown operation \"create_vlam\""),
     ("roles: [leaf]", "roles: [border]", 3, "targets.roles[0]", "matches no device"),
     ("parallelism: 2", "parallelism: 0", 10, "rollout.parallelism", "1..=1000"),
