@@ -39,8 +39,7 @@ if [ "${BENCH_HEAPTRACK:-0}" = 1 ]; then
     command -v heaptrack >/dev/null || { log "heaptrack not found (Debian: apt-get install heaptrack)"; exit 1; }
 fi
 
-log "build (release)"
-cargo build --release --locked -p switchyard-worker -p switchyard-bench 2>&1 | tail -n 1 >&2
+build_release
 BENCH=$ROOT/target/release/switchyard-bench
 log "lab: $N devices"
 lab/lab.sh up "$N" 2>&2

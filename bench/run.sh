@@ -56,8 +56,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 log() { echo "bench: $*" >&2; }
 
-log "build (release)"
-cargo build --release --locked -p switchyard-worker -p switchyard-starter -p switchyard-bench 2>&1 | tail -n 1 >&2
+build_release
 BENCH=$ROOT/target/release/switchyard-bench
 
 VENV=${BENCH_VENV:-$HOME/.cache/switchyard-bench-venv}

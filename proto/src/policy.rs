@@ -21,7 +21,7 @@ use serde_saphyr::{Location, Spanned};
 use ssh_key::{Algorithm, PublicKey};
 
 use crate::inventory::Inventory;
-use crate::selector::Selector;
+use crate::selector::{self, Selector};
 use crate::operation;
 use crate::time::parse_duration;
 use crate::trust::{self, Binding, Kind};
@@ -109,18 +109,6 @@ struct RawPrincipal {
     attester: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSelector {
-    #[serde(default)]
-    names: Vec<Spanned<String>>,
-    #[serde(default)]
-    roles: Vec<Spanned<String>>,
-    #[serde(default)]
-    sites: Vec<Spanned<String>>,
-    #[serde(default)]
-    tags: Vec<Spanned<String>>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,7 +121,7 @@ struct RawRequirement {
 #[serde(deny_unknown_fields)]
 struct RawRule {
     name: Spanned<String>,
-    devices: Spanned<RawSelector>,
+    devices: Spanned<selector::Located>,
     request: Spanned<Vec<Spanned<String>>>,
     operate: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -232,9 +220,7 @@ impl Reader<'_> {
         if !is_name(&name) {
             return Err(self.err(r.name.referenced, field("name"), format!("rule name {:?} must use only letters, digits, '-', '_', '.' or '@'", r.name.value)));
         }
-        let d = &r.devices.value;
-        let values = |list: &[Spanned<String>]| list.iter().map(|e| e.value.clone()).collect::<Vec<_>>();
-        let selector = Selector { names: values(&d.names), roles: values(&d.roles), sites: values(&d.sites), tags: values(&d.tags) };
+        let selector = r.devices.value.selector();
         if selector.is_all() {
             return Err(self.err(r.devices.referenced, field("devices"),
                 "the selector is empty; name names, roles, sites or tags (names: [\"*\"] covers every device)"));

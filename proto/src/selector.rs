@@ -9,6 +9,7 @@
 //! Must never: read a file or the inventory itself.
 
 use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
 
 use crate::inventory::{Device, glob_match};
 
@@ -53,6 +54,34 @@ impl Selector {
         }
         let given = self.lists().into_iter().filter(|(_, list)| !list.is_empty());
         given.map(|(kind, list)| format!("{kind}={}", list.join(","))).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A selector as a file writes it, each entry with its place, so a
+/// refusal names the entry's line (suite targets, policy rules).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Located {
+    #[serde(default)]
+    names: Vec<Spanned<String>>,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    sites: Vec<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+}
+
+impl Located {
+    /// Each list with its field name, in the order files write them.
+    pub(crate) fn lists(&self) -> [(&'static str, &[Spanned<String>]); 4] {
+        [("names", &self.names), ("roles", &self.roles), ("sites", &self.sites), ("tags", &self.tags)]
+    }
+
+    /// The selector without the places.
+    pub(crate) fn selector(&self) -> Selector {
+        let values = |list: &[Spanned<String>]| list.iter().map(|e| e.value.clone()).collect::<Vec<_>>();
+        Selector { names: values(&self.names), roles: values(&self.roles), sites: values(&self.sites), tags: values(&self.tags) }
     }
 }
 

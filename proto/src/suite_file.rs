@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use crate::inventory::{Device, Inventory};
-use crate::selector::entry_matches;
+use crate::selector::{self, entry_matches};
 use crate::operation::{self, OperationDef};
 use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
 use crate::services::{fill, Catalogue};
@@ -21,37 +21,6 @@ use crate::v1::{
     ApprovalPolicy, ChangeWindow, DeviceTarget, Operation, Rollout, Step,
 };
 use crate::SourceError;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTargets {
-    #[serde(default)]
-    names: Vec<Spanned<String>>,
-    #[serde(default)]
-    roles: Vec<Spanned<String>>,
-    #[serde(default)]
-    sites: Vec<Spanned<String>>,
-    #[serde(default)]
-    tags: Vec<Spanned<String>>,
-}
-
-impl RawTargets {
-    /// Each selector list with its field name.
-    fn lists(&self) -> [(&'static str, &[Spanned<String>]); 4] {
-        [("names", &self.names), ("roles", &self.roles), ("sites", &self.sites), ("tags", &self.tags)]
-    }
-
-    /// Whether one entry of list `kind` selects `device` on its own.
-    fn entry_matches(kind: &str, entry: &str, device: &Device) -> bool {
-        entry_matches(kind, entry, device)
-    }
-
-    /// Lists combine with AND, entries of one list with OR; an empty list
-    /// does not restrict.
-    fn selects(&self, device: &Device) -> bool {
-        self.lists().iter().all(|(kind, list)| list.is_empty() || list.iter().any(|e| Self::entry_matches(kind, &e.value, device)))
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,7 +64,7 @@ struct RawSuite {
     description: Option<Spanned<String>>,
     requester: Option<String>,
     inventory: Option<Spanned<String>>,
-    targets: Spanned<RawTargets>,
+    targets: Spanned<selector::Located>,
     steps: Spanned<Vec<RawStep>>,
     services: Option<Spanned<String>>,
     rollout: Option<RawRollout>,
@@ -408,7 +377,7 @@ impl SuiteFile {
     fn check_selector_entries(&self, inventory: &Inventory) -> Result<(), SourceError> {
         for (kind, list) in self.raw.targets.value.lists() {
             for (i, entry) in list.iter().enumerate() {
-                if !inventory.devices.iter().any(|d| RawTargets::entry_matches(kind, &entry.value, d)) {
+                if !inventory.devices.iter().any(|d| entry_matches(kind, &entry.value, d)) {
                     return Err(self.err(entry.referenced, format!("targets.{kind}[{i}]"),
                         format!("{:?} matches no device of {} ({})", entry.value, inventory.file, crate::vocabulary::count(inventory.devices.len() as u64, "device"))));
                 }
@@ -421,7 +390,8 @@ impl SuiteFile {
     pub fn resolve(&self, inventory: &Inventory) -> Result<ResolvedSuite, SourceError> {
         let t = &self.raw.targets;
         self.check_selector_entries(inventory)?;
-        let selected: Vec<&Device> = inventory.devices.iter().filter(|d| t.value.selects(d)).collect();
+        let selector = t.value.selector();
+        let selected: Vec<&Device> = inventory.devices.iter().filter(|d| selector.selects(d)).collect();
         if selected.is_empty() {
             return Err(self.err(t.referenced, "targets",
                 format!("the selector matches no device of {} ({})", inventory.file, crate::vocabulary::count(inventory.devices.len() as u64, "device"))));

@@ -1,11 +1,15 @@
-//! The service's request bodies, in one place: the handlers of
-//! `switchyard serve` read them and the CLI's remote client (`remote.rs`)
-//! writes them, and the committed OpenAPI document is checked against
-//! them (each field, and no other, under the route that takes it).
+//! The service's request and response bodies, in one place: the handlers
+//! of `switchyard serve` read the requests and write the responses, the
+//! CLI's remote client (`remote.rs`) does the reverse, and the committed
+//! OpenAPI document is checked against them (each field, and no other,
+//! under the route and status that carry it).
 //!
-//! Must never: hold a field the service does not read.
+//! Must never: hold a field the service does not read or write.
 
 use serde::{Deserialize, Serialize};
+use switchyard_proto::v1::{OperatorEvent, RecordedDecision};
+
+use crate::client::{EventLog, ListedSuite};
 
 /// `POST /v1/suites/{id}/approve` and `…/reject`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,15 +61,101 @@ pub struct ParallelismBody {
     pub parallelism: Option<u32>,
 }
 
+/// `POST /v1/suites`: 201 when started, 200 for a retried create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    /// The suite id.
+    pub suite_id: String,
+    /// Devices it targets.
+    pub devices: usize,
+    /// False when an `Idempotency-Key` named a suite already started.
+    pub created: bool,
+    /// The Web UI page of the suite.
+    pub web_ui: String,
+}
+
+/// `GET /v1/suites`: one page, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuitePage {
+    /// The suites on this page.
+    pub suites: Vec<ListedSuite>,
+    /// The next page's `page_token`; empty on the last page.
+    #[serde(default)]
+    pub next_page_token: String,
+}
+
+/// 202 from a decision (approve, reject, resume, rollback, abandon,
+/// cancel) the suite had not recorded when the service stopped waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// The suite.
+    pub suite_id: String,
+    /// Always true: the signal was delivered.
+    pub sent: bool,
+}
+
+/// `POST /v1/suites/{id}/approve|reject`, once the suite recorded it:
+/// 200 when it counts, 422 when not (the reason says why).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reviewed {
+    /// The suite.
+    pub suite_id: String,
+    /// Whether it counts towards the suite's approvals.
+    pub counted: bool,
+    /// Why not, when it does not count.
+    #[serde(default)]
+    pub reason: String,
+    /// The suite's record of the decision.
+    pub decision: RecordedDecision,
+}
+
+/// `POST /v1/suites/{id}/resume|rollback|abandon|cancel`, once the suite
+/// logged it: the route's success code when applied, 422 when not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answered {
+    /// The suite.
+    pub suite_id: String,
+    /// Whether the suite applied it.
+    pub applied: bool,
+    /// Why not, when it did not.
+    #[serde(default)]
+    pub reason: String,
+    /// The operator log's entry.
+    pub event: OperatorEvent,
+}
+
+/// `POST /v1/suites/{id}/window`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowMoved {
+    /// The suite.
+    pub suite_id: String,
+    /// The window's end now in force, RFC 3339.
+    pub window_end: String,
+}
+
+/// `POST /v1/suites/{id}/parallelism`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParallelismSet {
+    /// The suite.
+    pub suite_id: String,
+    /// Devices changed at once from now on.
+    pub parallelism: u32,
+    /// What it was before.
+    pub previous: u32,
+}
+
+/// `GET /v1/suites/{id}/deliveries`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deliveries {
+    /// The suite.
+    pub suite_id: String,
+    /// Every event it emitted, with its deliveries.
+    pub events: Vec<EventLog>,
+}
+
 /// Each body's routes and its fields, as JSON names them: what the OpenAPI
 /// document must say each route takes.
 pub fn bodies() -> Vec<(&'static [&'static str], Vec<String>)> {
-    fn fields<T: Serialize>(body: T) -> Vec<String> {
-        match serde_json::to_value(body) {
-            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-            _ => Vec::new(),
-        }
-    }
     vec![
         (&["/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject"], fields(ReviewBody::default())),
         (&["/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon"], fields(AnswerBody::default())),
@@ -73,4 +163,44 @@ pub fn bodies() -> Vec<(&'static [&'static str], Vec<String>)> {
         (&["/v1/suites/{suite_id}/window"], fields(WindowBody::default())),
         (&["/v1/suites/{suite_id}/parallelism"], fields(ParallelismBody { parallelism: Some(1) })),
     ]
+}
+
+/// One response body as the OpenAPI document must list it.
+#[derive(Debug)]
+pub struct Documented {
+    /// The routes that answer with it.
+    pub routes: &'static [&'static str],
+    /// Their method, lower case.
+    pub method: &'static str,
+    /// The statuses that carry it.
+    pub statuses: &'static [&'static str],
+    /// Its fields, as JSON names them.
+    pub fields: Vec<String>,
+}
+
+/// Each response body's routes, with the method and statuses that carry
+/// it, and its fields: what the OpenAPI document must say each answers.
+pub fn responses() -> Vec<Documented> {
+    const DECISIONS: &[&str] = &["/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/resume",
+        "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon", "/v1/suites/{suite_id}/cancel"];
+    const ANSWERS: &[&str] = &["/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon"];
+    vec![
+        Documented { routes: &["/v1/suites"], method: "post", statuses: &["200", "201"], fields: fields(Created::default()) },
+        Documented { routes: &["/v1/suites"], method: "get", statuses: &["200"], fields: fields(SuitePage::default()) },
+        Documented { routes: DECISIONS, method: "post", statuses: &["202"], fields: fields(Sent::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject"], method: "post", statuses: &["200", "422"], fields: fields(Reviewed::default()) },
+        Documented { routes: ANSWERS, method: "post", statuses: &["200", "422"], fields: fields(Answered::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/cancel"], method: "post", statuses: &["202", "422"], fields: fields(Answered::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/window"], method: "post", statuses: &["200"], fields: fields(WindowMoved::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/parallelism"], method: "post", statuses: &["200"], fields: fields(ParallelismSet::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/deliveries"], method: "get", statuses: &["200"], fields: fields(Deliveries::default()) },
+    ]
+}
+
+/// A body's fields as JSON names them.
+fn fields<T: Serialize>(body: T) -> Vec<String> {
+    match serde_json::to_value(body) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }

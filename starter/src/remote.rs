@@ -10,12 +10,12 @@
 //! Must never: put the API key in an error, a log line or a URL; follow a
 //! redirect (it would carry the key elsewhere).
 
-use serde::Deserialize;
 use switchyard_http::Method;
 use serde_json::Value;
 use switchyard_proto::v1::{DeviceHistory, OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
 
-use crate::api::{AnswerBody, CancelBody, ParallelismBody, ReviewBody, WindowBody};
+pub use crate::api::Created;
+use crate::api::{AnswerBody, Answered, CancelBody, Deliveries, ParallelismBody, ParallelismSet, ReviewBody, Reviewed, Sent, SuitePage, WindowBody, WindowMoved};
 use crate::client::{EventLog, ListedSuite, SuiteFilter};
 
 /// A refusal or a failure to reach the service.
@@ -58,26 +58,6 @@ pub enum ServiceError {
         /// What did not fit.
         why: String,
     },
-}
-
-/// A launched suite, as `POST /v1/suites` answers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Created {
-    /// The suite id.
-    pub suite_id: String,
-    /// Devices it targets.
-    pub devices: usize,
-    /// The Web UI page of the suite.
-    pub web_ui: String,
-    /// False when an `Idempotency-Key` named a suite already started.
-    pub created: bool,
-}
-
-/// The suite's verdict on a reviewer's decision, once recorded.
-#[derive(Debug, Clone)]
-pub struct Reviewed {
-    /// The record, none when the suite had not recorded it in time.
-    pub decision: Option<RecordedDecision>,
 }
 
 /// The service at one base URL, with one API key.
@@ -131,12 +111,6 @@ impl Service {
 
     /// `GET /v1/suites`, every page until `limit`.
     pub async fn list(&self, filter: &SuiteFilter, limit: usize) -> Result<Vec<ListedSuite>, ServiceError> {
-        #[derive(Deserialize)]
-        struct Page {
-            suites: Vec<ListedSuite>,
-            #[serde(default)]
-            next_page_token: String,
-        }
         let mut suites = Vec::new();
         let mut token = String::new();
         loop {
@@ -151,7 +125,7 @@ impl Service {
             }
             let query: Vec<String> = query.iter().map(|(n, v)| format!("{n}={}", encode(v))).collect();
             let (status, body) = self.call(Method::GET, &format!("v1/suites?{}", query.join("&")), "", Vec::new()).await?;
-            let page: Page = decode(status, &body)?;
+            let page: SuitePage = decode(status, &body)?;
             suites.extend(page.suites);
             if page.next_page_token.is_empty() || suites.len() >= limit {
                 suites.truncate(limit);
@@ -161,45 +135,40 @@ impl Service {
         }
     }
 
-    /// `POST /v1/suites/{id}/approve` or `…/reject` for the key's principal.
-    pub async fn review(&self, suite_id: &str, approve: bool, plan_hash: &str, comment: &str) -> Result<Reviewed, ServiceError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            decision: Option<RecordedDecision>,
-        }
+    /// `POST /v1/suites/{id}/approve` or `…/reject` for the key's principal:
+    /// the suite's record of it, none when the suite had not recorded it in
+    /// time.
+    pub async fn review(&self, suite_id: &str, approve: bool, plan_hash: &str, comment: &str) -> Result<Option<RecordedDecision>, ServiceError> {
         let verb = if approve { "approve" } else { "reject" };
         let body = ReviewBody { plan_hash: plan_hash.into(), comment: comment.into() };
         let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &to_json(body)).await?;
+        if not_recorded(status, &body) {
+            return Ok(None);
+        }
         // 422: recorded and not counted, which the record says.
         let status = if status == 422 { 200 } else { status };
-        let answer: Answer = decode(status, &body)?;
-        Ok(Reviewed { decision: answer.decision })
+        Ok(Some(decode::<Reviewed>(status, &body)?.decision))
     }
 
-    /// `POST /v1/suites/{id}/resume|rollback|abandon`: the operator log's
-    /// entry for the answer (whether it applied and why not), once recorded.
+    /// `POST /v1/suites/{id}/resume|rollback|abandon|cancel`: the operator
+    /// log's entry for the answer (whether it applied and why not), once
+    /// recorded.
     pub async fn answer(&self, suite_id: &str, action: OperatorAction, comment: &str) -> Result<Option<OperatorEvent>, ServiceError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            event: Option<OperatorEvent>,
-        }
         // The route is the decision's name (resume, rollback, abandon, cancel).
         let verb = switchyard_proto::trust::Kind::of_operator_action(action).map_or("abandon", |k| k.name());
         let body = if action == OperatorAction::Cancel { to_json(CancelBody { reason: comment.into() }) } else { to_json(AnswerBody { comment: comment.into() }) };
         let (status, body) = self.post(&format!("v1/suites/{}/{verb}", segment(suite_id)), &body).await?;
+        if not_recorded(status, &body) {
+            return Ok(None);
+        }
         let status = if status == 422 { 200 } else { status };
-        let answer: Answer = decode(status, &body)?;
-        Ok(answer.event)
+        Ok(Some(decode::<Answered>(status, &body)?.event))
     }
 
     /// `GET /v1/suites/{id}/deliveries`: every event and its deliveries.
     pub async fn event_log(&self, suite_id: &str) -> Result<Vec<EventLog>, ServiceError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            events: Vec<EventLog>,
-        }
         let (status, body) = self.call(Method::GET, &format!("v1/suites/{}/deliveries", segment(suite_id)), "", Vec::new()).await?;
-        Ok(decode::<Answer>(status, &body)?.events)
+        Ok(decode::<Deliveries>(status, &body)?.events)
     }
 
     /// `GET /v1/devices/{name}/history`: the device's runs and owned rows.
@@ -213,22 +182,14 @@ impl Service {
 
     /// `POST /v1/suites/{id}/window`: the window's end now in force.
     pub async fn extend_window(&self, suite_id: &str, end: &str, comment: &str) -> Result<String, ServiceError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            window_end: String,
-        }
         let (status, body) = self.post(&format!("v1/suites/{}/window", segment(suite_id)), &to_json(WindowBody { end: end.into(), comment: comment.into() })).await?;
-        Ok(decode::<Answer>(status, &body)?.window_end)
+        Ok(decode::<WindowMoved>(status, &body)?.window_end)
     }
 
     /// `POST /v1/suites/{id}/parallelism`: the parallelism before.
     pub async fn set_parallelism(&self, suite_id: &str, parallelism: u32) -> Result<u32, ServiceError> {
-        #[derive(Deserialize)]
-        struct Answer {
-            previous: u32,
-        }
         let (status, body) = self.post(&format!("v1/suites/{}/parallelism", segment(suite_id)), &to_json(ParallelismBody { parallelism: Some(parallelism) })).await?;
-        Ok(decode::<Answer>(status, &body)?.previous)
+        Ok(decode::<ParallelismSet>(status, &body)?.previous)
     }
 
     async fn post(&self, path: &str, body: &Value) -> Result<(u16, Vec<u8>), ServiceError> {
@@ -251,6 +212,12 @@ impl Service {
 }
 
 /// A success body as `T`, or the problem document as the error.
+/// A decision sent that the suite had not recorded yet (202 with `sent`;
+/// an applied cancel is a 202 too, with the operator log's entry).
+fn not_recorded(status: u16, body: &[u8]) -> bool {
+    status == 202 && serde_json::from_slice::<Sent>(body).is_ok_and(|s| s.sent)
+}
+
 fn decode<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ServiceError> {
     if (200..300).contains(&status) {
         return serde_json::from_slice(body).map_err(|e| ServiceError::Protocol { status, why: e.to_string() });

@@ -17,7 +17,7 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
         Target::Service(service) => {
             let plan = review.plan_hash.clone().unwrap_or_default();
             let reviewed = service.review(&review.suite_id, verdict == Decision::Approve, &plan, &review.comment).await?;
-            return Ok(show(&review.suite_id, verdict, reviewed.decision.as_ref()));
+            return Ok(show(&review.suite_id, verdict, reviewed.as_ref()));
         }
     };
     let suite_id = review.suite_id;

@@ -142,7 +142,7 @@ fn text(p: &Payload) -> Option<String> {
 pub(super) async fn deliveries(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     super::suites::readable(&app, &key, &suite_id).await?;
     let log = switchyard_starter::client::event_log(&app.client, &suite_id).await.map_err(|e| super::suites::read_failure(&suite_id, e))?;
-    Ok(axum::Json(json!({ "suite_id": suite_id, "events": log })).into_response())
+    Ok(axum::Json(switchyard_starter::api::Deliveries { suite_id, events: log }).into_response())
 }
 
 /// `GET /v1/devices/{name}/history`: what switchyard has done to the

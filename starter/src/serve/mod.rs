@@ -191,6 +191,41 @@ mod tests {
         }
     }
 
+    /// Each response body the handlers write and the remote client reads is
+    /// documented with exactly its fields, under each route and status that
+    /// carries it, and those statuses document no other body.
+    #[test]
+    fn the_openapi_document_lists_each_responses_fields() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        let resolve = |schema: &serde_json::Value| -> serde_json::Value {
+            match schema["$ref"].as_str() {
+                Some(r) => doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")].clone(),
+                None => schema.clone(),
+            }
+        };
+        let mut written: BTreeMap<(String, String, String), BTreeSet<BTreeSet<String>>> = BTreeMap::new();
+        for body in switchyard_starter::api::responses() {
+            for route in body.routes {
+                for status in body.statuses {
+                    written.entry((route.to_string(), body.method.to_string(), status.to_string())).or_default().insert(body.fields.iter().cloned().collect());
+                }
+            }
+        }
+        for ((route, method, status), bodies) in &written {
+            let schema = &doc["paths"][route][method]["responses"][status]["content"]["application/json"]["schema"];
+            let alternatives: Vec<serde_json::Value> = match schema["oneOf"].as_array() {
+                Some(list) => list.iter().map(&resolve).collect(),
+                None => vec![resolve(schema)],
+            };
+            let documented: BTreeSet<BTreeSet<String>> = alternatives.iter().map(|s| {
+                s["properties"].as_object().unwrap_or_else(|| panic!("{method} {route} {status}: no response properties")).keys().cloned().collect()
+            }).collect();
+            assert_eq!(&documented, bodies, "{method} {route} {status}: openapi.json vs. the response types");
+        }
+        assert!(written.len() >= 20, "{}", written.len());
+    }
+
     /// Every problem code the service sends is one the document lists.
     #[test]
     fn the_openapi_document_lists_every_problem_code() {

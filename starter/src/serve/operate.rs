@@ -13,11 +13,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ExtendWindow, OperatorAction, OperatorSignal, SetParallelism};
 use switchyard_starter::client::{self, ClientError};
-use switchyard_starter::api::{AnswerBody, CancelBody, ParallelismBody, WindowBody};
+use switchyard_starter::api::{AnswerBody, Answered, CancelBody, ParallelismBody, ParallelismSet, Sent, WindowBody, WindowMoved};
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 
@@ -84,10 +83,10 @@ async fn send(app: &Shared, key: &ApiKey, suite_id: &str, action: OperatorAction
     let signal = OperatorSignal { operator: key.principal.clone(), action: action as i32, comment, signed };
     let logged = decide::answer(&app.client, &suite_id, signal).await.map_err(|e| sent_failure(&suite_id, e))?;
     let Some(event) = logged else {
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response());
+        return Ok((StatusCode::ACCEPTED, Json(Sent { suite_id, sent: true })).into_response());
     };
     let code = if event.applied { applied_code } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((code, Json(json!({ "suite_id": suite_id, "applied": event.applied, "reason": event.reason, "event": event }))).into_response())
+    Ok((code, Json(Answered { suite_id, applied: event.applied, reason: event.reason.clone(), event })).into_response())
 }
 
 /// POST /v1/suites/{id}/window: moves the change window's end later; the
@@ -103,7 +102,7 @@ pub(super) async fn window(
     let signed = sign_for(&app, &key, Kind::ExtendWindow, &status, &status.plan_hash, request.end.clone(), &request.comment)?;
     let update = ExtendWindow { operator: key.principal.clone(), end: request.end, comment: request.comment, signed };
     match client::extend_window(&app.client, &suite_id, update).await {
-        Ok(end) => Ok(Json(json!({ "suite_id": suite_id, "window_end": end })).into_response()),
+        Ok(window_end) => Ok(Json(WindowMoved { suite_id, window_end }).into_response()),
         Err(e @ ClientError::ExtendWindow { .. }) => Err(Problem::refused(format!("{e}: {}", source_text(&e)))),
         Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
     }
@@ -121,7 +120,7 @@ pub(super) async fn parallelism(
     let signed = sign_for(&app, &key, Kind::SetParallelism, &status, &status.plan_hash, parallelism.to_string(), "")?;
     let update = SetParallelism { operator: key.principal.clone(), parallelism, signed };
     match client::set_parallelism(&app.client, &suite_id, update).await {
-        Ok(previous) => Ok(Json(json!({ "suite_id": suite_id, "parallelism": parallelism, "previous": previous })).into_response()),
+        Ok(previous) => Ok(Json(ParallelismSet { suite_id, parallelism, previous }).into_response()),
         Err(e @ ClientError::SetParallelism { .. }) => Err(Problem::refused(format!("{e}: {}", source_text(&e)))),
         Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
-use switchyard_starter::api::ReviewBody;
+use switchyard_starter::api::{Created, ReviewBody, Reviewed, Sent, SuitePage};
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
@@ -102,11 +102,11 @@ pub(super) async fn create(
     match client::start_suite(&app.client, &app.task_queue, input).await {
         Ok(()) => {
             tracing::info!(suite_id = %suite_id, key = %key.id, principal = %key.principal, devices, "Suite started");
-            let body = json!({ "suite_id": suite_id, "devices": devices, "created": true, "web_ui": web_ui });
+            let body = Created { suite_id, devices, created: true, web_ui };
             Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
         }
         Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) if idempotency.is_some() => {
-            let body = json!({ "suite_id": suite_id, "devices": devices, "created": false, "web_ui": web_ui });
+            let body = Created { suite_id, devices, created: false, web_ui };
             Ok((StatusCode::OK, [(header::LOCATION, location)], Json(body)).into_response())
         }
         Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) => {
@@ -163,7 +163,7 @@ pub(super) async fn list(
     })?;
     let kept: std::collections::BTreeSet<String> = readable_ids(&app, &key, page.suites.iter().map(|s| s.suite_id.clone()).collect()).await?.into_iter().collect();
     let suites: Vec<_> = page.suites.into_iter().filter(|s| kept.contains(&s.suite_id)).collect();
-    Ok(Json(json!({ "suites": suites, "next_page_token": page.next_page_token })).into_response())
+    Ok(Json(SuitePage { suites, next_page_token: page.next_page_token }).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,11 +241,10 @@ async fn review(
     // The suite judges the decision; report its verdict when it is recorded.
     let recorded = decide::review(&app.client, &suite_id, signal).await.map_err(|e| sent_failure(&suite_id, e))?;
     let Some(d) = recorded else {
-        return Ok((StatusCode::ACCEPTED, Json(json!({ "suite_id": suite_id, "sent": true }))).into_response());
+        return Ok((StatusCode::ACCEPTED, Json(Sent { suite_id, sent: true })).into_response());
     };
-    let body = serde_json::to_value(&d).map_err(|e| Problem::bad_request(e.to_string()))?;
     let code = if d.counted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((code, Json(json!({ "suite_id": suite_id, "counted": d.counted, "reason": d.reason, "decision": body }))).into_response())
+    Ok((code, Json(Reviewed { suite_id, counted: d.counted, reason: d.reason.clone(), decision: d })).into_response())
 }
 
 /// The service's signature on a decision for the key's principal, bound
