@@ -41,6 +41,9 @@ export LAB_DIR=$WORK/lab LAB_PREFIX=syb LAB_SUBNET=198.18
 # One profile for every device, so every round writes the same rows and the
 # figures stay comparable with earlier runs.
 export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
+# The lab's health daemon reads every device each second: its load would
+# be measured with the orchestrator's, and no benchmark suite reads checks.
+export LAB_HEALTH=${LAB_HEALTH:-0}
 PORT=7255
 WORKERS=${BENCH_WORKERS:-1}
 # More worker options, e.g. BENCH_WORKER_ARGS="--grpc-compression none".

@@ -15,8 +15,8 @@
 #   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
 #   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
-#                           rekey, revoke, refuse-writes, refuse-all, no-save
-#                           (see cmd_fault)
+#                           rekey, revoke, refuse-writes, refuse-all, no-save,
+#                           port-down, bgp-down (see cmd_fault)
 #   lab.sh heal I           undo device I's fault
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
@@ -25,13 +25,18 @@
 # LAB_PAR (devices started in parallel, default 8), LAB_NPORTS (32),
 # LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login),
 # LAB_PROFILES (mixed: odd devices run bgpcfgd on an older SONiC, even ones
-# frrcfgd on a newer one; or one profile for all: bgpcfgd, frrcfgd).
+# frrcfgd on a newer one; or one profile for all: bgpcfgd, frrcfgd),
+# LAB_HEALTH (1: run lab/health.py, which reports port and BGP neighbor
+# state as SONiC's daemons would; 0: leave the seeded state alone).
 #
 # Each device is a SONiC switch as far as switchyard can tell: DEVICE_METADATA,
 # PORT, Loopback0, MGMT_*, FEATURE and (where frrcfgd runs) BGP_GLOBALS|default
 # as a real switch of its profile carries them, STATE_DB PORT_TABLE with the
-# ports' supported speeds, and `sudo config save -y`, which writes the
-# device's CONFIG_DB to its own etc/sonic/config_db.json as SONiC does.
+# ports' supported speeds, APPL_DB PORT_TABLE with each port admin and oper
+# up, and `sudo config save -y`, which writes the device's CONFIG_DB to its
+# own etc/sonic/config_db.json as SONiC does. lab/health.py keeps port and
+# BGP neighbor state following CONFIG_DB (see its header for what it does
+# and does not simulate).
 set -euo pipefail
 
 LAB_DIR=${LAB_DIR:-/tmp/switchyard-lab}
@@ -42,6 +47,7 @@ LAB_PORT_STEP=${LAB_PORT_STEP:-4}
 LAB_USER=${LAB_USER:-admin}
 LAB_PROFILES=${LAB_PROFILES:-mixed}
 LAB_PASSWORD=${LAB_PASSWORD:-}
+LAB_HEALTH=${LAB_HEALTH:-1}
 # Two labs on one machine need their own subnets: 198.18 and 198.19 (RFC 2544).
 LAB_SUBNET=${LAB_SUBNET:-198.18}
 BRIDGE="${LAB_PREFIX}br0"
@@ -182,6 +188,11 @@ seed_device() {
         echo "FLUSHDB"
         for ((p = 0; p < LAB_NPORTS; p++)); do
             echo "HSET PORT_TABLE|Ethernet$((p * LAB_PORT_STEP)) state ok supported_speeds $speeds"
+        done
+        echo "SELECT 0"
+        echo "FLUSHDB"
+        for ((p = 0; p < LAB_NPORTS; p++)); do
+            echo "HSET PORT_TABLE:Ethernet$((p * LAB_PORT_STEP)) admin_status up oper_status up"
         done
     } | redis-cli -s "$sock" >/dev/null
     # The startup configuration matches the running one, as after boot.
@@ -355,7 +366,10 @@ cmd_fault() {
         refuse-writes) redis_acl "$i" resetkeys '%R~*' '~SWITCHYARD_LOCK' ;;
         refuse-all) redis_acl "$i" resetkeys '~SWITCHYARD_LOCK' ;;
         no-save) chmod 555 "$dir/etc/sonic"; chmod 444 "$dir/etc/sonic/config_db.json" ;;
-        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all, no-save)" ;;
+        # lab/health.py reads the fault: every port oper down; every BGP
+        # neighbor Idle.
+        port-down | bgp-down) [ -s "$LAB_DIR/health.pid" ] || die "$kind needs lab/health.py (LAB_HEALTH=1)" ;;
+        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all, no-save, port-down, bgp-down)" ;;
     esac
     echo "$kind" > "$dir/fault"
 }
@@ -380,6 +394,7 @@ cmd_heal() {
             restart_sshd "$i" ;;
         refuse-writes | refuse-all) redis_acl "$i" reset on nopass '~*' '&*' '+@all' ;;
         no-save) chmod 755 "$dir/etc/sonic"; chmod 644 "$dir/etc/sonic/config_db.json" ;;
+        port-down | bgp-down) : ;;
     esac
     rm -f "$dir/fault"
 }
@@ -492,6 +507,10 @@ EOF
 
     write_inventory "$n"
     write_policies
+    if [ "$LAB_HEALTH" = 1 ]; then
+        setsid python3 "$(dirname "$(readlink -f "$0")")/health.py" "$LAB_DIR" > "$LAB_DIR/health.log" 2>&1 < /dev/null &
+        echo $! > "$LAB_DIR/health.pid"
+    fi
     trap - EXIT INT TERM
     log "up: $n devices; inventory $LAB_DIR/inventory.yaml"
 }
@@ -576,11 +595,11 @@ EOF
 # so a stale pid file never makes us signal an unrelated process.
 lab_pids() {
     local f pid comm
-    for f in "$LAB_DIR"/dev/*/sshd.pid "$LAB_DIR"/dev/*/redis.pid; do
+    for f in "$LAB_DIR"/dev/*/sshd.pid "$LAB_DIR"/dev/*/redis.pid "$LAB_DIR/health.pid"; do
         [ -s "$f" ] || continue
         pid=$(cat "$f")
         comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
-        case "$comm" in sshd | redis-server) echo "$pid" ;; esac
+        case "$comm" in sshd | redis-server | python3) echo "$pid" ;; esac
     done
 }
 

@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "switchyard/v1/operations.proto",
         "switchyard/v1/changeset.proto",
         "switchyard/v1/trust.proto",
+        "switchyard/v1/checks.proto",
         "switchyard/v1/suite.proto",
     ];
     for file in files {

@@ -21,13 +21,14 @@ use std::time::Instant;
 use redis::aio::MultiplexedConnection;
 use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
+    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, CheckDeviceRequest, CheckDeviceResult, CheckWhen, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
     ReverseStepResult, SaveConfigRequest, SaveConfigResult, StepPlan, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
 
+use crate::checking;
 use crate::device::redis::{self as rdb, ApplyOutcome, LockOutcome};
 use crate::device::Sessions;
 use crate::error::DeviceError;
@@ -242,6 +243,22 @@ impl DeviceActivities {
             LockOutcome::Acquired { since } => LockResult { acquired: true, holder: req.suite_id, since, released: false, attempt: ctx.info().attempt },
             LockOutcome::Busy { holder, since } => LockResult { acquired: false, holder, since, released: false, attempt: ctx.info().attempt },
         })
+    }
+
+    /// Reads the device's checks (pre or post) until each holds or its
+    /// settle time passes. Reads only: no warrant. A device that cannot be
+    /// read fails its checks, saying so; it is not retried here.
+    #[activity(name = names::ACTIVITY_CHECK_DEVICE)]
+    pub async fn check_device(self: Arc<Self>, ctx: ActivityContext, req: CheckDeviceRequest) -> Result<CheckDeviceResult, ActivityError> {
+        let started = Instant::now();
+        let readings = with_heartbeats(&ctx, checking::read_checks(&self.sessions, &req.device, &req.checks)).await;
+        let failed = readings.iter().filter(|r| !r.passed).count();
+        let kind = if req.when == CheckWhen::Pre as i32 { "pre-check" } else { "post-check" };
+        let outcome = if failed == 0 { "passed" } else { "failed" };
+        self.metrics().step(kind, ALL_OPERATIONS, outcome, started.elapsed());
+        spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind, step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });
+        info!(suite_id = %req.suite_id, device = %req.device, kind, checks = readings.len(), failed, "Checked device");
+        Ok(CheckDeviceResult { readings })
     }
 
     /// Gives the device's lock back, if the suite holds it.

@@ -18,11 +18,13 @@
 
 pub mod activities;
 pub mod changeset;
+pub mod checking;
 pub mod device;
 pub mod docs;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod gates;
 pub mod history;
 pub mod metrics;
 pub mod ops;
@@ -35,6 +37,7 @@ mod spans;
 pub use activities::DeviceActivities;
 pub use drift::{DriftActivities, IntentReader};
 pub use events::EventActivities;
+pub use gates::GateActivities;
 pub use history::{HistoryActivities, RunReporter, RunVoucher};
 pub use policy::{LivePolicy, PolicyActivities};
 pub use warrant::{SuiteRuns, Warrants};

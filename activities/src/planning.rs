@@ -4,7 +4,8 @@
 //! 1..N-1, so a step may use an object an earlier step creates. Pure: the
 //! snapshot is read by the caller.
 
-use switchyard_proto::v1::{DevicePlan, DeviceTarget, StepPlan};
+use switchyard_proto::checks::builtin_within;
+use switchyard_proto::v1::{Check, DevicePlan, DeviceTarget, StepPlan};
 
 use crate::changeset::render_diff;
 use crate::ops::{self, Reads, View};
@@ -52,13 +53,56 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
             }
         }
     }
+    plan.checks = checks(target);
     plan
+}
+
+/// The device's checks: the suite's own, then (when the suite asks) the
+/// catalogue's for what each step creates, settling as the suite's own do
+/// by default and named after their step.
+fn checks(target: &DeviceTarget) -> Vec<Check> {
+    let mut out = target.checks.clone();
+    if !target.builtin_checks {
+        return out;
+    }
+    let within = builtin_within(target);
+    for step in &target.steps {
+        let Some(op) = step.operation.as_ref().and_then(|o| o.op.as_ref()) else { continue };
+        out.extend(ops::checks(op).into_iter().map(|c| Check { within_seconds: within, origin: step.id.clone(), ..c }));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_proto::v1::{Operation, Step};
+    use switchyard_proto::v1::{operation::Op, AddVlanMember, CheckDb, CheckWhen, CreateVlan, Operation, Step};
+
+    use crate::ops::tests::rows;
+
+    /// The catalogue's checks come only when the suite asks, after the
+    /// suite's own, named after their step and settling as the suite says.
+    #[test]
+    fn the_catalogues_checks_come_when_asked() {
+        let op = |op| Some(Operation { op: Some(op) });
+        let mut target = DeviceTarget {
+            device: "leaf1".into(),
+            steps: vec![
+                Step { id: "1-create_vlan".into(), operation: op(Op::CreateVlan(CreateVlan { vlan_id: 100, description: String::new() })) },
+                Step { id: "2-add_vlan_member".into(), operation: op(Op::AddVlanMember(AddVlanMember { vlan_id: 100, port: "Ethernet8".into(), tagging_mode: 0 })) },
+            ],
+            ..Default::default()
+        };
+        let view = || View::new(rows(&[("PORT|Ethernet8", &[("admin_status", "up")])]));
+        assert!(plan_device(&target, view()).checks.is_empty());
+        target.builtin_checks = true;
+        target.checks_within_seconds = 60;
+        let plan = plan_device(&target, view());
+        assert_eq!(plan.error, "");
+        let summary: Vec<(&str, &str, &str, u32, &str)> = plan.checks.iter().map(|c| (c.name.as_str(), c.key.as_str(), c.value.as_str(), c.within_seconds, c.origin.as_str())).collect();
+        assert_eq!(summary, vec![("VLAN 100 member Ethernet8 up", "PORT_TABLE:Ethernet8", "up", 60, "2-add_vlan_member")]);
+        assert_eq!((plan.checks[0].db(), plan.checks[0].when()), (CheckDb::Appl, CheckWhen::Post));
+    }
 
     /// A step without an operation (`operation: {}` from a client other
     /// than the CLI, or no `operation` at all) is refused, naming the
@@ -66,7 +110,7 @@ mod tests {
     #[test]
     fn a_step_without_an_operation_is_refused() {
         for operation in [Some(Operation { op: None }), None] {
-            let target = DeviceTarget { device: "leaf1".into(), steps: vec![Step { id: "1-x".into(), operation }] };
+            let target = DeviceTarget { device: "leaf1".into(), steps: vec![Step { id: "1-x".into(), operation }], ..Default::default() };
             assert!(reads(&target).keys.is_empty());
             let plan = plan_device(&target, View::default());
             assert_eq!(plan.error, "leaf1: step 1-x: operation: no operation given");

@@ -7,7 +7,9 @@
 //! hash, proof) is a claim that [`switchyard_proto::warrant::check`] tests.
 //! A write that moves the device forward (an apply) must also fall
 //! in the suite's change window as launched or as an operator's warranted
-//! extension moved it ([`switchyard_proto::warrant::check_window`]).
+//! extension moved it ([`switchyard_proto::warrant::check_window`]), and
+//! read the post-checks the policy requires for the device
+//! ([`switchyard_proto::warrant::check_checks`]).
 //! A refusal is final (not retried), counted in
 //! `switchyard_warrant_refusals_total` and logged with its reason.
 //!
@@ -140,6 +142,7 @@ impl Warrants {
         if FORWARD.contains(&what) {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
             warrant::check_window(&policy, facts, &run, warrant, now).map_err(Refusal::Refused)?;
+            warrant::check_checks(&policy, facts, &run).map_err(Refusal::Refused)?;
         }
         info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
         Ok(authority)

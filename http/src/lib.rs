@@ -28,6 +28,15 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// `text` percent-encoded for a path segment or a query value: every byte
+/// but RFC 3986's unreserved characters.
+pub fn encode_component(text: &str) -> String {
+    text.bytes().map(|b| match b {
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+        _ => format!("%{b:02X}"),
+    }).collect()
+}
+
 /// Sends `method` to `url` with `headers` (Host and Content-Length are
 /// added) and `body`; the answer, or why there is none, in words that name
 /// the host but never a header's value.

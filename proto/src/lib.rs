@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod inventory;
 pub mod names;
 pub mod operation;

@@ -69,10 +69,22 @@ pub const ACTIVITY_EVENT_SUBSCRIPTIONS: &str = "event_subscriptions";
 pub const ACTIVITY_MATCH_SUBSCRIPTIONS: &str = "match_subscriptions";
 /// Activity: deliver one event to one subscription (signed POST).
 pub const ACTIVITY_DELIVER_EVENT: &str = "deliver_event";
+/// Local activity: read one device's checks (pre or post) until each holds
+/// or its settle time passes.
+pub const ACTIVITY_CHECK_DEVICE: &str = "check_device";
+/// Activity: read one gate between waves (a Prometheus query) until it has
+/// held for its duration or fails.
+pub const ACTIVITY_CHECK_GATE: &str = "check_gate";
 /// Activity: the inventory's devices a drift check's selector picks.
 pub const ACTIVITY_DRIFT_TARGETS: &str = "drift_targets";
 /// Activity: compare one device with the rows switchyard owns there.
 pub const ACTIVITY_CHECK_DRIFT: &str = "check_drift";
+
+/// Whether `name` can name one of the worker's Prometheus endpoints
+/// (`--prometheus NAME=URL`, a gate's `prometheus:`).
+pub fn is_endpoint_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
 
 /// Signal carrying a reviewer's decision (JSON body: `ApprovalSignal`).
 pub const SIGNAL_APPROVAL: &str = "approval";
@@ -295,6 +307,13 @@ pub mod patches {
     /// each history run, so a run begun before it stays as it was until it
     /// continues as new.
     pub const VOUCHED_HISTORY: &str = "vouched-history";
+    /// A device whose plan carries checks reads them before its first
+    /// write and after its steps (asked at the device workflow's start,
+    /// only when its plan has checks).
+    pub const DEVICE_CHECKS: &str = "device-checks";
+    /// A suite whose rollout has gates reads them between waves (asked
+    /// after the first wave, only when the rollout has gates).
+    pub const SUITE_GATES: &str = "suite-gates";
     /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
     /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";

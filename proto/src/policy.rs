@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use ssh_key::{Algorithm, PublicKey};
 
+use crate::checks;
 use crate::inventory::Inventory;
 use crate::selector::{self, Selector};
 use crate::operation;
@@ -67,9 +68,26 @@ pub struct Rule {
     pub operations: Vec<String>,
     /// Longest approval wait, in seconds; 0: the suite's own.
     pub approval_timeout_seconds: u64,
+    /// Whether a suite must read post-checks on the devices it covers.
+    pub checks_required: bool,
+    /// Shortest settle time a suite's checks may have, in seconds; 0: any.
+    pub min_check_within_seconds: u32,
 }
 
 impl Rule {
+    /// Why a device's launched checks fall short of the rule, if they do.
+    pub fn checks_refusal(&self, checked: &checks::Coverage) -> Option<String> {
+        let has_checks = checked.post > 0 || checked.builtin;
+        if self.checks_required && !has_checks {
+            return Some(format!("rule {} requires post-checks and the suite reads none (add checks.post, or checks.builtin: true)", self.name));
+        }
+        if has_checks && self.min_check_within_seconds > checked.shortest_within {
+            return Some(format!("rule {} requires checks to settle for at least {}s and the suite's shortest is {}s (checks.within)",
+                self.name, self.min_check_within_seconds, checked.shortest_within));
+        }
+        None
+    }
+
     /// Whether the rule covers a device.
     pub fn covers(&self, device: &crate::inventory::Device) -> bool {
         self.selector.selects(device)
@@ -130,6 +148,8 @@ struct RawRule {
     max_parallelism: Option<Spanned<u32>>,
     operations: Option<Vec<Spanned<String>>>,
     approval_timeout: Option<Spanned<String>>,
+    checks: Option<Spanned<String>>,
+    min_check_within: Option<Spanned<String>>,
 }
 
 /// Key types whose signatures this build verifies.
@@ -292,7 +312,25 @@ impl Reader<'_> {
                 _ => return Err(self.err(t.referenced, field("approval_timeout"), format!("{:?} is not a duration like 30m, 4h or 1h30m", t.value))),
             },
         };
-        Ok(Rule { name, selector, request, operate, approvals, window_required, max_parallelism, operations, approval_timeout_seconds })
+        let checks_required = match &r.checks {
+            None => false,
+            Some(c) => match c.value.as_str() {
+                "required" => true,
+                "optional" => false,
+                other => return Err(self.err(c.referenced, field("checks"), format!("checks must be required or optional, not {other:?}"))),
+            },
+        };
+        let min_check_within_seconds = match &r.min_check_within {
+            None => 0,
+            Some(t) => match parse_duration(&t.value) {
+                Some(s) if s > 0 && s <= 3_600 => s as u32,
+                _ => return Err(self.err(t.referenced, field("min_check_within"), format!("{:?} is not a settle time like 30s or 2m (at most an hour)", t.value))),
+            },
+        };
+        Ok(Rule {
+            name, selector, request, operate, approvals, window_required, max_parallelism, operations, approval_timeout_seconds,
+            checks_required, min_check_within_seconds,
+        })
     }
 }
 
@@ -368,8 +406,12 @@ impl Policy {
                 refuse("targets", format!("{}: no rule of policy {} covers this device (default deny)", device.name, self.file));
                 continue;
             }
+            let checked = checks::Coverage { post: target.post_checks, builtin: target.builtin_checks, shortest_within: target.shortest_check_within_seconds };
             for (i, rule) in rules {
                 covering.entry(i).or_default().push(device.name.clone());
+                if let Some(why) = rule.checks_refusal(&checked) {
+                    refuse("checks", format!("{}: {why} of {}", device.name, self.file));
+                }
                 for op in &target.operations {
                     if !rule.operations.is_empty() && !rule.operations.contains(op) {
                         refuse("steps", format!("{}: operation {op} is not allowed by rule {} of {} (allowed: {})",
@@ -461,7 +503,11 @@ pub fn request(input: &SuiteInput) -> PolicyRequest {
                 .collect();
             operations.sort();
             operations.dedup();
-            PolicyDevice { device: t.device.clone(), operations }
+            let checked = checks::coverage(t);
+            PolicyDevice {
+                device: t.device.clone(), operations,
+                post_checks: checked.post, builtin_checks: checked.builtin, shortest_check_within_seconds: checked.shortest_within,
+            }
         }).collect(),
         approval: input.approval.clone(),
         parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),

@@ -36,6 +36,22 @@ struct RawRollout {
     if_locked: Option<Spanned<String>>,
     lock_wait: Option<Spanned<Scalar>>,
     save_config: Option<Spanned<Scalar>>,
+    #[serde(default)]
+    gates: Vec<Spanned<RawGate>>,
+}
+
+/// A gate between waves, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    name: Option<Spanned<String>>,
+    prometheus: Option<Spanned<String>>,
+    query: Spanned<String>,
+    max: Option<Spanned<Scalar>>,
+    min: Option<Spanned<Scalar>>,
+    #[serde(rename = "for")]
+    hold: Option<Spanned<Scalar>>,
+    pass_when_empty: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +86,7 @@ struct RawSuite {
     rollout: Option<RawRollout>,
     approval: Option<Spanned<RawApproval>>,
     window: Option<Spanned<RawWindow>>,
+    checks: Option<checks::RawChecks>,
 }
 
 /// A parsed suite file, not yet resolved against an inventory.
@@ -250,6 +267,7 @@ impl SuiteFile {
         self.rollout()?;
         self.approval()?;
         self.window()?;
+        self.check_checks()?;
         Ok(())
     }
 
@@ -401,7 +419,8 @@ impl SuiteFile {
             let steps = self.steps.iter()
                 .map(|step| Ok(Step { id: step.id.clone(), operation: Some(step.operation(&self.file, Some(device))?) }))
                 .collect::<Result<_, SourceError>>()?;
-            devices.push(DeviceTarget { device: device.name.clone(), steps });
+            let checks = self.device_checks(device)?;
+            devices.push(DeviceTarget { device: device.name.clone(), steps, checks, builtin_checks: self.builtin_checks(), checks_within_seconds: self.checks_within()? });
         }
         let bytes: usize = devices.iter().map(|d| serde_json::to_vec(d).map_or(0, |v| v.len())).sum();
         if bytes > MAX_INPUT_BYTES {
@@ -437,6 +456,7 @@ const MAX_DESCRIPTION: usize = 4_096;
 /// refuses payloads over 2 MiB, and the suite's input carries them all.
 const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024 - 64 * 1024;
 
+mod checks;
 mod settings;
 #[cfg(test)]
 mod tests;

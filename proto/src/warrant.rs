@@ -137,6 +137,18 @@ pub const WINDOW_GRACE_SECS: i64 = 300;
 /// disagreement (the suite waits for the window's start on Temporal's).
 pub const WINDOW_SKEW_SECS: i64 = 60;
 
+/// Whether the device's checks, as the suite launched them, meet every
+/// rule covering the device now (`checks: required`, `min_check_within`):
+/// a write that moves the device forward is refused when they fall short.
+pub fn check_checks(current: &Policy, device: &Device, run: &SuiteRun) -> Result<(), String> {
+    let Some(target) = run.input.devices.iter().find(|t| t.device == device.name) else { return Ok(()) };
+    let checked = crate::checks::coverage(target);
+    match current.rules.iter().filter(|r| r.covers(device)).find_map(|r| r.checks_refusal(&checked)) {
+        Some(why) => Err(format!("{why} of {}", current.file)),
+        None => Ok(()),
+    }
+}
+
 /// Checks that a write that moves the network forward (an apply; a
 /// reverse, an undo, a lock or a save is never held back) falls in the suite's
 /// change window at `now`: the window it was launched with, whose end only

@@ -235,10 +235,7 @@ fn segment(text: &str) -> String {
 
 /// `text` percent-encoded for a path segment or a query value.
 fn encode(text: &str) -> String {
-    text.bytes().map(|b| match b {
-        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-        _ => format!("%{b:02X}"),
-    }).collect()
+    switchyard_http::encode_component(text)
 }
 
 /// A request body as JSON (the body types serialise infallibly).

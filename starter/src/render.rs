@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{CellAlignment, Table};
-use switchyard_proto::v1::{CompensationAction, DeviceResult, DeviceStatus, StepRetry, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{CheckWhen, CompensationAction, DeviceResult, DeviceStatus, StepRetry, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{count, decision_name, device_is_done, device_status_name, phase_name};
 use switchyard_starter::client::ListedSuite;
 
@@ -132,6 +132,18 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         let _ = write!(out, "\n{}", plan(status));
     }
     titled(&mut out, "devices:", devices(status));
+    if let Some(t) = check_readings(status) {
+        titled(&mut out, "checks:", t);
+    }
+    if !status.gates.is_empty() {
+        let mut t = Table::new();
+        t.set_header(["AFTER WAVE", "GATE", "EXPECTED", "OBSERVED", "HELD", "RESULT"]);
+        for g in &status.gates {
+            let result = if g.passed { "passed" } else { "FAILED" };
+            t.add_row([g.wave.to_string(), g.name.clone(), g.expected.clone(), g.observed.clone(), format!("{}s", g.held_seconds), result.to_string()]);
+        }
+        titled(&mut out, "gates:", t);
+    }
     if !status.decisions.is_empty() {
         let mut t = Table::new();
         t.set_header(["REVIEWER", "DECISION", "COUNTED", "COMMENT"]);
@@ -209,6 +221,9 @@ fn devices(status: &SuiteStatus) -> Table {
     if any(|d| !d.lock_wait.is_empty()) {
         columns.push(("LOCK WAIT", |d| d.lock_wait.clone()));
     }
+    if any(|d| !d.checks.is_empty()) {
+        columns.push(("CHECKS", checks_passed));
+    }
     if any(|d| !d.error.is_empty()) {
         // Last, so a long error never pushes another column.
         columns.push(("ERROR", |d| d.error.clone()));
@@ -219,6 +234,30 @@ fn devices(status: &SuiteStatus) -> Table {
         t.add_row(columns.iter().map(|(_, cell)| cell(d)));
     }
     t
+}
+
+/// `3/3 passed`, or how many failed: a device's check readings at a glance.
+fn checks_passed(d: &DeviceResult) -> String {
+    let failed = d.checks.iter().filter(|r| !r.passed).count();
+    if failed == 0 { format!("{}/{} passed", d.checks.len(), d.checks.len()) } else { format!("{failed}/{} failed", d.checks.len()) }
+}
+
+/// Readings, one row each: every reading of a small suite, the failed ones
+/// of a large one (each device's JSON has them all).
+fn check_readings(status: &SuiteStatus) -> Option<Table> {
+    const ALL_UP_TO: usize = 40;
+    let total: usize = status.devices.iter().map(|d| d.checks.len()).sum();
+    let shown = status.devices.iter().flat_map(|d| d.checks.iter().map(move |r| (d, r))).filter(|(_, r)| total <= ALL_UP_TO || !r.passed);
+    let mut t = Table::new();
+    t.set_header(["DEVICE", "WHEN", "CHECK", "EXPECTED", "OBSERVED", "AFTER", "RESULT"]);
+    let mut rows = 0;
+    for (d, r) in shown {
+        let when = if r.when == CheckWhen::Pre as i32 { "pre" } else { "post" };
+        let result = if r.passed { "passed" } else { "FAILED" };
+        t.add_row([d.device.clone(), when.to_string(), r.name.clone(), r.expected.clone(), r.observed.clone(), format!("{}s", r.waited_seconds), result.to_string()]);
+        rows += 1;
+    }
+    (rows > 0).then_some(t)
 }
 
 /// `apply 1-create_vlan ×3`: the kind of step, its id and its attempts.

@@ -21,6 +21,9 @@ const REQUIRED: &[&str] = &[
     "suite_paused_resumed.binpb",
     "suite_cancelled.binpb",
     "device_rollback_after_cancel.binpb",
+    "suite_checks_canary_failed.binpb",
+    "device_post_check_failed.binpb",
+    "device_pre_check_failed.binpb",
 ];
 
 #[tokio::test]

@@ -31,6 +31,11 @@ pub(crate) struct WorkerConfig {
     /// events without it.
     #[arg(long, env = "SWITCHYARD_WEBHOOKS")]
     pub(crate) webhooks: Option<PathBuf>,
+    /// Prometheus endpoints the suites' gates may query, as NAME=URL
+    /// (repeat, or comma-separate in the variable); a bare URL is named
+    /// `default`. A suite names an endpoint, never a URL.
+    #[arg(long = "prometheus", env = "SWITCHYARD_PROMETHEUS", value_delimiter = ',')]
+    pub(crate) prometheus: Vec<String>,
     /// Concurrent workflow-task polls (the SDK default of 5 caps throughput).
     #[arg(long, env = "SWITCHYARD_WORKFLOW_POLLERS", default_value_t = 20)]
     pub(crate) workflow_pollers: usize,
@@ -128,6 +133,23 @@ pub(crate) enum LogFormat {
 }
 
 impl WorkerConfig {
+    /// The Prometheus endpoints by name, each URL http(s).
+    pub(crate) fn prometheus_endpoints(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for given in &self.prometheus {
+            let (name, url) = match given.split_once('=') {
+                Some((name, url)) => (name.trim(), url.trim()),
+                None => ("default", given.trim()),
+            };
+            anyhow::ensure!(switchyard_proto::names::is_endpoint_name(name),
+                "--prometheus {given:?}: {name:?} is not an endpoint name (letters, digits, '-', '_')");
+            anyhow::ensure!(url.starts_with("http://") || url.starts_with("https://"),
+                "--prometheus {given:?}: the URL must start with http:// or https://");
+            anyhow::ensure!(out.insert(name.to_string(), url.to_string()).is_none(), "--prometheus names {name:?} twice");
+        }
+        Ok(out)
+    }
+
     /// The scrape port's address, or `None` when it is off.
     pub(crate) fn metrics_address(&self) -> anyhow::Result<Option<std::net::SocketAddr>> {
         if self.metrics_address == "off" {
@@ -139,6 +161,7 @@ impl WorkerConfig {
 
     pub(crate) fn check(&self) -> anyhow::Result<()> {
         self.metrics_address()?;
+        self.prometheus_endpoints()?;
         anyhow::ensure!(self.workflow_pollers >= 2, "--workflow-pollers must be at least 2 (one sticky, one normal)");
         anyhow::ensure!(self.activity_pollers >= 1, "--activity-pollers must be at least 1");
         anyhow::ensure!(self.max_workflow_tasks >= 2, "--max-workflow-tasks must be at least 2");

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use switchyard_activities::{
-    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, HistoryActivities, LivePolicy, PolicyActivities, SessionConfig, Sessions, Warrants,
+    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, GateActivities, HistoryActivities, LivePolicy, PolicyActivities, SessionConfig, Sessions, Warrants,
 };
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
@@ -82,6 +82,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .register_activities(HistoryActivities::new(temporal::run_reporter(&client, &config.task_queue), temporal::run_voucher(&client), metrics))
         .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
         .register_activities(PolicyActivities::new(policy, inventory))
+        .register_activities(GateActivities::new(config.prometheus_endpoints()?))
         .tuner(tuner(&config))
         .workflow_task_poller_behavior(PollerBehavior::SimpleMaximum(config.workflow_pollers))
         .activity_task_poller_behavior(PollerBehavior::SimpleMaximum(config.activity_pollers))

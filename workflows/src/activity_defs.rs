@@ -9,7 +9,7 @@ use switchyard_proto::v1::{
     ApplyDeviceRequest, ApplyDeviceResult, ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
-    CheckDriftRequest, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult, VouchRunsRequest, VouchRunsResult,
+    CheckDriftRequest, CheckDeviceRequest, CheckDeviceResult, CheckGateRequest, CheckGateResult, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult, VouchRunsRequest, VouchRunsResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -58,6 +58,12 @@ activity!(
 activity!(
     /// Save a device's running configuration as its startup configuration.
     SaveConfig, names::ACTIVITY_SAVE_CONFIG, SaveConfigRequest, SaveConfigResult);
+activity!(
+    /// Read one device's checks until each holds or its settle time passes.
+    CheckDevice, names::ACTIVITY_CHECK_DEVICE, CheckDeviceRequest, CheckDeviceResult);
+activity!(
+    /// Read one gate between waves until it has held or fails.
+    CheckGate, names::ACTIVITY_CHECK_GATE, CheckGateRequest, CheckGateResult);
 activity!(
     /// Apply the worker's policy file to one suite.
     ResolvePolicy, names::ACTIVITY_RESOLVE_POLICY, PolicyRequest, EffectivePolicy);

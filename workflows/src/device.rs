@@ -2,9 +2,11 @@
 //! device's journal: every step applied, verified or reversed, with inputs
 //! and results, one row per device in the Web UI.
 //!
-//! Apply mode applies the planned steps in order and verifies; if a step or
-//! the verification fails, it reverses its own completed steps before
-//! reporting failure, so a device is never left half-changed. Compensate
+//! Apply mode reads the plan's pre-checks, applies the planned steps in
+//! order and verifies, then reads its post-checks; if a pre-check fails
+//! nothing is written, and if a step, the verification or a post-check
+//! fails, it reverses its own completed steps before reporting failure, so
+//! a device is never left half-changed or changed and broken. Compensate
 //! mode reverses the steps a suite-level rollback names.
 
 
@@ -18,7 +20,7 @@ use switchyard_proto::names::{self, failures, patches};
 use switchyard_proto::vocabulary::{count, device_status_name};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyStepRequest, CompensationAction, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
+    ApplyDeviceRequest, ApplyStepRequest, Check, CheckDeviceRequest, CheckWhen, CompensationAction, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
     ReverseStepRequest, SaveConfigRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -27,7 +29,7 @@ use temporalio_workflow::common::{ActivityDefinition, SearchAttributeKey};
 use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use crate::activity_defs::{ApplyDevice, ApplyStep, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
+use crate::activity_defs::{ApplyDevice, ApplyStep, CheckDevice, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
 use crate::failure::{describe, failure_type};
 use crate::options;
 
@@ -103,6 +105,8 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     // it was when it ran.
     let saves = input.save_config && patched(ctx, patches::CONFIG_SAVE);
     let at_once = patched(ctx, patches::DEVICE_APPLY_BATCH);
+    // Only a plan made with checks asks: one made before has none to read.
+    let checks = !compensating && !plan.checks.is_empty() && patched(ctx, patches::DEVICE_CHECKS);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -147,11 +151,23 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         return Ok(result);
     }
 
-    let Applied { applied, unsure, failure } = if at_once {
+    if checks && let Some(why) = read_checks(ctx, &input, &plan, CheckWhen::Pre, &mut result).await {
+        ctx.set_current_details(format!("failed its pre-checks: {why}"));
+        result.status = DeviceStatus::Failed as i32;
+        result.error = format!("{}: pre-check failed: {why}", plan.device);
+        result.compensation.push(not_applied(&plan.device, "", "pre-check failed: nothing written"));
+        return Ok(result);
+    }
+    let Applied { applied, unsure, mut failure } = if at_once {
         apply_at_once(ctx, &input, &plan, &mut result).await
     } else {
         apply_step_by_step(ctx, &input, &plan, &mut result).await
     };
+    // The rows are written and read back; the device must also work.
+    if checks && failure.is_none() {
+        failure = read_checks(ctx, &input, &plan, CheckWhen::Post, &mut result).await
+            .map(|why| format!("{}: post-check failed: {why}", plan.device));
+    }
     match failure {
         None => {
             result.status = DeviceStatus::Succeeded as i32;
@@ -298,6 +314,30 @@ async fn apply_step_by_step<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &D
         }
     }
     Applied { applied, unsure, failure }
+}
+
+/// Reads the plan's checks of `when` on the device (each until it holds or
+/// its settle time passes), keeping the readings in the result; why they
+/// failed, if any did.
+async fn read_checks(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, when: CheckWhen, result: &mut DeviceResult) -> Option<String> {
+    let list: Vec<Check> = plan.checks.iter().filter(|c| c.when == when as i32).cloned().collect();
+    if list.is_empty() {
+        return None;
+    }
+    let kind = if when == CheckWhen::Pre { "pre-checks" } else { "post-checks" };
+    ctx.set_current_details(format!("reading {} {kind}", list.len()));
+    let longest = list.iter().map(|c| c.within_seconds).max().unwrap_or(0);
+    let req = CheckDeviceRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), when: when as i32, checks: list };
+    let summary = format!("{kind} on {}", plan.device);
+    match ctx.execute_local_activity(CheckDevice, req, options::local_device_checks(summary, longest)).await {
+        Ok(r) => {
+            let failed: Vec<String> = r.readings.iter().filter(|r| !r.passed)
+                .map(|r| format!("{} (expected {}, saw {} after {}s)", r.name, r.expected, r.observed, r.waited_seconds)).collect();
+            result.checks.extend(r.readings);
+            (!failed.is_empty()).then(|| failed.join("; "))
+        }
+        Err(e) => Some(format!("the {kind} could not be read: {}", describe(&e))),
+    }
 }
 
 /// Saves the device's configuration (`config save -y`) when `saves` (the

@@ -186,7 +186,7 @@ pub fn remediation(check_id: &str, input: &DriftInput, devices: &[DeviceDrift]) 
             id: format!("{i}-restore_row"),
             operation: Some(Operation { op: Some(Op::RestoreRow(RestoreRow { key: row.key.clone(), fields: row.expected.clone() })) }),
         }).collect();
-        DeviceTarget { device: d.device.clone(), steps }
+        DeviceTarget { device: d.device.clone(), steps, ..Default::default() }
     }).collect();
     let requester = if input.requester.trim().is_empty() { "drift-check".to_string() } else { input.requester.trim().to_string() };
     SuiteInput {

@@ -95,6 +95,29 @@ pub(crate) fn local_device_io(summary: String, compensating: bool) -> LocalActiv
     options
 }
 
+/// Reading a device's checks: local to the device workflow's worker, like
+/// its steps; long enough for the longest settle time and a slow read. A
+/// device that cannot be read fails its checks inside the call, so a retry
+/// is only for a worker that died mid-read.
+pub(crate) fn local_device_checks(summary: String, longest_within_seconds: u32) -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .retry_policy(retry(3))
+        .start_to_close_timeout(Duration::from_secs(u64::from(longest_within_seconds) + 60))
+        .summary(summary)
+        .build()
+}
+
+/// Reading a gate between waves: a regular activity (any worker with the
+/// Prometheus endpoint), heartbeating while it holds; long enough for the
+/// gate's duration and a slow answer, retried only for a lost worker.
+pub(crate) fn gate_read(summary: String, hold: Duration) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(hold + Duration::from_secs(120))
+        .retry_policy(retry(3))
+        .heartbeat_timeout(Duration::from_secs(30))
+        .summary(summary)
+        .build()
+}
+
 /// Reporting a device run to its history from the worker: quick, retried
 /// while the server does not answer (a restart), local to the device
 /// workflow's worker.

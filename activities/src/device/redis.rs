@@ -102,18 +102,28 @@ pub async fn snapshot(conn: &mut MultiplexedConnection, reads: &Reads) -> redis:
         return Ok(view);
     }
     let state_keys: Vec<&String> = reads.state_keys.iter().collect();
-    let state: Vec<BTreeMap<String, String>> = STATE_ROWS_SCRIPT.arg(STATE_DB).arg(&state_keys).invoke_async(conn).await?;
+    let state: Vec<BTreeMap<String, String>> = ROWS_IN_SCRIPT.arg(STATE_DB).arg(&state_keys).invoke_async(conn).await?;
     Ok(view.with_state(state_keys.into_iter().cloned().zip(state).filter(|(_, r)| !r.is_empty()).collect()))
 }
 
-/// Reads STATE_DB rows; the script selects STATE_DB for itself, the
-/// connection stays on CONFIG_DB.
-static STATE_ROWS_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
+/// Reads rows of another database (STATE_DB, APPL_DB, COUNTERS_DB); the
+/// script selects it for itself, the connection stays on CONFIG_DB.
+static ROWS_IN_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
 redis.call('SELECT', ARGV[1])
 local out = {}
 for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', ARGV[i]) end
 return out
 "));
+
+/// Reads whole rows of database `db` by key, in order; an absent row is
+/// `None` (SONiC's tables are hashes, and redis holds no empty hash).
+pub async fn rows_in(conn: &mut MultiplexedConnection, db: u8, keys: &[String]) -> redis::RedisResult<Vec<Option<Row>>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = ROWS_IN_SCRIPT.arg(db).arg(keys).invoke_async(conn).await?;
+    Ok(rows.into_iter().map(|r| (!r.is_empty()).then_some(r)).collect())
+}
 
 /// Reads whole rows by key; absent rows are absent from the result.
 pub async fn rows(conn: &mut MultiplexedConnection, keys: &[String]) -> redis::RedisResult<BTreeMap<String, Row>> {

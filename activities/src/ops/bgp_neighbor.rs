@@ -18,12 +18,14 @@
 //! (unless default) and has its BGP instance
 //! (BGP_GLOBALS|<vrf> with local_asn; bgpcfgd's default VRF may run on
 //! DEVICE_METADATA's bgp_asn instead). Remove deletes both rows.
+//! Built-in check (`checks.builtin`): the session is Established in STATE_DB
+//! `NEIGH_STATE_TABLE|<ip>`, as bgpmon reports it (default VRF only).
 
-use switchyard_proto::v1::BgpNeighbor;
+use switchyard_proto::v1::{BgpNeighbor, Check, CheckDb};
 
 use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd};
 use super::keys::peer_group_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, expect_equal, must_exist};
 use super::keys::vrf_or_default;
 
 /// Says which daemon's key form the plan chose, and from what.
@@ -96,6 +98,17 @@ pub(crate) struct Add<'a>(pub(crate) &'a BgpNeighbor);
 pub(crate) struct Remove<'a>(pub(crate) &'a BgpNeighbor);
 
 impl Catalogued for Add<'_> {
+
+    /// The session comes up, as bgpmon reports it in STATE_DB. bgpmon keys
+    /// neighbors of the default VRF only, so a VRF's neighbor has no
+    /// built-in check (a suite's own check may read what the device shows).
+    fn checks(&self) -> Vec<Check> {
+        let p = self.0;
+        if vrf_or_default(&p.vrf) != "default" {
+            return Vec::new();
+        }
+        vec![expect_equal(format!("BGP neighbor {} established", p.neighbor), CheckDb::State, format!("NEIGH_STATE_TABLE|{}", p.neighbor), "state", "Established")]
+    }
 
     fn reads(&self) -> Reads {
         reads(self.0)

@@ -40,7 +40,7 @@ mod vrf;
 mod vxlan;
 
 use switchyard_proto::operation;
-use switchyard_proto::v1::{operation::Op, Operation};
+use switchyard_proto::v1::{operation::Op, Check, Operation};
 
 pub use plan::{Catalogued, PlanError, Planned};
 pub use view::{Reads, Row, View};
@@ -100,6 +100,11 @@ pub fn operation_of(op: &Operation) -> Result<&Op, PlanError> {
 /// Rows an operation reads.
 pub fn reads(op: &Op) -> Reads {
     with_op(op, |d| d.reads())
+}
+
+/// The catalogue's post-checks for what an operation creates.
+pub fn checks(op: &Op) -> Vec<Check> {
+    with_op(op, |d| d.checks())
 }
 
 /// Plans an operation: its static rules first (a workflow input need not

@@ -7,7 +7,7 @@
 //!
 //! Must never: read a device, or name an operation.
 
-use switchyard_proto::v1::{Change, ChangeAction, ChangeSet, DeletedRow, FieldOverwrite, KeptRow, ListChange, Receipt};
+use switchyard_proto::v1::{Change, ChangeAction, ChangeSet, Check, CheckDb, CheckExpect, CheckWhen, DeletedRow, FieldOverwrite, KeptRow, ListChange, Receipt};
 
 use super::references;
 pub(crate) use super::view::{Reads, Row, View};
@@ -273,5 +273,20 @@ pub trait Catalogued {
     /// Plans against the view (which already holds earlier steps' effects).
     /// The operation's static rules have already passed.
     fn plan(&self, view: &View) -> Result<Planned, PlanError>;
+    /// What shows on the device that the object this step creates works,
+    /// read after the change when the suite asks for the catalogue's checks
+    /// (`checks.builtin`); nothing unless the operation says.
+    fn checks(&self) -> Vec<Check> {
+        Vec::new()
+    }
+}
+
+/// A post-check the catalogue brings: `field` of `key` in `db` equals
+/// `value`. Its settle time and origin are the planner's to fill.
+pub(crate) fn expect_equal(name: String, db: CheckDb, key: String, field: &str, value: &str) -> Check {
+    Check {
+        name, when: CheckWhen::Post as i32, db: db as i32, key, field: field.into(), expect: CheckExpect::Equals as i32,
+        value: value.into(), within_seconds: 0, origin: String::new(),
+    }
 }
 

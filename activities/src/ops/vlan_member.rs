@@ -8,11 +8,13 @@
 //! ```
 //! Preconditions: the VLAN and the port exist, the port is not a PortChannel
 //! member, not a routed port, and an untagged member of no other VLAN.
+//! Built-in check (`checks.builtin`): the member is oper up in APPL_DB
+//! `PORT_TABLE:<port>` (`LAG_TABLE:<PortChannel>`).
 
-use switchyard_proto::v1::{AddVlanMember, TaggingMode};
+use switchyard_proto::v1::{AddVlanMember, Check, CheckDb, TaggingMode};
 
 use super::keys::vlan_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, expect_equal, must_exist};
 use super::keys::port_key;
 
 fn mode(p: &AddVlanMember) -> &'static str {
@@ -24,6 +26,14 @@ fn member_key(p: &AddVlanMember) -> String {
 }
 
 impl Catalogued for AddVlanMember {
+
+    /// The member's port is up, as `show interfaces status` reads it
+    /// (APPL_DB, where SONiC's port and LAG managers report oper status).
+    fn checks(&self) -> Vec<Check> {
+        let port = &self.port;
+        let key = if port.starts_with("PortChannel") { format!("LAG_TABLE:{port}") } else { format!("PORT_TABLE:{port}") };
+        vec![expect_equal(format!("VLAN {} member {port} up", self.vlan_id), CheckDb::Appl, key, "oper_status", "up")]
+    }
 
     fn reads(&self) -> Reads {
         let port = &self.port;

@@ -41,7 +41,7 @@ fn request(devices: &[&str], by: &PrivateKey) -> PolicyRequest {
         suite_id: "s1".into(),
         input_digest: "d1".into(),
         launch: Some(launch("s1", "d1", by)),
-        devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec![operation::name(&Op::CreateVlan(Default::default())).into()] }).collect(),
+        devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec![operation::name(&Op::CreateVlan(Default::default())).into()], ..Default::default() }).collect(),
         parallelism: 2,
         ..Default::default()
     }
@@ -190,4 +190,26 @@ fn anyone_means_a_principal_the_policy_names() {
     // Only a lab policy (unsigned: allow) lets any typed name through.
     let lab = EffectivePolicy { allow_unsigned: true, ..eff.clone() };
     assert!(admits(&lab, &["*".to_string()], "mallory"));
+}
+
+/// A rule may require post-checks and a shortest settle time: a suite that
+/// reads none, or settles too briefly, is refused naming the device and
+/// the rule; the catalogue's own checks count.
+#[test]
+fn a_rule_may_require_checks_and_a_settle_time() {
+    let text = policy_text().replace("    max_parallelism: 4\n", "    max_parallelism: 4\n    checks: required\n    min_check_within: 30s\n");
+    let policy = Policy::parse("policy.yaml", &text).unwrap();
+    let checked = |post: u32, builtin: bool, shortest: u32| {
+        let mut req = request(&["leaf1"], &key(1));
+        (req.devices[0].post_checks, req.devices[0].builtin_checks, req.devices[0].shortest_check_within_seconds) = (post, builtin, shortest);
+        messages(&policy.effective(&inventory(), &req, 1_000_000).1)
+    };
+    assert_eq!(checked(0, false, 0), "[checks] leaf1: rule leaves requires post-checks and the suite reads none (add checks.post, or checks.builtin: true) of policy.yaml");
+    assert_eq!(checked(0, true, 30), "");
+    assert_eq!(checked(2, false, 45), "");
+    assert_eq!(checked(1, false, 10), "[checks] leaf1: rule leaves requires checks to settle for at least 30s and the suite's shortest is 10s (checks.within) of policy.yaml");
+    let bad = text.replace("checks: required", "checks: sometimes");
+    assert!(Policy::parse("policy.yaml", &bad).unwrap_err().message.contains("checks must be required or optional"));
+    let bad = text.replace("min_check_within: 30s", "min_check_within: 2h");
+    assert_eq!(Policy::parse("policy.yaml", &bad).unwrap_err().field, "rules[0].min_check_within");
 }

@@ -6,11 +6,16 @@
 
 use serde_saphyr::Spanned;
 
-use super::{RawApproval, SuiteFile};
+use super::{RawApproval, RawGate, SuiteFile};
 use crate::params::Scalar;
 use crate::time::{format_rfc3339, parse_duration, parse_rfc3339};
-use crate::v1::{ApprovalPolicy, ChangeWindow, OnFailure, OperatorAction, Rollout, Wave, WindowClose};
+use crate::v1::{ApprovalPolicy, ChangeWindow, Gate, OnFailure, OperatorAction, Rollout, Wave, WindowClose};
 use crate::SourceError;
+
+/// Bytes of PromQL a gate's query may have.
+const MAX_GATE_QUERY: usize = 4_096;
+/// The longest a gate may be read before the next wave.
+const MAX_GATE_HOLD_SECONDS: u64 = 3_600;
 
 /// The longest duration a suite file may give (365 days).
 const MAX_DURATION_SECONDS: u64 = 365 * 86_400;
@@ -22,7 +27,7 @@ const EARLIEST_TIME: i64 = -62_135_596_800;
 const LATEST_TIME: i64 = 253_402_207_200;
 
 impl SuiteFile {
-    fn duration(&self, value: &Spanned<Scalar>, field: &str) -> Result<u64, SourceError> {
+    pub(super) fn duration(&self, value: &Spanned<Scalar>, field: &str) -> Result<u64, SourceError> {
         let text = value.value.text();
         let seconds = parse_duration(&text).ok_or_else(|| {
             self.err(value.referenced, field, format!("{text:?} is not a duration; expected e.g. 90, 90s, 15m, 4h or 2d"))
@@ -48,6 +53,7 @@ impl SuiteFile {
             fail_if_locked: false,
             lock_wait_seconds: 600,
             skip_config_save: false,
+            gates: vec![],
         };
         let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
         if let Some(p) = &raw.parallelism {
@@ -117,7 +123,53 @@ impl SuiteFile {
                     format!("{other:?} is not true or false (save the running configuration after each device, as `config save -y` does)"))),
             };
         }
+        for (i, g) in raw.gates.iter().enumerate() {
+            rollout.gates.push(self.gate(&format!("rollout.gates[{i}]"), i, g)?);
+        }
         Ok(rollout)
+    }
+
+    /// One gate between waves: a query, its bounds and how long they hold.
+    fn gate(&self, field: &str, i: usize, raw: &Spanned<RawGate>) -> Result<Gate, SourceError> {
+        let g = &raw.value;
+        let query = g.query.value.trim();
+        if query.is_empty() || query.len() > MAX_GATE_QUERY {
+            return Err(self.err(g.query.referenced, format!("{field}.query"), format!("a gate's query is 1..={MAX_GATE_QUERY} bytes of PromQL")));
+        }
+        let bound = |value: &Option<Spanned<Scalar>>, name: &str| -> Result<Option<f64>, SourceError> {
+            value.as_ref().map(|v| v.value.text().trim().parse::<f64>().ok().filter(|n| n.is_finite())
+                .ok_or_else(|| self.err(v.referenced, format!("{field}.{name}"), format!("{:?} is not a number", v.value.text()))))
+                .transpose()
+        };
+        let (max, min) = (bound(&g.max, "max")?, bound(&g.min, "min")?);
+        if max.is_none() && min.is_none() {
+            return Err(self.err(raw.referenced, field.to_string(), "a gate needs a bound: max, min or both (e.g. max: 0 for no errors)"));
+        }
+        if let (Some(max), Some(min)) = (max, min) && min > max {
+            return Err(self.err(raw.referenced, format!("{field}.min"), format!("min {min} is above max {max}: no value could pass")));
+        }
+        let for_seconds = match &g.hold {
+            Some(h) => {
+                let seconds = self.duration(h, &format!("{field}.for"))?;
+                if seconds > MAX_GATE_HOLD_SECONDS {
+                    return Err(self.err(h.referenced, format!("{field}.for"), "a gate holds for at most an hour"));
+                }
+                seconds as u32
+            }
+            None => 0,
+        };
+        let prometheus = match &g.prometheus {
+            Some(p) if !crate::names::is_endpoint_name(&p.value) => return Err(self.err(p.referenced, format!("{field}.prometheus"),
+                format!("{:?} is not an endpoint name; name one the worker's --prometheus gives (letters, digits, '-', '_')", p.value))),
+            Some(p) => p.value.clone(),
+            None => "default".into(),
+        };
+        Ok(Gate {
+            name: g.name.as_ref().map_or_else(|| format!("gate {}", i + 1), |n| n.value.clone()),
+            prometheus, query: query.to_string(),
+            has_max: max.is_some(), max: max.unwrap_or_default(), has_min: min.is_some(), min: min.unwrap_or_default(),
+            for_seconds, pass_when_empty: g.pass_when_empty.unwrap_or(false),
+        })
     }
 
     pub(super) fn window(&self) -> Result<Option<ChangeWindow>, SourceError> {

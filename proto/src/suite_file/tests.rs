@@ -4,6 +4,7 @@
 use super::*;
 use crate::v1::operation::Op;
 use crate::time::parse_duration;
+use crate::v1::{CheckDb, CheckExpect, CheckWhen};
 
 const INVENTORY: &str = "defaults:\n  user: admin\n  credential: { key_file: k }\n  known_hosts: kh\ndevices:\n  - { name: leaf1, address: 10.0.0.1, role: leaf, vars: { uplink: Ethernet4 } }\n  - { name: leaf2, address: 10.0.0.2, role: leaf, vars: { uplink: Ethernet8 } }\n  - { name: spine1, address: 10.0.0.3, role: spine }\n";
 
@@ -202,5 +203,99 @@ fn bad_operation_parameters_are_refused() {
         assert_eq!(err.line, 4, "{step}: {err}");
         assert_eq!(err.field, *field, "{step}: {err}");
         assert!(err.message.contains(message), "{step}: {err}");
+    }
+}
+
+const CHECKS: &str = "\
+checks:
+  within: 45s
+  builtin: true
+  pre:
+    - { state_db: \"PORT_TABLE|{{ device.vars.uplink }}\", field: state, equals: ok }
+  post:
+    - { name: uplink up, appl_db: \"PORT_TABLE:{{ device.vars.uplink }}\", field: oper_status, equals: up, within: 90s }
+    - { state_db: \"NEIGH_STATE_TABLE|10.0.0.9\", exists: true }
+";
+
+/// Checks are rendered per device, settle as written (or as the suite's
+/// default), and carry the suite's wish for the catalogue's own.
+#[test]
+fn checks_are_rendered_per_device() {
+    let suite = SuiteFile::parse("s.yaml", &format!("{SUITE}{CHECKS}")).unwrap().resolve(&inventory()).unwrap();
+    let leaf2 = &suite.devices[1];
+    assert!(leaf2.builtin_checks);
+    assert_eq!(leaf2.checks_within_seconds, 45);
+    let summary: Vec<(i32, &str, &str, &str, u32)> =
+        leaf2.checks.iter().map(|c| (c.when, c.key.as_str(), c.name.as_str(), c.value.as_str(), c.within_seconds)).collect();
+    assert_eq!(summary, vec![
+        (CheckWhen::Pre as i32, "PORT_TABLE|Ethernet8", "STATE_DB PORT_TABLE|Ethernet8: state = ok", "ok", 45),
+        (CheckWhen::Post as i32, "PORT_TABLE:Ethernet8", "uplink up", "up", 90),
+        (CheckWhen::Post as i32, "NEIGH_STATE_TABLE|10.0.0.9", "STATE_DB NEIGH_STATE_TABLE|10.0.0.9: key present", "", 45),
+    ]);
+    assert_eq!(leaf2.checks[1].db(), CheckDb::Appl);
+    assert_eq!(leaf2.checks[2].expect(), CheckExpect::Exists);
+    // Without `checks:`, none, and not the catalogue's either.
+    let plain = SuiteFile::parse("s.yaml", SUITE).unwrap().resolve(&inventory()).unwrap();
+    assert!(plain.devices.iter().all(|d| d.checks.is_empty() && !d.builtin_checks));
+}
+
+/// (mutation of the suite with checks, line, field, part of the message)
+const BAD_CHECKS: &[(&str, &str, u64, &str, &str)] = &[
+    ("{ state_db: \"PORT_TABLE|{{ device.vars.uplink }}\", field", "{ field", 21, "checks.pre[0]", "exactly one database"),
+    ("appl_db: \"PORT_TABLE:", "state_db: x, appl_db: \"PORT_TABLE:", 23, "checks.post[0]", "not several"),
+    ("exists: true }", "exists: true, equals: x, field: f }", 24, "checks.post[1]", "exactly one expectation"),
+    ("within: 90s", "within: 2h", 23, "checks.post[0].within", "longer than an hour"),
+    ("  within: 45s", "  within: soon", 18, "checks.within", "not a duration"),
+    ("field: state, equals: ok", "equals: ok", 21, "checks.pre[0].field", "name it"),
+    ("PORT_TABLE|{{ device.vars.uplink }}", "PORT_TABLE|{{ device.vars.downlink }}", 21, "checks.pre[0].state_db", "has no vars.downlink"),
+    ("PORT_TABLE|{{ device.vars.uplink }}", "PORT_TABLE|{{ device.vars.uplink ", 21, "checks.pre[0].state_db", "template syntax error"),
+    ("    - { state_db: \"NEIGH", "    - { counters_db: \"\", exists: false }\n    - { state_db: \"NEIGH", 24, "checks.post[1].counters_db", "must not be empty"),
+];
+
+#[test]
+fn bad_checks_are_located() {
+    let good = format!("{SUITE}{CHECKS}");
+    for (from, to, line, field, message) in BAD_CHECKS {
+        assert!(good.contains(from), "mutation source {from:?} not in suite");
+        let text = good.replacen(from, to, 1);
+        let err = SuiteFile::parse("s.yaml", &text).and_then(|s| s.resolve(&inventory()).map(|_| ())).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (*line, *field), "{to}: {err}");
+        assert!(err.message.contains(message), "{to}: {}", err.message);
+    }
+}
+
+const GATES: &str = "  gates:
+    - name: no interface errors
+      query: 'sum(rate(errs{device=~\"{{ wave.devices }}\"}[1m]))'
+      max: 0
+      for: 2m
+    - { prometheus: site-b, query: 'count(up)', min: 2, pass_when_empty: true }
+";
+
+/// Gates are read from the rollout with their bounds, duration and
+/// endpoint (`default` unless named); each mistake is refused at its line.
+#[test]
+fn gates_are_read_and_refused_at_their_line() {
+    let text = SUITE.replace("  on_failure: pause\n", &format!("  on_failure: pause\n{GATES}"));
+    let gates = SuiteFile::parse("s.yaml", &text).unwrap().resolve(&inventory()).unwrap().rollout.gates;
+    let summary: Vec<String> = gates.iter()
+        .map(|g| format!("{} @{} max={:?} min={:?} for={} empty_ok={}", g.name, g.prometheus, g.has_max.then_some(g.max), g.has_min.then_some(g.min), g.for_seconds, g.pass_when_empty))
+        .collect();
+    assert_eq!(summary, vec![
+        "no interface errors @default max=Some(0.0) min=None for=120 empty_ok=false",
+        "gate 2 @site-b max=None min=Some(2.0) for=0 empty_ok=true",
+    ]);
+    for (from, to, line, field, message) in [
+        ("      max: 0\n", "", 15, "rollout.gates[0]", "a gate needs a bound"),
+        ("      max: 0\n", "      max: none\n", 17, "rollout.gates[0].max", "not a number"),
+        ("      for: 2m\n", "      for: 2h\n", 18, "rollout.gates[0].for", "at most an hour"),
+        ("min: 2,", "min: 2, max: 1,", 19, "rollout.gates[1].min", "no value could pass"),
+        ("prometheus: site-b", "prometheus: \"http://10.0.0.1:9090\"", 19, "rollout.gates[1].prometheus", "not an endpoint name"),
+        ("query: 'count(up)'", "query: ''", 19, "rollout.gates[1].query", "1..=4096 bytes"),
+    ] {
+        let bad = text.replacen(from, to, 1);
+        let err = SuiteFile::parse("s.yaml", &bad).and_then(|s| s.resolve(&inventory()).map(|_| ())).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (line, field), "{to}: {err}");
+        assert!(err.message.contains(message), "{to}: {}", err.message);
     }
 }

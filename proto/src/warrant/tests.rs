@@ -23,10 +23,14 @@ fn public(seed: u8) -> String {
 /// alice requests, bob and carol review; leaves need one approval, the
 /// lab rule none.
 fn policy(with_carol: bool) -> Policy {
+    Policy::parse("policy.yaml", &policy_text(with_carol)).unwrap()
+}
+
+fn policy_text(with_carol: bool) -> String {
     let carol = if with_carol { format!("  - {{ name: carol, groups: [reviewers], keys: [\"{}\"] }}\n", public(3)) } else { String::new() };
-    Policy::parse("policy.yaml", &format!(
+    format!(
         "principals:\n  - {{ name: alice, groups: [neteng], keys: [\"{}\"] }}\n  - {{ name: bob, groups: [neteng, reviewers], keys: [\"{}\"] }}\n{carol}rules:\n  - name: leaves\n    devices: {{ roles: [leaf] }}\n    request: [neteng]\n    approvals:\n      - {{ count: 1, from: [reviewers] }}\n  - name: lab\n    devices: {{ roles: [lab] }}\n    request: [neteng]\n",
-        public(1), public(2))).unwrap()
+        public(1), public(2))
 }
 
 fn inventory() -> Inventory {
@@ -55,7 +59,7 @@ fn run(devices: &[&str]) -> (SuiteRun, Vec<DevicePlan>) {
     let mut input = SuiteInput {
         suite_id: "s1".into(),
         requester: "alice".into(),
-        devices: devices.iter().map(|d| DeviceTarget { device: d.to_string(), steps: vec![step(100)] }).collect(),
+        devices: devices.iter().map(|d| DeviceTarget { device: d.to_string(), steps: vec![step(100)], ..Default::default() }).collect(),
         ..Default::default()
     };
     input.launch = Some(sign(&key(1), &decision(Kind::Launch, "s1", "", "", &trust::input_digest(&input))));
@@ -262,4 +266,21 @@ fn an_extension_counts_only_bound_to_its_run_by_someone_who_may_operate() {
     let mut lab = policy(true);
     lab.allow_unsigned = true;
     check_window(&lab, &device("leaf1"), &run, Some(&with(vec![], &unsigned)), after_end).unwrap();
+}
+
+/// The checks a rule requires are read from the suite as it was launched
+/// (the input its launch signs), against the rule as it is now: the worker
+/// refuses to move a device forward when they fall short.
+#[test]
+fn the_checks_a_rule_requires_are_those_the_suite_launched_with() {
+    let (mut run, _) = run(&["leaf1"]);
+    check_checks(&policy(true), &device("leaf1"), &run).unwrap();
+    let strict = Policy::parse("policy.yaml", &policy_text(true).replace("rules:\n  - name: leaves\n", "rules:\n  - name: leaves\n    checks: required\n    min_check_within: 20s\n")).unwrap();
+    let e = check_checks(&strict, &device("leaf1"), &run).unwrap_err();
+    assert!(e.contains("rule leaves requires post-checks and the suite reads none"), "{e}");
+    run.input.devices[0].builtin_checks = true;
+    check_checks(&strict, &device("leaf1"), &run).unwrap();
+    run.input.devices[0].checks_within_seconds = 5;
+    let e = check_checks(&strict, &device("leaf1"), &run).unwrap_err();
+    assert!(e.contains("at least 20s and the suite's shortest is 5s"), "{e}");
 }

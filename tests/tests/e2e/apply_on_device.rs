@@ -25,6 +25,7 @@ fn target(description: &str) -> DeviceTarget {
             Step { id: "2-add_vlan_member".into(), operation: op(Op::AddVlanMember(AddVlanMember {
                 vlan_id: 300, port: "Ethernet8".into(), tagging_mode: TaggingMode::Tagged as i32 })) },
         ],
+        ..Default::default()
     }
 }
 

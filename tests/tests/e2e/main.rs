@@ -8,11 +8,13 @@
 //! runs one module.
 
 mod apply_on_device;
+mod checks;
 mod device_access;
 mod device_faults;
 mod device_history;
 mod device_lock;
 mod drift;
+mod gates;
 mod malformed_signals;
 mod metrics;
 mod secrets;

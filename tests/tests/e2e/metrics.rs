@@ -4,65 +4,12 @@
 //! Needs `tests/run.sh`, which installs the `prometheus` binary; fails
 //! loudly without it.
 
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use switchyard_tests::prometheus::Prometheus;
 use switchyard_tests::{TestEnv, http_get, started_suite_id, url_encode};
 
 const QUEUE: &str = "metrics-test";
-
-/// A Prometheus server of the test's own, killed on drop.
-struct Prometheus {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn prometheus(target: &str) -> Prometheus {
-    let dir = std::env::temp_dir().join(format!("switchyard-prometheus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(&config, format!(
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: switchyard-worker\n    static_configs:\n      - targets: [\"{target}\"]\n")).unwrap();
-    let address = format!("127.0.0.1:{}", free_port());
-    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address={address}"))
-        .stdout(log.try_clone().unwrap()).stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start prometheus ({e}): tests/run.sh installs it (`lab/lab.sh install tests`, as root)"));
-    Prometheus { child, address }
-}
-
-/// The value of an instant query's first series, once it is at least `want`.
-fn wait_for_value(prom: &Prometheus, query: &str, want: f64) -> f64 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok((200, body)) = http_get(&prom.address, &format!("/api/v1/query?query={}", url_encode(query))) {
-            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let value = json["data"]["result"][0]["value"][1].as_str().and_then(|v| v.parse::<f64>().ok());
-            if let Some(v) = value.filter(|v| *v >= want) {
-                return v;
-            }
-            last = body;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("Prometheus never had {query} >= {want}; last answer: {last}");
-}
 
 #[test]
 fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
@@ -73,7 +20,7 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     assert_eq!(http_get(&scrape, "/livez").unwrap(), (200, "ok\n".to_string()));
     assert_eq!(http_get(&scrape, "/readyz").unwrap().0, 200);
     assert_eq!(http_get(&scrape, "/elsewhere").unwrap().0, 404);
-    let prom = prometheus(&scrape);
+    let prom = Prometheus::start("metrics", &[&scrape]);
 
     let dir = std::env::temp_dir().join(format!("switchyard-metrics-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -85,19 +32,19 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     started_suite_id(&text).unwrap();
 
     // switchyard's own, by kind, operation and outcome.
-    assert_eq!(wait_for_value(&prom, r#"sum(switchyard_device_steps_total{kind="apply",operation="create_vlan",outcome="applied"})"#, 2.0), 2.0);
-    wait_for_value(&prom, r#"sum(switchyard_device_steps_total{kind="plan",outcome="planned"})"#, 2.0);
-    wait_for_value(&prom, r#"sum(switchyard_device_steps_total{kind="verify",outcome="ok"})"#, 2.0);
-    wait_for_value(&prom, r#"sum(switchyard_device_step_duration_seconds_count{kind="apply"})"#, 2.0);
-    wait_for_value(&prom, r#"sum(switchyard_ssh_handshakes_total{outcome="ok"})"#, 2.0);
-    wait_for_value(&prom, "switchyard_ssh_sessions", 2.0);
+    assert_eq!(prom.wait_for_value(r#"sum(switchyard_device_steps_total{kind="apply",operation="create_vlan",outcome="applied"})"#, 2.0), 2.0);
+    prom.wait_for_value(r#"sum(switchyard_device_steps_total{kind="plan",outcome="planned"})"#, 2.0);
+    prom.wait_for_value(r#"sum(switchyard_device_steps_total{kind="verify",outcome="ok"})"#, 2.0);
+    prom.wait_for_value(r#"sum(switchyard_device_step_duration_seconds_count{kind="apply"})"#, 2.0);
+    prom.wait_for_value(r#"sum(switchyard_ssh_handshakes_total{outcome="ok"})"#, 2.0);
+    prom.wait_for_value("switchyard_ssh_sessions", 2.0);
     // The SDK's, from the same port.
-    wait_for_value(&prom, r#"sum(temporal_workflow_completed_total{workflow_type="SuiteWorkflow"})"#, 1.0);
-    wait_for_value(&prom, "sum(temporal_num_pollers)", 1.0);
+    prom.wait_for_value(r#"sum(temporal_workflow_completed_total{workflow_type="SuiteWorkflow"})"#, 1.0);
+    prom.wait_for_value("sum(temporal_num_pollers)", 1.0);
     // Suites by phase, from Temporal visibility (counted every 30 s).
-    wait_for_value(&prom, r#"max(switchyard_suites{phase="succeeded"})"#, 1.0);
+    prom.wait_for_value(r#"max(switchyard_suites{phase="succeeded"})"#, 1.0);
     // Device workflows by DeviceStatus, the same way: this suite's two.
-    wait_for_value(&prom, r#"max(switchyard_devices{status="succeeded"})"#, 2.0);
+    prom.wait_for_value(r#"max(switchyard_devices{status="succeeded"})"#, 2.0);
 
     // deploy/: the alert rules are valid, and every dashboard and alert
     // expression evaluates on this Prometheus against these metrics.
@@ -112,7 +59,7 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     let alerts: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
     exprs.extend(alerts["groups"][0]["rules"].as_array().unwrap().iter().map(|r| r["expr"].as_str().unwrap().to_string()));
     // A rate needs two scrapes of the new counters.
-    wait_for_value(&prom, "count(sum by (kind, outcome) (rate(switchyard_device_steps_total[5m])))", 1.0);
+    prom.wait_for_value("count(sum by (kind, outcome) (rate(switchyard_device_steps_total[5m])))", 1.0);
     for expr in &exprs {
         let (code, body) = http_get(&prom.address, &format!("/api/v1/query?query={}", url_encode(expr))).unwrap();
         assert_eq!(code, 200, "{expr}: {body}");

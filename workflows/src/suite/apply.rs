@@ -57,8 +57,11 @@ pub(super) async fn rollout(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
     );
 }
 
-/// Runs the waves in order, soaking between them.
+/// Runs the waves in order, soaking between them and reading the gates
+/// after each but the last.
 pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, waves: &[Vec<String>], settings: &Rollout) {
+    // Only a rollout made with gates asks: one made before has none to read.
+    let gates = waves.len() > 1 && !settings.gates.is_empty() && ctx.patched(names::patches::SUITE_GATES);
     for (w, wave) in waves.iter().enumerate() {
         ctx.state_mut(|s| s.status.wave = w as u32 + 1);
         join_all(wave.iter().map(|d| apply_device(ctx, suite_id, d, settings))).await;
@@ -73,6 +76,9 @@ pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &s
             if halted {
                 timer.cancel();
             }
+        }
+        if gates && !last {
+            super::wave_gates::read_after(ctx, suite_id, w as u32 + 1, wave, settings).await;
         }
     }
     ctx.state_mut(|s| s.rollout_done = true);

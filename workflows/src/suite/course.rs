@@ -92,6 +92,21 @@ pub(crate) fn after_failure(course: Course, failed: u32, answered: u32, budget: 
     }
 }
 
+/// A gate between waves failed (`why` names it and what it read): the
+/// suite follows `on_failure` as it would past its failure budget, but the
+/// budget does not decide, since no device failed. A stopping or paused
+/// suite stays as it is.
+pub(crate) fn after_gate_failed(course: Course, on_failure: OnFailure, why: &str) -> Course {
+    if !matches!(course, Course::Running) {
+        return course;
+    }
+    match on_failure {
+        OnFailure::Continue => course,
+        OnFailure::Pause => Course::Paused { answer: None },
+        OnFailure::Rollback | OnFailure::Unspecified => Course::Stopping(Stop::RollBack(why.to_string())),
+    }
+}
+
 /// The change window closed (`closed_at` as written in the log). A suite
 /// already stopping for another reason keeps that reason.
 pub(crate) fn after_window_closed(course: Course, on_close: WindowClose, closed_at: &str) -> Course {
@@ -201,6 +216,15 @@ mod tests {
 
     fn stopping(why: &str) -> Course {
         Course::Stopping(Stop::RollBack(why.into()))
+    }
+
+    #[test]
+    fn a_failed_gate_follows_on_failure() {
+        use OnFailure as F;
+        assert_eq!(after_gate_failed(Course::Running, F::Rollback, "gate \"errors\" after wave 1: 3"), stopping("gate \"errors\" after wave 1: 3"));
+        assert_eq!(after_gate_failed(Course::Running, F::Pause, "g"), Course::Paused { answer: None });
+        assert_eq!(after_gate_failed(Course::Running, F::Continue, "g"), Course::Running);
+        assert_eq!(after_gate_failed(stopping("budget"), F::Rollback, "g"), stopping("budget"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod course;
 mod events;
 mod gates;
 mod state;
+mod wave_gates;
 
 use std::collections::BTreeMap;
 

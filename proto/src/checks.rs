@@ -1,0 +1,207 @@
+//! Device checks, judged: what a check expects in words, and whether what
+//! the device showed meets it. One home for both, so the plan, the worker's
+//! reading and the report say the same thing.
+//!
+//! Must never: read a device or a clock (the worker reads, this judges).
+
+use std::collections::BTreeMap;
+
+use crate::v1::{Check, CheckDb, CheckExpect, CheckWhen, DeviceTarget, Gate};
+
+/// Settle time of a check when neither it nor the suite's `checks.within`
+/// gives one.
+pub const DEFAULT_WITHIN_SECONDS: u32 = 30;
+
+/// What a device showed for one check's key: none when the key is absent.
+pub type Observed = Option<BTreeMap<String, String>>;
+
+/// How well a device's launched target is checked after its change: what
+/// a policy rule may require (`checks: required`, `min_check_within`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// The suite's own post-checks for the device.
+    pub post: u32,
+    /// Whether the catalogue's checks are read too.
+    pub builtin: bool,
+    /// The shortest settle time of those checks; 0 when there are none.
+    pub shortest_within: u32,
+}
+
+/// The settle time of the catalogue's checks on a target: the suite's
+/// `checks.within`, or the default.
+pub fn builtin_within(target: &DeviceTarget) -> u32 {
+    if target.checks_within_seconds == 0 { DEFAULT_WITHIN_SECONDS } else { target.checks_within_seconds }
+}
+
+/// The post-check coverage of a target as the suite launched it.
+pub fn coverage(target: &DeviceTarget) -> Coverage {
+    let post: Vec<u32> = target.checks.iter().filter(|c| c.when == CheckWhen::Post as i32).map(|c| c.within_seconds).collect();
+    let builtin_within = target.builtin_checks.then_some(builtin_within(target));
+    let shortest_within = post.iter().copied().chain(builtin_within).min().unwrap_or(0);
+    Coverage { post: post.len() as u32, builtin: target.builtin_checks, shortest_within }
+}
+
+/// The database a check reads, as SONiC numbers it.
+pub fn db_number(db: CheckDb) -> Option<u8> {
+    match db {
+        CheckDb::Appl => Some(0),
+        CheckDb::Counters => Some(2),
+        CheckDb::State => Some(6),
+        CheckDb::Unspecified => None,
+    }
+}
+
+/// The database's name as SONiC's tools write it.
+pub fn db_name(db: CheckDb) -> &'static str {
+    match db {
+        CheckDb::Appl => "APPL_DB",
+        CheckDb::Counters => "COUNTERS_DB",
+        CheckDb::State => "STATE_DB",
+        CheckDb::Unspecified => "no database",
+    }
+}
+
+/// Where a check reads, e.g. `STATE_DB NEIGH_STATE_TABLE|10.0.0.2`.
+pub fn source(check: &Check) -> String {
+    format!("{} {}", db_name(check.db()), check.key)
+}
+
+/// The expectation in words, e.g. `state = Established`.
+pub fn expected(check: &Check) -> String {
+    let subject = if check.field.is_empty() { "key".to_string() } else { check.field.clone() };
+    match check.expect() {
+        CheckExpect::Equals => format!("{subject} = {}", check.value),
+        CheckExpect::NotEquals => format!("{subject} ≠ {}", check.value),
+        CheckExpect::Exists => format!("{subject} present"),
+        CheckExpect::Absent | CheckExpect::Unspecified => format!("{subject} absent"),
+    }
+}
+
+/// A name for a check its author did not name.
+pub fn describe(check: &Check) -> String {
+    format!("{}: {}", source(check), expected(check))
+}
+
+/// Whether `observed` meets the check, and what it showed in words.
+pub fn judge(check: &Check, observed: &Observed) -> (bool, String) {
+    let Some(row) = observed else {
+        let passed = match check.expect() {
+            CheckExpect::NotEquals | CheckExpect::Absent => true,
+            CheckExpect::Equals | CheckExpect::Exists | CheckExpect::Unspecified => false,
+        };
+        return (passed, "no such key".into());
+    };
+    if check.field.is_empty() {
+        return (check.expect() == CheckExpect::Exists, "key present".into());
+    }
+    let value = row.get(&check.field);
+    let shown = match value {
+        Some(v) => format!("{} = {v}", check.field),
+        None => format!("no field {}", check.field),
+    };
+    let passed = match check.expect() {
+        CheckExpect::Equals => value == Some(&check.value),
+        CheckExpect::NotEquals => value != Some(&check.value),
+        CheckExpect::Exists => value.is_some(),
+        CheckExpect::Absent | CheckExpect::Unspecified => value.is_none(),
+    };
+    (passed, shown)
+}
+
+/// A gate's bounds in words, e.g. `every sample <= 0 for 60s`.
+pub fn gate_expected(gate: &Gate) -> String {
+    let mut bounds = Vec::new();
+    if gate.has_min {
+        bounds.push(format!(">= {}", gate.min));
+    }
+    if gate.has_max {
+        bounds.push(format!("<= {}", gate.max));
+    }
+    let held = if gate.for_seconds > 0 { format!(" for {}s", gate.for_seconds) } else { String::new() };
+    format!("every sample {}{held}", bounds.join(" and "))
+}
+
+/// The query with `{{ wave.devices }}` replaced by a regular expression
+/// that matches exactly the wave's device names.
+pub fn gate_query(gate: &Gate, devices: &[String]) -> String {
+    let alternatives: Vec<String> = devices.iter().map(|d| regex_escape(d)).collect();
+    gate.query.replace("{{ wave.devices }}", &alternatives.join("|"))
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether one reading of a gate's query (each sample as its labels in
+/// words and its value) is within bounds, and what it showed.
+pub fn judge_gate(gate: &Gate, samples: &[(String, f64)]) -> (bool, String) {
+    if samples.is_empty() {
+        return (gate.pass_when_empty, "no samples".into());
+    }
+    let outside = |v: f64| v.is_nan() || (gate.has_max && v > gate.max) || (gate.has_min && v < gate.min);
+    match samples.iter().find(|(_, v)| outside(*v)) {
+        Some((labels, v)) => (false, format!("{labels} = {v}")),
+        None => {
+            let shown: Vec<String> = samples.iter().take(3).map(|(l, v)| format!("{l} = {v}")).collect();
+            let more = if samples.len() > 3 { format!(" (and {} more)", samples.len() - 3) } else { String::new() };
+            (true, format!("{}{more}", shown.join(", ")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1::CheckWhen;
+
+    fn check(field: &str, expect: CheckExpect, value: &str) -> Check {
+        Check {
+            name: String::new(), when: CheckWhen::Post as i32, db: CheckDb::State as i32, key: "NEIGH_STATE_TABLE|10.0.0.2".into(),
+            field: field.into(), expect: expect as i32, value: value.into(), within_seconds: 30, origin: "suite".into(),
+        }
+    }
+
+    fn row(pairs: &[(&str, &str)]) -> Observed {
+        Some(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn each_expectation_is_judged_and_said() {
+        let established = check("state", CheckExpect::Equals, "Established");
+        assert_eq!(describe(&established), "STATE_DB NEIGH_STATE_TABLE|10.0.0.2: state = Established");
+        assert_eq!(judge(&established, &row(&[("state", "Established")])), (true, "state = Established".into()));
+        assert_eq!(judge(&established, &row(&[("state", "Active")])), (false, "state = Active".into()));
+        assert_eq!(judge(&established, &None), (false, "no such key".into()));
+        let not_down = check("oper_status", CheckExpect::NotEquals, "down");
+        assert!(judge(&not_down, &row(&[("oper_status", "up")])).0 && judge(&not_down, &None).0);
+        assert!(!judge(&not_down, &row(&[("oper_status", "down")])).0);
+        let exists = check("", CheckExpect::Exists, "");
+        assert_eq!(judge(&exists, &row(&[("nexthop", "10.0.0.1")])), (true, "key present".into()));
+        assert!(!judge(&exists, &None).0);
+        let absent = check("", CheckExpect::Absent, "");
+        assert!(judge(&absent, &None).0 && !judge(&absent, &row(&[])).0);
+        let field_present = check("mtu", CheckExpect::Exists, "");
+        assert_eq!(judge(&field_present, &row(&[("speed", "1")])), (false, "no field mtu".into()));
+    }
+
+    #[test]
+    fn a_gate_judges_every_sample_and_names_the_one_outside() {
+        let gate = Gate { name: "errors".into(), query: "sum by (device) (errs{device=~\"{{ wave.devices }}\"})".into(), has_max: true, max: 0.0, for_seconds: 60, ..Default::default() };
+        assert_eq!(gate_expected(&gate), "every sample <= 0 for 60s");
+        assert_eq!(gate_query(&gate, &["sonic-d001".into(), "leaf.1".into()]), "sum by (device) (errs{device=~\"sonic-d001|leaf\\.1\"})");
+        let samples = vec![("{device=\"a\"}".to_string(), 0.0), ("{device=\"b\"}".to_string(), 3.0)];
+        assert_eq!(judge_gate(&gate, &samples), (false, "{device=\"b\"} = 3".into()));
+        assert_eq!(judge_gate(&gate, &samples[..1]), (true, "{device=\"a\"} = 0".into()));
+        assert_eq!(judge_gate(&gate, &[]), (false, "no samples".into()));
+        let floor = Gate { has_min: true, min: 4.0, pass_when_empty: true, ..Default::default() };
+        assert!(judge_gate(&floor, &[]).0 && !judge_gate(&floor, &[("{}".into(), 3.0)]).0);
+        assert!(!judge_gate(&floor, &[("{}".into(), f64::NAN)]).0, "NaN is never within bounds");
+    }
+}
