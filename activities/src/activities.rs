@@ -251,14 +251,21 @@ impl DeviceActivities {
     #[activity(name = names::ACTIVITY_CHECK_DEVICE)]
     pub async fn check_device(self: Arc<Self>, ctx: ActivityContext, req: CheckDeviceRequest) -> Result<CheckDeviceResult, ActivityError> {
         let started = Instant::now();
-        let readings = with_heartbeats(&ctx, checking::read_checks(&self.sessions, &req.device, &req.checks)).await;
+        let read = async {
+            let readings = checking::read_checks(&self.sessions, &req.device, &req.checks).await;
+            (readings, checking::read_health(&self.sessions, &req.device).await)
+        };
+        let (readings, health) = with_heartbeats(&ctx, read).await;
         let failed = readings.iter().filter(|r| !r.passed).count();
         let kind = if req.when == CheckWhen::Pre as i32 { "pre-check" } else { "post-check" };
+        for r in &readings {
+            self.metrics().check(if req.when == CheckWhen::Pre as i32 { "pre" } else { "post" }, r.passed);
+        }
         let outcome = if failed == 0 { "passed" } else { "failed" };
         self.metrics().step(kind, ALL_OPERATIONS, outcome, started.elapsed());
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind, step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });
         info!(suite_id = %req.suite_id, device = %req.device, kind, checks = readings.len(), failed, "Checked device");
-        Ok(CheckDeviceResult { readings })
+        Ok(CheckDeviceResult { readings, health })
     }
 
     /// Gives the device's lock back, if the suite holds it.

@@ -8,13 +8,16 @@
 //! that says so, not an error: a switch cut off by its own change must fail
 //! its post-check, not retry it.
 //!
+//! It also reads the device's health around its change (ports up, BGP
+//! sessions established: [`read_health`]), for the report's before and after.
+//!
 //! Must never: write to the device, or wait past the longest settle time.
 
 use std::time::{Duration, Instant};
 
 use switchyard_proto::checks::{self, Observed};
 use switchyard_proto::time::format_rfc3339;
-use switchyard_proto::v1::{Check, CheckDb, CheckReading};
+use switchyard_proto::v1::{Check, CheckDb, CheckReading, HealthSnapshot};
 
 use crate::device::redis as rdb;
 use crate::device::Sessions;
@@ -54,6 +57,14 @@ pub async fn read_checks(sessions: &Sessions, device: &str, list: &[Check]) -> V
         tokio::time::sleep(INTERVAL).await;
     }
     readings.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| reading(&list[i], false, last[i].clone(), 0))).collect()
+}
+
+/// The device's health now (ports up, BGP sessions established), or none
+/// when it cannot be read (its checks say why).
+pub async fn read_health(sessions: &Sessions, device: &str) -> Option<HealthSnapshot> {
+    let mut conn = sessions.redis(device).await.ok()?;
+    let entries = rdb::health(&mut conn).await.ok()?;
+    Some(HealthSnapshot { at: format_rfc3339(now_unix()), ..checks::health(&entries) })
 }
 
 /// One read of the open checks, grouped by database: each open check's row.

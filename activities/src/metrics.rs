@@ -1,6 +1,7 @@
 //! switchyard's own metrics of device work: steps by kind, operation and
 //! outcome with their duration, rows found drifted, writes refused for want
-//! of a warrant, SSH handshakes and the sessions held.
+//! of a warrant, check readings by outcome, SSH handshakes and the sessions
+//! held.
 //! They are made on the meter the worker hands in (the Temporal SDK's
 //! Prometheus meter), so one scrape port serves the SDK's metrics and
 //! these.
@@ -24,6 +25,7 @@ pub struct DeviceMetrics {
     sessions: Gauge,
     drift_rows: Counter,
     warrant_refusals: Counter,
+    checks: Counter,
 }
 
 impl DeviceMetrics {
@@ -39,8 +41,16 @@ impl DeviceMetrics {
                 "Rows found not as planned, by kind: apply (the step refused; its first differing row) or verify (every differing row)")),
             warrant_refusals: meter.counter(param("switchyard_warrant_refusals",
                 "Device writes refused before anything was written because no warrant held, by write (apply, reverse, lock, save), and events refused before signing (event)")),
+            checks: meter.counter(param("switchyard_device_checks",
+                "Device check readings, by when (pre, post) and outcome (passed, failed); a failed post-check fails its device")),
             meter,
         }
+    }
+
+    /// One check reading of `when` (pre or post) with its outcome.
+    pub(crate) fn check(&self, when: &'static str, passed: bool) {
+        let attributes = vec![MetricKeyValue::new("when", when), MetricKeyValue::new("outcome", if passed { "passed" } else { "failed" })];
+        self.checks.add(1, &self.meter.new_attributes(NewAttributes { attributes }));
     }
 
     /// Metrics that go nowhere (tests, the benchmark's direct runs).

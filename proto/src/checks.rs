@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::v1::{Check, CheckDb, CheckExpect, CheckWhen, DeviceTarget, Gate};
+use crate::v1::{Check, CheckDb, CheckExpect, CheckWhen, DeviceTarget, Gate, HealthSnapshot};
 
 /// Settle time of a check when neither it nor the suite's `checks.within`
 /// gives one.
@@ -108,6 +108,44 @@ pub fn judge(check: &Check, observed: &Observed) -> (bool, String) {
     (passed, shown)
 }
 
+/// Names of ports not up and neighbors not Established a snapshot keeps.
+const HEALTH_NAMED: usize = 8;
+
+/// A device's health from what it reports: (`port` or `bgp`, name, state)
+/// for each port and default-VRF BGP neighbor. `at` is left to the reader.
+pub fn health(entries: &[(String, String, String)]) -> HealthSnapshot {
+    let mut snapshot = HealthSnapshot::default();
+    let mut sorted: Vec<&(String, String, String)> = entries.iter().collect();
+    sorted.sort();
+    for (kind, name, state) in sorted {
+        match kind.as_str() {
+            "port" => {
+                snapshot.ports += 1;
+                if state == "up" {
+                    snapshot.ports_up += 1;
+                } else if snapshot.not_up.len() < HEALTH_NAMED {
+                    snapshot.not_up.push(format!("{name} {state}"));
+                }
+            }
+            "bgp" => {
+                snapshot.bgp_neighbors += 1;
+                if state == "Established" {
+                    snapshot.bgp_established += 1;
+                } else if snapshot.not_established.len() < HEALTH_NAMED {
+                    snapshot.not_established.push(format!("{name} {state}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    snapshot
+}
+
+/// A snapshot in words, e.g. `ports up 31/32, BGP established 2/3`.
+pub fn describe_health(h: &HealthSnapshot) -> String {
+    format!("ports up {}/{}, BGP established {}/{}", h.ports_up, h.ports, h.bgp_established, h.bgp_neighbors)
+}
+
 /// A gate's bounds in words, e.g. `every sample <= 0 for 60s`.
 pub fn gate_expected(gate: &Gate) -> String {
     let mut bounds = Vec::new();
@@ -189,6 +227,15 @@ mod tests {
         assert!(judge(&absent, &None).0 && !judge(&absent, &row(&[])).0);
         let field_present = check("mtu", CheckExpect::Exists, "");
         assert_eq!(judge(&field_present, &row(&[("speed", "1")])), (false, "no field mtu".into()));
+    }
+
+    #[test]
+    fn health_counts_ports_up_and_sessions_established_and_names_the_rest() {
+        let entry = |k: &str, n: &str, s: &str| (k.to_string(), n.to_string(), s.to_string());
+        let h = health(&[entry("port", "Ethernet4", "up"), entry("port", "Ethernet0", "down"), entry("bgp", "10.0.0.9", "Active"), entry("bgp", "10.1.0.2", "Established")]);
+        assert_eq!((h.ports, h.ports_up, h.bgp_neighbors, h.bgp_established), (2, 1, 2, 1));
+        assert_eq!((h.not_up, h.not_established), (vec!["Ethernet0 down".to_string()], vec!["10.0.0.9 Active".to_string()]));
+        assert_eq!(describe_health(&health(&[])), "ports up 0/0, BGP established 0/0");
     }
 
     #[test]

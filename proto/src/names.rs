@@ -311,6 +311,11 @@ pub mod patches {
     /// write and after its steps (asked at the device workflow's start,
     /// only when its plan has checks).
     pub const DEVICE_CHECKS: &str = "device-checks";
+    /// A device with checks reads its health (ports up, BGP sessions
+    /// established) before its first write and after its post-checks, even
+    /// when it has checks of one kind only (asked at its start, with
+    /// `device-checks`).
+    pub const DEVICE_HEALTH: &str = "device-health";
     /// A suite whose rollout has gates reads them between waves (asked
     /// after the first wave, only when the rollout has gates).
     pub const SUITE_GATES: &str = "suite-gates";

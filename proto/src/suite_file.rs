@@ -45,8 +45,9 @@ struct RawRollout {
 #[serde(deny_unknown_fields)]
 struct RawGate {
     name: Option<Spanned<String>>,
+    checks: Option<Spanned<bool>>,
     prometheus: Option<Spanned<String>>,
-    query: Spanned<String>,
+    query: Option<Spanned<String>>,
     max: Option<Spanned<Scalar>>,
     min: Option<Spanned<Scalar>>,
     #[serde(rename = "for")]

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{CellAlignment, Table};
-use switchyard_proto::v1::{CheckWhen, CompensationAction, DeviceResult, DeviceStatus, StepRetry, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{CheckWhen, CompensationAction, DeviceResult, DeviceStatus, HealthSnapshot, StepRetry, SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::{count, decision_name, device_is_done, device_status_name, phase_name};
 use switchyard_starter::client::ListedSuite;
 
@@ -135,6 +135,9 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     if let Some(t) = check_readings(status) {
         titled(&mut out, "checks:", t);
     }
+    if let Some(t) = health_table(status) {
+        titled(&mut out, "health (before → after the change):", t);
+    }
     if !status.gates.is_empty() {
         let mut t = Table::new();
         t.set_header(["AFTER WAVE", "GATE", "EXPECTED", "OBSERVED", "HELD", "RESULT"]);
@@ -255,6 +258,30 @@ fn check_readings(status: &SuiteStatus) -> Option<Table> {
         let when = if r.when == CheckWhen::Pre as i32 { "pre" } else { "post" };
         let result = if r.passed { "passed" } else { "FAILED" };
         t.add_row([d.device.clone(), when.to_string(), r.name.clone(), r.expected.clone(), r.observed.clone(), format!("{}s", r.waited_seconds), result.to_string()]);
+        rows += 1;
+    }
+    (rows > 0).then_some(t)
+}
+
+/// Each device's health before and after its change: every device of a
+/// small suite, the ones whose health got worse otherwise.
+fn health_table(status: &SuiteStatus) -> Option<Table> {
+    const ALL_UP_TO: usize = 40;
+    let measured: Vec<&DeviceResult> = status.devices.iter().filter(|d| d.health_before.is_some() || d.health_after.is_some()).collect();
+    let worse = |d: &DeviceResult| match (&d.health_before, &d.health_after) {
+        (Some(b), Some(a)) => a.ports_up < b.ports_up || a.bgp_established < b.bgp_established,
+        _ => false,
+    };
+    let mut t = Table::new();
+    t.set_header(["DEVICE", "PORTS UP", "BGP ESTABLISHED", "NOT UP OR ESTABLISHED (AFTER)"]);
+    let mut rows = 0;
+    for d in measured.iter().filter(|d| measured.len() <= ALL_UP_TO || worse(d)) {
+        let pair = |f: fn(&HealthSnapshot) -> (u32, u32)| {
+            let side = |h: &Option<HealthSnapshot>| h.as_ref().map_or("-".to_string(), |h| { let (n, of) = f(h); format!("{n}/{of}") });
+            format!("{} → {}", side(&d.health_before), side(&d.health_after))
+        };
+        let after = d.health_after.as_ref().map(|h| h.not_up.iter().chain(&h.not_established).cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default();
+        t.add_row([d.device.clone(), pair(|h| (h.ports_up, h.ports)), pair(|h| (h.bgp_established, h.bgp_neighbors)), after]);
         rows += 1;
     }
     (rows > 0).then_some(t)

@@ -107,6 +107,9 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     let at_once = patched(ctx, patches::DEVICE_APPLY_BATCH);
     // Only a plan made with checks asks: one made before has none to read.
     let checks = !compensating && !plan.checks.is_empty() && patched(ctx, patches::DEVICE_CHECKS);
+    // Since `device-health`, the device's health is read before and after
+    // its change even when it has checks of one kind only.
+    let health = checks && patched(ctx, patches::DEVICE_HEALTH);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -151,7 +154,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         return Ok(result);
     }
 
-    if checks && let Some(why) = read_checks(ctx, &input, &plan, CheckWhen::Pre, &mut result).await {
+    if checks && let Some(why) = read_checks(ctx, &input, &plan, CheckWhen::Pre, health, &mut result).await {
         ctx.set_current_details(format!("failed its pre-checks: {why}"));
         result.status = DeviceStatus::Failed as i32;
         result.error = format!("{}: pre-check failed: {why}", plan.device);
@@ -165,7 +168,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     };
     // The rows are written and read back; the device must also work.
     if checks && failure.is_none() {
-        failure = read_checks(ctx, &input, &plan, CheckWhen::Post, &mut result).await
+        failure = read_checks(ctx, &input, &plan, CheckWhen::Post, health, &mut result).await
             .map(|why| format!("{}: post-check failed: {why}", plan.device));
     }
     match failure {
@@ -317,15 +320,19 @@ async fn apply_step_by_step<'p>(ctx: &WorkflowContext<DeviceWorkflow>, input: &D
 }
 
 /// Reads the plan's checks of `when` on the device (each until it holds or
-/// its settle time passes), keeping the readings in the result; why they
-/// failed, if any did.
-async fn read_checks(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, when: CheckWhen, result: &mut DeviceResult) -> Option<String> {
+/// its settle time passes) and the device's health, keeping both in the
+/// result; why the checks failed, if any did.
+async fn read_checks(
+    ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, when: CheckWhen, health: bool, result: &mut DeviceResult,
+) -> Option<String> {
+    // With `health`, read even when there are none of this kind: the call
+    // also reads the device's health, before its first write and after.
     let list: Vec<Check> = plan.checks.iter().filter(|c| c.when == when as i32).cloned().collect();
-    if list.is_empty() {
+    if list.is_empty() && !health {
         return None;
     }
     let kind = if when == CheckWhen::Pre { "pre-checks" } else { "post-checks" };
-    ctx.set_current_details(format!("reading {} {kind}", list.len()));
+    ctx.set_current_details(format!("reading {} {kind} and the device's health", list.len()));
     let longest = list.iter().map(|c| c.within_seconds).max().unwrap_or(0);
     let req = CheckDeviceRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), when: when as i32, checks: list };
     let summary = format!("{kind} on {}", plan.device);
@@ -334,6 +341,10 @@ async fn read_checks(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInp
             let failed: Vec<String> = r.readings.iter().filter(|r| !r.passed)
                 .map(|r| format!("{} (expected {}, saw {} after {}s)", r.name, r.expected, r.observed, r.waited_seconds)).collect();
             result.checks.extend(r.readings);
+            match when {
+                CheckWhen::Pre => result.health_before = r.health,
+                _ => result.health_after = r.health,
+            }
             (!failed.is_empty()).then(|| failed.join("; "))
         }
         Err(e) => Some(format!("the {kind} could not be read: {}", describe(&e))),

@@ -200,6 +200,17 @@ pub fn fold(history: &mut DeviceHistory, entry: DeviceHistoryEntry) {
     history.entries.drain(..excess);
 }
 
+/// Check readings a history entry keeps: a history holds a hundred runs
+/// and continues as new with them, so each keeps a few.
+const READINGS_KEPT: usize = 8;
+
+/// The run's readings for its history, failed ones first.
+fn kept_readings(result: &DeviceResult) -> Vec<switchyard_proto::v1::CheckReading> {
+    let failed = result.checks.iter().filter(|r| !r.passed);
+    let passed = result.checks.iter().filter(|r| r.passed);
+    failed.chain(passed).take(READINGS_KEPT).cloned().collect()
+}
+
 /// The history entry of the device run (`workflow_id`, `run_id`) that
 /// ended with `result` at `at`. The run id is what folds a run reported
 /// twice (after a worker crash) into one entry; the two ids name the run
@@ -221,6 +232,7 @@ pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, workflow_i
         steps_applied: result.steps_applied.clone(),
         steps_compensated: result.steps_compensated.clone(),
         error: result.error.clone(),
+        checks: kept_readings(result),
         ..Default::default()
     };
     if applying && status == DeviceStatus::Succeeded {

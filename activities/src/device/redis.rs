@@ -125,6 +125,44 @@ pub async fn rows_in(conn: &mut MultiplexedConnection, db: u8, keys: &[String]) 
     Ok(rows.into_iter().map(|r| (!r.is_empty()).then_some(r)).collect())
 }
 
+/// The device's health in one script: each CONFIG_DB port with its APPL_DB
+/// oper status, each default-VRF BGP neighbor with its STATE_DB state. It
+/// reads only keys CONFIG_DB names (KEYS runs on CONFIG_DB alone: APPL_DB
+/// may hold a whole routing table), and selects CONFIG_DB again at its end.
+static HEALTH_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new(r"
+redis.call('SELECT', ARGV[1])
+local ports = redis.call('KEYS', 'PORT|*')
+local neighbors = {}
+for _, key in ipairs(redis.call('KEYS', 'BGP_NEIGHBOR|*')) do
+  local a, b = string.match(key, '^BGP_NEIGHBOR|([^|]+)|?([^|]*)$')
+  if a and b == '' then neighbors[#neighbors + 1] = a
+  elseif a == 'default' then neighbors[#neighbors + 1] = b end
+end
+local out = {}
+redis.call('SELECT', ARGV[2])
+for _, key in ipairs(ports) do
+  local name = string.sub(key, 6)
+  out[#out + 1] = 'port'
+  out[#out + 1] = name
+  out[#out + 1] = redis.call('HGET', 'PORT_TABLE:' .. name, 'oper_status') or 'unknown'
+end
+redis.call('SELECT', ARGV[3])
+for _, address in ipairs(neighbors) do
+  out[#out + 1] = 'bgp'
+  out[#out + 1] = address
+  out[#out + 1] = redis.call('HGET', 'NEIGH_STATE_TABLE|' .. address, 'state') or 'unknown'
+end
+redis.call('SELECT', ARGV[1])
+return out
+"));
+
+/// Each port's oper status and each default-VRF BGP neighbor's state, as
+/// (`port` or `bgp`, name, state) in no particular order.
+pub async fn health(conn: &mut MultiplexedConnection) -> redis::RedisResult<Vec<(String, String, String)>> {
+    let flat: Vec<String> = HEALTH_SCRIPT.arg(CONFIG_DB).arg(0).arg(STATE_DB).invoke_async(conn).await?;
+    Ok(flat.chunks(3).filter(|c| c.len() == 3).map(|c| (c[0].clone(), c[1].clone(), c[2].clone())).collect())
+}
+
 /// Reads whole rows by key; absent rows are absent from the result.
 pub async fn rows(conn: &mut MultiplexedConnection, keys: &[String]) -> redis::RedisResult<BTreeMap<String, Row>> {
     let mut pipe = redis::pipe();

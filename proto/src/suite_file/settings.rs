@@ -132,9 +132,21 @@ impl SuiteFile {
     /// One gate between waves: a query, its bounds and how long they hold.
     fn gate(&self, field: &str, i: usize, raw: &Spanned<RawGate>) -> Result<Gate, SourceError> {
         let g = &raw.value;
-        let query = g.query.value.trim();
+        let name = g.name.as_ref().map_or_else(|| format!("gate {}", i + 1), |n| n.value.clone());
+        if let Some(checks) = g.checks.as_ref().filter(|c| c.value) {
+            if g.query.is_some() || g.prometheus.is_some() || g.max.is_some() || g.min.is_some() || g.hold.is_some() || g.pass_when_empty.is_some() {
+                return Err(self.err(checks.referenced, format!("{field}.checks"),
+                    "a gate is either the wave's checks read again (checks: true) or a Prometheus query, not both"));
+            }
+            return Ok(Gate { name, device_checks: true, ..Default::default() });
+        }
+        let Some(query) = &g.query else {
+            return Err(self.err(raw.referenced, format!("{field}.query"), "a gate needs a query (PromQL), or `checks: true` to read the wave's checks again"));
+        };
+        let query_loc = query.referenced;
+        let query = query.value.trim();
         if query.is_empty() || query.len() > MAX_GATE_QUERY {
-            return Err(self.err(g.query.referenced, format!("{field}.query"), format!("a gate's query is 1..={MAX_GATE_QUERY} bytes of PromQL")));
+            return Err(self.err(query_loc, format!("{field}.query"), format!("a gate's query is 1..={MAX_GATE_QUERY} bytes of PromQL")));
         }
         let bound = |value: &Option<Spanned<Scalar>>, name: &str| -> Result<Option<f64>, SourceError> {
             value.as_ref().map(|v| v.value.text().trim().parse::<f64>().ok().filter(|n| n.is_finite())
@@ -165,10 +177,10 @@ impl SuiteFile {
             None => "default".into(),
         };
         Ok(Gate {
-            name: g.name.as_ref().map_or_else(|| format!("gate {}", i + 1), |n| n.value.clone()),
+            name,
             prometheus, query: query.to_string(),
             has_max: max.is_some(), max: max.unwrap_or_default(), has_min: min.is_some(), min: min.unwrap_or_default(),
-            for_seconds, pass_when_empty: g.pass_when_empty.unwrap_or(false),
+            for_seconds, pass_when_empty: g.pass_when_empty.unwrap_or(false), device_checks: false,
         })
     }
 

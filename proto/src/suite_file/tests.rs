@@ -285,6 +285,9 @@ fn gates_are_read_and_refused_at_their_line() {
         "no interface errors @default max=Some(0.0) min=None for=120 empty_ok=false",
         "gate 2 @site-b max=None min=Some(2.0) for=0 empty_ok=true",
     ]);
+    let again = SUITE.replace("  on_failure: pause\n", "  on_failure: pause\n  gates:\n    - { name: still healthy, checks: true }\n");
+    let gates = SuiteFile::parse("s.yaml", &again).unwrap().resolve(&inventory()).unwrap().rollout.gates;
+    assert!(gates.len() == 1 && gates[0].device_checks && gates[0].name == "still healthy" && gates[0].query.is_empty(), "{gates:?}");
     for (from, to, line, field, message) in [
         ("      max: 0\n", "", 15, "rollout.gates[0]", "a gate needs a bound"),
         ("      max: 0\n", "      max: none\n", 17, "rollout.gates[0].max", "not a number"),
@@ -292,6 +295,8 @@ fn gates_are_read_and_refused_at_their_line() {
         ("min: 2,", "min: 2, max: 1,", 19, "rollout.gates[1].min", "no value could pass"),
         ("prometheus: site-b", "prometheus: \"http://10.0.0.1:9090\"", 19, "rollout.gates[1].prometheus", "not an endpoint name"),
         ("query: 'count(up)'", "query: ''", 19, "rollout.gates[1].query", "1..=4096 bytes"),
+        ("{ prometheus: site-b,", "{ checks: true, prometheus: site-b,", 19, "rollout.gates[1].checks", "not both"),
+        ("{ prometheus: site-b, query: 'count(up)',", "{ prometheus: site-b,", 19, "rollout.gates[1].query", "needs a query"),
     ] {
         let bad = text.replacen(from, to, 1);
         let err = SuiteFile::parse("s.yaml", &bad).and_then(|s| s.resolve(&inventory()).map(|_| ())).unwrap_err();

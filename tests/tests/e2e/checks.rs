@@ -82,9 +82,14 @@ checks:
     let established = &d.checks[3];
     assert_eq!((established.observed.as_str(), established.origin.as_str()), ("state = Established", "3-add_bgp_neighbor"), "{established:#?}");
     assert!(!established.at.is_empty() && established.source == format!("STATE_DB NEIGH_STATE_TABLE|{}", loopback(peer)), "{established:#?}");
+    // The device's health around the change: one more session established.
+    let (before, after) = (d.health_before.as_ref().unwrap(), d.health_after.as_ref().unwrap());
+    assert_eq!((before.ports_up, before.ports, before.bgp_established, before.bgp_neighbors), (32, 32, 0, 0), "{before:#?}");
+    assert_eq!((after.ports_up, after.ports, after.bgp_established, after.bgp_neighbors), (32, 32, 1, 1), "{after:#?}");
     let report = env.cli(&["status", &status.suite_id]);
     let report = String::from_utf8_lossy(&report.stdout);
     assert!(report.contains("4/4 passed") && report.contains(&bgp) && report.contains("state = Established"), "the report shows the readings:\n{report}");
+    assert!(report.contains("health (before → after the change):") && report.contains("0/0 → 1/1"), "the report shows the health:\n{report}");
 }
 
 /// A BGP peer that never comes up fails its device on the post-check,
@@ -117,7 +122,9 @@ rollout:
         && d.error.contains("state = Active"), "the error names the neighbor and its state: {}", d.error);
     let failed: Vec<&str> = d.checks.iter().filter(|r| !r.passed).map(|r| r.observed.as_str()).collect();
     assert_eq!(failed, vec!["state = Active"], "{d:#?}");
-    assert!(d.checks.iter().all(|r| r.waited_seconds <= 6), "a check gives up at its settle time: {d:#?}");
+    let after = d.health_after.as_ref().expect("health after the change");
+    assert_eq!(after.not_established, vec!["10.250.0.9 Active".to_string()], "{after:#?}");
+    assert!(d.checks.iter().all(|r| r.waited_seconds <= 10), "a check gives up at its settle time: {d:#?}");
     assert_eq!(d.steps_compensated.len(), 2, "the device undid its own steps: {d:#?}");
     assert_eq!(env.rows(canary), canary_before, "the canary is as it was");
     let second = device(&status, next);
@@ -199,4 +206,45 @@ async fn a_policy_that_requires_checks_refuses_a_suite_without_them() {
     let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
     assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
     assert!(device(&status, target).checks.iter().all(|r| r.passed), "{status:#?}");
+}
+
+/// A change that holds at first and breaks during the soak: the gate that
+/// reads the wave's post-checks again after the soak finds the canary's
+/// port down, rolls the canary back and never starts the next wave.
+#[tokio::test]
+async fn a_check_that_breaks_during_the_soak_stops_the_next_wave() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let (canary, next) = (19, 20);
+    let (canary_before, next_before) = (env.rows(canary), env.rows(next));
+    let body = "steps:
+  - create_vlan: { vlan_id: 450 }
+  - add_vlan_member: { vlan_id: 450, port: Ethernet12 }
+checks:
+  builtin: true
+  within: 5s
+rollout:
+  parallelism: 1
+  waves: [1]
+  soak: 10s
+  on_failure: rollback
+  gates:
+    - { name: still healthy, checks: true }
+";
+    let out = env.cli(&["run", suite("checks-soak", &[canary, next], body).to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let client = env.client().await.unwrap();
+    let canary_name = TestEnv::device_name(canary);
+    wait_for(&client, &id, "the canary succeeded", SUITE_TIMEOUT, |s| {
+        s.devices.iter().any(|d| d.device == canary_name && d.status == DeviceStatus::Succeeded as i32)
+    }).await.unwrap();
+    // During the soak the canary's ports go down.
+    let _down = Fault::inject(&env, canary, "port-down");
+    let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    assert_eq!(status.phase, SuitePhase::RolledBack as i32, "{status:#?}");
+    let gate = &status.gates[0];
+    assert!(!gate.passed && gate.observed.contains(&format!("{canary_name}: VLAN 450 member Ethernet12 up now shows oper_status = down")), "{gate:#?}");
+    assert_eq!(device(&status, next).status, DeviceStatus::Skipped as i32, "{status:#?}");
+    assert_eq!((env.rows(canary), env.rows(next)), (canary_before, next_before));
 }

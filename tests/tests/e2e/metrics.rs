@@ -25,7 +25,8 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     let dir = std::env::temp_dir().join(format!("switchyard-metrics-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let suite = dir.join("metrics.yaml");
-    std::fs::write(&suite, "name: metrics\ntargets:\n  names: [sonic-d001, sonic-d002]\nsteps:\n  - create_vlan:\n      vlan_id: 320\n").unwrap();
+    std::fs::write(&suite, "name: metrics\ntargets:\n  names: [sonic-d001, sonic-d002]\nsteps:\n  - create_vlan:\n      vlan_id: 320\n\
+        checks:\n  post:\n    - { state_db: \"PORT_TABLE|Ethernet0\", field: state, equals: ok }\n").unwrap();
     let out = env.cli_on(QUEUE, &["run", suite.to_str().unwrap(), "--requester", "alice", "--watch"]);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -37,6 +38,8 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     prom.wait_for_value(r#"sum(switchyard_device_steps_total{kind="verify",outcome="ok"})"#, 2.0);
     prom.wait_for_value(r#"sum(switchyard_device_step_duration_seconds_count{kind="apply"})"#, 2.0);
     prom.wait_for_value(r#"sum(switchyard_ssh_handshakes_total{outcome="ok"})"#, 2.0);
+    // Each check reading, by when and outcome.
+    prom.wait_for_value(r#"sum(switchyard_device_checks_total{when="post",outcome="passed"})"#, 2.0);
     prom.wait_for_value("switchyard_ssh_sessions", 2.0);
     // The SDK's, from the same port.
     prom.wait_for_value(r#"sum(temporal_workflow_completed_total{workflow_type="SuiteWorkflow"})"#, 1.0);
