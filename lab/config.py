@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The lab device's `config` command: `config save [-y]`, as SONiC's.
+"""The lab device's `config` command: `config save [-y]`, and the checkpoint
+commands of SONiC's Generic Config Updater, as SONiC's.
 
 SONiC's `config save` runs `sonic-cfggen -d --print-data` into
 /etc/sonic/config_db.json: every CONFIG_DB row `TABLE|key` becomes
@@ -10,6 +11,14 @@ JSON for the lab device whose session runs it: its CONFIG_DB (redis db 4 at
 127.0.0.1:6379 in the device's namespace, or SWITCHYARD_LAB_REDIS's socket)
 into its own etc/sonic/config_db.json (SWITCHYARD_LAB_DEVICE, set by the
 device's sshd), replaced atomically.
+
+`config checkpoint NAME` writes the same JSON to the device's
+etc/sonic/checkpoints/NAME.cp.json (GCU's checkpoint folder);
+`config rollback NAME` makes CONFIG_DB equal to that checkpoint in one
+transaction (rows the checkpoint lacks deleted, every other row set to its
+fields); `config list-checkpoints` prints the names as a JSON list and
+`config delete-checkpoint NAME` removes one. GCU reaches the same end state
+through a YANG-validated JSON patch; the lab writes it directly.
 """
 
 import json
@@ -80,10 +89,85 @@ def dump(redis):
     return data
 
 
-def save():
+def device_dir():
     device = os.environ.get("SWITCHYARD_LAB_DEVICE")
     if not device:
         sys.exit("config: not on a lab device (SWITCHYARD_LAB_DEVICE is not set)")
+    return device
+
+
+def checkpoint_path(name):
+    if not name or "/" in name or name.startswith("."):
+        sys.exit("config: %r is not a checkpoint name" % name)
+    return os.path.join(device_dir(), "etc", "sonic", "checkpoints", name + ".cp.json")
+
+
+def write_json(target, data):
+    temporary = target + ".tmp"
+    with open(temporary, "w") as f:
+        f.write(json.dumps(data, indent=4, sort_keys=True) + "\n")
+    os.replace(temporary, target)
+
+
+def checkpoint(name):
+    target = checkpoint_path(name)
+    print("Config Checkpoint: %s" % name)
+    try:
+        data = dump(Redis())
+    except (OSError, RuntimeError) as e:
+        sys.exit("config checkpoint: cannot read CONFIG_DB: %s" % e)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        write_json(target, data)
+    except OSError as e:
+        sys.exit("config checkpoint: cannot write %s: %s" % (target, e.strerror))
+    print("Checkpoint created successfully.")
+
+
+def rollback(name):
+    source = checkpoint_path(name)
+    print("Config Rollback: %s" % name)
+    try:
+        with open(source) as f:
+            wanted = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit("config rollback: checkpoint %s cannot be read: %s" % (name, e))
+    redis = Redis()
+    redis.call("SELECT", str(CONFIG_DB))
+    rows = [k for k in redis.call("KEYS", "*") if "|" in k and redis.call("TYPE", k) == "hash"]
+    redis.call("MULTI")
+    for key in rows:
+        redis.call("DEL", key)
+    for table, entries in sorted(wanted.items()):
+        for row, fields in sorted(entries.items()):
+            flat = []
+            for field, value in sorted(fields.items()):
+                if isinstance(value, list):
+                    flat += [field + "@", ",".join(value)]
+                else:
+                    flat += [field, value]
+            redis.call("HSET", "%s|%s" % (table, row), *(flat or ["NULL", "NULL"]))
+    redis.call("EXEC")
+    print("Config rolled back successfully.")
+
+
+def list_checkpoints():
+    folder = os.path.join(device_dir(), "etc", "sonic", "checkpoints")
+    names = sorted(n[:-len(".cp.json")] for n in os.listdir(folder) if n.endswith(".cp.json")) if os.path.isdir(folder) else []
+    print(json.dumps(names, indent=4))
+
+
+def delete_checkpoint(name):
+    target = checkpoint_path(name)
+    try:
+        os.remove(target)
+    except FileNotFoundError:
+        sys.exit("config delete-checkpoint: no checkpoint %s" % name)
+    print("Checkpoint deleted successfully.")
+
+
+def save():
+    device = device_dir()
     target = os.path.join(device, "etc", "sonic", "config_db.json")
     print("Running command: /usr/local/bin/sonic-cfggen -d --print-data > /etc/sonic/config_db.json")
     try:
@@ -100,12 +184,26 @@ def save():
         sys.exit("config save: cannot write %s: %s" % (target, e.strerror))
 
 
+USAGE = "usage: config save -y | checkpoint NAME | rollback NAME | list-checkpoints | delete-checkpoint NAME"
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] != "save":
-        sys.exit("usage: config save [-y] (the lab's devices offer only save)")
-    if "-y" not in argv[2:]:
-        sys.exit("config save: confirm with -y (the lab has no terminal to ask)")
-    save()
+    command = argv[1] if len(argv) > 1 else ""
+    name = argv[2] if len(argv) > 2 else ""
+    if command == "save":
+        if "-y" not in argv[2:]:
+            sys.exit("config save: confirm with -y (the lab has no terminal to ask)")
+        save()
+    elif command == "checkpoint" and name:
+        checkpoint(name)
+    elif command == "rollback" and name:
+        rollback(name)
+    elif command == "list-checkpoints":
+        list_checkpoints()
+    elif command == "delete-checkpoint" and name:
+        delete_checkpoint(name)
+    else:
+        sys.exit(USAGE)
 
 
 if __name__ == "__main__":
