@@ -201,13 +201,17 @@ seed_device() {
 
 # The switch's own commands, as the lab user finds them on its PATH:
 # `config save` (CONFIG_DB to the device's etc/sonic/config_db.json, in the
-# JSON SONiC's `config save` writes) and `sudo`: the lab user is the
-# device's admin.
+# JSON SONiC's `config save` writes), GCU's `config checkpoint`/`rollback`,
+# transient timers (`systemd-run --on-active`, `systemctl stop`) and
+# `sudo`: the lab user is the device's admin.
 write_device_commands() {
     mkdir -p "$LAB_DIR/bin"
     printf '#!/bin/sh\n# The lab user is the device admin: run the command as it.\nexec "$@"\n' > "$LAB_DIR/bin/sudo"
     cp "$(dirname "$(readlink -f "$0")")/config.py" "$LAB_DIR/bin/config"
-    chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/sudo" "$LAB_DIR/bin/config"
+    # Transient timers, as systemd-run and systemctl (lab/systemd.py).
+    cp "$(dirname "$(readlink -f "$0")")/systemd.py" "$LAB_DIR/bin/systemd-run"
+    cp "$(dirname "$(readlink -f "$0")")/systemd.py" "$LAB_DIR/bin/systemctl"
+    chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/sudo" "$LAB_DIR/bin/config" "$LAB_DIR/bin/systemd-run" "$LAB_DIR/bin/systemctl"
 }
 
 start_device() {
