@@ -258,9 +258,10 @@ EOF
     # which holds one /run/netns mount per device, for every daemon.
     # Each device its own copy of the lab key, so one device's access can be revoked.
     cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
-    # The device's startup configuration, which its admin may write.
-    mkdir -p "$dir/etc/sonic"
-    chown "$LAB_USER" "$dir/etc/sonic"
+    # The device's startup configuration, which its admin may write, and
+    # its run/ folder, where the lab's transient timers keep their state.
+    mkdir -p "$dir/etc/sonic" "$dir/run"
+    chown "$LAB_USER" "$dir/etc/sonic" "$dir/run"
     nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
     start_sshd "$i"
     local t

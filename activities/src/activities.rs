@@ -21,7 +21,7 @@ use std::time::Instant;
 use redis::aio::MultiplexedConnection;
 use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, CheckDeviceRequest, CheckDeviceResult, CheckWhen, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
+    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, CheckDeviceRequest, CheckDeviceResult, CheckWhen, ConfirmRequest, ConfirmResult, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
     ReverseStepResult, SaveConfigRequest, SaveConfigResult, StepPlan, VerifyRequest, VerifyResult,
 };
 use temporalio_macros::activities;
@@ -29,6 +29,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
 
 use crate::checking;
+use crate::confirm;
 use crate::device::redis::{self as rdb, ApplyOutcome, LockOutcome};
 use crate::device::Sessions;
 use crate::error::DeviceError;
@@ -266,6 +267,30 @@ impl DeviceActivities {
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind, step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });
         info!(suite_id = %req.suite_id, device = %req.device, kind, checks = readings.len(), failed, "Checked device");
         Ok(CheckDeviceResult { readings, health })
+    }
+
+    /// Arms the device's confirmed commit before its first write: a
+    /// checkpoint and a timer on the switch that restores it. A write (a
+    /// timer that rolls the device back is one), so warranted.
+    #[activity(name = names::ACTIVITY_ARM_DEVICE)]
+    pub async fn arm_device(self: Arc<Self>, ctx: ActivityContext, req: ConfirmRequest) -> Result<ConfirmResult, ActivityError> {
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &[], "arm").await?;
+        let name = names::confirm_name(&req.suite_id, &req.device);
+        confirm::arm(&self.sessions, &req.device, &name, req.timeout_seconds).await.map_err(DeviceError::into_activity_error)?;
+        info!(suite_id = %req.suite_id, device = %req.device, checkpoint = %name, timeout = req.timeout_seconds, "Armed the switch's revert");
+        Ok(ConfirmResult { name, reverted: false, attempt: ctx.info().attempt })
+    }
+
+    /// Confirms the device's change over a fresh connection (stops the
+    /// timer, drops the checkpoint), or finds the switch already reverted
+    /// it. Stopping a revert is also a write: warranted.
+    #[activity(name = names::ACTIVITY_CONFIRM_DEVICE)]
+    pub async fn confirm_device(self: Arc<Self>, ctx: ActivityContext, req: ConfirmRequest) -> Result<ConfirmResult, ActivityError> {
+        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &[], "confirm").await?;
+        let name = names::confirm_name(&req.suite_id, &req.device);
+        let reverted = confirm::confirm(&self.sessions, &req.device, &name).await.map_err(DeviceError::into_activity_error)?;
+        info!(suite_id = %req.suite_id, device = %req.device, checkpoint = %name, reverted, "Confirmed the change");
+        Ok(ConfirmResult { name, reverted, attempt: ctx.info().attempt })
     }
 
     /// Gives the device's lock back, if the suite holds it.

@@ -19,6 +19,7 @@
 pub mod activities;
 pub mod changeset;
 pub mod checking;
+pub mod confirm;
 pub mod device;
 pub mod docs;
 pub mod drift;

@@ -75,10 +75,24 @@ pub const ACTIVITY_CHECK_DEVICE: &str = "check_device";
 /// Activity: read one gate between waves (a Prometheus query) until it has
 /// held for its duration or fails.
 pub const ACTIVITY_CHECK_GATE: &str = "check_gate";
+/// Local activity: arm a device's confirmed commit (checkpoint and revert
+/// timer on the switch) before its first write.
+pub const ACTIVITY_ARM_DEVICE: &str = "arm_device";
+/// Local activity: confirm a device's change (stop its revert timer, drop
+/// the checkpoint) over a fresh connection, or find it reverted.
+pub const ACTIVITY_CONFIRM_DEVICE: &str = "confirm_device";
 /// Activity: the inventory's devices a drift check's selector picks.
 pub const ACTIVITY_DRIFT_TARGETS: &str = "drift_targets";
 /// Activity: compare one device with the rows switchyard owns there.
 pub const ACTIVITY_CHECK_DRIFT: &str = "check_drift";
+
+/// The checkpoint and timer name of a device's confirmed commit in a suite:
+/// a systemd unit name and a checkpoint file name at once.
+pub fn confirm_name(suite_id: &str, device: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{suite_id}\n{device}").as_bytes());
+    format!("switchyard-{}", hex::encode(&digest[..8]))
+}
 
 /// Whether `name` can name one of the worker's Prometheus endpoints
 /// (`--prometheus NAME=URL`, a gate's `prometheus:`).
@@ -316,6 +330,10 @@ pub mod patches {
     /// when it has checks of one kind only (asked at its start, with
     /// `device-checks`).
     pub const DEVICE_HEALTH: &str = "device-health";
+    /// A device whose suite asks for confirmed commit arms a revert timer on
+    /// the switch before its first write and confirms after its checks
+    /// (asked at its start, only when the suite asks).
+    pub const DEVICE_CONFIRM: &str = "device-confirm";
     /// A suite whose rollout has gates reads them between waves (asked
     /// after the first wave, only when the rollout has gates).
     pub const SUITE_GATES: &str = "suite-gates";

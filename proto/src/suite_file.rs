@@ -36,6 +36,7 @@ struct RawRollout {
     if_locked: Option<Spanned<String>>,
     lock_wait: Option<Spanned<Scalar>>,
     save_config: Option<Spanned<Scalar>>,
+    confirm: Option<Spanned<Scalar>>,
     #[serde(default)]
     gates: Vec<Spanned<RawGate>>,
 }

@@ -9,7 +9,7 @@ use switchyard_proto::v1::{
     ApplyDeviceRequest, ApplyDeviceResult, ApplyStepRequest, ApplyStepResult, DevicePlan, EffectivePolicy, LockRequest, LockResult, PlanDeviceRequest, PolicyRequest,
     ReverseStepRequest, ReverseStepResult, SaveConfigRequest, SaveConfigResult, VerifyRequest, VerifyResult,
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
-    CheckDriftRequest, CheckDeviceRequest, CheckDeviceResult, CheckGateRequest, CheckGateResult, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult, VouchRunsRequest, VouchRunsResult,
+    CheckDriftRequest, CheckDeviceRequest, CheckDeviceResult, CheckGateRequest, CheckGateResult, ConfirmRequest, ConfirmResult, DeviceDrift, DriftInput, DriftTargets, RecordRunRequest, RecordRunResult, VouchRunsRequest, VouchRunsResult,
 };
 use temporalio_workflow::common::ActivityDefinition;
 
@@ -61,6 +61,12 @@ activity!(
 activity!(
     /// Read one device's checks until each holds or its settle time passes.
     CheckDevice, names::ACTIVITY_CHECK_DEVICE, CheckDeviceRequest, CheckDeviceResult);
+activity!(
+    /// Arm a device's confirmed commit: a checkpoint and a revert timer on the switch.
+    ArmDevice, names::ACTIVITY_ARM_DEVICE, ConfirmRequest, ConfirmResult);
+activity!(
+    /// Confirm a device's change over a fresh connection, or find it reverted.
+    ConfirmDevice, names::ACTIVITY_CONFIRM_DEVICE, ConfirmRequest, ConfirmResult);
 activity!(
     /// Read one gate between waves until it has held or fails.
     CheckGate, names::ACTIVITY_CHECK_GATE, CheckGateRequest, CheckGateResult);

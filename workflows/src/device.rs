@@ -20,7 +20,7 @@ use switchyard_proto::names::{self, failures, patches};
 use switchyard_proto::vocabulary::{count, device_status_name};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyStepRequest, Check, CheckDeviceRequest, CheckWhen, CompensationAction, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
+    ApplyDeviceRequest, ApplyStepRequest, Check, CheckDeviceRequest, CheckWhen, CompensationAction, ConfirmRequest, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
     ReverseStepRequest, SaveConfigRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -29,7 +29,7 @@ use temporalio_workflow::common::{ActivityDefinition, SearchAttributeKey};
 use temporalio_workflow::common::data_converters::TemporalDeserializable;
 use temporalio_workflow::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
-use crate::activity_defs::{ApplyDevice, ApplyStep, CheckDevice, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
+use crate::activity_defs::{ApplyDevice, ApplyStep, ArmDevice, CheckDevice, ConfirmDevice, LockDevice, ReverseStep, SaveConfig, VerifyDevice};
 use crate::failure::{describe, failure_type};
 use crate::options;
 
@@ -110,6 +110,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     // Since `device-health`, the device's health is read before and after
     // its change even when it has checks of one kind only.
     let health = checks && patched(ctx, patches::DEVICE_HEALTH);
+    let confirm = !compensating && input.confirm_timeout_seconds > 0 && patched(ctx, patches::DEVICE_CONFIRM);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -161,6 +162,13 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         result.compensation.push(not_applied(&plan.device, "", "pre-check failed: nothing written"));
         return Ok(result);
     }
+    if confirm && let Err(why) = arm(ctx, &input, &plan, &mut result).await {
+        ctx.set_current_details(format!("could not arm its revert: {why}"));
+        result.status = DeviceStatus::Failed as i32;
+        result.error = format!("{}: the switch's revert could not be armed, so nothing was written: {why}", plan.device);
+        result.compensation.push(not_applied(&plan.device, "", "no revert armed: nothing written"));
+        return Ok(result);
+    }
     let Applied { applied, unsure, mut failure } = if at_once {
         apply_at_once(ctx, &input, &plan, &mut result).await
     } else {
@@ -170,6 +178,12 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     if checks && failure.is_none() {
         failure = read_checks(ctx, &input, &plan, CheckWhen::Post, health, &mut result).await
             .map(|why| format!("{}: post-check failed: {why}", plan.device));
+    }
+    // Confirmed only once it works, over a fresh connection; a device that
+    // fails is confirmed after its own undo instead (below), so its timer
+    // cannot roll back what others changed since.
+    if confirm && failure.is_none() {
+        failure = confirm_change(ctx, &input, &plan, &mut result).await;
     }
     match failure {
         None => {
@@ -185,7 +199,16 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
             result.status = DeviceStatus::Failed as i32;
             let mut to_undo: Vec<Undo> = applied.iter().map(|s| Undo { step: s, unsure: false }).collect();
             to_undo.extend(unsure.into_iter().map(|s| Undo { step: s, unsure: true }));
-            match compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await {
+            let undone = if result.reverted_by_switch {
+                None
+            } else {
+                compensate(ctx, &input.suite_id, &plan.device, &to_undo, &mut result).await
+            };
+            if confirm && !result.confirmed && !result.reverted_by_switch {
+                // The undo is done: the timer must not restore over it.
+                let _ = confirm_change(ctx, &input, &plan, &mut result).await;
+            }
+            match undone {
                 Some(e) => {
                     result.error = format!("{}; compensation incomplete: {e}", result.error);
                     not_saved(saves, &mut result, "not saved: the device's undo is incomplete, so the startup configuration keeps the last saved state");
@@ -348,6 +371,45 @@ async fn read_checks(
             (!failed.is_empty()).then(|| failed.join("; "))
         }
         Err(e) => Some(format!("the {kind} could not be read: {}", describe(&e))),
+    }
+}
+
+/// Arms the device's confirmed commit (checkpoint and revert timer on the
+/// switch), long enough for its steps, its post-checks and the confirm.
+async fn arm(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, result: &mut DeviceResult) -> Result<(), String> {
+    let longest = plan.checks.iter().filter(|c| c.when == CheckWhen::Post as i32).map(|c| c.within_seconds).max().unwrap_or(0);
+    let timeout_seconds = input.confirm_timeout_seconds.max(longest + 60);
+    ctx.set_current_details(format!("arming the switch's revert ({timeout_seconds}s)"));
+    let req = ConfirmRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), timeout_seconds, warrant: input.warrant.clone() };
+    let outcome = ctx.execute_local_activity(ArmDevice, req, options::local_device_io(format!("arm revert on {}", plan.device), false)).await;
+    match outcome {
+        Ok(r) => {
+            retried(result, "", "arm", r.attempt);
+            result.armed = true;
+            Ok(())
+        }
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// Confirms the device's change over a fresh connection; why the device
+/// fails, if the switch had already reverted it or cannot be reached (its
+/// timer then reverts it by itself).
+async fn confirm_change(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, result: &mut DeviceResult) -> Option<String> {
+    ctx.set_current_details("confirming the change");
+    let req = ConfirmRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), warrant: input.warrant.clone(), ..Default::default() };
+    let outcome = ctx.execute_local_activity(ConfirmDevice, req, options::local_device_io(format!("confirm on {}", plan.device), false)).await;
+    match outcome {
+        Ok(r) if r.reverted => {
+            result.reverted_by_switch = true;
+            Some(format!("{}: reverted by the switch: its revert timer fired before the change was confirmed, and it restored its checkpoint", plan.device))
+        }
+        Ok(r) => {
+            retried(result, "", "confirm", r.attempt);
+            result.confirmed = true;
+            None
+        }
+        Err(e) => Some(format!("{}: the change could not be confirmed ({}); the switch restores its checkpoint by itself when its timer fires", plan.device, describe(&e))),
     }
 }
 

@@ -54,6 +54,7 @@ impl SuiteFile {
             lock_wait_seconds: 600,
             skip_config_save: false,
             gates: vec![],
+            confirm_timeout_seconds: 0,
         };
         let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
         if let Some(p) = &raw.parallelism {
@@ -121,6 +122,18 @@ impl SuiteFile {
                 "false" => true,
                 other => return Err(self.err(save.referenced, "rollout.save_config",
                     format!("{other:?} is not true or false (save the running configuration after each device, as `config save -y` does)"))),
+            };
+        }
+        if let Some(c) = &raw.confirm {
+            rollout.confirm_timeout_seconds = match c.value.text().trim() {
+                "off" | "false" => 0,
+                _ => {
+                    let seconds = self.duration(c, "rollout.confirm")?;
+                    if !(60..=3_600).contains(&seconds) {
+                        return Err(self.err(c.referenced, "rollout.confirm", "a device confirms its change within 1m..=1h (or off)"));
+                    }
+                    seconds as u32
+                }
             };
         }
         for (i, g) in raw.gates.iter().enumerate() {

@@ -9,6 +9,7 @@
 
 mod apply_on_device;
 mod checks;
+mod confirm;
 mod device_access;
 mod device_faults;
 mod device_history;

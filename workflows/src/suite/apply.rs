@@ -118,6 +118,7 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
         fail_if_locked: settings.fail_if_locked,
         lock_wait_seconds: settings.lock_wait_seconds,
         save_config: !settings.skip_config_save,
+        confirm_timeout_seconds: settings.confirm_timeout_seconds,
         warrant: ctx.state(|s| s.warrant(device)),
         ..ctx.state(|s| s.for_history())
     };

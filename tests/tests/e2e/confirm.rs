@@ -1,0 +1,90 @@
+//! Confirmed commit end to end: before a device's first write the switch
+//! takes a checkpoint and starts a timer that restores it; the change is
+//! confirmed over a fresh connection once its checks hold. A device cut off
+//! by its own change restores itself when the timer fires, with no call
+//! from switchyard. The lab runs GCU's `config checkpoint`/`rollback` and
+//! transient systemd timers (`lab/config.py`, `lab/systemd.py`) inside each
+//! device's namespace, so the timer fires with the link down, as a switch's
+//! would. Needs `tests/run.sh`; fails loudly without it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use switchyard_proto::names;
+use switchyard_proto::v1::{DeviceStatus, SuitePhase};
+use switchyard_tests::{Fault, TestEnv, ended, started_suite_id, wait_for};
+
+const SUITE_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn suite(name: &str, device: usize, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-confirm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("suite dir");
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, format!("name: {name}\ntargets:\n  names: [{}]\n{body}", TestEnv::device_name(device))).expect("write suite");
+    path
+}
+
+/// What is left of a device's confirmed commit on the switch: its
+/// checkpoint file and its waiting timer.
+fn leftovers(env: &TestEnv, device: usize, name: &str) -> (bool, bool) {
+    let dir = env.lab_dir.join(format!("dev/{device}"));
+    (dir.join(format!("etc/sonic/checkpoints/{name}.cp.json")).exists(), dir.join(format!("run/{name}.timer")).exists())
+}
+
+#[tokio::test]
+async fn a_confirmed_device_keeps_its_change_and_leaves_nothing_armed() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let device = 3;
+    let body = "steps:\n  - create_vlan: { vlan_id: 460 }\nchecks:\n  post:\n    - { state_db: \"PORT_TABLE|Ethernet0\", field: state, equals: ok }\nrollout:\n  confirm: 1m\n";
+    let out = env.cli(&["run", suite("confirm-ok", device, body).to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let client = env.client().await.unwrap();
+    let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    let d = &status.devices[0];
+    assert!(d.armed && d.confirmed && !d.reverted_by_switch, "{d:#?}");
+    let name = names::confirm_name(&id, &TestEnv::device_name(device));
+    assert_eq!(leftovers(&env, device, &name), (false, false), "the checkpoint is dropped and the timer stopped");
+    assert!(env.rows(device).contains_key("VLAN|Vlan460"), "the change stands");
+}
+
+/// The change cuts the device off (its link goes down right after the
+/// write): the post-check cannot read it, switchyard cannot undo or confirm
+/// it, and the switch restores its checkpoint by itself when the timer
+/// fires; once the link is back the device is as it was before the suite.
+#[tokio::test]
+async fn a_device_cut_off_by_its_change_restores_itself() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let device = 4;
+    let before = env.rows(device);
+    let body = "steps:\n  - create_vlan: { vlan_id: 470 }\nchecks:\n  post:\n    - { state_db: \"PORT_TABLE|Ethernet0\", field: state, equals: ok, within: 5s }\nrollout:\n  confirm: 1m\n";
+    let out = env.cli(&["run", suite("confirm-cut", device, body).to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    // The moment the row is written, the device's link goes down.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !env.rows(device).contains_key("VLAN|Vlan470") {
+        assert!(Instant::now() < deadline, "the change was never written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let link = Fault::inject(&env, device, "link-down");
+    let name = names::confirm_name(&id, &TestEnv::device_name(device));
+    // No call reaches the device; its own timer restores it (about 65 s).
+    let restored = Instant::now() + Duration::from_secs(150);
+    while env.rows(device).contains_key("VLAN|Vlan470") {
+        assert!(Instant::now() < restored, "the switch never reverted by itself");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(env.rows(device), before, "the device is back at its pre-suite rows, restored on the switch");
+    assert!(!leftovers(&env, device, &name).1, "the timer has fired");
+    drop(link);
+    let client = env.client().await.unwrap();
+    let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    let d = &status.devices[0];
+    assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
+    assert!(d.armed && !d.confirmed, "{d:#?}");
+    assert_eq!(env.rows(device), before, "and stays so once reachable again");
+}
