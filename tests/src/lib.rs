@@ -722,3 +722,30 @@ pub fn url_encode(text: &str) -> String {
         _ => format!("%{b:02X}"),
     }).collect()
 }
+
+/// Writes suite `name` of test area `area` for lab devices `devices`:
+/// `body` follows its targets.
+pub fn suite_on(area: &str, name: &str, devices: &[usize], body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-{area}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("suite dir");
+    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, format!("name: {name}\ntargets:\n  names: [{}]\n{body}", names.join(", "))).expect("write suite");
+    path
+}
+
+/// Runs a suite file to its end through the CLI (three minutes at most).
+pub async fn run_to_end(env: &TestEnv, path: &Path) -> SuiteStatus {
+    let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    let suite_id = started_suite_id(&stdout).unwrap();
+    let client = env.client().await.unwrap();
+    wait_for(&client, &suite_id, "ended", Duration::from_secs(180), ended).await.unwrap()
+}
+
+/// Lab device `i`'s result in `status`.
+pub fn device_result(status: &SuiteStatus, i: usize) -> &switchyard_proto::v1::DeviceResult {
+    let name = TestEnv::device_name(i);
+    status.devices.iter().find(|d| d.device == name).unwrap_or_else(|| panic!("{name} not in {status:#?}"))
+}

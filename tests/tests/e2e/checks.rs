@@ -17,29 +17,16 @@ use switchyard_tests::{Fault, TestEnv, ended, record_history, started_suite_id, 
 
 const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// Writes a suite for lab devices `devices`.
 fn suite(name: &str, devices: &[usize], body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-checks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("suite dir");
-    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, format!("name: {name}\ntargets:\n  names: [{}]\n{body}", names.join(", "))).expect("write suite");
-    path
+    switchyard_tests::suite_on("checks", name, devices, body)
 }
 
-/// Runs a suite to its end through the CLI.
 async fn run(env: &TestEnv, path: &Path) -> SuiteStatus {
-    let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
-    let suite_id = started_suite_id(&stdout).unwrap();
-    let client = env.client().await.unwrap();
-    wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap()
+    switchyard_tests::run_to_end(env, path).await
 }
 
 fn device(status: &SuiteStatus, i: usize) -> &DeviceResult {
-    let name = TestEnv::device_name(i);
-    status.devices.iter().find(|d| d.device == name).unwrap_or_else(|| panic!("{name} not in {status:#?}"))
+    switchyard_tests::device_result(status, i)
 }
 
 /// The lab's loopback address of device `i` (seeded as a real switch's).

@@ -12,40 +12,25 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use switchyard_proto::v1::{DeviceResult, DeviceStatus, SuitePhase, SuiteStatus};
-use switchyard_tests::{Fault, TestEnv, ended, started_suite_id, wait_for};
+use switchyard_tests::{Fault, TestEnv};
 
-const SUITE_TIMEOUT: Duration = Duration::from_secs(180);
 
 fn row(fields: &[(&str, &str)]) -> BTreeMap<String, String> {
     fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-/// Writes a suite for lab devices `devices`.
 fn suite(name: &str, devices: &[usize], body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-profiles-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("suite dir");
-    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, format!("name: {name}\ntargets:\n  names: [{}]\n{body}", names.join(", "))).expect("write suite");
-    path
+    switchyard_tests::suite_on("profiles", name, devices, body)
 }
 
-/// Runs a suite to its end through the CLI.
 async fn run(env: &TestEnv, path: &Path) -> SuiteStatus {
-    let out = env.cli(&["run", path.to_str().unwrap(), "--requester", "alice"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
-    let suite_id = started_suite_id(&stdout).unwrap();
-    let client = env.client().await.unwrap();
-    wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap()
+    switchyard_tests::run_to_end(env, path).await
 }
 
 fn device(status: &SuiteStatus, i: usize) -> &DeviceResult {
-    let name = TestEnv::device_name(i);
-    status.devices.iter().find(|d| d.device == name).unwrap_or_else(|| panic!("{name} not in {status:#?}"))
+    switchyard_tests::device_result(status, i)
 }
 
 const TENANT: &str = "steps:
