@@ -36,6 +36,7 @@ use crate::error::DeviceError;
 use crate::procedures::{self, ReverseOutcome};
 use crate::spans::{self, Step};
 use crate::warrant::Warrants;
+use switchyard_proto::warrant::Authority;
 
 /// Device activities of one worker, sharing its device sessions.
 pub struct DeviceActivities {
@@ -48,6 +49,22 @@ impl DeviceActivities {
     /// `warrants`.
     pub fn new(sessions: Arc<Sessions>, warrants: Arc<Warrants>) -> Self {
         Self { sessions, warrants }
+    }
+
+    /// Refuses a forward write of a suite launched with confirmed commit
+    /// unless the switch's revert runs now: the workflow arms it first, so
+    /// only an apply scheduled without the arm (or after the timer fired)
+    /// finds none.
+    async fn require_armed(&self, ctx: &ActivityContext, authority: &Authority, suite_id: &str, device: &str) -> Result<(), ActivityError> {
+        if authority.confirm_timeout_seconds == 0 {
+            return Ok(());
+        }
+        let name = names::confirm_name(suite_id, device);
+        match confirm::is_armed(&self.sessions, device, &name).await.map_err(DeviceError::into_activity_error)? {
+            true => Ok(()),
+            false => Err(self.warrants.refuse(ctx, device, "apply", &format!(
+                "the suite runs with confirmed commit and the switch's revert {name} is not armed (never armed, or its timer already fired)"))),
+        }
     }
 
     fn metrics(&self) -> &crate::metrics::DeviceMetrics {
@@ -126,7 +143,8 @@ impl DeviceActivities {
     #[activity(name = names::ACTIVITY_APPLY_STEP)]
     pub async fn apply_step(self: Arc<Self>, ctx: ActivityContext, req: ApplyStepRequest) -> Result<ApplyStepResult, ActivityError> {
         let step = req.step.unwrap_or_default();
-        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), std::slice::from_ref(&step), "apply").await?;
+        let authority = self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), std::slice::from_ref(&step), "apply").await?;
+        self.require_armed(&ctx, &authority, &req.suite_id, &req.device).await?;
         let step_id = procedures::step_id(&step).to_string();
         let suite_id = req.suite_id.clone();
         let operation = operation_of(&step);
@@ -160,7 +178,8 @@ impl DeviceActivities {
     /// line; the steps share the script's time.
     #[activity(name = names::ACTIVITY_APPLY_DEVICE)]
     pub async fn apply_device(self: Arc<Self>, ctx: ActivityContext, req: ApplyDeviceRequest) -> Result<ApplyDeviceResult, ActivityError> {
-        self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &req.steps, "apply").await?;
+        let authority = self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &req.steps, "apply").await?;
+        self.require_armed(&ctx, &authority, &req.suite_id, &req.device).await?;
         let steps = req.steps;
         let suite_id = req.suite_id.clone();
         let started = Instant::now();
@@ -276,6 +295,11 @@ impl DeviceActivities {
     pub async fn arm_device(self: Arc<Self>, ctx: ActivityContext, req: ConfirmRequest) -> Result<ConfirmResult, ActivityError> {
         self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &[], "arm").await?;
         let name = names::confirm_name(&req.suite_id, &req.device);
+        if req.extend {
+            let reverted = confirm::extend(&self.sessions, &req.device, &name, req.timeout_seconds).await.map_err(DeviceError::into_activity_error)?;
+            info!(suite_id = %req.suite_id, device = %req.device, checkpoint = %name, timeout = req.timeout_seconds, reverted, "Extended the switch's revert");
+            return Ok(ConfirmResult { name, reverted, attempt: ctx.info().attempt });
+        }
         confirm::arm(&self.sessions, &req.device, &name, req.timeout_seconds).await.map_err(DeviceError::into_activity_error)?;
         info!(suite_id = %req.suite_id, device = %req.device, checkpoint = %name, timeout = req.timeout_seconds, "Armed the switch's revert");
         Ok(ConfirmResult { name, reverted: false, attempt: ctx.info().attempt })

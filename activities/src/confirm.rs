@@ -29,6 +29,16 @@ fn arm_command(name: &str, timeout_seconds: u32) -> String {
     )
 }
 
+/// The shell line that restarts `name`'s running timer for
+/// `timeout_seconds` from now, keeping its checkpoint: `armed`, or `fired`
+/// when the timer had already run (nothing to extend: the switch reverted).
+fn extend_command(name: &str, timeout_seconds: u32) -> String {
+    format!(
+        "if sudo systemctl is-active {name}.timer >/dev/null 2>&1; then sudo systemctl stop {name}.timer && sudo systemd-run --on-active={timeout_seconds} --unit={name} config rollback {name} >/dev/null && echo armed; \
+         else echo fired; fi"
+    )
+}
+
 /// The shell line that confirms `name`: `confirmed` when its timer was
 /// stopped (or already gone with its checkpoint), `reverted` when the timer
 /// fired (its checkpoint is still there, and is dropped now).
@@ -40,12 +50,31 @@ fn confirm_command(name: &str) -> String {
     )
 }
 
+/// Whether the device's revert timer runs now: a forward write of a suite
+/// launched with confirmed commit is refused without it (a hand-scheduled
+/// apply that skipped the arm, or a timer that already fired).
+pub async fn is_armed(sessions: &Sessions, device: &str, name: &str) -> Result<bool, DeviceError> {
+    let said = sessions.run(device, &format!("sudo systemctl is-active {name}.timer >/dev/null 2>&1 && echo armed || echo idle"), TIMEOUT).await?;
+    Ok(said.lines().last() == Some("armed"))
+}
+
 /// Arms the device's revert timer.
 pub async fn arm(sessions: &Sessions, device: &str, name: &str, timeout_seconds: u32) -> Result<(), DeviceError> {
     let said = sessions.run(device, &arm_command(name, timeout_seconds), TIMEOUT).await?;
     match said.lines().last() {
         Some("armed") => Ok(()),
         _ => Err(DeviceError::Command { device: device.into(), command: "arm".into(), reason: format!("the switch did not arm its revert: {said:?}") }),
+    }
+}
+
+/// Restarts the device's running revert timer for `timeout_seconds` from
+/// now: whether the timer had already fired (the switch reverted).
+pub async fn extend(sessions: &Sessions, device: &str, name: &str, timeout_seconds: u32) -> Result<bool, DeviceError> {
+    let said = sessions.run(device, &extend_command(name, timeout_seconds), TIMEOUT).await?;
+    match said.lines().last() {
+        Some("armed") => Ok(false),
+        Some("fired") => Ok(true),
+        _ => Err(DeviceError::Command { device: device.into(), command: "extend".into(), reason: format!("the switch did not extend its revert: {said:?}") }),
     }
 }
 

@@ -9,7 +9,9 @@
 //! in the suite's change window as launched or as an operator's warranted
 //! extension moved it ([`switchyard_proto::warrant::check_window`]), and
 //! read the post-checks the policy requires for the device
-//! ([`switchyard_proto::warrant::check_checks`]).
+//! ([`switchyard_proto::warrant::check_checks`]), and the revert armed on
+//! the switch unless the policy lets the suite turn it off
+//! ([`switchyard_proto::warrant::check_confirm`]).
 //! A refusal is final (not retried), counted in
 //! `switchyard_warrant_refusals_total` and logged with its reason.
 //!
@@ -102,15 +104,18 @@ impl Warrants {
             Ok(authority) => Ok(authority),
             Err(Refusal::Unknown(why)) => Err(ActivityError::application(
                 ApplicationFailure::builder(format!("{device}: cannot check the warrant for {what}: {why}")).type_name(names::failures::WARRANT.to_string()).build())),
-            Err(Refusal::Refused(why)) => {
-                let info = ctx.info();
-                warn!(device, write = what, workflow_id = info.workflow_id.as_deref().unwrap_or(""), reason = %why, "Refused a device write: no warrant");
-                self.metrics.warrant_refused(what);
-                Err(ActivityError::application(
-                    ApplicationFailure::builder(format!("{device}: {what} refused, nothing written: {why}"))
-                        .type_name(names::failures::WARRANT.to_string()).non_retryable(true).build()))
-            }
+            Err(Refusal::Refused(why)) => Err(self.refuse(ctx, device, what, &why)),
         }
+    }
+
+    /// A final refusal of a device write: logged, counted, never retried.
+    pub fn refuse(&self, ctx: &ActivityContext, device: &str, what: &'static str, why: &str) -> ActivityError {
+        let info = ctx.info();
+        warn!(device, write = what, workflow_id = info.workflow_id.as_deref().unwrap_or(""), reason = %why, "Refused a device write: no warrant");
+        self.metrics.warrant_refused(what);
+        ActivityError::application(
+            ApplicationFailure::builder(format!("{device}: {what} refused, nothing written: {why}"))
+                .type_name(names::failures::WARRANT.to_string()).non_retryable(true).build())
     }
 
     async fn judge(&self, ctx: &ActivityContext, suite_id: &str, device: &str, warrant: Option<&Warrant>, steps: &[StepPlan], what: &str) -> Result<Authority, Refusal> {
@@ -143,6 +148,7 @@ impl Warrants {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
             warrant::check_window(&policy, facts, &run, warrant, now).map_err(Refusal::Refused)?;
             warrant::check_checks(&policy, facts, &run).map_err(Refusal::Refused)?;
+            warrant::check_confirm(&policy, facts, &run).map_err(Refusal::Refused)?;
         }
         info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
         Ok(authority)

@@ -334,6 +334,11 @@ pub mod patches {
     /// the switch before its first write and confirms after its checks
     /// (asked at its start, only when the suite asks).
     pub const DEVICE_CONFIRM: &str = "device-confirm";
+    /// A device with confirmed commit extends its revert timer when its
+    /// post-checks would outlast it, and, when it cannot confirm, waits for
+    /// the timer's deadline and reconnects to report whether the switch
+    /// reverted by itself (asked at its start, with `device-confirm`).
+    pub const DEVICE_CONFIRM_WATCH: &str = "device-confirm-watch";
     /// A suite whose rollout has gates reads them between waves (asked
     /// after the first wave, only when the rollout has gates).
     pub const SUITE_GATES: &str = "suite-gates";

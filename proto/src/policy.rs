@@ -72,6 +72,9 @@ pub struct Rule {
     pub checks_required: bool,
     /// Shortest settle time a suite's checks may have, in seconds; 0: any.
     pub min_check_within_seconds: u32,
+    /// Whether a suite may turn confirmed commit off (`confirm: optional`);
+    /// by default every device it covers arms a revert on the switch.
+    pub confirm_optional: bool,
 }
 
 impl Rule {
@@ -86,6 +89,14 @@ impl Rule {
                 self.name, self.min_check_within_seconds, checked.shortest_within));
         }
         None
+    }
+
+    /// Why a suite launched with confirmed commit off may not change the
+    /// rule's devices, if it may not.
+    pub fn confirm_refusal(&self, confirm_timeout_seconds: u32) -> Option<String> {
+        (confirm_timeout_seconds == 0 && !self.confirm_optional).then(|| format!(
+            "rule {} requires confirmed commit (a revert armed on the switch) and the suite turns it off (rollout.confirm: off; the rule may say confirm: optional)",
+            self.name))
     }
 
     /// Whether the rule covers a device.
@@ -150,6 +161,7 @@ struct RawRule {
     approval_timeout: Option<Spanned<String>>,
     checks: Option<Spanned<String>>,
     min_check_within: Option<Spanned<String>>,
+    confirm: Option<Spanned<String>>,
 }
 
 /// Key types whose signatures this build verifies.
@@ -327,9 +339,17 @@ impl Reader<'_> {
                 _ => return Err(self.err(t.referenced, field("min_check_within"), format!("{:?} is not a settle time like 30s or 2m (at most an hour)", t.value))),
             },
         };
+        let confirm_optional = match &r.confirm {
+            None => false,
+            Some(c) => match c.value.as_str() {
+                "required" => false,
+                "optional" => true,
+                other => return Err(self.err(c.referenced, field("confirm"), format!("confirm must be required or optional, not {other:?}"))),
+            },
+        };
         Ok(Rule {
             name, selector, request, operate, approvals, window_required, max_parallelism, operations, approval_timeout_seconds,
-            checks_required, min_check_within_seconds,
+            checks_required, min_check_within_seconds, confirm_optional,
         })
     }
 }
@@ -426,6 +446,9 @@ impl Policy {
                 refuse("", format!("{} may not request changes on {} under rule {} of {} (requests from: {})",
                     signer.principal, devices.join(", "), rule.name, self.file, rule.request.join(", ")));
             }
+            if let Some(why) = rule.confirm_refusal(req.confirm_timeout_seconds) {
+                refuse("rollout.confirm", format!("{why}, for {}, of {}", devices.join(", "), self.file));
+            }
             if rule.window_required && !req.has_window {
                 refuse("window", format!("rule {} of {} requires a change window for {}; the suite has none", rule.name, self.file, devices.join(", ")));
             }
@@ -512,6 +535,7 @@ pub fn request(input: &SuiteInput) -> PolicyRequest {
         approval: input.approval.clone(),
         parallelism: input.rollout.as_ref().map_or(1, |r| r.parallelism.max(1)),
         has_window: input.window.is_some(),
+        confirm_timeout_seconds: input.rollout.as_ref().map_or(0, |r| r.confirm_timeout_seconds),
     }
 }
 

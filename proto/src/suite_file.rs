@@ -231,6 +231,7 @@ impl SuiteFile {
         let loc = match field {
             "approval.required" => self.raw.approval.as_ref().map(|a| a.value.required.as_ref().map_or(a.referenced, |r| r.referenced)),
             "rollout.parallelism" => self.raw.rollout.as_ref().and_then(|r| r.parallelism.as_ref()).map(|p| p.referenced),
+            "rollout.confirm" => self.raw.rollout.as_ref().and_then(|r| r.confirm.as_ref()).map(|c| c.referenced),
             "window" => self.raw.window.as_ref().map(|w| w.referenced),
             "targets" => Some(self.raw.targets.referenced),
             "steps" => Some(self.raw.steps.referenced),

@@ -38,6 +38,9 @@ pub struct Authority {
     pub requester: String,
     /// The approvers that count for this device under the current policy.
     pub approvers: Vec<String>,
+    /// The suite's confirmed-commit timeout as launched (0: off): a forward
+    /// write needs the switch's revert armed when it is not 0.
+    pub confirm_timeout_seconds: u32,
 }
 
 /// Checks that writing `steps` (the steps whose apply or reverse is about
@@ -96,7 +99,7 @@ pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<
         });
     }
     if required.is_empty() {
-        return Ok(Authority { requester, approvers: vec![] });
+        return Ok(Authority { requester, approvers: vec![], confirm_timeout_seconds: confirm_timeout(input) });
     }
 
     // Approvals are needed: they must sign a plan hash that covers these
@@ -124,7 +127,11 @@ pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<
                 requirement.source, current.file));
         }
     }
-    Ok(Authority { requester, approvers })
+    Ok(Authority { requester, approvers, confirm_timeout_seconds: confirm_timeout(input) })
+}
+
+fn confirm_timeout(input: &SuiteInput) -> u32 {
+    input.rollout.as_ref().map_or(0, |r| r.confirm_timeout_seconds)
 }
 
 /// Seconds after its window's end a device's write may still come: a
@@ -144,6 +151,16 @@ pub fn check_checks(current: &Policy, device: &Device, run: &SuiteRun) -> Result
     let Some(target) = run.input.devices.iter().find(|t| t.device == device.name) else { return Ok(()) };
     let checked = crate::checks::coverage(target);
     match current.rules.iter().filter(|r| r.covers(device)).find_map(|r| r.checks_refusal(&checked)) {
+        Some(why) => Err(format!("{why} of {}", current.file)),
+        None => Ok(()),
+    }
+}
+
+/// Whether the suite was launched with confirmed commit where every rule
+/// covering the device now requires it (the default): a write that moves
+/// the device forward without a revert armed on the switch is refused.
+pub fn check_confirm(current: &Policy, device: &Device, run: &SuiteRun) -> Result<(), String> {
+    match current.rules.iter().filter(|r| r.covers(device)).find_map(|r| r.confirm_refusal(confirm_timeout(&run.input))) {
         Some(why) => Err(format!("{why} of {}", current.file)),
         None => Ok(()),
     }

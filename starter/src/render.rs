@@ -70,7 +70,9 @@ fn self_compensated(d: &DeviceResult) -> bool {
 /// it undid its own steps.
 fn device_outcome(d: &DeviceResult) -> String {
     let name = device_status_name(d.status());
-    if self_compensated(d) {
+    if d.reverted_by_switch {
+        format!("{name}, reverted by the switch")
+    } else if self_compensated(d) {
         format!("{name}, compensated")
     } else if d.status() == DeviceStatus::Failed && !d.steps_compensated.is_empty() {
         format!("{name}, partly compensated")

@@ -111,6 +111,7 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
     // its change even when it has checks of one kind only.
     let health = checks && patched(ctx, patches::DEVICE_HEALTH);
     let confirm = !compensating && input.confirm_timeout_seconds > 0 && patched(ctx, patches::DEVICE_CONFIRM);
+    let watch = confirm && patched(ctx, patches::DEVICE_CONFIRM_WATCH);
     if device_lock(ctx) {
         match take_lock(ctx, &input, &plan.device).await {
             Ok((waited, attempt)) => {
@@ -162,18 +163,28 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
         result.compensation.push(not_applied(&plan.device, "", "pre-check failed: nothing written"));
         return Ok(result);
     }
-    if confirm && let Err(why) = arm(ctx, &input, &plan, &mut result).await {
-        ctx.set_current_details(format!("could not arm its revert: {why}"));
-        result.status = DeviceStatus::Failed as i32;
-        result.error = format!("{}: the switch's revert could not be armed, so nothing was written: {why}", plan.device);
-        result.compensation.push(not_applied(&plan.device, "", "no revert armed: nothing written"));
-        return Ok(result);
+    let mut armed = None;
+    if confirm {
+        match arm(ctx, &input, &plan, &mut result).await {
+            Ok(timer) => armed = Some(timer),
+            Err(why) => {
+                ctx.set_current_details(format!("could not arm its revert: {why}"));
+                result.status = DeviceStatus::Failed as i32;
+                result.error = format!("{}: the switch's revert could not be armed, so nothing was written: {why}", plan.device);
+                result.compensation.push(not_applied(&plan.device, "", "no revert armed: nothing written"));
+                return Ok(result);
+            }
+        }
     }
     let Applied { applied, unsure, mut failure } = if at_once {
         apply_at_once(ctx, &input, &plan, &mut result).await
     } else {
         apply_step_by_step(ctx, &input, &plan, &mut result).await
     };
+    // The switch must not revert while its checks are still being read.
+    if watch && checks && failure.is_none() && let Some(timer) = armed.as_mut() {
+        failure = extend_if_short(ctx, &input, &plan, timer, &mut result).await;
+    }
     // The rows are written and read back; the device must also work.
     if checks && failure.is_none() {
         failure = read_checks(ctx, &input, &plan, CheckWhen::Post, health, &mut result).await
@@ -208,6 +219,20 @@ async fn run_device(ctx: &mut WorkflowContext<DeviceWorkflow>) -> WorkflowResult
                 // The undo is done: the timer must not restore over it.
                 let _ = confirm_change(ctx, &input, &plan, &mut result).await;
             }
+            // Cut off: its timer restores the switch; once that is due,
+            // reconnect to see whether it did.
+            if watch && !result.confirmed && !result.reverted_by_switch && let Some(timer) = &armed {
+                await_revert(ctx, &input, &plan, timer, &mut result).await;
+            }
+            // The switch restored its checkpoint: every step it had is undone.
+            let undone = match (&armed, watch && result.reverted_by_switch) {
+                (Some(timer), true) => {
+                    let written: Vec<&StepPlan> = to_undo.iter().map(|u| u.step).collect();
+                    restored_by_switch(&plan, &written, timer, &mut result);
+                    None
+                }
+                _ => undone,
+            };
             match undone {
                 Some(e) => {
                     result.error = format!("{}; compensation incomplete: {e}", result.error);
@@ -374,21 +399,116 @@ async fn read_checks(
     }
 }
 
+/// A revert armed on the switch: when (workflow time, Unix seconds) and
+/// for how long, so the workflow knows when the switch will act.
+struct Armed {
+    since: i64,
+    timeout_seconds: u32,
+}
+
+impl Armed {
+    /// When the switch restores its checkpoint unless confirmed first.
+    fn due(&self) -> i64 {
+        self.since + i64::from(self.timeout_seconds)
+    }
+}
+
+/// Seconds the confirm over a fresh connection may take after the post-
+/// checks: the margin every revert timer leaves beyond them.
+const CONFIRM_MARGIN_SECONDS: u32 = 60;
+
+/// Seconds after a revert's due time before the workflow reconnects to see
+/// whether the switch restored itself (the rollback takes a moment).
+const REVERT_SETTLE_SECONDS: u64 = 15;
+
+/// The longest settle time of the plan's post-checks.
+fn longest_post(plan: &DevicePlan) -> u32 {
+    plan.checks.iter().filter(|c| c.when == CheckWhen::Post as i32).map(|c| c.within_seconds).max().unwrap_or(0)
+}
+
 /// Arms the device's confirmed commit (checkpoint and revert timer on the
 /// switch), long enough for its steps, its post-checks and the confirm.
-async fn arm(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, result: &mut DeviceResult) -> Result<(), String> {
-    let longest = plan.checks.iter().filter(|c| c.when == CheckWhen::Post as i32).map(|c| c.within_seconds).max().unwrap_or(0);
-    let timeout_seconds = input.confirm_timeout_seconds.max(longest + 60);
+async fn arm(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, result: &mut DeviceResult) -> Result<Armed, String> {
+    let timeout_seconds = input.confirm_timeout_seconds.max(longest_post(plan) + CONFIRM_MARGIN_SECONDS);
     ctx.set_current_details(format!("arming the switch's revert ({timeout_seconds}s)"));
-    let req = ConfirmRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), timeout_seconds, warrant: input.warrant.clone() };
+    let req = ConfirmRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), timeout_seconds, warrant: input.warrant.clone(), ..Default::default() };
     let outcome = ctx.execute_local_activity(ArmDevice, req, options::local_device_io(format!("arm revert on {}", plan.device), false)).await;
     match outcome {
         Ok(r) => {
             retried(result, "", "arm", r.attempt);
             result.armed = true;
-            Ok(())
+            Ok(Armed { since: now_secs(ctx), timeout_seconds })
         }
         Err(e) => Err(describe(&e)),
+    }
+}
+
+/// Restarts the revert timer when what is left of it would not cover the
+/// post-checks and the confirm (a slow apply, a worker that queued the
+/// device's calls); why the device fails, if the timer had already fired.
+async fn extend_if_short(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, timer: &mut Armed, result: &mut DeviceResult) -> Option<String> {
+    let needed = longest_post(plan) + CONFIRM_MARGIN_SECONDS;
+    let now = now_secs(ctx);
+    if timer.due() - now >= i64::from(needed) {
+        return None;
+    }
+    let timeout_seconds = input.confirm_timeout_seconds.max(needed);
+    ctx.set_current_details(format!("extending the switch's revert ({timeout_seconds}s from now)"));
+    let req = ConfirmRequest { suite_id: input.suite_id.clone(), device: plan.device.clone(), timeout_seconds, warrant: input.warrant.clone(), extend: true };
+    match ctx.execute_local_activity(ArmDevice, req, options::local_device_io(format!("extend revert on {}", plan.device), false)).await {
+        Ok(r) if r.reverted => {
+            result.reverted_by_switch = true;
+            Some(format!("{}: reverted by the switch: its revert timer fired before the change was checked, and it restored its checkpoint", plan.device))
+        }
+        Ok(r) => {
+            retried(result, "", "extend", r.attempt);
+            *timer = Armed { since: now_secs(ctx), timeout_seconds };
+            None
+        }
+        // The timer still runs as armed: the checks go on, and a switch
+        // that reverts before the confirm is found out then.
+        Err(_) => None,
+    }
+}
+
+/// Waits until the switch's revert is due, then reconnects and confirms,
+/// which finds whether the switch restored its checkpoint by itself. A
+/// device still unreachable is said so, with when its timer was due.
+async fn await_revert(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput, plan: &DevicePlan, timer: &Armed, result: &mut DeviceResult) {
+    let due = timer.due();
+    ctx.set_current_details(format!("unreachable: waiting for its revert timer, due {}", format_rfc3339(due)));
+    let wait = (due - now_secs(ctx)).max(0) as u64 + REVERT_SETTLE_SECONDS;
+    let _ = ctx.timer(Duration::from_secs(wait)).await;
+    match confirm_change(ctx, input, plan, result).await {
+        Some(_) if result.reverted_by_switch => {}
+        Some(why) => result.error = format!("{}; {why}", result.error),
+        None => {}
+    }
+}
+
+/// Records that the switch's own revert undid the device's steps: each
+/// written step is restored (by the switch, to its checkpoint from before
+/// the change), whatever its own reverse managed while the switch was cut
+/// off.
+fn restored_by_switch(plan: &DevicePlan, written: &[&StepPlan], timer: &Armed, result: &mut DeviceResult) {
+    let at = format_rfc3339(timer.due());
+    let reason = format!("restored by the switch: its revert timer (due {at}) rolled back to the checkpoint taken before the change");
+    result.compensation.retain(|e| e.action == CompensationAction::NotApplied as i32);
+    for step in written {
+        let id = step_id(step);
+        if !result.steps_compensated.contains(&id) {
+            result.steps_compensated.push(id.clone());
+        }
+        result.compensation.push(CompensationEntry {
+            device: plan.device.clone(),
+            step_id: id,
+            action: CompensationAction::Restored as i32,
+            reason: reason.clone(),
+            ..Default::default()
+        });
+    }
+    if !result.error.contains("reverted by the switch") {
+        result.error = format!("{}; reverted by the switch on its timer (due {at})", result.error);
     }
 }
 

@@ -43,6 +43,7 @@ fn request(devices: &[&str], by: &PrivateKey) -> PolicyRequest {
         launch: Some(launch("s1", "d1", by)),
         devices: devices.iter().map(|d| PolicyDevice { device: d.to_string(), operations: vec![operation::name(&Op::CreateVlan(Default::default())).into()], ..Default::default() }).collect(),
         parallelism: 2,
+        confirm_timeout_seconds: 300,
         ..Default::default()
     }
 }
@@ -212,4 +213,22 @@ fn a_rule_may_require_checks_and_a_settle_time() {
     assert!(Policy::parse("policy.yaml", &bad).unwrap_err().message.contains("checks must be required or optional"));
     let bad = text.replace("min_check_within: 30s", "min_check_within: 2h");
     assert_eq!(Policy::parse("policy.yaml", &bad).unwrap_err().field, "rules[0].min_check_within");
+}
+
+/// Confirmed commit is on unless a rule covering the device lets the suite
+/// turn it off: a suite launched with `rollout.confirm: off` is refused at
+/// that field, naming the rule; `confirm: optional` admits it.
+#[test]
+fn a_suite_turns_confirmed_commit_off_only_where_a_rule_allows() {
+    let policy = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    let mut req = request(&["leaf1"], &key(1));
+    req.confirm_timeout_seconds = 0;
+    assert_eq!(messages(&policy.effective(&inventory(), &req, 1_000_000).1),
+        "[rollout.confirm] rule leaves requires confirmed commit (a revert armed on the switch) and the suite turns it off (rollout.confirm: off; the rule may say confirm: optional), for leaf1, of policy.yaml");
+    let optional = Policy::parse("policy.yaml", &policy_text().replace("    max_parallelism: 4\n", "    max_parallelism: 4\n    confirm: optional\n")).unwrap();
+    assert_eq!(messages(&optional.effective(&inventory(), &req, 1_000_000).1), "");
+    let bad = policy_text().replace("    max_parallelism: 4\n", "    max_parallelism: 4\n    confirm: never\n");
+    let err = Policy::parse("policy.yaml", &bad).unwrap_err();
+    assert_eq!(err.field, "rules[0].confirm");
+    assert!(err.message.contains("confirm must be required or optional"), "{}", err.message);
 }

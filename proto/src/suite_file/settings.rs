@@ -17,6 +17,12 @@ const MAX_GATE_QUERY: usize = 4_096;
 /// The longest a gate may be read before the next wave.
 const MAX_GATE_HOLD_SECONDS: u64 = 3_600;
 
+/// How long a device's revert stays armed on the switch when the suite
+/// does not say: long enough for a device's steps, its checks and the
+/// confirm over a fresh connection; short enough that a switch cut off by
+/// its change is back within minutes.
+pub(crate) const DEFAULT_CONFIRM_SECONDS: u32 = 300;
+
 /// The longest duration a suite file may give (365 days).
 const MAX_DURATION_SECONDS: u64 = 365 * 86_400;
 
@@ -54,7 +60,7 @@ impl SuiteFile {
             lock_wait_seconds: 600,
             skip_config_save: false,
             gates: vec![],
-            confirm_timeout_seconds: 0,
+            confirm_timeout_seconds: DEFAULT_CONFIRM_SECONDS,
         };
         let Some(raw) = &self.raw.rollout else { return Ok(rollout) };
         if let Some(p) = &raw.parallelism {

@@ -304,3 +304,17 @@ fn gates_are_read_and_refused_at_their_line() {
         assert!(err.message.contains(message), "{to}: {}", err.message);
     }
 }
+
+/// Confirmed commit is on unless the suite says `off` (which the policy
+/// must allow); a timeout outside 1m..=1h is refused at its line.
+#[test]
+fn confirm_is_on_by_default_and_bounded() {
+    let rollout = |text: &str| SuiteFile::parse("s.yaml", text).and_then(|s| s.resolve(&inventory())).map(|r| r.rollout.confirm_timeout_seconds);
+    assert_eq!(rollout(SUITE).unwrap(), 300);
+    let with = |value: &str| SUITE.replace("  on_failure: pause\n", &format!("  on_failure: pause\n  confirm: {value}\n"));
+    assert_eq!(rollout(&with("off")).unwrap(), 0);
+    assert_eq!(rollout(&with("10m")).unwrap(), 600);
+    let err = rollout(&with("30s")).unwrap_err();
+    assert_eq!(err.field, "rollout.confirm");
+    assert!(err.message.contains("1m..=1h"), "{}", err.message);
+}

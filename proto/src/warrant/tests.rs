@@ -93,7 +93,7 @@ fn an_approved_plan_covers_its_devices_steps() {
     let bob = sign(&key(2), &decision(Kind::Approve, "s1", "r1", &tree.plan_hash(), ""));
     let w = warrant(&tree, &plans[0], vec![bob]);
     let ok = check(&policy(true), &device("leaf1"), &run, Some(&w), &plans[0].steps).unwrap();
-    assert_eq!(ok, Authority { requester: "alice".into(), approvers: vec!["bob".into()] });
+    assert_eq!(ok, Authority { requester: "alice".into(), approvers: vec!["bob".into()], confirm_timeout_seconds: 0 });
     // A lock or a save names no steps; the warrant still has to hold.
     check(&policy(true), &device("leaf1"), &run, Some(&w), &[]).unwrap();
 }
@@ -283,4 +283,23 @@ fn the_checks_a_rule_requires_are_those_the_suite_launched_with() {
     run.input.devices[0].checks_within_seconds = 5;
     let e = check_checks(&strict, &device("leaf1"), &run).unwrap_err();
     assert!(e.contains("at least 20s and the suite's shortest is 5s"), "{e}");
+}
+
+/// Confirmed commit as launched, against the rule as it is now: a suite
+/// launched with it off moves no device forward unless a rule lets it.
+#[test]
+fn a_suite_launched_without_confirmed_commit_writes_only_where_a_rule_allows() {
+    let (mut run, plans) = run(&["leaf1"]);
+    let e = check_confirm(&policy(true), &device("leaf1"), &run).unwrap_err();
+    assert!(e.contains("rule leaves requires confirmed commit") && e.contains("of policy.yaml"), "{e}");
+    run.input.rollout = Some(crate::v1::Rollout { confirm_timeout_seconds: 300, ..Default::default() });
+    run.input.launch = Some(sign(&key(1), &decision(Kind::Launch, "s1", "", "", &trust::input_digest(&run.input))));
+    check_confirm(&policy(true), &device("leaf1"), &run).unwrap();
+    // The apply learns the timeout, to check the revert is armed on the switch.
+    let tree = PlanTree::new(&plans, None);
+    let bob = sign(&key(2), &decision(Kind::Approve, "s1", "r1", &tree.plan_hash(), ""));
+    assert_eq!(check(&policy(true), &device("leaf1"), &run, Some(&warrant(&tree, &plans[0], vec![bob])), &plans[0].steps).unwrap().confirm_timeout_seconds, 300);
+    run.input.rollout = None;
+    let optional = Policy::parse("policy.yaml", &policy_text(true).replace("rules:\n  - name: leaves\n", "rules:\n  - name: leaves\n    confirm: optional\n")).unwrap();
+    check_confirm(&optional, &device("leaf1"), &run).unwrap();
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use switchyard_proto::names;
-use switchyard_proto::v1::{DeviceStatus, SuitePhase};
+use switchyard_proto::v1::{CompensationAction, DeviceStatus, SuitePhase};
 use switchyard_tests::{Fault, TestEnv, ended, started_suite_id, wait_for};
 
 const SUITE_TIMEOUT: Duration = Duration::from_secs(240);
@@ -85,6 +85,63 @@ async fn a_device_cut_off_by_its_change_restores_itself() {
     let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
     let d = &status.devices[0];
     assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
-    assert!(d.armed && !d.confirmed, "{d:#?}");
+    // Found on reconnection once the timer was due: the switch reverted,
+    // and the step is said restored (by the switch), not left in place.
+    assert!(d.armed && !d.confirmed && d.reverted_by_switch, "{d:#?}");
+    assert!(d.error.contains("reverted by the switch"), "{}", d.error);
+    assert_eq!((d.restored, d.left_in_place), (1, 0), "{d:#?}");
+    let step = status.compensation_log.iter().find(|e| e.step_id == "1-create_vlan").unwrap_or_else(|| panic!("the step's entry: {status:#?}"));
+    assert!(step.action == CompensationAction::Restored as i32 && !step.remains && step.reason.contains("restored by the switch"), "{step:#?}");
+    let report = String::from_utf8_lossy(&env.cli(&["status", &id]).stdout).to_string();
+    assert!(report.contains("failed, reverted by the switch"), "{report}");
     assert_eq!(env.rows(device), before, "and stays so once reachable again");
+}
+
+/// The worker is SIGKILLed inside the window (after the arm and the write,
+/// while the post-check waits) and restarted: the device is confirmed once,
+/// and its switch never reverts it, also long after the armed timer would
+/// have fired.
+#[tokio::test]
+async fn a_worker_killed_inside_the_window_confirms_once_and_the_switch_keeps_the_change() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let device = 5;
+    let queue = format!("confirm-kill-{}", std::process::id());
+    let mut worker = env.spawn_worker(&queue);
+    let gate = "SWITCHYARD_TEST_GATE|confirm";
+    let mut state_db = env.device_redis(device);
+    let _: () = redis::cmd("SELECT").arg(6).query(&mut state_db).unwrap();
+    let _: i64 = redis::cmd("DEL").arg(gate).query(&mut state_db).unwrap();
+    // The post-check holds only once the test says so (after the restart).
+    let body = format!("steps:\n  - create_vlan: {{ vlan_id: 480 }}\nchecks:\n  post:\n    - {{ state_db: \"{gate}\", field: open, equals: \"yes\", within: 30s }}\nrollout:\n  confirm: 1m\n");
+    let out = env.cli_on(&queue, &["run", suite("confirm-kill", device, &body).to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let name = names::confirm_name(&id, &TestEnv::device_name(device));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !(env.rows(device).contains_key("VLAN|Vlan480") && leftovers(&env, device, &name).1) {
+        assert!(Instant::now() < deadline, "never armed and written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let armed_at = Instant::now();
+    worker.kill();
+    let mut worker = env.spawn_worker(&queue);
+    std::thread::sleep(Duration::from_secs(3));
+    let _: i64 = redis::cmd("HSET").arg(gate).arg("open").arg("yes").query(&mut state_db).unwrap();
+    let client = env.client().await.unwrap();
+    let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    let d = &status.devices[0];
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    assert!(d.armed && d.confirmed && !d.reverted_by_switch, "{d:#?}");
+    assert_eq!(leftovers(&env, device, &name), (false, false), "confirmed: no checkpoint, no timer");
+    // Past when the timer armed before the kill would have fired (the
+    // check's 30 s plus the 60 s margin): the change stands.
+    let past_due = armed_at + Duration::from_secs(100);
+    while Instant::now() < past_due {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    assert!(env.rows(device).contains_key("VLAN|Vlan480"), "the switch never reverted the confirmed change");
+    assert!(!env.lab_dir.join(format!("dev/{device}/run/{name}.fired")).exists(), "the revert timer never fired");
+    let _: i64 = redis::cmd("DEL").arg(gate).query(&mut state_db).unwrap();
+    worker.kill();
 }
