@@ -495,6 +495,9 @@ link set eth0 up
 neigh replace $BRIDGE_IP lladdr $BRIDGE_MAC dev eth0 nud permanent
 EOF
         nsenter --net="/run/netns/$ns" ip -batch "$ns_batch"
+        # The device's admin may ping (ICMP sockets), as on a switch, for
+        # command checks; a new namespace allows no group.
+        nsenter --net="/run/netns/$ns" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
     done
     rm -f "$host_batch" "$ns_batch"
 

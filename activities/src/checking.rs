@@ -11,8 +11,13 @@
 //! It also reads the device's health around its change (ports up, BGP
 //! sessions established: [`read_health`]), for the report's before and after.
 //!
-//! Must never: write to the device, or wait past the longest settle time.
+//! Command checks run through the device's SSH session, only when the
+//! allow-list ([`switchyard_proto::checks::command_refusal`]) admits them.
+//!
+//! Must never: write to the device, run a command the allow-list refuses,
+//! or wait past the longest settle time.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use switchyard_proto::checks::{self, Observed};
@@ -21,6 +26,7 @@ use switchyard_proto::v1::{Check, CheckDb, CheckReading, HealthSnapshot};
 
 use crate::device::redis as rdb;
 use crate::device::Sessions;
+use crate::error::DeviceError;
 
 /// Between two reads of the checks still open.
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -34,11 +40,13 @@ pub async fn read_checks(sessions: &Sessions, device: &str, list: &[Check]) -> V
     let mut last: Vec<String> = vec!["not read".into(); list.len()];
     loop {
         let round = read_round(sessions, device, list, &open).await;
+        let commands = run_commands(sessions, device, list, &open, started).await;
         let waited = started.elapsed().as_secs() as u32;
         open.retain(|&i| {
-            let (passed, observed) = match &round {
-                Ok(rows) => checks::judge(&list[i], &rows[&i]),
-                Err(e) => (false, format!("could not read the device: {e}")),
+            let (passed, observed) = match (&round, commands.get(&i)) {
+                (_, Some(judged)) => judged.clone(),
+                (Ok(rows), None) => checks::judge(&list[i], &rows[&i]),
+                (Err(e), None) => (false, format!("could not read the device: {e}")),
             };
             last[i].clone_from(&observed);
             let settled = waited >= list[i].within_seconds;
@@ -67,10 +75,39 @@ pub async fn read_health(sessions: &Sessions, device: &str) -> Option<HealthSnap
     Some(HealthSnapshot { at: format_rfc3339(now_unix()), ..checks::health(&entries) })
 }
 
-/// One read of the open checks, grouped by database: each open check's row.
-async fn read_round(sessions: &Sessions, device: &str, list: &[Check], open: &[usize]) -> Result<std::collections::HashMap<usize, Observed>, String> {
+/// Runs each open command check once, judged: a command the allow-list
+/// refuses is a failed reading that says why and never reaches the switch
+/// (the check is a claim from the workflow; the worker holds the
+/// credentials). Each run is bounded by what is left of its settle time.
+async fn run_commands(sessions: &Sessions, device: &str, list: &[Check], open: &[usize], started: Instant) -> HashMap<usize, (bool, String)> {
+    let mut out = HashMap::new();
+    for &i in open.iter().filter(|&&i| !list[i].command.is_empty()) {
+        let check = &list[i];
+        if let Some(why) = checks::command_refusal(&check.command) {
+            out.insert(i, (false, format!("refused, not run: {why}")));
+            continue;
+        }
+        let left = check.within_seconds.saturating_sub(started.elapsed().as_secs() as u32).clamp(COMMAND_FLOOR_SECONDS, COMMAND_CEILING_SECONDS);
+        let line = checks::command_line(&check.command, left);
+        let outcome = sessions.run(device, &line, Duration::from_secs(u64::from(left) + 5)).await.map_err(|e| match e {
+            DeviceError::Command { reason, .. } => reason,
+            other => format!("could not run it: {other}"),
+        });
+        out.insert(i, checks::judge_command(check, &outcome));
+    }
+    out
+}
+
+/// Seconds one run of a command check may take on the switch, at least and
+/// at most: a ping of 3 needs 2, and a read is not a wait.
+const COMMAND_FLOOR_SECONDS: u32 = 5;
+const COMMAND_CEILING_SECONDS: u32 = 60;
+
+/// One read of the open checks, grouped by database: each open check's row
+/// (a command check reads as an absent row here; [`run_commands`] runs it).
+async fn read_round(sessions: &Sessions, device: &str, list: &[Check], open: &[usize]) -> Result<HashMap<usize, Observed>, String> {
     let mut conn = sessions.redis(device).await.map_err(|e| e.to_string())?;
-    let mut out = std::collections::HashMap::with_capacity(open.len());
+    let mut out = HashMap::with_capacity(open.len());
     for db in [CheckDb::Appl, CheckDb::Counters, CheckDb::State] {
         let of_db: Vec<usize> = open.iter().copied().filter(|&i| list[i].db() == db).collect();
         let Some(number) = checks::db_number(db) else { continue };

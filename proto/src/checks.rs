@@ -61,12 +61,17 @@ pub fn db_name(db: CheckDb) -> &'static str {
     }
 }
 
-/// Where a check reads, e.g. `STATE_DB NEIGH_STATE_TABLE|10.0.0.2`.
+/// Where a check reads, e.g. `STATE_DB NEIGH_STATE_TABLE|10.0.0.2` or
+/// `command ping -c 3 10.0.0.2`.
 pub fn source(check: &Check) -> String {
-    format!("{} {}", db_name(check.db()), check.key)
+    if check.command.is_empty() {
+        format!("{} {}", db_name(check.db()), check.key)
+    } else {
+        format!("command {}", check.command.join(" "))
+    }
 }
 
-/// The expectation in words, e.g. `state = Established`.
+/// The expectation in words, e.g. `state = Established` or `exit 0`.
 pub fn expected(check: &Check) -> String {
     let subject = if check.field.is_empty() { "key".to_string() } else { check.field.clone() };
     match check.expect() {
@@ -74,6 +79,96 @@ pub fn expected(check: &Check) -> String {
         CheckExpect::NotEquals => format!("{subject} ≠ {}", check.value),
         CheckExpect::Exists => format!("{subject} present"),
         CheckExpect::Absent | CheckExpect::Unspecified => format!("{subject} absent"),
+        CheckExpect::Succeeds => "exit 0".into(),
+        CheckExpect::Fails => "exit not 0".into(),
+        CheckExpect::Prints => format!("exit 0, output containing {:?}", check.value),
+    }
+}
+
+/// The programs a command check may run: each only reads (SONiC's `show`,
+/// `ip` with a show verb, and reachability probes).
+pub const COMMAND_PROGRAMS: [&str; 5] = ["ping", "ping6", "traceroute", "show", "ip"];
+
+/// Words of a command check, at most.
+const COMMAND_WORDS: usize = 24;
+/// Bytes of one word, at most.
+const COMMAND_WORD_BYTES: usize = 128;
+/// Pings a ping check may send.
+const MAX_PINGS: u32 = 10;
+/// What `ip` may be asked about, and the verbs that only read.
+const IP_OBJECTS: [&str; 9] = ["address", "addr", "a", "link", "route", "r", "neighbor", "neigh", "vrf"];
+const IP_VERBS: [&str; 3] = ["show", "list", "get"];
+
+/// The words of a command as written: split on white space (no quoting:
+/// a word holds no space).
+pub fn command_words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+/// Why a command may not run as a check, if it may not. The worker asks
+/// this again before it runs one, since a check is a claim: only a program
+/// of [`COMMAND_PROGRAMS`] used to read, every word a plain token (letters,
+/// digits and `. _ : / @ , = + % -`, so the line means the same to the
+/// switch's shell as it does here), a ping with a count of at most 10.
+pub fn command_refusal(words: &[String]) -> Option<String> {
+    let Some(program) = words.first() else { return Some("the command is empty".into()) };
+    if words.len() > COMMAND_WORDS {
+        return Some(format!("{} words; a command check takes at most {COMMAND_WORDS}", words.len()));
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._:/@,=+%-".contains(c);
+    if let Some(word) = words.iter().find(|w| w.is_empty() || w.len() > COMMAND_WORD_BYTES || !w.chars().all(plain)) {
+        return Some(format!("{word:?} is not a plain word (letters, digits and . _ : / @ , = + % - only, at most {COMMAND_WORD_BYTES} bytes): the switch's shell must not read more into it"));
+    }
+    let args = &words[1..];
+    match program.as_str() {
+        "ping" | "ping6" => {
+            let count = args.iter().position(|w| w == "-c").and_then(|i| args.get(i + 1)).and_then(|n| n.parse::<u32>().ok());
+            match count {
+                Some(n) if (1..=MAX_PINGS).contains(&n) => {}
+                _ => return Some(format!("a ping check gives its count: -c N, N in 1..={MAX_PINGS}")),
+            }
+            if args.iter().any(|w| w == "-f" || w.starts_with("-i")) {
+                return Some("a ping check may not flood or set its own interval".into());
+            }
+            None
+        }
+        "traceroute" | "show" => None,
+        "ip" => {
+            let mut rest = args.iter().skip_while(|w| w.starts_with('-'));
+            match (rest.next(), rest.next()) {
+                (Some(object), verb) if IP_OBJECTS.contains(&object.as_str()) && verb.is_none_or(|v| IP_VERBS.contains(&v.as_str())) => None,
+                _ => Some(format!("ip may only show: ip [-j] {{{}}} [{}] …", IP_OBJECTS.join("|"), IP_VERBS.join("|"))),
+            }
+        }
+        other => Some(format!("{other:?} is not a program a check may run; allowed: {}", COMMAND_PROGRAMS.join(", "))),
+    }
+}
+
+/// The shell line a command check runs: bounded on the switch too, so a
+/// read the worker gave up on does not linger there.
+pub fn command_line(words: &[String], seconds: u32) -> String {
+    format!("timeout {} {}", seconds.max(1), words.join(" "))
+}
+
+/// Whether a command's outcome (its output when it exited 0, else why
+/// not) meets the check, and what it showed in words.
+pub fn judge_command(check: &Check, outcome: &Result<String, String>) -> (bool, String) {
+    match (check.expect(), outcome) {
+        (CheckExpect::Fails, Ok(_)) => (false, "exit 0".into()),
+        (CheckExpect::Fails, Err(why)) => (true, why.clone()),
+        (CheckExpect::Prints, Ok(out)) if out.contains(&check.value) => (true, format!("exit 0, printed {:?}", check.value)),
+        (CheckExpect::Prints, Ok(out)) => (false, format!("exit 0, output without {:?}: {}", check.value, tail(out))),
+        (_, Ok(_)) => (true, "exit 0".into()),
+        (_, Err(why)) => (false, why.clone()),
+    }
+}
+
+/// The end of a command's output, enough to say what it showed.
+fn tail(out: &str) -> String {
+    let out = out.trim();
+    match out.char_indices().rev().nth(199) {
+        Some((i, _)) => format!("…{}", &out[i..]),
+        None => out.to_string(),
     }
 }
 
@@ -87,7 +182,9 @@ pub fn judge(check: &Check, observed: &Observed) -> (bool, String) {
     let Some(row) = observed else {
         let passed = match check.expect() {
             CheckExpect::NotEquals | CheckExpect::Absent => true,
-            CheckExpect::Equals | CheckExpect::Exists | CheckExpect::Unspecified => false,
+            // A command's expectations are judged by `judge_command`.
+            CheckExpect::Equals | CheckExpect::Exists | CheckExpect::Unspecified
+            | CheckExpect::Succeeds | CheckExpect::Fails | CheckExpect::Prints => false,
         };
         return (passed, "no such key".into());
     };
@@ -104,6 +201,7 @@ pub fn judge(check: &Check, observed: &Observed) -> (bool, String) {
         CheckExpect::NotEquals => value != Some(&check.value),
         CheckExpect::Exists => value.is_some(),
         CheckExpect::Absent | CheckExpect::Unspecified => value.is_none(),
+        CheckExpect::Succeeds | CheckExpect::Fails | CheckExpect::Prints => false,
     };
     (passed, shown)
 }
@@ -202,7 +300,7 @@ mod tests {
     fn check(field: &str, expect: CheckExpect, value: &str) -> Check {
         Check {
             name: String::new(), when: CheckWhen::Post as i32, db: CheckDb::State as i32, key: "NEIGH_STATE_TABLE|10.0.0.2".into(),
-            field: field.into(), expect: expect as i32, value: value.into(), within_seconds: 30, origin: "suite".into(),
+            field: field.into(), expect: expect as i32, value: value.into(), within_seconds: 30, origin: "suite".into(), command: vec![],
         }
     }
 
@@ -250,5 +348,54 @@ mod tests {
         let floor = Gate { has_min: true, min: 4.0, pass_when_empty: true, ..Default::default() };
         assert!(judge_gate(&floor, &[]).0 && !judge_gate(&floor, &[("{}".into(), 3.0)]).0);
         assert!(!judge_gate(&floor, &[("{}".into(), f64::NAN)]).0, "NaN is never within bounds");
+    }
+
+    fn refusal(text: &str) -> Option<String> {
+        command_refusal(&command_words(text))
+    }
+
+    /// Only reads run, each word plain, so the switch's shell runs exactly
+    /// the words judged here.
+    #[test]
+    fn only_allowed_read_only_commands_run_as_checks() {
+        for ok in ["ping -c 3 -W 1 -I Vrf-red 10.1.0.2", "ping6 -c 1 fd00::2", "show interfaces status", "show ip bgp summary --json",
+            "ip -j route show vrf Vrf-red", "ip neigh", "traceroute -n 10.0.0.2"] {
+            assert_eq!(refusal(ok), None, "{ok}");
+        }
+        for (bad, says) in [
+            ("", "empty"),
+            ("rm -rf /", "not a program a check may run"),
+            ("sudo show version", "not a program a check may run"),
+            ("config vlan add 10", "not a program a check may run"),
+            ("show version;reboot", "not a plain word"),
+            ("show $(reboot)", "not a plain word"),
+            ("ping -c 3 10.0.0.2|reboot", "not a plain word"),
+            ("show `id`", "not a plain word"),
+            ("show a>b", "not a plain word"),
+            ("ping 10.0.0.2", "gives its count"),
+            ("ping -c 100 10.0.0.2", "gives its count"),
+            ("ping -c 3 -f 10.0.0.2", "may not flood"),
+            ("ip route add 10.0.0.0/8 via 1.1.1.1", "ip may only show"),
+            ("ip link set Ethernet0 down", "ip may only show"),
+            ("ip vrf exec Vrf-red reboot", "ip may only show"),
+            ("ip netns exec x reboot", "ip may only show"),
+        ] {
+            let why = refusal(bad).unwrap_or_else(|| panic!("{bad:?} was allowed"));
+            assert!(why.contains(says), "{bad:?}: {why}");
+        }
+        assert_eq!(command_line(&command_words("ping -c 3 10.0.0.2"), 5), "timeout 5 ping -c 3 10.0.0.2");
+    }
+
+    #[test]
+    fn a_command_is_judged_by_its_exit_and_output() {
+        let with = |expect: CheckExpect, value: &str| Check { expect: expect as i32, value: value.into(), command: command_words("show version"), ..Default::default() };
+        let ok: Result<String, String> = Ok("SONiC.202411".into());
+        let failed: Result<String, String> = Err("exit status 1: 100% packet loss".into());
+        assert_eq!(judge_command(&with(CheckExpect::Succeeds, ""), &ok), (true, "exit 0".into()));
+        assert_eq!(judge_command(&with(CheckExpect::Succeeds, ""), &failed), (false, "exit status 1: 100% packet loss".into()));
+        assert!(judge_command(&with(CheckExpect::Fails, ""), &failed).0 && !judge_command(&with(CheckExpect::Fails, ""), &ok).0);
+        assert!(judge_command(&with(CheckExpect::Prints, "202411"), &ok).0);
+        assert_eq!(judge_command(&with(CheckExpect::Prints, "202505"), &ok), (false, "exit 0, output without \"202505\": SONiC.202411".into()));
+        assert_eq!(describe(&with(CheckExpect::Prints, "202411")), "command show version: exit 0, output containing \"202411\"");
     }
 }

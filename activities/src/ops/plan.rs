@@ -286,7 +286,7 @@ pub trait Catalogued {
 pub(crate) fn expect_equal(name: String, db: CheckDb, key: String, field: &str, value: &str) -> Check {
     Check {
         name, when: CheckWhen::Post as i32, db: db as i32, key, field: field.into(), expect: CheckExpect::Equals as i32,
-        value: value.into(), within_seconds: 0, origin: String::new(),
+        value: value.into(), within_seconds: 0, origin: String::new(), command: vec![],
     }
 }
 

@@ -1,5 +1,6 @@
 //! The suite's device checks (`checks:`): expectations on what each switch
-//! reports about itself (STATE_DB, APPL_DB, COUNTERS_DB), read before its
+//! reports about itself (STATE_DB, APPL_DB, COUNTERS_DB, or a read-only
+//! command it runs: `checks::command_refusal` says which), read before its
 //! change (`pre`) and after it (`post`), each with a settle time; keys and
 //! values may be templates, rendered per device.
 //!
@@ -47,6 +48,10 @@ struct RawCheck {
     not_equals: Option<Spanned<Scalar>>,
     exists: Option<Spanned<bool>>,
     within: Option<Spanned<Scalar>>,
+    /// A read-only command run on the switch instead of a database read.
+    command: Option<Spanned<Scalar>>,
+    succeeds: Option<Spanned<bool>>,
+    prints: Option<Spanned<Scalar>>,
 }
 
 /// The database names a check may use, as the file writes them.
@@ -99,10 +104,16 @@ impl SuiteFile {
 
     fn check_one(&self, field: &str, check: &Spanned<RawCheck>) -> Result<(), SourceError> {
         let c = &check.value;
+        if c.command.is_some() {
+            return self.check_command(field, check);
+        }
+        if let Some(e) = [("succeeds", c.succeeds.as_ref().map(|v| v.referenced)), ("prints", c.prints.as_ref().map(|v| v.referenced))].into_iter().find_map(|(n, at)| at.map(|at| (n, at))) {
+            return Err(self.err(e.1, format!("{field}.{}", e.0), format!("{} judges a command; a database check uses equals, not_equals or exists", e.0)));
+        }
         let given: Vec<_> = c.databases().into_iter().filter(|(_, _, key)| key.is_some()).collect();
         let [(db, _, Some(key))] = given.as_slice() else {
             return Err(self.err(check.referenced, field.to_string(), format!(
-                "a check reads exactly one database; give one of state_db, appl_db or counters_db with the key (e.g. state_db: \"NEIGH_STATE_TABLE|10.0.0.2\"){}",
+                "a check reads exactly one database; give one of state_db, appl_db or counters_db with the key (e.g. state_db: \"NEIGH_STATE_TABLE|10.0.0.2\"), or a command{}",
                 if given.is_empty() { "" } else { ", not several" })));
         };
         let expectations = [c.equals.is_some(), c.not_equals.is_some(), c.exists.is_some()].iter().filter(|e| **e).count();
@@ -123,6 +134,38 @@ impl SuiteFile {
         }
         let texts = [(*db, Some(*key)), ("field", c.field.as_ref()), ("equals", c.equals.as_ref()), ("not_equals", c.not_equals.as_ref()), ("name", c.name.as_ref())];
         for (name, value) in texts {
+            if let Some(v) = value.filter(|v| template::is_template(&v.value.text())) {
+                template::check(&v.value.text()).map_err(|e| self.err(v.referenced, format!("{field}.{name}"), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A command check: no database, `succeeds` or `prints` as its one
+    /// expectation, and a command the worker will run (checked here when
+    /// it is not a template, and again once rendered for each device).
+    fn check_command(&self, field: &str, check: &Spanned<RawCheck>) -> Result<(), SourceError> {
+        let c = &check.value;
+        let command = c.command.as_ref().expect("a command check");
+        if c.databases().iter().any(|(_, _, key)| key.is_some()) || c.field.is_some() {
+            return Err(self.err(check.referenced, field.to_string(), "a check either runs a command or reads a database (with a field), not both"));
+        }
+        if c.equals.is_some() || c.not_equals.is_some() || c.exists.is_some() {
+            return Err(self.err(check.referenced, field.to_string(), "a command check expects succeeds: true|false or prints: TEXT"));
+        }
+        if c.succeeds.is_some() && c.prints.is_some() {
+            return Err(self.err(check.referenced, field.to_string(), "a command check has one expectation: succeeds or prints, not both"));
+        }
+        if let Some(w) = &c.within {
+            self.within(w, &format!("{field}.within"))?;
+        }
+        let text = command.value.text();
+        if template::is_template(&text) {
+            template::check(&text).map_err(|e| self.err(command.referenced, format!("{field}.command"), e))?;
+        } else if let Some(why) = crate::checks::command_refusal(&crate::checks::command_words(&text)) {
+            return Err(self.err(command.referenced, format!("{field}.command"), why));
+        }
+        for (name, value) in [("prints", c.prints.as_ref()), ("name", c.name.as_ref())] {
             if let Some(v) = value.filter(|v| template::is_template(&v.value.text())) {
                 template::check(&v.value.text()).map_err(|e| self.err(v.referenced, format!("{field}.{name}"), e))?;
             }
@@ -160,6 +203,30 @@ impl SuiteFile {
             template::render(&value.value.text(), device)
                 .map_err(|e| self.err(value.referenced, format!("{field}.{name}"), e))
         };
+        let within_seconds = match &c.within {
+            Some(w) => self.within(w, &format!("{field}.within"))?,
+            None => default_within,
+        };
+        if let Some(command) = &c.command {
+            let words = crate::checks::command_words(&render("command", command)?);
+            if let Some(why) = crate::checks::command_refusal(&words) {
+                return Err(self.err(command.referenced, format!("{field}.command"), format!("{why} (for {})", device.name)));
+            }
+            let (expect, value) = match (&c.prints, &c.succeeds) {
+                (Some(p), _) => (CheckExpect::Prints, render("prints", p)?),
+                (None, Some(s)) if !s.value => (CheckExpect::Fails, String::new()),
+                _ => (CheckExpect::Succeeds, String::new()),
+            };
+            let mut out = Check {
+                name: String::new(), when: when as i32, db: CheckDb::Unspecified as i32, key: String::new(), field: String::new(),
+                expect: expect as i32, value, within_seconds, origin: "suite".into(), command: words,
+            };
+            out.name = match &c.name {
+                Some(n) => render("name", n)?,
+                None => crate::checks::describe(&out),
+            };
+            return Ok(out);
+        }
         let (db_name, db, key) = c.databases().into_iter().find_map(|(n, db, key)| key.map(|k| (n, db, k)))
             .ok_or_else(|| self.err(check.referenced, field.to_string(), "no database"))?;
         let key = render(db_name, key)?;
@@ -170,13 +237,9 @@ impl SuiteFile {
             (_, _, Some(e)) if e.value => (CheckExpect::Exists, String::new()),
             _ => (CheckExpect::Absent, String::new()),
         };
-        let within_seconds = match &c.within {
-            Some(w) => self.within(w, &format!("{field}.within"))?,
-            None => default_within,
-        };
         let mut out = Check {
             name: String::new(), when: when as i32, db: db as i32, key, field: check_field, expect: expect as i32, value,
-            within_seconds, origin: "suite".into(),
+            within_seconds, origin: "suite".into(), command: vec![],
         };
         out.name = match &c.name {
             Some(n) => render("name", n)?,

@@ -318,3 +318,34 @@ fn confirm_is_on_by_default_and_bounded() {
     assert_eq!(err.field, "rollout.confirm");
     assert!(err.message.contains("1m..=1h"), "{}", err.message);
 }
+
+/// A command check: rendered per device, split into words, judged by its
+/// exit (`succeeds`) or its output (`prints`); a command the allow-list
+/// refuses is refused at its line, before a device is known when it is
+/// plain text and once rendered when it is a template.
+#[test]
+fn command_checks_are_read_and_refused_at_their_line() {
+    let text = format!("{SUITE}checks:\n  post:\n    - {{ name: ping, command: \"ping -c 3 -I {{{{ device.vars.uplink }}}} 10.0.0.9\" }}\n    - {{ command: \"show version\", prints: \"SONiC\" }}\n    - {{ command: \"ping -c 1 10.9.9.9\", succeeds: false }}\n");
+    let suite = SuiteFile::parse("s.yaml", &text).unwrap().resolve(&inventory()).unwrap();
+    let checks = &suite.devices[0].checks;
+    assert_eq!(checks[0].command, ["ping", "-c", "3", "-I", "Ethernet4", "10.0.0.9"]);
+    assert_eq!((checks[0].expect(), checks[0].db()), (CheckExpect::Succeeds, CheckDb::Unspecified));
+    assert_eq!((checks[1].expect(), checks[1].value.as_str(), checks[1].name.as_str()),
+        (CheckExpect::Prints, "SONiC", "command show version: exit 0, output containing \"SONiC\""));
+    assert_eq!(checks[2].expect(), CheckExpect::Fails);
+    for (from, to, field, message) in [
+        ("command: \"show version\"", "command: \"config reload -y\"", "checks.post[1].command", "not a program a check may run"),
+        ("command: \"show version\"", "command: \"show version;reboot\"", "checks.post[1].command", "not a plain word"),
+        ("command: \"show version\", prints", "command: \"show version\", state_db: x, prints", "checks.post[1]", "not both"),
+        ("prints: \"SONiC\"", "equals: SONiC", "checks.post[1]", "succeeds: true|false or prints"),
+        ("prints: \"SONiC\"", "prints: x, succeeds: true", "checks.post[1]", "not both"),
+        ("10.0.0.9\" }", "10.0.0.9;reboot\" }", "checks.post[0].command", "not a plain word"),
+        ("    - { command: \"ping -c 1 10.9.9.9\", succeeds: false }", "    - { state_db: x, field: y, equals: z, succeeds: true }", "checks.post[2].succeeds", "judges a command"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let err = SuiteFile::parse("s.yaml", &text.replacen(from, to, 1)).and_then(|s| s.resolve(&inventory()).map(|_| ())).unwrap_err();
+        assert_eq!(err.field, field, "{to}: {err}");
+        assert!(err.message.contains(message), "{to}: {}", err.message);
+        assert!(err.line >= 19, "{to}: located at line {}", err.line);
+    }
+}

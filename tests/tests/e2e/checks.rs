@@ -235,3 +235,52 @@ rollout:
     assert_eq!(device(&status, next).status, DeviceStatus::Skipped as i32, "{status:#?}");
     assert_eq!((env.rows(canary), env.rows(next)), (canary_before, next_before));
 }
+
+/// Read-only commands as checks, run on the switch over its SSH session: a
+/// ping to the lab's gateway holds, a ping to an address nobody holds does
+/// not (which one check expects, and another fails its device on, undoing
+/// its change); a command the allow-list refuses is refused at its line
+/// before anything starts. The lab's devices are network namespaces, so
+/// their pings are real; `show` (SONiC's CLI) exists only on a switch.
+#[tokio::test]
+async fn commands_run_on_the_switch_as_checks() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let subnet = std::env::var("LAB_SUBNET").expect("LAB_SUBNET: run the end-to-end tests through tests/run.sh");
+    let target = 14;
+    let before = env.rows(target);
+    let body = format!("steps:
+  - create_vlan: {{ vlan_id: 425 }}
+checks:
+  post:
+    - {{ name: gateway reachable, command: \"ping -c 2 -W 1 {subnet}.0.1\", within: 10s }}
+    - {{ name: nobody answers, command: \"ping -c 1 -W 1 {subnet}.255.250\", succeeds: false, within: 10s }}
+");
+    let status = run(&env, &suite("checks-commands", &[target], &body)).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    let d = device(&status, target);
+    let reading = |name: &str| d.checks.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}: {d:#?}")).clone();
+    let gateway = reading("gateway reachable");
+    assert!(gateway.passed && gateway.observed == "exit 0" && gateway.expected == "exit 0", "{gateway:#?}");
+    assert_eq!(gateway.source, format!("command ping -c 2 -W 1 {subnet}.0.1"));
+    assert!(reading("nobody answers").passed, "{d:#?}");
+
+    let body = format!("steps:
+  - create_vlan: {{ vlan_id: 426 }}
+checks:
+  post:
+    - {{ name: peer reachable, command: \"ping -c 1 -W 1 {subnet}.255.250\", within: 3s }}
+");
+    let status = run(&env, &suite("checks-commands-fail", &[target], &body)).await;
+    let d = device(&status, target);
+    assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
+    assert!(d.error.contains("post-check failed: peer reachable (expected exit 0, saw exit status 1"), "{}", d.error);
+    assert_eq!(env.rows(target), before, "the change was undone");
+
+    let refused = suite("checks-commands-refused", &[target], "steps:\n  - create_vlan: { vlan_id: 427 }\nchecks:\n  post:\n    - { command: \"config reload -y\" }\n");
+    let out = env.cli(&["run", refused.to_str().unwrap(), "--requester", "alice"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("checks.post[0].command") && said.contains("\"config\" is not a program a check may run"), "{said}");
+    assert_eq!(env.rows(target), before, "nothing started");
+}
