@@ -168,6 +168,7 @@ fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
         window: None,
         launch: None,
         scheduled: false,
+        reverts: String::new(),
     };
     Ok((input, inventory))
 }

@@ -39,6 +39,12 @@ pub fn remediation_suite_id(check_id: &str) -> String {
     format!("remediate-{check_id}")
 }
 
+/// Workflow id of the suite that reverts `suite_id` (`switchyard revert`):
+/// one per suite, so a second revert finds the first.
+pub fn revert_suite_id(suite_id: &str) -> String {
+    format!("{suite_id}-revert")
+}
+
 /// Activity: plan every step of one device from a snapshot.
 pub const ACTIVITY_PLAN_DEVICE: &str = "plan_device";
 /// Activity: apply one planned step atomically.

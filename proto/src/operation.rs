@@ -15,7 +15,7 @@
 use crate::params::Params;
 use crate::v1::{
     operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
-    PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, VlanInterface, Vrf,
+    PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, UndoStep, VlanInterface, Vrf,
 };
 use crate::validate;
 use crate::SourceError;
@@ -853,6 +853,14 @@ operations! {
         read: |p| RestoreRow { key: p.text("key")?, fields: read_fields(p, "fields")? },
         rules: |o| restore_row(o),
     }
+    UndoStep "undo_step" {
+        summary: "Undo one step of an earlier suite on today's rows (what `switchyard revert` plans): its receipt reversed as a rollback would, a row changed since left in place.",
+        params: ["suite_id", "step_id", "receipt", "written"],
+        removal: None,
+        example: "{ suite_id: vlan-100-20261207-101500, step_id: 1-create_vlan, receipt: '{\"created\": [\"VLAN|Vlan100\"]}', written: '{\"changes\": []}' }",
+        read: |p| UndoStep { suite_id: p.text("suite_id")?, step_id: p.text("step_id")?, receipt: Some(read_json(p, "receipt")?), written: Some(read_json(p, "written")?) },
+        rules: |o| undo_step(o),
+    }
 }
 
 /// Tables the catalogue writes: the only rows a restore may put back.
@@ -868,6 +876,35 @@ pub const RESTORABLE_TABLES: &[&str] = &[
 fn read_fields(p: &Params<'_>, key: &str) -> Result<std::collections::BTreeMap<String, String>, SourceError> {
     let text = p.text(key)?;
     serde_json::from_str(&text).map_err(|e| p.bad(key, format!("not a JSON object of string fields ({e}), e.g. '{{\"vlanid\": \"100\"}}'")))
+}
+
+/// A message written as JSON in a scalar parameter (a receipt, a change
+/// set), as `switchyard revert` writes them.
+fn read_json<T: serde::de::DeserializeOwned>(p: &Params<'_>, key: &str) -> Result<T, SourceError> {
+    let text = p.text(key)?;
+    serde_json::from_str(&text).map_err(|e| p.bad(key, format!("not the JSON of a {key} ({e})")))
+}
+
+/// Whether `key` is a row of a table the catalogue writes.
+fn restorable(key: &str) -> bool {
+    key.split_once('|').is_some_and(|(table, rest)| !rest.is_empty() && RESTORABLE_TABLES.contains(&table))
+}
+
+fn undo_step(o: &UndoStep) -> Result<(), FieldError> {
+    if o.suite_id.is_empty() || o.step_id.is_empty() {
+        return Err(FieldError { field: if o.suite_id.is_empty() { "suite_id" } else { "step_id" }, message: "names the suite and step it undoes".into() });
+    }
+    let receipt = o.receipt.clone().unwrap_or_default();
+    let keys = receipt.created.iter()
+        .chain(receipt.overwritten.iter().map(|w| &w.key))
+        .chain(receipt.deleted.iter().map(|d| &d.key))
+        .chain(receipt.list_added.iter().chain(&receipt.list_removed).map(|l| &l.key));
+    for key in keys {
+        if !restorable(key) {
+            return Err(FieldError { field: "receipt", message: format!("{key:?} is not a row of a table switchyard writes; expected one of: {}", RESTORABLE_TABLES.join(", ")) });
+        }
+    }
+    Ok(())
 }
 
 fn restore_row(o: &RestoreRow) -> Result<(), FieldError> {

@@ -461,5 +461,6 @@ const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024 - 64 * 1024;
 
 mod checks;
 mod settings;
+pub use settings::DEFAULT_CONFIRM_SECONDS;
 #[cfg(test)]
 mod tests;

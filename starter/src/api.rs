@@ -74,6 +74,30 @@ pub struct Created {
     pub web_ui: String,
 }
 
+/// `POST /v1/suites/{suite_id}/revert`: 201 when the revert suite started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reverted {
+    /// The revert suite's id (the suite's own, then `-revert`).
+    pub suite_id: String,
+    /// The suite it reverts.
+    pub reverts: String,
+    /// Devices it undoes steps on.
+    pub devices: usize,
+    /// Devices of the suite it leaves alone, each with why.
+    pub skipped: Vec<SkippedDevice>,
+    /// The Web UI page of the revert suite.
+    pub web_ui: String,
+}
+
+/// A device a revert leaves alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedDevice {
+    /// The device.
+    pub device: String,
+    /// Why nothing of the suite is to undo there.
+    pub reason: String,
+}
+
 /// `GET /v1/suites`: one page, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuitePage {
@@ -194,6 +218,7 @@ pub fn responses() -> Vec<Documented> {
         Documented { routes: &["/v1/suites/{suite_id}/window"], method: "post", statuses: &["200"], fields: fields(WindowMoved::default()) },
         Documented { routes: &["/v1/suites/{suite_id}/parallelism"], method: "post", statuses: &["200"], fields: fields(ParallelismSet::default()) },
         Documented { routes: &["/v1/suites/{suite_id}/deliveries"], method: "get", statuses: &["200"], fields: fields(Deliveries::default()) },
+        Documented { routes: &["/v1/suites/{suite_id}/revert"], method: "post", statuses: &["201"], fields: fields(Reverted::default()) },
     ]
 }
 

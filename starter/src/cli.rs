@@ -87,6 +87,20 @@ pub(crate) enum Command {
         #[arg(long, alias = "wait")]
         watch: bool,
     },
+    /// Undo a completed suite: start the suite `<id>-revert`, planned from
+    /// its receipts against today's rows (rows changed since, and objects a
+    /// later suite uses, stay); it waits for approval like any suite.
+    Revert {
+        /// Suite id of the suite to undo.
+        suite_id: String,
+        /// Who requests the revert, for an unsigned launch (a signed one's
+        /// requester is the key's principal).
+        #[arg(long, env = "SWITCHYARD_REQUESTER")]
+        requester: Option<String>,
+        /// Wait until the revert ends, showing progress, and print the result.
+        #[arg(long, alias = "wait")]
+        watch: bool,
+    },
     /// Show a suite's phase, timings, plan, devices, decisions and logs.
     #[command(visible_alias = "report")]
     Status {

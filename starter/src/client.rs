@@ -196,6 +196,14 @@ pub enum ClientError {
         /// The token as given.
         token: String,
     },
+    /// What a revert needs of the suite it reverts could not be read.
+    #[error("cannot revert suite {suite_id}: {why}")]
+    Revert {
+        /// The suite to revert.
+        suite_id: String,
+        /// What could not be read, and why.
+        why: String,
+    },
     /// The visibility query failed.
     #[error("cannot list suites ({query})")]
     List {
@@ -753,6 +761,69 @@ pub async fn suite_started(client: &Client, workflow_id: &str, run_id: &str) -> 
             }
         }
         _ => Err(format!("the history of suite {workflow_id} does not begin with its start")),
+    }
+}
+
+/// The plan a device run was started with (its steps with their receipts
+/// and what they wrote), as Temporal records it: what `switchyard revert`
+/// undoes. `None` when Temporal has no such run.
+pub async fn device_plan(client: &Client, workflow_id: &str) -> Result<Option<switchyard_proto::v1::DevicePlan>, String> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest;
+    use switchyard_proto::v1::DeviceRunInput;
+    use switchyard_workflows::lenient::Lenient;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
+    let req = GetWorkflowExecutionHistoryRequest {
+        namespace: temporalio_client::NamespacedClient::namespace(client),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: String::new() }),
+        maximum_page_size: 1,
+        ..Default::default()
+    };
+    let history = match WorkflowService::get_workflow_execution_history(&mut c, req.into_request()).await {
+        Ok(r) => r.into_inner(),
+        Err(status) if status.code() == tonic::Code::NotFound => return Ok(None),
+        Err(status) => return Err(format!("cannot read the history of {workflow_id}: {}", status.message())),
+    };
+    match history.history.and_then(|h| h.events.into_iter().next()).and_then(|e| e.attributes) {
+        Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
+            if a.workflow_type.as_ref().map(|t| t.name.as_str()) != Some(names::DEVICE_WORKFLOW) {
+                return Err(format!("workflow {workflow_id} is not a device run"));
+            }
+            match Lenient::<DeviceRunInput>::decode(&a.input.map(|p| p.payloads).unwrap_or_default()) {
+                Lenient::Understood(input) => Ok(input.plan),
+                _ => Err(format!("the input of device run {workflow_id} cannot be read")),
+            }
+        }
+        _ => Err(format!("the history of {workflow_id} does not begin with its start")),
+    }
+}
+
+/// Whether a workflow with this id exists, and its status when it does
+/// (e.g. whether a suite was already reverted).
+pub async fn workflow_state(client: &Client, workflow_id: &str) -> Result<Option<String>, ClientError> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionRequest;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
+    let req = DescribeWorkflowExecutionRequest {
+        namespace: temporalio_client::NamespacedClient::namespace(client),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: String::new() }),
+    };
+    match WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await {
+        Ok(r) => {
+            let info = r.into_inner().workflow_execution_info.unwrap_or_default();
+            let status = temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus::try_from(info.status)
+                .map_or("unknown".to_string(), |s| s.as_str_name().trim_start_matches("WORKFLOW_EXECUTION_STATUS_").to_lowercase());
+            Ok(Some(status))
+        }
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+        Err(status) => Err(ClientError::Revert { suite_id: workflow_id.to_string(), why: format!("cannot describe workflow {workflow_id}: {}", status.message()) }),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::signing::{self, About, SigningKey, now};
 
 /// How long a launch signature stays valid: the worker checks it when the
 /// suite is planned, moments after it starts.
-const LAUNCH_VALID_SECS: i64 = signing::SENT_VALID_SECS;
+pub const LAUNCH_VALID_SECS: i64 = signing::SENT_VALID_SECS;
 
 /// What a launch may not be: refused with the place in the suite to blame.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +101,7 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         window: resolved.window,
         launch: None,
         scheduled: launch.scheduled_until.is_some(),
+        reverts: String::new(),
     };
     if let Some(key) = launch.signing_key {
         // A schedule's runs are planned long after it is signed.

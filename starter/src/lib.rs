@@ -22,6 +22,7 @@ pub mod keys;
 pub mod launch;
 pub mod random;
 pub mod remote;
+pub mod revert;
 pub mod schedules;
 pub mod signing;
 pub mod statistics;

@@ -14,7 +14,7 @@ use switchyard_proto::v1::{Decision, OperatorAction};
 use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{audit, device, drift, events, keys, list, operate, plan, review, run, schedule, sign, status, watch};
+use crate::commands::{audit, device, drift, events, keys, list, operate, plan, review, revert, run, schedule, sign, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
 /// succeeding (failed, rolled back, rejected, expired) or a decision did
@@ -36,6 +36,7 @@ async fn main() {
     let result = match cli.command {
         Command::Plan { suite, json } => plan::run(global, suite, json).await,
         Command::Run { suite, watch } => run::run(global, suite, watch).await,
+        Command::Revert { suite_id, requester, watch } => revert::run(global, &suite_id, requester, watch).await,
         Command::Status { suite_id, json } => status::run(global, &suite_id, json).await,
         Command::Watch { suite_id, until } => watch::run(global, &suite_id, until).await,
         Command::List { status, name, requester, limit } => {

@@ -103,6 +103,12 @@ impl Service {
         decode(status, &body)
     }
 
+    /// `POST /v1/suites/{id}/revert`: starts the suite that undoes it.
+    pub async fn revert(&self, suite_id: &str) -> Result<crate::api::Reverted, ServiceError> {
+        let (status, body) = self.call(Method::POST, &format!("v1/suites/{}/revert", segment(suite_id)), "", Vec::new()).await?;
+        decode(status, &body)
+    }
+
     /// `GET /v1/suites/{id}`: the suite's whole status.
     pub async fn status(&self, suite_id: &str) -> Result<SuiteStatus, ServiceError> {
         let (status, body) = self.call(Method::GET, &format!("v1/suites/{}", segment(suite_id)), "", Vec::new()).await?;

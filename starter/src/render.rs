@@ -124,6 +124,9 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         let _ = write!(times, ", finished {}", status.finished_at);
     }
     let _ = writeln!(out, "{times}");
+    if !status.reverts.is_empty() {
+        let _ = writeln!(out, "reverts suite {} (planned from its receipts against the rows as they were now)", status.reverts);
+    }
     if !status.window_end.is_empty() {
         let _ = writeln!(out, "change window ends {}", status.window_end);
     }

@@ -201,6 +201,7 @@ pub fn remediation(check_id: &str, input: &DriftInput, devices: &[DeviceDrift]) 
             pause_default: OperatorAction::Rollback as i32,
             step_estimate_seconds: 10,
             lock_wait_seconds: 600,
+            confirm_timeout_seconds: switchyard_proto::suite_file::DEFAULT_CONFIRM_SECONDS,
             ..Default::default()
         }),
         approval: Some(ApprovalPolicy { required: input.approvals.max(1), reviewers: Vec::new(), timeout_seconds: REMEDIATION_APPROVAL_SECS }),

@@ -29,6 +29,7 @@ mod portchannel;
 mod portchannel_member;
 pub mod references;
 mod restore_row;
+mod undo_step;
 pub mod reverse;
 mod static_route;
 mod switchport;
@@ -88,6 +89,7 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::CreateBgpPeerGroup(p) => f(&bgp_peer_group::Create(p)),
         Op::DeleteBgpPeerGroup(p) => f(&bgp_peer_group::Delete(p)),
         Op::RestoreRow(p) => f(p),
+        Op::UndoStep(p) => f(p),
     }
 }
 

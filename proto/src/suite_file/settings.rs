@@ -21,7 +21,7 @@ const MAX_GATE_HOLD_SECONDS: u64 = 3_600;
 /// does not say: long enough for a device's steps, its checks and the
 /// confirm over a fresh connection; short enough that a switch cut off by
 /// its change is back within minutes.
-pub(crate) const DEFAULT_CONFIRM_SECONDS: u32 = 300;
+pub const DEFAULT_CONFIRM_SECONDS: u32 = 300;
 
 /// The longest duration a suite file may give (365 days).
 const MAX_DURATION_SECONDS: u64 = 365 * 86_400;

@@ -13,6 +13,7 @@ pub(crate) mod list;
 pub(crate) mod operate;
 pub(crate) mod plan;
 pub(crate) mod review;
+pub(crate) mod revert;
 pub(crate) mod run;
 pub(crate) mod schedule;
 pub(crate) mod sign;

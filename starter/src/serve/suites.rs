@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
-use switchyard_starter::api::{Created, ReviewBody, Reviewed, Sent, SuitePage};
+use switchyard_starter::api::{Created, ReviewBody, Reviewed, Reverted, Sent, SkippedDevice, SuitePage};
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
@@ -47,6 +47,7 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/v1/suites/{suite_id}", routing::get(read))
         .route("/v1/suites/{suite_id}/approve", post(approve))
         .route("/v1/suites/{suite_id}/reject", post(reject))
+        .route("/v1/suites/{suite_id}/revert", post(revert))
         .route("/v1/statistics", routing::get(statistics))
 }
 
@@ -111,6 +112,37 @@ pub(super) async fn create(
         }
         Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) => {
             Err(Problem::conflict(format!("suite {suite_id} exists already; send an Idempotency-Key to retry a create safely")))
+        }
+        Err(e) => Err(Problem::temporal_unavailable(format!("{e}: {}", source_text(&e)))),
+    }
+}
+
+/// POST /v1/suites/{suite_id}/revert: starts the suite that undoes a
+/// completed suite (planned from its receipts against today's rows), for
+/// the caller, signed as the caller's launch; it then waits for the
+/// approvals the policy requires like any suite. 409 when the suite was
+/// reverted already (naming that suite), has not ended, or left nothing.
+pub(super) async fn revert(State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+    let original = readable(&app, &key, &suite_id).await?;
+    within_devices(&app, &key, original.devices.iter().map(|d| d.device.as_str()), "the suite")?;
+    let mut revert = switchyard_starter::revert::prepare(&app.client, &suite_id, &key.principal).await.map_err(|e| match e {
+        ClientError::Revert { .. } => Problem::conflict(e.to_string()),
+        other => Problem::temporal_unavailable(format!("{other}: {}", source_text(&other))),
+    })?;
+    if let Some(signing_key) = app.signing_key.as_ref() {
+        launch::sign(&mut revert.input, signing_key, Some(&key.principal), launch::LAUNCH_VALID_SECS).map_err(|e| Problem::bad_request(e.to_string()))?;
+    }
+    let (revert_id, devices) = (revert.input.suite_id.clone(), revert.input.devices.len());
+    let web_ui = client::ui_link(&app.ui_address, &app.namespace, &revert_id);
+    match client::start_suite(&app.client, &app.task_queue, revert.input).await {
+        Ok(()) => {
+            tracing::info!(suite_id = %revert_id, reverts = %suite_id, key = %key.id, principal = %key.principal, devices, "Revert started");
+            let skipped = revert.skipped.into_iter().map(|(device, reason)| SkippedDevice { device, reason }).collect();
+            let body = Reverted { suite_id: revert_id.clone(), reverts: suite_id, devices, skipped, web_ui };
+            Ok((StatusCode::CREATED, [(header::LOCATION, format!("/v1/suites/{revert_id}"))], Json(body)).into_response())
+        }
+        Err(ClientError::Start { source: WorkflowStartError::AlreadyStarted { .. }, .. }) => {
+            Err(Problem::conflict(format!("suite {suite_id} is being reverted already by suite {revert_id}")))
         }
         Err(e) => Err(Problem::temporal_unavailable(format!("{e}: {}", source_text(&e)))),
     }

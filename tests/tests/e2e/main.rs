@@ -18,6 +18,7 @@ mod drift;
 mod gates;
 mod malformed_signals;
 mod metrics;
+mod revert;
 mod secrets;
 mod server_restart;
 mod service;

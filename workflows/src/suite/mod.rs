@@ -118,6 +118,7 @@ impl SuiteWorkflow {
             window_end: window_end.map(format_rfc3339).unwrap_or_default(),
             run_id: ctx.run_id().to_string(),
             launch: input.launch.clone(),
+            reverts: input.reverts.clone(),
             ..Default::default()
         };
         Self {
