@@ -21,9 +21,10 @@ use std::time::Instant;
 use redis::aio::MultiplexedConnection;
 use switchyard_proto::{names, operation};
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, CheckDeviceRequest, CheckDeviceResult, CheckWhen, ConfirmRequest, ConfirmResult, DevicePlan, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
+    ApplyDeviceRequest, ApplyDeviceResult, AppliedStep, ApplyStepRequest, ApplyStepResult, CheckDeviceRequest, CheckDeviceResult, CheckWhen, ConfirmRequest, ConfirmResult, DevicePlan, DeviceTarget, StepOutcome, LockRequest, LockResult, PlanDeviceRequest, ReverseStepRequest,
     ReverseStepResult, SaveConfigRequest, SaveConfigResult, StepPlan, VerifyRequest, VerifyResult,
 };
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tracing::info;
@@ -65,6 +66,23 @@ impl DeviceActivities {
             false => Err(self.warrants.refuse(ctx, device, "apply", &format!(
                 "the suite runs with confirmed commit and the switch's revert {name} is not armed (never armed, or its timer already fired)"))),
         }
+    }
+
+    /// A plan refused at its first `undo_step` whose receipt is not the one
+    /// Temporal recorded (see [`Warrants::undo_refusal`]); `None` when every
+    /// undo step holds, or there is none.
+    async fn undo_refusal(&self, target: &DeviceTarget) -> Result<Option<DevicePlan>, ActivityError> {
+        for step in &target.steps {
+            let Some(switchyard_proto::v1::operation::Op::UndoStep(undo)) = step.operation.as_ref().and_then(|o| o.op.as_ref()) else { continue };
+            // Temporal could not be asked: retried, like a warrant check.
+            let verdict = self.warrants.undo_refusal(&target.device, undo).await.map_err(|why| ActivityError::application(
+                ApplicationFailure::builder(format!("{}: cannot read the run step {} undoes: {why}", target.device, step.id))
+                    .type_name(names::failures::WARRANT.to_string()).build()))?;
+            if let Some(why) = verdict {
+                return Ok(Some(DevicePlan { device: target.device.clone(), error: format!("{}: step {}: undo_step refused: {why}", target.device, step.id), ..Default::default() }));
+            }
+        }
+        Ok(None)
     }
 
     fn metrics(&self) -> &crate::metrics::DeviceMetrics {
@@ -129,6 +147,10 @@ impl DeviceActivities {
     pub async fn plan_device(self: Arc<Self>, ctx: ActivityContext, req: PlanDeviceRequest) -> Result<DevicePlan, ActivityError> {
         let target = req.target.unwrap_or_default();
         let device = target.device.clone();
+        if let Some(refused) = self.undo_refusal(&target).await? {
+            info!(suite_id = %req.suite_id, device = %device, reason = %refused.error, "Refused to plan a revert step");
+            return Ok(refused);
+        }
         let started = Instant::now();
         let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await;
         let outcome = match &plan { Ok(p) if p.error.is_empty() => "planned", Ok(_) => "refused", Err(_) => "error" };

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
-use switchyard_proto::v1::{StepPlan, SuiteEvent, Warrant};
+use switchyard_proto::v1::{DevicePlan, StepPlan, SuiteEvent, UndoStep, Warrant};
 use switchyard_proto::warrant::{self, Authority, SuiteRun};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -53,6 +53,9 @@ pub trait SuiteRuns: Send + Sync {
     fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<Starter>>;
     /// A suite run as it started: its input and its start time.
     fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun>;
+    /// The plan a device run was started with; `None` when Temporal has no
+    /// such run.
+    fn device_plan(&self, workflow_id: String) -> Lookup<Option<DevicePlan>>;
 }
 
 /// Suite runs kept after their first lookup: a suite's input is read once
@@ -152,6 +155,26 @@ impl Warrants {
         }
         info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
         Ok(authority)
+    }
+
+    /// Why an `undo_step` (a revert's step) may not be planned, if it may
+    /// not: its receipt and what it wrote must be those Temporal recorded
+    /// for that step of that suite on this device, so a revert undoes what
+    /// a suite did and nothing a requester wrote in its place. `Err` when
+    /// Temporal could not be asked.
+    pub async fn undo_refusal(&self, device: &str, undo: &UndoStep) -> Result<Option<String>, String> {
+        let run = names::device_workflow_id(&undo.suite_id, device, "apply");
+        let Some(plan) = self.runs.device_plan(run.clone()).await? else {
+            return Ok(Some(format!("suite {} has no run on {device} ({run}) to undo", undo.suite_id)));
+        };
+        let recorded = plan.steps.iter().find(|s| s.step.as_ref().is_some_and(|st| st.id == undo.step_id));
+        Ok(match recorded {
+            None => Some(format!("suite {} ran no step {} on {device}", undo.suite_id, undo.step_id)),
+            Some(s) if s.receipt != undo.receipt || s.changes != undo.written => {
+                Some(format!("its receipt is not the one suite {} recorded for step {} on {device}", undo.suite_id, undo.step_id))
+            }
+            Some(_) => None,
+        })
     }
 
     /// Whether `event`, about to be signed with the worker's webhook

@@ -31,6 +31,9 @@ pub struct Audit {
     pub principals: Vec<Principal>,
     /// Every decision, in the order the suite recorded them.
     pub entries: Vec<Entry>,
+    /// The suite this one reverts (`switchyard revert`), when it does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reverts: String,
 }
 
 /// A principal and their public keys.
@@ -123,6 +126,7 @@ pub fn from_status(status: &SuiteStatus) -> Audit {
         allow_unsigned: policy.allow_unsigned,
         principals: policy.principals.iter().map(|p| Principal { name: p.name.clone(), groups: p.groups.clone(), keys: p.keys.clone() }).collect(),
         entries,
+        reverts: status.reverts.clone(),
     }
 }
 

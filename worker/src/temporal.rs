@@ -63,4 +63,9 @@ impl SuiteRuns for TemporalRuns {
             Ok(SuiteRun { workflow_id, run_id, input, started_at })
         })
     }
+
+    fn device_plan(&self, workflow_id: String) -> Lookup<Option<switchyard_proto::v1::DevicePlan>> {
+        let client = self.0.clone();
+        Box::pin(async move { switchyard_starter::client::device_plan(&client, &workflow_id).await })
+    }
 }

@@ -11,7 +11,8 @@ use switchyard_starter::audit::{self, Audit};
 use crate::cli::Global;
 
 pub(crate) async fn show(global: &Global, suite_id: &str, json: bool) -> anyhow::Result<i32> {
-    let status = crate::global::target(global).await?.status(suite_id).await?;
+    let target = crate::global::target(global).await?;
+    let status = target.status(suite_id).await?;
     let audit = audit::from_status(&status);
     if json {
         println!("{}", serde_json::to_string_pretty(&audit)?);
@@ -20,6 +21,15 @@ pub(crate) async fn show(global: &Global, suite_id: &str, json: bool) -> anyhow:
     println!("suite {} run {}", audit.suite_id, audit.run_id);
     println!("policy {} sha256:{}{}", audit.policy_file, audit.policy_hash, if audit.allow_unsigned { " (unsigned decisions allowed)" } else { "" });
     println!("plan {}", audit.plan_hash);
+    if !audit.reverts.is_empty() {
+        println!("reverts suite {}", audit.reverts);
+    }
+    if let crate::global::Target::Temporal(client) = &target {
+        let revert = switchyard_proto::names::revert_suite_id(suite_id);
+        if let Ok(Some(state)) = switchyard_starter::client::workflow_state(client, &revert).await {
+            println!("reverted by suite {revert} ({state})");
+        }
+    }
     let mut t = Table::new();
     t.load_style(comfy_table::presets::NOTHING);
     t.set_header(["AT", "DECISION", "PRINCIPAL", "KEY", "CHANNEL", "VERDICT"]);

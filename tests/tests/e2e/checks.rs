@@ -248,7 +248,6 @@ async fn commands_run_on_the_switch_as_checks() {
     let _lab = env.lock_lab();
     let subnet = std::env::var("LAB_SUBNET").expect("LAB_SUBNET: run the end-to-end tests through tests/run.sh");
     let target = 14;
-    let before = env.rows(target);
     let body = format!("steps:
   - create_vlan: {{ vlan_id: 425 }}
 checks:
@@ -264,6 +263,7 @@ checks:
     assert!(gateway.passed && gateway.observed == "exit 0" && gateway.expected == "exit 0", "{gateway:#?}");
     assert_eq!(gateway.source, format!("command ping -c 2 -W 1 {subnet}.0.1"));
     assert!(reading("nobody answers").passed, "{d:#?}");
+    let before = env.rows(target);
 
     let body = format!("steps:
   - create_vlan: {{ vlan_id: 426 }}

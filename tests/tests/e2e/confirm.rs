@@ -145,3 +145,31 @@ async fn a_worker_killed_inside_the_window_confirms_once_and_the_switch_keeps_th
     let _: i64 = redis::cmd("DEL").arg(gate).query(&mut state_db).unwrap();
     worker.kill();
 }
+
+/// Confirmed commit is on by default, and a switch that cannot take its
+/// checkpoint (its database refuses every command) gets no write at all:
+/// the device fails saying why, and nothing of the suite is on it.
+#[tokio::test]
+async fn a_switch_that_cannot_arm_its_revert_is_not_written() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let device = 7;
+    let before = env.rows(device);
+    let body = "steps:\n  - create_vlan: { vlan_id: 490 }\napproval:\n  required: 1\n";
+    let out = env.cli(&["run", suite("confirm-unarmed", device, body).to_str().unwrap(), "--requester", "alice"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let client = env.client().await.unwrap();
+    // Planned while the device answered; then its database refuses all.
+    let planned = wait_for(&client, &id, "awaiting approval", SUITE_TIMEOUT, |s| s.phase == SuitePhase::AwaitingApproval as i32).await.unwrap();
+    let refused = Fault::inject(&env, device, "refuse-all");
+    let approve = env.cli(&["approve", &id, "--reviewer", "bob", "--plan-hash", &planned.plan_hash]);
+    assert_eq!(approve.status.code(), Some(0), "{}", String::from_utf8_lossy(&approve.stderr));
+    let status = wait_for(&client, &id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
+    drop(refused);
+    let d = &status.devices[0];
+    assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
+    assert!(!d.armed && d.steps_applied.is_empty(), "{d:#?}");
+    assert!(d.error.contains("the switch's revert could not be armed, so nothing was written"), "{}", d.error);
+    assert_eq!(env.rows(device), before, "nothing written");
+}

@@ -93,6 +93,9 @@ async fn broken_devices_are_isolated_counted_and_logged() {
 /// takes the lock, then refuses the step's writes: no record, so the log says
 /// "not applied". Device 2 then refuses even the lookup: the log says the
 /// outcome is UNKNOWN, naming the step and the error. Device 3 is healthy.
+/// Confirmed commit is off here (the lab's unsigned policy allows it): with
+/// it on, device 2's checkpoint cannot read its database, so nothing would
+/// be written there at all, and the journal lookup this tests never runs.
 #[tokio::test]
 async fn a_step_with_an_unknown_outcome_is_checked_on_the_device() {
     let env = TestEnv::get();
@@ -104,7 +107,7 @@ async fn a_step_with_an_unknown_outcome_is_checked_on_the_device() {
     std::fs::create_dir_all(&dir).unwrap();
     let suite = dir.join("unsure.yaml");
     std::fs::write(&suite, format!("name: unsure\ntargets: {{ names: [sonic-d001, sonic-d002, sonic-d003] }}\nsteps:\n{VLAN_STEPS}\
-rollout:\n  parallelism: 3\n  failure_budget: 2\n  on_failure: continue\napproval:\n  required: 1\n  timeout: 10m\n")).unwrap();
+rollout:\n  parallelism: 3\n  failure_budget: 2\n  on_failure: continue\n  confirm: off\napproval:\n  required: 1\n  timeout: 10m\n")).unwrap();
     let out = env.cli_on(&queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let id = started_suite_id(&String::from_utf8_lossy(&out.stdout)).unwrap();

@@ -3,7 +3,8 @@
 //! any suite. Every row the suite wrote goes back to its bytes from before,
 //! except a row changed by hand since (left in place, and the plan says
 //! so) and a VRF a later suite uses (kept for it); a second revert is
-//! refused naming the first, and each suite's report names the other.
+//! refused naming the first, and each suite's report names the other; an
+//! `undo_step` whose receipt is not the one Temporal recorded is refused.
 //! Needs `tests/run.sh`; fails loudly without it.
 
 use switchyard_proto::names;
@@ -61,9 +62,30 @@ async fn a_revert_restores_what_the_suite_wrote_and_leaves_what_others_changed_o
     let report = String::from_utf8_lossy(&env.cli(&["status", &original.suite_id]).stdout).to_string();
     assert!(report.contains(&format!("reverted by suite {revert_id}")), "{report}");
 
+    let audit = String::from_utf8_lossy(&env.cli(&["audit", &revert_id]).stdout).to_string();
+    assert!(audit.contains(&format!("reverts suite {}", original.suite_id)), "{audit}");
+    let audit = String::from_utf8_lossy(&env.cli(&["audit", &original.suite_id]).stdout).to_string();
+    assert!(audit.contains(&format!("reverted by suite {revert_id}")), "{audit}");
+
     // Once only.
     let again = env.cli(&["revert", &original.suite_id, "--requester", "alice"]);
     let err = String::from_utf8_lossy(&again.stderr);
     assert_ne!(again.status.code(), Some(0), "{err}");
     assert!(err.contains(&format!("reverted already by suite {revert_id}")), "{err}");
+
+    // An undo_step written by hand with a receipt the suite never recorded
+    // (it would remove a VLAN the suite did not create) is refused at plan
+    // time by the worker, which reads the recorded one from Temporal.
+    let rows = env.rows(device);
+    env.hset(device, "VLAN|Vlan352", &[("vlanid", "352")]);
+    let forged = run_to_end(&env, &suite_on("revert", "revert-forged", &[device], &format!("steps:
+  - undo_step: {{ suite_id: {}, step_id: 4-create_vlan, receipt: '{{\"created\": [\"VLAN|Vlan352\"]}}', written: '{{\"changes\": []}}' }}
+", original.suite_id))).await;
+    assert_ne!(forged.phase, SuitePhase::Succeeded as i32, "{forged:#?}");
+    let d = device_result(&forged, device);
+    assert!(d.error.contains(&format!("undo_step refused: its receipt is not the one suite {} recorded for step 4-create_vlan", original.suite_id)), "{d:#?}");
+    assert!(env.rows(device).contains_key("VLAN|Vlan352"), "nothing was removed");
+    let mut expected = rows;
+    expected.insert("VLAN|Vlan352".into(), [("vlanid".to_string(), "352".to_string())].into());
+    assert_eq!(env.rows(device), expected);
 }
