@@ -12,7 +12,9 @@ switch's daemons would report about it:
   BGP_NEIGHBOR|default|<address>): Established two seconds after the neighbor
   is configured when another lab device holds its address on an interface,
   loopback, SVI or PortChannel, Active otherwise, Idle under the `bgp-down`
-  fault; as bgpmon reports it. A neighbor removed loses its row.
+  and `blackhole` faults (a switch's sessions drop once their hold time
+  passes; here at once); as bgpmon reports it. A neighbor removed loses its
+  row.
 
 What only a real switch can show (a session's real FSM, routes learned,
 counters, optics) is not simulated.
@@ -155,7 +157,7 @@ def one_round(lab_dir, first_seen):
             others = set().union(*(a for n, a in held.items() if n != name)) if len(held) > 1 else set()
             for address in configured[name]:
                 since = first_seen.setdefault((name, address), now)
-                if broken == "bgp-down":
+                if broken in ("bgp-down", "blackhole"):
                     state = "Idle"
                 elif address in others and now - since >= ESTABLISH_AFTER:
                     state = "Established"

@@ -16,7 +16,7 @@
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
 #   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
 #                           rekey, revoke, refuse-writes, refuse-all, no-save,
-#                           port-down, bgp-down (see cmd_fault)
+#                           port-down, bgp-down, blackhole (see cmd_fault)
 #   lab.sh heal I           undo device I's fault
 #
 # Environment: LAB_DIR (state folder, default /tmp/switchyard-lab),
@@ -343,12 +343,24 @@ restart_sshd() {
 #                  (an ACL): the device locks, then refuses the steps
 #   refuse-all     redis refuses every command but on the device lock
 #   no-save      the startup configuration cannot be written: `config save` fails
+#   blackhole    the device drops what it sends to the other lab devices (its
+#                forwarding is broken, its management path is not): pings to
+#                them fail, and lab/health.py reports its BGP sessions Idle
 # rekey and revoke restart sshd, which drops the device's open connections.
 # Changes the permissions of device I's redis user (every client, the lab's
 # side door included, is the default user).
 redis_acl() {
     local i=$1; shift
     redis-cli -s "$(dev_dir "$i")/redis.sock" ACL SETUSER default "$@" | grep -qx OK || die "device $i: ACL SETUSER failed"
+}
+
+# Adds or deletes (ACTION) device I's blackhole routes: the lab's /16 in
+# two halves, and a host route to the bridge, the management side.
+blackhole_routes() {
+    local i=$1 action=$2
+    printf 'route %s blackhole %s\nroute %s blackhole %s\nroute %s %s/32 dev eth0\n' \
+        "$action" "$LAB_SUBNET.0.0/17" "$action" "$LAB_SUBNET.128.0/17" "$action" "$BRIDGE_IP" \
+        | nsenter --net="/run/netns/$(dev_ns "$i")" ip -batch -
 }
 
 cmd_fault() {
@@ -371,10 +383,13 @@ cmd_fault() {
         refuse-writes) redis_acl "$i" resetkeys '%R~*' '~SWITCHYARD_LOCK' ;;
         refuse-all) redis_acl "$i" resetkeys '~SWITCHYARD_LOCK' ;;
         no-save) chmod 555 "$dir/etc/sonic"; chmod 444 "$dir/etc/sonic/config_db.json" ;;
+        # Two halves of the lab's /16, more specific than its connected
+        # route, and the host (the management side) kept reachable.
+        blackhole) blackhole_routes "$i" add ;;
         # lab/health.py reads the fault: every port oper down; every BGP
         # neighbor Idle.
         port-down | bgp-down) [ -s "$LAB_DIR/health.pid" ] || die "$kind needs lab/health.py (LAB_HEALTH=1)" ;;
-        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all, no-save, port-down, bgp-down)" ;;
+        *) die "unknown fault $kind (link-down, freeze-sshd, stop-redis, rekey, revoke, refuse-writes, refuse-all, no-save, port-down, bgp-down, blackhole)" ;;
     esac
     echo "$kind" > "$dir/fault"
 }
@@ -399,6 +414,7 @@ cmd_heal() {
             restart_sshd "$i" ;;
         refuse-writes | refuse-all) redis_acl "$i" reset on nopass '~*' '&*' '+@all' ;;
         no-save) chmod 755 "$dir/etc/sonic"; chmod 644 "$dir/etc/sonic/config_db.json" ;;
+        blackhole) blackhole_routes "$i" del ;;
         port-down | bgp-down) : ;;
     esac
     rm -f "$dir/fault"

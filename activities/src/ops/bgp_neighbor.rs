@@ -25,7 +25,7 @@ use switchyard_proto::v1::{BgpNeighbor, Check, CheckDb};
 
 use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd};
 use super::keys::peer_group_key;
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, expect_equal, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, expect_equal, expect_success, must_exist};
 use super::keys::vrf_or_default;
 
 /// Says which daemon's key form the plan chose, and from what.
@@ -100,12 +100,14 @@ pub(crate) struct Remove<'a>(pub(crate) &'a BgpNeighbor);
 impl Catalogued for Add<'_> {
 
     /// The session comes up, as bgpmon reports it in STATE_DB. bgpmon keys
-    /// neighbors of the default VRF only, so a VRF's neighbor has no
-    /// built-in check (a suite's own check may read what the device shows).
+    /// neighbors of the default VRF only, so for a VRF's neighbor (a
+    /// tenant's peer) the check is that the peer answers a ping from the
+    /// VRF (`ping -I <vrf>`, as SONiC's own VRF tests reach a peer).
     fn checks(&self) -> Vec<Check> {
         let p = self.0;
-        if vrf_or_default(&p.vrf) != "default" {
-            return Vec::new();
+        let vrf = vrf_or_default(&p.vrf);
+        if vrf != "default" {
+            return vec![expect_success(format!("peer {} reachable in {vrf}", p.neighbor), &["ping", "-c", "3", "-W", "1", "-I", vrf, &p.neighbor])];
         }
         vec![expect_equal(format!("BGP neighbor {} established", p.neighbor), CheckDb::State, format!("NEIGH_STATE_TABLE|{}", p.neighbor), "state", "Established")]
     }
@@ -210,6 +212,20 @@ mod tests {
     const PLAIN_PORT: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8", &[("NULL", "NULL")]);
     const PLAIN_ADDR: (&str, &[(&str, &str)]) = ("INTERFACE|Ethernet8|10.0.0.1/31", &[("NULL", "NULL")]);
     const DEFAULT_GLOBALS: (&str, &[(&str, &str)]) = ("BGP_GLOBALS|default", &[("local_asn", "65001")]);
+
+    /// The catalogue's check of a new neighbor: its session established
+    /// where bgpmon reports it (the default VRF), its peer answering a ping
+    /// from the VRF otherwise; either is a check the worker will run.
+    #[test]
+    fn a_new_neighbor_brings_its_check() {
+        let default = Add(&peer("")).checks();
+        assert_eq!((default[0].key.as_str(), default[0].value.as_str()), ("NEIGH_STATE_TABLE|10.0.0.0", "Established"));
+        let tenant = Add(&peer("VrfRed")).checks();
+        assert_eq!(tenant[0].name, "peer 10.0.0.0 reachable in VrfRed");
+        assert_eq!(tenant[0].command, ["ping", "-c", "3", "-W", "1", "-I", "VrfRed", "10.0.0.0"]);
+        assert_eq!(tenant[0].expect(), switchyard_proto::v1::CheckExpect::Succeeds);
+        assert_eq!(switchyard_proto::checks::command_refusal(&tenant[0].command), None);
+    }
 
     #[test]
     fn key_form_follows_the_bgp_daemon_the_device_runs() {

@@ -281,6 +281,18 @@ pub trait Catalogued {
     }
 }
 
+/// A post-check the catalogue brings that runs a read-only command on the
+/// switch and expects it to exit 0 (its words must pass the allow-list,
+/// `switchyard_proto::checks::command_refusal`). Its settle time and
+/// origin are the planner's to fill.
+pub(crate) fn expect_success(name: String, words: &[&str]) -> Check {
+    Check {
+        name, when: CheckWhen::Post as i32, db: CheckDb::Unspecified as i32, key: String::new(), field: String::new(),
+        expect: CheckExpect::Succeeds as i32, value: String::new(), within_seconds: 0, origin: String::new(),
+        command: words.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
 /// A post-check the catalogue brings: `field` of `key` in `db` equals
 /// `value`. Its settle time and origin are the planner's to fill.
 pub(crate) fn expect_equal(name: String, db: CheckDb, key: String, field: &str, value: &str) -> Check {

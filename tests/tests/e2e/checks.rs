@@ -240,8 +240,10 @@ rollout:
 /// ping to the lab's gateway holds, a ping to an address nobody holds does
 /// not (which one check expects, and another fails its device on, undoing
 /// its change); a command the allow-list refuses is refused at its line
-/// before anything starts. The lab's devices are network namespaces, so
-/// their pings are real; `show` (SONiC's CLI) exists only on a switch.
+/// before anything starts; a device whose forwarding is blackholed fails
+/// its pre-check and is not written. The lab's devices are network
+/// namespaces, so their pings are real; `show` (SONiC's CLI) exists only
+/// on a switch.
 #[tokio::test]
 async fn commands_run_on_the_switch_as_checks() {
     let env = TestEnv::get();
@@ -276,6 +278,26 @@ checks:
     assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
     assert!(d.error.contains("post-check failed: peer reachable (expected exit 0, saw exit status 1"), "{}", d.error);
     assert_eq!(env.rows(target), before, "the change was undone");
+
+    // The `blackhole` fault breaks the device's forwarding but not its
+    // management path: the change is written, the ping to another lab
+    // device (15) fails, and the change is undone.
+    let peer = format!("{subnet}.1.15");
+    let body = format!("steps:
+  - create_vlan: {{ vlan_id: 428 }}
+checks:
+  pre:
+    - {{ name: peer before, command: \"ping -c 1 -W 1 {peer}\", within: 5s }}
+  post:
+    - {{ name: peer after, command: \"ping -c 1 -W 1 {peer}\", within: 3s }}
+");
+    let blackhole = Fault::inject(&env, target, "blackhole");
+    let status = run(&env, &suite("checks-commands-blackhole", &[target], &body)).await;
+    drop(blackhole);
+    let d = device(&status, target);
+    assert_eq!(d.status, DeviceStatus::Failed as i32, "{d:#?}");
+    assert!(d.error.contains("pre-check failed: peer before (expected exit 0, saw exit status 1"), "{}", d.error);
+    assert_eq!(env.rows(target), before, "nothing written");
 
     let refused = suite("checks-commands-refused", &[target], "steps:\n  - create_vlan: { vlan_id: 427 }\nchecks:\n  post:\n    - { command: \"config reload -y\" }\n");
     let out = env.cli(&["run", refused.to_str().unwrap(), "--requester", "alice"]);
