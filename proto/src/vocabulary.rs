@@ -51,6 +51,18 @@ pub fn phase_from_name(name: &str) -> Option<SuitePhase> {
     PHASES.iter().copied().find(|p| phase_name(*p) == name)
 }
 
+/// The phase a person typed: its name, in any case, with `-` or no
+/// separator for `_` (`rolledback`, `Rolled-Back`); otherwise why not, with
+/// every phase's name.
+pub fn phase_typed(text: &str) -> Result<SuitePhase, String> {
+    let squash = |t: &str| t.to_ascii_lowercase().replace(['_', '-', ' '], "");
+    let wanted = squash(text.trim());
+    PHASES.iter().copied().find(|p| squash(phase_name(*p)) == wanted).ok_or_else(|| {
+        let names: Vec<&str> = PHASES.iter().map(|p| phase_name(*p)).collect();
+        format!("{text:?} is not a phase; expected one of {}", names.join(", "))
+    })
+}
+
 /// Whether a suite in `phase` has ended: nothing more will happen to it.
 pub fn is_final(phase: SuitePhase) -> bool {
     !matches!(
@@ -106,6 +118,15 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_typed_phase_is_read_leniently_or_refused_with_the_list() {
+        for typed in ["rolled_back", "rolledback", "Rolled-Back", " ROLLED_BACK "] {
+            assert_eq!(phase_typed(typed), Ok(crate::v1::SuitePhase::RolledBack), "{typed}");
+        }
+        let why = phase_typed("rolled").unwrap_err();
+        assert!(why.starts_with("\"rolled\" is not a phase; expected one of planning, awaiting_approval"), "{why}");
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,7 @@ use anstream::print;
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
-use switchyard_proto::vocabulary::{is_final, phase_from_name};
+use switchyard_proto::vocabulary::is_final;
 
 use crate::global::Target;
 
@@ -25,9 +25,9 @@ const POLL: Duration = Duration::from_millis(500);
 pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) -> anyhow::Result<i32> {
     let until = match until {
         None => None,
-        Some(name) => match phase_from_name(&name) {
-            Some(p) => Some(p),
-            None => bail!("--until {name:?} is not a phase; expected e.g. awaiting_approval, applying, succeeded"),
+        Some(name) => match switchyard_proto::vocabulary::phase_typed(&name) {
+            Ok(p) => Some(p),
+            Err(why) => bail!("--until: {why}"),
         },
     };
     let target = crate::global::target(global).await?;

@@ -155,6 +155,25 @@ async fn a_suite_is_created_read_and_listed_through_the_service() {
     let caps = service.call("GET", "/v1/capabilities", Some(&writer), &[], "").json();
     assert!(caps["operations"].as_array().unwrap().iter().any(|o| o["name"] == "create_vlan"), "{caps}");
     problem(&service.call("GET", "/v1/suites/no-such-suite", Some(&writer), &[], ""), 404, "not-found");
+
+    // Reverted through the service, for the caller: a read key may not,
+    // a write key starts `<id>-revert`, which undoes the VLAN; a second
+    // revert is a conflict naming the first.
+    let reader = service.key("carol", &["--scopes", "read"]);
+    problem(&service.call("POST", &format!("/v1/suites/{suite_id}/revert"), Some(&reader), &[], ""), 403, "forbidden");
+    let r = service.call("POST", &format!("/v1/suites/{suite_id}/revert"), Some(&writer), &[], "");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let reverted = r.json();
+    let revert_id = format!("{suite_id}-revert");
+    assert_eq!((reverted["suite_id"].as_str(), reverted["reverts"].as_str(), reverted["devices"].as_u64()), (Some(revert_id.as_str()), Some(suite_id.as_str()), Some(2)), "{reverted}");
+    let status = wait_ended(&service, &writer, &revert_id);
+    assert_eq!(status["phase"], "SUITE_PHASE_SUCCEEDED", "{status}");
+    assert_eq!(status["requester"], "alice", "{status}");
+    for i in [9, 10] {
+        assert!(!env.rows(i).contains_key("VLAN|Vlan300"), "device {i}");
+    }
+    let again = problem(&service.call("POST", &format!("/v1/suites/{suite_id}/revert"), Some(&writer), &[], ""), 409, "conflict");
+    assert!(again["detail"].as_str().unwrap().contains(&format!("reverted already by suite {revert_id}")), "{again}");
 }
 
 #[tokio::test]
