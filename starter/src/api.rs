@@ -53,6 +53,18 @@ pub struct WindowBody {
     pub comment: String,
 }
 
+/// `POST /v1/suites/{id}/revert` (the body is optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevertBody {
+    /// The revert's change window, RFC 3339; none when both are empty.
+    #[serde(default)]
+    pub window_start: String,
+    /// Its end.
+    #[serde(default)]
+    pub window_end: String,
+}
+
 /// `POST /v1/suites/{id}/parallelism`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +198,7 @@ pub fn bodies() -> Vec<(&'static [&'static str], Vec<String>)> {
         (&["/v1/suites/{suite_id}/cancel"], fields(CancelBody::default())),
         (&["/v1/suites/{suite_id}/window"], fields(WindowBody::default())),
         (&["/v1/suites/{suite_id}/parallelism"], fields(ParallelismBody { parallelism: Some(1) })),
+        (&["/v1/suites/{suite_id}/revert"], fields(RevertBody::default())),
     ]
 }
 

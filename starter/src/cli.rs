@@ -97,6 +97,12 @@ pub(crate) enum Command {
         /// requester is the key's principal).
         #[arg(long, env = "SWITCHYARD_REQUESTER")]
         requester: Option<String>,
+        /// The revert's change window: its start (RFC 3339), with --window-end.
+        #[arg(long, requires = "window_end")]
+        window_start: Option<String>,
+        /// The revert's change window: its end (RFC 3339).
+        #[arg(long, requires = "window_start")]
+        window_end: Option<String>,
         /// Wait until the revert ends, showing progress, and print the result.
         #[arg(long, alias = "wait")]
         watch: bool,

@@ -36,7 +36,9 @@ async fn main() {
     let result = match cli.command {
         Command::Plan { suite, json } => plan::run(global, suite, json).await,
         Command::Run { suite, watch } => run::run(global, suite, watch).await,
-        Command::Revert { suite_id, requester, watch } => revert::run(global, &suite_id, requester, watch).await,
+        Command::Revert { suite_id, requester, window_start, window_end, watch } => {
+            revert::run(global, &suite_id, requester, (window_start.unwrap_or_default(), window_end.unwrap_or_default()), watch).await
+        }
         Command::Status { suite_id, json } => status::run(global, &suite_id, json).await,
         Command::Watch { suite_id, until } => watch::run(global, &suite_id, until).await,
         Command::List { status, name, requester, limit } => {

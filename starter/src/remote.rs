@@ -104,8 +104,9 @@ impl Service {
     }
 
     /// `POST /v1/suites/{id}/revert`: starts the suite that undoes it.
-    pub async fn revert(&self, suite_id: &str) -> Result<crate::api::Reverted, ServiceError> {
-        let (status, body) = self.call(Method::POST, &format!("v1/suites/{}/revert", segment(suite_id)), "", Vec::new()).await?;
+    pub async fn revert(&self, suite_id: &str, window_start: &str, window_end: &str) -> Result<crate::api::Reverted, ServiceError> {
+        let body = crate::api::RevertBody { window_start: window_start.to_string(), window_end: window_end.to_string() };
+        let (status, body) = self.post(&format!("v1/suites/{}/revert", segment(suite_id)), &to_json(body)).await?;
         decode(status, &body)
     }
 

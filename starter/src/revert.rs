@@ -19,8 +19,9 @@
 use std::collections::BTreeMap;
 
 use switchyard_proto::names;
+use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    CheckWhen, DevicePlan, DeviceStatus, DeviceTarget, Operation, Step, SuiteInput, SuitePhase, SuiteStatus, UndoStep, operation::Op,
+    ChangeWindow, CheckWhen, DevicePlan, WindowClose, DeviceStatus, DeviceTarget, Operation, Step, SuiteInput, SuitePhase, SuiteStatus, UndoStep, operation::Op,
 };
 use switchyard_proto::vocabulary::{device_status_name, is_final, phase_name};
 use temporalio_client::Client;
@@ -41,7 +42,7 @@ pub struct Revert {
 /// and outcome, each changed device's recorded plan) and builds the revert.
 /// Refused when the suite was already reverted (naming that suite), has
 /// not ended, or left nothing to revert.
-pub async fn prepare(client: &Client, suite_id: &str, requester: &str) -> Result<Revert, ClientError> {
+pub async fn prepare(client: &Client, suite_id: &str, requester: &str, window: Option<ChangeWindow>) -> Result<Revert, ClientError> {
     let refused = |why: String| ClientError::Revert { suite_id: suite_id.to_string(), why };
     let revert_id = names::revert_suite_id(suite_id);
     if let Some(state) = client::workflow_state(client, &revert_id).await? {
@@ -57,7 +58,32 @@ pub async fn prepare(client: &Client, suite_id: &str, requester: &str) -> Result
             None => return Err(refused(format!("Temporal has no record of {}'s run {run} (its history may have been deleted after the namespace's retention)", d.device))),
         };
     }
-    build(&original, &status, &plans, requester).map_err(refused)
+    let mut revert = build(&original, &status, &plans, requester).map_err(refused)?;
+    revert.input.window = window;
+    Ok(revert)
+}
+
+/// The change window a revert is given (`--window-start`/`--window-end`,
+/// or the API body's): none, or both times, RFC 3339, ending after they
+/// start and after `now`. A policy that requires a window refuses a revert
+/// without one, as it refuses any suite.
+pub fn window(start: &str, end: &str, now: i64) -> Result<Option<ChangeWindow>, String> {
+    let (start, end) = (start.trim(), end.trim());
+    if start.is_empty() && end.is_empty() {
+        return Ok(None);
+    }
+    let time = |name: &str, t: &str| parse_rfc3339(t).ok_or_else(|| format!("window {name} {t:?} is not an RFC 3339 time (e.g. 2026-12-01T22:00:00Z)"));
+    let (from, to) = match (start.is_empty(), end.is_empty()) {
+        (false, false) => (time("start", start)?, time("end", end)?),
+        _ => return Err("a window needs both its start and its end".into()),
+    };
+    if to <= from {
+        return Err("the window must end after it starts".into());
+    }
+    if to <= now {
+        return Err(format!("the window ended at {}", format_rfc3339(to)));
+    }
+    Ok(Some(ChangeWindow { start: format_rfc3339(from), end: format_rfc3339(to), on_close: WindowClose::Stop as i32 }))
 }
 
 /// The revert of `original` (as launched), given how it ended and the plan
@@ -190,6 +216,17 @@ mod tests {
         let checks: Vec<(&str, i32)> = r.devices[0].checks.iter().map(|c| (c.name.as_str(), c.when)).collect();
         assert_eq!(checks, [("uplink up", CheckWhen::Pre as i32), ("uplink up", CheckWhen::Post as i32)]);
         assert_eq!(revert.skipped, [("b".to_string(), "rolled back: nothing of the suite is left on it".to_string())]);
+    }
+
+    #[test]
+    fn a_window_has_both_ends_in_order_and_in_the_future() {
+        assert_eq!(window("", "", 0), Ok(None));
+        let w = window("2026-12-08T22:00:00Z", "2026-12-08T23:00:00Z", 0).unwrap().unwrap();
+        assert_eq!((w.start.as_str(), w.end.as_str()), ("2026-12-08T22:00:00Z", "2026-12-08T23:00:00Z"));
+        assert!(window("2026-12-08T22:00:00Z", "", 0).unwrap_err().contains("both"));
+        assert!(window("tonight", "2026-12-08T23:00:00Z", 0).unwrap_err().contains("\"tonight\" is not an RFC 3339 time"));
+        assert!(window("2026-12-08T23:00:00Z", "2026-12-08T22:00:00Z", 0).unwrap_err().contains("end after it starts"));
+        assert!(window("2026-12-08T22:00:00Z", "2026-12-08T23:00:00Z", i64::MAX / 2).unwrap_err().contains("ended"));
     }
 
     #[test]

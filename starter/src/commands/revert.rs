@@ -13,13 +13,15 @@ use crate::cli::Global;
 use crate::global::{Target, signing_key, ui_link};
 use crate::render;
 
-pub(crate) async fn run(global: &Global, suite_id: &str, requester: Option<String>, follow: bool) -> anyhow::Result<i32> {
+pub(crate) async fn run(global: &Global, suite_id: &str, requester: Option<String>, window: (String, String), follow: bool) -> anyhow::Result<i32> {
+    let (window_start, window_end) = window;
+    let window = switchyard_starter::revert::window(&window_start, &window_end, switchyard_starter::signing::now()).map_err(anyhow::Error::msg)?;
     let target = crate::global::target(global).await?;
     let (revert_id, devices, skipped, link) = match &target {
         Target::Temporal(client) => {
             let requester = requester.or_else(|| std::env::var("USER").ok()).map(|r| r.trim().to_string()).filter(|r| !r.is_empty())
                 .unwrap_or_else(|| "unknown".into());
-            let mut revert = switchyard_starter::revert::prepare(client, suite_id, &requester).await?;
+            let mut revert = switchyard_starter::revert::prepare(client, suite_id, &requester, window).await?;
             if let Some(key) = signing_key(global) {
                 launch::sign_now(&mut revert.input, &key)?;
             }
@@ -29,7 +31,7 @@ pub(crate) async fn run(global: &Global, suite_id: &str, requester: Option<Strin
             (id, devices, revert.skipped, link)
         }
         Target::Service(service) => {
-            let r = service.revert(suite_id).await?;
+            let r = service.revert(suite_id, &window_start, &window_end).await?;
             (r.suite_id, r.devices, r.skipped.into_iter().map(|s| (s.device, s.reason)).collect(), r.web_ui)
         }
     };

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use switchyard_proto::operation::OPERATIONS;
 use switchyard_proto::suite_file::SuiteFile;
 use switchyard_starter::client::{self, ClientError, SuiteFilter};
-use switchyard_starter::api::{Created, ReviewBody, Reviewed, Reverted, Sent, SkippedDevice, SuitePage};
+use switchyard_starter::api::{Created, ReviewBody, Reviewed, RevertBody, Reverted, Sent, SkippedDevice, SuitePage};
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
@@ -122,10 +122,15 @@ pub(super) async fn create(
 /// the caller, signed as the caller's launch; it then waits for the
 /// approvals the policy requires like any suite. 409 when the suite was
 /// reverted already (naming that suite), has not ended, or left nothing.
-pub(super) async fn revert(State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
+pub(super) async fn revert(
+    State(app): State<Shared>, Caller { key, .. }: Caller<Writes>, Path(suite_id): Path<String>, body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let request: RevertBody = json_body(body)?;
+    let window = switchyard_starter::revert::window(&request.window_start, &request.window_end, signing::now())
+        .map_err(|why| Problem::bad_request(why).with("field", "window_end"))?;
     let original = readable(&app, &key, &suite_id).await?;
     within_devices(&app, &key, original.devices.iter().map(|d| d.device.as_str()), "the suite")?;
-    let mut revert = switchyard_starter::revert::prepare(&app.client, &suite_id, &key.principal).await.map_err(|e| match e {
+    let mut revert = switchyard_starter::revert::prepare(&app.client, &suite_id, &key.principal, window).await.map_err(|e| match e {
         ClientError::Revert { .. } => Problem::conflict(e.to_string()),
         other => Problem::temporal_unavailable(format!("{other}: {}", source_text(&other))),
     })?;

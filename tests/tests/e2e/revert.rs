@@ -32,7 +32,9 @@ async fn a_revert_restores_what_the_suite_wrote_and_leaves_what_others_changed_o
     assert_eq!(later.phase, SuitePhase::Succeeded as i32, "{later:#?}");
     let since = env.rows(device);
 
-    let out = env.cli(&["revert", &original.suite_id, "--requester", "alice"]);
+    // In a change window of its own, open now.
+    let (start, end) = (switchyard_tests::rfc3339_in(-60), switchyard_tests::rfc3339_in(3600));
+    let out = env.cli(&["revert", &original.suite_id, "--requester", "alice", "--window-start", &start, "--window-end", &end]);
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{said}{}", String::from_utf8_lossy(&out.stderr));
     let revert_id = started_suite_id(&said).unwrap();
@@ -41,6 +43,7 @@ async fn a_revert_restores_what_the_suite_wrote_and_leaves_what_others_changed_o
     let reverted = switchyard_tests::wait_for(&client, &revert_id, "ended", std::time::Duration::from_secs(180), switchyard_tests::ended).await.unwrap();
     assert_eq!(reverted.phase, SuitePhase::Succeeded as i32, "{reverted:#?}");
     assert_eq!(reverted.reverts, original.suite_id);
+    assert_eq!(reverted.window_end, end, "the revert ran in its window");
     assert!(device_result(&reverted, device).confirmed, "the revert is confirmed on the switch like any change");
 
     // Exactly the suite's own rows that nobody touched since are gone.
