@@ -147,3 +147,31 @@ async fn a_worker_killed_during_a_delivery_loses_no_event() {
     let out = env.cli_ok(queue, &["events", &suite_id]);
     assert_eq!(out.matches("delivered").count(), 2, "{out}");
 }
+
+/// A device that fails its post-check is a `device.failed` event that
+/// carries the readings that did not hold: what was expected, what the
+/// device showed, and when, so a pipeline or a chat room sees why without
+/// asking the suite.
+#[tokio::test]
+async fn a_failed_check_reaches_the_webhook_with_its_reading() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let receiver = Receiver::start(Box::new(|_: &Received, _| (200, Duration::ZERO)));
+    let hooks = webhooks_file("checks", &format!(
+        "subscriptions:\n  - name: pipeline\n    url: http://{}/hook\n    secret_env: SY_TEST_HOOK_SECRET\n    events: [device.failed]\n", receiver.address));
+    let queue = "webhooks-checks";
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &env.unsigned_policy(),
+        &[("SWITCHYARD_WEBHOOKS", hooks.to_str().unwrap()), ("SY_TEST_HOOK_SECRET", SECRET)]);
+    let suite = suite_file("hooks-checks", &[8], 321,
+        "checks:\n  post:\n    - { name: no such session, state_db: \"NEIGH_STATE_TABLE|10.99.0.1\", field: state, equals: Established, within: 2s }\n");
+    env.cli_ok(queue, &["run", suite.to_str().unwrap(), "--requester", "alice"]);
+    let failed = receiver.wait_delivered("/hook", "device.failed");
+    verify(&failed);
+    let data = &failed.json()["data"];
+    assert_eq!(data["devices"][0], "sonic-d008", "{data}");
+    let reading = &data["checks"][0];
+    assert_eq!((reading["name"].as_str(), reading["passed"].as_bool()), (Some("no such session"), None), "a failed reading (false is left out): {data}");
+    assert_eq!(reading["expected"], "state = Established", "{data}");
+    assert_eq!(reading["observed"], "no such key", "{data}");
+    assert!(reading["at"].as_str().is_some_and(|t| switchyard_proto::time::parse_rfc3339(t).is_some()), "{data}");
+}

@@ -125,7 +125,10 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
     let mut result = run_child(ctx, suite_id, device, "apply", input).await;
     ctx.state_mut(|s| s.inflight -= 1);
     result.finished_at = now(ctx);
-    let failure = (result.status != DeviceStatus::Succeeded as i32).then(|| result.error.clone());
+    // What failed, with the checks that did not hold (expected, observed,
+    // when), for the `device.failed` event.
+    let failure = (result.status != DeviceStatus::Succeeded as i32)
+        .then(|| (result.error.clone(), result.checks.iter().filter(|r| !r.passed).cloned().collect::<Vec<_>>()));
     ctx.state_mut(|s| {
         let succeeded = result.status == DeviceStatus::Succeeded as i32;
         let entries = std::mem::take(&mut result.compensation);
@@ -144,10 +147,11 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
         }
         s.count();
     });
-    if let Some(error) = failure {
+    if let Some((error, checks)) = failure {
         super::events::emit(ctx, names::events::DEVICE_FAILED, vec![device.to_string()], |_, e| {
             e.summary = format!("{device} failed");
             e.error = error;
+            e.checks = checks;
         });
     }
 }
