@@ -31,6 +31,7 @@ async fn a_revert_restores_what_the_suite_wrote_and_leaves_what_others_changed_o
 ")).await;
     assert_eq!(later.phase, SuitePhase::Succeeded as i32, "{later:#?}");
     let since = env.rows(device);
+    let since_bytes = env.dump_config_db(device);
 
     // In a change window of its own, open now.
     let (start, end) = (switchyard_tests::rfc3339_in(-60), switchyard_tests::rfc3339_in(3600));
@@ -52,6 +53,10 @@ async fn a_revert_restores_what_the_suite_wrote_and_leaves_what_others_changed_o
         assert!(expected.remove(key).is_some(), "{key} was written by the suite");
     }
     assert_eq!(env.rows(device), expected, "the revert removed the suite's rows and nothing else");
+    // To the byte: every other row is as DUMP saw it before the revert.
+    let mut expected_bytes = since_bytes.clone();
+    expected_bytes.retain(|key, _| expected.contains_key(key));
+    assert_eq!(env.dump_config_db(device), expected_bytes, "every row left is byte for byte as it was");
     assert_eq!(env.rows(device)["VLAN|Vlan351"]["description"], "by-hand", "the row changed since stays as it was changed");
     assert!(env.rows(device).contains_key("VRF|Vrf-rv"), "the VRF the later suite uses stays");
     for key in before.keys() {
