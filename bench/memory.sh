@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where the worker's memory goes: runs the benchmark's suite (bench/tenant.yaml)
 # ROUNDS times on N lab devices with one release worker and prints the worker's
-# peak RSS after each round. With BENCH_HEAPTRACK=1 the worker runs under
+# peak RSS after each round, and the most file descriptors and device
+# sessions it held at once during the round (sampled twice a second). With BENCH_HEAPTRACK=1 the worker runs under
 # heaptrack (Debian: heaptrack) and the run ends with the heap's peak split by
 # what holds it (device sessions, cached workflows, the SDK's core, ...).
 #
@@ -64,14 +65,31 @@ PID=$(worker_pid)
 sleep 2
 kill -0 "$PID" || { cat "$WORK/worker.log" >&2; exit 1; }
 
+# Descriptors the worker holds, and its established TCP connections to the
+# lab's sshd (port 22: one per device session), twice a second.
+sample() {
+    local fds ssh
+    while kill -0 "$PID" 2>/dev/null; do
+        fds=$(ls "/proc/$PID/fd" 2>/dev/null | wc -l)
+        ssh=$(ss -Htnp state established '( dport = :22 )' 2>/dev/null | grep -c "pid=$PID," || true)
+        echo "$fds $ssh" >>"$WORK/samples"
+        sleep 0.5
+    done
+}
+sample &
+SAMPLER=$!
+peak() { awk -v col="$1" 'BEGIN {m = 0} $col > m {m = $col} END {print m}' "$WORK/samples"; }
+
 for round in $(seq 1 "$ROUNDS"); do
     lab/lab.sh reseed $(seq 1 "$N") >/dev/null
+    : >"$WORK/samples"
     result=$("$BENCH" switchyard --suite bench/tenant.yaml --inventory "$INV" --parallelism 16 --temporal "http://127.0.0.1:$PORT")
     hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
-    python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(json.dumps({"round": int(sys.argv[2]), "devices": r["devices"], "plan_s": r.get("plan_s"), "apply_s": r.get("apply_s"), "peak_rss_mib": round(int(sys.argv[3]) / 1024, 1), "rss_mib": round(int(sys.argv[4]) / 1024, 1), "worker_options": sys.argv[5]}))' \
-        "$result" "$round" "$hwm" "$rss" "$*"
+    python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(json.dumps({"round": int(sys.argv[2]), "devices": r["devices"], "plan_s": r.get("plan_s"), "apply_s": r.get("apply_s"), "peak_rss_mib": round(int(sys.argv[3]) / 1024, 1), "rss_mib": round(int(sys.argv[4]) / 1024, 1), "peak_fds": int(sys.argv[6]), "peak_device_sessions": int(sys.argv[7]), "worker_options": sys.argv[5]}))' \
+        "$result" "$round" "$hwm" "$rss" "$*" "$(peak 1)" "$(peak 2)"
 done
+kill "$SAMPLER" 2>/dev/null || true
 
 if [ "${BENCH_HEAPTRACK:-0}" = 1 ]; then
     stop_pid "$PID"

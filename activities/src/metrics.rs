@@ -23,6 +23,7 @@ pub struct DeviceMetrics {
     step_duration: HistogramDuration,
     handshakes: Counter,
     sessions: Gauge,
+    evictions: Counter,
     drift_rows: Counter,
     warrant_refusals: Counter,
     checks: Counter,
@@ -37,6 +38,8 @@ impl DeviceMetrics {
             step_duration: meter.histogram_duration(param("switchyard_device_step_duration_seconds", "Time one device step took, by kind and operation")),
             handshakes: meter.counter(param("switchyard_ssh_handshakes", "SSH connections opened to devices, by outcome")),
             sessions: meter.gauge(param("switchyard_ssh_sessions", "SSH sessions to devices held open by this worker")),
+            evictions: meter.counter(param("switchyard_ssh_sessions_closed_for_room",
+                "Idle SSH sessions closed because the worker held its --max-sessions; each costs a handshake at the device's next use")),
             drift_rows: meter.counter(param("switchyard_drift_rows",
                 "Rows found not as planned, by kind: apply (the step refused; its first differing row) or verify (every differing row)")),
             warrant_refusals: meter.counter(param("switchyard_warrant_refusals",
@@ -87,6 +90,13 @@ impl DeviceMetrics {
     pub(crate) fn handshake(&self, ok: bool) {
         let attributes = vec![MetricKeyValue::new("outcome", if ok { "ok" } else { "failed" })];
         self.handshakes.add(1, &self.meter.new_attributes(NewAttributes { attributes }));
+    }
+
+    /// `closed` idle sessions were closed to make room for another.
+    pub(crate) fn evicted(&self, closed: u64) {
+        if closed > 0 {
+            self.evictions.add(closed, &self.meter.new_attributes(NewAttributes { attributes: vec![] }));
+        }
     }
 
     /// The worker now holds `open` SSH sessions.

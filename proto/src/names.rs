@@ -348,6 +348,9 @@ pub mod patches {
     /// A suite whose rollout has gates reads them between waves (asked
     /// after the first wave, only when the rollout has gates).
     pub const SUITE_GATES: &str = "suite-gates";
+    /// A drift check reads at most `DRIFT_PARALLELISM` devices at once
+    /// (asked before its first device).
+    pub const DRIFT_BOUNDED: &str = "drift-bounded";
     /// Every device patch in [`DEVICE_CURRENT_FOLDS`] holds: a device
     /// workflow started since asks this one patch (first), not each of them.
     pub const DEVICE_CURRENT: &str = "device-current-1";

@@ -57,6 +57,12 @@ pub(crate) struct WorkerConfig {
     /// for the rest of its activity (at most 60 s).
     #[arg(long, env = "SWITCHYARD_SESSION_IDLE_SECS", default_value_t = 300)]
     pub(crate) session_idle_secs: u64,
+    /// Device SSH sessions kept open at once: one more first closes the
+    /// least recently used idle one (a handshake again at its next use).
+    /// Sessions in use are never closed for room, so in-flight work may
+    /// briefly hold more.
+    #[arg(long, env = "SWITCHYARD_MAX_SESSIONS", default_value_t = switchyard_activities::device::session::DEFAULT_MAX_SESSIONS)]
+    pub(crate) max_sessions: usize,
     /// Seconds for TCP connect, SSH handshake and authentication to a device.
     #[arg(long, env = "SWITCHYARD_CONNECT_TIMEOUT_SECS", default_value_t = 15)]
     pub(crate) connect_timeout_secs: u64,
@@ -168,6 +174,7 @@ impl WorkerConfig {
         anyhow::ensure!(self.max_activities >= 1, "--max-activities must be at least 1");
         anyhow::ensure!(self.max_cached_workflows >= 1, "--max-cached-workflows must be at least 1");
         anyhow::ensure!(self.max_handshakes >= 1, "--max-handshakes must be at least 1");
+        anyhow::ensure!(self.max_sessions >= 1, "--max-sessions must be at least 1");
         anyhow::ensure!(
             self.session_idle_secs == 0 || self.session_idle_secs >= 90,
             "--session-idle-secs must be 0 (never close) or at least 90: an activity may use a session for up to 60 s after asking for it"

@@ -147,6 +147,7 @@ fn device_sessions(config: &WorkerConfig, inventory: &Arc<Inventory>, metrics: &
         max_handshakes: config.max_handshakes,
         connect_timeout: Duration::from_secs(config.connect_timeout_secs),
         command_timeout: Duration::from_secs(config.command_timeout_secs),
+        max_sessions: config.max_sessions,
     }).with_metrics(metrics.clone()));
     if config.session_idle_secs > 0 {
         let (sessions, idle) = (sessions.clone(), Duration::from_secs(config.session_idle_secs));

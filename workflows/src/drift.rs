@@ -19,7 +19,6 @@
 
 use std::fmt::Write;
 
-use futures::future::join_all;
 use switchyard_proto::names::{self, events};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
@@ -28,6 +27,7 @@ use switchyard_proto::v1::{
 };
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_workflow::common::search_attributes::SearchAttributes;
+use temporalio_workflow::workflows::join_all;
 use temporalio_workflow::{ChildWorkflowOptions, ParentClosePolicy, WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use crate::activity_defs::{CheckDrift, EventSubscriptionTypes, SelectDriftTargets};
@@ -41,10 +41,17 @@ pub const REMEDIATION_SUITE_NAME: &str = "remediate-drift";
 /// How long a remediation suite waits for its approvals.
 const REMEDIATION_APPROVAL_SECS: u64 = 24 * 3600;
 
+/// Devices a drift check reads at once: a schedule checks the whole fleet,
+/// and every read is an SSH session and a CONFIG_DB scan on a switch.
+pub const DRIFT_PARALLELISM: u32 = 16;
+
 /// One drift check.
 #[workflow]
 pub struct DriftWorkflow {
     input: DriftInput,
+    // Device reads in flight (bounded since `drift-bounded`).
+    inflight: u32,
+    bounded: bool,
 }
 
 #[workflow_methods]
@@ -52,7 +59,7 @@ impl DriftWorkflow {
     /// Keeps the selector for the run.
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: DriftInput) -> Self {
-        Self { input }
+        Self { input, inflight: 0, bounded: false }
     }
 
     /// Checks every selected device, then tells and remediates.
@@ -73,6 +80,8 @@ impl DriftWorkflow {
                 return Ok(report);
             }
         };
+        let bounded = ctx.patched(names::patches::DRIFT_BOUNDED);
+        ctx.state_mut(|s| s.bounded = bounded);
         report.devices = join_all(devices.iter().map(|d| check(ctx, &check_id, d))).await;
         report.drifted_rows = report.devices.iter().map(|d| d.rows.len() as u32).sum();
         report.diff = drift_diff(&report.devices);
@@ -129,9 +138,14 @@ impl DriftWorkflow {
 }
 
 async fn check(ctx: &WorkflowContext<DriftWorkflow>, check_id: &str, device: &str) -> DeviceDrift {
+    // A cancelled check ends at its next read anyway.
+    let _ = ctx.wait_condition(|s| !s.bounded || s.inflight < DRIFT_PARALLELISM).await;
+    ctx.state_mut(|s| s.inflight += 1);
     let req = CheckDriftRequest { check_id: check_id.to_string(), device: device.to_string() };
-    ctx.execute_activity(CheckDrift, req, options::drift(format!("check {device}"))).await
-        .unwrap_or_else(|e| DeviceDrift { device: device.to_string(), error: format!("cannot check: {}", describe(&e)), ..Default::default() })
+    let drift = ctx.execute_activity(CheckDrift, req, options::drift(format!("check {device}"))).await
+        .unwrap_or_else(|e| DeviceDrift { device: device.to_string(), error: format!("cannot check: {}", describe(&e)), ..Default::default() });
+    ctx.state_mut(|s| s.inflight -= 1);
+    drift
 }
 
 /// Hands an event to its delivery when some subscription takes its type.

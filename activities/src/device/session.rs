@@ -8,6 +8,10 @@
 //! while is closed by [`Sessions::close_idle`], which the worker calls
 //! periodically: a suite waiting hours for approval does not hold a
 //! session to every device of the fleet (switches allow few at once).
+//! And a worker holds at most `max_sessions` at once: opening one more
+//! first closes the least recently used session nobody is using, so memory
+//! and descriptors follow the devices in flight, not the fleet (a session
+//! is in use while a redis connection over it or a command in it lives).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,14 +36,23 @@ pub struct SessionConfig {
     pub connect_timeout: Duration,
     /// One redis command or script.
     pub command_timeout: Duration,
+    /// Sessions kept open at once. A cap, not a queue: when every open
+    /// session is in use, one more opens anyway (work in flight is never
+    /// cut off), and the next one to open closes idle ones until the count
+    /// is back under it.
+    pub max_sessions: usize,
 }
 
 impl SessionConfig {
     /// Defaults suited to switch CPUs, which are slower than servers.
     pub fn standard() -> Self {
-        Self { max_handshakes: 16, connect_timeout: Duration::from_secs(15), command_timeout: Duration::from_secs(20) }
+        Self { max_handshakes: 16, connect_timeout: Duration::from_secs(15), command_timeout: Duration::from_secs(20), max_sessions: DEFAULT_MAX_SESSIONS }
     }
 }
+
+/// Sessions a worker keeps by default: several times the devices one
+/// suite changes at once by default, far below a fleet.
+pub const DEFAULT_MAX_SESSIONS: usize = 256;
 
 type Handle = client::Handle<HostKeyCheck>;
 
@@ -57,10 +70,20 @@ pub struct Sessions {
 /// One device's connection, if open; its lock is held while (re)connecting.
 type Slot = Arc<Mutex<Option<Open>>>;
 
-/// An open connection and when a call last asked for it.
+/// An open connection, when a call last asked for it, and its leases:
+/// one clone per redis connection or command living on it.
 struct Open {
     handle: Arc<Handle>,
     used: Instant,
+    leases: Arc<()>,
+}
+
+impl Open {
+    /// Whether a redis connection or a command still lives on it: closing
+    /// it would cut that work off.
+    fn in_use(&self) -> bool {
+        Arc::strong_count(&self.leases) > 1 || Arc::strong_count(&self.handle) > 1
+    }
 }
 
 impl Sessions {
@@ -101,20 +124,57 @@ impl Sessions {
         let mut closed = Vec::new();
         for slot in slots {
             let Ok(mut guard) = slot.try_lock() else { continue };
-            if guard.as_ref().is_some_and(|open| open.used.elapsed() >= idle) {
+            if guard.as_ref().is_some_and(|open| open.used.elapsed() >= idle && !open.in_use()) {
                 closed.extend(guard.take().map(|open| open.handle));
             }
         }
         let count = closed.len();
-        for handle in closed {
-            // The device's sshd hears a clean goodbye instead of a dropped
-            // TCP connection; a device that does not answer is dropped anyway.
-            let _ = tokio::time::timeout(Duration::from_secs(2), handle.disconnect(russh::Disconnect::ByApplication, "idle", "en")).await;
-        }
+        goodbye(closed, "idle").await;
         if count > 0 {
             self.report_sessions();
         }
         count
+    }
+
+    /// Closes least recently used sessions nobody is using until fewer than
+    /// `max_sessions` are open, so one more may open. Slots being dialled
+    /// or in use are left alone (the count may stay over the cap while
+    /// they are); `keep` is the device about to dial, whose slot the
+    /// caller holds.
+    async fn make_room(&self, keep: &str) {
+        let cap = self.config.max_sessions.max(1);
+        let slots: Vec<(String, Slot)> = self.slots.lock().expect("slots lock").iter().map(|(n, s)| (n.clone(), s.clone())).collect();
+        // The caller's own slot is locked, so it counts: it is about to open.
+        let mut open = 0;
+        let mut idle: Vec<(Instant, Slot)> = Vec::new();
+        for (name, slot) in slots {
+            let Ok(guard) = slot.try_lock() else {
+                open += 1;
+                continue;
+            };
+            let Some(session) = guard.as_ref() else { continue };
+            open += 1;
+            if name != keep && !session.in_use() {
+                idle.push((session.used, slot.clone()));
+            }
+        }
+        if open <= cap {
+            return;
+        }
+        idle.sort_by_key(|(used, _)| *used);
+        let mut closed = Vec::new();
+        for (_, slot) in idle.into_iter().take(open - cap) {
+            // Checked again under the lock: it may have been taken since.
+            let Ok(mut guard) = slot.try_lock() else { continue };
+            if guard.as_ref().is_some_and(|s| !s.in_use()) {
+                closed.extend(guard.take().map(|s| s.handle));
+            }
+        }
+        self.metrics.evicted(closed.len() as u64);
+        if !closed.is_empty() {
+            goodbye(closed, "too many sessions").await;
+            self.report_sessions();
+        }
     }
 
     /// The worker's inventory.
@@ -138,13 +198,13 @@ impl Sessions {
     /// device's shared SSH connection. Reconnects once if the connection died.
     pub async fn redis(&self, name: &str) -> Result<MultiplexedConnection, DeviceError> {
         let device = self.device(name)?;
-        let handle = self.handle(device).await?;
-        match self.open_redis(device, &handle).await {
+        let (handle, lease) = self.handle(device).await?;
+        match self.open_redis(device, &handle, lease).await {
             Ok(conn) => Ok(conn),
             Err(_) if handle.is_closed() => {
                 self.forget(name, &handle).await;
-                let handle = self.handle(device).await?;
-                self.open_redis(device, &handle).await
+                let (handle, lease) = self.handle(device).await?;
+                self.open_redis(device, &handle, lease).await
             }
             Err(e) => {
                 // An open connection that does not answer (a frozen sshd, a
@@ -163,7 +223,8 @@ impl Sessions {
     /// it printed when it exits 0; otherwise the exit status and stderr.
     pub async fn run(&self, name: &str, command: &str, timeout: Duration) -> Result<String, DeviceError> {
         let device = self.device(name)?;
-        let handle = self.handle(device).await?;
+        // The lease lives until the command ends.
+        let (handle, _lease) = self.handle(device).await?;
         let outcome = tokio::time::timeout(timeout, exec(&handle, command)).await;
         let failed = |reason: String| DeviceError::Command { device: name.to_string(), command: command.to_string(), reason };
         match outcome {
@@ -207,13 +268,17 @@ impl Sessions {
         self.report_sessions();
     }
 
-    async fn handle(&self, device: &Device) -> Result<Arc<Handle>, DeviceError> {
+    /// The device's open connection (dialled if there is none) and a lease
+    /// that keeps it from being closed for room while the caller's work on
+    /// it lives.
+    async fn handle(&self, device: &Device) -> Result<(Arc<Handle>, Arc<()>), DeviceError> {
         let slot = self.slot(&device.name);
         let mut guard = slot.lock().await;
         if let Some(open) = guard.as_mut().filter(|open| !open.handle.is_closed()) {
             open.used = Instant::now();
-            return Ok(open.handle.clone());
+            return Ok((open.handle.clone(), open.leases.clone()));
         }
+        self.make_room(&device.name).await;
         let _permit = self.handshakes.acquire().await.expect("semaphore never closed");
         let handle = tokio::time::timeout(self.config.connect_timeout, connect(device))
             .await
@@ -221,13 +286,14 @@ impl Sessions {
             .and_then(|r| r);
         self.metrics.handshake(handle.is_ok());
         let handle = Arc::new(handle?);
-        *guard = Some(Open { handle: handle.clone(), used: Instant::now() });
+        let leases = Arc::new(());
+        *guard = Some(Open { handle: handle.clone(), used: Instant::now(), leases: leases.clone() });
         drop(guard);
         self.report_sessions();
-        Ok(handle)
+        Ok((handle, leases))
     }
 
-    async fn open_redis(&self, device: &Device, handle: &Handle) -> Result<MultiplexedConnection, DeviceError> {
+    async fn open_redis(&self, device: &Device, handle: &Handle, lease: Arc<()>) -> Result<MultiplexedConnection, DeviceError> {
         let channel = tokio::time::timeout(self.config.command_timeout, handle.channel_open_direct_tcpip("127.0.0.1", 6379, "127.0.0.1", 0))
             .await
             .map_err(|_| unreachable(device, "timed out opening a channel to 127.0.0.1:6379".into()))?
@@ -241,8 +307,23 @@ impl Sessions {
         let (conn, driver) = MultiplexedConnection::new_with_config(&info, channel.into_stream(), config)
             .await
             .map_err(|e| DeviceError::Redis { device: device.name.clone(), reason: e.to_string() })?;
-        tokio::spawn(driver);
+        // The driver runs until every clone of the connection is dropped (or
+        // the channel closes): holding the lease there marks the session in
+        // use for exactly as long as the connection lives.
+        tokio::spawn(async move {
+            let _lease = lease;
+            driver.await;
+        });
         Ok(conn)
+    }
+}
+
+/// Closes connections with a clean goodbye: the device's sshd hears one
+/// instead of a dropped TCP connection; a device that does not answer is
+/// dropped anyway.
+async fn goodbye(handles: Vec<Arc<Handle>>, why: &str) {
+    for handle in handles {
+        let _ = tokio::time::timeout(Duration::from_secs(2), handle.disconnect(russh::Disconnect::ByApplication, why, "en")).await;
     }
 }
 

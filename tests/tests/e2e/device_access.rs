@@ -125,3 +125,39 @@ async fn an_idle_session_is_closed_and_the_next_use_dials_again() {
     let pong: String = redis::cmd("PING").query_async(&mut conn).await.unwrap();
     assert_eq!(pong, "PONG");
 }
+
+#[tokio::test]
+async fn a_worker_holds_at_most_max_sessions_and_never_closes_one_in_use() {
+    let env = TestEnv::get();
+    let _lab = env.read_lab();
+    let mut inventory = Inventory::load(&env.inventory()).unwrap();
+    inventory.devices.truncate(5);
+    let s = Sessions::new(Arc::new(inventory), SessionConfig { max_sessions: 2, ..SessionConfig::standard() });
+    let timeout = Duration::from_secs(10);
+    let ping = |conn: &mut redis::aio::MultiplexedConnection| {
+        let mut conn = conn.clone();
+        async move { redis::cmd("PING").query_async::<String>(&mut conn).await.unwrap() }
+    };
+
+    // A redis connection keeps its session from being closed for room.
+    let first = s.run("sonic-d001", "echo $SSH_CONNECTION", timeout).await.unwrap();
+    let mut held = s.redis("sonic-d001").await.unwrap();
+    s.run("sonic-d002", "true", timeout).await.unwrap();
+    s.run("sonic-d003", "true", timeout).await.unwrap();
+    assert_eq!(s.open_sessions(), 2, "d002, idle, was closed to open d003");
+    assert_eq!(ping(&mut held).await, "PONG", "the session in use was kept");
+    assert_eq!(s.run("sonic-d001", "echo $SSH_CONNECTION", timeout).await.unwrap(), first, "the same connection");
+
+    // Every open session in use: one more opens anyway.
+    let mut also = s.redis("sonic-d003").await.unwrap();
+    s.run("sonic-d004", "true", timeout).await.unwrap();
+    assert_eq!(s.open_sessions(), 3, "work in flight is never cut off");
+    assert_eq!(ping(&mut also).await, "PONG");
+
+    // Once their connections are gone, the least recently used go first.
+    drop((held, also));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.run("sonic-d005", "true", timeout).await.unwrap();
+    assert_eq!(s.open_sessions(), 2, "back under the cap: d001 and d003 closed");
+    assert_ne!(s.run("sonic-d001", "echo $SSH_CONNECTION", timeout).await.unwrap(), first, "d001 dials again");
+}
