@@ -116,6 +116,19 @@ pub const UPDATE_EXTEND_WINDOW: &str = "extend_window";
 pub const UPDATE_SET_PARALLELISM: &str = "set_parallelism";
 /// Query returning the suite's `SuiteStatus`.
 pub const QUERY_STATUS: &str = "status";
+/// The suite's query for one page of its devices (`DevicePageRequest`).
+pub const QUERY_DEVICES: &str = "devices";
+/// Devices a suite's status carries at most (the rest: `QUERY_DEVICES`),
+/// so a status, the API's answer and the workflow's result stay far under
+/// Temporal's 2 MB payload limit whatever the fleet.
+pub const STATUS_DEVICES_SHOWN: usize = 200;
+/// Devices one page of `QUERY_DEVICES` carries by default, and at most.
+pub const DEVICE_PAGE_DEFAULT: u32 = 100;
+/// See [`DEVICE_PAGE_DEFAULT`].
+pub const DEVICE_PAGE_MAX: u32 = 500;
+/// The fleet diff a status and the `suite.awaiting_approval` event carry
+/// at most; past it, the diff ends with where the rest is.
+pub const FLEET_DIFF_MAX_BYTES: usize = 256 * 1024;
 
 /// Search attribute: suite name (Keyword).
 pub const SA_SUITE_NAME: &str = "SuiteName";

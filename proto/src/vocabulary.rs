@@ -92,6 +92,20 @@ pub fn device_status_name(status: DeviceStatus) -> &'static str {
     }
 }
 
+/// The device status `text` names, as typed (`rolled_back`, `rolledback`,
+/// `ROLLED-BACK`), or why not, naming every status.
+pub fn device_status_typed(text: &str) -> Result<DeviceStatus, String> {
+    let folded = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect::<String>();
+    let all = [
+        DeviceStatus::Pending, DeviceStatus::Planned, DeviceStatus::Applying, DeviceStatus::Succeeded, DeviceStatus::Failed,
+        DeviceStatus::RolledBack, DeviceStatus::Skipped, DeviceStatus::PlanFailed,
+    ];
+    let wanted = folded(text);
+    all.into_iter().find(|s| folded(device_status_name(*s)) == wanted).ok_or_else(|| {
+        format!("{text:?} is not a device status (one of {})", all.map(device_status_name).join(", "))
+    })
+}
+
 /// Whether a device has finished its part (successfully or not).
 pub fn device_is_done(status: DeviceStatus) -> bool {
     !matches!(status, DeviceStatus::Unspecified | DeviceStatus::Pending | DeviceStatus::Planned | DeviceStatus::Applying)

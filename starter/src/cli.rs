@@ -115,6 +115,22 @@ pub(crate) enum Command {
         /// Print the whole status as JSON.
         #[arg(long)]
         json: bool,
+        /// List the suite's devices a page at a time instead (a status
+        /// shows at most 200, those that need a look first).
+        #[arg(long)]
+        devices: bool,
+        /// With --devices: only those in this status (e.g. failed, rolled_back).
+        #[arg(long, requires = "devices", value_name = "STATUS")]
+        device_status: Option<String>,
+        /// With --devices: each device's planned diff too.
+        #[arg(long, requires = "devices")]
+        diff: bool,
+        /// With --devices: devices per page (1..=500).
+        #[arg(long, requires = "devices", default_value_t = 100)]
+        page_size: u32,
+        /// With --devices: the page the previous one's last line names.
+        #[arg(long, requires = "devices", default_value = "")]
+        page_token: String,
     },
     /// Follow a suite's progress until it ends (or reaches --until), then
     /// print its report.

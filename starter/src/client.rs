@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 
 use switchyard_proto::names;
-use switchyard_proto::v1::{
-    ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, DriftInput, DriftReport, EmittedEvent, ExtendWindow, OperatorSignal,
+use switchyard_proto::v1::{DevicePage, DevicePageRequest, ApprovalSignal, Delivery, DeviceHistory, DeviceHistoryEntry, DriftInput, DriftReport, EmittedEvent, ExtendWindow, OperatorSignal,
     SetParallelism, SuiteInput, SuiteStatus,
 };
 use switchyard_proto::vocabulary::{is_final, phase_from_name};
@@ -302,6 +301,36 @@ fn suite(client: &Client, suite_id: &str) -> WorkflowHandle<Client, SuiteWorkflo
 pub async fn status(client: &Client, suite_id: &str) -> Result<SuiteStatus, ClientError> {
     suite(client, suite_id).query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await
         .map_err(|source| ClientError::Query { suite_id: suite_id.to_string(), why: query_failure(&source), source })
+}
+
+/// One page of the suite's devices, in its order (`names::QUERY_DEVICES`).
+/// A page request it cannot serve (a size above the most, a token it did
+/// not give) is refused with the field named.
+pub async fn devices_page(client: &Client, suite_id: &str, req: DevicePageRequest) -> Result<DevicePage, ClientError> {
+    suite(client, suite_id).query(SuiteWorkflow::devices, req, WorkflowQueryOptions::default()).await
+        .map_err(|source| ClientError::Query { suite_id: suite_id.to_string(), why: query_failure(&source), source })
+}
+
+/// `status` with every device in `devices`: a status carries at most
+/// `names::STATUS_DEVICES_SHOWN` of them, so the rest are read a page at a
+/// time. For what must see them all (a revert, a key's device scope).
+pub async fn with_every_device(client: &Client, mut status: SuiteStatus) -> Result<SuiteStatus, ClientError> {
+    if status.devices_omitted == 0 {
+        return Ok(status);
+    }
+    let mut devices = Vec::new();
+    let mut req = DevicePageRequest { page_size: names::DEVICE_PAGE_MAX, ..Default::default() };
+    loop {
+        let page = devices_page(client, &status.suite_id, req.clone()).await?;
+        devices.extend(page.devices);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        req.page_token = page.next_page_token;
+    }
+    status.devices = devices;
+    status.devices_omitted = 0;
+    Ok(status)
 }
 
 /// The suite's result, waiting until it ends. This is the final word: a

@@ -60,6 +60,14 @@ impl Target {
         })
     }
 
+    /// One page of the suite's devices.
+    pub(crate) async fn devices_page(&self, suite_id: &str, req: switchyard_proto::v1::DevicePageRequest) -> anyhow::Result<switchyard_proto::v1::DevicePage> {
+        Ok(match self {
+            Self::Temporal(c) => client::devices_page(c, suite_id, req).await?,
+            Self::Service(s) => s.devices_page(suite_id, &req).await?,
+        })
+    }
+
     pub(crate) async fn list(&self, filter: &SuiteFilter, limit: usize) -> anyhow::Result<Vec<ListedSuite>> {
         Ok(match self {
             Self::Temporal(c) => client::list_suites(c, filter, limit).await?,

@@ -39,7 +39,10 @@ async fn main() {
         Command::Revert { suite_id, requester, window_start, window_end, watch } => {
             revert::run(global, &suite_id, requester, (window_start.unwrap_or_default(), window_end.unwrap_or_default()), watch).await
         }
-        Command::Status { suite_id, json } => status::run(global, &suite_id, json).await,
+        Command::Status { suite_id, json, devices: false, .. } => status::run(global, &suite_id, json).await,
+        Command::Status { suite_id, json, devices: true, device_status, diff, page_size, page_token } => {
+            status::devices(global, &suite_id, json, device_status.as_deref(), diff, page_size, page_token).await
+        }
         Command::Watch { suite_id, until } => watch::run(global, &suite_id, until).await,
         Command::List { status, name, requester, limit } => {
             list::run(global, SuiteFilter { status, name, requester, ..Default::default() }, limit).await

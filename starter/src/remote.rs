@@ -12,7 +12,7 @@
 
 use switchyard_http::Method;
 use serde_json::Value;
-use switchyard_proto::v1::{DeviceHistory, OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
+use switchyard_proto::v1::{DeviceHistory, DevicePage, DevicePageRequest, OperatorAction, OperatorEvent, RecordedDecision, SuiteStatus};
 
 pub use crate::api::Created;
 use crate::api::{AnswerBody, Answered, CancelBody, Deliveries, ParallelismBody, ParallelismSet, ReviewBody, Reviewed, Sent, SuitePage, WindowBody, WindowMoved};
@@ -113,6 +113,23 @@ impl Service {
     /// `GET /v1/suites/{id}`: the suite's whole status.
     pub async fn status(&self, suite_id: &str) -> Result<SuiteStatus, ServiceError> {
         let (status, body) = self.call(Method::GET, &format!("v1/suites/{}", segment(suite_id)), "", Vec::new()).await?;
+        decode(status, &body)
+    }
+
+    /// `GET /v1/suites/{id}/devices`: one page of the suite's devices.
+    pub async fn devices_page(&self, suite_id: &str, req: &DevicePageRequest) -> Result<DevicePage, ServiceError> {
+        let mut query = vec![format!("page_size={}", req.page_size.max(1))];
+        if !req.page_token.is_empty() {
+            query.push(format!("page_token={}", encode(&req.page_token)));
+        }
+        if req.status != 0 {
+            let status = switchyard_proto::vocabulary::device_status_name(req.status());
+            query.push(format!("status={status}"));
+        }
+        if req.with_diff {
+            query.push("with_diff=true".into());
+        }
+        let (status, body) = self.call(Method::GET, &format!("v1/suites/{}/devices?{}", segment(suite_id), query.join("&")), "", Vec::new()).await?;
         decode(status, &body)
     }
 

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{CellAlignment, Table};
-use switchyard_proto::v1::{CheckWhen, CompensationAction, DeviceResult, DeviceStatus, HealthSnapshot, StepRetry, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{CheckWhen, CompensationAction, DevicePage, DeviceResult, DeviceStatus, HealthSnapshot, StepRetry, SuitePhase, SuiteStatus, WaveCounts};
 use switchyard_proto::vocabulary::{count, decision_name, device_is_done, device_status_name, phase_name};
 use switchyard_starter::client::ListedSuite;
 
@@ -136,7 +136,14 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     if !status.plan_hash.is_empty() {
         let _ = write!(out, "\n{}", plan(status));
     }
+    if let Some(t) = waves_table(status) {
+        titled(&mut out, "waves:", t);
+    }
     titled(&mut out, "devices:", devices(status));
+    if status.devices_omitted > 0 {
+        let _ = writeln!(out, "  … and {} more (listed: the {} that need a look first); every device: switchyard status {} --devices",
+            status.devices_omitted, status.devices.len(), status.suite_id);
+    }
     if let Some(t) = check_readings(status) {
         titled(&mut out, "checks:", t);
     }
@@ -191,6 +198,42 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     }
     if !status.error.is_empty() {
         let _ = writeln!(out, "\n{}", status.error);
+    }
+    out
+}
+
+/// Each wave's counts, for a suite too large to read device by device.
+fn waves_table(status: &SuiteStatus) -> Option<Table> {
+    if status.wave_counts.len() < 2 || (status.devices_omitted == 0 && status.devices.len() <= WATCH_DEVICE_LINES) {
+        return None;
+    }
+    let mut t = Table::new();
+    t.set_header(["WAVE", "DEVICES", "SUCCEEDED", "FAILED", "RUNNING", "WAITING", "ROLLED BACK", "SKIPPED"]);
+    for w in &status.wave_counts {
+        t.add_row([w.wave, w.devices, w.succeeded, w.failed, w.running, w.waiting, w.rolled_back, w.skipped].map(|n| n.to_string()));
+    }
+    Some(t)
+}
+
+/// One page of a suite's devices (`status --devices`): a row per device,
+/// then each device's planned diff when the page carries them.
+pub(crate) fn device_page(page: &DevicePage) -> String {
+    let mut out = String::new();
+    let mut t = Table::new();
+    t.set_header(["DEVICE", "STATUS", "WAVE", "APPLIED", "ERROR"]);
+    for d in &page.devices {
+        t.add_row([d.device.clone(), device_outcome(d), if d.wave > 0 { d.wave.to_string() } else { String::new() }, d.steps_applied.len().to_string(), d.error.clone()]);
+    }
+    out.push_str(&table("", t));
+    let _ = writeln!(out, "{} listed; {} of the suite's {} match", page.devices.len(), page.matching, page.total);
+    for (d, diff) in page.devices.iter().zip(&page.diffs) {
+        let _ = writeln!(out, "\n{}:", d.device);
+        if diff.is_empty() {
+            let _ = writeln!(out, "  (no changes)");
+        }
+        for line in diff.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     out
 }
@@ -338,8 +381,11 @@ pub(crate) struct Progress {
 }
 
 pub(crate) fn progress(status: &SuiteStatus) -> Progress {
-    let total = status.devices.len() as u64;
-    let done = status.devices.iter().filter(|d| device_is_done(d.status())).count() as u64;
+    // The counts cover every device; the list may hold only some.
+    let (total, done) = match &status.counts {
+        Some(c) if status.devices_omitted > 0 => (u64::from(c.devices), u64::from(c.succeeded + c.failed + c.rolled_back + c.skipped)),
+        _ => (status.devices.len() as u64, status.devices.iter().filter(|d| device_is_done(d.status())).count() as u64),
+    };
     let mut message = format!("{}: {done}/{total} {} done", phase_name(status.phase()), if total == 1 { "device" } else { "devices" });
     if status.waves > 1 {
         let _ = write!(message, ", wave {} of {}", status.wave, status.waves);
@@ -377,7 +423,13 @@ fn unsigned_hint(status: &SuiteStatus) -> Option<&'static str> {
 pub(crate) struct Changes {
     phase: SuitePhase,
     devices: BTreeMap<String, DeviceStatus>,
+    waves: BTreeMap<u32, WaveCounts>,
 }
+
+/// Suites of more devices than this are watched wave by wave (a line per
+/// wave whose counts moved, and one per device that failed), not device
+/// by device.
+const WATCH_DEVICE_LINES: usize = 50;
 
 impl Changes {
     /// The lines to print for `status`, each ending in a newline; empty
@@ -398,10 +450,22 @@ impl Changes {
                 let _ = writeln!(out, "decide with: switchyard {}resume|rollback|abandon|cancel {suite_id}{}", signing(status), named(status, "--operator"));
             }
         }
+        let large = status.devices_omitted > 0 || status.devices.len() > WATCH_DEVICE_LINES;
         for d in &status.devices {
-            if self.devices.get(&d.device) != Some(&d.status()) {
+            let failed = matches!(d.status(), DeviceStatus::Failed | DeviceStatus::PlanFailed);
+            if self.devices.get(&d.device) != Some(&d.status()) && (!large || failed) {
                 self.devices.insert(d.device.clone(), d.status());
                 let _ = writeln!(out, "  {:<14} {}", d.device, device_status_name(d.status()));
+            }
+        }
+        if large {
+            for w in &status.wave_counts {
+                if self.waves.get(&w.wave) != Some(w) {
+                    self.waves.insert(w.wave, *w);
+                    let done = w.succeeded + w.failed + w.rolled_back + w.skipped;
+                    let _ = writeln!(out, "  wave {}: {done}/{} done ({} succeeded, {} failed, {} rolled back, {} skipped), {} running, {} waiting",
+                        w.wave, w.devices, w.succeeded, w.failed, w.rolled_back, w.skipped, w.running, w.waiting);
+                }
             }
         }
         out

@@ -48,7 +48,7 @@ pub async fn prepare(client: &Client, suite_id: &str, requester: &str, window: O
     if let Some(state) = client::workflow_state(client, &revert_id).await? {
         return Err(refused(format!("it was reverted already by suite {revert_id} ({state}); a suite is reverted once (see switchyard status {revert_id})")));
     }
-    let status = client::status(client, suite_id).await?;
+    let status = client::with_every_device(client, client::status(client, suite_id).await?).await?;
     let (original, _) = client::suite_started(client, suite_id, &status.run_id).await.map_err(refused)?;
     let mut plans = BTreeMap::new();
     for d in status.devices.iter().filter(|d| d.status == DeviceStatus::Succeeded as i32) {

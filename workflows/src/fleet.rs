@@ -52,9 +52,33 @@ pub fn fleet_diff(plans: &[DevicePlan]) -> String {
     grouped(plans.iter().map(|p| (p.device.as_str(), p.diff.as_str())), "(no changes)")
 }
 
+/// [`fleet_diff`] cut at a group's end once it would pass `max_bytes`,
+/// ending with how much was left out and `rest`, where it can be read.
+/// Identical changes share a group, so only a fleet of many different
+/// plans reaches the cap.
+pub fn fleet_diff_within(plans: &[DevicePlan], max_bytes: usize, rest: &str) -> String {
+    let blocks = blocks(plans.iter().map(|p| (p.device.as_str(), p.diff.as_str())), "(no changes)");
+    let mut out = String::new();
+    for (shown, (_, block)) in blocks.iter().enumerate() {
+        if out.len() + block.len() > max_bytes {
+            let left: usize = blocks[shown..].iter().map(|(n, _)| n).sum();
+            let _ = writeln!(out, "… {} more group(s) of {left} device(s) not shown (the diff stops at {} KB): {rest}", blocks.len() - shown, max_bytes / 1024);
+            return out;
+        }
+        out.push_str(block);
+    }
+    out
+}
+
 /// Devices with the same text share one block, `none` standing for an
 /// empty one: the fleet diff's layout, which the drift report shares.
 pub fn grouped<'a>(diffs: impl Iterator<Item = (&'a str, &'a str)>, none: &str) -> String {
+    blocks(diffs, none).into_iter().map(|(_, block)| block).collect()
+}
+
+/// The grouped layout's blocks, largest group first, each with its number
+/// of devices.
+fn blocks<'a>(diffs: impl Iterator<Item = (&'a str, &'a str)>, none: &str) -> Vec<(usize, String)> {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (device, diff) in diffs {
         groups.entry(diff).or_default().push(device);
@@ -62,8 +86,8 @@ pub fn grouped<'a>(diffs: impl Iterator<Item = (&'a str, &'a str)>, none: &str) 
     let mut groups: Vec<(&str, Vec<&str>)> = groups.into_iter().collect();
     // Largest group first, then by first device, so the common change leads.
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.1.cmp(&b.1)));
-    let mut out = String::new();
-    for (diff, devices) in groups {
+    groups.into_iter().map(|(diff, devices)| {
+        let mut out = String::new();
         let noun = if devices.len() == 1 { "device" } else { "devices" };
         let _ = writeln!(out, "{} {noun}: {}", devices.len(), abbreviate(&devices));
         if diff.is_empty() {
@@ -72,8 +96,8 @@ pub fn grouped<'a>(diffs: impl Iterator<Item = (&'a str, &'a str)>, none: &str) 
         for line in diff.lines() {
             let _ = writeln!(out, "  {line}");
         }
-    }
-    out
+        (devices.len(), out)
+    }).collect()
 }
 
 fn abbreviate(devices: &[&str]) -> String {
@@ -97,6 +121,19 @@ mod tests {
     fn groups_identical_diffs() {
         let plans = [plan("a", "+ VLAN|Vlan1 vlanid=1\n"), plan("b", "+ VLAN|Vlan1 vlanid=1\n"), plan("c", "")];
         assert_eq!(fleet_diff(&plans), "2 devices: a, b\n  + VLAN|Vlan1 vlanid=1\n1 device: c\n  (no changes)\n");
+    }
+
+    #[test]
+    fn a_fleet_of_different_plans_is_cut_at_a_group_and_says_where_the_rest_is() {
+        let plans: Vec<DevicePlan> = (0..10_000).map(|i| plan(&format!("d{i:05}"), &format!("+ VLAN|Vlan{i} vlanid={i}\n"))).collect();
+        let diff = fleet_diff_within(&plans, 64 * 1024, "switchyard status s --devices --diff");
+        assert!(diff.len() < 65 * 1024, "{} bytes", diff.len());
+        let last = diff.lines().last().unwrap();
+        assert!(last.starts_with("… ") && last.ends_with("switchyard status s --devices --diff"), "{last}");
+        let shown = diff.lines().filter(|l| l.starts_with("1 device:")).count();
+        assert!(last.contains(&format!("{} more group(s) of {} device(s)", 10_000 - shown, 10_000 - shown)), "{last}");
+        // Under the cap, it is the whole diff.
+        assert_eq!(fleet_diff_within(&plans[..3], 64 * 1024, "x"), fleet_diff(&plans[..3]));
     }
 
     #[test]

@@ -246,5 +246,5 @@ mod tests {
         "/v1/suites/{suite_id}", "/v1/suites/{suite_id}/cancel", "/v1/suites/{suite_id}/approve", "/v1/suites/{suite_id}/reject", "/v1/suites/{suite_id}/events",
         "/v1/suites/{suite_id}/resume", "/v1/suites/{suite_id}/rollback", "/v1/suites/{suite_id}/abandon", "/v1/suites/{suite_id}/window",
         "/v1/suites/{suite_id}/parallelism", "/v1/statistics", "/v1/suites/{suite_id}/deliveries", "/v1/devices/{name}/history",
-        "/v1/suites/{suite_id}/revert"];
+        "/v1/suites/{suite_id}/revert", "/v1/suites/{suite_id}/devices"];
 }

@@ -23,7 +23,7 @@ use switchyard_starter::keys::ApiKey;
 use switchyard_starter::launch::{self, Launch, LaunchError};
 use switchyard_starter::signing::{self, About};
 use switchyard_proto::trust::Kind;
-use switchyard_proto::v1::{ApprovalSignal, Decision, SignedDecision, SuiteStatus};
+use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePageRequest, DeviceStatus, SignedDecision, SuiteStatus};
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
 use super::caller::{Approves, Caller, Reads, Writes};
@@ -45,6 +45,7 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/v1/capabilities", routing::get(capabilities))
         .route("/v1/suites", post(create).get(list))
         .route("/v1/suites/{suite_id}", routing::get(read))
+        .route("/v1/suites/{suite_id}/devices", routing::get(devices))
         .route("/v1/suites/{suite_id}/approve", post(approve))
         .route("/v1/suites/{suite_id}/reject", post(reject))
         .route("/v1/suites/{suite_id}/revert", post(revert))
@@ -253,6 +254,46 @@ pub(super) async fn read(State(app): State<Shared>, Caller { key, .. }: Caller<R
     Ok(Json(body).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DevicesQuery {
+    /// The `next_page_token` of the previous page.
+    page_token: Option<String>,
+    /// At most this many on the page (1..=500, default 100).
+    page_size: Option<u32>,
+    /// Only devices in this status (e.g. failed, rolled_back).
+    status: Option<String>,
+    /// Also each device's planned diff.
+    with_diff: Option<bool>,
+}
+
+/// GET /v1/suites/{id}/devices: the suite's devices a page at a time, in
+/// its order (a suite's status carries only those that need a look when
+/// it has many).
+pub(super) async fn devices(
+    State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>,
+    query: Result<Query<DevicesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request(format!("query string: {}", e.body_text())))?;
+    let page_size = query.page_size.unwrap_or(switchyard_proto::names::DEVICE_PAGE_DEFAULT);
+    if !(1..=switchyard_proto::names::DEVICE_PAGE_MAX).contains(&page_size) {
+        return Err(Problem::bad_request(format!("page_size {page_size} is out of range 1..={}", switchyard_proto::names::DEVICE_PAGE_MAX))
+            .with("field", "page_size"));
+    }
+    let status = match query.status.as_deref() {
+        None | Some("") => DeviceStatus::Unspecified,
+        Some(name) => switchyard_proto::vocabulary::device_status_typed(name).map_err(|why| Problem::bad_request(why).with("field", "status"))?,
+    };
+    readable(&app, &key, &suite_id).await?;
+    let req = DevicePageRequest { page_token: query.page_token.unwrap_or_default(), page_size, status: status as i32, with_diff: query.with_diff.unwrap_or(false) };
+    let page = client::devices_page(&app.client, &suite_id, req).await.map_err(|e| match &e {
+        // The suite refused the token it did not give.
+        ClientError::Query { why, .. } if why.contains("page_token") => Problem::bad_request(why.clone()).with("field", "page_token"),
+        _ => read_failure(&suite_id, e),
+    })?;
+    Ok(Json(page).into_response())
+}
+
 /// POST /v1/suites/{id}/approve.
 pub(super) async fn approve(state: State<Shared>, caller: Caller<Approves>, path: Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Problem> {
     review(state, caller, path, body, Decision::Approve).await
@@ -313,7 +354,7 @@ pub(super) fn json_body<T: serde::de::DeserializeOwned + Default>(body: Result<B
 pub(super) async fn suite_within_key(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
     valid_id(suite_id)?;
     let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
-    within_devices(app, key, status.devices.iter().map(|d| d.device.as_str()), &format!("suite {suite_id}"))?;
+    within_devices(app, key, every_device(app, key, &status).await?.iter().map(String::as_str), &format!("suite {suite_id}"))?;
     if switchyard_proto::vocabulary::is_final(status.phase()) {
         let phase = switchyard_proto::vocabulary::phase_name(status.phase());
         return Err(Problem::conflict(format!("suite {suite_id} has ended ({phase}); nothing more can be asked of it")).with("phase", phase));
@@ -357,10 +398,21 @@ fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = 
 pub(super) async fn readable(app: &Shared, key: &ApiKey, suite_id: &str) -> Result<SuiteStatus, Problem> {
     valid_id(suite_id)?;
     let status = client::status(&app.client, suite_id).await.map_err(|e| read_failure(suite_id, e))?;
-    if !within(app, key, status.devices.iter().map(|d| d.device.as_str())) {
+    if !within(app, key, every_device(app, key, &status).await?.iter().map(String::as_str)) {
         return Err(Problem::not_found(format!("no suite {suite_id} among the suites key {} may read", key.id)));
     }
     Ok(status)
+}
+
+/// The names of every device of the suite, for a key limited to devices
+/// (a status lists at most `names::STATUS_DEVICES_SHOWN`: the rest are
+/// read a page at a time); none for a key that is not limited.
+async fn every_device(app: &Shared, key: &ApiKey, status: &SuiteStatus) -> Result<Vec<String>, Problem> {
+    if key.devices.is_all() {
+        return Ok(Vec::new());
+    }
+    let all = client::with_every_device(&app.client, status.clone()).await.map_err(|e| read_failure(&status.suite_id, e))?;
+    Ok(all.devices.into_iter().map(|d| d.device).collect())
 }
 
 /// Refuses a path's suite id that cannot name a suite (400, naming it).

@@ -156,6 +156,29 @@ async fn a_suite_is_created_read_and_listed_through_the_service() {
     assert!(caps["operations"].as_array().unwrap().iter().any(|o| o["name"] == "create_vlan"), "{caps}");
     problem(&service.call("GET", "/v1/suites/no-such-suite", Some(&writer), &[], ""), 404, "not-found");
 
+    // Its devices a page at a time, in its order, with their diffs on ask;
+    // a page request out of bounds names its field.
+    let first = service.call("GET", &format!("/v1/suites/{suite_id}/devices?page_size=1&with_diff=true"), Some(&writer), &[], "");
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    assert_eq!((first["total"].as_u64(), first["matching"].as_u64()), (Some(2), Some(2)), "{first}");
+    assert_eq!(first["devices"][0]["device"], TestEnv::device_name(9), "{first}");
+    assert!(first["diffs"][0].as_str().unwrap().contains("Vlan300"), "{first}");
+    let token = first["nextPageToken"].as_str().expect("a next page");
+    let second = service.call("GET", &format!("/v1/suites/{suite_id}/devices?page_size=1&page_token={token}"), Some(&writer), &[], "").json();
+    assert_eq!(second["devices"][0]["device"], TestEnv::device_name(10), "{second}");
+    assert!(second.get("nextPageToken").is_none(), "the last page: {second}");
+    let failed = service.call("GET", &format!("/v1/suites/{suite_id}/devices?status=failed"), Some(&writer), &[], "").json();
+    assert_eq!((failed["matching"].as_u64(), failed.get("devices")), (None, None), "none failed (proto3 JSON leaves zeros out): {failed}");
+    for (query, field) in [("page_size=501", "page_size"), ("status=exploded", "status"), ("page_token=zz", "page_token")] {
+        let refused = problem(&service.call("GET", &format!("/v1/suites/{suite_id}/devices?{query}"), Some(&writer), &[], ""), 400, "bad-request");
+        assert_eq!(refused["field"], field, "{refused}");
+    }
+    let out = env.cli(&["status", &suite_id, "--devices", "--page-size", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(&TestEnv::device_name(9)) && !text.contains(&TestEnv::device_name(10)), "{text}");
+    assert!(text.contains(&format!("next page: switchyard status {suite_id} --devices --page-token 1 --page-size 1")), "{text}");
+
     // Reverted through the service, for the caller: a read key may not,
     // a write key starts `<id>-revert`, which undoes the VLAN; a second
     // revert is a conflict naming the first.

@@ -124,7 +124,9 @@ fn end_span(ctx: &WorkflowContext<SuiteWorkflow>, span: &opentelemetry::Context)
 /// Closes the run with the suite's final status: completed when it
 /// succeeded (or planned), otherwise failed or cancelled, so the Web UI's
 /// status column tells the outcome (see [`crate::outcome`]).
-pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, status: SuiteStatus) -> temporalio_workflow::WorkflowResult<SuiteStatus> {
+pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, mut status: SuiteStatus) -> temporalio_workflow::WorkflowResult<SuiteStatus> {
+    // The result is a payload too: bounded like the status query's answer.
+    super::devices::bound(&mut status);
     // Suites started since `outcome-status-at-start` asked at their start;
     // older ones ask where they always did, so their histories replay.
     let with_status = ctx.state(|s| s.outcome_asked_early) || ctx.patched(names::patches::OUTCOME_STATUS);
@@ -144,7 +146,8 @@ pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase,
 /// UI's metadata query with these details only (no handler descriptions),
 /// so they are said here, where the operator looks.
 const HANDLERS: &str = concat!(
-    "Query `status`: the whole suite (phase, counts, plan, devices, decisions, operator and compensation logs). ",
+    "Query `status`: the suite (phase, counts per wave, plan, the devices that need a look, decisions, operator and compensation logs); ",
+    "query `devices`: every device, a page at a time (`{\"page_token\": \"\", \"page_size\": 100}`). ",
     "Signals: `approval` (approve or reject the plan, signed: `switchyard sign approve`), ",
     "`operator` (resume, rollback or abandon a paused suite; cancel, signed: `switchyard sign cancel`). ",
     "Updates: `extend_window` (a later end for the change window), `set_parallelism` (devices at a time).",
@@ -157,7 +160,7 @@ mod tests {
 
     #[test]
     fn the_details_name_every_handler_by_its_wire_name() {
-        for name in [names::QUERY_STATUS, names::SIGNAL_APPROVAL, names::SIGNAL_OPERATOR, names::UPDATE_EXTEND_WINDOW, names::UPDATE_SET_PARALLELISM] {
+        for name in [names::QUERY_STATUS, names::QUERY_DEVICES, names::SIGNAL_APPROVAL, names::SIGNAL_OPERATOR, names::UPDATE_EXTEND_WINDOW, names::UPDATE_SET_PARALLELISM] {
             assert!(HANDLERS.contains(&format!("`{name}`")), "{name} is not described");
         }
     }

@@ -45,7 +45,14 @@ pub(super) fn emit(ctx: &WorkflowContext<SuiteWorkflow>, event_type: &str, devic
         s.events_queued += 1;
         let seq = s.events_queued;
         let status = &s.status;
-        let devices = if devices.is_empty() { status.devices.iter().map(|d| d.device.clone()).collect() } else { devices };
+        // Every event is a workflow's input in the suite's history: it names
+        // a bounded number of devices, whatever the fleet.
+        let (devices, devices_omitted) = if devices.is_empty() {
+            let shown = names::STATUS_DEVICES_SHOWN;
+            (status.devices.iter().take(shown).map(|d| d.device.clone()).collect(), status.devices.len().saturating_sub(shown) as u32)
+        } else {
+            (devices, 0)
+        };
         let mut event = SuiteEvent {
             id: format!("{}.{seq}.{event_type}", status.suite_id),
             r#type: event_type.to_string(),
@@ -55,6 +62,7 @@ pub(super) fn emit(ctx: &WorkflowContext<SuiteWorkflow>, event_type: &str, devic
             phase: phase_name(status.phase()).to_string(),
             requester: status.requester.clone(),
             devices,
+            devices_omitted,
             plan_hash: status.plan_hash.clone(),
             error: status.error.clone(),
             counts: status.counts,

@@ -61,7 +61,8 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     let planned_at = now(ctx);
     ctx.state_mut(|s| {
         s.status.plan_hash = hash.clone();
-        s.status.fleet_diff = fleet::fleet_diff(&plans);
+        let rest = format!("every device's diff: switchyard status {} --devices --diff", s.status.suite_id);
+        s.status.fleet_diff = fleet::fleet_diff_within(&plans, names::FLEET_DIFF_MAX_BYTES, &rest);
         (s.status.rows_created, s.status.rows_updated, s.status.rows_deleted) = (created, updated, deleted);
         s.status.planned_at = planned_at;
         for plan in &plans {

@@ -22,6 +22,7 @@ mod apply;
 mod conclude;
 mod context;
 mod course;
+mod devices;
 mod events;
 mod gates;
 mod state;
@@ -32,7 +33,7 @@ use std::collections::BTreeMap;
 use switchyard_proto::names;
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    ApprovalSignal, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
+    ApprovalSignal, DevicePage, DevicePageRequest, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
     RecordedDecision, SetParallelism, SignedDecision, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::policy::may_operate;
@@ -328,10 +329,17 @@ impl SuiteWorkflow {
         Ok(old)
     }
 
-    /// The whole status: phase, plan, per-device results, decisions, logs.
+    /// The status: phase, counts, plan, decisions, logs, and the devices
+    /// that need a look first (at most `names::STATUS_DEVICES_SHOWN`).
     #[query(name = names::QUERY_STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> SuiteStatus {
-        self.status.clone()
+        devices::shown(&self.status)
+    }
+
+    /// One page of the suite's devices, in its order.
+    #[query(name = names::QUERY_DEVICES)]
+    pub fn devices(&self, _ctx: &WorkflowContextView, req: DevicePageRequest) -> Result<DevicePage, Box<dyn std::error::Error + Send + Sync>> {
+        devices::page(&self.status, &self.plans, &req).map_err(Into::into)
     }
 }
 
