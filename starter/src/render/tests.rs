@@ -271,3 +271,36 @@ fn hints_follow_the_policy() {
     let text = plain(super::plan(&refused));
     assert!(text.starts_with("no plan for suite s2: nothing was planned\nsign the launch: --signing-key"), "{text}");
 }
+
+#[test]
+fn a_large_suite_is_watched_and_reported_wave_by_wave() {
+    // What the suite reports for 10,000 devices: the 200 that need a look
+    // (here one failed, the rest succeeded), the counts, each wave's counts.
+    let shown: Vec<DeviceResult> = (1..=200).map(|i| {
+        let status = if i == 7 { DeviceStatus::Failed } else { DeviceStatus::Succeeded };
+        DeviceResult { wave: if i == 1 { 1 } else { 2 }, error: if i == 7 { "sonic-d007: step 1-create_vlan: drift".into() } else { String::new() }, ..device(&format!("sonic-d{i:03}"), status, &[]) }
+    }).collect();
+    let mut status = suite(SuitePhase::Applying, shown);
+    status.devices_omitted = 9_800;
+    status.counts = Some(SuiteCounts { devices: 10_000, succeeded: 4_000, failed: 1, ..Default::default() });
+    status.waves = 3;
+    status.wave_counts = vec![
+        WaveCounts { wave: 1, devices: 1, succeeded: 1, ..Default::default() },
+        WaveCounts { wave: 2, devices: 999, succeeded: 998, failed: 1, ..Default::default() },
+        WaveCounts { wave: 3, devices: 9_000, succeeded: 3_001, running: 16, waiting: 5_983, ..Default::default() },
+    ];
+    let mut changes = Changes::default();
+    let first = plain(changes.since_last(&status));
+    assert_eq!(first.lines().filter(|l| l.starts_with("  sonic-")).count(), 1, "only the failed device by name: {first}");
+    assert!(first.contains("  sonic-d007     failed"), "{first}");
+    assert!(first.contains("  wave 3: 3001/9000 done (3001 succeeded, 0 failed, 0 rolled back, 0 skipped), 16 running, 5983 waiting"), "{first}");
+    status.wave_counts[2].succeeded += 16;
+    let next = plain(changes.since_last(&status));
+    assert_eq!(next.lines().count(), 1, "one line for the wave that moved: {next}");
+    let p = progress(&status);
+    assert_eq!((p.done, p.total), (4_001, 10_000), "from the counts, not the list");
+
+    let report = plain(report(&status));
+    assert!(report.contains("waves:"), "{report}");
+    assert!(report.contains("… and 9800 more (listed: the 200 that need a look first); every device: switchyard status vlan-tenant-20261122-172005 --devices"), "{report}");
+}
