@@ -19,12 +19,8 @@ pub(crate) struct Cli {
 /// Where the Temporal cluster is.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// Temporal frontend address.
-    #[arg(long, global = true, env = "SWITCHYARD_TEMPORAL_ADDRESS", default_value = "http://127.0.0.1:7233")]
-    pub(crate) temporal_address: String,
-    /// Temporal namespace.
-    #[arg(long, global = true, env = "SWITCHYARD_NAMESPACE", default_value = "default")]
-    pub(crate) namespace: String,
+    #[command(flatten)]
+    pub(crate) temporal: switchyard_starter::connection::TemporalArgs,
     /// Task queue the workers poll.
     #[arg(long, global = true, env = "SWITCHYARD_TASK_QUEUE", default_value = switchyard_proto::names::TASK_QUEUE)]
     pub(crate) task_queue: String,

@@ -15,6 +15,7 @@ use switchyard_proto::v1::{DevicePage, DevicePageRequest, ApprovalSignal, Delive
 };
 use switchyard_proto::vocabulary::{is_final, phase_from_name};
 use switchyard_workflows::{outcome, DeviceHistoryWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
+use crate::connection::Resolved;
 use crate::traces::Traces;
 use temporalio_client::errors::{
     ClientConnectError, ClientNewError, WorkflowGetResultError, WorkflowInteractionError, WorkflowQueryError,
@@ -36,20 +37,17 @@ pub use temporalio_client::Client;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The frontend address is not a URL.
-    #[error("Temporal address {address:?} is not a URL")]
-    Address {
-        /// The address as given.
-        address: String,
-        /// Why it does not parse.
-        #[source]
-        source: url::ParseError,
-    },
-    /// The frontend did not answer.
-    #[error("cannot reach Temporal at {address}")]
+    /// The connection settings cannot be used (a file, the address).
+    #[error(transparent)]
+    Settings(#[from] crate::connection::SettingsError),
+    /// The frontend did not answer, or refused the connection.
+    #[error("cannot reach Temporal at {address}{why}")]
     Connect {
         /// The address dialled.
         address: String,
+        /// Why, in an operator's words, naming the setting to look at
+        /// (`: …`), when more is known than the SDK's reason says.
+        why: String,
         /// The SDK's reason.
         #[source]
         source: ClientConnectError,
@@ -250,21 +248,45 @@ pub async fn check_cluster(client: &Client, namespace: &str, address: &str) -> R
     Ok(())
 }
 
-/// Connects to the frontend at `address` (e.g. `http://127.0.0.1:7233`) in
-/// `namespace`. `identity` is recorded on every event this client causes,
-/// so histories say which tool sent a signal. With `traces`, every call
-/// is traced and carries its trace context into the workflows.
-pub async fn connect(address: &str, namespace: &str, identity: &str, traces: Option<&Traces>) -> Result<Client, ClientError> {
-    let url = url::Url::parse(address).map_err(|source| ClientError::Address { address: address.to_string(), source })?;
-    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.to_string()).build())
-        .await
-        .map_err(|source| ClientError::Connect { address: address.to_string(), source })?;
-    let mut options = ClientOptions::new(namespace.to_string());
+/// The SDK's connection options for `settings`: address, TLS, API key and
+/// the profile's headers. `identity` is recorded on every event the client
+/// causes, so histories say which tool sent a signal.
+pub fn connection_options(settings: &Resolved, identity: &str) -> ConnectionOptions {
+    ConnectionOptions::new(settings.target.clone())
+        .identity(identity.to_string())
+        .maybe_tls_options(settings.tls.clone())
+        .maybe_api_key(settings.api_key.clone())
+        .maybe_headers(settings.headers.clone())
+        .build()
+}
+
+/// Connects with `options` (from [`connection_options`]); a refusal says
+/// why in an operator's words, naming the setting to look at.
+pub async fn open(settings: &Resolved, options: ConnectionOptions) -> Result<Connection, ClientError> {
+    Connection::connect(options).await.map_err(|source| {
+        let mut chain = source.to_string();
+        let mut cause = std::error::Error::source(&source);
+        while let Some(c) = cause {
+            chain.push_str(": ");
+            chain.push_str(&c.to_string());
+            cause = c.source();
+        }
+        let why = settings.explain(&chain).map(|hint| format!(": {hint}")).unwrap_or_default();
+        ClientError::Connect { address: settings.target.to_string(), why, source }
+    })
+}
+
+/// Connects to Temporal as `settings` say, in their namespace. With
+/// `traces`, every call is traced and carries its trace context into the
+/// workflows.
+pub async fn connect(settings: &Resolved, identity: &str, traces: Option<&Traces>) -> Result<Client, ClientError> {
+    let connection = open(settings, connection_options(settings, identity)).await?;
+    let mut options = ClientOptions::new(settings.namespace.clone());
     if let Some(traces) = traces {
         options = options.plugin(traces.plugin());
     }
     Client::new(connection, options.build())
-        .map_err(|source| ClientError::Namespace { namespace: namespace.to_string(), source })
+        .map_err(|source| ClientError::Namespace { namespace: settings.namespace.clone(), source })
 }
 
 /// Starts the suite workflow on `task_queue`, its workflow id the suite id.

@@ -19,7 +19,19 @@ const IDENTITY: &str = "switchyard-cli";
 pub(crate) static TRACES: std::sync::OnceLock<switchyard_starter::traces::Traces> = std::sync::OnceLock::new();
 
 pub(crate) async fn connect(global: &Global) -> anyhow::Result<Client> {
-    Ok(client::connect(&global.temporal_address, &global.namespace, IDENTITY, TRACES.get()).await?)
+    Ok(client::connect(&settings(global)?, IDENTITY, TRACES.get()).await?)
+}
+
+/// How to reach Temporal: the global options over Temporal's own
+/// environment and profile, every file checked.
+pub(crate) fn settings(global: &Global) -> anyhow::Result<switchyard_starter::connection::Resolved> {
+    Ok(global.temporal.resolve()?)
+}
+
+/// The namespace suites run in, for links (the default one when the
+/// settings cannot be read: the command that needs them says why).
+pub(crate) fn namespace(global: &Global) -> String {
+    global.temporal.resolve().map_or_else(|_| "default".to_string(), |s| s.namespace)
 }
 
 /// Where a command's requests go.
@@ -97,5 +109,5 @@ pub(crate) fn signing_key(global: &Global) -> Option<SigningKey> {
 }
 
 pub(crate) fn ui_link(global: &Global, workflow_id: &str) -> String {
-    client::ui_link(&global.ui_address, &global.namespace, workflow_id)
+    client::ui_link(&global.ui_address, &namespace(global), workflow_id)
 }

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod audit;
 pub mod client;
+pub mod connection;
 pub mod decide;
 pub mod keys;
 pub mod launch;

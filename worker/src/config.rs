@@ -9,12 +9,8 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "switchyard-worker", version)]
 pub(crate) struct WorkerConfig {
-    /// Temporal frontend address.
-    #[arg(long, env = "SWITCHYARD_TEMPORAL_ADDRESS", default_value = "http://127.0.0.1:7233")]
-    pub(crate) temporal_address: String,
-    /// Temporal namespace.
-    #[arg(long, env = "SWITCHYARD_NAMESPACE", default_value = "default")]
-    pub(crate) namespace: String,
+    #[command(flatten)]
+    pub(crate) temporal: switchyard_starter::connection::TemporalArgs,
     /// Task queue to poll.
     #[arg(long, env = "SWITCHYARD_TASK_QUEUE", default_value = switchyard_proto::names::TASK_QUEUE)]
     pub(crate) task_queue: String,

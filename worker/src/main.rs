@@ -25,7 +25,7 @@ use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
 use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, GrpcCompression};
+use temporalio_client::{Client, ClientOptions, GrpcCompression};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::runtime::{PollerBehavior, RuntimeOptions};
 use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
@@ -46,6 +46,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     init_logs(&config)?;
+    // Every certificate and key file is checked before anything else starts.
+    let settings = config.temporal.resolve()?;
+    let namespace = settings.namespace.clone();
     let (inventory, policy, webhooks) = load_files(&config)?;
     let telemetry = match config.metrics_address()? {
         Some(address) => Some(telemetry::start(address).await?),
@@ -64,9 +67,9 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let runtime_options = RuntimeOptions::builder().maybe_telemetry_options(telemetry_options).build().map_err(anyhow::Error::msg)?;
     let runtime = Runtime::from_current_tokio(runtime_options)?;
     let traces = switchyard_starter::traces::install("switchyard-worker", config.otlp_endpoint.as_deref())?;
-    let (client, identity) = connect(&config, traces.as_ref()).await?;
+    let (client, identity) = connect(&config, &settings, traces.as_ref()).await?;
     if let Some(t) = &telemetry {
-        suite_gauge::spawn(client.clone(), config.namespace.clone(), t.meter.clone());
+        suite_gauge::spawn(client.clone(), namespace.clone(), t.meter.clone());
     }
 
     // What every device write and every signed event is checked by.
@@ -80,7 +83,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .register_activities(DriftActivities::new(inventory.clone(), sessions.clone(), temporal::intent_reader(&client)))
         .register_activities(DeviceActivities::new(sessions, warrants.clone()))
         .register_activities(HistoryActivities::new(temporal::run_reporter(&client, &config.task_queue), temporal::run_voucher(&client), metrics))
-        .register_activities(EventActivities::new(webhooks, inventory.clone(), config.namespace.clone(), warrants))
+        .register_activities(EventActivities::new(webhooks, inventory.clone(), namespace.clone(), warrants))
         .register_activities(PolicyActivities::new(policy, inventory))
         .register_activities(GateActivities::new(config.prometheus_endpoints()?))
         .tuner(tuner(&config))
@@ -96,7 +99,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         t.ready.store(true, std::sync::atomic::Ordering::Relaxed);
         info!(address = %t.address, "Serving /metrics, /livez and /readyz");
     }
-    info!(task_queue = %config.task_queue, temporal = %config.temporal_address, namespace = %config.namespace, identity = %identity, "Worker running");
+    info!(task_queue = %config.task_queue, temporal = %settings.target, namespace = %namespace, identity = %identity, "Worker running");
     // Worker::run is !Send (workflows run on this thread), so it is awaited
     // here rather than spawned.
     worker.run().await?;
@@ -169,18 +172,19 @@ fn device_sessions(config: &WorkerConfig, inventory: &Arc<Inventory>, metrics: &
 
 /// The worker's Temporal client (traced when traces are exported), once
 /// the namespace and its search attributes are found; and its identity.
-async fn connect(config: &WorkerConfig, traces: Option<&switchyard_starter::traces::Traces>) -> anyhow::Result<(Client, String)> {
-    let url = url::Url::parse(&config.temporal_address).context("--temporal-address")?;
+async fn connect(
+    config: &WorkerConfig, settings: &switchyard_starter::connection::Resolved, traces: Option<&switchyard_starter::traces::Traces>,
+) -> anyhow::Result<(Client, String)> {
     // Several workers run on one host: the pid tells their tasks apart in histories.
     let identity = format!("switchyard-worker-{}@{}", std::process::id(), hostname());
     let compression = match config.grpc_compression {
         Compression::Gzip => GrpcCompression::Gzip,
         Compression::None => GrpcCompression::None,
     };
-    let connection = Connection::connect(ConnectionOptions::new(url).identity(identity.clone()).grpc_compression(compression).build())
-        .await
-        .with_context(|| format!("cannot reach Temporal at {}", config.temporal_address))?;
-    let mut client_options = ClientOptions::new(config.namespace.clone());
+    let mut options = switchyard_starter::client::connection_options(settings, &identity);
+    options.grpc_compression = compression;
+    let connection = switchyard_starter::client::open(settings, options).await?;
+    let mut client_options = ClientOptions::new(settings.namespace.clone());
     if let Some(traces) = traces {
         // Registered on the client, the plugin also instruments the
         // worker built on it: workflows, activities and child starts.
@@ -188,8 +192,8 @@ async fn connect(config: &WorkerConfig, traces: Option<&switchyard_starter::trac
         info!(endpoint = config.otlp_endpoint.as_deref().unwrap_or_default(), "Exporting traces over OTLP");
     }
     let client = Client::new(connection, client_options.build())?;
-    checks::cluster(&client, &config.namespace, &config.temporal_address).await?;
-    info!(namespace = %config.namespace, "Namespace and search attributes present");
+    checks::cluster(&client, &settings.namespace, settings.target.as_str()).await?;
+    info!(namespace = %settings.namespace, "Namespace and search attributes present");
     Ok((client, identity))
 }
 

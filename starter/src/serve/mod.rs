@@ -76,11 +76,12 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
     };
     let usage = args.keys_usage.clone().unwrap_or_else(|| switchyard_starter::keys::usage_path(&args.keys));
     let keys = KeyStore::open(args.keys.clone(), usage)?;
+    let settings = crate::global::settings(global)?;
     let client = crate::global::connect(global).await?;
     let app = Arc::new(App {
         client,
-        namespace: global.namespace.clone(),
-        temporal_address: global.temporal_address.clone(),
+        namespace: settings.namespace.clone(),
+        temporal_address: settings.target.to_string(),
         task_queue: global.task_queue.clone(),
         ui_address: global.ui_address.clone(),
         inventory,

@@ -26,6 +26,7 @@ mod services_on_device;
 mod sonic_profiles;
 mod suite_semantics;
 mod suites;
+mod temporal_tls;
 mod traces;
 mod trust;
 mod warrants;
