@@ -1,6 +1,7 @@
 //! The one HTTP client of switchyard: one HTTP/1.1 request on a fresh
 //! connection, `http://` or `https://` (verified against the system's trust
-//! roots, with the ring provider already in the tree). The CLI's requests
+//! roots, or a private CA's, and with a client certificate where the server
+//! asks for one; the ring provider already in the tree). The CLI's requests
 //! to the service and the worker's webhook deliveries go through it.
 //!
 //! A fresh connection per request is deliberate: the CLI makes a handful,
@@ -11,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use http_body_util::{BodyExt, Full};
@@ -38,31 +40,97 @@ pub fn encode_component(text: &str) -> String {
 }
 
 /// Sends `method` to `url` with `headers` (Host and Content-Length are
-/// added) and `body`; the answer, or why there is none, in words that name
-/// the host but never a header's value.
+/// added) and `body`, `https://` verified against the system's roots; the
+/// answer, or why there is none, in words that name the host but never a
+/// header's value.
 pub async fn request(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Response, String> {
-    let uri: Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    let https = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => false,
-        other => return Err(format!("scheme {} is neither http nor https", other.unwrap_or("(none)"))),
-    };
-    let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_string();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let path = uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
-    let mut request = hyper::Request::builder().method(method).uri(path)
-        .header(hyper::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
+    Client::system().request(method, url, headers, body).await
+}
+
+/// How `https://` is trusted and who the client is to the server. The
+/// default: the system's roots, no client certificate.
+#[derive(Debug, Clone, Default)]
+pub struct TlsFiles {
+    /// PEM file of CA certificates trusted besides the system's roots
+    /// (a private CA that signed the server's certificate).
+    pub ca: Option<PathBuf>,
+    /// PEM client certificate (chain), sent when the server asks for one.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
+}
+
+/// Requests with one TLS setting.
+#[derive(Clone)]
+pub struct Client {
+    tls: Result<tokio_rustls::TlsConnector, String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
     }
-    let request = request.body(Full::new(Bytes::from(body))).map_err(|_| "a header is not valid in HTTP".to_string())?;
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect: {e}"))?;
-    if https {
-        let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| e.to_string())?;
-        let stream = tls()?.connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
-        send(TokioIo::new(stream), request).await
-    } else {
-        send(TokioIo::new(tcp), request).await
+}
+
+impl Client {
+    /// `https://` verified against the system's roots, no client certificate.
+    pub fn system() -> Self {
+        static SYSTEM: OnceLock<Client> = OnceLock::new();
+        SYSTEM.get_or_init(|| Self { tls: system_roots().and_then(|roots| connector(roots, None)) }).clone()
+    }
+
+    /// `https://` with `files`: their CA trusted besides the system's roots
+    /// (a system without roots is fine when a CA is given), their client
+    /// certificate offered. Every file is read now; a refusal names the
+    /// file and what is wrong with it.
+    pub fn with_files(files: &TlsFiles) -> Result<Self, String> {
+        if files.ca.is_none() && files.client_cert.is_none() && files.client_key.is_none() {
+            return Ok(Self::system());
+        }
+        let mut roots = system_roots().unwrap_or_else(|_| rustls::RootCertStore::empty());
+        if let Some(ca) = &files.ca {
+            let (added, _) = roots.add_parsable_certificates(read_certs(ca)?);
+            if added == 0 {
+                return Err(format!("CA file {}: holds a certificate that is not a usable CA certificate", ca.display()));
+            }
+        }
+        if roots.is_empty() {
+            return Err("no trusted root certificates found on this system; give a CA file".into());
+        }
+        let identity = match (&files.client_cert, &files.client_key) {
+            (Some(cert), Some(key)) => Some((read_certs(cert)?, read_key(key)?)),
+            (None, None) => None,
+            (Some(_), None) => return Err("a client certificate needs its key file too".into()),
+            (None, Some(_)) => return Err("a client key needs its certificate file too".into()),
+        };
+        Ok(Self { tls: connector(roots, identity) })
+    }
+
+    /// Sends `method` to `url` (see [`request`]).
+    pub async fn request(&self, method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Response, String> {
+        let uri: Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            other => return Err(format!("scheme {} is neither http nor https", other.unwrap_or("(none)"))),
+        };
+        let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']').to_string();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let path = uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+        let mut request = hyper::Request::builder().method(method).uri(path)
+            .header(hyper::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(Bytes::from(body))).map_err(|_| "a header is not valid in HTTP".to_string())?;
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect: {e}"))?;
+        if https {
+            let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| e.to_string())?;
+            let stream = self.tls.clone()?.connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
+            send(TokioIo::new(stream), request).await
+        } else {
+            send(TokioIo::new(tcp), request).await
+        }
     }
 }
 
@@ -80,24 +148,50 @@ where
     Ok(Response { status, body })
 }
 
-/// TLS verified against the system's roots, read once per process.
-fn tls() -> Result<tokio_rustls::TlsConnector, String> {
-    static CONNECTOR: OnceLock<Result<tokio_rustls::TlsConnector, String>> = OnceLock::new();
-    CONNECTOR.get_or_init(|| {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        if roots.is_empty() {
-            return Err("no trusted root certificates found on this system".into());
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-    }).clone()
+/// The system's trusted roots (none is an error: nothing could be verified).
+fn system_roots() -> Result<rustls::RootCertStore, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if roots.is_empty() {
+        return Err("no trusted root certificates found on this system".into());
+    }
+    Ok(roots)
+}
+
+type Identity = (Vec<rustls::pki_types::CertificateDer<'static>>, rustls::pki_types::PrivateKeyDer<'static>);
+
+fn connector(roots: rustls::RootCertStore, identity: Option<Identity>) -> Result<tokio_rustls::TlsConnector, String> {
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots);
+    let config = match identity {
+        Some((certs, key)) => builder.with_client_auth_cert(certs, key).map_err(|e| format!("the client certificate and key do not go together: {e}"))?,
+        None => builder.with_no_client_auth(),
+    };
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// Every certificate of a PEM file (at least one).
+pub fn read_certs(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|e| format!("certificate file {}: cannot be read: {}", path.display(), e.kind()))?;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate file {}: not PEM certificates: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("certificate file {}: holds no certificate (no BEGIN CERTIFICATE block)", path.display()));
+    }
+    Ok(certs)
+}
+
+/// The private key of a PEM file (PKCS#8, PKCS#1 or SEC1). The error never
+/// quotes the file's content.
+pub fn read_key(path: &Path) -> Result<rustls::pki_types::PrivateKeyDer<'static>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let bytes = std::fs::read(path).map_err(|e| format!("key file {}: cannot be read: {}", path.display(), e.kind()))?;
+    rustls::pki_types::PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| format!("key file {}: holds no PEM private key", path.display()))
 }
 
 #[cfg(test)]

@@ -42,6 +42,16 @@ pub(crate) struct Global {
     /// read from SWITCHYARD_API_KEY, and is who you are.
     #[arg(long, global = true, env = "SWITCHYARD_API")]
     pub(crate) api: Option<String>,
+    /// CA certificate (PEM) that signed the service's certificate, trusted
+    /// besides the system's roots for `--api https://…`.
+    #[arg(long, global = true, env = "SWITCHYARD_API_CA_CERT")]
+    pub(crate) api_ca_cert: Option<PathBuf>,
+    /// Client certificate (PEM) for a service that asks for one.
+    #[arg(long, global = true, env = "SWITCHYARD_API_CLIENT_CERT", requires = "api_client_key")]
+    pub(crate) api_client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, global = true, env = "SWITCHYARD_API_CLIENT_KEY", requires = "api_client_cert")]
+    pub(crate) api_client_key: Option<PathBuf>,
     /// OTLP/gRPC receiver for traces (e.g. http://127.0.0.1:4317): the
     /// CLI's calls start the trace a suite's workflows continue. Off when unset.
     #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
@@ -507,4 +517,15 @@ pub(crate) struct ServeArgs {
     /// one is refused with 503; plan-only runs are not counted.
     #[arg(long, default_value_t = 100)]
     pub(crate) max_running: u64,
+    /// Serve HTTPS with this certificate (PEM, the chain after the leaf);
+    /// re-read, with the key, when either file changes.
+    #[arg(long, env = "SWITCHYARD_TLS_CERT", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "SWITCHYARD_TLS_KEY", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Require every client to present a certificate signed by a CA of this
+    /// PEM file (mutual TLS), before and besides its API key.
+    #[arg(long, env = "SWITCHYARD_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub(crate) tls_client_ca: Option<PathBuf>,
 }

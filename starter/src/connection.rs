@@ -276,6 +276,13 @@ impl Source {
     }
 }
 
+/// The PEM certificate file `path` (named `what` in the error) holds a
+/// certificate valid now (the first one: the leaf of a chain).
+pub fn check_certificate_file(what: &'static str, path: &Path) -> Result<(), SettingsError> {
+    let source = Source::File(what, path.to_path_buf());
+    check_certificate(&source, &source.read()?, now_secs())
+}
+
 /// A PEM certificate that is one and is valid now.
 fn check_certificate(source: &Source, pem: &[u8], now: i64) -> Result<(), SettingsError> {
     use x509_cert::der::DecodePem;

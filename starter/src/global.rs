@@ -51,7 +51,12 @@ pub(crate) async fn target(global: &Global) -> anyhow::Result<Target> {
     if global.signing_key.is_some() {
         eprintln!("note: through the service, decisions are signed by the service for your API key's principal; --signing-key is not used");
     }
-    Ok(Target::Service(Service::new(api, &key)?))
+    let tls = switchyard_http::TlsFiles {
+        ca: global.api_ca_cert.clone(),
+        client_cert: global.api_client_cert.clone(),
+        client_key: global.api_client_key.clone(),
+    };
+    Ok(Target::Service(Service::new(api, &key)?.with_tls(&tls)?))
 }
 
 impl Target {

@@ -65,6 +65,7 @@ pub enum ServiceError {
 pub struct Service {
     base: url::Url,
     key: String,
+    http: switchyard_http::Client,
 }
 
 impl std::fmt::Debug for Service {
@@ -92,7 +93,15 @@ impl Service {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad(&format!("scheme {} is neither http nor https", url.scheme())));
         }
-        Ok(Self { base: url, key: key.trim().to_string() })
+        Ok(Self { base: url, key: key.trim().to_string(), http: switchyard_http::Client::system() })
+    }
+
+    /// The same service reached with `files` for `https://`: a private CA,
+    /// a client certificate where the service asks for one.
+    pub fn with_tls(mut self, files: &switchyard_http::TlsFiles) -> Result<Self, ServiceError> {
+        self.http = switchyard_http::Client::with_files(files)
+            .map_err(|why| ServiceError::Address { address: self.base.to_string(), why })?;
+        Ok(self)
     }
 
     /// `POST /v1/suites`: launch (or, with `plan_only`, plan) the suite
@@ -229,7 +238,7 @@ impl Service {
         if !content_type.is_empty() {
             headers.push(("content-type", content_type));
         }
-        let response = switchyard_http::request(method, url.as_str(), &headers, body).await
+        let response = self.http.request(method, url.as_str(), &headers, body).await
             .map_err(|why| ServiceError::Connect { address, why })?;
         Ok((response.status, response.body))
     }

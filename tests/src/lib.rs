@@ -7,6 +7,7 @@
 //! (its unix socket) to take snapshots and to play "someone else changed the
 //! device", which the product never uses.
 
+pub mod certs;
 pub mod prometheus;
 pub mod receiver;
 

@@ -17,6 +17,7 @@ mod events;
 mod operate;
 mod problem;
 mod suites;
+mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,13 +97,23 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         requests: AtomicU64::new(0),
         refused: AtomicU64::new(0),
     });
+    // The certificates are checked before anything listens.
+    let acceptor = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(tls::TlsFiles { cert: cert.clone(), key: key.clone(), client_ca: args.tls_client_ca.clone() })?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen).await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr()?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     // Scripts and tests read the address from this line: keep its shape.
-    println!("serving on http://{address}");
-    tracing::info!(%address, keys = %args.keys.display(), "Serving");
-    axum::serve(listener, router(app)).with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+    println!("serving on {scheme}://{address}");
+    tracing::info!(%address, keys = %args.keys.display(), client_certificates = args.tls_client_ca.is_some(), "Serving {scheme}");
+    let shutdown = async { let _ = tokio::signal::ctrl_c().await; };
+    match acceptor {
+        Some(acceptor) => axum::serve(tls::TlsListener::new(listener, acceptor)?, router(app)).with_graceful_shutdown(shutdown).await?,
+        None => axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await?,
+    }
     Ok(0)
 }
 

@@ -22,6 +22,7 @@ mod revert;
 mod secrets;
 mod server_restart;
 mod service;
+mod service_tls;
 mod services_on_device;
 mod sonic_profiles;
 mod suite_semantics;

@@ -7,49 +7,12 @@
 //! each refused at start, named. Needs `tests/run.sh` (nginx from
 //! lab/tools.txt); fails loudly without it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
+use switchyard_tests::certs::Certs;
 use switchyard_tests::{started_suite_id, vlan_suite, TestEnv};
-
-/// A CA, the frontend's certificate, a client's (valid and expired), and
-/// a CA that signed none of them.
-struct Certs {
-    dir: PathBuf,
-}
-
-impl Certs {
-    fn make(dir: &Path) -> Self {
-        std::fs::create_dir_all(dir.join("newcerts")).unwrap();
-        let run = |args: &[&str]| {
-            let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
-            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        };
-        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-        for ca in ["ca", "other-ca"] {
-            run(&[&["req", "-x509"][..], &key, &["-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem"), "-days", "2", "-subj", &format!("/CN={ca}")]].concat());
-        }
-        std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-        for name in ["server", "client"] {
-            run(&[&["req"][..], &key, &["-keyout", &format!("{name}.key"), "-out", &format!("{name}.csr"), "-subj", &format!("/CN={name}")]].concat());
-            run(&["x509", "-req", "-in", &format!("{name}.csr"), "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-extfile", "san.ext", "-out", &format!("{name}.pem")]);
-        }
-        // An expired client certificate from the same CA: `openssl ca`
-        // takes explicit dates.
-        std::fs::write(dir.join("index.txt"), "").unwrap();
-        std::fs::write(dir.join("serial"), "1000\n").unwrap();
-        std::fs::write(dir.join("ca.cnf"), "[ca]\ndefault_ca=t\n[t]\ndatabase=index.txt\nnew_certs_dir=newcerts\nserial=serial\ndefault_md=sha256\npolicy=any\n[any]\ncommonName=supplied\n").unwrap();
-        run(&["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "client.csr", "-out", "expired.pem",
-            "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext"]);
-        Self { dir: dir.to_path_buf() }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-}
 
 /// nginx in front of the dev server: `mtls` requires a client certificate
 /// of the test CA, `keyed` the API key `API_KEY`.
