@@ -206,7 +206,22 @@ seed_device() {
 # `sudo`: the lab user is the device's admin.
 write_device_commands() {
     mkdir -p "$LAB_DIR/bin"
-    printf '#!/bin/sh\n# The lab user is the device admin: run the command as it.\nexec "$@"\n' > "$LAB_DIR/bin/sudo"
+    # The lab user is the device's admin (as `NOPASSWD: ALL`): `-n` never
+    # prompts anyway, `-l CMD` prints CMD's path as sudo does when allowed.
+    cat > "$LAB_DIR/bin/sudo" <<'SUDO'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+    case $1 in
+        -n) shift ;;
+        -l) shift
+            [ $# -eq 0 ] && { echo "    (ALL) NOPASSWD: ALL"; exit 0; }
+            command -v "$1" || { echo "sudo: $1: command not found" >&2; exit 1; }
+            exit 0 ;;
+        *) break ;;
+    esac
+done
+exec "$@"
+SUDO
     cp "$(dirname "$(readlink -f "$0")")/config.py" "$LAB_DIR/bin/config"
     # Transient timers, as systemd-run and systemctl (lab/systemd.py).
     cp "$(dirname "$(readlink -f "$0")")/systemd.py" "$LAB_DIR/bin/systemd-run"

@@ -6,8 +6,10 @@
 #
 #   nautobot.sh install          install what lab/tools.txt lists in group
 #                                `nautobot` when missing: Debian's postgresql
-#                                and redis-server, and the pinned Nautobot in
-#                                a venv (/opt/switchyard-nautobot/venv)
+#                                and redis-server, the pinned Nautobot in a
+#                                venv (/opt/switchyard-nautobot/venv), and a
+#                                migrated database beside it (a migrate from
+#                                scratch takes minutes; restoring it, a second)
 #   nautobot.sh up DIR PORT      start PostgreSQL (unix socket in DIR/run, no
 #                                TCP), redis-server on 127.0.0.1:PORT+1 and
 #                                Nautobot on 127.0.0.1:PORT, all kept in DIR;
@@ -15,9 +17,10 @@
 #                                write DIR/url, DIR/token (mode 600) and
 #                                DIR/password (admin's, mode 600)
 #   nautobot.sh seed DIR INVENTORY [--with-broken]
-#                                create the inventory's devices (see
-#                                lab/nautobot/seed.py); --with-broken adds
-#                                `no-ip-1`, a device with no primary IP
+#                                create the inventory's devices through the
+#                                REST API (see lab/nautobot/seed.py);
+#                                --with-broken adds `no-ip-1`, a device with
+#                                no primary IP
 #   nautobot.sh down DIR         stop what `up` started in DIR (idempotent);
 #                                DIR keeps its logs
 #
@@ -35,6 +38,7 @@ TOOLS=$HERE/tools.txt
 NAUTOBOT_SERVER=${NAUTOBOT_SERVER:-uwsgi}
 NAUTOBOT_WAIT=${NAUTOBOT_WAIT:-180}
 PG_PORT=5432 # only names the socket file in DIR/run: PostgreSQL listens on no TCP port
+MIGRATE_S=0
 
 log() { echo "nautobot: $*" >&2; }
 die() { echo "nautobot: error: $*" >&2; exit 1; }
@@ -81,12 +85,32 @@ have_venv() { # PROGRAM REQUIREMENT
     [ -x "$1" ] && [ "$(cat "$venv/.switchyard-requirement" 2>/dev/null)" = "$2" ]
 }
 
+# Fail unless every `nautobot` line of lab/tools.txt is installed.
+need_installed() {
+    local program source
+    while read -r program source; do
+        case "$source" in
+            venv:*) have_venv "$program" "${source#venv:}" ;;
+            *) have "$program" ;;
+        esac || die "$program is missing ($source): run 'lab/nautobot.sh install'"
+    done < <(tools)
+}
+
 # PostgreSQL's server programs (initdb, pg_ctl): the newest installed major.
 pg_bindir() {
     local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    d=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
     [ -n "$d" ] && [ -x "$d/pg_ctl" ] || die "PostgreSQL is missing: run 'lab/nautobot.sh install'"
     echo "$d"
+}
+
+# The migrated database of this Nautobot on this PostgreSQL, kept beside the
+# venv: a fresh `migrate` takes minutes, restoring it about a second.
+db_cache() {
+    local requirement major
+    requirement=$(cat "$(venv_dir)/.switchyard-requirement")
+    major=$(basename "$(dirname "$(pg_bindir)")")
+    echo "$(dirname "$(venv_dir)")/db-${requirement//[^A-Za-z0-9.]/_}-pg$major.dump"
 }
 
 cmd_install() {
@@ -100,7 +124,7 @@ cmd_install() {
         esac
     done < <(tools)
     # Debian's own python3 makes venvs only with python3-venv (ensurepip).
-    if [ ${#venvs[@]} -gt 0 ] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    if [ ${#venvs[@]} -gt 0 ] && ! python3 -c 'import ensurepip, venv' 2> /dev/null; then
         apt+=(python3-venv)
     fi
     if [ ${#apt[@]} -gt 0 ]; then
@@ -115,7 +139,7 @@ cmd_install() {
             made_policy=1
         fi
         DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "cannot install ${apt[*]}: apt-get update failed"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt[@]}" >/dev/null \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt[@]}" > /dev/null \
             || { [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; die "cannot install ${apt[*]}: apt-get install failed"; }
         [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
     fi
@@ -140,7 +164,7 @@ cmd_install() {
         esac
     done < <(tools)
     [ ${#missing[@]} -eq 0 ] || die "still missing after install: ${missing[*]}"
-    return 0
+    build_db_cache
 }
 
 # nb DIR ARGS...: nautobot-server with DIR's configuration.
@@ -151,113 +175,71 @@ nb() {
 }
 
 port_free() {
-    python3 - "$1" <<'EOF'
+    python3 - "$1" << 'PY'
 import socket, sys
 s = socket.socket()
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
     sys.exit(1)
-EOF
+PY
 }
 
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A free loopback TCP port.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# GET URL with the token until it answers 200, the server exits or time runs out.
-wait_api() { # DIR PIDFILE
-    local dir=$1 pidfile=$2 t
-    for ((t = 0; t < NAUTOBOT_WAIT * 2; t++)); do
-        if python3 - "$(cat "$dir/url")/api/" "$(cat "$dir/token")" <<'EOF'
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Token " + sys.argv[2], "Accept": "application/json"})
-try:
-    sys.exit(0 if urllib.request.urlopen(req, timeout=5).status == 200 else 1)
-except Exception:
-    sys.exit(1)
-EOF
-        then return 0; fi
-        alive "$pidfile" || die_log "$dir/nautobot.log" "Nautobot exited before its API answered"
-        sleep 0.5
-    done
-    die_log "$dir/nautobot.log" "Nautobot's API did not answer 200 within ${NAUTOBOT_WAIT}s"
-}
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2> /dev/null; }
 
-cmd_up() {
-    [ $# -eq 2 ] || die "usage: nautobot.sh up DIR PORT"
-    need_root
-    local dir port rport
-    dir=$(realpath -m "$1")
-    port=$2
-    [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65534 ] || die "PORT must be 1024..65534"
-    rport=$((port + 1))
-    # A unix socket path holds at most 107 bytes: DIR/run/.s.PGSQL.5432 must fit.
-    [ ${#dir} -le 80 ] || die "DIR is too long for PostgreSQL's socket path (at most 80 characters): $dir"
-    local program source
-    while read -r program source; do
-        case "$source" in
-            venv:*) have_venv "$program" "${source#venv:}" ;;
-            *) have "$program" ;;
-        esac || die "$program is missing ($source): run 'lab/nautobot.sh install'"
-    done < <(tools)
-    if alive "$dir/nautobot.pid" || alive "$dir/redis.pid" || alive "$dir/postgres.pid"; then
-        die "a Nautobot is already up in $dir: run 'lab/nautobot.sh down $dir' first"
-    fi
-    port_free "$port" || die "port $port is in use"
-    port_free "$rport" || die "port $rport (redis, PORT+1) is in use"
-    local bindir
+# start_postgres DIR: a cluster in DIR/pg, run as postgres, listening only on
+# its socket in DIR/run; superuser and database `nautobot`, trust auth.
+start_postgres() {
+    local dir=$1 bindir
     bindir=$(pg_bindir)
-
-    # Whatever fails from here on leaves nothing running.
-    trap 'cmd_down "$dir" >/dev/null 2>&1 || true' EXIT
-    local t0=$SECONDS
-    mkdir -p "$dir"
-    chmod 755 "$dir"
-    rm -rf "$dir/pg" "$dir/run" "$dir/redis" "$dir/root" "$dir"/*.log "$dir/url" "$dir/token" "$dir/password" "$dir/timings"
-    runuser -u postgres -- test -x "$dir" || die "the postgres user cannot reach $dir: pick a DIR under a searchable path (e.g. /tmp)"
-
-    log "PostgreSQL: initdb in $dir/pg"
     install -d -o postgres -g postgres -m 700 "$dir/pg"
     install -d -o postgres -g postgres -m 755 "$dir/run"
     runuser -u postgres -- "$bindir/initdb" -D "$dir/pg" -U nautobot --auth=trust -E UTF8 --no-locale \
         > "$dir/initdb.log" 2>&1 || die_log "$dir/initdb.log" "initdb failed"
     # A throwaway database: durability traded for speed.
-    cat >> "$dir/pg/postgresql.conf" <<EOF
-listen_addresses = ''
-port = $PG_PORT
-unix_socket_directories = '$dir/run'
-max_connections = 50
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-EOF
-    touch "$dir/postgres.log"
-    chown postgres:postgres "$dir/postgres.log"
+    {
+        echo "listen_addresses = ''"
+        echo "port = $PG_PORT"
+        echo "unix_socket_directories = '$dir/run'"
+        echo "max_connections = 50"
+        echo "fsync = off"
+        echo "synchronous_commit = off"
+        echo "full_page_writes = off"
+    } >> "$dir/pg/postgresql.conf"
+    install -o postgres -g postgres -m 644 /dev/null "$dir/postgres.log"
     runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/pg" -l "$dir/postgres.log" -w -t 60 start > /dev/null \
         || die_log "$dir/postgres.log" "PostgreSQL did not start"
     head -n 1 "$dir/pg/postmaster.pid" > "$dir/postgres.pid"
     runuser -u postgres -- "$bindir/createdb" -h "$dir/run" -p "$PG_PORT" -U nautobot nautobot \
         || die_log "$dir/postgres.log" "createdb failed"
+}
 
-    log "redis-server on 127.0.0.1:$rport"
+# start_redis DIR PORT: redis-server on 127.0.0.1:PORT, nothing saved.
+start_redis() {
+    local dir=$1 rport=$2 t
     mkdir -p "$dir/redis"
     setsid redis-server --bind 127.0.0.1 --port "$rport" --dir "$dir/redis" --save '' --appendonly no \
         --daemonize no > "$dir/redis.log" 2>&1 < /dev/null &
     echo $! > "$dir/redis.pid"
     for ((t = 0; ; t++)); do
         # PING over bash's /dev/tcp: no redis-cli needed.
-        if (exec 3<> "/dev/tcp/127.0.0.1/$rport" && printf 'PING\r\n' >&3 && read -r -t 2 reply <&3 && [[ "$reply" == +PONG* ]]) 2>/dev/null; then break; fi
+        if (exec 3<> "/dev/tcp/127.0.0.1/$rport" && printf 'PING\r\n' >&3 && read -r -t 2 reply <&3 && [[ "$reply" == +PONG* ]]) 2> /dev/null; then return 0; fi
         alive "$dir/redis.pid" || die_log "$dir/redis.log" "redis-server exited"
         [ $t -lt 100 ] || die_log "$dir/redis.log" "redis-server did not answer within 10s"
         sleep 0.1
     done
+}
 
-    local secret token password
+# write_config DIR REDIS_PORT: DIR/nautobot_config.py.
+write_config() {
+    local dir=$1 rport=$2 secret
     secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
-    token=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
     mkdir -p "$dir/root"
-    cat > "$dir/nautobot_config.py" <<EOF
-# Written by lab/nautobot.sh up: a throwaway Nautobot for the tests.
+    cat > "$dir/nautobot_config.py" << CONFIG
+# Written by lab/nautobot.sh: a throwaway Nautobot for the tests.
 from nautobot.core.settings import *  # noqa: F401,F403
 
 ALLOWED_HOSTS = ["*"]
@@ -282,19 +264,81 @@ CACHES = {
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
+# No Celery worker runs: nothing here queues jobs.
 CELERY_BROKER_URL = "redis://127.0.0.1:$rport/1"
-# No worker runs: nothing here queues jobs.
 INSTALLATION_METRICS_ENABLED = False
-MAINTENANCE_MODE = False
-EOF
+CONFIG
+}
 
-    log "nautobot-server migrate"
-    local m0=$SECONDS
+# migrate DIR: the schema, from the cached migrated database when there is
+# one (then `migrate` only checks it and applies what is newer), otherwise
+# from scratch, then cached. Sets MIGRATE_S.
+migrate() {
+    local dir=$1 cache bindir m0=$SECONDS
+    cache=$(db_cache)
+    bindir=$(pg_bindir)
+    if [ -s "$cache" ]; then
+        log "restoring the migrated database ($cache)"
+        runuser -u postgres -- "$bindir/pg_restore" -h "$dir/run" -p "$PG_PORT" -U nautobot -d nautobot \
+            --no-owner --exit-on-error < "$cache" > "$dir/restore.log" 2>&1 \
+            || die_log "$dir/restore.log" "cannot restore $cache (delete it to migrate from scratch)"
+    else
+        log "nautobot-server migrate from scratch (minutes; then cached in $cache)"
+    fi
     nb "$dir" migrate --no-input > "$dir/migrate.log" 2>&1 || die_log "$dir/migrate.log" "nautobot-server migrate failed"
-    local migrate_s=$((SECONDS - m0))
+    if [ ! -s "$cache" ]; then
+        if runuser -u postgres -- "$bindir/pg_dump" -h "$dir/run" -p "$PG_PORT" -U nautobot -Fc nautobot > "$cache.tmp.$$"; then
+            mv "$cache.tmp.$$" "$cache"
+        else
+            rm -f "$cache.tmp.$$"
+            die "cannot write $cache"
+        fi
+    fi
+    MIGRATE_S=$((SECONDS - m0))
+}
 
-    log "user admin and its API token"
-    NB_TOKEN=$token NB_PASSWORD=$password nb "$dir" nbshell --command "$(cat <<'EOF'
+# The migrated database, made by `install` so that the first `up` is quick too.
+build_db_cache() {
+    [ -s "$(db_cache)" ] && return 0
+    need_root
+    local dir
+    dir=$(mktemp -d /tmp/switchyard-nautobot.XXXXXX)
+    chmod 755 "$dir"
+    trap 'cmd_down "$dir" > /dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+    local rport
+    rport=$(free_port)
+    start_postgres "$dir"
+    start_redis "$dir" "$rport"
+    write_config "$dir" "$rport"
+    migrate "$dir"
+    log "migrated database cached in $(db_cache) (${MIGRATE_S}s)"
+    cmd_down "$dir" > /dev/null
+    rm -rf "$dir"
+    trap - EXIT
+}
+
+# GET DIR/url's /api/ with the token until it answers 200, the server exits
+# or time runs out.
+wait_api() { # DIR PIDFILE
+    local dir=$1 pidfile=$2 t
+    for ((t = 0; t < NAUTOBOT_WAIT * 2; t++)); do
+        if python3 - "$(cat "$dir/url")/api/" "$(cat "$dir/token")" << 'PY'; then return 0; fi
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Token " + sys.argv[2], "Accept": "application/json"})
+try:
+    sys.exit(0 if urllib.request.urlopen(req, timeout=5).status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+        alive "$pidfile" || die_log "$dir/nautobot.log" "Nautobot exited before its API answered"
+        sleep 0.5
+    done
+    die_log "$dir/nautobot.log" "Nautobot's API did not answer 200 within ${NAUTOBOT_WAIT}s"
+}
+
+# The user `admin`: a superuser with the given password and API token.
+make_admin() { # DIR TOKEN PASSWORD
+    NB_TOKEN=$2 NB_PASSWORD=$3 nb "$1" nbshell --command '
 import os
 from django.contrib.auth import get_user_model
 from nautobot.users.models import Token
@@ -305,8 +349,46 @@ user.email = "admin@switchyard.invalid"
 user.set_password(os.environ["NB_PASSWORD"])
 user.save()
 Token.objects.get_or_create(user=user, key=os.environ["NB_TOKEN"])
-EOF
-)" > "$dir/user.log" 2>&1 || die_log "$dir/user.log" "cannot make the admin user and its token"
+' > "$1/user.log" 2>&1 || die_log "$1/user.log" "cannot make the admin user and its token"
+}
+
+cmd_up() {
+    [ $# -eq 2 ] || die "usage: nautobot.sh up DIR PORT"
+    need_root
+    local dir port rport
+    dir=$(realpath -m "$1")
+    port=$2
+    [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65534 ] || die "PORT must be 1024..65534"
+    rport=$((port + 1))
+    # A unix socket path holds at most 107 bytes: DIR/run/.s.PGSQL.5432 must fit.
+    [ ${#dir} -le 80 ] || die "DIR is too long for PostgreSQL's socket path (at most 80 characters): $dir"
+    need_installed
+    if alive "$dir/nautobot.pid" || alive "$dir/redis.pid" || alive "$dir/postgres.pid"; then
+        die "a Nautobot is already up in $dir: run 'lab/nautobot.sh down $dir' first"
+    fi
+    port_free "$port" || die "port $port is in use"
+    port_free "$rport" || die "port $rport (redis, PORT+1) is in use"
+
+    # Whatever fails from here on leaves nothing running.
+    trap 'cmd_down "$dir" > /dev/null 2>&1 || true' EXIT
+    local t0=$SECONDS
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    rm -rf "$dir/pg" "$dir/run" "$dir/redis" "$dir/root" "$dir"/*.log "$dir/url" "$dir/token" "$dir/password" "$dir/timings"
+    runuser -u postgres -- test -x "$dir" || die "the postgres user cannot reach $dir: pick a DIR under a searchable path (e.g. /tmp)"
+
+    log "PostgreSQL in $dir/pg, socket in $dir/run"
+    start_postgres "$dir"
+    log "redis-server on 127.0.0.1:$rport"
+    start_redis "$dir" "$rport"
+    write_config "$dir" "$rport"
+    migrate "$dir"
+
+    log "user admin and its API token"
+    local token password
+    token=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
+    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
+    make_admin "$dir" "$token" "$password"
     (umask 077 && echo "$token" > "$dir/token" && echo "$password" > "$dir/password")
     echo "http://127.0.0.1:$port" > "$dir/url"
 
@@ -329,9 +411,9 @@ EOF
     esac
     echo $! > "$dir/nautobot.pid"
     wait_api "$dir" "$dir/nautobot.pid"
-    printf 'migrate %ss\nserver %ss\nup %ss\n' "$migrate_s" "$((SECONDS - s0))" "$((SECONDS - t0))" > "$dir/timings"
+    printf 'migrate %ss\nserver %ss\nup %ss\n' "$MIGRATE_S" "$((SECONDS - s0))" "$((SECONDS - t0))" > "$dir/timings"
     trap - EXIT
-    log "up in $((SECONDS - t0))s (migrate ${migrate_s}s): $(cat "$dir/url"), token in $dir/token"
+    log "up in $((SECONDS - t0))s (migrate ${MIGRATE_S}s): $(cat "$dir/url"), token in $dir/token"
 }
 
 cmd_seed() {
@@ -345,23 +427,25 @@ cmd_seed() {
     fi
     [ -s "$dir/url" ] && [ -s "$dir/token" ] || die "no Nautobot is up in $dir: run 'lab/nautobot.sh up $dir PORT'"
     [ -f "$inventory" ] || die "no inventory at $inventory"
+    need_installed
     # The venv's python: it has PyYAML (a Nautobot dependency) for the inventory.
     "$(venv_dir)/bin/python" "$HERE/nautobot/seed.py" "$(cat "$dir/url")" "$dir/token" "$inventory" "${broken[@]}"
 }
 
-# stop_group PIDFILE: TERM the process group the pid leads (setsid), wait up to 10 s, then KILL.
+# stop_group PIDFILE: TERM the process group the pid leads (setsid), wait
+# up to 10 s, then KILL.
 stop_group() {
     local pidfile=$1 pid t
     [ -s "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2> /dev/null; then
+        kill -TERM -- "-$pid" 2> /dev/null || kill -TERM "$pid" 2> /dev/null || true
         for ((t = 0; t < 100; t++)); do
-            kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null || break
+            kill -0 -- "-$pid" 2> /dev/null || kill -0 "$pid" 2> /dev/null || break
             sleep 0.1
         done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-        kill -KILL "$pid" 2>/dev/null || true
+        kill -KILL -- "-$pid" 2> /dev/null || true
+        kill -KILL "$pid" 2> /dev/null || true
     fi
     rm -f "$pidfile"
 }
@@ -376,12 +460,13 @@ cmd_down() {
     if [ -s "$dir/postgres.pid" ]; then
         local pid t
         pid=$(cat "$dir/postgres.pid")
-        if kill -0 "$pid" 2>/dev/null; then
-            local bindir
-            bindir=$(pg_bindir)
-            runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/pg" -m fast -w -t 20 stop > /dev/null 2>&1 || true
-            for ((t = 0; t < 100; t++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null || true
+        if kill -0 "$pid" 2> /dev/null; then
+            runuser -u postgres -- "$(pg_bindir)/pg_ctl" -D "$dir/pg" -m fast -w -t 20 stop > /dev/null 2>&1 || true
+            for ((t = 0; t < 100; t++)); do
+                kill -0 "$pid" 2> /dev/null || break
+                sleep 0.1
+            done
+            kill -KILL "$pid" 2> /dev/null || true
         fi
         rm -f "$dir/postgres.pid"
     fi

@@ -22,6 +22,7 @@ pub mod checking;
 pub mod confirm;
 pub mod device;
 pub mod docs;
+pub mod doctor;
 pub mod drift;
 pub mod error;
 pub mod events;

@@ -6,8 +6,10 @@
 //! Loading a file also checks that the key and known_hosts files it names
 //! exist, so a typo is refused at its line before anything starts rather
 //! than on first contact with each device; parsing text alone never looks.
+//! A path may start with `~/` (the home directory of the process reading
+//! the file, as a shell would expand it).
 //! Must never: open key files or read environment variables (the worker
-//! resolves credentials), or touch the network.
+//! resolves credentials; `HOME` for `~/` aside), or touch the network.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -133,6 +135,16 @@ impl NamedFile {
     }
 }
 
+/// `p` as a path: `~/…` under `home`, a relative path under `base` (the
+/// inventory's folder), an absolute one as it is.
+fn expand_path(p: &str, base: &Path, home: Option<&Path>) -> String {
+    if let (Some(rest), Some(home)) = (p.strip_prefix("~/"), home) {
+        return home.join(rest).to_string_lossy().into_owned();
+    }
+    let path = Path::new(p);
+    if path.is_absolute() { p.to_string() } else { base.join(path).to_string_lossy().into_owned() }
+}
+
 impl Inventory {
     /// Parses inventory text. `file` names it in errors; relative paths in it
     /// are resolved against the file's directory. Never touches the files
@@ -145,10 +157,8 @@ impl Inventory {
     fn parse_naming_files(file: &str, text: &str) -> Result<(Self, Vec<NamedFile>), SourceError> {
         let raw: RawInventory = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let base = Path::new(file).parent().unwrap_or(Path::new("."));
-        let resolve = |p: &str| {
-            let path = Path::new(p);
-            if path.is_absolute() { p.to_string() } else { base.join(path).to_string_lossy().into_owned() }
-        };
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let resolve = |p: &str| expand_path(p, base, home.as_deref());
         let mut devices: Vec<Device> = Vec::with_capacity(raw.devices.len());
         let mut files = Vec::new();
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
@@ -235,6 +245,17 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_path_under_home_is_expanded_and_a_relative_one_is_from_the_file() {
+        let base = Path::new("/etc/switchyard");
+        assert_eq!(expand_path("~/.ssh/id_ed25519", base, Some(Path::new("/home/netops"))), "/home/netops/.ssh/id_ed25519");
+        assert_eq!(expand_path("keys/id", base, Some(Path::new("/home/netops"))), "/etc/switchyard/keys/id");
+        assert_eq!(expand_path("/abs/id", base, None), "/abs/id");
+        // Without a home, `~` is an ordinary folder name.
+        assert_eq!(expand_path("~/id", base, None), "/etc/switchyard/~/id");
+    }
+
     use super::*;
 
     const GOOD: &str = "defaults:\n  user: admin\n  credential: { key_file: id_ed25519 }\n  known_hosts: known_hosts\ndevices:\n  - name: a1\n    address: 10.0.0.1\n    role: leaf\n    vars: { uplink: Ethernet0 }\n  - name: a2\n    address: 10.0.0.2\n    credential: { password_env: A2_PASSWORD }\n";

@@ -228,6 +228,21 @@ pub(crate) enum Command {
     },
     /// Run the HTTP service (API keys, JSON under /v1, problem documents).
     Serve(ServeArgs),
+    /// Check devices' access end to end from this machine, as the worker
+    /// reaches them: address, host key, login, redis through SSH
+    /// forwarding, CONFIG_DB, sudo for the commands switchyard runs. Runs
+    /// `switchyard-worker doctor` (the device code and the credentials are
+    /// the worker's), installed beside this program or on the PATH.
+    Doctor {
+        /// Devices to check (inventory names); every device when none.
+        devices: Vec<String>,
+        /// Inventory file with the devices and their credentials.
+        #[arg(long, env = "SWITCHYARD_INVENTORY")]
+        inventory: PathBuf,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the service's API keys.
     Keys {
         #[command(subcommand)]

@@ -7,6 +7,7 @@
 mod allocator;
 mod checks;
 mod config;
+mod doctor;
 mod policy_reload;
 mod suite_gauge;
 mod telemetry;
@@ -36,6 +37,13 @@ use tracing::{debug, info, warn};
 use crate::config::{Compression, LogFormat, WorkerConfig};
 
 fn main() -> anyhow::Result<()> {
+    // `switchyard-worker doctor …` checks devices' access instead of working.
+    if std::env::args().nth(1).as_deref() == Some("doctor") {
+        let args = doctor::DoctorArgs::parse_from(std::env::args().skip(1));
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+        let code = runtime.block_on(doctor::run(args))?;
+        std::process::exit(code);
+    }
     let config = WorkerConfig::parse();
     config.check()?;
     // Before the runtime's threads exist: glibc fixes its arena limit the

@@ -14,6 +14,7 @@ mod device_access;
 mod device_faults;
 mod device_history;
 mod device_lock;
+mod doctor;
 mod drift;
 mod gates;
 mod malformed_signals;
