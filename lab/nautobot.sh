@@ -174,10 +174,13 @@ nb() {
     NAUTOBOT_ROOT=$dir/root "$(nautobot_server)" --config "$dir/nautobot_config.py" "$@"
 }
 
+# Whether nothing listens on 127.0.0.1:PORT (connections of an earlier run
+# left in TIME_WAIT do not count: the servers bind with SO_REUSEADDR too).
 port_free() {
     python3 - "$1" << 'PY'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -362,6 +365,10 @@ cmd_up() {
     rport=$((port + 1))
     # A unix socket path holds at most 107 bytes: DIR/run/.s.PGSQL.5432 must fit.
     [ ${#dir} -le 80 ] || die "DIR is too long for PostgreSQL's socket path (at most 80 characters): $dir"
+    case "$NAUTOBOT_SERVER" in
+        uwsgi | runserver) ;;
+        *) die "NAUTOBOT_SERVER=$NAUTOBOT_SERVER: expected uwsgi or runserver" ;;
+    esac
     need_installed
     if alive "$dir/nautobot.pid" || alive "$dir/redis.pid" || alive "$dir/postgres.pid"; then
         die "a Nautobot is already up in $dir: run 'lab/nautobot.sh down $dir' first"
@@ -407,7 +414,6 @@ cmd_up() {
             NAUTOBOT_ROOT=$dir/root setsid "$(nautobot_server)" --config "$dir/nautobot_config.py" runserver \
                 --noreload --insecure "127.0.0.1:$port" > "$dir/nautobot.log" 2>&1 < /dev/null &
             ;;
-        *) die "NAUTOBOT_SERVER=$NAUTOBOT_SERVER: expected uwsgi or runserver" ;;
     esac
     echo $! > "$dir/nautobot.pid"
     wait_api "$dir" "$dir/nautobot.pid"

@@ -243,6 +243,17 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script: `switchyard completions bash >
+    /// /etc/bash_completion.d/switchyard` (also zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (switchyard.1 and a page per command) into a folder.
+    Man {
+        /// The folder (created when missing).
+        dir: PathBuf,
+    },
     /// Manage the service's API keys.
     Keys {
         #[command(subcommand)]

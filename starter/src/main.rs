@@ -14,7 +14,7 @@ use switchyard_proto::v1::{Decision, OperatorAction};
 use switchyard_starter::client::SuiteFilter;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{audit, device, drift, events, keys, list, operate, plan, review, revert, run, schedule, sign, status, watch};
+use crate::commands::{audit, device, doctor, drift, events, keys, list, manual, operate, plan, review, revert, run, schedule, sign, status, watch};
 
 /// Exit codes: 0 done and succeeded, 1 error, 2 the suite ended without
 /// succeeding (failed, rolled back, rejected, expired) or a decision did
@@ -61,7 +61,9 @@ async fn main() {
         Command::Drift { action } => drift::run(global, action).await,
         Command::Schedule { action } => schedule::run(global, action).await,
         Command::Serve(args) => serve::run(global, args).await,
-        Command::Doctor { devices, inventory, json } => doctor(&devices, &inventory, json),
+        Command::Doctor { devices, inventory, json } => doctor::run(&devices, &inventory, json),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man { dir } => manual::man_pages(&dir),
         Command::Keys { action } => keys::run(action),
         Command::Audit { target, file, json } => match (target.as_str(), file) {
             ("verify", Some(file)) => audit::verify(global, &file),
@@ -83,17 +85,3 @@ async fn main() {
     }
 }
 
-/// `switchyard doctor`: the worker's doctor, which has the device code and
-/// reads the credentials; this program links neither.
-fn doctor(devices: &[String], inventory: &std::path::Path, json: bool) -> anyhow::Result<i32> {
-    let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("switchyard-worker"))).filter(|p| p.is_file());
-    let program = beside.unwrap_or_else(|| std::path::PathBuf::from("switchyard-worker"));
-    let mut command = std::process::Command::new(&program);
-    command.arg("doctor").args(devices).arg("--inventory").arg(inventory);
-    if json {
-        command.arg("--json");
-    }
-    let status = command.status().map_err(|e| anyhow::anyhow!(
-        "cannot run {} ({e}): the doctor is the worker's; install switchyard-worker beside switchyard or on the PATH", program.display()))?;
-    Ok(status.code().unwrap_or(1))
-}

@@ -37,6 +37,14 @@ use tracing::{debug, info, warn};
 use crate::config::{Compression, LogFormat, WorkerConfig};
 
 fn main() -> anyhow::Result<()> {
+    // `switchyard-worker man DIR` writes its manual pages (for packages).
+    if std::env::args().nth(1).as_deref() == Some("man") {
+        let dir = std::env::args().nth(2).context("switchyard-worker man DIR: the folder to write the pages into")?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
+        clap_mangen::Man::new(<WorkerConfig as clap::CommandFactory>::command()).generate_to(&dir)?;
+        clap_mangen::Man::new(<doctor::DoctorArgs as clap::CommandFactory>::command().name("switchyard-worker-doctor")).generate_to(&dir)?;
+        return Ok(());
+    }
     // `switchyard-worker doctor …` checks devices' access instead of working.
     if std::env::args().nth(1).as_deref() == Some("doctor") {
         let args = doctor::DoctorArgs::parse_from(std::env::args().skip(1));

@@ -6,10 +6,12 @@
 
 pub(crate) mod audit;
 pub(crate) mod device;
+pub(crate) mod doctor;
 pub(crate) mod drift;
 pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod list;
+pub(crate) mod manual;
 pub(crate) mod operate;
 pub(crate) mod plan;
 pub(crate) mod review;
