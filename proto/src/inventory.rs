@@ -6,6 +6,11 @@
 //! Loading a file also checks that the key and known_hosts files it names
 //! exist, so a typo is refused at its line before anything starts rather
 //! than on first contact with each device; parsing text alone never looks.
+//! Devices come from the file's `devices:`, from a source of truth its
+//! `source:` names (Nautobot or NetBox, read by the starter's
+//! `inventory_source`, which hands the devices it read to
+//! [`Inventory::add_fetched`]), or both; a source's devices take their
+//! user, credential and known_hosts from `defaults:`.
 //! A path may start with `~/` (the home directory of the process reading
 //! the file, as a shell would expand it).
 //! Must never: open key files or read environment variables (the worker
@@ -59,6 +64,91 @@ pub struct Device {
     pub tags: Vec<String>,
     /// Per-device values for suite templates (`{{ device.vars.x }}`).
     pub vars: BTreeMap<String, String>,
+    /// The source of truth's id of the device (`nautobot:<id>`), empty for
+    /// a device of the file.
+    pub source_ref: String,
+}
+
+/// Which source of truth an inventory reads its devices from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Nautobot (2.x REST API).
+    Nautobot,
+    /// NetBox (4.x REST API).
+    Netbox,
+}
+
+impl SourceKind {
+    /// Its name in the file and in a device's `source_ref`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nautobot => "nautobot",
+            Self::Netbox => "netbox",
+        }
+    }
+
+    /// The filters it takes, by the names the file uses (each the
+    /// source's own name for what it filters devices by).
+    pub fn filters(self) -> &'static [&'static str] {
+        match self {
+            Self::Nautobot => &["location", "role", "tag", "status", "platform"],
+            Self::Netbox => &["site", "role", "tag", "status", "platform"],
+        }
+    }
+}
+
+/// The `source:` of an inventory: where its devices are read, with what
+/// token (named, never given), selected how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventorySource {
+    /// Nautobot or NetBox.
+    pub kind: SourceKind,
+    /// Its base URL (http or https), without `/api`.
+    pub url: String,
+    /// The environment variable holding the API token.
+    pub token_env: String,
+    /// Filter name → values (any value matches; every filter must).
+    pub filter: BTreeMap<String, Vec<String>>,
+    /// Place of `source:` in the file, for errors about what it read.
+    pub line: u64,
+}
+
+/// A device as a source of truth describes it, before the inventory's
+/// defaults apply. `None`: the source has no value for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchedDevice {
+    /// Its name.
+    pub name: String,
+    /// The source's own id of it.
+    pub id: String,
+    /// Its management address (the primary IP, without the prefix length).
+    pub address: String,
+    /// Role name.
+    pub role: String,
+    /// Location or site name.
+    pub site: String,
+    /// SONiC platform string.
+    pub platform: Option<String>,
+    /// Hardware SKU.
+    pub hwsku: Option<String>,
+    /// SONiC version.
+    pub sonic_version: Option<String>,
+    /// Tag names.
+    pub tags: Vec<String>,
+    /// Template values.
+    pub vars: BTreeMap<String, String>,
+}
+
+/// What a source's devices take from `defaults:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SourceDefaults {
+    user: String,
+    ssh_port: u16,
+    credential: CredentialRef,
+    known_hosts: String,
+    platform: String,
+    hwsku: String,
+    sonic_version: String,
 }
 
 /// A parsed inventory.
@@ -66,8 +156,11 @@ pub struct Device {
 pub struct Inventory {
     /// The file it came from.
     pub file: String,
-    /// Devices in file order.
+    /// Devices in file order, then those read from the source.
     pub devices: Vec<Device>,
+    /// The source of truth the file names, if any.
+    pub source: Option<InventorySource>,
+    source_defaults: Option<SourceDefaults>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,7 +202,32 @@ struct RawDevice {
 struct RawInventory {
     #[serde(default)]
     defaults: RawDefaults,
+    #[serde(default)]
     devices: Vec<Spanned<RawDevice>>,
+    source: Option<Spanned<RawSource>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum RawSource {
+    Nautobot(RawSourceQuery),
+    Netbox(RawSourceQuery),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSourceQuery {
+    url: Spanned<String>,
+    token_env: Spanned<String>,
+    #[serde(default)]
+    filter: BTreeMap<String, Spanned<OneOrMany>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// A file the inventory names (a key file or a known_hosts file), resolved,
@@ -133,6 +251,46 @@ impl NamedFile {
         };
         Err(SourceError::at(inventory, self.loc, self.field.clone(), problem))
     }
+}
+
+/// A name a device may have (it becomes part of workflow ids).
+fn is_device_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// The `source:` block, checked: a URL, a variable name, known filters.
+fn parse_source(file: &str, spanned: &Spanned<RawSource>) -> Result<InventorySource, SourceError> {
+    let (kind, query) = match &spanned.value {
+        RawSource::Nautobot(q) => (SourceKind::Nautobot, q),
+        RawSource::Netbox(q) => (SourceKind::Netbox, q),
+    };
+    let field = |f: &str| format!("source.{}.{f}", kind.name());
+    let url = query.url.value.trim().trim_end_matches('/').to_string();
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+    if host.is_empty() || host.starts_with('/') {
+        return Err(SourceError::at(file, query.url.referenced, field("url"), format!("{url:?} is not an http:// or https:// URL")));
+    }
+    let var = query.token_env.value.trim();
+    if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(SourceError::at(file, query.token_env.referenced, field("token_env"),
+            format!("{var:?} is not an environment variable's name (the token itself never goes in the file)")));
+    }
+    let mut filter = BTreeMap::new();
+    for (name, values) in &query.filter {
+        if !kind.filters().contains(&name.as_str()) {
+            return Err(SourceError::at(file, values.referenced, field(&format!("filter.{name}")),
+                format!("{} filters devices by {}; not by {name:?}", kind.name(), kind.filters().join(", "))));
+        }
+        let values = match &values.value {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        };
+        if values.is_empty() || values.iter().any(|v| v.trim().is_empty()) {
+            return Err(SourceError::at(file, query.filter[name].referenced, field(&format!("filter.{name}")), "an empty value selects nothing"));
+        }
+        filter.insert(name.clone(), values);
+    }
+    Ok(InventorySource { kind, url, token_env: var.to_string(), filter, line: spanned.referenced.line() })
 }
 
 /// `p` as a path: `~/…` under `home`, a relative path under `base` (the
@@ -166,7 +324,7 @@ impl Inventory {
             let d = &spanned.value;
             let field = |name: &str| format!("devices[{i}].{name}");
             let name = d.name.value.trim();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            if !is_device_name(name) {
                 return Err(SourceError::at(file, d.name.referenced, field("name"),
                     format!("device name {:?} must be non-empty and use only letters, digits, '-', '_' and '.'", d.name.value)));
             }
@@ -212,9 +370,79 @@ impl Inventory {
                 site: d.site.clone(),
                 tags: d.tags.clone(),
                 vars: d.vars.clone(),
+                source_ref: String::new(),
             });
         }
-        Ok((Self { file: file.to_string(), devices }, files))
+        let (source, source_defaults) = match &raw.source {
+            None => (None, None),
+            Some(spanned) => {
+                let source = parse_source(file, spanned)?;
+                let need = |what: &str| SourceError::at(file, spanned.referenced, format!("defaults.{what}"),
+                    format!("a source's devices take their {what} from defaults: set defaults.{what}"));
+                let credential = raw.defaults.credential.as_ref().ok_or_else(|| need("credential"))?;
+                let known_hosts = raw.defaults.known_hosts.as_ref().ok_or_else(|| need("known_hosts"))?;
+                let credential = match &credential.value {
+                    CredentialRef::KeyFile(p) => {
+                        files.push(NamedFile { path: resolve(p), what: "key file", field: "defaults.credential.key_file".into(), loc: credential.referenced });
+                        CredentialRef::KeyFile(resolve(p))
+                    }
+                    other => other.clone(),
+                };
+                files.push(NamedFile { path: resolve(&known_hosts.value), what: "known_hosts file", field: "defaults.known_hosts".into(), loc: known_hosts.referenced });
+                let defaults = SourceDefaults {
+                    user: raw.defaults.user.clone().ok_or_else(|| need("user"))?,
+                    ssh_port: raw.defaults.ssh_port.unwrap_or(22),
+                    credential,
+                    known_hosts: resolve(&known_hosts.value),
+                    platform: raw.defaults.platform.clone().unwrap_or_default(),
+                    hwsku: raw.defaults.hwsku.clone().unwrap_or_default(),
+                    sonic_version: raw.defaults.sonic_version.clone().unwrap_or_default(),
+                };
+                (Some(source), Some(defaults))
+            }
+        };
+        if source.is_none() && raw.devices.is_empty() {
+            return Err(SourceError::at(file, Location::UNKNOWN, "devices", "no devices and no source: list devices, or name a source (nautobot, netbox)"));
+        }
+        Ok((Self { file: file.to_string(), devices, source, source_defaults }, files))
+    }
+
+    /// Adds the devices read from the file's source, with the file's
+    /// defaults. A device the file lists too, or one the source gives
+    /// twice, is refused, named.
+    pub fn add_fetched(&mut self, fetched: Vec<FetchedDevice>) -> Result<(), SourceError> {
+        let (Some(source), Some(defaults)) = (&self.source, &self.source_defaults) else {
+            return Err(SourceError::at(&self.file, Location::UNKNOWN, "source", "this inventory names no source"));
+        };
+        let at = |field: String, why: String| SourceError { file: self.file.clone(), line: source.line, column: 0, field, message: why };
+        let mut added = Vec::with_capacity(fetched.len());
+        for d in fetched {
+            let field = format!("source.{} device {} (id {})", source.kind.name(), d.name, d.id);
+            if !is_device_name(&d.name) {
+                return Err(at(field, format!("device name {:?} must be non-empty and use only letters, digits, '-', '_' and '.'", d.name)));
+            }
+            if self.devices.iter().chain(added.iter()).any(|known: &Device| known.name == d.name) {
+                return Err(at(field, format!("device {} is listed twice (in the file's devices or by the source)", d.name)));
+            }
+            added.push(Device {
+                name: d.name,
+                address: d.address,
+                ssh_port: defaults.ssh_port,
+                user: defaults.user.clone(),
+                credential: defaults.credential.clone(),
+                known_hosts: defaults.known_hosts.clone(),
+                platform: d.platform.unwrap_or_else(|| defaults.platform.clone()),
+                hwsku: d.hwsku.unwrap_or_else(|| defaults.hwsku.clone()),
+                sonic_version: d.sonic_version.unwrap_or_else(|| defaults.sonic_version.clone()),
+                role: d.role,
+                site: d.site,
+                tags: d.tags,
+                vars: d.vars,
+                source_ref: format!("{}:{}", source.kind.name(), d.id),
+            });
+        }
+        self.devices.extend(added);
+        Ok(())
     }
 
     /// Reads and parses an inventory file, and checks that every key file

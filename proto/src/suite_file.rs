@@ -423,7 +423,10 @@ impl SuiteFile {
                 .map(|step| Ok(Step { id: step.id.clone(), operation: Some(step.operation(&self.file, Some(device))?) }))
                 .collect::<Result<_, SourceError>>()?;
             let checks = self.device_checks(device)?;
-            devices.push(DeviceTarget { device: device.name.clone(), steps, checks, builtin_checks: self.builtin_checks(), checks_within_seconds: self.checks_within()? });
+            devices.push(DeviceTarget {
+                device: device.name.clone(), steps, checks, builtin_checks: self.builtin_checks(), checks_within_seconds: self.checks_within()?,
+                source_ref: device.source_ref.clone(),
+            });
         }
         let bytes: usize = devices.iter().map(|d| serde_json::to_vec(d).map_or(0, |v| v.len())).sum();
         if bytes > MAX_INPUT_BYTES {

@@ -311,7 +311,7 @@ mod tests {
             name: String::new(), address: String::new(), ssh_port: 22, user: String::new(),
             credential: switchyard_proto::inventory::CredentialRef::KeyFile(String::new()), known_hosts: String::new(),
             platform: String::new(), hwsku: String::new(), sonic_version: String::new(), role: String::new(), site: String::new(),
-            tags: vec![], vars: Default::default(),
+            tags: vec![], vars: Default::default(), source_ref: String::new(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod client;
 pub mod connection;
 pub mod decide;
+pub mod inventory_source;
 pub mod keys;
 pub mod launch;
 pub mod random;

@@ -156,7 +156,7 @@ fn target(suite_id: &str, launched: &DeviceTarget, plan: &DevicePlan, applied: &
         c
     });
     let checks = pre.iter().cloned().chain(post).collect();
-    DeviceTarget { device: launched.device.clone(), steps, checks, builtin_checks: false, checks_within_seconds: launched.checks_within_seconds }
+    DeviceTarget { device: launched.device.clone(), steps, checks, builtin_checks: false, checks_within_seconds: launched.checks_within_seconds, source_ref: launched.source_ref.clone() }
 }
 
 #[cfg(test)]

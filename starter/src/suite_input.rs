@@ -14,12 +14,12 @@ use switchyard_starter::remote::{Created, Service, ServiceError};
 
 use crate::cli::{Global, SuiteArgs};
 
-pub(crate) fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
-    load_launch(global, args, plan_only, None)
+pub(crate) async fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> anyhow::Result<SuiteInput> {
+    load_launch(global, args, plan_only, None).await
 }
 
 /// As [`load`]; with `scheduled_until`, the input of a schedule's runs.
-pub(crate) fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, scheduled_until: Option<i64>) -> anyhow::Result<SuiteInput> {
+pub(crate) async fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, scheduled_until: Option<i64>) -> anyhow::Result<SuiteInput> {
     let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
     let inventory = match (&args.inventory, suite.load_inventory()) {
         (Some(path), _) => Inventory::load(path),
@@ -27,6 +27,9 @@ pub(crate) fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, sc
         (None, None) => anyhow::bail!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display()),
     }
     .map_err(anyhow::Error::msg)?;
+    // A source of truth is read for every launch: the suite records what
+    // it said, with its ids.
+    let inventory = switchyard_starter::inventory_source::resolve(inventory).await.map_err(anyhow::Error::msg)?;
     let policy = global.policy.as_ref().map(|p| Policy::load(p)).transpose().map_err(anyhow::Error::msg)?;
     let key = crate::global::signing_key(global);
     let launch = Launch {

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use clap::Parser;
 use switchyard_activities::doctor::{self, Finding, Verdict};
 use switchyard_activities::{SessionConfig, Sessions};
-use switchyard_proto::inventory::Inventory;
 
 /// Checks devices' access: address, host key, login, redis through SSH
 /// forwarding, CONFIG_DB, sudo for the commands switchyard runs.
@@ -30,7 +29,7 @@ pub(crate) struct DoctorArgs {
 
 /// Runs the doctor; the process's exit code.
 pub(crate) async fn run(args: DoctorArgs) -> anyhow::Result<i32> {
-    let inventory = Arc::new(Inventory::load(&args.inventory).map_err(anyhow::Error::msg)?);
+    let inventory = Arc::new(switchyard_starter::inventory_source::load(&args.inventory).await.map_err(anyhow::Error::msg)?);
     let names: Vec<String> = if args.devices.is_empty() { inventory.devices.iter().map(|d| d.name.clone()).collect() } else { args.devices.clone() };
     let mut devices = Vec::new();
     for name in &names {

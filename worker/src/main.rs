@@ -65,7 +65,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     // Every certificate and key file is checked before anything else starts.
     let settings = config.temporal.resolve()?;
     let namespace = settings.namespace.clone();
-    let (inventory, policy, webhooks) = load_files(&config)?;
+    let (inventory, policy, webhooks) = load_files(&config).await?;
     let telemetry = match config.metrics_address()? {
         Some(address) => Some(telemetry::start(address).await?),
         None => None,
@@ -140,8 +140,10 @@ fn init_logs(config: &WorkerConfig) -> anyhow::Result<()> {
 
 /// The worker's own files: the inventory (its key and known-hosts files
 /// checked), the policy (reloaded on change or SIGHUP) and the webhooks.
-fn load_files(config: &WorkerConfig) -> anyhow::Result<(Arc<Inventory>, LivePolicy, Arc<Webhooks>)> {
-    let inventory = Arc::new(Inventory::load(&config.inventory).map_err(anyhow::Error::msg)?);
+async fn load_files(config: &WorkerConfig) -> anyhow::Result<(Arc<Inventory>, LivePolicy, Arc<Webhooks>)> {
+    // A source of truth is read once, at start: the worker reaches devices
+    // by the addresses it read itself, never by what a workflow says.
+    let inventory = Arc::new(switchyard_starter::inventory_source::load(&config.inventory).await.map_err(anyhow::Error::msg)?);
     checks::inventory_files(&inventory)?;
     info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
     let policy = Policy::load(&config.policy).map_err(anyhow::Error::msg)?;

@@ -36,7 +36,7 @@ use crate::global::{Target, signing_key, ui_link};
 pub(crate) async fn launch(global: &Global, target: &Target, args: &crate::cli::SuiteArgs, plan_only: bool) -> anyhow::Result<(String, usize, String)> {
     match target {
         Target::Temporal(client) => {
-            let input = crate::suite_input::load(global, args, plan_only)?;
+            let input = crate::suite_input::load(global, args, plan_only).await?;
             let (suite_id, n_devices) = (input.suite_id.clone(), input.devices.len());
             client::start_suite(client, &global.task_queue, input).await?;
             let link = ui_link(global, &suite_id);

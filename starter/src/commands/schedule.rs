@@ -31,7 +31,7 @@ pub(crate) async fn run(global: &Global, action: ScheduleAction) -> anyhow::Resu
                 let parsed = switchyard_proto::suite_file::SuiteFile::load(&suite.suite).map_err(anyhow::Error::msg)?;
                 suite.suite_id = Some(parsed.name().to_string());
             }
-            let input = crate::suite_input::load_launch(global, &suite, false, Some(until))?;
+            let input = crate::suite_input::load_launch(global, &suite, false, Some(until)).await?;
             let (id, devices) = (input.suite_id.clone(), input.devices.len());
             let client = crate::global::connect(global).await?;
             schedules::create_suite(&client, &global.task_queue, &every, Some(until), input).await?;

@@ -44,7 +44,11 @@ pub(crate) struct App {
     temporal_address: String,
     task_queue: String,
     ui_address: String,
+    /// The inventory, with its source's devices as read at start (for key
+    /// scopes and lookups); a suite's launch reads the source again.
     inventory: Inventory,
+    /// The file alone, to read the source again from.
+    file_inventory: Inventory,
     catalogue: Option<Catalogue>,
     policy: Option<Policy>,
     policy_hash: String,
@@ -65,7 +69,8 @@ type Shared = Arc<App>;
 pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-    let inventory = Inventory::load(&args.inventory).map_err(anyhow::Error::msg)?;
+    let file_inventory = Inventory::load(&args.inventory).map_err(anyhow::Error::msg)?;
+    let inventory = switchyard_starter::inventory_source::resolve(file_inventory.clone()).await.map_err(anyhow::Error::msg)?;
     let catalogue = args.services.as_ref().map(|p| Catalogue::load(p)).transpose().map_err(anyhow::Error::msg)?;
     let (policy, policy_hash) = match &global.policy {
         Some(path) => {
@@ -86,6 +91,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         task_queue: global.task_queue.clone(),
         ui_address: global.ui_address.clone(),
         inventory,
+        file_inventory,
         catalogue,
         policy,
         policy_hash,

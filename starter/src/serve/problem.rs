@@ -91,6 +91,12 @@ impl Problem {
             .header(header::RETRY_AFTER, retry_after.to_string())
     }
 
+    /// The inventory's source of truth could not be read (or said
+    /// something that cannot be used) for this suite: nothing started.
+    pub(crate) fn inventory_unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "inventory-unavailable", "The inventory's source of truth cannot be read", detail)
+    }
+
     /// The admission limit on running suites is reached.
     pub(crate) fn too_many_suites(running: u64, limit: u64) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "too-many-suites", "Too many suites are running",

@@ -85,7 +85,14 @@ pub(super) async fn create(
         on_behalf: app.signing_key.as_ref().map(|_| key.principal.clone()),
         ..Default::default()
     };
-    let input = launch::prepare(&suite, &app.inventory, &launch).map_err(|e| match e {
+    // A source of truth is read for every suite created: the suite records
+    // what it said, with its ids.
+    let fresh = match app.inventory.source {
+        Some(_) => Some(switchyard_starter::inventory_source::resolve(app.file_inventory.clone()).await.map_err(|e| Problem::inventory_unavailable(e.to_string()))?),
+        None => None,
+    };
+    let inventory = fresh.as_ref().unwrap_or(&app.inventory);
+    let input = launch::prepare(&suite, inventory, &launch).map_err(|e| match e {
         LaunchError::Suite(e) => Problem::invalid_suite(&e),
         LaunchError::Policy { refusal, more } => Problem::policy_denied(&refusal, format!("{refusal}{more}")),
         other => Problem::bad_request(other.to_string()),
