@@ -41,6 +41,9 @@ echo "== install: what lab/tools.txt lists for the lab and the tests"
 # An install that cannot run (not root, no network) is said here; the lab
 # or the test that needs what is missing then fails naming it.
 lab/lab.sh install tests || echo "tests/run.sh: the install did not complete (see above); what needs the missing programs will fail" >&2
+# Nautobot (from PyPI, with Debian's PostgreSQL) for the inventory-source
+# test; a migrated database is kept beside it, so a later `up` takes seconds.
+lab/nautobot.sh install || echo "tests/run.sh: the Nautobot install did not complete (see above); the Nautobot test will fail" >&2
 echo "== build"
 cargo build --workspace --bins --locked
 echo "== lab self-test: teardown leaves nothing behind"

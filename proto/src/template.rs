@@ -95,7 +95,7 @@ mod tests {
             name: "leaf-1".into(), address: "192.0.2.1".into(), ssh_port: 22, user: "admin".into(),
             credential: crate::inventory::CredentialRef::PasswordEnv("PW".into()), known_hosts: text(),
             platform: text(), hwsku: text(), sonic_version: text(), role: "leaf".into(), site: text(),
-            tags: vec!["pod-a".into()], vars: [("uplink".to_string(), "Ethernet0".to_string())].into(),
+            tags: vec!["pod-a".into()], vars: [("uplink".to_string(), "Ethernet0".to_string())].into(), source_ref: String::new(),
         }
     }
 

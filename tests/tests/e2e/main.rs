@@ -19,6 +19,7 @@ mod drift;
 mod gates;
 mod malformed_signals;
 mod metrics;
+mod nautobot;
 mod revert;
 mod secrets;
 mod server_restart;
