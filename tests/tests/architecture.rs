@@ -125,9 +125,24 @@ fn docker_compose_parses_and_registers_every_search_attribute() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml")).unwrap();
     let compose: serde_json::Value = serde_saphyr::from_str(&text).expect("docker-compose.yml is valid YAML");
     let services = compose["services"].as_object().expect("services");
-    for name in ["postgresql", "temporal", "temporal-ui", "search-attributes", "worker", "prometheus", "grafana"] {
+    for name in ["postgresql", "temporal-schema", "temporal", "temporal-ui", "search-attributes", "worker", "service", "prometheus", "grafana"] {
         assert!(services.contains_key(name), "service {name} missing");
     }
+    // Temporal's current images: the server with an explicit schema step
+    // (auto-setup is deprecated).
+    for (name, service) in services {
+        let image = service["image"].as_str().unwrap_or_default();
+        assert!(!image.contains("auto-setup"), "{name} uses the deprecated {image}");
+    }
+    assert!(services["temporal"]["image"].as_str().unwrap().starts_with("temporalio/server:"));
+    assert!(services["temporal-schema"]["image"].as_str().unwrap().starts_with("temporalio/admin-tools:"));
+    let steps = services["temporal-schema"]["command"].to_string();
+    for step in ["temporal-sql-tool", "setup-schema", "update-schema", "temporal_visibility"] {
+        assert!(steps.contains(step), "the schema step runs {step}");
+    }
+    assert_eq!(services["temporal"]["depends_on"]["temporal-schema"]["condition"], "service_completed_successfully");
+    // The example policy the service runs under (the deploy e2e test).
+    assert!(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/policy.example.yaml")).is_file());
     // What Prometheus and Grafana are provisioned with is in the tree.
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     for service in ["prometheus", "grafana"] {

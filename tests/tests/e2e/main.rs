@@ -10,6 +10,7 @@
 mod apply_on_device;
 mod checks;
 mod confirm;
+mod deploy;
 mod device_access;
 mod device_faults;
 mod device_history;
