@@ -40,14 +40,15 @@ pub type IntentReader = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Result
 
 /// The worker's inventory, device sessions and intent reader.
 pub struct DriftActivities {
-    inventory: Arc<Inventory>,
+    inventory: crate::LiveInventory,
     sessions: Arc<Sessions>,
     intent: IntentReader,
 }
 
 impl DriftActivities {
     /// Drift activities over the worker's inventory and sessions.
-    pub fn new(inventory: Arc<Inventory>, sessions: Arc<Sessions>, intent: IntentReader) -> Self {
+    pub fn new(inventory: impl Into<crate::LiveInventory>, sessions: Arc<Sessions>, intent: IntentReader) -> Self {
+        let inventory = inventory.into();
         Self { inventory, sessions, intent }
     }
 }
@@ -92,7 +93,7 @@ impl DriftActivities {
     /// The devices a drift check covers; refuses a selector that picks none.
     #[activity(name = names::ACTIVITY_DRIFT_TARGETS)]
     pub async fn drift_targets(self: Arc<Self>, _ctx: ActivityContext, input: DriftInput) -> Result<DriftTargets, ActivityError> {
-        let devices = select(&self.inventory, &input);
+        let devices = select(&self.inventory.current(), &input);
         if devices.is_empty() {
             return Err(failure("the selector matches no device of the worker's inventory".into(), false));
         }

@@ -21,7 +21,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
 use switchyard_proto::v1::{
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
@@ -40,7 +39,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The worker's webhooks and the inventory the device selectors read.
 pub struct EventActivities {
     webhooks: Arc<Webhooks>,
-    inventory: Arc<Inventory>,
+    inventory: crate::LiveInventory,
     namespace: String,
     warrants: Arc<Warrants>,
 }
@@ -49,7 +48,8 @@ impl EventActivities {
     /// Event activities for `webhooks` (an empty file: no subscription),
     /// for suites in `namespace` (the Web UI links name it); `warrants`
     /// vouches that an event was emitted before it is signed.
-    pub fn new(webhooks: Arc<Webhooks>, inventory: Arc<Inventory>, namespace: String, warrants: Arc<Warrants>) -> Self {
+    pub fn new(webhooks: Arc<Webhooks>, inventory: impl Into<crate::LiveInventory>, namespace: String, warrants: Arc<Warrants>) -> Self {
+        let inventory = inventory.into();
         Self { webhooks, inventory, namespace, warrants }
     }
 
@@ -74,7 +74,8 @@ impl EventActivities {
     #[activity(name = names::ACTIVITY_MATCH_SUBSCRIPTIONS)]
     pub async fn match_subscriptions(self: Arc<Self>, _ctx: ActivityContext, req: MatchSubscriptionsRequest) -> Result<MatchedSubscriptions, ActivityError> {
         let event = req.event.unwrap_or_default();
-        let devices: Vec<_> = event.devices.iter().filter_map(|d| self.inventory.device(d)).collect();
+        let inventory = self.inventory.current();
+        let devices: Vec<_> = event.devices.iter().filter_map(|d| inventory.device(d)).collect();
         let names = self.webhooks.subscriptions.iter().filter(|s| s.takes(&event.r#type, &devices)).map(|s| s.name.clone()).collect();
         Ok(MatchedSubscriptions { names })
     }

@@ -13,7 +13,6 @@
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::v1::{EffectivePolicy, PolicyRequest};
@@ -47,12 +46,13 @@ impl LivePolicy {
 /// The worker's policy and inventory.
 pub struct PolicyActivities {
     policy: LivePolicy,
-    inventory: Arc<Inventory>,
+    inventory: crate::LiveInventory,
 }
 
 impl PolicyActivities {
     /// Activities judging suites by `policy`, with device facts from `inventory`.
-    pub fn new(policy: LivePolicy, inventory: Arc<Inventory>) -> Self {
+    pub fn new(policy: LivePolicy, inventory: impl Into<crate::LiveInventory>) -> Self {
+        let inventory = inventory.into();
         Self { policy, inventory }
     }
 }
@@ -64,7 +64,7 @@ impl PolicyActivities {
     pub async fn resolve_policy(self: Arc<Self>, _ctx: ActivityContext, req: PolicyRequest) -> Result<EffectivePolicy, ActivityError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         let policy = self.policy.current();
-        let (effective, refusals) = policy.effective(&self.inventory, &req, now);
+        let (effective, refusals) = policy.effective(&self.inventory.current(), &req, now);
         let requester = effective.requester.as_ref().map(|s| s.principal.as_str()).unwrap_or("");
         info!(suite_id = %req.suite_id, policy = %policy.file, requester, refusals = refusals.len(), "Resolved policy");
         Ok(effective)

@@ -26,7 +26,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use switchyard_proto::inventory::Inventory;
 use switchyard_proto::names;
 use switchyard_proto::v1::{DevicePlan, StepPlan, SuiteEvent, UndoStep, Warrant};
 use switchyard_proto::warrant::{self, Authority, SuiteRun};
@@ -74,7 +73,7 @@ const FORWARD: [&str; 1] = ["apply"];
 /// The worker's warrant check.
 pub struct Warrants {
     policy: LivePolicy,
-    inventory: Arc<Inventory>,
+    inventory: crate::LiveInventory,
     runs: Arc<dyn SuiteRuns>,
     cache: Mutex<BTreeMap<RunKey, Arc<SuiteRun>>>,
     // Which run started which device run: fixed once recorded, and asked
@@ -94,7 +93,8 @@ enum Refusal {
 impl Warrants {
     /// Checks against `policy` (reloaded by the worker), with device facts
     /// from `inventory` and runs read through `runs`.
-    pub fn new(policy: LivePolicy, inventory: Arc<Inventory>, runs: Arc<dyn SuiteRuns>, metrics: Arc<crate::metrics::DeviceMetrics>) -> Self {
+    pub fn new(policy: LivePolicy, inventory: impl Into<crate::LiveInventory>, runs: Arc<dyn SuiteRuns>, metrics: Arc<crate::metrics::DeviceMetrics>) -> Self {
+        let inventory = inventory.into();
         Self { policy, inventory, runs, cache: Mutex::new(BTreeMap::new()), parents: Mutex::new(BTreeMap::new()), metrics }
     }
 
@@ -142,8 +142,9 @@ impl Warrants {
         if suite_id != run.workflow_id {
             return Err(Refusal::Refused(format!("the write names suite {suite_id:?} but serves suite {}", run.workflow_id)));
         }
-        let Some(facts) = self.inventory.device(device) else {
-            return Err(Refusal::Refused(format!("{device} is not in the worker's inventory {}", self.inventory.file)));
+        let inventory = self.inventory.current();
+        let Some(facts) = inventory.device(device) else {
+            return Err(Refusal::Refused(format!("{device} is not in the worker's inventory {}", inventory.file)));
         };
         let policy = self.policy.current();
         let authority = warrant::check(&policy, facts, &run, warrant, steps).map_err(Refusal::Refused)?;

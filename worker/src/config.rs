@@ -15,8 +15,14 @@ pub(crate) struct WorkerConfig {
     #[arg(long, env = "SWITCHYARD_TASK_QUEUE", default_value = switchyard_proto::names::TASK_QUEUE)]
     pub(crate) task_queue: String,
     /// Inventory file: how to reach devices and which credentials to use.
+    /// Read again on SIGHUP and when it changes.
     #[arg(long, env = "SWITCHYARD_INVENTORY")]
     pub(crate) inventory: PathBuf,
+    /// Seconds between reads of the inventory's source of truth (Nautobot,
+    /// NetBox), so devices added there become reachable; 0: only at start,
+    /// on SIGHUP and when the file changes.
+    #[arg(long, env = "SWITCHYARD_INVENTORY_REFRESH_SECS", default_value_t = 300)]
+    pub(crate) inventory_refresh_secs: u64,
     /// The organisation's policy file: principals and their keys, and rules
     /// saying who may change which devices and who must approve. Required:
     /// a device no rule covers is never changed.

@@ -8,6 +8,7 @@ mod allocator;
 mod checks;
 mod config;
 mod doctor;
+mod inventory_reload;
 mod policy_reload;
 mod suite_gauge;
 mod telemetry;
@@ -20,9 +21,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use switchyard_activities::{
-    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, GateActivities, HistoryActivities, LivePolicy, PolicyActivities, SessionConfig, Sessions, Warrants,
+    DeviceActivities, DeviceMetrics, DriftActivities, EventActivities, GateActivities, HistoryActivities, LiveInventory, LivePolicy, PolicyActivities, SessionConfig, Sessions, Warrants,
 };
-use switchyard_proto::inventory::Inventory;
 use switchyard_proto::policy::Policy;
 use switchyard_proto::webhooks::Webhooks;
 use switchyard_workflows::{DeviceHistoryWorkflow, DeviceWorkflow, DriftWorkflow, EventWorkflow, SuiteWorkflow};
@@ -140,12 +140,15 @@ fn init_logs(config: &WorkerConfig) -> anyhow::Result<()> {
 
 /// The worker's own files: the inventory (its key and known-hosts files
 /// checked), the policy (reloaded on change or SIGHUP) and the webhooks.
-async fn load_files(config: &WorkerConfig) -> anyhow::Result<(Arc<Inventory>, LivePolicy, Arc<Webhooks>)> {
-    // A source of truth is read once, at start: the worker reaches devices
-    // by the addresses it read itself, never by what a workflow says.
-    let inventory = Arc::new(switchyard_starter::inventory_source::load(&config.inventory).await.map_err(anyhow::Error::msg)?);
+async fn load_files(config: &WorkerConfig) -> anyhow::Result<(LiveInventory, LivePolicy, Arc<Webhooks>)> {
+    // The worker reaches devices by the addresses it read itself (its file,
+    // its source of truth), never by what a workflow says.
+    let inventory = switchyard_starter::inventory_source::load(&config.inventory).await.map_err(anyhow::Error::msg)?;
     checks::inventory_files(&inventory)?;
-    info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), "Loaded inventory");
+    info!(devices = inventory.devices.len(), inventory = %config.inventory.display(), source = inventory.source.as_ref().map_or("", |s| s.kind.name()), "Loaded inventory");
+    let inventory = LiveInventory::new(inventory);
+    let refresh = (config.inventory_refresh_secs > 0).then(|| Duration::from_secs(config.inventory_refresh_secs));
+    inventory_reload::spawn(config.inventory.clone(), inventory.clone(), refresh)?;
     let policy = Policy::load(&config.policy).map_err(anyhow::Error::msg)?;
     info!(policy = %policy.file, hash = %policy.hash, rules = policy.rules.len(), principals = policy.principals.len(),
         unsigned = if policy.allow_unsigned { "allowed" } else { "refused" }, "Loaded policy");
@@ -163,7 +166,7 @@ async fn load_files(config: &WorkerConfig) -> anyhow::Result<(Arc<Inventory>, Li
 }
 
 /// The device sessions, with idle ones closed in the background.
-fn device_sessions(config: &WorkerConfig, inventory: &Arc<Inventory>, metrics: &Arc<DeviceMetrics>) -> Arc<Sessions> {
+fn device_sessions(config: &WorkerConfig, inventory: &LiveInventory, metrics: &Arc<DeviceMetrics>) -> Arc<Sessions> {
     let sessions = Arc::new(Sessions::new(inventory.clone(), SessionConfig {
         max_handshakes: config.max_handshakes,
         connect_timeout: Duration::from_secs(config.connect_timeout_secs),

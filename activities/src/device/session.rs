@@ -58,7 +58,7 @@ type Handle = client::Handle<HostKeyCheck>;
 
 /// All device sessions of one worker.
 pub struct Sessions {
-    inventory: Arc<Inventory>,
+    inventory: crate::LiveInventory,
     config: SessionConfig,
     handshakes: Semaphore,
     // One slot per device; the slot's mutex serialises (re)connecting to
@@ -88,7 +88,8 @@ impl Open {
 
 impl Sessions {
     /// Sessions for the devices of `inventory`.
-    pub fn new(inventory: Arc<Inventory>, config: SessionConfig) -> Self {
+    pub fn new(inventory: impl Into<crate::LiveInventory>, config: SessionConfig) -> Self {
+        let inventory = inventory.into();
         let handshakes = Semaphore::new(config.max_handshakes.max(1));
         Self { inventory, config, handshakes, slots: Default::default(), metrics: Arc::new(DeviceMetrics::disabled()) }
     }
@@ -177,9 +178,9 @@ impl Sessions {
         }
     }
 
-    /// The worker's inventory.
-    pub fn inventory(&self) -> &Inventory {
-        &self.inventory
+    /// The worker's inventory in force now.
+    pub fn inventory(&self) -> Arc<Inventory> {
+        self.inventory.current()
     }
 
     /// Timeout of one redis command.
@@ -187,17 +188,21 @@ impl Sessions {
         self.config.command_timeout
     }
 
-    fn device(&self, name: &str) -> Result<&Device, DeviceError> {
-        self.inventory.device(name).ok_or_else(|| DeviceError::Config {
+    /// The device as the inventory in force has it (its address may have
+    /// changed since a session to it opened: that session stays until it
+    /// is closed or lost).
+    fn device(&self, name: &str) -> Result<Device, DeviceError> {
+        let inventory = self.inventory.current();
+        inventory.device(name).cloned().ok_or_else(|| DeviceError::Config {
             device: name.to_string(),
-            reason: format!("not in the worker's inventory {}", self.inventory.file),
+            reason: format!("not in the worker's inventory {}", inventory.file),
         })
     }
 
     /// A fresh redis connection (db 4, CONFIG_DB) over a new channel of the
     /// device's shared SSH connection. Reconnects once if the connection died.
     pub async fn redis(&self, name: &str) -> Result<MultiplexedConnection, DeviceError> {
-        let device = self.device(name)?;
+        let device = &self.device(name)?;
         let (handle, lease) = self.handle(device).await?;
         match self.open_redis(device, &handle, lease).await {
             Ok(conn) => Ok(conn),
@@ -222,7 +227,7 @@ impl Sessions {
     /// connection and waits, at most `timeout`, for it to exit. Returns what
     /// it printed when it exits 0; otherwise the exit status and stderr.
     pub async fn run(&self, name: &str, command: &str, timeout: Duration) -> Result<String, DeviceError> {
-        let device = self.device(name)?;
+        let device = &self.device(name)?;
         // The lease lives until the command ends.
         let (handle, _lease) = self.handle(device).await?;
         let outcome = tokio::time::timeout(timeout, exec(&handle, command)).await;

@@ -5,7 +5,10 @@
 //! the primary IPs Nautobot holds, and the suite's input records each
 //! device's Nautobot id. A refused token, an unknown location, a device
 //! with no primary IP and an unreachable Nautobot are each refused before
-//! anything starts, named. Needs `tests/run.sh` (it installs Nautobot with
+//! anything starts, named. A worker reading its devices from Nautobot
+//! reaches them at Nautobot's addresses, and a device that enters its
+//! filter in Nautobot is reachable after its next read, without a restart.
+//! Needs `tests/run.sh` (it installs Nautobot with
 //! `lab/nautobot.sh install`); fails loudly without it.
 
 use std::path::{Path, PathBuf};
@@ -137,4 +140,37 @@ async fn a_plan_selects_devices_from_nautobot_and_records_their_ids() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("source.nautobot.url") && err.contains("cannot read devices from http://127.0.0.1:9"), "{err}");
+
+    // A worker whose devices are Nautobot's spines, read again every 2 s.
+    let spines = inventory(&env, &dir, "spines.yaml", &nautobot.url, "location: [lab1], role: [spine], tag: [lab]");
+    let queue = "switchyard-nautobot";
+    let _worker = env.spawn_worker_with(queue, &spines, &[(TOKEN_VAR, nautobot.token.as_str()), ("SWITCHYARD_INVENTORY_REFRESH_SECS", "2")]);
+    let one = dir.join("one.yaml");
+    std::fs::write(&one, format!("name: nb-one\ntargets:\n  names: [{}]\nsteps:\n  - create_vlan: {{ vlan_id: 342 }}\n", TestEnv::device_name(1))).unwrap();
+    let plan_one = || {
+        let out = env.cli_on(queue, &["plan", one.to_str().unwrap(), "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    // sonic-d001 is a leaf: not the worker's, whatever the CLI's inventory says.
+    let status = plan_one();
+    assert_eq!(status["phase"], "SUITE_PHASE_FAILED", "{status}");
+    assert!(status["error"].as_str().unwrap().contains("sonic-d001: not in the worker's inventory"), "{status}");
+    // In Nautobot it becomes a spine; the worker reads that within seconds.
+    let api = |method: &str, path: &str, body: &str| -> serde_json::Value {
+        let out = Command::new("curl").args(["-sS", "-X", method, "-H", &format!("Authorization: Token {}", nautobot.token), "-H", "Content-Type: application/json",
+            "-H", "Accept: application/json", "--data", body, &format!("{}{path}", nautobot.url)]).output().expect("curl");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{method} {path}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    let device = api("GET", &format!("/api/dcim/devices/?name={}", TestEnv::device_name(1)), "")["results"][0]["id"].as_str().unwrap().to_string();
+    let spine = api("GET", "/api/extras/roles/?name=spine", "")["results"][0]["id"].as_str().unwrap().to_string();
+    let changed = api("PATCH", &format!("/api/dcim/devices/{device}/"), &format!("{{\"role\": \"{spine}\"}}"));
+    assert_eq!(changed["role"]["id"], spine.as_str(), "{changed}");
+    let log = env.worker_log(queue);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("added=1") {
+        assert!(std::time::Instant::now() < deadline, "the worker did not read Nautobot again: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let status = plan_one();
+    assert_eq!(status["devices"][0]["status"], "DEVICE_STATUS_PLANNED", "{status}");
 }

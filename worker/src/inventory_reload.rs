@@ -1,0 +1,67 @@
+//! Keeps the worker's inventory current: read again on SIGHUP, when the
+//! file's bytes change (checked every two seconds), and, when its devices
+//! come from a source of truth, every `--inventory-refresh-secs`; a switch
+//! added to Nautobot or NetBox is reachable from the next read, without a
+//! restart. The worker still reads it itself: never from a workflow.
+//!
+//! An inventory that no longer loads (the file broken, the source
+//! unreachable, a device without an address) leaves the last good one in
+//! force and says why in the log: a source's outage must not stop the
+//! rollbacks already under way.
+//!
+//! Must never: put in force an inventory that did not load whole.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use switchyard_activities::LiveInventory;
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{error, info};
+
+/// How often the file is looked at between signals.
+const EVERY: Duration = Duration::from_secs(2);
+
+/// Starts the reloader of `path` into `live`; `refresh` (none: never) is
+/// how often a source of truth is read again when nothing else asked.
+pub(crate) fn spawn(path: PathBuf, live: LiveInventory, refresh: Option<Duration>) -> anyhow::Result<()> {
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        let mut seen = std::fs::read(&path).ok();
+        let mut tick = tokio::time::interval(EVERY);
+        let mut last_read = tokio::time::Instant::now();
+        loop {
+            let asked = tokio::select! {
+                _ = hup.recv() => true,
+                _ = tick.tick() => false,
+            };
+            let now = std::fs::read(&path).ok();
+            let due = live.current().source.is_some() && refresh.is_some_and(|every| last_read.elapsed() >= every);
+            if !asked && !due && now == seen {
+                continue;
+            }
+            last_read = tokio::time::Instant::now();
+            let why = if asked { "SIGHUP" } else if now != seen { "change" } else { "refresh" };
+            match load(&path).await {
+                Ok(inventory) => {
+                    let before = live.current();
+                    let added = inventory.devices.iter().filter(|d| before.device(&d.name).is_none()).count();
+                    let removed = before.devices.iter().filter(|d| inventory.device(&d.name).is_none()).count();
+                    let devices = inventory.devices.len();
+                    live.replace(inventory);
+                    seen = now;
+                    info!(inventory = %path.display(), devices, added, removed, by = why, "Reloaded inventory");
+                }
+                // Not marked seen: tried again at the next check.
+                Err(e) => error!(inventory = %path.display(), error = %e, by = why, "The inventory does not load; the last good one stays in force"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The inventory, its source read, its key and known_hosts files checked.
+async fn load(path: &std::path::Path) -> anyhow::Result<switchyard_proto::inventory::Inventory> {
+    let inventory = switchyard_starter::inventory_source::load(path).await.map_err(anyhow::Error::msg)?;
+    crate::checks::inventory_files(&inventory)?;
+    Ok(inventory)
+}
