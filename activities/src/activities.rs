@@ -151,12 +151,23 @@ impl DeviceActivities {
             info!(suite_id = %req.suite_id, device = %device, reason = %refused.error, "Refused to plan a revert step");
             return Ok(refused);
         }
+        // The device's record in the worker's source of truth, which the
+        // plan hash covers; the launch's, when it read one, must be the same.
+        let launched_ref = target.source_ref.clone();
+        let source_ref = self.sessions.inventory().device(&device).map(|d| d.source_ref.clone()).unwrap_or_default();
+        // (A worker whose inventory lists the device in its file has no
+        // record to compare.)
+        if !launched_ref.is_empty() && !source_ref.is_empty() && launched_ref != source_ref {
+            let error = format!("{device}: the launch read it as {launched_ref}, the worker's inventory has {source_ref}: the source of truth changed since; launch again");
+            info!(suite_id = %req.suite_id, device = %device, reason = %error, "Refused to plan a device read differently");
+            return Ok(DevicePlan { device, error, ..Default::default() });
+        }
         let started = Instant::now();
         let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await;
         let outcome = match &plan { Ok(p) if p.error.is_empty() => "planned", Ok(_) => "refused", Err(_) => "error" };
         self.metrics().step("plan", ALL_OPERATIONS, outcome, started.elapsed());
         spans::record(Step { suite_id: &req.suite_id, device: &device, kind: "plan", step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });
-        let plan = plan?;
+        let plan = DevicePlan { source_ref, ..plan? };
         info!(suite_id = %req.suite_id, device = %plan.device, steps = plan.steps.len(), refused = !plan.error.is_empty(), "Planned device");
         Ok(plan)
     }

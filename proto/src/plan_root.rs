@@ -3,12 +3,16 @@
 //! covers that device's steps from a path of about log2(fleet) hashes,
 //! without the rest of the fleet's plans.
 //!
-//! leaf(device)  = SHA-256(0x00 ‖ len ‖ device ‖ SHA-256(step₁) ‖ … ‖ SHA-256(stepₙ))
+//! leaf(device)  = SHA-256(0x00 ‖ len ‖ device ‖ SHA-256(step₁) ‖ … ‖ SHA-256(stepₙ) [‖ 0x02 ‖ len ‖ source ref])
 //! node(a, b)    = SHA-256(0x01 ‖ a ‖ b)            (an odd last node moves up as is)
 //! plan hash     = first 16 bytes, hex, of SHA-256("switchyard plan v2" ‖ root ‖ policy digest)
 //!
 //! Leaves are in device-name order, so the hash does not depend on the
-//! order devices were planned in.
+//! order devices were planned in. A device read from a source of truth
+//! adds its id there (`nautobot:<id>`) to its leaf, so an approval covers
+//! that record of the device; a device of the inventory file adds nothing,
+//! so its leaf, and every hash recorded before source refs existed, stays
+//! what it was.
 //!
 //! Must never: do I/O or look at a clock: the workflow computes the root,
 //! the activity re-derives it, and both must agree byte for byte.
@@ -34,14 +38,19 @@ pub fn policy_digest(policy: Option<&EffectivePolicy>) -> Hash {
     Sha256::digest(policy.map(|p| p.encode_to_vec()).unwrap_or_default()).into()
 }
 
-/// One device's leaf from its step digests.
-pub fn leaf(device: &str, step_digests: &[Hash]) -> Hash {
+/// One device's leaf from its step digests and its source ref.
+pub fn leaf(device: &str, source_ref: &str, step_digests: &[Hash]) -> Hash {
     let mut h = Sha256::new();
     h.update([0u8]);
     h.update((device.len() as u64).to_be_bytes());
     h.update(device.as_bytes());
     for d in step_digests {
         h.update(d);
+    }
+    if !source_ref.is_empty() {
+        h.update([2u8]);
+        h.update((source_ref.len() as u64).to_be_bytes());
+        h.update(source_ref.as_bytes());
     }
     h.finalize().into()
 }
@@ -80,7 +89,7 @@ impl PlanTree {
         let mut sorted: Vec<&DevicePlan> = plans.iter().collect();
         sorted.sort_by(|a, b| a.device.cmp(&b.device));
         let leaves: Vec<Hash> = sorted.iter()
-            .map(|p| leaf(&p.device, &p.steps.iter().map(step_digest).collect::<Vec<_>>()))
+            .map(|p| leaf(&p.device, &p.source_ref, &p.steps.iter().map(step_digest).collect::<Vec<_>>()))
             .collect();
         let mut levels = vec![leaves];
         while levels.last().is_some_and(|l| l.len() > 1) {
@@ -129,12 +138,12 @@ impl PlanTree {
 
 /// The plan hash a device's leaf, path and policy digest lead to; an error
 /// names what is malformed.
-pub fn hash_from_proof(device: &str, step_digests: &[String], proof: &[String], policy_digest: &str) -> Result<String, String> {
+pub fn hash_from_proof(device: &str, source_ref: &str, step_digests: &[String], proof: &[String], policy_digest: &str) -> Result<String, String> {
     let digest = |text: &str, what: &str| -> Result<Hash, String> {
         unhex(text).and_then(|b| <Hash>::try_from(b).ok()).ok_or_else(|| format!("{what} {text:?} is not a SHA-256 in hex"))
     };
     let steps = step_digests.iter().map(|d| digest(d, "step digest")).collect::<Result<Vec<_>, _>>()?;
-    let mut at = leaf(device, &steps);
+    let mut at = leaf(device, source_ref, &steps);
     for entry in proof {
         let (side, h) = entry.split_once(':').ok_or_else(|| format!("proof entry {entry:?} is not \"l:<hex>\" or \"r:<hex>\""))?;
         let sibling = digest(h, "proof entry")?;
@@ -169,7 +178,7 @@ mod tests {
             for p in &plans {
                 let proof = tree.proof(&p.device).unwrap();
                 assert!(proof.len() <= 7, "{n} devices: a path of {}", proof.len());
-                let got = hash_from_proof(&p.device, &digests(p), &proof, &tree.policy_digest()).unwrap();
+                let got = hash_from_proof(&p.device, "", &digests(p), &proof, &tree.policy_digest()).unwrap();
                 assert_eq!(got, tree.plan_hash(), "{n} devices, {}", p.device);
             }
         }
@@ -183,16 +192,16 @@ mod tests {
         let policy = tree.policy_digest();
         // The path of d2 with d3's name, or with a step changed, or a step
         // dropped, or under another policy, leads elsewhere.
-        assert_ne!(hash_from_proof("d3", &digests(&plans[2]), &proof, &policy).unwrap(), tree.plan_hash());
+        assert_ne!(hash_from_proof("d3", "", &digests(&plans[2]), &proof, &policy).unwrap(), tree.plan_hash());
         let mut changed = plans[2].clone();
         changed.steps[1].step.as_mut().unwrap().id = "1-y".into();
-        assert_ne!(hash_from_proof("d2", &digests(&changed), &proof, &policy).unwrap(), tree.plan_hash());
-        assert_ne!(hash_from_proof("d2", &digests(&plans[2])[..1], &proof, &policy).unwrap(), tree.plan_hash());
+        assert_ne!(hash_from_proof("d2", "", &digests(&changed), &proof, &policy).unwrap(), tree.plan_hash());
+        assert_ne!(hash_from_proof("d2", "", &digests(&plans[2])[..1], &proof, &policy).unwrap(), tree.plan_hash());
         let other = hex(&policy_digest(Some(&EffectivePolicy { file: "x".into(), ..Default::default() })));
-        assert_ne!(hash_from_proof("d2", &digests(&plans[2]), &proof, &other).unwrap(), tree.plan_hash());
+        assert_ne!(hash_from_proof("d2", "", &digests(&plans[2]), &proof, &other).unwrap(), tree.plan_hash());
         assert!(tree.proof("d9").is_none());
-        assert!(hash_from_proof("d2", &["zz".into()], &proof, &policy).unwrap_err().contains("not a SHA-256"));
-        assert!(hash_from_proof("d2", &[], &["x:00".into()], &policy).is_err());
+        assert!(hash_from_proof("d2", "", &["zz".into()], &proof, &policy).unwrap_err().contains("not a SHA-256"));
+        assert!(hash_from_proof("d2", "", &[], &["x:00".into()], &policy).is_err());
     }
 
     #[test]
@@ -202,5 +211,29 @@ mod tests {
         b.reverse();
         assert_eq!(PlanTree::new(&a, None).plan_hash(), PlanTree::new(&b, None).plan_hash());
         assert_eq!(PlanTree::new(&a, None).plan_hash().len(), 32);
+    }
+
+    #[test]
+    fn a_source_ref_is_covered_and_a_file_device_hashes_as_before() {
+        let plans: Vec<DevicePlan> = (0..4).map(|i| plan(&format!("d{i}"), 2)).collect();
+        let before = PlanTree::new(&plans, None).plan_hash();
+        // The hash of these plans from before source refs existed.
+        assert_eq!(leaf("d0", "", &[]), {
+            let mut h = Sha256::new();
+            h.update([0u8]);
+            h.update(2u64.to_be_bytes());
+            h.update(b"d0");
+            <Hash>::from(h.finalize())
+        });
+        let mut sourced = plans.clone();
+        sourced[1].source_ref = "nautobot:5f1c".into();
+        let tree = PlanTree::new(&sourced, None);
+        assert_ne!(tree.plan_hash(), before, "the source ref is covered");
+        let proof = tree.proof("d1").unwrap();
+        let policy = tree.policy_digest();
+        assert_eq!(hash_from_proof("d1", "nautobot:5f1c", &digests(&sourced[1]), &proof, &policy).unwrap(), tree.plan_hash());
+        // Another record of the device (or none) does not prove the plan.
+        assert_ne!(hash_from_proof("d1", "nautobot:9e2a", &digests(&sourced[1]), &proof, &policy).unwrap(), tree.plan_hash());
+        assert_ne!(hash_from_proof("d1", "", &digests(&sourced[1]), &proof, &policy).unwrap(), tree.plan_hash());
     }
 }

@@ -105,7 +105,9 @@ pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<
     // Approvals are needed: they must sign a plan hash that covers these
     // very steps on this device.
     let warrant = warrant.ok_or_else(|| format!("no warrant: {} needs approvals for {}", device.name, input.suite_id))?;
-    let proven = plan_root::hash_from_proof(&device.name, &warrant.step_digests, &warrant.proof, &warrant.policy_digest)
+    // The device as the worker's own inventory has it now: a plan approved
+    // for another record of it (its source id changed) proves nothing.
+    let proven = plan_root::hash_from_proof(&device.name, &device.source_ref, &warrant.step_digests, &warrant.proof, &warrant.policy_digest)
         .map_err(|e| format!("the warrant's proof is malformed: {e}"))?;
     if proven != warrant.plan_hash {
         return Err(format!("the warrant's proof for {} leads to plan {proven}, not to the approved plan {}", device.name, warrant.plan_hash));
