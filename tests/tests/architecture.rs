@@ -289,6 +289,9 @@ fn the_test_command_installs_every_program_the_tests_start() {
     assert!(stale.is_empty(), "lab/tools.txt lists programs for the tests that no test starts: {stale:?}");
     let run = std::fs::read_to_string(root.join("tests/run.sh")).unwrap();
     assert!(run.lines().any(|l| l.trim_start().starts_with("lab/lab.sh install tests")), "tests/run.sh must run `lab/lab.sh install tests`");
+    if listed.iter().any(|(group, _)| group == "nautobot") {
+        assert!(run.lines().any(|l| l.trim_start().starts_with("lab/nautobot.sh install")), "tests/run.sh must run `lab/nautobot.sh install`");
+    }
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     assert_eq!(ci.lines().map(str::trim).rfind(|l| !l.is_empty() && !l.starts_with('#')), Some("exec tests/run.sh"),
         ".ci/run must end by running exactly the README's test command");
