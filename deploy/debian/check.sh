@@ -14,7 +14,7 @@ echo "== built $DEB ($(du -h "$DEB" | cut -f1))"
 [ "$(dpkg-deb --field "$DEB" Package)" = switchyard ] || fail "not a switchyard package"
 # dpkg installs no dependencies: what the package depends on first.
 for dep in adduser openssh-client ca-certificates; do
-    dpkg -s "$dep" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$dep"
+    dpkg -s "$dep" >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$dep"
 done
 dpkg -i "$DEB"
 trap 'dpkg --purge switchyard >/dev/null 2>&1 || true' EXIT
