@@ -158,7 +158,7 @@ impl DeviceActivities {
         // (A worker whose inventory lists the device in its file has no
         // record to compare.)
         if !launched_ref.is_empty() && !source_ref.is_empty() && launched_ref != source_ref {
-            let error = format!("{device}: the launch read it as {launched_ref}, the worker's inventory has {source_ref}: the source of truth changed since; launch again");
+            let error = format!("{device}: the launch read it as {launched_ref}, the worker's inventory has {source_ref}: the source of truth changed since; launch again once the worker has read it (every --inventory-refresh-secs, or at SIGHUP)");
             info!(suite_id = %req.suite_id, device = %device, reason = %error, "Refused to plan a device read differently");
             return Ok(DevicePlan { device, error, ..Default::default() });
         }

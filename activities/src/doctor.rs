@@ -21,6 +21,9 @@ use crate::error::DeviceError;
 /// confirmed commit.
 pub const SUDO_COMMANDS: &[&str] = &["config", "systemctl", "systemd-run"];
 
+/// Where SONiC installs them, for the sudoers line a fix suggests.
+const SONIC_PATHS: &str = "/usr/local/bin/config, /usr/bin/systemctl, /usr/bin/systemd-run";
+
 /// How long the doctor waits for the address to answer.
 const TCP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -173,7 +176,7 @@ async fn sudo(sessions: &Sessions, device: &Device) -> Finding {
         match sessions.run(&device.name, &format!("sudo -n -l {command}"), Duration::from_secs(20)).await {
             Ok(path) => allowed.push(path.lines().next().unwrap_or(command).to_string()),
             Err(e) => return Finding::fail("sudo", sudo_refusal(command, &e.to_string()),
-                format!("let {} run {} with sudo and no password (sudoers: {} ALL=(ALL) NOPASSWD: {})", device.user, SUDO_COMMANDS.join(", "), device.user, SUDO_COMMANDS.iter().map(|c| format!("/usr/bin/{c}")).collect::<Vec<_>>().join(", "))),
+                format!("let {} run {} with sudo and no password (sudoers, with the paths `command -v` gives on the switch: {} ALL=(ALL) NOPASSWD: {SONIC_PATHS})", device.user, SUDO_COMMANDS.join(", "), device.user)),
         }
     }
     Finding::ok("sudo", format!("runs {} without a password", allowed.join(", ")))

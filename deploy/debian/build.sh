@@ -30,7 +30,10 @@ STAGE=$(mktemp -d /tmp/switchyard-deb.XXXXXX)
 trap 'rm -rf "$STAGE"' EXIT
 PKG=$STAGE/switchyard_${VERSION}_${ARCH}
 
-install -d "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/usr/share/man/man1" "$PKG/lib/systemd/system" "$PKG/etc/switchyard" \
+# /etc/switchyard is not world-readable, from the package itself on: dpkg
+# sets a directory's mode on every upgrade, before postinst runs.
+install -d -m 750 "$PKG/etc/switchyard"
+install -d "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/usr/share/man/man1" "$PKG/lib/systemd/system" \
     "$PKG/usr/share/bash-completion/completions" "$PKG/usr/share/zsh/vendor-completions" "$PKG/usr/share/fish/vendor_completions.d" \
     "$PKG/usr/share/doc/switchyard"
 for program in switchyard switchyard-worker; do

@@ -28,6 +28,12 @@ use switchyard_proto::inventory::{FetchedDevice, Inventory, InventorySource, Sou
 const PAGE: usize = 1000;
 /// Pages read at most: a million devices, far past any fleet.
 const MAX_PAGES: usize = 1000;
+/// One page's answer, at most: a source that holds the connection open
+/// must not hold a launch, the service or the worker's reload with it.
+const PAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// One page's body, at most (a thousand devices with config context are
+/// a few MB).
+const MAX_PAGE_BYTES: usize = 64 << 20;
 
 /// The inventory file at `path`, with its source's devices when it names one.
 pub async fn load(path: &Path) -> Result<Inventory, SourceError> {
@@ -60,8 +66,12 @@ pub async fn fetch(file: &str, source: &InventorySource, token: &str) -> Result<
     let mut url = first_page(source);
     let mut devices = Vec::new();
     for _ in 0..MAX_PAGES {
-        let response = http.request(switchyard_http::Method::GET, &url, &headers, Vec::new()).await
+        let response = tokio::time::timeout(PAGE_TIMEOUT, http.request(switchyard_http::Method::GET, &url, &headers, Vec::new())).await
+            .map_err(|_| refuse(format!("source.{kind}.url"), format!("cannot read devices from {}: no answer within {PAGE_TIMEOUT:?}", source.url)))?
             .map_err(|why| refuse(format!("source.{kind}.url"), format!("cannot read devices from {}: {why}", source.url)))?;
+        if response.body.len() > MAX_PAGE_BYTES {
+            return Err(refuse(format!("source.{kind}.url"), format!("{kind} at {} answered a page of {} bytes, more than {MAX_PAGE_BYTES}", source.url, response.body.len())));
+        }
         let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         match response.status {
             200 => {}
@@ -116,11 +126,13 @@ fn query_name(kind: SourceKind, filter: &str) -> &str {
 /// refusal of the file's filter it names.
 fn filter_refused(file: &str, source: &InventorySource, body: &Value) -> SourceError {
     let kind = source.kind.name();
-    let (field, message) = match body.as_object().and_then(|o| o.iter().next()) {
-        Some((param, said)) => {
-            let filter = source.filter.keys().find(|f| query_name(source.kind, f) == param).cloned().unwrap_or_else(|| param.clone());
-            (format!("source.{kind}.filter.{filter}"), format!("{kind} refused the filter: {}", detail(said)))
-        }
+    // The first key that is one of the file's filters names it; any other
+    // answer (`detail`, `non_field_errors`) is about the query as a whole.
+    let named = body.as_object().and_then(|o| o.iter().find_map(|(param, said)| {
+        source.filter.keys().find(|f| query_name(source.kind, f) == param).map(|f| (f.clone(), said))
+    }));
+    let (field, message) = match named {
+        Some((filter, said)) => (format!("source.{kind}.filter.{filter}"), format!("{kind} refused the filter: {}", detail(said))),
         None => (format!("source.{kind}.filter"), format!("{kind} refused the query: {}", detail(body))),
     };
     SourceError { file: file.to_string(), line: source.line, column: 0, field, message }

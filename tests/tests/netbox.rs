@@ -27,10 +27,15 @@ fn fixtures() -> &'static Path {
 /// `limit`, which only sizes pages) it has, under the recording's token;
 /// any other token gets the 403 NetBox gave a wrong one.
 fn serve() -> String {
+    serve_linking_to(None)
+}
+
+/// As [`serve`], its answers' links (`next`) pointing at `elsewhere` when given.
+fn serve_linking_to(elsewhere: Option<String>) -> String {
     let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("INDEX.json")).unwrap()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let served = base.clone();
+    let served = elsewhere.unwrap_or_else(|| base.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -159,4 +164,18 @@ fn a_source_is_checked_where_it_is_written() {
     assert_eq!(e.field, "defaults.credential");
     let e = bad("defaults:\n  user: admin\n");
     assert!(e.message.contains("no devices and no source"), "{e}");
+}
+
+#[tokio::test]
+async fn a_next_page_on_another_host_is_refused_and_never_asked() {
+    // A listener that only counts who connects.
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_base = format!("http://{}", other.local_addr().unwrap());
+    other.set_nonblocking(true).unwrap();
+    let base = serve_linking_to(Some(other_base.clone()));
+    let inv = inventory(&base, "site: lab1");
+    let e = fetch(&inv.file, inv.source.as_ref().unwrap(), TOKEN).await.unwrap_err();
+    assert_eq!(e.field, "source.netbox.url");
+    assert!(e.message.contains(&format!("next page is at {other_base}")) && e.message.contains(&format!("not under {base}")), "{e}");
+    assert!(other.accept().is_err(), "the other host was never asked (the token stays with the source)");
 }

@@ -6,8 +6,12 @@
 //!
 //! An inventory that no longer loads (the file broken, the source
 //! unreachable, a device without an address) leaves the last good one in
-//! force and says why in the log: a source's outage must not stop the
-//! rollbacks already under way.
+//! force and says why in the log, and is tried again at the next refresh
+//! (not every check): a source's outage must not stop the rollbacks
+//! already under way. For the same reason a device that left the source's
+//! filter stays reachable (as last read) until SIGHUP or a restart: a
+//! refresh adds and updates devices, never removes one a run may still be
+//! rolling back.
 //!
 //! Must never: put in force an inventory that did not load whole.
 
@@ -41,17 +45,24 @@ pub(crate) fn spawn(path: PathBuf, live: LiveInventory, refresh: Option<Duration
             }
             last_read = tokio::time::Instant::now();
             let why = if asked { "SIGHUP" } else if now != seen { "change" } else { "refresh" };
+            // Seen either way: a file or source that does not load is tried
+            // again when it changes, at SIGHUP or at the next refresh, not
+            // every two seconds.
+            seen = now;
             match load(&path).await {
-                Ok(inventory) => {
+                Ok(mut inventory) => {
                     let before = live.current();
                     let added = inventory.devices.iter().filter(|d| before.device(&d.name).is_none()).count();
-                    let removed = before.devices.iter().filter(|d| inventory.device(&d.name).is_none()).count();
+                    let departed: Vec<_> = before.devices.iter().filter(|d| inventory.device(&d.name).is_none()).cloned().collect();
+                    let removed = if asked { departed.len() } else { 0 };
+                    let kept = if asked { 0 } else { departed.len() };
+                    if !asked {
+                        inventory.devices.extend(departed);
+                    }
                     let devices = inventory.devices.len();
                     live.replace(inventory);
-                    seen = now;
-                    info!(inventory = %path.display(), devices, added, removed, by = why, "Reloaded inventory");
+                    info!(inventory = %path.display(), devices, added, removed, kept_until_sighup = kept, by = why, "Reloaded inventory");
                 }
-                // Not marked seen: tried again at the next check.
                 Err(e) => error!(inventory = %path.display(), error = %e, by = why, "The inventory does not load; the last good one stays in force"),
             }
         }

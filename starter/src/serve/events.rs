@@ -148,7 +148,7 @@ pub(super) async fn deliveries(State(app): State<Shared>, Caller { key, .. }: Ca
 /// `GET /v1/devices/{name}/history`: what switchyard has done to the
 /// device across suites and the rows it owns there (404: never changed).
 pub(super) async fn device_history(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(device): Path<String>) -> Result<Response, Problem> {
-    if app.inventory.device(&device).is_some_and(|d| !key.devices.selects(d)) {
+    if app.inventory().device(&device).is_some_and(|d| !key.devices.selects(d)) {
         return Err(Problem::forbidden(format!("key {} may read {}, not {device}", key.id, key.devices.describe())));
     }
     match switchyard_starter::client::device_history(&app.client, &device).await {

@@ -44,9 +44,10 @@ pub(crate) struct App {
     temporal_address: String,
     task_queue: String,
     ui_address: String,
-    /// The inventory, with its source's devices as read at start (for key
-    /// scopes and lookups); a suite's launch reads the source again.
-    inventory: Inventory,
+    /// The inventory, with its source's devices as last read (at start,
+    /// then at each suite created, which reads the source again): key
+    /// scopes are judged by it.
+    inventory: std::sync::RwLock<Arc<Inventory>>,
     /// The file alone, to read the source again from.
     file_inventory: Inventory,
     catalogue: Option<Catalogue>,
@@ -64,6 +65,13 @@ pub(crate) struct App {
 }
 
 type Shared = Arc<App>;
+
+impl App {
+    /// The inventory as last read.
+    fn inventory(&self) -> Arc<Inventory> {
+        self.inventory.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 /// Runs the service until interrupted.
 pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32> {
@@ -90,7 +98,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         temporal_address: settings.target.to_string(),
         task_queue: global.task_queue.clone(),
         ui_address: global.ui_address.clone(),
-        inventory,
+        inventory: std::sync::RwLock::new(Arc::new(inventory)),
         file_inventory,
         catalogue,
         policy,

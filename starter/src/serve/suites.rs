@@ -87,12 +87,13 @@ pub(super) async fn create(
     };
     // A source of truth is read for every suite created: the suite records
     // what it said, with its ids.
-    let fresh = match app.inventory.source {
-        Some(_) => Some(switchyard_starter::inventory_source::resolve(app.file_inventory.clone()).await.map_err(|e| Problem::inventory_unavailable(e.to_string()))?),
-        None => None,
-    };
-    let inventory = fresh.as_ref().unwrap_or(&app.inventory);
-    let input = launch::prepare(&suite, inventory, &launch).map_err(|e| match e {
+    // The key's device scope is judged by the same reading.
+    if app.file_inventory.source.is_some() {
+        let fresh = switchyard_starter::inventory_source::resolve(app.file_inventory.clone()).await.map_err(|e| Problem::inventory_unavailable(e.to_string()))?;
+        *app.inventory.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(fresh);
+    }
+    let inventory = app.inventory();
+    let input = launch::prepare(&suite, &inventory, &launch).map_err(|e| match e {
         LaunchError::Suite(e) => Problem::invalid_suite(&e),
         LaunchError::Policy { refusal, more } => Problem::policy_denied(&refusal, format!("{refusal}{more}")),
         other => Problem::bad_request(other.to_string()),
@@ -389,7 +390,8 @@ fn within_devices<'a>(app: &Shared, key: &ApiKey, devices: impl Iterator<Item = 
     if key.devices.is_all() {
         return Ok(());
     }
-    let outside: Vec<String> = devices.filter(|name| app.inventory.device(name).is_none_or(|d| !key.devices.selects(d))).map(str::to_string).collect();
+    let inventory = app.inventory();
+    let outside: Vec<String> = devices.filter(|name| inventory.device(name).is_none_or(|d| !key.devices.selects(d))).map(str::to_string).collect();
     if outside.is_empty() {
         return Ok(());
     }
@@ -429,7 +431,8 @@ pub(super) fn valid_id(suite_id: &str) -> Result<(), Problem> {
 
 /// Whether every one of `devices` is within the key's devices.
 fn within<'a>(app: &Shared, key: &ApiKey, mut devices: impl Iterator<Item = &'a str>) -> bool {
-    key.devices.is_all() || devices.all(|name| app.inventory.device(name).is_some_and(|d| key.devices.selects(d)))
+    let inventory = app.inventory();
+    key.devices.is_all() || devices.all(|name| inventory.device(name).is_some_and(|d| key.devices.selects(d)))
 }
 
 /// Keeps the suites of `ids` a key limited to devices may read, judged by
