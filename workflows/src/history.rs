@@ -238,7 +238,13 @@ pub fn entry(input: &DeviceRunInput, result: &DeviceResult, at: &str, workflow_i
     if applying && status == DeviceStatus::Succeeded {
         for step in plan.steps.iter().filter(|s| s.step.as_ref().is_some_and(|st| result.steps_applied.contains(&st.id))) {
             for change in step.changes.iter().flat_map(|c| c.changes.iter()) {
-                entry.rows_applied.push(change.key.clone());
+                if !entry.rows_applied.contains(&change.key) {
+                    entry.rows_applied.push(change.key.clone());
+                }
+                // Steps apply in order, so a row's last change is what the
+                // run leaves: a row made or changed and then deleted by a
+                // later step is not the suite's afterwards.
+                entry.owned.retain(|o| o.key != change.key);
                 if change.action != ChangeAction::Delete as i32 {
                     entry.owned.push(OwnedRow { key: change.key.clone(), suite_id: input.suite_id.clone(), at: at.to_string(), fields: change.after.clone(), left_in_place: false });
                 }
@@ -374,6 +380,40 @@ mod tests {
         assert_eq!((started.device.as_str(), started.refused_total), ("d1", 1));
         // The worker's own first start (nothing in it) is no refusal.
         assert_eq!(trusted_start(DeviceHistory { device: "d1".into(), ..Default::default() }, false).refused_total, 0);
+    }
+
+    /// A plan step that writes `changes` (key, action) under `id`.
+    fn step(id: &str, changes: &[(&str, ChangeAction)]) -> switchyard_proto::v1::StepPlan {
+        use switchyard_proto::v1::{Change, ChangeSet, Step, StepPlan};
+        let changes = changes.iter().map(|(key, action)| Change { key: key.to_string(), action: *action as i32, ..Default::default() }).collect();
+        StepPlan { step: Some(Step { id: id.into(), ..Default::default() }), changes: Some(ChangeSet { changes }), ..Default::default() }
+    }
+
+    #[test]
+    fn a_row_made_or_changed_then_deleted_by_the_same_run_is_not_owned() {
+        use switchyard_proto::v1::DevicePlan;
+        let plan = DevicePlan {
+            steps: vec![
+                step("1", &[("ACL_TABLE|EDGE", ChangeAction::Create), ("VLAN|Vlan300", ChangeAction::Update)]),
+                step("2", &[("ACL_TABLE|EDGE", ChangeAction::Delete), ("VLAN|Vlan300", ChangeAction::Delete)]),
+                step("3", &[("VLAN|Vlan301", ChangeAction::Create)]),
+            ],
+            ..Default::default()
+        };
+        let input = DeviceRunInput { suite_id: "b".into(), plan: Some(plan), mode: DeviceMode::Apply as i32, ..Default::default() };
+        let result = DeviceResult {
+            status: DeviceStatus::Succeeded as i32,
+            steps_applied: vec!["1".into(), "2".into(), "3".into()],
+            ..Default::default()
+        };
+        let e = entry(&input, &result, "2026-12-07T00:00:00Z", "w", "r");
+        assert_eq!(e.owned.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["VLAN|Vlan301"]);
+        assert_eq!(e.rows_applied, ["ACL_TABLE|EDGE", "VLAN|Vlan300", "VLAN|Vlan301"]);
+        // An earlier suite owned the VLAN this run changed and deleted: nobody does now.
+        let mut h = DeviceHistory::default();
+        fold(&mut h, run("a", &["VLAN|Vlan300"], &[], &[]));
+        fold(&mut h, e);
+        assert_eq!(h.owned.keys().collect::<Vec<_>>(), ["VLAN|Vlan301"]);
     }
 
     #[test]

@@ -108,6 +108,72 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
     assert!(out.contains("matches no device"), "{out}");
 }
 
+/// A suite that makes or changes a row and deletes it in a later step leaves
+/// nothing switchyard owns: `device` lists neither row, a drift check finds
+/// nothing, and a remediation (which would re-create the rows) is not
+/// proposed.
+#[tokio::test]
+async fn a_row_made_or_changed_then_deleted_in_one_suite_is_not_owned() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let client = env.client().await.expect("dev server (run through tests/run.sh)");
+    let queue = "drift-deleted";
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &env.unsigned_policy(), &[]);
+    let device = 9;
+    let name = TestEnv::device_name(device);
+
+    // One suite owns VLAN 340.
+    let first = file("first.yaml", &format!("name: drift-owner\ntargets:\n  names: [{name}]\nsteps:\n\
+        \x20 - create_vlan: {{ vlan_id: 340, description: tenant-c }}\n"));
+    let first = started_suite_id(&env.cli_ok(queue, &["run", first.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    wait_for(&client, &first, "succeeded", Duration::from_secs(120), |s| phase(s) == SuitePhase::Succeeded).await.unwrap();
+
+    // The next makes an ACL table and deletes it, changes the VLAN and deletes it.
+    let second = file("second.yaml", &format!("name: drift-made-and-gone\ntargets:\n  names: [{name}]\nsteps:\n\
+        \x20 - create_acl_table: {{ name: TRANSIENT, type: L3, stage: ingress, description: short-lived }}\n\
+        \x20 - create_vlan: {{ vlan_id: 340, description: tenant-d }}\n\
+        \x20 - delete_acl_table: {{ name: TRANSIENT }}\n\
+        \x20 - delete_vlan: {{ vlan_id: 340 }}\n"));
+    let second = started_suite_id(&env.cli_ok(queue, &["run", second.to_str().unwrap(), "--requester", "alice"])).unwrap();
+    wait_for(&client, &second, "succeeded", Duration::from_secs(120), |s| phase(s) == SuitePhase::Succeeded).await.unwrap();
+    assert!(!env.rows(device).contains_key("ACL_TABLE|TRANSIENT") && !env.rows(device).contains_key("VLAN|Vlan340"));
+
+    // The history folds the second run: neither row is anyone's now.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let history = loop {
+        let history: serde_json::Value = serde_json::from_str(&env.cli_ok(queue, &["device", &name, "--json"])).unwrap();
+        let runs = history["entries"].as_array().map(|e| e.iter().filter(|r| r["suiteId"] == second.as_str()).count()).unwrap_or(0);
+        if runs > 0 {
+            break history;
+        }
+        assert!(Instant::now() < deadline, "the second suite never reached the device's history: {history}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let owned = history["owned"].as_object().cloned().unwrap_or_default();
+    assert!(!owned.contains_key("ACL_TABLE|TRANSIENT") && !owned.contains_key("VLAN|Vlan340"), "still owned: {history}");
+    let text = env.cli_ok(queue, &["device", &name]);
+    let owned_text = text.split("rows switchyard owns on").nth(1).unwrap_or("");
+    assert!(!owned_text.contains("ACL_TABLE|TRANSIENT") && !owned_text.contains("VLAN|Vlan340"), "{text}");
+
+    // Other suites may have left rows on this device that the lab's reseed
+    // took away; whatever else drifted, these two rows are not reported,
+    // and a remediation does not put them back.
+    let (code, json, err) = cli(&env, queue, &["drift", "check", &name, "--json"]);
+    assert!(code == 0 || code == 2, "{json}\n{err}");
+    let report: DriftReport = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let keys: Vec<&str> = report.devices.iter().flat_map(|d| d.rows.iter().map(|r| r.key.as_str())).collect();
+    assert!(!keys.contains(&"ACL_TABLE|TRANSIENT") && !keys.contains(&"VLAN|Vlan340"), "a deleted row reported as drift: {keys:?}");
+    let (_, out, err) = cli(&env, queue, &["drift", "check", &name, "--remediate", "--requester", "alice"]);
+    if let Some(remediation) = out.lines().find_map(|l| l.strip_prefix("remediation suite ")).and_then(|r| r.split_whitespace().next()) {
+        let waiting = wait_for(&client, remediation, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
+        assert!(!waiting.fleet_diff.contains("TRANSIENT") && !waiting.fleet_diff.contains("Vlan340"), "{}", waiting.fleet_diff);
+        env.cli_ok(queue, &["reject", remediation, "--reviewer", "bob"]);
+    } else {
+        assert!(out.contains("no drift"), "{out}\n{err}");
+    }
+    assert!(!env.rows(device).contains_key("ACL_TABLE|TRANSIENT") && !env.rows(device).contains_key("VLAN|Vlan340"));
+}
+
 /// The schedule's entry in `schedule list --json`.
 fn listed(env: &TestEnv, queue: &str, id: &str) -> Option<serde_json::Value> {
     let all: serde_json::Value = serde_json::from_str(&env.cli_ok(queue, &["schedule", "list", "--json"])).unwrap();
