@@ -767,6 +767,14 @@ operations! {
         read: |p| SwitchportMode { port: p.text("port")?, mode: p.text("mode")? },
         rules: |o| { rule("port", validate::port(&o.port))?; rule("mode", validate::choice(&o.mode, &["routed", "access", "trunk"])) },
     }
+    ClearSwitchportMode "clear_switchport_mode" {
+        summary: "Remove a port's or PortChannel's switchport mode, so SONiC takes its default again; the reverse puts the mode back.",
+        params: ["port"],
+        removal: None,
+        example: "{ port: Ethernet8 }",
+        read: |p| SwitchportMode { port: p.text("port")?, mode: String::new() },
+        rules: |o| rule("port", validate::port(&o.port)),
+    }
     CreateLoopback "create_loopback" {
         summary: "Create a loopback interface, optionally in a VRF, or reuse it; its addresses are add_interface_address steps.",
         params: ["name", "vrf"],

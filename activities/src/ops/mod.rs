@@ -76,6 +76,7 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::RemovePortchannelMember(p) => f(&portchannel_member::remove(p)),
         Op::SetPort(p) => f(p),
         Op::SetSwitchportMode(p) => f(p),
+        Op::ClearSwitchportMode(p) => f(&switchport::Clear(p)),
         Op::CreateLoopback(p) => f(&loopback::Create(p)),
         Op::DeleteLoopback(p) => f(&loopback::delete(p)),
         Op::CreateVtep(p) => f(&vxlan::CreateVtep(p)),

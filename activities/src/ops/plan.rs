@@ -95,12 +95,39 @@ impl PlanBuilder {
                 had_value: before.contains_key(*field),
                 previous: before.get(*field).cloned().unwrap_or_default(),
                 written: value.clone(),
+                removed: false,
             });
             after.insert(field.to_string(), value.clone());
         }
         if after != *before {
             self.push(key, ChangeAction::Update, before.clone(), after);
         }
+    }
+
+    /// Removes one field of an existing row (recording what it held); an
+    /// absent field or row is already what was asked for.
+    pub(crate) fn unset(&mut self, key: &str, field: &str) {
+        let Some(before) = self.view.row(key).cloned() else { return };
+        let Some(previous) = before.get(field).cloned() else {
+            self.planned.receipt.kept.push(KeptRow { key: key.to_string(), reason: format!("{field} already unset") });
+            return;
+        };
+        self.planned.receipt.reused.push(key.to_string());
+        self.planned.receipt.overwritten.push(FieldOverwrite {
+            key: key.to_string(),
+            field: field.to_string(),
+            had_value: true,
+            previous,
+            written: String::new(),
+            removed: true,
+        });
+        let mut after = before.clone();
+        after.remove(field);
+        if after.is_empty() {
+            // SONiC's convention for a row without fields.
+            after.insert("NULL".into(), "NULL".into());
+        }
+        self.push(key, ChangeAction::Update, before, after);
     }
 
     /// Deletes a row if nothing uses it. When something does: refuses, or

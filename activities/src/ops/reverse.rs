@@ -142,9 +142,11 @@ pub fn plan(device: &str, step_id: &str, receipt: &Receipt, view: &View) -> Reve
             continue;
         };
         let now = row.get(&o.field);
-        if now != Some(&o.written) {
+        let left = if o.removed { now.is_some() } else { now != Some(&o.written) };
+        if left {
             let now = now.map_or("(unset)".to_string(), |v| format!("{v:?}"));
-            u.log_remaining(&o.key, &o.field, format!("changed since the suite wrote {:?}: now {now}", o.written));
+            let wrote = if o.removed { "removed it".to_string() } else { format!("wrote {:?}", o.written) };
+            u.log_remaining(&o.key, &o.field, format!("changed since the suite {wrote}: now {now}"));
             continue;
         }
         let mut after = row.clone();
@@ -234,7 +236,7 @@ mod tests {
 
     #[test]
     fn restores_only_unchanged_fields() {
-        let overwrite = FieldOverwrite { key: "VLAN|Vlan100".into(), field: "description".into(), had_value: true, previous: "old".into(), written: "t".into() };
+        let overwrite = FieldOverwrite { key: "VLAN|Vlan100".into(), field: "description".into(), had_value: true, previous: "old".into(), written: "t".into(), ..Default::default() };
         let receipt = Receipt { reused: vec!["VLAN|Vlan100".into()], overwritten: vec![overwrite], ..Default::default() };
         let same = View::new(rows(&[("VLAN|Vlan100", &[("vlanid", "100"), ("description", "t")])]));
         let p = plan("d1", "s", &receipt, &same);

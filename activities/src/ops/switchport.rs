@@ -1,15 +1,19 @@
-//! set_switchport_mode: a port's or PortChannel's mode.
+//! set_switchport_mode / clear_switchport_mode: a port's or PortChannel's
+//! mode.
 //!
 //! Writes:
 //! ```text
 //! ~ PORT|<port>  mode <old> → routed|access|trunk            a port
 //! ~ PORTCHANNEL|<pc>  mode <old> → routed|access|trunk       a PortChannel
+//! ~ PORT|<port>  mode <old> → (unset)                        clear_switchport_mode
 //! ```
 //! Preconditions, as SONiC's CLI (`config switchport mode`) has them: the
 //! port exists and is not a PortChannel member (set the PortChannel); to
 //! routed only without VLAN memberships; to access or trunk only without
 //! addresses of its own; to access only without tagged memberships. The
 //! reverse restores the previous mode, unless someone changed it since.
+//! Clearing removes the field, as on a port SONiC's CLI never set: the
+//! switch then treats the port as it did before modes existed.
 
 use switchyard_proto::v1::SwitchportMode;
 
@@ -65,6 +69,29 @@ impl Catalogued for SwitchportMode {
     }
 }
 
+/// clear_switchport_mode: the `mode` field goes.
+pub(crate) struct Clear<'a>(pub(crate) &'a SwitchportMode);
+
+impl Catalogued for Clear<'_> {
+
+    fn reads(&self) -> Reads {
+        Reads::default().key(port_key(&self.0.port)).pattern(format!("PORTCHANNEL_MEMBER|*|{}", self.0.port))
+    }
+
+    fn plan(&self, view: &View) -> Result<Planned, PlanError> {
+        let port = &self.0.port;
+        let key = port_key(port);
+        must_exist(view, &key, "port", &format!("port {port}"))?;
+        if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{port}")).first() {
+            let pc = member.split('|').nth(1).unwrap_or_default();
+            return Err(PlanError::new("port", format!("{port} is a member of {pc}: a LAG member takes its PortChannel's mode (clear it on {pc})")));
+        }
+        let mut plan = PlanBuilder::new(view);
+        plan.unset(&key, "mode");
+        Ok(plan.finish())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +113,26 @@ mod tests {
         check_refused(&mode("Ethernet8", "access"), rows(&[port, tagged]), "mode", "an access port is an untagged member");
         check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("INTERFACE|Ethernet8", &[("NULL", "NULL")])]), "mode", "has IP configuration");
         check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]), "port", "set it on PortChannel10");
+    }
+
+    #[test]
+    fn clears_the_mode_and_its_reverse_puts_it_back() {
+        let trunk = ("PORT|Ethernet8", &[("mtu", "9100"), ("mode", "trunk")][..]);
+        let op = mode("Ethernet8", "");
+        check_plan(&Clear(&op), rows(&[trunk]), "~ PORT|Ethernet8 mode: trunk → (unset)\n",
+            "reused=[PORT|Ethernet8] overwritten=[PORT|Ethernet8.mode]");
+        check_plan(&Clear(&op), rows(&[("PORT|Ethernet8", &[("mtu", "9100")])]), "", "kept=[PORT|Ethernet8: mode already unset]");
+        check_refused(&Clear(&op), rows(&[trunk, ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]), "port", "clear it on PortChannel10");
+
+        // The reverse restores the mode while the field is still absent, and
+        // leaves a mode someone set since.
+        let planned = Clear(&op).plan(&View::new(rows(&[trunk]))).unwrap();
+        let cleared = rows(&[("PORT|Ethernet8", &[("mtu", "9100")])]);
+        let back = crate::ops::reverse::plan("d1", "1", &planned.receipt, &View::new(cleared));
+        assert_eq!(back.changes.changes[0].after.get("mode").map(String::as_str), Some("trunk"), "{back:?}");
+        let access = rows(&[("PORT|Ethernet8", &[("mtu", "9100"), ("mode", "access")])]);
+        let back = crate::ops::reverse::plan("d1", "1", &planned.receipt, &View::new(access));
+        assert!(back.changes.changes.is_empty(), "{back:?}");
+        assert!(back.entries[0].reason.contains("changed since the suite removed it"), "{:?}", back.entries);
     }
 }

@@ -77,6 +77,7 @@ fn turned_around(changes: &ChangeSet) -> Receipt {
                             had_value: was.is_some(),
                             previous: was.cloned().unwrap_or_default(),
                             written: now.cloned().unwrap_or_default(),
+                            removed: now.is_none(),
                         });
                     }
                 }
@@ -118,7 +119,7 @@ mod tests {
     fn says_what_stays_for_its_users_and_turns_updates_around() {
         let receipt = Receipt {
             created: vec!["VRF|Vrf-red".into()],
-            overwritten: vec![FieldOverwrite { key: "PORT|Ethernet8".into(), field: "mtu".into(), had_value: true, previous: "1500".into(), written: "9100".into() }],
+            overwritten: vec![FieldOverwrite { key: "PORT|Ethernet8".into(), field: "mtu".into(), had_value: true, previous: "1500".into(), written: "9100".into(), ..Default::default() }],
             ..Default::default()
         };
         let step = undo(receipt, &[("VRF|Vrf-red", &[("NULL", "NULL")])]);
@@ -130,6 +131,6 @@ mod tests {
         let planned = step.plan(&view).unwrap();
         assert_eq!(render_diff(&planned.changes), "~ PORT|Ethernet8 mtu: 9100 → 1500\n");
         assert!(planned.notes.iter().any(|n| n.starts_with("VRF|Vrf-red: left in place: still used by")), "{:?}", planned.notes);
-        assert_eq!(planned.receipt.overwritten, vec![FieldOverwrite { key: "PORT|Ethernet8".into(), field: "mtu".into(), had_value: true, previous: "9100".into(), written: "1500".into() }]);
+        assert_eq!(planned.receipt.overwritten, vec![FieldOverwrite { key: "PORT|Ethernet8".into(), field: "mtu".into(), had_value: true, previous: "9100".into(), written: "1500".into(), ..Default::default() }]);
     }
 }

@@ -228,6 +228,7 @@ async fn every_operation_round_trips_to_the_byte() {
   - delete_loopback: { name: Loopback6 }
   - delete_vrf: { name: VrfBlue }
   - set_port: { port: Ethernet32, mtu: 9100, admin_status: up }
+  - clear_switchport_mode: { port: Ethernet40 }
 ";
     // Apply, then reverse: back to the start.
     let p = plan(&s, &target(&env, DEVICE, forward)).await;
@@ -258,6 +259,7 @@ async fn every_operation_round_trips_to_the_byte() {
     apply(&s, "all-2-rm", &r).await;
     let rows = env.rows(DEVICE);
     assert!(!rows.keys().any(|k| k.contains("VrfBlue") || k.contains("Vlan200") || k.contains("PortChannel10") || k.contains("Loopback5") || k.contains("Loopback6")), "{rows:#?}");
+    assert!(!rows["PORT|Ethernet40"].contains_key("mode"), "the mode is cleared: {:?}", rows["PORT|Ethernet40"]);
     // Reversing the removal puts everything back as it was applied.
     reverse(&s, "all-2-rm", &r).await;
     assert_eq!(env.dump_config_db(DEVICE), applied, "reversing the removal re-creates what it deleted");
