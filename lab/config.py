@@ -19,6 +19,10 @@ transaction (rows the checkpoint lacks deleted, every other row set to its
 fields); `config list-checkpoints` prints the names as a JSON list and
 `config delete-checkpoint NAME` removes one. GCU reaches the same end state
 through a YANG-validated JSON patch; the lab writes it directly.
+
+`config reload -y` does what SONiC's `config reload` and a boot's
+config-setup do with the saved configuration: CONFIG_DB emptied, loaded
+from etc/sonic/config_db.json, and marked initialized.
 """
 
 import json
@@ -124,19 +128,15 @@ def checkpoint(name):
     print("Checkpoint created successfully.")
 
 
-def rollback(name):
-    source = checkpoint_path(name)
-    print("Config Rollback: %s" % name)
-    try:
-        with open(source) as f:
-            wanted = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit("config rollback: checkpoint %s cannot be read: %s" % (name, e))
+def load(wanted, everything):
+    """Makes CONFIG_DB hold the rows of `wanted` (config_db.json's form) in
+    one transaction: every other row goes; with `everything`, every other key
+    too, and CONFIG_DB_INITIALIZED is set again, as after a boot."""
     redis = Redis()
     redis.call("SELECT", str(CONFIG_DB))
-    rows = [k for k in redis.call("KEYS", "*") if "|" in k and redis.call("TYPE", k) == "hash"]
+    keys = [k for k in redis.call("KEYS", "*") if everything or ("|" in k and redis.call("TYPE", k) == "hash")]
     redis.call("MULTI")
-    for key in rows:
+    for key in keys:
         redis.call("DEL", key)
     for table, entries in sorted(wanted.items()):
         for row, fields in sorted(entries.items()):
@@ -147,8 +147,32 @@ def rollback(name):
                 else:
                     flat += [field, value]
             redis.call("HSET", "%s|%s" % (table, row), *(flat or ["NULL", "NULL"]))
+    if everything:
+        redis.call("SET", "CONFIG_DB_INITIALIZED", "1")
     redis.call("EXEC")
+
+
+def rollback(name):
+    source = checkpoint_path(name)
+    print("Config Rollback: %s" % name)
+    try:
+        with open(source) as f:
+            wanted = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit("config rollback: checkpoint %s cannot be read: %s" % (name, e))
+    load(wanted, everything=False)
     print("Config rolled back successfully.")
+
+
+def reload():
+    source = os.path.join(device_dir(), "etc", "sonic", "config_db.json")
+    print("Running command: /usr/local/bin/sonic-cfggen -j /etc/sonic/config_db.json --write-to-db")
+    try:
+        with open(source) as f:
+            wanted = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit("config reload: %s cannot be read: %s" % (source, e))
+    load(wanted, everything=True)
 
 
 def list_checkpoints():
@@ -184,7 +208,7 @@ def save():
         sys.exit("config save: cannot write %s: %s" % (target, e.strerror))
 
 
-USAGE = "usage: config save -y | checkpoint NAME | rollback NAME | list-checkpoints | delete-checkpoint NAME"
+USAGE = "usage: config save -y | reload -y | checkpoint NAME | rollback NAME | list-checkpoints | delete-checkpoint NAME"
 
 
 def main(argv):
@@ -194,6 +218,10 @@ def main(argv):
         if "-y" not in argv[2:]:
             sys.exit("config save: confirm with -y (the lab has no terminal to ask)")
         save()
+    elif command == "reload":
+        if "-y" not in argv[2:]:
+            sys.exit("config reload: confirm with -y (the lab has no terminal to ask)")
+        reload()
     elif command == "checkpoint" and name:
         checkpoint(name)
     elif command == "rollback" and name:

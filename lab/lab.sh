@@ -13,6 +13,8 @@
 #   lab.sh down             stop only what `up` started and remove it
 #   lab.sh status           list devices and whether their daemons run
 #   lab.sh reseed I...      reset devices' CONFIG_DB/STATE_DB to the seed
+#   lab.sh reboot I...      reboot devices: transient timers gone, CONFIG_DB
+#                           loaded from the saved config_db.json
 #   lab.sh ssh I [cmd]      open a shell (or run cmd) on device I
 #   lab.sh fault I KIND     break device I: link-down, freeze-sshd, stop-redis,
 #                           rekey, revoke, refuse-writes, refuse-all, no-save,
@@ -273,10 +275,11 @@ EOF
     # which holds one /run/netns mount per device, for every daemon.
     # Each device its own copy of the lab key, so one device's access can be revoked.
     cp "$LAB_DIR/authorized_keys" "$dir/authorized_keys"
-    # The device's startup configuration, which its admin may write, and
-    # its run/ folder, where the lab's transient timers keep their state.
-    mkdir -p "$dir/etc/sonic" "$dir/run"
-    chown "$LAB_USER" "$dir/etc/sonic" "$dir/run"
+    # The device's startup configuration and GCU's checkpoint folder, which
+    # its admin may write, and its run/ folder, where the lab's transient
+    # timers keep their state.
+    mkdir -p "$dir/etc/sonic/checkpoints" "$dir/run"
+    chown "$LAB_USER" "$dir/etc/sonic" "$dir/etc/sonic/checkpoints" "$dir/run"
     nsenter --net="/run/netns/$ns" redis-server "$dir/redis.conf"
     start_sshd "$i"
     local t
@@ -397,6 +400,8 @@ cmd_fault() {
             restart_sshd "$i" -o PasswordAuthentication=no ;;
         refuse-writes) redis_acl "$i" resetkeys '%R~*' '~SWITCHYARD_LOCK' ;;
         refuse-all) redis_acl "$i" resetkeys '~SWITCHYARD_LOCK' ;;
+        # Only the startup configuration: GCU's checkpoint folder (made when
+        # the device started) stays writable.
         no-save) chmod 555 "$dir/etc/sonic"; chmod 444 "$dir/etc/sonic/config_db.json" ;;
         # Two halves of the lab's /16, more specific than its connected
         # route, and the host (the management side) kept reachable.
@@ -741,6 +746,28 @@ cmd_reseed() {
     [ "$failed" = 0 ] || die "reseed: a device's CONFIG_DB could not be reset (see above)"
 }
 
+# A reboot, as far as CONFIG_DB can tell: the transient timers die with the
+# running system, and config-setup loads the saved etc/sonic/config_db.json
+# into an empty CONFIG_DB (what was never saved is gone). The daemons'
+# tables (APPL_DB, STATE_DB) stay as they were: the lab's daemons rebuild
+# the same rows.
+cmd_reboot() {
+    [ -f "$LAB_DIR/state" ] || die "no lab in $LAB_DIR"
+    [ $# -gt 0 ] || die "usage: lab.sh reboot I..."
+    local i dir timer
+    for i in "$@"; do
+        dir=$(dev_dir "$i")
+        [ -d "$dir" ] || die "no device $i in $LAB_DIR"
+        for timer in "$dir"/run/*.timer; do
+            [ -e "$timer" ] || continue
+            kill "$(cat "$timer")" 2>/dev/null || true
+            rm -f "$timer"
+        done
+        SWITCHYARD_LAB_DEVICE=$dir SWITCHYARD_LAB_REDIS=$dir/redis.sock "$LAB_DIR/bin/config" reload -y >/dev/null \
+            || die "reboot: device $i's saved configuration could not be loaded"
+    done
+}
+
 cmd_ssh() {
     local i=${1:?usage: lab.sh ssh I [cmd]}; shift
     exec ssh -i "$LAB_DIR/id_ed25519" -o UserKnownHostsFile="$LAB_DIR/known_hosts" \
@@ -753,6 +780,7 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     reseed) shift; cmd_reseed "$@" ;;
+    reboot) shift; cmd_reboot "$@" ;;
     fault) shift; cmd_fault "$@" ;;
     heal) shift; cmd_heal "$@" ;;
     ssh) shift; cmd_ssh "$@" ;;

@@ -288,6 +288,14 @@ impl TestEnv {
         rows
     }
 
+    /// Reboots device `i` (`lab.sh reboot`): its CONFIG_DB becomes what its
+    /// saved config_db.json holds, and its transient timers are gone.
+    pub fn reboot(&self, i: usize) {
+        let status = Command::new(self.lab_script()).args(["reboot", &i.to_string()])
+            .env("LAB_DIR", &self.lab_dir).status().expect("run lab.sh reboot");
+        assert!(status.success(), "lab.sh reboot {i} failed");
+    }
+
     /// Writes one row on device `i`, as an operator would by hand.
     pub fn hset(&self, i: usize, key: &str, fields: &[(&str, &str)]) {
         let mut conn = self.device_redis(i);

@@ -7,8 +7,10 @@
 //! each device's own form and the plan says which it chose. A device that
 //! succeeded, or was rolled back, saves its running configuration as
 //! `config save -y` does, and the saved file equals CONFIG_DB; a save that
-//! fails is reported for that device. Needs `tests/run.sh`; fails loudly
-//! without it.
+//! fails is reported for that device. A reboot (`lab.sh reboot`: CONFIG_DB
+//! loaded from the saved file) keeps a suite's change and a rollback's undo,
+//! and loses what was not saved. Needs `tests/run.sh`; fails loudly without
+//! it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +82,11 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
         assert!(d.saved, "{d:#?}");
         assert_eq!(env.saved_config(i), env.rows(i), "device {i}'s config_db.json is its CONFIG_DB");
     }
+    // The change survives a reboot.
+    env.reboot(old);
+    env.reboot(new);
+    assert_eq!(env.rows(old), want_old, "bgpcfgd device after a reboot");
+    assert_eq!(env.rows(new), want_new, "frrcfgd device after a reboot");
 }
 
 #[tokio::test]
@@ -99,6 +106,9 @@ async fn a_rolled_back_device_saves_its_configuration_as_it_was() {
     assert_eq!(env.rows(canary), before, "the canary is as it was");
     assert!(d.saved, "the rolled-back canary saved its configuration: {d:#?}");
     assert_eq!(env.saved_config(canary), before, "its startup configuration is the one it started with");
+    // The undo survives a reboot: the canary boots as it was before the suite.
+    env.reboot(canary);
+    assert_eq!(env.rows(canary), before, "the canary after a reboot");
     // The device that wrote nothing has nothing to save.
     let failed = device(&status, broken);
     assert!(!failed.saved && failed.save_error.is_empty(), "{failed:#?}");
@@ -135,4 +145,8 @@ async fn a_save_that_fails_is_reported_for_its_device_and_saving_can_be_turned_o
     assert!(!d.saved && d.save_error.is_empty(), "{d:#?}");
     assert!(env.rows(fine).contains_key("VLAN|Vlan220"));
     assert_eq!(env.saved_config(fine), saved_before);
+    // A reboot loads the startup configuration: the unsaved change is gone.
+    env.reboot(fine);
+    assert!(!env.rows(fine).contains_key("VLAN|Vlan220"), "an unsaved change does not survive a reboot");
+    assert!(env.rows(fine).contains_key("VLAN|Vlan210"), "the saved one does");
 }
