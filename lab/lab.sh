@@ -26,8 +26,10 @@
 # LAB_SUBNET (first two octets of the lab network, default 198.18),
 # LAB_PAR (devices started in parallel, default 8), LAB_NPORTS (32),
 # LAB_PORT_STEP (4), LAB_USER (admin), LAB_PASSWORD (also enable password login),
-# LAB_PROFILES (mixed: odd devices run bgpcfgd on an older SONiC, even ones
-# frrcfgd on a newer one; or one profile for all: bgpcfgd, frrcfgd),
+# LAB_PROFILES (mixed: odd devices SONiC 202305 with bgpcfgd, even ones
+# SONiC 202411 (I % 4 = 2) or 202511 (I % 4 = 0) with frrcfgd; or one
+# release for all: 202305, 202411, 202511; bgpcfgd and frrcfgd name 202305
+# and 202411),
 # LAB_HEALTH (1: run lab/health.py, which reports port and BGP neighbor
 # state as SONiC's daemons would; 0: leave the seeded state alone).
 #
@@ -69,14 +71,20 @@ dev_ns() { echo "${LAB_PREFIX}d$1"; }
 dev_veth() { echo "${LAB_PREFIX}v$1"; }
 dev_dir() { echo "$LAB_DIR/dev/$1"; }
 
-# The device's profile: what a real fleet mixes (BGP daemon, SONiC release, hardware).
+# The device's profile, a SONiC release: what a real fleet mixes (release,
+# BGP daemon, hardware).
 dev_profile() {
     case "$LAB_PROFILES" in
-        mixed) if [ $(($1 % 2)) = 1 ]; then echo bgpcfgd; else echo frrcfgd; fi ;;
-        bgpcfgd | frrcfgd) echo "$LAB_PROFILES" ;;
-        *) die "LAB_PROFILES=$LAB_PROFILES: expected mixed, bgpcfgd or frrcfgd" ;;
+        mixed) if [ $(($1 % 2)) = 1 ]; then echo 202305; elif [ $(($1 % 4)) = 2 ]; then echo 202411; else echo 202511; fi ;;
+        202305 | bgpcfgd) echo 202305 ;;
+        202411 | frrcfgd) echo 202411 ;;
+        202511) echo 202511 ;;
+        *) die "LAB_PROFILES=$LAB_PROFILES: expected mixed, 202305, 202411, 202511 (or bgpcfgd, frrcfgd)" ;;
     esac
 }
+
+# The BGP daemon a profile runs.
+profile_daemon() { if [ "$1" = 202305 ]; then echo bgpcfgd; else echo frrcfgd; fi; }
 
 # The programs of lab/tools.txt in GROUPS (lab always), one per line:
 # "program source".
@@ -144,46 +152,105 @@ cmd_install() {
     return 0
 }
 
+# The Force10-S6000's lanes, port by port (sonic-buildimage
+# device/dell/x86_64-dell_s6000_s1220-r0/Force10-S6000/port_config.ini, the
+# same on 202305..202511; the VS image copies it): the first of each port's
+# four lanes.
+S6000_LANES=(25 29 33 37 45 41 1 5 13 9 17 21 53 49 57 61 69 65 73 77 109 105 113 117 125 121 81 85 93 89 101 97)
+
+# A release's FEATURE table, as a switch of it carries after boot
+# (sonic-buildimage files/build_templates/init_cfg.json.j2 with the default
+# build flags, as featured and sonic-package-manager resolve it) for a
+# ToRRouter on one ASIC: name state delayed has_global_scope
+# has_per_asic_scope, then `pkg` for features installed as packages and
+# `up` for those whose start is checked (check_up_status false).
+features_of() {
+    local release=$1 platform=$2
+    cat <<'EOF'
+bgp enabled False False True up
+database always_enabled False True True
+dhcp_relay enabled False True False pkg
+eventd enabled False True False
+lldp enabled True True True
+macsec disabled False False True pkg
+mgmt-framework enabled True True False
+mux always_disabled False True False
+nat disabled False True False
+pmon enabled True True False up
+radv enabled False True False
+sflow disabled True True False
+snmp enabled True True False
+swss enabled False False True up
+syncd enabled False False True
+teamd enabled False False True
+EOF
+    if [ "$release" = 202305 ]; then echo "telemetry enabled True True False"; else echo "gnmi enabled True True False"; fi
+    if [ "$release" = 202511 ]; then echo "otel disabled False True False"; fi
+    # The virtual switch image runs its gearbox daemon too.
+    if [ "$platform" = x86_64-kvm_x86_64-r0 ]; then echo "gbsyncd enabled False False True"; fi
+}
+
 # Seed one device's databases through its unix socket (no namespace switch),
-# as a switch of its profile comes up:
-#   bgpcfgd  SONiC 202305 on a Force10-S6000, 32 x 40G; bgpcfgd runs BGP on
-#            DEVICE_METADATA's bgp_asn; IPv4 DHCP relay in the VLAN's dhcp_servers@.
-#   frrcfgd  SONiC 202411 on a Mellanox SN2700, 32 x 100G; frrcfgd
-#            (frr_mgmt_framework_config=true) runs BGP from BGP_GLOBALS|default;
-#            SONiC's own DHCPv4 relay (DHCPV4_RELAY).
+# as a switch of its release comes up:
+#   202305  the SONiC VS image (Force10-S6000, 32 x 40G, the S6000's lanes);
+#           bgpcfgd runs BGP on DEVICE_METADATA's bgp_asn; IPv4 DHCP relay
+#           in the VLAN's dhcp_servers@ (isc-dhcp-relay).
+#   202411  a Mellanox SN2700 (32 x 100G from platform.json's default
+#           breakout); frrcfgd (frr_mgmt_framework_config=true) runs BGP from
+#           BGP_GLOBALS|default; IPv4 DHCP relay still in dhcp_servers@.
+#   202511  the SN2700 again, with SONiC's own DHCPv4 relay
+#           (has_sonic_dhcpv4_relay=True, DHCPV4_RELAY).
+# VERSIONS|DATABASE is what each release's db_migrator leaves at boot.
 seed_device() {
     local i=$1 dir sock ip mac name profile
     dir=$(dev_dir "$i"); sock="$dir/redis.sock"; ip=$(dev_ip "$i"); mac=$(dev_mac "$i"); name=$(dev_name "$i"); profile=$(dev_profile "$i")
-    local platform hwsku speed speeds alias fec dbversion metadata loopback
+    local platform hwsku speed speeds fec dbversion metadata loopback
     loopback="10.1.$((i / 250)).$((i % 250))"
-    if [ "$profile" = frrcfgd ]; then
-        platform=x86_64-mlnx_msn2700-r0; hwsku=Mellanox-SN2700; speed=100000; speeds=10000,25000,40000,50000,100000
-        fec=rs; dbversion=version_202411_01
-        metadata="docker_routing_config_mode unified frr_mgmt_framework_config true has_sonic_dhcpv4_relay True"
-    else
-        platform=x86_64-kvm_x86_64-r0; hwsku=Force10-S6000; speed=40000; speeds=10000,40000
-        fec=none; dbversion=version_4_0_1
-        metadata="docker_routing_config_mode split"
-    fi
+    case "$profile" in
+        202305)
+            platform=x86_64-kvm_x86_64-r0; hwsku=Force10-S6000; speed=40000; speeds=10000,40000
+            fec=none; dbversion=version_202305_01
+            metadata="docker_routing_config_mode split" ;;
+        *)
+            platform=x86_64-mlnx_msn2700-r0; hwsku=Mellanox-SN2700; speed=100000; speeds=10000,25000,40000,50000,100000
+            fec=rs; dbversion=version_202411_02
+            metadata="docker_routing_config_mode unified frr_mgmt_framework_config true"
+            if [ "$profile" = 202511 ]; then dbversion=version_202511_01; metadata="$metadata has_sonic_dhcpv4_relay True"; fi ;;
+    esac
     {
         echo "SELECT 4"
         echo "FLUSHDB"
-        echo "HSET DEVICE_METADATA|localhost hostname $name platform $platform hwsku $hwsku mac $mac type LeafRouter bgp_asn $((65000 + i)) deployment_id 1 $metadata buffer_model traditional synchronous_mode enable default_bgp_status up default_pfcwd_status disable timezone UTC"
-        local p port lanes
+        echo "HSET DEVICE_METADATA|localhost hostname $name platform $platform hwsku $hwsku mac $mac type ToRRouter bgp_asn $((65000 + i)) deployment_id 1 $metadata buffer_model traditional synchronous_mode enable default_bgp_status up default_pfcwd_status disable timezone UTC"
+        local p port lanes first
         for ((p = 0; p < LAB_NPORTS; p++)); do
             port=$((p * LAB_PORT_STEP))
-            lanes="$((p * 4 + 1)),$((p * 4 + 2)),$((p * 4 + 3)),$((p * 4 + 4))"
-            if [ "$profile" = frrcfgd ]; then alias=etp$((p + 1)); else alias=fortyGigE0/$port; fi
-            echo "HSET PORT|Ethernet$port alias $alias lanes $lanes index $p speed $speed mtu 9100 admin_status up fec $fec autoneg off"
+            if [ "$profile" = 202305 ]; then
+                # Past the S6000's 32 ports (a larger lab), lanes continue in order.
+                first=${S6000_LANES[$p]:-$((p * 4 + 1))}
+                lanes="$first,$((first + 1)),$((first + 2)),$((first + 3))"
+                echo "HSET PORT|Ethernet$port alias fortyGigE0/$port lanes $lanes index $p speed $speed mtu 9100 admin_status up fec $fec autoneg off"
+            else
+                lanes="$((p * 4)),$((p * 4 + 1)),$((p * 4 + 2)),$((p * 4 + 3))"
+                echo "HSET PORT|Ethernet$port alias etp$((p + 1)) lanes $lanes index $((p + 1)) speed $speed subport 0 mtu 9100 admin_status up fec $fec autoneg off"
+                echo "HSET BREAKOUT_CFG|Ethernet$port brkout_mode 1x100G[50G,40G,25G,10G]"
+            fi
         done
         echo "HSET LOOPBACK_INTERFACE|Loopback0 NULL NULL"
         echo "HSET LOOPBACK_INTERFACE|Loopback0|$loopback/32 NULL NULL"
         echo "HSET MGMT_PORT|eth0 alias eth0 admin_status up"
         echo "HSET MGMT_INTERFACE|eth0|$ip/16 gwaddr $BRIDGE_IP"
-        echo "HSET FEATURE|bgp state enabled auto_restart enabled"
-        echo "HSET FEATURE|lldp state enabled auto_restart enabled"
-        echo "HSET FEATURE|dhcp_relay state enabled auto_restart enabled"
-        if [ "$profile" = frrcfgd ]; then echo "HSET BGP_GLOBALS|default local_asn $((65000 + i)) router_id $loopback"; fi
+        local feature state delayed global per_asic extra fields
+        while read -r feature state delayed global per_asic extra; do
+            fields="state $state auto_restart enabled delayed $delayed has_global_scope $global has_per_asic_scope $per_asic high_mem_alert disabled"
+            [ "$feature" = database ] && fields="${fields/auto_restart enabled/auto_restart always_enabled}"
+            case "$extra" in
+                pkg) fields="$fields support_syslog_rate_limit True check_up_status False set_owner local" ;;
+                up) fields="$fields support_syslog_rate_limit true check_up_status false" ;;
+                *) fields="$fields support_syslog_rate_limit true" ;;
+            esac
+            echo "HSET FEATURE|$feature $fields"
+        done < <(features_of "$profile" "$platform")
+        if [ "$profile" != 202305 ]; then echo "HSET BGP_GLOBALS|default local_asn $((65000 + i)) router_id $loopback"; fi
         echo "HSET VERSIONS|DATABASE VERSION $dbversion"
         echo "SET CONFIG_DB_INITIALIZED 1"
         echo "SELECT 6"
@@ -577,16 +644,15 @@ write_inventory() {
             echo "    address: $(dev_ip "$i")"
             echo "    role: $([ $((i % 4)) = 0 ] && echo spine || echo leaf)"
             echo "    site: lab$(((i - 1) / 100 + 1))"
-            if [ "$profile" = frrcfgd ]; then
-                echo "    platform: x86_64-mlnx_msn2700-r0"
-                echo "    hwsku: Mellanox-SN2700"
-                echo "    sonic_version: \"202411\""
-            else
+            if [ "$profile" = 202305 ]; then
                 echo "    platform: x86_64-kvm_x86_64-r0"
                 echo "    hwsku: Force10-S6000"
-                echo "    sonic_version: \"202305\""
+            else
+                echo "    platform: x86_64-mlnx_msn2700-r0"
+                echo "    hwsku: Mellanox-SN2700"
             fi
-            echo "    tags: [lab, $profile]"
+            echo "    sonic_version: \"$profile\""
+            echo "    tags: [lab, $(profile_daemon "$profile")]"
             echo "    vars: { index: \"$i\", uplink: Ethernet0 }"
         done
     } > "$LAB_DIR/inventory.yaml"

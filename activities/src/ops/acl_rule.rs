@@ -13,7 +13,10 @@
 //! and its type takes the rule's address family: IPv4 addresses go to
 //! SRC_IP/DST_IP of an L3 or L3V4V6 table, IPv6 to SRC_IPV6/DST_IPV6 of an
 //! L3V6 or L3V4V6 table (sonic-acl.yang; aclorch refuses an IPv6 address in
-//! SRC_IP, so the rule would never match).
+//! SRC_IP, so the rule would never match). An L3V6 table has no EtherType
+//! match (sonic-swss aclorch.cpp `initDefaultTableTypes`: orchagent drops
+//! the whole rule as "not supported by table"); IP_TYPE IPV6ANY is how
+//! SONiC's acl-loader says IPv6 there.
 
 use switchyard_proto::v1::AclRule;
 
@@ -58,6 +61,10 @@ impl Catalogued for Add<'_> {
             if let Some(field) = ip_field {
                 return Err(PlanError::new(field, format!("{table} is an L2 table: it matches frames (ether_type), not IP fields; use an L3, L3V6 or L3V4V6 table")));
             }
+        }
+        if kind == "L3V6" && !p.ether_type.is_empty() {
+            return Err(PlanError::new("ether_type", format!(
+                "{table} is an L3V6 table, which has no EtherType match (orchagent drops the rule); use ip_type IPV6ANY, or an L3V4V6 table")));
         }
         let mut fields = vec![("PRIORITY", p.priority.to_string()), ("PACKET_ACTION", action)];
         for (v4, v6, field, value) in [("SRC_IP", "SRC_IPV6", "src_ip", &p.src_ip), ("DST_IP", "DST_IPV6", "dst_ip", &p.dst_ip)] {
@@ -123,6 +130,16 @@ mod tests {
         check_refused(&Add(&rule), rows(&[("ACL_TABLE|T6", &[("type", "L3")])]), "src_ip", "needs an L3V6 or L3V4V6 table");
         let v4 = AclRule { src_ip: "10.0.0.0/8".into(), ..rule };
         check_refused(&Add(&v4), rows(&[("ACL_TABLE|T6", &[("type", "L3V6")])]), "src_ip", "needs an L3 or L3V4V6 table");
+        // sonic-swss aclorch.cpp: the L3V6 table type has no ETHER_TYPE match.
+        let ether = AclRule { table: "T6".into(), rule: "R".into(), priority: 10, ether_type: "0x86DD".into(), ..Default::default() };
+        check_refused(&Add(&ether), rows(&[("ACL_TABLE|T6", &[("type", "L3V6")])]), "ether_type", "has no EtherType match");
+        let any6 = AclRule { ether_type: String::new(), ip_type: "IPV6ANY".into(), ..ether.clone() };
+        check_plan(&Add(&any6), rows(&[("ACL_TABLE|T6", &[("type", "L3V6")])]),
+            "+ ACL_RULE|T6|R IP_TYPE=IPV6ANY PACKET_ACTION=FORWARD PRIORITY=10\n", "created=[ACL_RULE|T6|R]");
+        for kind in ["L3", "L3V4V6"] {
+            check_plan(&Add(&ether), rows(&[("ACL_TABLE|T6", &[("type", kind)])]),
+                "+ ACL_RULE|T6|R ETHER_TYPE=0x86DD PACKET_ACTION=FORWARD PRIORITY=10\n", "created=[ACL_RULE|T6|R]");
+        }
     }
 
     #[test]

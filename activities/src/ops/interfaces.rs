@@ -79,6 +79,16 @@ pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str, v
     Ok(plan.finish())
 }
 
+/// Rows a mirror-destination check reads.
+pub(crate) const MIRROR_SESSIONS: &str = "MIRROR_SESSION|*";
+
+/// The mirror session whose destination is `port`, if any: SONiC's CLI
+/// keeps such a port out of VLANs, LAGs and switchport modes
+/// (sonic-utilities utilities_common/cli.py `is_port_mirror_dst_port`).
+pub(crate) fn mirror_destination_of(view: &View, port: &str) -> Option<String> {
+    view.keys(MIRROR_SESSIONS).into_iter().find(|s| view.row(s).and_then(|r| r.get("dst_port")).is_some_and(|d| d == port))
+}
+
 /// The mode a port or PortChannel is in, if it says (sonic-port.yang).
 pub(crate) fn mode_of<'v>(view: &'v View, port: &str) -> Option<&'v str> {
     view.row(&port_key(port)).and_then(|r| r.get("mode")).map(String::as_str)

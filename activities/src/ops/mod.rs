@@ -29,6 +29,7 @@ mod portchannel;
 mod portchannel_member;
 pub mod references;
 mod restore_row;
+mod sonic_release;
 mod undo_step;
 pub mod reverse;
 mod static_route;

@@ -36,7 +36,7 @@ impl Catalogued for Add<'_> {
             .pattern(format!("VLAN_MEMBER|*|{port}"))
             .pattern("ACL_TABLE|*")
             .pattern("PORT|*")
-            .pattern("MIRROR_SESSION|*")
+            .pattern(super::interfaces::MIRROR_SESSIONS)
             .pattern(format!("VLAN_SUB_INTERFACE|{port}.*"))
     }
 
@@ -82,8 +82,8 @@ impl Catalogued for Add<'_> {
         if let Some(tpid) = field(&port_row, "tpid").filter(|t| !t.eq_ignore_ascii_case("0x8100")) {
             return Err(PlanError::new("port", format!("{port} has TPID {tpid}; SONiC's CLI adds only a port with the default TPID 0x8100 to a LAG")));
         }
-        if let Some(session) = view.keys("MIRROR_SESSION|*").into_iter().find(|s| field(s, "dst_port").is_some_and(|d| d == *port)) {
-            return Err(PlanError::new("port", format!("{port} is the destination of {session}; a mirror destination cannot join a LAG")));
+        if let Some(session) = super::interfaces::mirror_destination_of(view, port) {
+            return Err(PlanError::new("port", format!("{port} is configured as mirror destination port ({session}); a mirror destination cannot join a LAG")));
         }
         if let Some(sub) = view.keys(&format!("VLAN_SUB_INTERFACE|{port}.*")).first() {
             return Err(PlanError::new("port", format!("{port} has a sub-interface ({sub}); remove it before the port joins a LAG")));
@@ -134,7 +134,7 @@ mod tests {
         let tagged = ("PORT|Ethernet8", &[("mtu", "9100"), ("tpid", "0x88A8")][..]);
         check_refused(&Add(&m), rows(&[lag, tagged]), "port", "has TPID 0x88A8");
         let mirror = ("MIRROR_SESSION|SPAN1", &[("type", "SPAN"), ("dst_port", "Ethernet8")][..]);
-        check_refused(&Add(&m), rows(&[lag, port, mirror]), "port", "destination of MIRROR_SESSION|SPAN1");
+        check_refused(&Add(&m), rows(&[lag, port, mirror]), "port", "mirror destination port (MIRROR_SESSION|SPAN1)");
         let sub = ("VLAN_SUB_INTERFACE|Ethernet8.10", &[("admin_status", "up")][..]);
         check_refused(&Add(&m), rows(&[lag, port, sub]), "port", "has a sub-interface");
     }

@@ -7,8 +7,12 @@
 //! ~ PORTCHANNEL|<pc>  mode <old> → routed|access|trunk       a PortChannel
 //! ~ PORT|<port>  mode <old> → (unset)                        clear_switchport_mode
 //! ```
+//! The field exists from SONiC 202405 (sonic-port.yang, sonic-portchannel.yang;
+//! `config switchport mode` came with it): on an older release the step is
+//! refused, naming the release the device reports (`VERSIONS|DATABASE`).
 //! Preconditions, as SONiC's CLI (`config switchport mode`) has them: the
-//! port exists and is not a PortChannel member (set the PortChannel); to
+//! port exists, is no mirror session's destination, and is not a
+//! PortChannel member (set the PortChannel); to
 //! routed only without VLAN memberships; to access or trunk only without
 //! addresses of its own; to access only without tagged memberships. The
 //! reverse restores the previous mode, unless someone changed it since.
@@ -19,7 +23,11 @@ use switchyard_proto::v1::SwitchportMode;
 
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
 use super::keys::port_key;
-use super::interfaces::table;
+use super::interfaces::{MIRROR_SESSIONS, mirror_destination_of, table};
+use super::sonic_release;
+
+/// The release whose YANG models first have PORT / PORTCHANNEL `mode`.
+const MODE_SINCE: u32 = 202405;
 
 /// The interface table's base row of a port.
 fn routed_key(port: &str) -> String {
@@ -35,12 +43,18 @@ impl Catalogued for SwitchportMode {
             .key(routed_key(port))
             .pattern(format!("VLAN_MEMBER|*|{port}"))
             .pattern(format!("PORTCHANNEL_MEMBER|*|{port}"))
+            .pattern(MIRROR_SESSIONS)
+            .key(sonic_release::KEY)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let port = &self.port;
         let key = port_key(port);
         must_exist(view, &key, "port", &format!("port {port}"))?;
+        let release = sonic_release::has(view, "the switchport mode field", MODE_SINCE).map_err(|why| PlanError::new("mode", why))?;
+        if let Some(session) = mirror_destination_of(view, port) {
+            return Err(PlanError::new("port", format!("{port} is configured as mirror destination port ({session})")));
+        }
         if let Some(member) = view.keys(&format!("PORTCHANNEL_MEMBER|*|{port}")).first() {
             let pc = member.split('|').nth(1).unwrap_or_default();
             return Err(PlanError::new("port", format!("{port} is a member of {pc}: a LAG member takes its PortChannel's mode (set it on {pc})")));
@@ -65,6 +79,7 @@ impl Catalogued for SwitchportMode {
         }
         let mut plan = PlanBuilder::new(view);
         plan.ensure(&key, &[("mode", self.mode.clone())]);
+        plan.note(release);
         Ok(plan.finish())
     }
 }
@@ -113,6 +128,21 @@ mod tests {
         check_refused(&mode("Ethernet8", "access"), rows(&[port, tagged]), "mode", "an access port is an untagged member");
         check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("INTERFACE|Ethernet8", &[("NULL", "NULL")])]), "mode", "has IP configuration");
         check_refused(&mode("Ethernet8", "trunk"), rows(&[port, ("PORTCHANNEL_MEMBER|PortChannel10|Ethernet8", &[("NULL", "NULL")])]), "port", "set it on PortChannel10");
+        // utilities_common/cli.py is_port_mirror_dst_port, as `config switchport mode` checks it.
+        let span = ("MIRROR_SESSION|SPAN1", &[("type", "SPAN"), ("dst_port", "Ethernet8")][..]);
+        check_refused(&mode("Ethernet8", "trunk"), rows(&[port, span]), "port", "configured as mirror destination port (MIRROR_SESSION|SPAN1)");
+    }
+
+    #[test]
+    fn the_mode_field_exists_from_202405() {
+        // sonic-buildimage #13580 added `mode` to sonic-port.yang; 202405 is
+        // the first branch with it, and with `config switchport mode`.
+        let port = ("PORT|Ethernet8", &[("mtu", "9100")][..]);
+        let on = |version: &'static str| rows(&[port, ("VERSIONS|DATABASE", &[("VERSION", version)])]);
+        check_refused(&mode("Ethernet8", "trunk"), on("version_202305_01"), "mode", "exists from SONiC 202405; this device runs 202305");
+        check_refused(&mode("Ethernet8", "trunk"), on("version_4_0_3"), "mode", "this device runs 202305 or older");
+        let planned = mode("Ethernet8", "trunk").plan(&View::new(on("version_202411_02"))).unwrap();
+        assert_eq!(planned.notes, ["SONiC 202411 (VERSIONS|DATABASE VERSION=version_202411_02): the switchport mode field exists from 202405"]);
     }
 
     #[test]

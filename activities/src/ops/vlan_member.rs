@@ -7,7 +7,8 @@
 //! - VLAN_MEMBER|Vlan<id>|<port>                         remove
 //! ```
 //! Preconditions: the VLAN and the port exist, the port is not a PortChannel
-//! member, not a routed port, and an untagged member of no other VLAN.
+//! member, not a routed port, not a mirror session's destination
+//! (config/vlan.py), and an untagged member of no other VLAN.
 //! Built-in check (`checks.builtin`): the member is oper up in APPL_DB
 //! `PORT_TABLE:<port>` (`LAG_TABLE:<PortChannel>`).
 
@@ -43,6 +44,7 @@ impl Catalogued for AddVlanMember {
             .key(format!("INTERFACE|{port}"))
             .pattern(format!("VLAN_MEMBER|*|{port}"))
             .pattern(format!("PORTCHANNEL_MEMBER|*|{port}"))
+            .pattern(super::interfaces::MIRROR_SESSIONS)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -57,6 +59,9 @@ impl Catalogued for AddVlanMember {
         }
         if view.row(&format!("INTERFACE|{port}")).is_some() {
             return Err(PlanError::new("port", format!("{port} is a routed port (INTERFACE|{port}); it cannot join a VLAN")));
+        }
+        if let Some(session) = super::interfaces::mirror_destination_of(view, port) {
+            return Err(PlanError::new("port", format!("{port} is configured as mirror destination port ({session}); it cannot join a VLAN")));
         }
         let key = member_key(self);
         let wanted = mode(self);

@@ -1,10 +1,13 @@
-//! A fleet of two SONiC profiles, and changes that persist.
+//! A fleet of three SONiC releases, and changes that persist.
 //!
-//! The lab's odd devices run bgpcfgd on an older SONiC (one-part default-VRF
-//! BGP keys, IPv4 DHCP relay in the VLAN's list); its even devices run
-//! frrcfgd on a newer one (two-part keys with their address family rows,
-//! SONiC's own DHCPv4 relay in DHCPV4_RELAY). One suite across both writes
-//! each device's own form and the plan says which it chose. A device that
+//! The lab's odd devices run SONiC 202305 with bgpcfgd (one-part
+//! default-VRF BGP keys, IPv4 DHCP relay in the VLAN's list); its even
+//! devices run frrcfgd (two-part keys with their address family rows) on
+//! 202411 (the IPv4 relay still in the VLAN's list) or 202511 (SONiC's own
+//! DHCPv4 relay in DHCPV4_RELAY). Each carries its release's schema version,
+//! FEATURE table and platform lanes. One suite across them writes each
+//! device's own form and the plan says which it chose; a field a release
+//! lacks is refused there, naming the release the device reports. A device that
 //! succeeded, or was rolled back, saves its running configuration as
 //! `config save -y` does, and the saved file equals CONFIG_DB; a save that
 //! fails is reported for that device. A reboot (`lab.sh reboot`: CONFIG_DB
@@ -45,19 +48,34 @@ const TENANT: &str = "steps:
 async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     let env = TestEnv::get();
     let _lab = env.lock_lab();
-    // Device 3 runs bgpcfgd, device 4 frrcfgd (and has BGP_GLOBALS|default).
-    let (old, new) = (3, 4);
-    assert_eq!(env.rows(old)["DEVICE_METADATA|localhost"].get("frr_mgmt_framework_config"), None);
-    assert_eq!(env.rows(new)["DEVICE_METADATA|localhost"]["frr_mgmt_framework_config"], "true");
-    let before = [env.rows(old), env.rows(new)];
+    // Device 3 runs 202305 with bgpcfgd, device 6 202411 and device 4 202511
+    // with frrcfgd (and BGP_GLOBALS|default).
+    let (old, mid, new) = (3, 6, 4);
+    let metadata = |i: usize| env.rows(i)["DEVICE_METADATA|localhost"].clone();
+    let version = |i: usize| env.rows(i)["VERSIONS|DATABASE"]["VERSION"].clone();
+    assert_eq!(metadata(old).get("frr_mgmt_framework_config"), None);
+    assert_eq!(metadata(mid)["frr_mgmt_framework_config"], "true");
+    assert_eq!(metadata(new)["frr_mgmt_framework_config"], "true");
+    // Each release as its db_migrator leaves it; 202411's YANG has no
+    // has_sonic_dhcpv4_relay (it first appears in 202511).
+    assert_eq!([version(old), version(mid), version(new)], ["version_202305_01", "version_202411_02", "version_202511_01"]);
+    assert_eq!((metadata(mid).get("has_sonic_dhcpv4_relay"), metadata(new).get("has_sonic_dhcpv4_relay")), (None, Some(&"True".to_string())));
+    // The release's FEATURE table (telemetry until 202305, gnmi since) and the platform's lanes.
+    let features = |i: usize| env.rows(i).keys().filter(|k| k.starts_with("FEATURE|")).count();
+    assert!(features(old) >= 15 && features(new) >= 15, "{} / {}", features(old), features(new));
+    assert!(env.rows(old).contains_key("FEATURE|telemetry") && env.rows(new).contains_key("FEATURE|gnmi"));
+    assert_eq!(env.rows(old)["PORT|Ethernet0"]["lanes"], "25,26,27,28", "the S6000's port_config.ini");
+    assert_eq!(env.rows(new)["PORT|Ethernet4"]["lanes"], "4,5,6,7", "the SN2700's platform.json");
+    let before = [env.rows(old), env.rows(mid), env.rows(new)];
 
-    let status = run(&env, &suite("profiles", &[old, new], TENANT)).await;
+    let status = run(&env, &suite("profiles", &[old, mid, new], TENANT)).await;
     assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
 
-    // The fleet diff keeps the two forms apart and says which each chose.
+    // The fleet diff keeps the forms apart and says which each chose.
     let diff = &status.fleet_diff;
     assert!(diff.contains("1 device: sonic-d003"), "{diff}");
     assert!(diff.contains("1 device: sonic-d004"), "{diff}");
+    assert!(diff.contains("1 device: sonic-d006"), "{diff}");
     assert!(diff.contains("# 3-add_bgp_neighbor: bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true): BGP_NEIGHBOR|10.0.0.9"), "{diff}");
     assert!(diff.contains("# 3-add_bgp_neighbor: frrcfgd runs here (DEVICE_METADATA frr_mgmt_framework_config=true)"), "{diff}");
     assert!(diff.contains("# 2-add_dhcp_relay: IPv4 relay in DHCPV4_RELAY (DEVICE_METADATA has_sonic_dhcpv4_relay=True)"), "{diff}");
@@ -68,7 +86,13 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     want_old.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
     want_old.insert("BGP_NEIGHBOR|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up"), ("name", "10.0.0.9")]));
     assert_eq!(env.rows(old), want_old, "bgpcfgd device");
-    let mut want_new = before[1].clone();
+    let mut want_mid = before[1].clone();
+    want_mid.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles"), ("dhcp_servers@", "10.9.0.9")]));
+    want_mid.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
+    want_mid.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up")]));
+    want_mid.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "up")]));
+    assert_eq!(env.rows(mid), want_mid, "202411 device");
+    let mut want_new = before[2].clone();
     want_new.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles")]));
     want_new.insert("DHCPV4_RELAY|Vlan200".into(), row(&[("dhcpv4_servers@", "10.9.0.9")]));
     want_new.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
@@ -77,16 +101,27 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     assert_eq!(env.rows(new), want_new, "frrcfgd device");
 
     // Each device saved what it runs, as `config save -y` writes it.
-    for i in [old, new] {
+    for i in [old, mid, new] {
         let d = device(&status, i);
         assert!(d.saved, "{d:#?}");
         assert_eq!(env.saved_config(i), env.rows(i), "device {i}'s config_db.json is its CONFIG_DB");
     }
     // The change survives a reboot.
-    env.reboot(old);
-    env.reboot(new);
+    for i in [old, mid, new] {
+        env.reboot(i);
+    }
     assert_eq!(env.rows(old), want_old, "bgpcfgd device after a reboot");
+    assert_eq!(env.rows(mid), want_mid, "202411 device after a reboot");
     assert_eq!(env.rows(new), want_new, "frrcfgd device after a reboot");
+
+    // A field the release lacks: PORT mode exists from 202405 (sonic-port.yang).
+    let status = run(&env, &suite("profiles-mode", &[old, mid], "steps:\n  - set_switchport_mode: { port: Ethernet8, mode: trunk }\n")).await;
+    assert_eq!(status.phase, SuitePhase::Failed as i32, "{status:#?}");
+    assert!(status.error.contains("sonic-d003") && status.error.contains("exists from SONiC 202405; this device runs 202305 (VERSIONS|DATABASE VERSION=version_202305_01)"), "{}", status.error);
+    assert!(!env.rows(mid).get("PORT|Ethernet8").is_some_and(|r| r.contains_key("mode")), "nothing written when a device refuses at plan time");
+    let status = run(&env, &suite("profiles-mode-new", &[mid], "steps:\n  - set_switchport_mode: { port: Ethernet8, mode: trunk }\n")).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    assert!(status.fleet_diff.contains("SONiC 202411 (VERSIONS|DATABASE VERSION=version_202411_02): the switchport mode field exists from 202405"), "{}", status.fleet_diff);
 }
 
 #[tokio::test]
