@@ -38,6 +38,9 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
                 for note in &planned.notes {
                     plan.diff.push_str(&format!("# {}: {note}\n", step.id));
                 }
+                for warning in &planned.warnings {
+                    plan.diff.push_str(&format!("# {}: warning: {warning}\n", step.id));
+                }
                 plan.diff.push_str(&render_diff(&planned.changes));
                 plan.steps.push(StepPlan {
                     step: Some(step.clone()),
@@ -45,6 +48,7 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
                     receipt: Some(planned.receipt),
                     guards: Some(guards),
                     notes: planned.notes,
+                    warnings: planned.warnings,
                 });
             }
             Err(e) => {

@@ -75,6 +75,10 @@ pub struct Rule {
     /// Whether a suite may turn confirmed commit off (`confirm: optional`);
     /// by default every device it covers arms a revert on the switch.
     pub confirm_optional: bool,
+    /// Whether a plan warning on a device it covers refuses the suite
+    /// (`warnings: block`); by default a warning is shown and approved with
+    /// the plan.
+    pub block_warnings: bool,
 }
 
 impl Rule {
@@ -162,6 +166,7 @@ struct RawRule {
     checks: Option<Spanned<String>>,
     min_check_within: Option<Spanned<String>>,
     confirm: Option<Spanned<String>>,
+    warnings: Option<Spanned<String>>,
 }
 
 /// Key types whose signatures this build verifies.
@@ -347,9 +352,17 @@ impl Reader<'_> {
                 other => return Err(self.err(c.referenced, field("confirm"), format!("confirm must be required or optional, not {other:?}"))),
             },
         };
+        let block_warnings = match &r.warnings {
+            None => false,
+            Some(w) => match w.value.as_str() {
+                "block" => true,
+                "warn" => false,
+                other => return Err(self.err(w.referenced, field("warnings"), format!("warnings must be warn or block, not {other:?}"))),
+            },
+        };
         Ok(Rule {
             name, selector, request, operate, approvals, window_required, max_parallelism, operations, approval_timeout_seconds,
-            checks_required, min_check_within_seconds, confirm_optional,
+            checks_required, min_check_within_seconds, confirm_optional, block_warnings,
         })
     }
 }
@@ -470,7 +483,13 @@ impl Policy {
                 };
             }
             effective.approvals.extend(rule.approvals.iter().cloned());
-            effective.rules.push(CoveringRule { name: rule.name.clone(), request: rule.request.clone(), operate: rule.operate.clone(), devices });
+            effective.rules.push(CoveringRule {
+                name: rule.name.clone(),
+                request: rule.request.clone(),
+                operate: rule.operate.clone(),
+                devices,
+                block_warnings: rule.block_warnings,
+            });
         }
         if let Some(own) = &req.approval {
             let (least, source) = effective.approvals.iter().map(|a| (a.count, a.source.as_str())).max().unwrap_or((0, ""));

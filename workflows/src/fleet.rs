@@ -1,4 +1,5 @@
-//! The fleet plan: one diff for all devices, and the hash approvals bind to.
+//! The fleet plan: one diff for all devices, the hash approvals bind to, and
+//! the warnings a policy refuses.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -45,6 +46,23 @@ fn hash(plans: &[DevicePlan], policy: Option<&EffectivePolicy>) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// The plan warnings on devices whose covering rule blocks warnings
+/// (`warnings: block`), one line each: device, step, rule, warning.
+pub fn blocked_warnings(plans: &[DevicePlan], policy: &EffectivePolicy) -> Vec<String> {
+    let blocking: Vec<_> = policy.rules.iter().filter(|r| r.block_warnings).collect();
+    let mut out = Vec::new();
+    for plan in plans {
+        let Some(rule) = blocking.iter().find(|r| r.devices.contains(&plan.device)) else { continue };
+        for step in &plan.steps {
+            let id = step.step.as_ref().map_or("", |s| s.id.as_str());
+            for warning in &step.warnings {
+                out.push(format!("{}: step {id}: {warning} (rule {} of {} blocks warnings)", plan.device, rule.name, policy.file));
+            }
+        }
+    }
+    out
 }
 
 /// One unified diff: devices with identical changes are grouped.
@@ -115,6 +133,22 @@ mod tests {
 
     fn plan(device: &str, diff: &str) -> DevicePlan {
         DevicePlan { device: device.into(), diff: diff.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn only_a_blocking_rule_refuses_warnings_and_each_is_named() {
+        use switchyard_proto::v1::{CoveringRule, Step, StepPlan};
+        let warned = |device: &str| DevicePlan {
+            device: device.into(),
+            steps: vec![StepPlan { step: Some(Step { id: "2-create_bgp_globals".into(), ..Default::default() }), warnings: vec!["inert".into()], ..Default::default() }],
+            ..Default::default()
+        };
+        let rule = |name: &str, devices: &[&str], block: bool| CoveringRule {
+            name: name.into(), devices: devices.iter().map(|d| d.to_string()).collect(), block_warnings: block, ..Default::default()
+        };
+        let policy = EffectivePolicy { file: "p.yaml".into(), rules: vec![rule("loose", &["a"], false), rule("strict", &["b"], true)], ..Default::default() };
+        assert_eq!(blocked_warnings(&[warned("a"), warned("b"), plan("c", "")], &policy),
+            ["b: step 2-create_bgp_globals: inert (rule strict of p.yaml blocks warnings)"]);
     }
 
     #[test]

@@ -9,6 +9,15 @@
 //! ```
 //! `<vrf>` is `default` for the default VRF. Delete removes them children
 //! first, and only while no BGP neighbor of the VRF uses them.
+//! A tenant VRF's `l2vpn_evpn` family advertises the VRF's unicast routes
+//! into EVPN (`advertise-ipv4-unicast` / `advertise-ipv6-unicast` = true on
+//! BGP_GLOBALS_AF|<vrf>|l2vpn_evpn, which frrcfgd renders as `advertise ipv4
+//! unicast` under the VRF's `address-family l2vpn evpn`): without it the
+//! tenant's subnets never reach the other VTEPs.
+//! On a bgpcfgd switch the plan warns: bgpcfgd reads none of these tables
+//! and runs BGP on DEVICE_METADATA's `bgp_asn` (a different `local_asn` is
+//! warned about too); the rows still stand, since SONiC's YANG ties a VRF's
+//! BGP neighbors to its BGP_GLOBALS row.
 //! Preconditions: the VRF exists (unless default); BGP globals already
 //! there with another local_asn are refused (one AS per VRF instance).
 //! Used by BGP_NEIGHBOR and BGP_NEIGHBOR_AF rows of the VRF (both key forms
@@ -19,6 +28,7 @@ use switchyard_proto::v1::BgpGlobals;
 
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist, release_reads};
 use super::keys::{bgp_globals_key as key, vrf_or_default};
+use super::bgp_daemon::{self, BGPCFGD_IGNORES, METADATA};
 
 fn families(p: &BgpGlobals) -> Vec<&str> {
     let given = list_items(&p.address_families);
@@ -58,7 +68,7 @@ impl Catalogued for Create<'_> {
         if vrf_or_default(&self.0.vrf) != "default" {
             reads = reads.key(format!("VRF|{}", self.0.vrf));
         }
-        reads
+        reads.key(METADATA)
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -78,8 +88,25 @@ impl Catalogued for Create<'_> {
             fields.push(("router_id", p.router_id.clone()));
         }
         plan.ensure(&own, &fields);
+        let vrf = vrf_or_default(&p.vrf);
+        let evpn = format!("BGP_GLOBALS_AF|{vrf}|l2vpn_evpn");
         for k in rows(p).iter().skip(1) {
-            plan.ensure(k, &[]);
+            if *k == evpn && vrf != "default" {
+                let advertised: Vec<(&str, String)> = families(p).iter().filter_map(|af| match *af {
+                    "ipv4_unicast" => Some(("advertise-ipv4-unicast", "true".to_string())),
+                    "ipv6_unicast" => Some(("advertise-ipv6-unicast", "true".to_string())),
+                    _ => None,
+                }).collect();
+                plan.ensure(k, &advertised);
+            } else {
+                plan.ensure(k, &[]);
+            }
+        }
+        if !bgp_daemon::frrcfgd(view) {
+            plan.warn(format!("{BGPCFGD_IGNORES}: FRR gets no instance, address family or redistribution from this step"));
+            if let Some(asn) = view.row(METADATA).and_then(|r| r.get("bgp_asn")).filter(|a| **a != p.local_asn.to_string()) {
+                plan.warn(format!("bgpcfgd runs every BGP instance on DEVICE_METADATA bgp_asn {asn}, not local_asn {}", p.local_asn));
+            }
         }
         Ok(plan.finish())
     }
@@ -136,6 +163,31 @@ mod tests {
         check_plan(&Create(&default), device(&[]),
             "+ BGP_GLOBALS|default local_asn=65001\n+ BGP_GLOBALS_AF|default|ipv4_unicast NULL=NULL\n+ BGP_GLOBALS_AF|default|ipv6_unicast NULL=NULL\n",
             "created=[BGP_GLOBALS|default,BGP_GLOBALS_AF|default|ipv4_unicast,BGP_GLOBALS_AF|default|ipv6_unicast]");
+    }
+
+    #[test]
+    fn an_evpn_tenant_advertises_its_routes_into_evpn() {
+        // frrcfgd.py global_af_key_map: advertise-ipv4-unicast on the VRF's
+        // l2vpn_evpn family is `advertise ipv4 unicast` there.
+        let tenant = BgpGlobals { address_families: "ipv4_unicast,l2vpn_evpn".into(), redistribute: String::new(), ..red() };
+        let frr = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true"), ("bgp_asn", "65001")][..]);
+        check_plan(&Create(&tenant), device(&[("VRF|VrfRed", &[("NULL", "NULL")]), frr]),
+            "+ BGP_GLOBALS|VrfRed local_asn=65001 router_id=10.1.0.1\n+ BGP_GLOBALS_AF|VrfRed|ipv4_unicast NULL=NULL\n\
+             + BGP_GLOBALS_AF|VrfRed|l2vpn_evpn advertise-ipv4-unicast=true\n",
+            "created=[BGP_GLOBALS|VrfRed,BGP_GLOBALS_AF|VrfRed|ipv4_unicast,BGP_GLOBALS_AF|VrfRed|l2vpn_evpn]");
+        let planned = Create(&tenant).plan(&View::new(device(&[("VRF|VrfRed", &[("NULL", "NULL")]), frr]))).unwrap();
+        assert!(planned.warnings.is_empty(), "{:?}", planned.warnings);
+    }
+
+    #[test]
+    fn a_bgpcfgd_switch_is_warned_that_its_frr_ignores_the_instance() {
+        // sonic-bgpcfgd main.py subscribes to no BGP_GLOBALS* table and uses
+        // DEVICE_METADATA bgp_asn for every instance.
+        let bgpcfgd = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "split"), ("bgp_asn", "65003")][..]);
+        let planned = Create(&red()).plan(&View::new(device(&[("VRF|VrfRed", &[("NULL", "NULL")]), bgpcfgd]))).unwrap();
+        assert_eq!(planned.warnings.len(), 2, "{:?}", planned.warnings);
+        assert!(planned.warnings[0].starts_with("bgpcfgd runs here") && planned.warnings[0].contains("BGP_GLOBALS_AF, ROUTE_REDISTRIBUTE"), "{:?}", planned.warnings);
+        assert_eq!(planned.warnings[1], "bgpcfgd runs every BGP instance on DEVICE_METADATA bgp_asn 65003, not local_asn 65001");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct Planned {
     /// What the plan chose from the device's own facts (which BGP daemon's
     /// key form, which DHCP relay table), for the operator reading the diff.
     pub notes: Vec<String>,
+    /// What a daemon of this device will not act on, though SONiC accepts
+    /// the rows: shown in the diff; a policy may refuse the suite for it.
+    pub warnings: Vec<String>,
 }
 
 /// Builds a [`Planned`] row by row, keeping the ChangeSet, the receipt and
@@ -156,6 +159,14 @@ impl PlanBuilder {
     pub(crate) fn note(&mut self, note: String) {
         if !self.planned.notes.contains(&note) {
             self.planned.notes.push(note);
+        }
+    }
+
+    /// Warns that the device's daemons will not act on what the step
+    /// writes, saying why (and after which SONiC source).
+    pub(crate) fn warn(&mut self, warning: String) {
+        if !self.planned.warnings.contains(&warning) {
+            self.planned.warnings.push(warning);
         }
     }
 

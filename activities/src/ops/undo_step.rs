@@ -42,7 +42,7 @@ impl Catalogued for UndoStep {
             let at = if e.field.is_empty() { e.key.clone() } else { format!("{} {}", e.key, e.field) };
             notes.push(format!("{at}: left in place: {}", e.reason));
         }
-        Ok(Planned { receipt: turned_around(&undone.changes), changes: undone.changes, notes })
+        Ok(Planned { receipt: turned_around(&undone.changes), changes: undone.changes, notes, warnings: Vec::new() })
     }
 }
 

@@ -17,6 +17,7 @@
 use switchyard_proto::v1::Vrf;
 
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
+use super::bgp_daemon;
 
 fn key(p: &Vrf) -> String {
     format!("VRF|{}", p.name)
@@ -29,7 +30,7 @@ impl Catalogued for Create<'_> {
 
     fn reads(&self) -> Reads {
         let reads = Reads::default().key(key(self.0));
-        if self.0.vni > 0 { reads.pattern("VXLAN_TUNNEL_MAP|*") } else { reads }
+        if self.0.vni > 0 { reads.pattern("VXLAN_TUNNEL_MAP|*").key(bgp_daemon::METADATA) } else { reads }
     }
 
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
@@ -42,6 +43,12 @@ impl Catalogued for Create<'_> {
         let mut plan = PlanBuilder::new(view);
         let fields: Vec<(&str, String)> = if self.0.vni > 0 { vec![("vni", self.0.vni.to_string())] } else { vec![] };
         plan.ensure(&key(self.0), &fields);
+        if self.0.vni > 0 && !bgp_daemon::frrcfgd(view) {
+            // swss's vrfmgrd programs the L3VNI; nothing gives FRR the
+            // VRF's `vni` or its EVPN routes on a bgpcfgd switch.
+            plan.warn(format!("bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true): the L3VNI {vni} is programmed in hardware, \
+                but nothing configures FRR's `vrf {} / vni {vni}` or EVPN routes for it (sonic-bgpcfgd has no VRF manager); EVPN tenants need frrcfgd", self.0.name));
+        }
         Ok(plan.finish())
     }
 }
@@ -66,6 +73,12 @@ mod tests {
         check_refused(&Create(&l3vni), rows(&[]), "vni", "VNI 10100 is not mapped");
         check_plan(&Create(&l3vni), rows(&[("VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100", &[("vlan", "Vlan100"), ("vni", "10100")])]),
             "+ VRF|VrfRed vni=10100\n", "created=[VRF|VrfRed]");
+        // A bgpcfgd switch programs the L3VNI but gives FRR nothing for it.
+        let map = ("VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100", &[("vlan", "Vlan100"), ("vni", "10100")][..]);
+        let planned = Create(&l3vni).plan(&View::new(rows(&[map]))).unwrap();
+        assert!(planned.warnings.len() == 1 && planned.warnings[0].contains("EVPN tenants need frrcfgd"), "{:?}", planned.warnings);
+        let frr = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
+        assert!(Create(&l3vni).plan(&View::new(rows(&[map, frr]))).unwrap().warnings.is_empty());
         let used = rows(&[("VRF|VrfRed", &[("NULL", "NULL")]), ("INTERFACE|Ethernet8", &[("vrf_name", "VrfRed")])]);
         check_refused(&delete(&red), used.clone(), "name", "still used by INTERFACE|Ethernet8");
         check_plan(&delete(&Vrf { keep_if_used: true, ..red.clone() }), used, "", "kept=[VRF|VrfRed: still used by INTERFACE|Ethernet8]");

@@ -232,3 +232,17 @@ fn a_suite_turns_confirmed_commit_off_only_where_a_rule_allows() {
     assert_eq!(err.field, "rules[0].confirm");
     assert!(err.message.contains("confirm must be required or optional"), "{}", err.message);
 }
+
+#[test]
+fn a_rule_may_block_plan_warnings() {
+    let req = request(&["leaf1"], &key(1));
+    let blocking = Policy::parse("policy.yaml", &policy_text().replace("    max_parallelism: 4\n", "    max_parallelism: 4\n    warnings: block\n")).unwrap();
+    let (eff, _) = blocking.effective(&inventory(), &req, 1_000_000);
+    assert!(eff.rules.iter().any(|r| r.name == "leaves" && r.block_warnings), "{:?}", eff.rules);
+    let plain = Policy::parse("policy.yaml", &policy_text()).unwrap();
+    assert!(plain.effective(&inventory(), &req, 1_000_000).0.rules.iter().all(|r| !r.block_warnings));
+    let bad = policy_text().replace("    max_parallelism: 4\n", "    max_parallelism: 4\n    warnings: loud\n");
+    let err = Policy::parse("policy.yaml", &bad).unwrap_err();
+    assert_eq!(err.field, "rules[0].warnings");
+    assert!(err.message.contains("warnings must be warn or block"), "{}", err.message);
+}

@@ -211,7 +211,6 @@ async fn every_operation_round_trips_to_the_byte() {
   - create_bgp_globals: { vrf: VrfBlue, local_asn: 65005, router_id: 10.255.0.5, address_families: \"ipv4_unicast,ipv6_unicast\", redistribute: \"connected,static\" }
   - add_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2, remote_asn: 65200, description: storage-peer }
   - create_loopback: { name: Loopback6, vrf: VrfBlue }
-  - set_switchport_mode: { port: Ethernet40, mode: trunk }
   - set_port: { port: Ethernet32, mtu: 1500, admin_status: down, description: parked }
 ";
     let removal = "  - remove_bgp_neighbor: { vrf: VrfBlue, neighbor: 10.2.0.2 }
@@ -228,7 +227,6 @@ async fn every_operation_round_trips_to_the_byte() {
   - delete_loopback: { name: Loopback6 }
   - delete_vrf: { name: VrfBlue }
   - set_port: { port: Ethernet32, mtu: 9100, admin_status: up }
-  - clear_switchport_mode: { port: Ethernet40 }
 ";
     // Apply, then reverse: back to the start.
     let p = plan(&s, &target(&env, DEVICE, forward)).await;
@@ -240,7 +238,6 @@ async fn every_operation_round_trips_to_the_byte() {
     assert_eq!(rows["STATIC_ROUTE|VrfBlue|10.9.0.0/16"]["nexthop"], "10.2.0.254");
     assert_eq!(rows["BGP_GLOBALS|VrfBlue"]["local_asn"], "65005");
     assert_eq!(rows["LOOPBACK_INTERFACE|Loopback6"]["vrf_name"], "VrfBlue");
-    assert_eq!(rows["PORT|Ethernet40"]["mode"], "trunk");
     assert_eq!(rows["VLAN|Vlan200"]["dhcp_servers@"], "10.0.0.9,10.0.1.9");
     for key in ["BGP_GLOBALS_AF|VrfBlue|ipv6_unicast", "ROUTE_REDISTRIBUTE|VrfBlue|static|bgp|ipv6", "BGP_NEIGHBOR|VrfBlue|10.2.0.2"] {
         assert!(rows.contains_key(key), "{key}: {rows:#?}");
@@ -259,8 +256,35 @@ async fn every_operation_round_trips_to_the_byte() {
     apply(&s, "all-2-rm", &r).await;
     let rows = env.rows(DEVICE);
     assert!(!rows.keys().any(|k| k.contains("VrfBlue") || k.contains("Vlan200") || k.contains("PortChannel10") || k.contains("Loopback5") || k.contains("Loopback6")), "{rows:#?}");
-    assert!(!rows["PORT|Ethernet40"].contains_key("mode"), "the mode is cleared: {:?}", rows["PORT|Ethernet40"]);
     // Reversing the removal puts everything back as it was applied.
     reverse(&s, "all-2-rm", &r).await;
     assert_eq!(env.dump_config_db(DEVICE), applied, "reversing the removal re-creates what it deleted");
+}
+
+/// A switchport mode (SONiC 202405 and later: a 202411 device) is set,
+/// reversed to the byte, set again, cleared by its removal operation, and
+/// the clearing reversed to the byte.
+#[tokio::test]
+async fn a_switchport_mode_is_set_and_cleared_to_the_byte() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let device = 10;
+    assert_eq!(env.rows(device)["VERSIONS|DATABASE"]["VERSION"], "version_202411_02");
+    let start = env.dump_config_db(device);
+    let set = plan(&s, &target(&env, device, "  - set_switchport_mode: { port: Ethernet40, mode: trunk }\n")).await;
+    apply(&s, "mode-1", &set).await;
+    assert_eq!(env.rows(device)["PORT|Ethernet40"]["mode"], "trunk");
+    reverse(&s, "mode-1", &set).await;
+    assert_eq!(env.dump_config_db(device), start);
+
+    let set = plan(&s, &target(&env, device, "  - set_switchport_mode: { port: Ethernet40, mode: trunk }\n")).await;
+    apply(&s, "mode-2", &set).await;
+    let applied = env.dump_config_db(device);
+    let clear = plan(&s, &target(&env, device, "  - clear_switchport_mode: { port: Ethernet40 }\n")).await;
+    apply(&s, "mode-2-rm", &clear).await;
+    assert!(!env.rows(device)["PORT|Ethernet40"].contains_key("mode"), "{:?}", env.rows(device)["PORT|Ethernet40"]);
+    assert_eq!(env.dump_config_db(device), start, "cleared: the port as it started");
+    reverse(&s, "mode-2-rm", &clear).await;
+    assert_eq!(env.dump_config_db(device), applied, "reversing the clear puts the mode back");
 }

@@ -185,3 +185,40 @@ async fn a_save_that_fails_is_reported_for_its_device_and_saving_can_be_turned_o
     assert!(!env.rows(fine).contains_key("VLAN|Vlan220"), "an unsaved change does not survive a reboot");
     assert!(env.rows(fine).contains_key("VLAN|Vlan210"), "the saved one does");
 }
+
+/// What a daemon would ignore is warned about in the plan, per device: on
+/// the bgpcfgd device a VRF's BGP instance is inert (sonic-bgpcfgd reads no
+/// BGP_GLOBALS table and runs on DEVICE_METADATA bgp_asn), on the frrcfgd
+/// device it is not. Under a policy rule with `warnings: block` the same
+/// suite is refused at plan time, naming the device, step and rule, and
+/// nothing is written.
+#[tokio::test]
+async fn daemon_warnings_are_shown_and_a_policy_can_block_them() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let (old, new) = (9, 12);
+    let body = "steps:\n  - create_vrf: { name: VrfWarn }\n  - create_bgp_globals: { vrf: VrfWarn, local_asn: 65500, address_families: ipv4_unicast, redistribute: connected }\n";
+    let status = run(&env, &suite("profiles-warn", &[old, new], &format!("{body}rollout:\n  on_failure: rollback\n"))).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "warnings do not stop a suite by default: {status:#?}");
+    let diff = &status.fleet_diff;
+    assert!(diff.contains("# 2-create_bgp_globals: warning: bgpcfgd runs here"), "{diff}");
+    assert!(diff.contains("warning: bgpcfgd runs every BGP instance on DEVICE_METADATA bgp_asn 65009, not local_asn 65500"), "{diff}");
+    assert!(diff.contains("1 device: sonic-d012"), "{diff}");
+    assert_eq!(diff.matches("warning:").count(), 2, "both on the bgpcfgd device, none on the frrcfgd one:\n{diff}");
+
+    // The same change under a rule that blocks warnings: refused, nothing written.
+    let policy = std::env::temp_dir().join(format!("switchyard-profiles-{}-block.yaml", std::process::id()));
+    std::fs::write(&policy, "unsigned: allow\nrules:\n  - name: strict\n    devices: { names: [\"*\"] }\n    request: [\"*\"]\n    operate: [\"*\"]\n    confirm: optional\n    warnings: block\n").unwrap();
+    let queue = "profiles-strict";
+    let _worker = env.spawn_worker_under(queue, &env.inventory(), &policy, &[]);
+    let before = env.rows(old);
+    let path = suite("profiles-warn-blocked", &[old], &body.replace("VrfWarn", "VrfStrict"));
+    let out = env.cli_ok(queue, &["run", path.to_str().unwrap(), "--requester", "alice"]);
+    let id = switchyard_tests::started_suite_id(&out).unwrap();
+    let client = env.client().await.unwrap();
+    let ended = switchyard_tests::wait_for(&client, &id, "ended", std::time::Duration::from_secs(120), switchyard_tests::ended).await.unwrap();
+    assert_eq!(ended.phase, SuitePhase::Failed as i32, "{ended:#?}");
+    assert!(ended.error.contains("plan warnings refused by policy") && ended.error.contains("sonic-d009: step 2-create_bgp_globals: bgpcfgd runs here")
+        && ended.error.contains("(rule strict of"), "{}", ended.error);
+    assert_eq!(env.rows(old), before, "nothing written");
+}

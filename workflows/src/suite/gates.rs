@@ -88,6 +88,14 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
         ctx.state_mut(|s| s.status.error = error.clone());
         return Some(finish(ctx, SuitePhase::Failed, error));
     }
+    let blocked = policy.as_ref().map(|p| fleet::blocked_warnings(&plans, p)).unwrap_or_default();
+    if !blocked.is_empty() {
+        // The policy asks that what a daemon would ignore is fixed in the
+        // suite, not approved: nothing was written anywhere.
+        let error = format!("plan warnings refused by policy on {}:\n{}", count(blocked.len() as u64, "step"), blocked.join("\n"));
+        ctx.state_mut(|s| s.status.error = error.clone());
+        return Some(finish(ctx, SuitePhase::Failed, error));
+    }
     if input.plan_only {
         return Some(finish(ctx, SuitePhase::Planned, "plan only: nothing written".into()));
     }
