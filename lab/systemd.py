@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""The lab device's transient timers: `systemd-run --on-active` and
-`systemctl stop | is-active`, as much of systemd as a dead-man timer needs.
+"""The lab device's transient timers and services: `systemd-run
+--on-active` and `systemctl stop | is-active`, as much of systemd as a
+dead-man timer needs, and `systemctl stop | reset-failed | start |
+restart | is-active` of a SONiC service (dhcp_relay, snmp...), which the
+lab only records.
 
 `systemd-run --on-active=SECONDS --unit=NAME COMMAND...` starts a timer on
 the device itself that runs COMMAND after SECONDS unless stopped first
@@ -9,6 +12,12 @@ SONiC switch. The lab runs it as a detached process inside the device's
 namespace, so it fires even when the device cannot be reached, and keeps
 its state in the device's run/ folder: NAME.timer holds the waiting pid,
 NAME.fired records that it ran and what COMMAND answered.
+
+A unit that is a timer (NAME.timer, or a NAME with a waiting timer) is
+the timer; any other is a service: its state is kept in run/NAME.service
+("active" unless stopped) and every call is appended to
+run/NAME.service.log as one line ("stop", "reset-failed", "start"), so a
+test reads whether and how often it was restarted.
 
 Installed twice on the device's PATH: as systemd-run and as systemctl.
 """
@@ -99,10 +108,36 @@ def systemd_run(args):
     print("Will run service as unit: %s.service" % name)
 
 
+SERVICE_VERBS = ("stop", "reset-failed", "start", "restart", "is-active")
+
+
+def service(verb, name):
+    state_file = os.path.join(run_dir(), name + ".service")
+    try:
+        with open(state_file) as f:
+            state = f.read().strip()
+    except FileNotFoundError:
+        state = "active"
+    if verb == "is-active":
+        print(state)
+        sys.exit(0 if state == "active" else 3)
+    with open(os.path.join(run_dir(), name + ".service.log"), "a") as f:
+        f.write(verb + "\n")
+    if verb in ("stop", "start", "restart"):
+        with open(state_file, "w") as f:
+            f.write("inactive\n" if verb == "stop" else "active\n")
+
+
 def systemctl(args):
-    if len(args) != 2 or args[0] not in ("stop", "is-active"):
-        sys.exit("usage: systemctl stop|is-active UNIT (the lab's timers)")
+    if len(args) != 2 or args[0] not in SERVICE_VERBS:
+        sys.exit("usage: systemctl stop|reset-failed|start|restart|is-active UNIT (the lab's timers and services)")
+    is_timer = args[1].endswith(".timer") or waiting_pid(unit_name(args[1])) is not None
     name = unit_name(args[1])
+    if not is_timer:
+        service(args[0], name)
+        return
+    if args[0] not in ("stop", "is-active"):
+        sys.exit("systemctl: the lab's timers only stop or say whether they are active")
     pid = waiting_pid(name)
     if args[0] == "is-active":
         print("active" if pid else "inactive")

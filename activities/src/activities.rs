@@ -35,6 +35,7 @@ use crate::device::redis::{self as rdb, ApplyOutcome, LockOutcome};
 use crate::device::Sessions;
 use crate::error::DeviceError;
 use crate::procedures::{self, ReverseOutcome};
+use crate::restarts;
 use crate::spans::{self, Step};
 use crate::warrant::Warrants;
 use switchyard_proto::warrant::Authority;
@@ -106,6 +107,24 @@ impl DeviceActivities {
             }
         }
     }
+
+    /// Restarts the services written steps name in their receipts, as
+    /// SONiC's CLI does after the same change. A failed restart fails the
+    /// activity: its retry finds the rows written and restarts again.
+    async fn restart(&self, suite_id: &str, device: &str, services: &[String]) -> Result<(), ActivityError> {
+        for service in services {
+            let Some(command) = restarts::command(service) else {
+                let why = format!("{device}: the plan names {service:?} as a service to restart, which switchyard never restarts; nothing run");
+                return Err(ApplicationFailure::builder(why).non_retryable(true).build().into());
+            };
+            let started = Instant::now();
+            let outcome = self.sessions.run(device, &command, RESTART_TIMEOUT).await;
+            self.metrics().step("restart", ALL_OPERATIONS, if outcome.is_ok() { "restarted" } else { "error" }, started.elapsed());
+            outcome.map_err(DeviceError::into_activity_error)?;
+            info!(suite_id = %suite_id, device = %device, service = %service, "Restarted service");
+        }
+        Ok(())
+    }
 }
 
 /// How SONiC persists its running configuration; the same command an
@@ -114,6 +133,9 @@ const SAVE_COMMAND: &str = "sudo config save -y";
 
 /// `config save` dumps every table: seconds on a loaded switch CPU.
 const SAVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A service restart waits for the service to stop and start again.
+const RESTART_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// The operation label of steps that cover a whole device (plan, verify).
 const ALL_OPERATIONS: &str = "all";
@@ -181,6 +203,7 @@ impl DeviceActivities {
         let step_id = procedures::step_id(&step).to_string();
         let suite_id = req.suite_id.clone();
         let operation = operation_of(&step);
+        let services = restarts::of(std::slice::from_ref(&step));
         let started = Instant::now();
         let outcome = self.on_device(&req.device, |mut c| async move { procedures::apply_step(&mut c, &suite_id, &step).await }).await;
         let label = match &outcome {
@@ -196,6 +219,11 @@ impl DeviceActivities {
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: &step_id, operation, outcome: label, attempt: ctx.info().attempt });
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Applied step");
+        if matches!(outcome, ApplyOutcome::Applied | ApplyOutcome::AlreadyApplied) {
+            // Written now or by an earlier attempt whose restart may not have
+            // run: restarting again is harmless, skipping it is not.
+            self.restart(&req.suite_id, &req.device, &services).await?;
+        }
         match outcome {
             ApplyOutcome::Applied => Ok(ApplyStepResult { step_id, already_applied: false, attempt: ctx.info().attempt }),
             ApplyOutcome::AlreadyApplied => Ok(ApplyStepResult { step_id, already_applied: true, attempt: ctx.info().attempt }),
@@ -214,6 +242,7 @@ impl DeviceActivities {
         let authority = self.warrants.check(&ctx, &req.suite_id, &req.device, req.warrant.as_ref(), &req.steps, "apply").await?;
         self.require_armed(&ctx, &authority, &req.suite_id, &req.device).await?;
         let steps = req.steps;
+        let services: Vec<Vec<String>> = steps.iter().map(|s| restarts::of(std::slice::from_ref(s))).collect();
         let suite_id = req.suite_id.clone();
         let started = Instant::now();
         let done = self.on_device(&req.device, |mut c| async move {
@@ -252,6 +281,14 @@ impl DeviceActivities {
             info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = label, "Applied step");
             result.steps.push(AppliedStep { step_id, outcome: kind as i32, drift });
         }
+        // Each service once, after every written step that restarts it.
+        let mut restart: Vec<String> = Vec::new();
+        for (service, _) in services.iter().zip(&result.steps).filter(|(_, s)| s.outcome != StepOutcome::Drift as i32) {
+            for s in service.iter().filter(|s| !restart.contains(s)).cloned().collect::<Vec<_>>() {
+                restart.push(s);
+            }
+        }
+        self.restart(&req.suite_id, &req.device, &restart).await?;
         let drifted = result.steps.iter().any(|s| s.outcome == StepOutcome::Drift as i32);
         let label = if drifted { "drift" } else { "applied" };
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "apply", step: "", operation: ALL_OPERATIONS, outcome: label, attempt });
@@ -386,6 +423,7 @@ impl DeviceActivities {
         let step_id = procedures::step_id(&step).to_string();
         let (suite, device, check) = (req.suite_id.clone(), req.device.clone(), req.check_applied);
         let operation = operation_of(&step);
+        let services = restarts::of(std::slice::from_ref(&step));
         let started = Instant::now();
         let outcome = self.on_device(&req.device, |mut c| async move {
             procedures::reverse_step(&mut c, &suite, &device, &step, check).await
@@ -401,6 +439,9 @@ impl DeviceActivities {
         spans::record(Step { suite_id: &req.suite_id, device: &req.device, kind: "reverse", step: &step_id, operation, outcome: label, attempt: ctx.info().attempt });
         let outcome = outcome?;
         info!(suite_id = %req.suite_id, device = %req.device, step = %step_id, outcome = ?outcome, "Reversed step");
+        if matches!(outcome, ReverseOutcome::Reversed { .. }) {
+            self.restart(&req.suite_id, &req.device, &services).await?;
+        }
         match outcome {
             ReverseOutcome::NeverApplied(entry) => Ok(ReverseStepResult { step_id, entries: vec![entry], already_reversed: false, attempt: ctx.info().attempt }),
             ReverseOutcome::Reversed { entries, already } => Ok(ReverseStepResult { step_id, entries, already_reversed: already, attempt: ctx.info().attempt }),

@@ -34,6 +34,7 @@ pub mod ops;
 pub mod planning;
 pub mod policy;
 pub mod procedures;
+pub mod restarts;
 pub mod warrant;
 mod spans;
 

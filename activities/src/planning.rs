@@ -42,6 +42,9 @@ pub fn plan_device(target: &DeviceTarget, snapshot: View) -> DevicePlan {
                     plan.diff.push_str(&format!("# {}: warning: {warning}\n", step.id));
                 }
                 plan.diff.push_str(&render_diff(&planned.changes));
+                for service in &planned.receipt.restarted {
+                    plan.diff.push_str(&format!("! restart {service}\n"));
+                }
                 plan.steps.push(StepPlan {
                     step: Some(step.clone()),
                     changes: Some(planned.changes),

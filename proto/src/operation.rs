@@ -16,6 +16,7 @@ use crate::params::Params;
 use crate::v1::{
     operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
     PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, UndoStep, VlanInterface, Vrf,
+    NtpGlobal, NtpServer, SnmpAgentAddress, SnmpCommunity, SnmpSystem, SyslogServer,
 };
 use crate::validate;
 use crate::SourceError;
@@ -170,6 +171,72 @@ fn dhcp_relay(p: &DhcpRelay) -> Result<(), FieldError> {
     // The CLI refuses a server named twice in one add.
     if let Some(twice) = servers.iter().enumerate().find(|(i, s)| servers[..*i].contains(s)).map(|(_, s)| s) {
         return refuse("servers", &format!("{twice} is named twice"));
+    }
+    Ok(())
+}
+
+fn ntp_server(p: &NtpServer) -> Result<(), FieldError> {
+    rule("server", validate::ip(&p.server))?;
+    choice("association_type", &p.association_type, &["server", "pool"])
+}
+
+fn ntp_global(p: &NtpGlobal, setting: bool) -> Result<(), FieldError> {
+    if setting && p.src_intf.is_empty() && p.vrf.is_empty() {
+        return refuse("src_intf", "set src_intf, vrf or both");
+    }
+    for name in list_items(&p.src_intf) {
+        if name != "eth0" {
+            rule("src_intf", validate::interface(name))?;
+        }
+    }
+    choice("vrf", &p.vrf, &["default", "mgmt"])
+}
+
+fn syslog_server(p: &SyslogServer) -> Result<(), FieldError> {
+    let server = validate::ip(&p.server).map_err(|message| FieldError { field: "server", message })?;
+    if !p.source.is_empty() {
+        let source = validate::ip(&p.source).map_err(|message| FieldError { field: "source", message })?;
+        if source.is_ipv4() != server.is_ipv4() {
+            return refuse("source", &format!("{} and the server {} are of different address families (sonic-syslog.yang)", p.source, p.server));
+        }
+        if source.is_loopback() || source.is_multicast() {
+            return refuse("source", &format!("{} is a loopback or multicast address; use one of the switch's interface addresses", p.source));
+        }
+    }
+    within("port", p.port, 1, 65_535, true)?;
+    if !p.vrf.is_empty() && p.vrf != "default" && p.vrf != "mgmt" {
+        rule("vrf", validate::vrf(&p.vrf))?;
+    }
+    choice("severity", &p.severity, &["none", "debug", "info", "notice", "warn", "error", "crit"])?;
+    choice("protocol", &p.protocol, &["udp", "tcp"])
+}
+
+fn snmp_community(p: &SnmpCommunity) -> Result<(), FieldError> {
+    // sonic-snmp.yang: 4..32, no space @ , \ ' (the CLI also refuses :).
+    let n = p.name.chars().count();
+    if !(4..=32).contains(&n) || p.name.chars().any(|c| " @,\\':".contains(c)) {
+        return refuse("name", &format!("{:?} is not an SNMP community name: 4 to 32 characters, none of space @ , \\ ' :", p.name));
+    }
+    choice("type", &p.r#type, &["RO", "RW"])
+}
+
+fn snmp_agent_address(p: &SnmpAgentAddress) -> Result<(), FieldError> {
+    rule("address", validate::ip(&p.address))?;
+    within("port", p.port, 1, 65_535, true)?;
+    if !p.vrf.is_empty() && p.vrf != "mgmt" {
+        rule("vrf", validate::vrf(&p.vrf))?;
+    }
+    Ok(())
+}
+
+fn snmp_system(p: &SnmpSystem, setting: bool) -> Result<(), FieldError> {
+    if setting && p.location.is_empty() && p.contact.is_empty() {
+        return refuse("location", "set location, contact or both");
+    }
+    for (field, text) in [("location", &p.location), ("contact", &p.contact)] {
+        if text.chars().count() > 255 {
+            return refuse(field, "is longer than 255 characters (sonic-snmp.yang)");
+        }
     }
     Ok(())
 }
@@ -775,6 +842,109 @@ operations! {
         read: |p| SwitchportMode { port: p.text("port")?, mode: String::new() },
         rules: |o| rule("port", validate::port(&o.port)),
     }
+    AddNtpServer "add_ntp_server" {
+        summary: "Add an NTP server as SONiC's CLI does (`config ntp add`), in its release's form; hostcfgd restarts ntp-config.",
+        params: ["server", "association_type"],
+        removal: Some(Removal { op: "remove_ntp_server", carries: &["server"], shared: false }),
+        example: "{ server: 10.0.0.123 }",
+        read: |p| NtpServer { server: p.text("server")?, association_type: p.text_opt("association_type")? },
+        rules: |o| ntp_server(o),
+    }
+    RemoveNtpServer "remove_ntp_server" {
+        summary: "Remove an NTP server.",
+        params: ["server"],
+        removal: None,
+        example: "{ server: 10.0.0.123 }",
+        read: |p| NtpServer { server: p.text("server")?, association_type: String::new() },
+        rules: |o| ntp_server(o),
+    }
+    SetNtp "set_ntp" {
+        summary: "Set where the switch's NTP requests come from: source interfaces and VRF (NTP|global); the reverse restores what was there.",
+        params: ["src_intf", "vrf"],
+        removal: Some(Removal { op: "clear_ntp", carries: &[], shared: false }),
+        example: "{ src_intf: Loopback0 }",
+        read: |p| NtpGlobal { src_intf: p.text_opt("src_intf")?, vrf: p.text_opt("vrf")? },
+        rules: |o| ntp_global(o, true),
+    }
+    ClearNtp "clear_ntp" {
+        summary: "Remove the NTP source interfaces and VRF, so the switch takes SONiC's defaults again.",
+        params: [],
+        removal: None,
+        example: "{}",
+        read: |_p| NtpGlobal::default(),
+        rules: |o| ntp_global(o, false),
+    }
+    AddSyslogServer "add_syslog_server" {
+        summary: "Send the switch's logs to a syslog server (source, port, VRF, severity, protocol), as `config syslog add` writes it; hostcfgd restarts rsyslog.",
+        params: ["server", "source", "port", "vrf", "severity", "protocol"],
+        removal: Some(Removal { op: "remove_syslog_server", carries: &["server"], shared: false }),
+        example: "{ server: 10.0.0.50, source: 10.1.0.1 }",
+        read: |p| SyslogServer {
+            server: p.text("server")?,
+            source: p.text_opt("source")?,
+            port: p.int_opt("port")?,
+            vrf: p.text_opt("vrf")?,
+            severity: p.text_opt("severity")?,
+            protocol: p.text_opt("protocol")?,
+        },
+        rules: |o| syslog_server(o),
+    }
+    RemoveSyslogServer "remove_syslog_server" {
+        summary: "Stop sending logs to a syslog server.",
+        params: ["server"],
+        removal: None,
+        example: "{ server: 10.0.0.50 }",
+        read: |p| SyslogServer { server: p.text("server")?, ..Default::default() },
+        rules: |o| syslog_server(o),
+    }
+    AddSnmpCommunity "add_snmp_community" {
+        summary: "Add an SNMP community (RO or RW) and restart snmp, as `config snmp community add` does.",
+        params: ["name", "type"],
+        removal: Some(Removal { op: "remove_snmp_community", carries: &["name"], shared: false }),
+        example: "{ name: noc-readonly, type: RO }",
+        read: |p| SnmpCommunity { name: p.text("name")?, r#type: p.text_opt("type")? },
+        rules: |o| snmp_community(o),
+    }
+    RemoveSnmpCommunity "remove_snmp_community" {
+        summary: "Remove an SNMP community and restart snmp.",
+        params: ["name"],
+        removal: None,
+        example: "{ name: noc-readonly }",
+        read: |p| SnmpCommunity { name: p.text("name")?, r#type: String::new() },
+        rules: |o| snmp_community(o),
+    }
+    AddSnmpAgentAddress "add_snmp_agent_address" {
+        summary: "Make the SNMP agent listen on one of the switch's addresses (port, VRF) and restart snmp, as `config snmpagentaddress add` does.",
+        params: ["address", "port", "vrf"],
+        removal: Some(Removal { op: "remove_snmp_agent_address", carries: &["address", "port", "vrf"], shared: false }),
+        example: "{ address: 10.1.0.1 }",
+        read: |p| SnmpAgentAddress { address: p.text("address")?, port: p.int_opt("port")?, vrf: p.text_opt("vrf")? },
+        rules: |o| snmp_agent_address(o),
+    }
+    RemoveSnmpAgentAddress "remove_snmp_agent_address" {
+        summary: "Stop the SNMP agent listening on an address and restart snmp.",
+        params: ["address", "port", "vrf"],
+        removal: None,
+        example: "{ address: 10.1.0.1 }",
+        read: |p| SnmpAgentAddress { address: p.text("address")?, port: p.int_opt("port")?, vrf: p.text_opt("vrf")? },
+        rules: |o| snmp_agent_address(o),
+    }
+    SetSnmp "set_snmp" {
+        summary: "Set the switch's SNMP location and contact and restart snmp; the reverse restores what was there.",
+        params: ["location", "contact"],
+        removal: Some(Removal { op: "clear_snmp", carries: &[], shared: false }),
+        example: "{ location: \"DC1 row 4\", contact: noc@example.net }",
+        read: |p| SnmpSystem { location: p.text_opt("location")?, contact: p.text_opt("contact")? },
+        rules: |o| snmp_system(o, true),
+    }
+    ClearSnmp "clear_snmp" {
+        summary: "Remove the SNMP location and contact and restart snmp.",
+        params: [],
+        removal: None,
+        example: "{}",
+        read: |_p| SnmpSystem::default(),
+        rules: |o| snmp_system(o, false),
+    }
     CreateLoopback "create_loopback" {
         summary: "Create a loopback interface, optionally in a VRF, or reuse it; its addresses are add_interface_address steps.",
         params: ["name", "vrf"],
@@ -874,8 +1044,9 @@ operations! {
 /// Tables the catalogue writes: the only rows a restore may put back.
 pub const RESTORABLE_TABLES: &[&str] = &[
     "ACL_RULE", "ACL_TABLE", "BGP_GLOBALS", "BGP_GLOBALS_AF", "BGP_NEIGHBOR", "BGP_NEIGHBOR_AF", "BGP_PEER_GROUP",
-    "BGP_PEER_GROUP_AF", "DHCPV4_RELAY", "DHCP_RELAY", "INTERFACE", "LOOPBACK_INTERFACE", "PORT", "PORTCHANNEL",
-    "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "STATIC_ROUTE", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
+    "BGP_PEER_GROUP_AF", "DHCPV4_RELAY", "DHCP_RELAY", "INTERFACE", "LOOPBACK_INTERFACE", "NTP", "NTP_SERVER", "PORT",
+    "PORTCHANNEL", "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "SNMP", "SNMP_AGENT_ADDRESS_CONFIG",
+    "SNMP_COMMUNITY", "STATIC_ROUTE", "SYSLOG_SERVER", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
     "VXLAN_EVPN_NVO", "VXLAN_TUNNEL", "VXLAN_TUNNEL_MAP",
 ];
 

@@ -100,6 +100,12 @@ impl TestEnv {
         std::fs::read_dir(self.lab_dir.join("dev")).map(|d| d.count()).unwrap_or(0)
     }
 
+    /// Lab device `i`'s management address, as lab/lab.sh gives it (the
+    /// tests' lab is 198.19).
+    pub fn device_address(i: usize) -> String {
+        format!("198.19.{}.{}", 1 + (i - 1) / 250, 1 + (i - 1) % 250)
+    }
+
     /// Lab device name of index `i` (1-based).
     pub fn device_name(i: usize) -> String {
         format!("sonic-d{i:03}")
@@ -294,6 +300,13 @@ impl TestEnv {
         let status = Command::new(self.lab_script()).args(["reboot", &i.to_string()])
             .env("LAB_DIR", &self.lab_dir).status().expect("run lab.sh reboot");
         assert!(status.success(), "lab.sh reboot {i} failed");
+    }
+
+    /// What `systemctl` was asked about service `name` on device `i`, one
+    /// verb per call in order (the lab records each: lab/systemd.py).
+    pub fn service_calls(&self, i: usize, name: &str) -> Vec<String> {
+        let path = self.lab_dir.join("dev").join(i.to_string()).join("run").join(format!("{name}.service.log"));
+        std::fs::read_to_string(path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default()
     }
 
     /// Writes one row on device `i`, as an operator would by hand.

@@ -2,7 +2,8 @@
 //! addresses and modes share them: which table holds a name's addresses,
 //! the mode a port is in, and the planning of adding or removing one
 //! address (routed ports, PortChannels, Loopbacks and VLAN interfaces
-//! alike).
+//! alike); which interface holds an address of the switch, and in which
+//! VRF, for the services that take a source address (syslog, SNMP).
 //!
 //! Must never: decide which operation a step is, or read the device.
 
@@ -77,6 +78,40 @@ pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str, v
         }
     }
     Ok(plan.finish())
+}
+
+/// The management VRF's switch (sonic-mgmt_vrf.yang).
+pub(crate) const MGMT_VRF: &str = "MGMT_VRF_CONFIG|vrf_global";
+
+/// Whether the management VRF is on (what YANG's `must` on `vrf: mgmt` asks).
+pub(crate) fn mgmt_vrf_on(view: &View) -> bool {
+    view.row(MGMT_VRF).and_then(|r| r.get("mgmtVrfEnabled")).is_some_and(|v| v == "true")
+}
+
+/// The address rows holding `ip` (any prefix length) in every interface
+/// table: INTERFACE, LOOPBACK_INTERFACE, VLAN_INTERFACE,
+/// PORTCHANNEL_INTERFACE and MGMT_INTERFACE.
+pub(crate) fn address_pattern(ip: &str) -> String {
+    format!("*INTERFACE|*|{ip}/*")
+}
+
+/// Every interface row (base rows tell an interface's VRF).
+pub(crate) const INTERFACE_ROWS: &str = "*INTERFACE|*";
+
+/// The address row holding `ip` on this switch and the VRF its interface is
+/// in: "" for the default VRF, the base row's vrf_name, or "mgmt" for the
+/// management interface while the management VRF is on. Reads
+/// [`address_pattern`] and [`INTERFACE_ROWS`] (and [`MGMT_VRF`]).
+pub(crate) fn holder_of(view: &View, ip: &str) -> Option<(String, String)> {
+    let holder = view.keys(&address_pattern(ip)).into_iter().next()?;
+    let mut parts = holder.splitn(3, '|');
+    let (table, name) = (parts.next()?, parts.next()?);
+    let vrf = if table == "MGMT_INTERFACE" {
+        if mgmt_vrf_on(view) { "mgmt".to_string() } else { String::new() }
+    } else {
+        view.row(&format!("{table}|{name}")).and_then(|r| r.get("vrf_name")).cloned().unwrap_or_default()
+    };
+    Some((holder, vrf))
 }
 
 /// Rows a mirror-destination check reads.

@@ -19,21 +19,28 @@ mod bgp_globals;
 mod dhcp_relay;
 mod bgp_neighbor;
 mod bgp_peer_group;
+mod daemons;
 mod interface_address;
 mod interfaces;
 mod keys;
 mod loopback;
+mod ntp;
+mod ntp_server;
 mod plan;
 mod port;
 mod portchannel;
 mod portchannel_member;
 pub mod references;
 mod restore_row;
+mod snmp;
+mod snmp_agent_address;
+mod snmp_community;
 mod sonic_release;
 mod undo_step;
 pub mod reverse;
 mod static_route;
 mod switchport;
+mod syslog_server;
 pub mod view;
 mod vlan;
 mod vlan_interface;
@@ -78,6 +85,18 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::SetPort(p) => f(p),
         Op::SetSwitchportMode(p) => f(p),
         Op::ClearSwitchportMode(p) => f(&switchport::Clear(p)),
+        Op::AddNtpServer(p) => f(&ntp_server::Add(p)),
+        Op::RemoveNtpServer(p) => f(&ntp_server::remove(p)),
+        Op::SetNtp(p) => f(&ntp::Set(p)),
+        Op::ClearNtp(_) => f(&ntp::Clear),
+        Op::AddSyslogServer(p) => f(&syslog_server::Add(p)),
+        Op::RemoveSyslogServer(p) => f(&syslog_server::remove(p)),
+        Op::AddSnmpCommunity(p) => f(&snmp_community::Add(p)),
+        Op::RemoveSnmpCommunity(p) => f(&snmp_community::Remove(p)),
+        Op::AddSnmpAgentAddress(p) => f(&snmp_agent_address::Add(p)),
+        Op::RemoveSnmpAgentAddress(p) => f(&snmp_agent_address::Remove(p)),
+        Op::SetSnmp(p) => f(&snmp::Set(p)),
+        Op::ClearSnmp(_) => f(&snmp::Clear),
         Op::CreateLoopback(p) => f(&loopback::Create(p)),
         Op::DeleteLoopback(p) => f(&loopback::delete(p)),
         Op::CreateVtep(p) => f(&vxlan::CreateVtep(p)),
@@ -155,6 +174,7 @@ pub(crate) mod tests {
             let k: Vec<String> = r.kept.iter().map(|k| format!("{}: {}", k.key, k.reason)).collect();
             parts.push(format!("kept=[{}]", k.join(",")));
         }
+        if !r.restarted.is_empty() { parts.push(format!("restarted=[{}]", r.restarted.join(","))); }
         parts.join(" ")
     }
 

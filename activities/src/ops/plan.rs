@@ -56,6 +56,11 @@ impl PlanBuilder {
         Self { view: view.clone(), planned: Planned::default() }
     }
 
+    /// Keys of the rows the step changes so far.
+    pub(crate) fn changed_keys(&self) -> impl Iterator<Item = &str> {
+        self.planned.changes.changes.iter().map(|c| c.key.as_str())
+    }
+
     /// The device as the step has changed it so far.
     pub(crate) fn view(&self) -> &View {
         &self.view
@@ -168,6 +173,15 @@ impl PlanBuilder {
         if !self.planned.warnings.contains(&warning) {
             self.planned.warnings.push(warning);
         }
+    }
+
+    /// Restarts a SONiC service once the step's rows are written (and again
+    /// after its reverse), saying why.
+    pub(crate) fn restart(&mut self, service: &str, why: String) {
+        if !self.planned.receipt.restarted.iter().any(|s| s == service) {
+            self.planned.receipt.restarted.push(service.to_string());
+        }
+        self.note(why);
     }
 
     /// Keeps a row the step would otherwise remove, saying why.

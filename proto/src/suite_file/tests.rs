@@ -196,6 +196,19 @@ fn bad_operation_parameters_are_refused() {
         ("set_port: { port: Ethernet8 }", "steps[0].set_port.port", "nothing to set"),
         (&format!("create_vlan: {{ vlan_id: 100, description: {} }}", "d".repeat(256)), "steps[0].create_vlan.description", "at most 255"),
         ("delete_vrf: { name: VrfRed, keep_if_used: maybe }", "steps[0].delete_vrf.keep_if_used", "not true or false"),
+        ("add_ntp_server: { server: ntp.example.net }", "steps[0].add_ntp_server.server", "not an IP address"),
+        ("add_ntp_server: { server: 10.0.0.1, association_type: peer }", "steps[0].add_ntp_server.association_type", "not one of"),
+        ("set_ntp: {}", "steps[0].set_ntp.src_intf", "set src_intf, vrf or both"),
+        ("set_ntp: { src_intf: lo }", "steps[0].set_ntp.src_intf", "lo"),
+        ("set_ntp: { vrf: VrfRed }", "steps[0].set_ntp.vrf", "not one of"),
+        ("add_syslog_server: { server: 10.0.0.50, source: \"2001:db8::1\" }", "steps[0].add_syslog_server.source", "different address families"),
+        ("add_syslog_server: { server: 10.0.0.50, port: 70000 }", "steps[0].add_syslog_server.port", "out of range"),
+        ("add_syslog_server: { server: 10.0.0.50, severity: loud }", "steps[0].add_syslog_server.severity", "not one of"),
+        ("add_snmp_community: { name: abc }", "steps[0].add_snmp_community.name", "4 to 32 characters"),
+        ("add_snmp_community: { name: \"noc@site\" }", "steps[0].add_snmp_community.name", "4 to 32 characters"),
+        ("add_snmp_community: { name: noc-ro, type: ro }", "steps[0].add_snmp_community.type", "not one of"),
+        ("add_snmp_agent_address: { address: 10.1.0.1, vrf: blue }", "steps[0].add_snmp_agent_address.vrf", "blue"),
+        ("set_snmp: {}", "steps[0].set_snmp.location", "set location, contact or both"),
     ];
     for (step, field, message) in cases {
         let text = format!("name: t\ntargets: {{ roles: [leaf] }}\nsteps:\n  - {step}\n");

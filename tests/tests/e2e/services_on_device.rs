@@ -288,3 +288,55 @@ async fn a_switchport_mode_is_set_and_cleared_to_the_byte() {
     reverse(&s, "mode-2-rm", &clear).await;
     assert_eq!(env.dump_config_db(device), applied, "reversing the clear puts the mode back");
 }
+
+/// The day-one operations (NTP, syslog, SNMP), applied, reversed, applied
+/// again, removed by their removal operations and the removal reversed, on
+/// a 202305 and a 202411 device: each round trip ends at the exact bytes it
+/// started from, and each release gets its own NTP_SERVER form.
+#[tokio::test]
+async fn day_one_operations_round_trip_to_the_byte() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let forward = "  - add_ntp_server: { server: 10.0.0.123 }
+  - add_ntp_server: { server: 10.0.0.124 }
+  - set_ntp: { src_intf: \"Loopback0,eth0\" }
+  - add_syslog_server: { server: 10.0.0.50, source: \"{{ device.address }}\", port: 514, protocol: udp, severity: info }
+  - add_snmp_community: { name: noc-readonly, type: RO }
+  - add_snmp_agent_address: { address: \"{{ device.address }}\" }
+  - set_snmp: { location: \"lab row 1\", contact: noc@example.net }
+";
+    let removal = "  - remove_ntp_server: { server: 10.0.0.123 }
+  - remove_ntp_server: { server: 10.0.0.124 }
+  - clear_ntp: {}
+  - remove_syslog_server: { server: 10.0.0.50 }
+  - remove_snmp_community: { name: noc-readonly }
+  - remove_snmp_agent_address: { address: \"{{ device.address }}\" }
+  - clear_snmp: {}
+";
+    for (device, ntp_row) in [(7, vec![("NULL", "NULL")]), (10, vec![("association_type", "server"), ("resolve_as", "10.0.0.123")])] {
+        let start = env.dump_config_db(device);
+        let p = plan(&s, &target(&env, device, forward)).await;
+        apply(&s, &format!("day1-{device}"), &p).await;
+        let rows = env.rows(device);
+        let want: std::collections::BTreeMap<String, String> = ntp_row.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(rows["NTP_SERVER|10.0.0.123"], want, "device {device}: its release's form");
+        assert_eq!(rows["NTP|global"]["src_intf"], "Loopback0;eth0");
+        assert_eq!(rows["SYSLOG_SERVER|10.0.0.50"]["severity"], "info");
+        assert_eq!(rows["SNMP_COMMUNITY|noc-readonly"]["TYPE"], "RO");
+        assert!(rows.keys().any(|k| k.starts_with("SNMP_AGENT_ADDRESS_CONFIG|198.19.")), "{rows:#?}");
+        assert_eq!(rows["SNMP|CONTACT"]["Contact"], "noc@example.net");
+        let log = reverse(&s, &format!("day1-{device}"), &p).await;
+        assert!(log.iter().all(|e| e.action != CompensationAction::LeftInPlace as i32), "{log:#?}");
+        assert_eq!(env.dump_config_db(device), start, "device {device}: the reverse ends where it started");
+
+        let p = plan(&s, &target(&env, device, forward)).await;
+        apply(&s, &format!("day1-{device}-2"), &p).await;
+        let applied = env.dump_config_db(device);
+        let r = plan(&s, &target(&env, device, removal)).await;
+        apply(&s, &format!("day1-{device}-rm"), &r).await;
+        assert_eq!(env.dump_config_db(device), start, "device {device}: the removal operations end where it started");
+        reverse(&s, &format!("day1-{device}-rm"), &r).await;
+        assert_eq!(env.dump_config_db(device), applied, "device {device}: reversing the removal puts everything back");
+    }
+}

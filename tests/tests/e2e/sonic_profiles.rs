@@ -67,6 +67,8 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     assert_eq!(env.rows(old)["PORT|Ethernet0"]["lanes"], "25,26,27,28", "the S6000's port_config.ini");
     assert_eq!(env.rows(new)["PORT|Ethernet4"]["lanes"], "4,5,6,7", "the SN2700's platform.json");
     let before = [env.rows(old), env.rows(mid), env.rows(new)];
+    let restarts = |i: usize| env.service_calls(i, "dhcp_relay");
+    let restarted_before = [restarts(old), restarts(mid), restarts(new)];
 
     let status = run(&env, &suite("profiles", &[old, mid, new], TENANT)).await;
     assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
@@ -100,6 +102,14 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     want_new.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "up")]));
     assert_eq!(env.rows(new), want_new, "frrcfgd device");
 
+    // The relay reads dhcp_servers and DHCP_RELAY only at start: each device
+    // restarted it once, as SONiC's CLI does (stop, reset-failed, start),
+    // and the plan says so.
+    for (i, was) in [old, mid, new].into_iter().zip(&restarted_before) {
+        assert_eq!(restarts(i)[was.len()..], ["stop", "reset-failed", "start"], "device {i}");
+    }
+    assert!(diff.contains("# 2-add_dhcp_relay: restarts dhcp_relay once written, as SONiC's CLI does") && diff.contains("! restart dhcp_relay"), "{diff}");
+
     // Each device saved what it runs, as `config save -y` writes it.
     for i in [old, mid, new] {
         let d = device(&status, i);
@@ -113,6 +123,14 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     assert_eq!(env.rows(old), want_old, "bgpcfgd device after a reboot");
     assert_eq!(env.rows(mid), want_mid, "202411 device after a reboot");
     assert_eq!(env.rows(new), want_new, "frrcfgd device after a reboot");
+
+    // SONiC's own DHCPv4 relay (202511) follows DHCPV4_RELAY live: an IPv4
+    // server alone restarts nothing there, and restarts the relay on 202305.
+    let (was_old, was_new) = (restarts(old).len(), restarts(new).len());
+    let status = run(&env, &suite("profiles-relay-v4", &[old, new], "steps:\n  - add_dhcp_relay: { vlan_id: 200, servers: 10.9.0.10 }\n")).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    assert_eq!(restarts(new).len(), was_new, "no restart for DHCPV4_RELAY");
+    assert_eq!(restarts(old)[was_old..], ["stop", "reset-failed", "start"]);
 
     // A field the release lacks: PORT mode exists from 202405 (sonic-port.yang).
     let status = run(&env, &suite("profiles-mode", &[old, mid], "steps:\n  - set_switchport_mode: { port: Ethernet8, mode: trunk }\n")).await;
@@ -130,6 +148,7 @@ async fn a_rolled_back_device_saves_its_configuration_as_it_was() {
     let _lab = env.lock_lab();
     let (canary, broken) = (5, 6);
     let before = env.rows(canary);
+    let restarted = env.service_calls(canary, "dhcp_relay").len();
     // The second device refuses every write: it fails, and the failure
     // budget of 0 rolls the canary back.
     let _refuses = Fault::inject(&env, broken, "refuse-writes");
@@ -139,6 +158,8 @@ async fn a_rolled_back_device_saves_its_configuration_as_it_was() {
     let d = device(&status, canary);
     assert_eq!(d.status, DeviceStatus::RolledBack as i32, "{d:#?}");
     assert_eq!(env.rows(canary), before, "the canary is as it was");
+    // Restarted after the relay step, and again after its undo.
+    assert_eq!(env.service_calls(canary, "dhcp_relay")[restarted..], ["stop", "reset-failed", "start", "stop", "reset-failed", "start"]);
     assert!(d.saved, "the rolled-back canary saved its configuration: {d:#?}");
     assert_eq!(env.saved_config(canary), before, "its startup configuration is the one it started with");
     // The undo survives a reboot: the canary boots as it was before the suite.
@@ -221,4 +242,48 @@ async fn daemon_warnings_are_shown_and_a_policy_can_block_them() {
     assert!(ended.error.contains("plan warnings refused by policy") && ended.error.contains("sonic-d009: step 2-create_bgp_globals: bgpcfgd runs here")
         && ended.error.contains("(rule strict of"), "{}", ended.error);
     assert_eq!(env.rows(old), before, "nothing written");
+}
+
+/// A site's management baseline (lab/services.yaml `mgmt-baseline`: NTP,
+/// syslog, SNMP) on three releases in one suite: each gets its release's
+/// rows, snmp is restarted once on each (nothing watches its tables; the
+/// NTP and syslog tables are hostcfgd's to act on), the result is no
+/// drift, and `remove_service` takes it all off again, restarting snmp.
+#[tokio::test]
+async fn a_management_baseline_reaches_three_releases_in_one_suite() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let devices = [13, 14, 16];
+    let services = concat!(env!("CARGO_MANIFEST_DIR"), "/../lab/services.yaml");
+    let params = "service: mgmt-baseline, ntp1: 10.0.0.123, ntp2: 10.0.0.124, ntp_source: Loopback0, syslog: 10.0.0.50, \
+        source: \"{{ device.address }}\", community: noc-readonly, location: \"lab row 1\", contact: noc@example.net";
+    let before: Vec<_> = devices.iter().map(|i| env.rows(*i)).collect();
+    let snmp = |i: usize| env.service_calls(i, "snmp").len();
+    let restarted: Vec<usize> = devices.iter().map(|i| snmp(*i)).collect();
+    let body = format!("services: {services}\nsteps:\n  - apply_service: {{ {params} }}\n");
+    let status = run(&env, &suite("profiles-baseline", &devices, &body)).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    for (n, i) in devices.iter().enumerate() {
+        let rows = env.rows(*i);
+        let address = TestEnv::device_address(*i);
+        assert!(rows.contains_key("NTP_SERVER|10.0.0.124") && rows["NTP|global"]["src_intf"] == "Loopback0", "device {i}");
+        assert_eq!(rows["SYSLOG_SERVER|10.0.0.50"]["source"], address);
+        assert!(rows.contains_key(&format!("SNMP_AGENT_ADDRESS_CONFIG|{address}||")), "device {i}: {rows:#?}");
+        assert_eq!(env.service_calls(*i, "snmp")[restarted[n]..], ["reset-failed", "restart"], "device {i}: snmp restarted once, as the CLI does");
+    }
+    assert_eq!(env.rows(13)["NTP_SERVER|10.0.0.123"].get("resolve_as"), None, "202305 writes the bare row");
+    assert_eq!(env.rows(14)["NTP_SERVER|10.0.0.123"]["resolve_as"], "10.0.0.123");
+    assert!(status.fleet_diff.contains("! restart snmp") && status.fleet_diff.contains("hostcfgd restarts ntp-config"), "{}", status.fleet_diff);
+    let names: Vec<String> = devices.iter().map(|i| TestEnv::device_name(*i)).collect();
+    let drift = env.cli(&["drift", "check", &names.join(",")]);
+    let out = String::from_utf8_lossy(&drift.stdout);
+    assert!(!out.contains("NTP") && !out.contains("SNMP") && !out.contains("SYSLOG"), "the baseline is no drift:\n{out}");
+
+    let removal = format!("services: {services}\nsteps:\n  - remove_service: {{ {params} }}\n");
+    let status = run(&env, &suite("profiles-baseline-rm", &devices, &removal)).await;
+    assert_eq!(status.phase, SuitePhase::Succeeded as i32, "{status:#?}");
+    for (n, i) in devices.iter().enumerate() {
+        assert_eq!(env.rows(*i), before[n], "device {i}: the baseline's removal leaves it as it was");
+        assert_eq!(snmp(*i), restarted[n] + 4, "device {i}: snmp restarted once more for the removal");
+    }
 }
