@@ -184,8 +184,12 @@ impl DeviceActivities {
             info!(suite_id = %req.suite_id, device = %device, reason = %error, "Refused to plan a device read differently");
             return Ok(DevicePlan { device, error, ..Default::default() });
         }
+        let login = self.sessions.inventory().device(&device).map(|d| crate::ops::Login {
+            user: d.user.clone(),
+            by_password: matches!(d.credential, switchyard_proto::inventory::CredentialRef::PasswordEnv(_)),
+        }).unwrap_or_default();
         let started = Instant::now();
-        let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan(&mut c, &target).await })).await;
+        let plan = with_heartbeats(&ctx, self.on_device(&device, |mut c| async move { procedures::plan_as(&mut c, &target, login).await })).await;
         let outcome = match &plan { Ok(p) if p.error.is_empty() => "planned", Ok(_) => "refused", Err(_) => "error" };
         self.metrics().step("plan", ALL_OPERATIONS, outcome, started.elapsed());
         spans::record(Step { suite_id: &req.suite_id, device: &device, kind: "plan", step: "", operation: ALL_OPERATIONS, outcome, attempt: ctx.info().attempt });

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use switchyard_proto::operation::OPERATIONS;
 
 /// Files of `src/ops/` that are no operation: what the operations share.
-const SHARED: [&str; 10] = ["mod.rs", "daemons.rs", "plan.rs", "view.rs", "reverse.rs", "references.rs", "bgp_daemon.rs", "interfaces.rs", "keys.rs", "sonic_release.rs"];
+const SHARED: [&str; 11] = ["mod.rs", "daemons.rs", "login.rs", "plan.rs", "view.rs", "reverse.rs", "references.rs", "bgp_daemon.rs", "interfaces.rs", "keys.rs", "sonic_release.rs"];
 
 /// Renders the catalogue from the registry and the files' headers.
 /// `files` are (file name, text) of `src/ops/*.rs`.

@@ -17,7 +17,7 @@ use switchyard_proto::names::device_db::journal_key;
 use switchyard_proto::v1::{ChangeAction, CompensationAction, CompensationEntry, DevicePlan, DeviceTarget, StepPlan};
 
 use crate::device::redis::{self as rdb, ApplyOutcome};
-use crate::ops::{reverse, Row};
+use crate::ops::{reverse, Login, Row};
 use crate::planning;
 
 /// Reads every row the target's steps depend on and plans them in order.
@@ -25,6 +25,13 @@ use crate::planning;
 pub async fn plan(conn: &mut MultiplexedConnection, target: &DeviceTarget) -> RedisResult<DevicePlan> {
     let snapshot = rdb::snapshot(conn, &planning::reads(target)).await?;
     Ok(planning::plan_device(target, snapshot))
+}
+
+/// [`plan`], knowing how switchyard logs in to the device: a step that
+/// would lock that login out is refused.
+pub async fn plan_as(conn: &mut MultiplexedConnection, target: &DeviceTarget, login: Login) -> RedisResult<DevicePlan> {
+    let snapshot = rdb::snapshot(conn, &planning::reads(target)).await?;
+    Ok(planning::plan_device(target, snapshot.with_login(login)))
 }
 
 /// The id of a planned step.

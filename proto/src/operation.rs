@@ -16,7 +16,7 @@ use crate::params::Params;
 use crate::v1::{
     operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
     PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, UndoStep, VlanInterface, Vrf,
-    NtpGlobal, NtpServer, SnmpAgentAddress, SnmpCommunity, SnmpSystem, SyslogServer,
+    NtpGlobal, NtpServer, SnmpAgentAddress, SnmpCommunity, SnmpSystem, SyslogServer, AaaLogin, TacacsServer,
 };
 use crate::validate;
 use crate::SourceError;
@@ -91,7 +91,10 @@ fn choice(field: &'static str, value: &str, choices: &[&str]) -> Result<(), Fiel
 
 fn vlan_interface(p: &VlanInterface) -> Result<(), FieldError> {
     vlan("vlan_id", p.vlan_id)?;
-    rule("address", validate::cidr(&p.address))?;
+    if p.address.is_empty() && p.vrf.is_empty() {
+        return refuse("address", "give an address, or a vrf to bind the VLAN's interface to without one (an L3VNI VLAN)");
+    }
+    optional("address", &p.address, |a| validate::cidr(a).map(drop))?;
     optional("vrf", &p.vrf, validate::vrf_ref)
 }
 
@@ -239,6 +242,33 @@ fn snmp_system(p: &SnmpSystem, setting: bool) -> Result<(), FieldError> {
         }
     }
     Ok(())
+}
+
+fn tacacs_server(p: &TacacsServer) -> Result<(), FieldError> {
+    rule("address", validate::ip(&p.address))?;
+    within("priority", p.priority, 1, 64, true)?;
+    within("tcp_port", p.tcp_port, 1, 65_535, true)?;
+    within("timeout", p.timeout, 1, 60, true)?;
+    choice("auth_type", &p.auth_type, &["pap", "chap", "mschap", "login"])?;
+    choice("vrf", &p.vrf, &["mgmt", "default"])
+}
+
+fn aaa_login(p: &AaaLogin, setting: bool) -> Result<(), FieldError> {
+    choice("failthrough", &p.failthrough, &["true", "false"])?;
+    if !setting {
+        return Ok(());
+    }
+    let methods = list_items(&p.login);
+    for m in &methods {
+        rule("login", validate::choice(m, &["local", "tacacs+", "radius", "ldap"]))?;
+    }
+    // config/aaa.py: one method, or two of which one is local.
+    match methods.as_slice() {
+        [] => refuse("login", "name the login methods, e.g. \"tacacs+,local\""),
+        [_] => Ok(()),
+        [a, b] if (*a == "local") != (*b == "local") => Ok(()),
+        _ => refuse("login", &format!("{:?}: one method, or two of which one is local (as SONiC's CLI takes them)", p.login)),
+    }
 }
 
 fn loopback_name(name: &str) -> Result<(), FieldError> {
@@ -477,7 +507,7 @@ fn tagging_mode(p: &Params<'_>) -> Result<i32, SourceError> {
 }
 
 fn read_vlan_interface(p: &Params<'_>) -> Result<VlanInterface, SourceError> {
-    Ok(VlanInterface { vlan_id: p.int("vlan_id")?, address: p.text("address")?, vrf: p.text_opt("vrf")? })
+    Ok(VlanInterface { vlan_id: p.int("vlan_id")?, address: p.text_opt("address")?, vrf: p.text_opt("vrf")? })
 }
 
 fn read_vrf(p: &Params<'_>) -> Result<Vrf, SourceError> {
@@ -634,7 +664,7 @@ operations! {
         rules: |o| { vlan("vlan_id", o.vlan_id)?; rule("port", validate::port(&o.port)) },
     }
     AddVlanInterface "add_vlan_interface" {
-        summary: "Give a VLAN a routed interface (SVI) with an address, optionally in a VRF.",
+        summary: "Give a VLAN a routed interface (SVI) with an address, optionally in a VRF; without an address, only bind it to a VRF (an EVPN L3VNI VLAN).",
         params: ["vlan_id", "address", "vrf"],
         removal: Some(Removal { op: "remove_vlan_interface", carries: &["vlan_id", "address", "vrf"], shared: false }),
         example: "{ vlan_id: 100, address: 10.0.100.1/24 }",
@@ -945,6 +975,46 @@ operations! {
         read: |_p| SnmpSystem::default(),
         rules: |o| snmp_system(o, false),
     }
+    AddTacacsServer "add_tacacs_server" {
+        summary: "Add a TACACS+ server (priority, port, timeout, auth type, VRF) as `config tacacs add` writes it; refused where it would let a server refuse switchyard's own password login.",
+        params: ["address", "priority", "tcp_port", "timeout", "auth_type", "vrf", "allow_lockout"],
+        removal: Some(Removal { op: "remove_tacacs_server", carries: &["address"], shared: false }),
+        example: "{ address: 10.0.0.60, priority: 1 }",
+        read: |p| TacacsServer {
+            address: p.text("address")?,
+            priority: p.int_opt("priority")?,
+            tcp_port: p.int_opt("tcp_port")?,
+            timeout: p.int_opt("timeout")?,
+            auth_type: p.text_opt("auth_type")?,
+            vrf: p.text_opt("vrf")?,
+            allow_lockout: p.flag("allow_lockout")?,
+        },
+        rules: |o| tacacs_server(o),
+    }
+    RemoveTacacsServer "remove_tacacs_server" {
+        summary: "Remove a TACACS+ server.",
+        params: ["address"],
+        removal: None,
+        example: "{ address: 10.0.0.60 }",
+        read: |p| TacacsServer { address: p.text("address")?, ..Default::default() },
+        rules: |o| tacacs_server(o),
+    }
+    SetAaaLogin "set_aaa_login" {
+        summary: "Set how users log in (AAA authentication login methods, failthrough); refused where it would let a server refuse switchyard's own password login unless allow_lockout says so.",
+        params: ["login", "failthrough", "allow_lockout"],
+        removal: Some(Removal { op: "clear_aaa_login", carries: &[], shared: false }),
+        example: "{ login: \"tacacs+,local\", failthrough: \"true\" }",
+        read: |p| AaaLogin { login: p.text("login")?, failthrough: p.text_opt("failthrough")?, allow_lockout: p.flag("allow_lockout")? },
+        rules: |o| aaa_login(o, true),
+    }
+    ClearAaaLogin "clear_aaa_login" {
+        summary: "Remove the login methods and failthrough, so the switch logs users in locally again (SONiC's default).",
+        params: [],
+        removal: None,
+        example: "{}",
+        read: |_p| AaaLogin::default(),
+        rules: |o| aaa_login(o, false),
+    }
     CreateLoopback "create_loopback" {
         summary: "Create a loopback interface, optionally in a VRF, or reuse it; its addresses are add_interface_address steps.",
         params: ["name", "vrf"],
@@ -1043,10 +1113,10 @@ operations! {
 
 /// Tables the catalogue writes: the only rows a restore may put back.
 pub const RESTORABLE_TABLES: &[&str] = &[
-    "ACL_RULE", "ACL_TABLE", "BGP_GLOBALS", "BGP_GLOBALS_AF", "BGP_NEIGHBOR", "BGP_NEIGHBOR_AF", "BGP_PEER_GROUP",
+    "AAA", "ACL_RULE", "ACL_TABLE", "BGP_GLOBALS", "BGP_GLOBALS_AF", "BGP_NEIGHBOR", "BGP_NEIGHBOR_AF", "BGP_PEER_GROUP",
     "BGP_PEER_GROUP_AF", "DHCPV4_RELAY", "DHCP_RELAY", "INTERFACE", "LOOPBACK_INTERFACE", "NTP", "NTP_SERVER", "PORT",
     "PORTCHANNEL", "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "SNMP", "SNMP_AGENT_ADDRESS_CONFIG",
-    "SNMP_COMMUNITY", "STATIC_ROUTE", "SYSLOG_SERVER", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
+    "SNMP_COMMUNITY", "STATIC_ROUTE", "SYSLOG_SERVER", "TACPLUS_SERVER", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
     "VXLAN_EVPN_NVO", "VXLAN_TUNNEL", "VXLAN_TUNNEL_MAP",
 ];
 

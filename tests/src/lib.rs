@@ -646,6 +646,15 @@ pub mod device {
         try_plan(s, target).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Plans a target as the worker does for a device it logs in to with a
+    /// password (`by_password`) or a key, as user `admin`.
+    pub async fn try_plan_as(s: &Sessions, target: &DeviceTarget, by_password: bool) -> Result<DevicePlan, String> {
+        let mut conn = s.redis(&target.device).await.unwrap();
+        let login = switchyard_activities::ops::Login { user: "admin".into(), by_password };
+        let plan = procedures::plan_as(&mut conn, target, login).await.unwrap();
+        if plan.error.is_empty() { Ok(plan) } else { Err(plan.error) }
+    }
+
     /// Plans a target from a fresh snapshot, as the worker does.
     pub async fn try_plan(s: &Sessions, target: &DeviceTarget) -> Result<DevicePlan, String> {
         let mut conn = s.redis(&target.device).await.unwrap();

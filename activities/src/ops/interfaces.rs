@@ -53,7 +53,10 @@ pub(crate) fn plan_add(view: &View, table: &str, name: &str, address: &str, vrf:
     let mut plan = PlanBuilder::new(view);
     let base_fields: Vec<(&str, String)> = if vrf.is_empty() { vec![] } else { vec![("vrf_name", vrf.to_string())] };
     plan.ensure(&base, &base_fields);
-    plan.ensure(&format!("{base}|{address}"), &[]);
+    // No address: the interface is only bound to its VRF (an L3VNI VLAN).
+    if !address.is_empty() {
+        plan.ensure(&format!("{base}|{address}"), &[]);
+    }
     Ok(plan.finish())
 }
 
@@ -70,7 +73,9 @@ pub(crate) fn plan_remove(view: &View, table: &str, name: &str, address: &str, v
         return Err(PlanError::new("vrf", format!("{name} is bound to VRF {bound}, not {vrf}")));
     }
     let mut plan = PlanBuilder::new(view);
-    plan.release(&format!("{base}|{address}"), false, "address")?;
+    if !address.is_empty() {
+        plan.release(&format!("{base}|{address}"), false, "address")?;
+    }
     if plan.row(&base).is_some() && references::users(plan.view(), &base).is_empty() {
         match &bound {
             Some(bound) if vrf.is_empty() => plan.keep(&base, format!("its binding to VRF {bound} stays (give vrf: {bound} to remove it with the last address)")),

@@ -11,6 +11,7 @@
 //! network or a clock. Everything here is a function of its inputs, so it
 //! is tested with fixture snapshots.
 
+mod aaa_login;
 mod acl_binding;
 mod acl_rule;
 mod acl_table;
@@ -23,6 +24,7 @@ mod daemons;
 mod interface_address;
 mod interfaces;
 mod keys;
+mod login;
 mod loopback;
 mod ntp;
 mod ntp_server;
@@ -41,6 +43,7 @@ pub mod reverse;
 mod static_route;
 mod switchport;
 mod syslog_server;
+mod tacacs_server;
 pub mod view;
 mod vlan;
 mod vlan_interface;
@@ -52,7 +55,7 @@ use switchyard_proto::operation;
 use switchyard_proto::v1::{operation::Op, Check, Operation};
 
 pub use plan::{Catalogued, PlanError, Planned};
-pub use view::{Reads, Row, View};
+pub use view::{Login, Reads, Row, View};
 
 /// The closed registry: every operation variant to its implementation. A
 /// variant added to `operations.proto` without an arm here does not compile.
@@ -97,6 +100,10 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::RemoveSnmpAgentAddress(p) => f(&snmp_agent_address::Remove(p)),
         Op::SetSnmp(p) => f(&snmp::Set(p)),
         Op::ClearSnmp(_) => f(&snmp::Clear),
+        Op::AddTacacsServer(p) => f(&tacacs_server::Add(p)),
+        Op::RemoveTacacsServer(p) => f(&tacacs_server::remove(p)),
+        Op::SetAaaLogin(p) => f(&aaa_login::Set(p)),
+        Op::ClearAaaLogin(_) => f(&aaa_login::Clear),
         Op::CreateLoopback(p) => f(&loopback::Create(p)),
         Op::DeleteLoopback(p) => f(&loopback::delete(p)),
         Op::CreateVtep(p) => f(&vxlan::CreateVtep(p)),

@@ -47,18 +47,41 @@ impl Reads {
     }
 }
 
+/// How switchyard logs in to the device (from the worker's inventory): what
+/// a change to the switch's login methods must not take away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Login {
+    /// The SSH user.
+    pub user: String,
+    /// Whether it logs in with a password (which PAM, and so AAA, decides
+    /// on); a key login is not PAM's to refuse.
+    pub by_password: bool,
+}
+
 /// Rows of one device: everything that was read, plus the effects of
 /// earlier planned steps. Absent rows are absent from the map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct View {
     rows: BTreeMap<String, Row>,
     state: BTreeMap<String, Row>,
+    login: Option<Login>,
 }
 
 impl View {
     /// A view holding exactly these rows.
     pub fn new(rows: BTreeMap<String, Row>) -> Self {
-        Self { rows, state: BTreeMap::new() }
+        Self { rows, state: BTreeMap::new(), login: None }
+    }
+
+    /// The same view, knowing how switchyard logs in to the device.
+    pub fn with_login(mut self, login: Login) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// How switchyard logs in, when the planner was told.
+    pub fn login(&self) -> Option<&Login> {
+        self.login.as_ref()
     }
 
     /// The same view, with these STATE_DB rows.

@@ -209,6 +209,11 @@ fn bad_operation_parameters_are_refused() {
         ("add_snmp_community: { name: noc-ro, type: ro }", "steps[0].add_snmp_community.type", "not one of"),
         ("add_snmp_agent_address: { address: 10.1.0.1, vrf: blue }", "steps[0].add_snmp_agent_address.vrf", "blue"),
         ("set_snmp: {}", "steps[0].set_snmp.location", "set location, contact or both"),
+        ("add_tacacs_server: { address: 10.0.0.60, priority: 65 }", "steps[0].add_tacacs_server.priority", "out of range 1..=64"),
+        ("add_tacacs_server: { address: 10.0.0.60, auth_type: kerberos }", "steps[0].add_tacacs_server.auth_type", "not one of"),
+        ("set_aaa_login: { login: \"tacacs+,radius\" }", "steps[0].set_aaa_login.login", "two of which one is local"),
+        ("set_aaa_login: { login: kerberos }", "steps[0].set_aaa_login.login", "not one of"),
+        ("set_aaa_login: { login: local, failthrough: yes }", "steps[0].set_aaa_login.failthrough", "not one of"),
     ];
     for (step, field, message) in cases {
         let text = format!("name: t\ntargets: {{ roles: [leaf] }}\nsteps:\n  - {step}\n");

@@ -6,7 +6,7 @@
 
 use switchyard_proto::v1::{CompensationAction, CompensationEntry};
 use switchyard_tests::TestEnv;
-use switchyard_tests::device::{apply, plan, reverse, sessions, target, try_plan};
+use switchyard_tests::device::{apply, plan, reverse, sessions, target, try_plan, try_plan_as};
 
 const DEVICE: usize = 7;
 
@@ -85,7 +85,7 @@ async fn rolling_back_the_first_tenant_keeps_what_the_second_uses() {
 }
 
 fn evpn(verb: &str, vrf: &str, vni: u32, vlan: u32, address: &str) -> String {
-    format!("  - {verb}: {{ service: evpn-l3vni-tenant, vtep_ip: 10.1.0.7, vrf: {vrf}, vni: {vni}, vlan_id: {vlan}, local_asn: 65007, address: {address} }}\n")
+    format!("  - {verb}: {{ service: evpn-l3vni-tenant, vtep_ip: 10.1.0.7, vrf: {vrf}, vni: {vni}, l3vni_vlan_id: {}, vlan_id: {vlan}, local_asn: 65007, address: {address} }}\n", vlan + 3000)
 }
 
 /// Two EVPN L3VNI tenants share the switch's VTEP: each maps its VLAN to its
@@ -105,17 +105,24 @@ async fn evpn_tenants_share_the_vtep_until_the_last_goes() {
     let rows = env.rows(DEVICE);
     assert_eq!(rows["VXLAN_TUNNEL|vtep"]["src_ip"], "10.1.0.7");
     assert_eq!(rows["VXLAN_EVPN_NVO|nvo"]["source_vtep"], "vtep");
-    assert_eq!(rows["VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan100"]["vni"], "10100");
+    assert_eq!(rows["VXLAN_TUNNEL_MAP|vtep|map_10100_Vlan3100"]["vni"], "10100");
     assert_eq!(rows["VRF|VrfGold"]["vni"], "10100");
-    assert!(rows.contains_key("BGP_GLOBALS_AF|VrfSilver|l2vpn_evpn"));
+    // Symmetric IRB as SONiC's EVPN design has it: the L3VNI VLAN bound to
+    // the VRF with no address, the gateway on the tenant's own VLAN, and
+    // the VRF's routes advertised into EVPN.
+    assert_eq!(rows["VLAN_INTERFACE|Vlan3100"]["vrf_name"], "VrfGold");
+    assert!(!rows.keys().any(|k| k.starts_with("VLAN_INTERFACE|Vlan3100|")), "no address on the L3VNI VLAN");
+    assert!(rows.contains_key("VLAN_INTERFACE|Vlan100|10.100.0.1/24"));
+    assert_eq!(rows["BGP_GLOBALS_AF|VrfSilver|l2vpn_evpn"]["advertise-ipv4-unicast"], "true");
+    assert!(!a.diff.contains("warning: Vlan"), "{}", a.diff);
 
     let remove_a = plan(&s, &target(&env, DEVICE, &evpn("remove_service", "VrfGold", 10100, 100, "10.100.0.1/24"))).await;
     let kept: Vec<String> = remove_a.steps.iter().flat_map(|st| st.receipt.as_ref().unwrap().kept.iter().map(|k| format!("{}: {}", k.key, k.reason))).collect();
-    assert!(kept.iter().any(|k| k.starts_with("VXLAN_TUNNEL|vtep: still used by VXLAN_TUNNEL_MAP|vtep|map_10200_Vlan200")), "{kept:?}");
+    assert!(kept.iter().any(|k| k.starts_with("VXLAN_TUNNEL|vtep: still used by VXLAN_TUNNEL_MAP|vtep|map_10200_Vlan3200")), "{kept:?}");
     apply(&s, "evpn-rm-a", &remove_a).await;
     let rows = env.rows(DEVICE);
     assert!(rows.contains_key("VXLAN_TUNNEL|vtep") && rows.contains_key("VXLAN_EVPN_NVO|nvo"));
-    assert!(!rows.keys().any(|k| k.contains("VrfGold") || k.contains("Vlan100") || k.contains("10100")), "{rows:#?}");
+    assert!(!rows.keys().any(|k| k.contains("VrfGold") || k.contains("Vlan100") || k.contains("Vlan3100") || k.contains("10100")), "{rows:#?}");
 
     // Rolling the second tenant back (rather than removing it) also ends
     // where the device started: its VTEP goes with it.
@@ -339,4 +346,50 @@ async fn day_one_operations_round_trip_to_the_byte() {
         reverse(&s, &format!("day1-{device}-rm"), &r).await;
         assert_eq!(env.dump_config_db(device), applied, "device {device}: reversing the removal puts everything back");
     }
+}
+
+/// AAA login methods and TACACS+ servers on a real 202411 device: a change
+/// that would let a TACACS+ server refuse switchyard's own password login
+/// is refused at plan time (nothing written) unless the suite says
+/// allow_lockout; with a key login it plans, applies, reverses and is
+/// removed to the byte. 202411's YANG requires the global passkey for a
+/// TACACS+ login, which switchyard never writes: without it, refused.
+#[tokio::test]
+async fn aaa_changes_never_lock_out_switchyards_own_login() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let device = 10;
+    let forward = "  - add_tacacs_server: { address: 10.0.0.60, timeout: 5 }\n  - set_aaa_login: { login: \"tacacs+,local\" }\n";
+    let err = try_plan(&s, &target(&env, device, forward)).await.unwrap_err();
+    assert!(err.contains("set_aaa_login: login: login uses tacacs+ and TACPLUS|global has no passkey") && err.contains("SONiC 202411 requires it"), "{err}");
+
+    // The operator sets the shared secret on the switch, out of band.
+    env.hset(device, "TACPLUS|global", &[("passkey", "lab-secret")]);
+    let start = env.dump_config_db(device);
+    let err = try_plan_as(&s, &target(&env, device, forward), true).await.unwrap_err();
+    assert!(err.contains("step 2-set_aaa_login: login: switchyard logs in to this switch as admin with a password") && err.contains("allow_lockout: true"), "{err}");
+    let allowed = forward.replace("login: \"tacacs+,local\"", "login: \"tacacs+,local\", allow_lockout: true");
+    let p = try_plan_as(&s, &target(&env, device, &allowed), true).await.unwrap();
+    assert!(p.diff.contains("warning: allowed by allow_lockout"), "{}", p.diff);
+    assert_eq!(env.dump_config_db(device), start, "planning writes nothing");
+
+    let p = try_plan_as(&s, &target(&env, device, forward), false).await.unwrap();
+    apply(&s, "aaa-1", &p).await;
+    let rows = env.rows(device);
+    assert_eq!(rows["AAA|authentication"]["login"], "tacacs+,local");
+    assert_eq!((rows["TACPLUS_SERVER|10.0.0.60"]["priority"].as_str(), rows["TACPLUS_SERVER|10.0.0.60"]["tcp_port"].as_str()), ("1", "49"));
+    assert!(!rows["TACPLUS_SERVER|10.0.0.60"].contains_key("passkey"), "no secret written");
+    reverse(&s, "aaa-1", &p).await;
+    assert_eq!(env.dump_config_db(device), start);
+
+    let p = try_plan_as(&s, &target(&env, device, forward), false).await.unwrap();
+    apply(&s, "aaa-2", &p).await;
+    let applied = env.dump_config_db(device);
+    let removal = "  - clear_aaa_login: {}\n  - remove_tacacs_server: { address: 10.0.0.60 }\n";
+    let r = try_plan_as(&s, &target(&env, device, removal), false).await.unwrap();
+    apply(&s, "aaa-2-rm", &r).await;
+    assert_eq!(env.dump_config_db(device), start);
+    reverse(&s, "aaa-2-rm", &r).await;
+    assert_eq!(env.dump_config_db(device), applied);
 }
