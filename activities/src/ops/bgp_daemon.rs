@@ -21,6 +21,21 @@ pub(crate) const DAEMON_FIELD: &str = "frr_mgmt_framework_config";
 pub(crate) const BGPCFGD_IGNORES: &str = "bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true) and reads none of BGP_GLOBALS, \
 BGP_GLOBALS_AF, ROUTE_REDISTRIBUTE (sonic-bgpcfgd bgpcfgd/main.py)";
 
+/// The `admin_status` frrcfgd acts on: it reads "true"/"false" on BGP
+/// neighbors, peer groups and their address families (frrcfgd.py's key
+/// maps: `neighbor X activate` only for "true"; any other value is logged
+/// as "neither true or false" and ignored, and frrcfgd runs `no bgp default
+/// ipv4-unicast`, so an address family written "up" is never activated).
+/// SONiC's management framework writes "true"; the YANG models type the
+/// field up|down, which bgpcfgd reads.
+pub(crate) fn admin_up(view: &View) -> &'static str {
+    if frrcfgd(view) { "true" } else { "up" }
+}
+
+/// Why the plan writes `admin_status=true`, for its note.
+pub(crate) const ADMIN_TRUE_WHY: &str = "admin_status=true, as frrcfgd activates a neighbor or address family only for \"true\" \
+(sonic-bgp-neighbor.yang types it up|down, which frrcfgd ignores)";
+
 /// Whether the device runs frrcfgd (and so takes the two-part keys).
 pub(crate) fn frrcfgd(view: &View) -> bool {
     view.row(METADATA).and_then(|r| r.get(DAEMON_FIELD)).is_some_and(|m| m == "true")

@@ -5,10 +5,13 @@
 //! container's supervisord template), bgpcfgd otherwise; the routing config
 //! mode only lays out FRR's files, and frrcfgd drops one-part keys:
 //! ```text
-//! frrcfgd:  + BGP_NEIGHBOR|<vrf>|<ip>  asn=.. admin_status=up [name=..] [local_addr=..]
-//!           + BGP_NEIGHBOR_AF|<vrf>|<ip>|<af>  admin_status=up
-//! bgpcfgd:  + BGP_NEIGHBOR|<ip>  (default VRF) or BGP_NEIGHBOR|<vrf>|<ip>
+//! frrcfgd:  + BGP_NEIGHBOR|<vrf>|<ip>  asn=.. admin_status=true [name=..] [local_addr=..]
+//!           + BGP_NEIGHBOR_AF|<vrf>|<ip>|<af>  admin_status=true
+//! bgpcfgd:  + BGP_NEIGHBOR|<ip>  (default VRF) or BGP_NEIGHBOR|<vrf>|<ip>  admin_status=up
 //! ```
+//! frrcfgd activates a neighbor's address family only for `admin_status`
+//! "true" (it runs `no bgp default ipv4-unicast`), so its rows carry what
+//! it reads; bgpcfgd's carry "up".
 //! The address family defaults to the peer's: ipv6_unicast for an IPv6
 //! neighbor, ipv4_unicast otherwise.
 //! On bgpcfgd a peer without a description is named by its address (its
@@ -23,7 +26,7 @@
 
 use switchyard_proto::v1::{BgpNeighbor, Check, CheckDb};
 
-use super::bgp_daemon::{DAEMON_FIELD, METADATA, frrcfgd};
+use super::bgp_daemon::{ADMIN_TRUE_WHY, DAEMON_FIELD, METADATA, admin_up, frrcfgd};
 use super::keys::peer_group_key;
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, expect_equal, expect_success, must_exist};
 use super::keys::vrf_or_default;
@@ -139,7 +142,7 @@ impl Catalogued for Add<'_> {
             return Err(PlanError::new("local_addr", format!(
                 "no interface of VRF {vrf} has the address {}; the BGP daemon waits for it and the session never starts", p.local_addr)));
         }
-        let mut fields = vec![("admin_status", "up".to_string())];
+        let mut fields = vec![("admin_status", admin_up(view).to_string())];
         if p.remote_asn > 0 {
             fields.push(("asn", p.remote_asn.to_string()));
         }
@@ -170,9 +173,12 @@ impl Catalogued for Add<'_> {
         }
         let mut plan = PlanBuilder::new(view);
         plan.note(form_note(unified, &neighbor));
+        if unified {
+            plan.note(ADMIN_TRUE_WHY.to_string());
+        }
         plan.ensure(&neighbor, &fields);
         if let Some(family) = family {
-            plan.ensure(&family, &[("admin_status", "up".to_string())]);
+            plan.ensure(&family, &[("admin_status", admin_up(view).to_string())]);
         }
         Ok(plan.finish())
     }
@@ -235,7 +241,7 @@ mod tests {
         let split = ("DEVICE_METADATA|localhost", &[("docker_routing_config_mode", "unified"), ("bgp_asn", "65001")][..]);
         let vrf = ("VRF|VrfRed", &[("NULL", "NULL")][..]);
         check_plan(&Add(&peer("VrfRed")), rows(&[unified, vrf, RED_GLOBALS, RED_PORT, RED_ADDR]),
-            "+ BGP_NEIGHBOR|VrfRed|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n+ BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast admin_status=up\n",
+            "+ BGP_NEIGHBOR|VrfRed|10.0.0.0 admin_status=true asn=65100 local_addr=10.0.0.1 name=tenant\n+ BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast admin_status=true\n",
             "created=[BGP_NEIGHBOR|VrfRed|10.0.0.0,BGP_NEIGHBOR_AF|VrfRed|10.0.0.0|ipv4_unicast]");
         check_plan(&Add(&peer("")), rows(&[split, PLAIN_PORT, PLAIN_ADDR]),
             "+ BGP_NEIGHBOR|10.0.0.0 admin_status=up asn=65100 local_addr=10.0.0.1 name=tenant\n", "created=[BGP_NEIGHBOR|10.0.0.0]");
@@ -278,7 +284,7 @@ mod tests {
         let unified = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
         let v6 = BgpNeighbor { neighbor: "2001:db8::2".into(), local_addr: String::new(), description: String::new(), ..peer("") };
         check_plan(&Add(&v6), rows(&[unified, DEFAULT_GLOBALS]),
-            "+ BGP_NEIGHBOR|default|2001:db8::2 admin_status=up asn=65100\n+ BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast admin_status=up\n",
+            "+ BGP_NEIGHBOR|default|2001:db8::2 admin_status=true asn=65100\n+ BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast admin_status=true\n",
             "created=[BGP_NEIGHBOR|default|2001:db8::2,BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast]");
     }
 
@@ -289,7 +295,8 @@ mod tests {
         let bgpcfgd = ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")][..]);
         let bare = BgpNeighbor { local_addr: String::new(), ..peer("") };
         let notes = |metadata| Add(&bare).plan(&View::new(rows(&[metadata, DEFAULT_GLOBALS]))).unwrap().notes;
-        assert_eq!(notes(frrcfgd), ["frrcfgd runs here (DEVICE_METADATA frr_mgmt_framework_config=true): BGP_NEIGHBOR|default|10.0.0.0 with its BGP_NEIGHBOR_AF row"]);
+        assert_eq!(notes(frrcfgd), ["frrcfgd runs here (DEVICE_METADATA frr_mgmt_framework_config=true): BGP_NEIGHBOR|default|10.0.0.0 with its BGP_NEIGHBOR_AF row",
+            "admin_status=true, as frrcfgd activates a neighbor or address family only for \"true\" (sonic-bgp-neighbor.yang types it up|down, which frrcfgd ignores)"]);
         assert_eq!(notes(bgpcfgd), ["bgpcfgd runs here (DEVICE_METADATA has no frr_mgmt_framework_config=true): BGP_NEIGHBOR|10.0.0.0"]);
     }
 
@@ -302,7 +309,7 @@ mod tests {
         let group = ("BGP_PEER_GROUP|default|SPINES", &[("admin_status", "up"), ("asn", "65100")][..]);
         let member = BgpNeighbor { local_addr: String::new(), description: String::new(), remote_asn: 0, peer_group: "SPINES".into(), ..peer("") };
         check_plan(&Add(&member), rows(&[frrcfgd, DEFAULT_GLOBALS, group]),
-            "+ BGP_NEIGHBOR|default|10.0.0.0 admin_status=up peer_group_name=SPINES\n+ BGP_NEIGHBOR_AF|default|10.0.0.0|ipv4_unicast admin_status=up\n",
+            "+ BGP_NEIGHBOR|default|10.0.0.0 admin_status=true peer_group_name=SPINES\n+ BGP_NEIGHBOR_AF|default|10.0.0.0|ipv4_unicast admin_status=true\n",
             "created=[BGP_NEIGHBOR|default|10.0.0.0,BGP_NEIGHBOR_AF|default|10.0.0.0|ipv4_unicast]");
         check_refused(&Add(&member), rows(&[frrcfgd, DEFAULT_GLOBALS]), "peer_group", "BGP_PEER_GROUP|default|SPINES does not exist");
         check_refused(&Add(&member), rows(&[bgpcfgd, DEFAULT_GLOBALS, group]), "peer_group", "runs bgpcfgd");

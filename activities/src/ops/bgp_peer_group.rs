@@ -2,8 +2,8 @@
 //!
 //! Writes, as frrcfgd reads them (sonic-bgp-peergroup.yang), parent first:
 //! ```text
-//! + BGP_PEER_GROUP|<vrf>|<name>          admin_status=up [asn=..] [name=<description>]
-//! + BGP_PEER_GROUP_AF|<vrf>|<name>|<af>  admin_status=up   per address family
+//! + BGP_PEER_GROUP|<vrf>|<name>          admin_status=true [asn=..] [name=<description>]
+//! + BGP_PEER_GROUP_AF|<vrf>|<name>|<af>  admin_status=true   per address family
 //! ```
 //! Only frrcfgd reads peer groups from CONFIG_DB; bgpcfgd builds its own
 //! from templates, so a device without `frr_mgmt_framework_config` "true"
@@ -14,7 +14,7 @@
 use switchyard_proto::operation::list_items;
 use switchyard_proto::v1::BgpPeerGroup;
 
-use super::bgp_daemon::{DAEMON_FIELD, frrcfgd};
+use super::bgp_daemon::{ADMIN_TRUE_WHY, DAEMON_FIELD, admin_up, frrcfgd};
 use super::keys::peer_group_key as key;
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, release_reads};
 use super::keys::vrf_or_default;
@@ -67,7 +67,7 @@ impl Catalogued for Create<'_> {
         {
             return Err(PlanError::new("remote_asn", format!("{own} exists with asn {existing}; a group has one remote AS")));
         }
-        let mut fields = vec![("admin_status", "up".to_string())];
+        let mut fields = vec![("admin_status", admin_up(view).to_string())];
         if p.remote_asn > 0 {
             fields.push(("asn", p.remote_asn.to_string()));
         }
@@ -76,9 +76,10 @@ impl Catalogued for Create<'_> {
         }
         let mut plan = PlanBuilder::new(view);
         plan.note(format!("frrcfgd runs here (DEVICE_METADATA {DAEMON_FIELD}=true): it reads BGP_PEER_GROUP"));
+        plan.note(ADMIN_TRUE_WHY.to_string());
         plan.ensure(&own, &fields);
         for k in af_keys(p) {
-            plan.ensure(&k, &[("admin_status", "up".to_string())]);
+            plan.ensure(&k, &[("admin_status", admin_up(view).to_string())]);
         }
         Ok(plan.finish())
     }
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn a_group_is_frrcfgds_and_needs_the_vrfs_instance() {
         check_plan(&Create(&group()), rows(&[FRRCFGD, INSTANCE]),
-            "+ BGP_PEER_GROUP|VrfRed|TENANT admin_status=up asn=65100 name=tenant peers\n+ BGP_PEER_GROUP_AF|VrfRed|TENANT|ipv4_unicast admin_status=up\n",
+            "+ BGP_PEER_GROUP|VrfRed|TENANT admin_status=true asn=65100 name=tenant peers\n+ BGP_PEER_GROUP_AF|VrfRed|TENANT|ipv4_unicast admin_status=true\n",
             "created=[BGP_PEER_GROUP|VrfRed|TENANT,BGP_PEER_GROUP_AF|VrfRed|TENANT|ipv4_unicast]");
         check_refused(&Create(&group()), rows(&[INSTANCE]), "name", "runs bgpcfgd");
         check_refused(&Create(&group()), rows(&[FRRCFGD]), "vrf", "has no BGP instance");

@@ -17,6 +17,9 @@ enum When {
     OwnListNonEmpty(&'static str),
     /// A matching row whose comma-separated list field holds this value.
     ListHas(&'static str, String),
+    /// A matching row whose `;`-separated field holds this value (the one
+    /// leaf-list sonic-cfggen keeps as a string: NTP's `src_intf`).
+    SemicolonListHas(&'static str, String),
     /// A matching row whose key has exactly this many `|`-separated parts.
     KeyParts(usize),
 }
@@ -59,6 +62,7 @@ fn consumers(key: &str) -> Vec<Consumer> {
             c.push(any(format!("BGP_PEER_RANGE|{vrf}|*")));
             c.push(field_is("VLAN_SUB_INTERFACE|*", "vrf_name", vrf));
             c.push(field_is("SYSLOG_SERVER|*", "vrf", vrf));
+            c.push(any(format!("SNMP_AGENT_ADDRESS_CONFIG|*|*|{vrf}")));
             c.push(field_is("DHCPV4_RELAY|*", "server_vrf", vrf));
             c
         }
@@ -121,12 +125,22 @@ fn consumers(key: &str) -> Vec<Consumer> {
             any(format!("ACL_RULE|{table}|*")),
             Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("ports@") },
         ],
-        // An interface's base row lives while it has addresses.
-        [table, name] if INTERFACE_TABLES.contains(table) => vec![any(format!("{table}|{name}|*"))],
-        // An address lives while a BGP session is sourced from it.
+        // An interface's base row lives while it has addresses, and while
+        // NTP sends from it (sonic-ntp.yang src_intf leafrefs).
+        [table, name] if INTERFACE_TABLES.contains(table) => vec![
+            any(format!("{table}|{name}|*")),
+            Consumer { pattern: "NTP|global".into(), when: When::SemicolonListHas("src_intf", name.to_string()) },
+        ],
+        // An address lives while a BGP session, a syslog server's source
+        // or the SNMP agent uses it (config/syslog.py and
+        // `config snmpagentaddress` check the switch has it).
         [table, _, cidr] if INTERFACE_TABLES.contains(table) => {
             let ip = cidr.split('/').next().unwrap_or_default();
-            vec![field_is("BGP_NEIGHBOR|*", "local_addr", ip)]
+            vec![
+                field_is("BGP_NEIGHBOR|*", "local_addr", ip),
+                field_is("SYSLOG_SERVER|*", "source", ip),
+                any(format!("SNMP_AGENT_ADDRESS_CONFIG|{ip}|*")),
+            ]
         }
         _ => Vec::new(),
     }
@@ -155,6 +169,9 @@ pub fn users(view: &View, key: &str) -> Vec<String> {
                 }
                 When::ListHas(field, value) => {
                     k != key && row.and_then(|r| r.get(*field)).is_some_and(|v| v.split(',').any(|item| item == value))
+                }
+                When::SemicolonListHas(field, value) => {
+                    k != key && row.and_then(|r| r.get(*field)).is_some_and(|v| v.split(';').any(|item| item == value))
                 }
                 When::KeyParts(n) => k != key && k.split('|').count() == *n,
             };
@@ -187,6 +204,19 @@ mod tests {
         ]));
         assert_eq!(users(&view, "VRF|VrfRed"), ["INTERFACE|Ethernet8", "BGP_NEIGHBOR|VrfRed|10.0.0.2"]);
         assert!(users(&view, "VRF|VrfGreen").is_empty());
+    }
+
+    #[test]
+    fn management_services_keep_their_sources() {
+        let view = View::new(rows(&[
+            ("LOOPBACK_INTERFACE|Loopback0", &[("NULL", "NULL")]),
+            ("NTP|global", &[("src_intf", "eth0;Loopback0")]),
+            ("SYSLOG_SERVER|10.0.0.50", &[("source", "10.1.0.5")]),
+            ("SNMP_AGENT_ADDRESS_CONFIG|10.1.0.5||", &[("NULL", "NULL")]),
+        ]));
+        assert_eq!(users(&view, "LOOPBACK_INTERFACE|Loopback0"), ["NTP|global"]);
+        assert!(users(&view, "LOOPBACK_INTERFACE|Loopback10").is_empty());
+        assert_eq!(users(&view, "LOOPBACK_INTERFACE|Loopback0|10.1.0.5/32"), ["SYSLOG_SERVER|10.0.0.50", "SNMP_AGENT_ADDRESS_CONFIG|10.1.0.5||"]);
     }
 
     #[test]

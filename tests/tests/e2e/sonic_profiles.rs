@@ -91,15 +91,15 @@ async fn one_suite_writes_each_profiles_own_form_and_saves_it() {
     let mut want_mid = before[1].clone();
     want_mid.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles"), ("dhcp_servers@", "10.9.0.9")]));
     want_mid.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
-    want_mid.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up")]));
-    want_mid.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "up")]));
+    want_mid.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "true")]));
+    want_mid.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "true")]));
     assert_eq!(env.rows(mid), want_mid, "202411 device");
     let mut want_new = before[2].clone();
     want_new.insert("VLAN|Vlan200".into(), row(&[("vlanid", "200"), ("description", "profiles")]));
     want_new.insert("DHCPV4_RELAY|Vlan200".into(), row(&[("dhcpv4_servers@", "10.9.0.9")]));
     want_new.insert("DHCP_RELAY|Vlan200".into(), row(&[("dhcpv6_servers@", "2001:db8::9")]));
-    want_new.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "up")]));
-    want_new.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "up")]));
+    want_new.insert("BGP_NEIGHBOR|default|10.0.0.9".into(), row(&[("asn", "65100"), ("admin_status", "true")]));
+    want_new.insert("BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast".into(), row(&[("admin_status", "true")]));
     assert_eq!(env.rows(new), want_new, "frrcfgd device");
 
     // The relay reads dhcp_servers and DHCP_RELAY only at start: each device
