@@ -16,7 +16,8 @@ use crate::params::Params;
 use crate::v1::{
     operation::Op, AclBinding, AclRule, AclTable, AddVlanMember, BgpGlobals, BgpNeighbor, BgpPeerGroup, CreateVlan, DhcpRelay, Loopback, VniMap, Vtep, DeleteVlan, InterfaceAddress,
     PortChannel, PortChannelMember, PortProperties, RestoreRow, StaticRoute, SwitchportMode, TaggingMode, UndoStep, VlanInterface, Vrf,
-    NtpGlobal, NtpServer, SnmpAgentAddress, SnmpCommunity, SnmpSystem, SyslogServer, AaaLogin, TacacsServer,
+    NtpGlobal, NtpServer, SnmpAgentAddress, SnmpCommunity, SnmpSystem, SyslogServer, AaaLogin, TacacsServer, PrefixListEntry,
+    RouteMapStatement,
 };
 use crate::validate;
 use crate::SourceError;
@@ -120,6 +121,12 @@ fn bgp_neighbor(p: &BgpNeighbor, adding: bool) -> Result<(), FieldError> {
         within("remote_asn", p.remote_asn, 1, u32::MAX - 1, true)?;
         optional("local_addr", &p.local_addr, |v| validate::ip(v).map(|_| ()))?;
         optional("peer_group", &p.peer_group, validate::peer_group)?;
+        if !p.route_map_in.is_empty() {
+            policy_name("route_map_in", &p.route_map_in)?;
+        }
+        if !p.route_map_out.is_empty() {
+            policy_name("route_map_out", &p.route_map_out)?;
+        }
     }
     choice("address_family", &p.address_family, &["ipv4_unicast", "ipv6_unicast", "l2vpn_evpn"])
 }
@@ -269,6 +276,49 @@ fn aaa_login(p: &AaaLogin, setting: bool) -> Result<(), FieldError> {
         [a, b] if (*a == "local") != (*b == "local") => Ok(()),
         _ => refuse("login", &format!("{:?}: one method, or two of which one is local (as SONiC's CLI takes them)", p.login)),
     }
+}
+
+/// A route policy object's name: frrcfgd passes it to vtysh.
+fn policy_name(field: &'static str, name: &str) -> Result<(), FieldError> {
+    if !name.is_empty() && name.len() <= 63 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        Ok(())
+    } else {
+        refuse(field, &format!("{name:?} is not a policy name: 1 to 63 letters, digits, _ and -"))
+    }
+}
+
+fn prefix_list_entry(p: &PrefixListEntry) -> Result<(), FieldError> {
+    policy_name("name", &p.name)?;
+    let (addr, len) = validate::network(&p.prefix).map_err(|message| FieldError { field: "prefix", message })?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if !p.range.is_empty() && p.range != "exact" {
+        let bounds = p.range.split_once("..").and_then(|(a, b)| Some((a.parse::<u8>().ok()?, b.parse::<u8>().ok()?)));
+        match bounds {
+            Some((lo, hi)) if len <= lo && lo <= hi && hi <= max => {}
+            _ => return refuse("range", &format!("{:?}: exact, or <min>..<max> with {len} <= min <= max <= {max} (the prefix's length and its family's)", p.range)),
+        }
+    }
+    choice("action", &p.action, &["permit", "deny"])
+}
+
+fn route_map_statement(p: &RouteMapStatement, adding: bool) -> Result<(), FieldError> {
+    policy_name("name", &p.name)?;
+    within("seq", p.seq, 1, 65_535, false)?;
+    if !adding {
+        return Ok(());
+    }
+    choice("action", &p.action, &["permit", "deny"])?;
+    if !p.match_prefix_list.is_empty() {
+        policy_name("match_prefix_list", &p.match_prefix_list)?;
+    }
+    for c in list_items(&p.set_community) {
+        let known = ["no-export", "no-advertise", "local-AS", "internet", "graceful-shutdown", "blackhole", "no-peer"].contains(&c);
+        let pair = c.split_once(':').is_some_and(|(a, b)| a.parse::<u16>().is_ok() && b.parse::<u16>().is_ok());
+        if !known && !pair {
+            return refuse("set_community", &format!("{c:?} is not a community: AA:NN or a well-known name (no-export, no-advertise, ...)"));
+        }
+    }
+    Ok(())
 }
 
 fn loopback_name(name: &str) -> Result<(), FieldError> {
@@ -527,6 +577,8 @@ fn read_bgp_neighbor(p: &Params<'_>, adding: bool) -> Result<BgpNeighbor, Source
         description: p.text_opt("description")?,
         address_family: p.text_opt("address_family")?,
         peer_group: if adding { p.text_opt("peer_group")? } else { String::new() },
+        route_map_in: if adding { p.text_opt("route_map_in")? } else { String::new() },
+        route_map_out: if adding { p.text_opt("route_map_out")? } else { String::new() },
     })
 }
 
@@ -713,7 +765,7 @@ operations! {
     }
     AddBgpNeighbor "add_bgp_neighbor" {
         summary: "Add a BGP neighbor in a VRF whose BGP instance exists, with its address family (frrcfgd) in the key form the device's BGP daemon reads.",
-        params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family", "peer_group"],
+        params: ["vrf", "neighbor", "remote_asn", "local_addr", "description", "address_family", "peer_group", "route_map_in", "route_map_out"],
         removal: Some(Removal { op: "remove_bgp_neighbor", carries: &["vrf", "neighbor", "address_family"], shared: false }),
         example: "{ vrf: VrfRed, neighbor: 10.0.0.0, remote_asn: 65100 }",
         read: |p| read_bgp_neighbor(p, true)?,
@@ -1015,6 +1067,46 @@ operations! {
         read: |_p| AaaLogin::default(),
         rules: |o| aaa_login(o, false),
     }
+    AddPrefixList "add_prefix_list" {
+        summary: "Add an entry (a network, exact or a length range, permit or deny) to a prefix list, making the list when absent; frrcfgd only.",
+        params: ["name", "prefix", "range", "action"],
+        removal: Some(Removal { op: "remove_prefix_list", carries: &["name", "prefix", "range"], shared: false }),
+        example: "{ name: LOOPBACKS, prefix: 10.1.0.0/16, range: \"32..32\" }",
+        read: |p| PrefixListEntry { name: p.text("name")?, prefix: p.text("prefix")?, range: p.text_opt("range")?, action: p.text_opt("action")? },
+        rules: |o| prefix_list_entry(o),
+    }
+    RemovePrefixList "remove_prefix_list" {
+        summary: "Remove an entry from a prefix list; the list goes with its last entry once nothing uses it.",
+        params: ["name", "prefix", "range"],
+        removal: None,
+        example: "{ name: LOOPBACKS, prefix: 10.1.0.0/16, range: \"32..32\" }",
+        read: |p| PrefixListEntry { name: p.text("name")?, prefix: p.text("prefix")?, range: p.text_opt("range")?, action: String::new() },
+        rules: |o| prefix_list_entry(o),
+    }
+    AddRouteMap "add_route_map" {
+        summary: "Add a statement to a route map (permit or deny, match a prefix list, set local preference, MED, communities), making the map when absent; frrcfgd only.",
+        params: ["name", "seq", "action", "match_prefix_list", "set_local_pref", "set_med", "set_community"],
+        removal: Some(Removal { op: "remove_route_map", carries: &["name", "seq"], shared: false }),
+        example: "{ name: FROM_SPINES, seq: 10, match_prefix_list: LOOPBACKS, set_local_pref: 200 }",
+        read: |p| RouteMapStatement {
+            name: p.text("name")?,
+            seq: p.int("seq")?,
+            action: p.text_opt("action")?,
+            match_prefix_list: p.text_opt("match_prefix_list")?,
+            set_local_pref: p.int_opt("set_local_pref")?,
+            set_med: p.int_opt("set_med")?,
+            set_community: p.text_opt("set_community")?,
+        },
+        rules: |o| route_map_statement(o, true),
+    }
+    RemoveRouteMap "remove_route_map" {
+        summary: "Remove a statement from a route map; the map goes with its last statement once no neighbor uses it.",
+        params: ["name", "seq"],
+        removal: None,
+        example: "{ name: FROM_SPINES, seq: 10 }",
+        read: |p| RouteMapStatement { name: p.text("name")?, seq: p.int("seq")?, ..Default::default() },
+        rules: |o| route_map_statement(o, false),
+    }
     CreateLoopback "create_loopback" {
         summary: "Create a loopback interface, optionally in a VRF, or reuse it; its addresses are add_interface_address steps.",
         params: ["name", "vrf"],
@@ -1115,7 +1207,7 @@ operations! {
 pub const RESTORABLE_TABLES: &[&str] = &[
     "AAA", "ACL_RULE", "ACL_TABLE", "BGP_GLOBALS", "BGP_GLOBALS_AF", "BGP_NEIGHBOR", "BGP_NEIGHBOR_AF", "BGP_PEER_GROUP",
     "BGP_PEER_GROUP_AF", "DHCPV4_RELAY", "DHCP_RELAY", "INTERFACE", "LOOPBACK_INTERFACE", "NTP", "NTP_SERVER", "PORT",
-    "PORTCHANNEL", "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "SNMP", "SNMP_AGENT_ADDRESS_CONFIG",
+    "PORTCHANNEL", "PORTCHANNEL_INTERFACE", "PORTCHANNEL_MEMBER", "PREFIX", "PREFIX_SET", "ROUTE_MAP", "ROUTE_MAP_SET", "SNMP", "SNMP_AGENT_ADDRESS_CONFIG",
     "SNMP_COMMUNITY", "STATIC_ROUTE", "SYSLOG_SERVER", "TACPLUS_SERVER", "VLAN", "VLAN_INTERFACE", "VLAN_MEMBER", "VRF",
     "VXLAN_EVPN_NVO", "VXLAN_TUNNEL", "VXLAN_TUNNEL_MAP",
 ];

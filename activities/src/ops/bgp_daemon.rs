@@ -5,7 +5,7 @@
 //!
 //! Must never: plan a change.
 
-use super::plan::View;
+use super::plan::{PlanError, View};
 
 /// The row that names the daemon (and the default VRF's ASN on bgpcfgd).
 pub(crate) const METADATA: &str = "DEVICE_METADATA|localhost";
@@ -35,6 +35,15 @@ pub(crate) fn admin_up(view: &View) -> &'static str {
 /// Why the plan writes `admin_status=true`, for its note.
 pub(crate) const ADMIN_TRUE_WHY: &str = "admin_status=true, as frrcfgd activates a neighbor or address family only for \"true\" \
 (sonic-bgp-neighbor.yang types it up|down, which frrcfgd ignores)";
+
+/// The refusal for a switch whose BGP daemon reads no route policy
+/// (prefix lists, route maps) from CONFIG_DB.
+pub(crate) fn frrcfgd_only(view: &View, field: &str) -> Result<(), PlanError> {
+    if frrcfgd(view) {
+        return Ok(());
+    }
+    Err(PlanError::new(field, format!("this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which reads no route policy from CONFIG_DB")))
+}
 
 /// Whether the device runs frrcfgd (and so takes the two-part keys).
 pub(crate) fn frrcfgd(view: &View) -> bool {

@@ -68,6 +68,9 @@ fn reads(p: &BgpNeighbor) -> Reads {
             reads = reads.key(a);
         }
     }
+    for map in [&p.route_map_in, &p.route_map_out].into_iter().filter(|m| !m.is_empty()) {
+        reads = reads.key(format!("ROUTE_MAP_SET|{map}"));
+    }
     if vrf_or_default(&p.vrf) != "default" {
         reads = reads.key(format!("VRF|{}", p.vrf));
     }
@@ -177,8 +180,19 @@ impl Catalogued for Add<'_> {
             plan.note(ADMIN_TRUE_WHY.to_string());
         }
         plan.ensure(&neighbor, &fields);
+        let maps = [("route_map_in", &p.route_map_in), ("route_map_out", &p.route_map_out)];
+        let mut af_fields = vec![("admin_status", admin_up(view).to_string())];
+        for (field, map) in maps.into_iter().filter(|(_, m)| !m.is_empty()) {
+            if !unified {
+                return Err(PlanError::new(field, format!("this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which takes no route maps from CONFIG_DB")));
+            }
+            must_exist(view, &format!("ROUTE_MAP_SET|{map}"), field, &format!("route map {map}"))?;
+            // sonic-bgp-neighbor.yang: a leaf-list (max 1); frrcfgd's
+            // template iterates it, so it is written as a list.
+            af_fields.push(match field { "route_map_in" => ("route_map_in@", map.clone()), _ => ("route_map_out@", map.clone()) });
+        }
         if let Some(family) = family {
-            plan.ensure(&family, &[("admin_status", admin_up(view).to_string())]);
+            plan.ensure(&family, &af_fields);
         }
         Ok(plan.finish())
     }

@@ -32,8 +32,10 @@ mod plan;
 mod port;
 mod portchannel;
 mod portchannel_member;
+mod prefix_list;
 pub mod references;
 mod restore_row;
+mod route_map;
 mod snmp;
 mod snmp_agent_address;
 mod snmp_community;
@@ -104,6 +106,10 @@ fn with_op<R>(op: &Op, f: impl FnOnce(&dyn Catalogued) -> R) -> R {
         Op::RemoveTacacsServer(p) => f(&tacacs_server::remove(p)),
         Op::SetAaaLogin(p) => f(&aaa_login::Set(p)),
         Op::ClearAaaLogin(_) => f(&aaa_login::Clear),
+        Op::AddPrefixList(p) => f(&prefix_list::Add(p)),
+        Op::RemovePrefixList(p) => f(&prefix_list::Remove(p)),
+        Op::AddRouteMap(p) => f(&route_map::Add(p)),
+        Op::RemoveRouteMap(p) => f(&route_map::Remove(p)),
         Op::CreateLoopback(p) => f(&loopback::Create(p)),
         Op::DeleteLoopback(p) => f(&loopback::delete(p)),
         Op::CreateVtep(p) => f(&vxlan::CreateVtep(p)),

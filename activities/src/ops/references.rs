@@ -121,6 +121,19 @@ fn consumers(key: &str) -> Vec<Consumer> {
             any(format!("VLAN_MEMBER|*|{pc}")),
             list_has("ACL_TABLE|*", "ports@", pc),
         ],
+        // A prefix list lives while it has entries or a route map matches
+        // it; a route map while it has statements or a neighbor applies it.
+        ["PREFIX_SET", name] => vec![
+            any(format!("PREFIX|{name}|*")),
+            field_is("ROUTE_MAP|*", "match_prefix_set", name),
+        ],
+        ["ROUTE_MAP_SET", name] => vec![
+            any(format!("ROUTE_MAP|{name}|*")),
+            list_has("BGP_NEIGHBOR_AF|*", "route_map_in@", name),
+            list_has("BGP_NEIGHBOR_AF|*", "route_map_out@", name),
+            list_has("BGP_PEER_GROUP_AF|*", "route_map_in@", name),
+            list_has("BGP_PEER_GROUP_AF|*", "route_map_out@", name),
+        ],
         ["ACL_TABLE", table] => vec![
             any(format!("ACL_RULE|{table}|*")),
             Consumer { pattern: key.to_string(), when: When::OwnListNonEmpty("ports@") },

@@ -214,6 +214,11 @@ fn bad_operation_parameters_are_refused() {
         ("set_aaa_login: { login: \"tacacs+,radius\" }", "steps[0].set_aaa_login.login", "two of which one is local"),
         ("set_aaa_login: { login: kerberos }", "steps[0].set_aaa_login.login", "not one of"),
         ("set_aaa_login: { login: local, failthrough: yes }", "steps[0].set_aaa_login.failthrough", "not one of"),
+        ("add_prefix_list: { name: L, prefix: 10.1.0.1/16 }", "steps[0].add_prefix_list.prefix", "10.1.0.0/16"),
+        ("add_prefix_list: { name: L, prefix: 10.1.0.0/16, range: \"8..24\" }", "steps[0].add_prefix_list.range", "16 <= min"),
+        ("add_prefix_list: { name: \"a b\", prefix: 10.1.0.0/16 }", "steps[0].add_prefix_list.name", "not a policy name"),
+        ("add_route_map: { name: RM, seq: 0 }", "steps[0].add_route_map.seq", "out of range"),
+        ("add_route_map: { name: RM, seq: 10, set_community: \"65000:100,nope\" }", "steps[0].add_route_map.set_community", "not a community"),
     ];
     for (step, field, message) in cases {
         let text = format!("name: t\ntargets: {{ roles: [leaf] }}\nsteps:\n  - {step}\n");

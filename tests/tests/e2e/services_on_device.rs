@@ -393,3 +393,53 @@ async fn aaa_changes_never_lock_out_switchyards_own_login() {
     reverse(&s, "aaa-2-rm", &r).await;
     assert_eq!(env.dump_config_db(device), applied);
 }
+
+/// Route policy where frrcfgd runs (a 202411 device): a prefix list, a
+/// route map matching it, and a neighbor importing through the map, in
+/// the key forms frrcfgd parses, round trip to the byte; removing the map's
+/// statement keeps the map while the neighbor applies it. A bgpcfgd
+/// device refuses route policy, naming why.
+#[tokio::test]
+async fn route_policy_round_trips_where_frrcfgd_runs() {
+    let env = TestEnv::get();
+    let _lab = env.lock_lab();
+    let s = sessions(&env);
+    let device = 10;
+    let forward = "  - add_prefix_list: { name: LOOPBACKS, prefix: 10.1.0.0/16, range: \"32..32\" }
+  - add_route_map: { name: FROM_SPINES, seq: 10, match_prefix_list: LOOPBACKS, set_local_pref: 200, set_community: \"65000:100\" }
+  - add_bgp_neighbor: { neighbor: 10.0.0.9, remote_asn: 65100, route_map_in: FROM_SPINES }
+";
+    let start = env.dump_config_db(device);
+    let p = plan(&s, &target(&env, device, forward)).await;
+    assert!(p.diff.contains("PREFIX keyed <name>|<prefix>|<range>"), "{}", p.diff);
+    apply(&s, "policy-1", &p).await;
+    let rows = env.rows(device);
+    assert_eq!(rows["PREFIX_SET|LOOPBACKS"]["mode"], "IPv4");
+    assert_eq!(rows["PREFIX|LOOPBACKS|10.1.0.0/16|32..32"]["action"], "permit");
+    assert_eq!(rows["ROUTE_MAP|FROM_SPINES|10"]["route_operation"], "permit");
+    assert_eq!(rows["BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast"]["route_map_in@"], "FROM_SPINES");
+    assert_eq!(rows["BGP_NEIGHBOR_AF|default|10.0.0.9|ipv4_unicast"]["admin_status"], "true");
+    reverse(&s, "policy-1", &p).await;
+    assert_eq!(env.dump_config_db(device), start);
+
+    let p = plan(&s, &target(&env, device, forward)).await;
+    apply(&s, "policy-2", &p).await;
+    let applied = env.dump_config_db(device);
+    // The statement goes; the map stays while the neighbor applies it.
+    let r = plan(&s, &target(&env, device, "  - remove_route_map: { name: FROM_SPINES, seq: 10 }\n")).await;
+    apply(&s, "policy-2-rm", &r).await;
+    let rows = env.rows(device);
+    assert!(!rows.contains_key("ROUTE_MAP|FROM_SPINES|10") && rows.contains_key("ROUTE_MAP_SET|FROM_SPINES"), "{rows:#?}");
+    reverse(&s, "policy-2-rm", &r).await;
+    assert_eq!(env.dump_config_db(device), applied);
+    let all = "  - remove_bgp_neighbor: { neighbor: 10.0.0.9 }
+  - remove_route_map: { name: FROM_SPINES, seq: 10 }
+  - remove_prefix_list: { name: LOOPBACKS, prefix: 10.1.0.0/16, range: \"32..32\" }
+";
+    let r = plan(&s, &target(&env, device, all)).await;
+    apply(&s, "policy-2-all", &r).await;
+    assert_eq!(env.dump_config_db(device), start, "the removals end where it started");
+
+    let err = try_plan(&s, &target(&env, 7, "  - add_prefix_list: { name: LOOPBACKS, prefix: 10.1.0.0/16 }\n")).await.unwrap_err();
+    assert!(err.contains("add_prefix_list: name: this device runs bgpcfgd") && err.contains("no route policy"), "{err}");
+}
