@@ -112,7 +112,14 @@ fn interface_address(p: &InterfaceAddress) -> Result<(), FieldError> {
 
 fn bgp_neighbor(p: &BgpNeighbor, adding: bool) -> Result<(), FieldError> {
     optional("vrf", &p.vrf, validate::vrf_ref)?;
-    rule("neighbor", validate::ip(&p.neighbor))?;
+    // An address, or an interface: BGP unnumbered (frrcfgd's
+    // `neighbor <interface> interface`).
+    let on_interface = p.neighbor.parse::<std::net::IpAddr>().is_err() && validate::interface(&p.neighbor).is_ok() && !p.neighbor.starts_with("Loopback");
+    if !on_interface {
+        rule("neighbor", validate::ip(&p.neighbor))?;
+    } else if !p.local_addr.is_empty() {
+        return refuse("local_addr", "a neighbor on an interface (BGP unnumbered) takes the interface's IPv6 link-local address; give no local_addr");
+    }
     if adding {
         // A peer group may give the remote AS; without one the neighbor must.
         if p.remote_asn == 0 && p.peer_group.is_empty() {

@@ -23,6 +23,21 @@
 //! DEVICE_METADATA's bgp_asn instead). Remove deletes both rows.
 //! Built-in check (`checks.builtin`): the session is Established in STATE_DB
 //! `NEIGH_STATE_TABLE|<ip>`, as bgpmon reports it (default VRF only).
+//!
+//! BGP unnumbered: a neighbor named by an interface (EthernetN,
+//! PortChannelN, VlanN) peers over its IPv6 link-local address, as frrcfgd
+//! renders `neighbor <interface> interface` (every frrcfgd release; bgpcfgd
+//! keys neighbors by address and is refused). The interface must be routed
+//! (no VLAN or LAG membership) and is given `ipv6_use_link_local_only`
+//! (its base row made when absent); the neighbor carries
+//! `capability_ext_nexthop` so IPv4 routes travel over the IPv6 session.
+//! ```text
+//! ~ INTERFACE|<if>  ipv6_use_link_local_only <old> → enable
+//! + BGP_NEIGHBOR|<vrf>|<if>  admin_status=true asn=.. capability_ext_nexthop=true
+//! + BGP_NEIGHBOR_AF|<vrf>|<if>|ipv4_unicast  admin_status=true
+//! ```
+//! Its removal keeps the interface's link-local setting (other sessions and
+//! router advertisements may need it); a rollback restores it.
 
 use switchyard_proto::v1::{BgpNeighbor, Check, CheckDb};
 
@@ -37,6 +52,33 @@ fn form_note(unified: bool, neighbor: &str) -> String {
         format!("frrcfgd runs here (DEVICE_METADATA {DAEMON_FIELD}=true): {neighbor} with its BGP_NEIGHBOR_AF row")
     } else {
         format!("bgpcfgd runs here (DEVICE_METADATA has no {DAEMON_FIELD}=true): {neighbor}")
+    }
+}
+
+/// Whether the neighbor is an interface (BGP unnumbered).
+fn on_interface(p: &BgpNeighbor) -> bool {
+    p.neighbor.parse::<std::net::IpAddr>().is_err()
+}
+
+/// The routed interface table of an unnumbered neighbor's interface.
+fn routed_table(interface: &str) -> &'static str {
+    if interface.starts_with("PortChannel") {
+        "PORTCHANNEL_INTERFACE"
+    } else if interface.starts_with("Vlan") {
+        "VLAN_INTERFACE"
+    } else {
+        "INTERFACE"
+    }
+}
+
+/// The row that says the interface exists.
+fn interface_row(interface: &str) -> String {
+    if let Some(id) = interface.strip_prefix("Vlan") {
+        format!("VLAN|Vlan{id}")
+    } else if interface.starts_with("PortChannel") {
+        format!("PORTCHANNEL|{interface}")
+    } else {
+        format!("PORT|{interface}")
     }
 }
 
@@ -82,6 +124,11 @@ fn reads(p: &BgpNeighbor) -> Reads {
     if !p.peer_group.is_empty() {
         reads = reads.key(peer_group_key(&p.vrf, &p.peer_group));
     }
+    if on_interface(p) {
+        let name = &p.neighbor;
+        reads = reads.key(interface_row(name)).key(format!("{}|{name}", routed_table(name)))
+            .pattern(format!("VLAN_MEMBER|*|{name}")).pattern(format!("PORTCHANNEL_MEMBER|*|{name}"));
+    }
     reads.key(super::keys::bgp_globals_key(&p.vrf))
 }
 
@@ -111,6 +158,11 @@ impl Catalogued for Add<'_> {
     /// VRF (`ping -I <vrf>`, as SONiC's own VRF tests reach a peer).
     fn checks(&self) -> Vec<Check> {
         let p = self.0;
+        if on_interface(p) {
+            // bgpmon keys sessions by peer address; an unnumbered peer has
+            // none before it is up.
+            return Vec::new();
+        }
         let vrf = vrf_or_default(&p.vrf);
         if vrf != "default" {
             return vec![expect_success(format!("peer {} reachable in {vrf}", p.neighbor), &["ping", "-c", "3", "-W", "1", "-I", vrf, &p.neighbor])];
@@ -129,6 +181,16 @@ impl Catalogued for Add<'_> {
             must_exist(view, &format!("VRF|{vrf}"), "vrf", &format!("VRF {vrf}"))?;
         }
         let unified = frrcfgd(view);
+        if on_interface(p) {
+            if !unified {
+                return Err(PlanError::new("neighbor", format!(
+                    "{} is an interface: BGP unnumbered needs frrcfgd, and this device runs bgpcfgd (DEVICE_METADATA has no {DAEMON_FIELD}=true), which keys neighbors by address", p.neighbor)));
+            }
+            must_exist(view, &interface_row(&p.neighbor), "neighbor", &format!("interface {}", p.neighbor))?;
+            if let Some(m) = view.keys(&format!("VLAN_MEMBER|*|{}", p.neighbor)).into_iter().chain(view.keys(&format!("PORTCHANNEL_MEMBER|*|{}", p.neighbor))).next() {
+                return Err(PlanError::new("neighbor", format!("{} is not routed ({m}); BGP unnumbered peers over a routed interface", p.neighbor)));
+            }
+        }
         // sonic-bgp-neighbor.yang: vrf_name is a leafref to BGP_GLOBALS, and
         // frrcfgd ignores a VRF's neighbors until it has a local_asn. Only
         // bgpcfgd's default VRF runs on DEVICE_METADATA's bgp_asn instead.
@@ -175,6 +237,18 @@ impl Catalogued for Add<'_> {
             fields.push(("local_addr", p.local_addr.clone()));
         }
         let mut plan = PlanBuilder::new(view);
+        if on_interface(p) {
+            fields.push(("capability_ext_nexthop", "true".into()));
+            let vrf_field: Vec<(&str, String)> = if vrf == "default" { vec![] } else { vec![("vrf_name", vrf.to_string())] };
+            let base = format!("{}|{}", routed_table(&p.neighbor), p.neighbor);
+            if let Some(bound) = view.row(&base).and_then(|r| r.get("vrf_name")).filter(|b| b.as_str() != vrf) {
+                return Err(PlanError::new("vrf", format!("{} is in VRF {bound} ({base}), not {vrf}", p.neighbor)));
+            }
+            let mut base_fields = vrf_field;
+            base_fields.push(("ipv6_use_link_local_only", "enable".into()));
+            plan.ensure(&base, &base_fields);
+            plan.note(format!("BGP unnumbered over {}'s IPv6 link-local address (frrcfgd: neighbor {} interface)", p.neighbor, p.neighbor));
+        }
         plan.note(form_note(unified, &neighbor));
         if unified {
             plan.note(ADMIN_TRUE_WHY.to_string());
@@ -300,6 +374,23 @@ mod tests {
         check_plan(&Add(&v6), rows(&[unified, DEFAULT_GLOBALS]),
             "+ BGP_NEIGHBOR|default|2001:db8::2 admin_status=true asn=65100\n+ BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast admin_status=true\n",
             "created=[BGP_NEIGHBOR|default|2001:db8::2,BGP_NEIGHBOR_AF|default|2001:db8::2|ipv6_unicast]");
+    }
+
+    /// BGP unnumbered where frrcfgd runs (its `neighbor <interface>
+    /// interface`); refused on bgpcfgd and on a switched port.
+    #[test]
+    fn a_neighbor_on_an_interface_peers_over_its_link_local_address() {
+        let frr = ("DEVICE_METADATA|localhost", &[("frr_mgmt_framework_config", "true")][..]);
+        let port = ("PORT|Ethernet40", &[("mtu", "9100")][..]);
+        let op = BgpNeighbor { neighbor: "Ethernet40".into(), remote_asn: 65200, ..Default::default() };
+        check_plan(&Add(&op), rows(&[frr, port, DEFAULT_GLOBALS]),
+            "+ INTERFACE|Ethernet40 ipv6_use_link_local_only=enable\n\
+             + BGP_NEIGHBOR|default|Ethernet40 admin_status=true asn=65200 capability_ext_nexthop=true\n\
+             + BGP_NEIGHBOR_AF|default|Ethernet40|ipv4_unicast admin_status=true\n",
+            "created=[INTERFACE|Ethernet40,BGP_NEIGHBOR|default|Ethernet40,BGP_NEIGHBOR_AF|default|Ethernet40|ipv4_unicast]");
+        check_refused(&Add(&op), rows(&[port, DEFAULT_GLOBALS, ("DEVICE_METADATA|localhost", &[("bgp_asn", "65001")])]), "neighbor", "BGP unnumbered needs frrcfgd");
+        check_refused(&Add(&op), rows(&[frr, port, DEFAULT_GLOBALS, ("VLAN_MEMBER|Vlan100|Ethernet40", &[("tagging_mode", "tagged")])]), "neighbor", "is not routed");
+        assert!(Add(&op).checks().is_empty(), "bgpmon has no address to key an unnumbered session by");
     }
 
     /// The plan says which daemon's form it chose, and from which field.

@@ -218,6 +218,8 @@ fn bad_operation_parameters_are_refused() {
         ("add_prefix_list: { name: L, prefix: 10.1.0.0/16, range: \"8..24\" }", "steps[0].add_prefix_list.range", "16 <= min"),
         ("add_prefix_list: { name: \"a b\", prefix: 10.1.0.0/16 }", "steps[0].add_prefix_list.name", "not a policy name"),
         ("add_route_map: { name: RM, seq: 0 }", "steps[0].add_route_map.seq", "out of range"),
+        ("add_bgp_neighbor: { neighbor: Ethernet40, remote_asn: 65200, local_addr: 10.0.0.1 }", "steps[0].add_bgp_neighbor.local_addr", "link-local"),
+        ("add_bgp_neighbor: { neighbor: Loopback0, remote_asn: 65200 }", "steps[0].add_bgp_neighbor.neighbor", "not an IP address"),
         ("add_route_map: { name: RM, seq: 10, set_community: \"65000:100,nope\" }", "steps[0].add_route_map.set_community", "not a community"),
     ];
     for (step, field, message) in cases {

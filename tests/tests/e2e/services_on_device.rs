@@ -442,4 +442,16 @@ async fn route_policy_round_trips_where_frrcfgd_runs() {
 
     let err = try_plan(&s, &target(&env, 7, "  - add_prefix_list: { name: LOOPBACKS, prefix: 10.1.0.0/16 }\n")).await.unwrap_err();
     assert!(err.contains("add_prefix_list: name: this device runs bgpcfgd") && err.contains("no route policy"), "{err}");
+
+    // BGP unnumbered: a neighbor on a routed port, over its link-local address.
+    let unnumbered = "  - add_bgp_neighbor: { neighbor: Ethernet40, remote_asn: 65200 }\n";
+    let p = plan(&s, &target(&env, device, unnumbered)).await;
+    apply(&s, "unnumbered", &p).await;
+    let rows = env.rows(device);
+    assert_eq!(rows["INTERFACE|Ethernet40"]["ipv6_use_link_local_only"], "enable");
+    assert_eq!(rows["BGP_NEIGHBOR|default|Ethernet40"]["capability_ext_nexthop"], "true");
+    reverse(&s, "unnumbered", &p).await;
+    assert_eq!(env.dump_config_db(device), start);
+    let err = try_plan(&s, &target(&env, 7, unnumbered)).await.unwrap_err();
+    assert!(err.contains("BGP unnumbered needs frrcfgd"), "{err}");
 }
