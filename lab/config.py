@@ -152,27 +152,25 @@ def load(wanted, everything):
     redis.call("EXEC")
 
 
-def rollback(name):
-    source = checkpoint_path(name)
-    print("Config Rollback: %s" % name)
+def read_config(path, what):
+    """A configuration in config_db.json's form, or exit saying which."""
     try:
-        with open(source) as f:
-            wanted = json.load(f)
+        with open(path) as f:
+            return json.load(f)
     except (OSError, ValueError) as e:
-        sys.exit("config rollback: checkpoint %s cannot be read: %s" % (name, e))
-    load(wanted, everything=False)
+        sys.exit("%s cannot be read: %s" % (what, e))
+
+
+def rollback(name):
+    print("Config Rollback: %s" % name)
+    load(read_config(checkpoint_path(name), "config rollback: checkpoint %s" % name), everything=False)
     print("Config rolled back successfully.")
 
 
 def reload():
     source = os.path.join(device_dir(), "etc", "sonic", "config_db.json")
     print("Running command: /usr/local/bin/sonic-cfggen -j /etc/sonic/config_db.json --write-to-db")
-    try:
-        with open(source) as f:
-            wanted = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit("config reload: %s cannot be read: %s" % (source, e))
-    load(wanted, everything=True)
+    load(read_config(source, "config reload: %s" % source), everything=True)
 
 
 def list_checkpoints():

@@ -93,6 +93,19 @@ pub(crate) fn mgmt_vrf_on(view: &View) -> bool {
     view.row(MGMT_VRF).and_then(|r| r.get("mgmtVrfEnabled")).is_some_and(|v| v == "true")
 }
 
+/// Refuses a VRF a management service (syslog, SNMP agent, TACACS+) names
+/// that the switch lacks: a VRF row for a named one, the management VRF on
+/// for `mgmt`; empty and `default` are the default VRF. Reads `VRF|<vrf>`
+/// and [`MGMT_VRF`].
+pub(crate) fn service_vrf_exists(view: &View, vrf: &str) -> Result<(), PlanError> {
+    match vrf {
+        "" | "default" => Ok(()),
+        "mgmt" if mgmt_vrf_on(view) => Ok(()),
+        "mgmt" => Err(PlanError::new("vrf", format!("the management VRF is off ({MGMT_VRF} mgmtVrfEnabled is not true)"))),
+        named => must_exist(view, &format!("VRF|{named}"), "vrf", &format!("VRF {named}")).map(drop),
+    }
+}
+
 /// The address rows holding `ip` (any prefix length) in every interface
 /// table: INTERFACE, LOOPBACK_INTERFACE, VLAN_INTERFACE,
 /// PORTCHANNEL_INTERFACE and MGMT_INTERFACE.

@@ -15,9 +15,9 @@
 
 use switchyard_proto::v1::SnmpAgentAddress;
 
-use super::interfaces::{MGMT_VRF, address_pattern, mgmt_vrf_on};
+use super::interfaces::{MGMT_VRF, address_pattern, service_vrf_exists};
 use super::daemons::{SNMP, restart_if_changed};
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View, must_exist};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, View};
 
 
 fn port(p: &SnmpAgentAddress) -> String {
@@ -52,16 +52,7 @@ impl Catalogued for Add<'_> {
         if view.keys(&address_pattern(&p.address)).is_empty() {
             return Err(PlanError::new("address", format!("{} is not an address of this switch (no interface row holds it); SONiC's CLI refuses it", p.address)));
         }
-        match p.vrf.as_str() {
-            "" => {}
-            "mgmt" if !mgmt_vrf_on(view) => {
-                return Err(PlanError::new("vrf", format!("the management VRF is off ({MGMT_VRF} mgmtVrfEnabled is not true)")));
-            }
-            "mgmt" => {}
-            named => {
-                must_exist(view, &format!("VRF|{named}"), "vrf", &format!("VRF {named}"))?;
-            }
-        }
+        service_vrf_exists(view, &p.vrf)?;
         let own = key(p);
         if let Some(other) = view.keys(&format!("SNMP_AGENT_ADDRESS_CONFIG|{}|{}|*", p.address, port(p))).into_iter().find(|k| *k != own) {
             return Err(PlanError::new("vrf", format!("{other} listens on this address and port already; an address and port listen in one VRF (sonic-snmp.yang unique)")));

@@ -15,8 +15,8 @@
 
 use switchyard_proto::v1::SyslogServer;
 
-use super::interfaces::{INTERFACE_ROWS, MGMT_VRF, address_pattern, holder_of, mgmt_vrf_on};
-use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View, must_exist};
+use super::interfaces::{INTERFACE_ROWS, MGMT_VRF, address_pattern, holder_of, service_vrf_exists};
+use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
 fn key(server: &str) -> String {
     format!("SYSLOG_SERVER|{server}")
@@ -42,16 +42,7 @@ impl Catalogued for Add<'_> {
     fn plan(&self, view: &View) -> Result<Planned, PlanError> {
         let p = self.0;
         let vrf = if p.vrf == "default" { "" } else { p.vrf.as_str() };
-        match vrf {
-            "" => {}
-            "mgmt" if !mgmt_vrf_on(view) => {
-                return Err(PlanError::new("vrf", format!("the management VRF is off ({MGMT_VRF} mgmtVrfEnabled is not true)")));
-            }
-            "mgmt" => {}
-            named => {
-                must_exist(view, &format!("VRF|{named}"), "vrf", &format!("VRF {named}"))?;
-            }
-        }
+        service_vrf_exists(view, vrf)?;
         if !p.source.is_empty() {
             let Some((holder, bound)) = holder_of(view, &p.source) else {
                 return Err(PlanError::new("source", format!("{} is not an address of this switch (no interface row holds it); SONiC's CLI refuses it", p.source)));

@@ -17,7 +17,7 @@
 
 use switchyard_proto::v1::TacacsServer;
 
-use super::interfaces::{MGMT_VRF, mgmt_vrf_on};
+use super::interfaces::{MGMT_VRF, service_vrf_exists};
 use super::login::{self, TACACS_SERVERS};
 use super::plan::{Catalogued, PlanBuilder, PlanError, Planned, Reads, Release, View};
 
@@ -44,9 +44,7 @@ impl Catalogued for Add<'_> {
         if view.row(&own).is_none() && servers.len() >= MAX_SERVERS {
             return Err(PlanError::new("address", format!("the switch has {} TACACS+ servers already, the most SONiC takes (max-elements {MAX_SERVERS})", servers.len())));
         }
-        if p.vrf == "mgmt" && !mgmt_vrf_on(view) {
-            return Err(PlanError::new("vrf", format!("the management VRF is off ({MGMT_VRF} mgmtVrfEnabled is not true)")));
-        }
+        service_vrf_exists(view, &p.vrf)?;
         let priority = if p.priority == 0 { 1 } else { p.priority };
         let port = if p.tcp_port == 0 { 49 } else { p.tcp_port };
         let mut fields = vec![("priority", priority.to_string()), ("tcp_port", port.to_string())];
