@@ -23,10 +23,16 @@ pub(crate) const TACACS_GLOBAL: &str = "TACPLUS|global";
 pub(crate) const TACACS_SERVERS: &str = "TACPLUS_SERVER|*";
 const RADIUS_SERVERS: &str = "RADIUS_SERVER|*";
 
-/// What [`lockout`] and [`passkey`] read.
+/// What [`lockout`] and [`passkey`] read. TACPLUS|global holds the shared
+/// secret, so it is read through a pattern: a plan guards a pattern by its
+/// keys only, while a key read's guard carries the row's fields into the
+/// plan, and so into the workflow's history.
 pub(crate) fn reads() -> Reads {
-    Reads::default().key(AAA).key(TACACS_GLOBAL).pattern(TACACS_SERVERS).pattern(RADIUS_SERVERS).key(sonic_release::KEY)
+    Reads::default().key(AAA).pattern(TACACS_GLOBAL_PATTERN).pattern(TACACS_SERVERS).pattern(RADIUS_SERVERS).key(sonic_release::KEY)
 }
+
+/// TACPLUS|global, as a pattern (see [`reads`]).
+const TACACS_GLOBAL_PATTERN: &str = "TACPLUS|global*";
 
 /// The login methods in force (SONiC's default: local).
 fn methods(view: &View) -> Vec<String> {

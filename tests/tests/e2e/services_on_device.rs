@@ -375,6 +375,9 @@ async fn aaa_changes_never_lock_out_switchyards_own_login() {
     assert_eq!(env.dump_config_db(device), start, "planning writes nothing");
 
     let p = try_plan_as(&s, &target(&env, device, forward), false).await.unwrap();
+    // The switch's shared secret never enters the plan (and so never the
+    // workflow's history): not in its guards, changes or receipts.
+    assert!(!format!("{p:?}").contains("lab-secret"), "the passkey reached the plan: {p:?}");
     apply(&s, "aaa-1", &p).await;
     let rows = env.rows(device);
     assert_eq!(rows["AAA|authentication"]["login"], "tacacs+,local");
