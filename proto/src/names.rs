@@ -110,6 +110,9 @@ pub fn is_endpoint_name(name: &str) -> bool {
 pub const SIGNAL_APPROVAL: &str = "approval";
 /// Signal carrying an operator's decision on a paused suite (`OperatorSignal`).
 pub const SIGNAL_OPERATOR: &str = "operator";
+/// Signal a device's run sends its suite while it waits, and once it no
+/// longer does (`DeviceWaiting`): shown, never acted on.
+pub const SIGNAL_DEVICE_WAITING: &str = "device_waiting";
 /// Update moving the change window's end (`ExtendWindow`).
 pub const UPDATE_EXTEND_WINDOW: &str = "extend_window";
 /// Update changing the parallelism (`SetParallelism`).
@@ -380,6 +383,23 @@ pub mod patches {
         DEVICE_HISTORY,
         DEVICE_APPLY_BATCH,
         DEVICE_HISTORY_BY_ACTIVITY,
+    ];
+    /// A device waiting for another suite's lock tells its suite so, and
+    /// again once it holds it (the `device_waiting` signal).
+    pub const DEVICE_WAITS: &str = "device-waits";
+    /// Every device patch in [`DEVICE_CURRENT_2_FOLDS`] holds: a device
+    /// workflow started since asks this one patch, where one started with
+    /// `DEVICE_CURRENT` also asked the check and confirm patches (a marker
+    /// and a search-attribute upsert each, in every device's history).
+    pub const DEVICE_CURRENT_2: &str = "device-current-2";
+    /// The device patches `DEVICE_CURRENT_2` stands for: all of
+    /// [`DEVICE_CURRENT_FOLDS`] and those since. Never changed, as that one.
+    pub const DEVICE_CURRENT_2_FOLDS: &[&str] = &[
+        DEVICE_CHECKS,
+        DEVICE_HEALTH,
+        DEVICE_CONFIRM,
+        DEVICE_CONFIRM_WATCH,
+        DEVICE_WAITS,
     ];
 }
 

@@ -124,6 +124,9 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         let _ = write!(times, ", finished {}", status.finished_at);
     }
     let _ = writeln!(out, "{times}");
+    if !status.waiting.is_empty() {
+        let _ = writeln!(out, "{}", paint(BOLD, &format!("waiting: {}", status.waiting)));
+    }
     if !status.reverts.is_empty() {
         let _ = writeln!(out, "reverts suite {} (planned from its receipts against the rows as they were now)", status.reverts);
     }
@@ -272,6 +275,11 @@ fn devices(status: &SuiteStatus) -> Table {
     if any(|d| !d.lock_wait.is_empty()) {
         columns.push(("LOCK WAIT", |d| d.lock_wait.clone()));
     }
+    // A device's own wait (another suite's lock, a slot, its wave); one the
+    // whole suite shares is said once, above the table.
+    let own = |d: &DeviceResult, suite: &str| if d.waiting == suite { String::new() } else { d.waiting.clone() };
+    let waiting: Vec<String> = status.devices.iter().map(|d| own(d, &status.waiting)).collect();
+    let waits = waiting.iter().any(|w| !w.is_empty());
     if any(|d| !d.checks.is_empty()) {
         columns.push(("CHECKS", checks_passed));
     }
@@ -280,9 +288,17 @@ fn devices(status: &SuiteStatus) -> Table {
         columns.push(("ERROR", |d| d.error.clone()));
     }
     let mut t = Table::new();
-    t.set_header(columns.iter().map(|(name, _)| *name));
-    for d in &status.devices {
-        t.add_row(columns.iter().map(|(_, cell)| cell(d)));
+    let mut header: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    if waits {
+        header.push("WAITING FOR");
+    }
+    t.set_header(header);
+    for (d, waiting) in status.devices.iter().zip(waiting) {
+        let mut row: Vec<String> = columns.iter().map(|(_, cell)| cell(d)).collect();
+        if waits {
+            row.push(waiting);
+        }
+        t.add_row(row);
     }
     t
 }
@@ -390,6 +406,9 @@ pub(crate) fn progress(status: &SuiteStatus) -> Progress {
     if status.waves > 1 {
         let _ = write!(message, ", wave {} of {}", status.wave, status.waves);
     }
+    if !status.waiting.is_empty() {
+        let _ = write!(message, "; waiting: {}", status.waiting);
+    }
     Progress { done, total, message }
 }
 
@@ -424,6 +443,7 @@ pub(crate) struct Changes {
     phase: SuitePhase,
     devices: BTreeMap<String, DeviceStatus>,
     waves: BTreeMap<u32, WaveCounts>,
+    waiting: String,
 }
 
 /// Suites of more devices than this are watched wave by wave (a line per
@@ -448,6 +468,12 @@ impl Changes {
                 let errors: Vec<&str> = status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect();
                 let _ = writeln!(out, "paused: {}", errors.join("; "));
                 let _ = writeln!(out, "decide with: switchyard {}resume|rollback|abandon|cancel {suite_id}{}", signing(status), named(status, "--operator"));
+            }
+        }
+        if status.waiting != self.waiting {
+            self.waiting = status.waiting.clone();
+            if !self.waiting.is_empty() {
+                let _ = writeln!(out, "waiting: {}", self.waiting);
             }
         }
         let large = status.devices_omitted > 0 || status.devices.len() > WATCH_DEVICE_LINES;

@@ -117,6 +117,28 @@ impl TestEnv {
         Ok(Client::new(connection, ClientOptions::new("default").build())?)
     }
 
+    /// What the Web UI shows as a workflow's current details: the answer
+    /// to the SDK's `__temporal_workflow_metadata` query, as the UI asks it.
+    pub async fn current_details(&self, workflow_id: &str) -> String {
+        use temporalio_client::grpc::WorkflowService;
+        use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+        use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
+        use temporalio_common::protos::temporal::api::workflowservice::v1::QueryWorkflowRequest;
+        use tonic::IntoRequest;
+
+        let mut client = self.client().await.expect("connect to Temporal");
+        let req = QueryWorkflowRequest {
+            namespace: "default".into(),
+            execution: Some(WorkflowExecution { workflow_id: workflow_id.into(), run_id: String::new() }),
+            query: Some(WorkflowQuery { query_type: "__temporal_workflow_metadata".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let answer = WorkflowService::query_workflow(&mut client, req.into_request()).await.expect("query the workflow's metadata").into_inner();
+        let payload = answer.query_result.and_then(|r| r.payloads.into_iter().next()).expect("a metadata answer");
+        let json: serde_json::Value = serde_json::from_slice(&payload.data).expect("metadata as JSON");
+        json["currentDetails"].as_str().unwrap_or_default().to_string()
+    }
+
     /// Runs the `switchyard` CLI against the test cluster.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         self.cli_on(&self.task_queue, args)

@@ -20,7 +20,7 @@ use switchyard_proto::names::{self, failures, patches};
 use switchyard_proto::vocabulary::{count, device_status_name};
 use switchyard_proto::time::format_rfc3339;
 use switchyard_proto::v1::{
-    ApplyDeviceRequest, ApplyStepRequest, Check, CheckDeviceRequest, CheckWhen, CompensationAction, ConfirmRequest, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, LockRequest,
+    ApplyDeviceRequest, ApplyStepRequest, Check, CheckDeviceRequest, CheckWhen, CompensationAction, ConfirmRequest, DevicePlan, StepOutcome, CompensationEntry, DeviceMode, DeviceResult, DeviceRunInput, DeviceStatus, DeviceWaiting, LockRequest,
     ReverseStepRequest, SaveConfigRequest, StepPlan, StepRetry, VerifyRequest,
 };
 use temporalio_macros::{workflow, workflow_methods};
@@ -37,9 +37,10 @@ use crate::options;
 #[workflow]
 pub struct DeviceWorkflow {
     input: DeviceRunInput,
-    /// Started since `patches::DEVICE_CURRENT`: every earlier device patch
-    /// holds without being asked (see [`patched`]).
-    current: bool,
+    /// Which `patches::DEVICE_CURRENT*` the run started under (0 before
+    /// them): every device patch it folds holds without being asked (see
+    /// [`patched`]).
+    current: u8,
 }
 
 #[workflow_methods]
@@ -47,7 +48,7 @@ impl DeviceWorkflow {
     /// Keeps the input for the run.
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: DeviceRunInput) -> Self {
-        Self { input, current: false }
+        Self { input, current: 0 }
     }
 
     /// Applies or compensates, per the input's mode, and says how it ended
@@ -57,7 +58,11 @@ impl DeviceWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<DeviceResult> {
         // Asked before anything else (see `run_device` on why), and the one
         // patch a new run asks at all.
-        let current = ctx.patched(patches::DEVICE_CURRENT);
+        let current = if ctx.patched(patches::DEVICE_CURRENT_2) {
+            2
+        } else {
+            u8::from(ctx.patched(patches::DEVICE_CURRENT))
+        };
         ctx.state_mut(|s| s.current = current);
         let history = patched(ctx, patches::DEVICE_HISTORY);
         let by_activity = history && patched(ctx, patches::DEVICE_HISTORY_BY_ACTIVITY);
@@ -88,7 +93,10 @@ impl DeviceWorkflow {
 /// always did, so their histories replay unchanged. A patch added later is
 /// not folded in, so it is asked in every run, as a patch must be.
 fn patched(ctx: &WorkflowContext<DeviceWorkflow>, id: &str) -> bool {
-    (ctx.state(|s| s.current) && patches::DEVICE_CURRENT_FOLDS.contains(&id)) || ctx.patched(id)
+    let current = ctx.state(|s| s.current);
+    (current >= 1 && patches::DEVICE_CURRENT_FOLDS.contains(&id))
+        || (current >= 2 && patches::DEVICE_CURRENT_2_FOLDS.contains(&id))
+        || ctx.patched(id)
 }
 
 /// The `DeviceStatus` search attribute of a device workflow.
@@ -628,18 +636,48 @@ async fn take_lock(ctx: &WorkflowContext<DeviceWorkflow>, input: &DeviceRunInput
         let outcome = ctx.execute_local_activity(LockDevice, req, options::local_device_io(format!("lock {device}"), false)).await;
         let lock = outcome.map_err(|e| format!("could not take the device lock: {}", describe(&e)))?;
         if lock.acquired {
+            if waited_for.is_some() && reports_waits(ctx) {
+                tell_suite(ctx, device, String::new()).await;
+            }
             let waited = now_secs(ctx) - started;
             return Ok((waited_for.map(|holder| format!("waited {waited}s for the lock held by {holder}")).unwrap_or_default(), lock.attempt));
         }
         let busy = format!("locked by {} since {}", lock.holder, lock.since);
         if input.fail_if_locked || now_secs(ctx) - started >= input.lock_wait_seconds as i64 {
+            if waited_for.is_some() && reports_waits(ctx) {
+                tell_suite(ctx, device, String::new()).await;
+            }
             return Err(if input.fail_if_locked { busy } else { format!("{busy}; gave up after {}s", input.lock_wait_seconds) });
         }
         ctx.set_current_details(format!("waiting: {busy}"));
+        if waited_for.as_deref() != Some(lock.holder.as_str()) && reports_waits(ctx) {
+            let until = format_rfc3339(started + input.lock_wait_seconds as i64);
+            let waiting = format!("the device lock, held by suite {} since {} (waits until {until})", lock.holder, lock.since);
+            tell_suite(ctx, device, waiting).await;
+        }
         waited_for = Some(lock.holder);
         ctx.timer(pause).await;
         pause = (pause * 2).min(Duration::from_secs(30));
     }
+}
+
+/// Whether the run tells its suite about its waits: only runs started
+/// since `DEVICE_CURRENT_2`, which folds `DEVICE_WAITS`. Never asked on its
+/// own, since the first wait comes after a local activity, where a patch
+/// first asked may be answered in another workflow task on replay.
+fn reports_waits(ctx: &WorkflowContext<DeviceWorkflow>) -> bool {
+    ctx.state(|s| s.current >= 2)
+}
+
+/// Tells the suite that started this run what the device waits for (empty:
+/// nothing any more), so its status says why the device is not moving. A
+/// run without a parent, or whose parent has ended, tells no one.
+async fn tell_suite(ctx: &WorkflowContext<DeviceWorkflow>, device: &str, waiting: String) {
+    let Some(parent) = ctx.info().parent() else { return };
+    let suite = ctx.external_workflow(parent.workflow_id().to_string(), Some(parent.run_id().to_string()));
+    let body = crate::lenient::Lenient::Understood(DeviceWaiting { device: device.to_string(), waiting });
+    // Shown, never acted on: a signal that does not arrive changes nothing.
+    let _ = suite.signal(crate::suite::SuiteWorkflow::device_waiting, body, Default::default()).await;
 }
 
 fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {

@@ -104,6 +104,13 @@ fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Valu
             let message = a.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
             ("device.finished", json!({ "device": device, "mode": mode, "status": "DEVICE_STATUS_FAILED", "error": message, "type": switchyard_proto::names::events::DEVICE_FAILED }))
         }
+        Attributes::WorkflowExecutionSignaledEventAttributes(a) if a.signal_name == switchyard_proto::names::SIGNAL_DEVICE_WAITING => {
+            // A device's run saying what it waits for (empty: no longer).
+            let body = a.input.as_ref().and_then(|p| p.payloads.first()).and_then(json_of).unwrap_or(Value::Null);
+            let device = body.get("device").and_then(Value::as_str).unwrap_or_default().to_string();
+            let waiting = body.get("waiting").and_then(Value::as_str).unwrap_or_default().to_string();
+            ("device.waiting", json!({ "device": device, "waiting": waiting }))
+        }
         Attributes::WorkflowExecutionSignaledEventAttributes(a) => {
             ("decision", json!({ "signal": a.signal_name, "identity": a.identity }))
         }

@@ -55,9 +55,24 @@ async fn a_locked_device_makes_the_second_suite_wait_or_fail() {
     assert!(sc.compensation_log.iter().any(|e| e.device == "sonic-d001" && e.action == CompensationAction::NotApplied as i32),
         "{:?}", sc.compensation_log);
 
-    // While A runs, B has written nothing on device 1.
-    let sb = wait_for(&client, &b, "waiting for the lock", TIMEOUT, |s| s.devices[0].status == DeviceStatus::Applying as i32).await.unwrap();
+    // While A runs, B has written nothing on device 1, and says why it
+    // waits, whose lock and until when, while it waits: in `status --json`,
+    // in the report and in the Web UI's details of the suite.
+    let sb = wait_for(&client, &b, "waiting for the lock", TIMEOUT, |s| !s.waiting.is_empty()).await.unwrap();
     assert!(!ended(&sb));
+    assert_eq!(sb.devices[0].status, DeviceStatus::Applying as i32, "{sb:#?}");
+    let out = env.cli(&["status", &b, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let held = format!("the device lock, held by suite {a} since 20");
+    let suite_waits = json["waiting"].as_str().unwrap_or_default();
+    assert!(suite_waits.starts_with(&format!("sonic-d001 waits for {held}")), "{json:#}");
+    let device_waits = json["devices"][0]["waiting"].as_str().unwrap_or_default();
+    assert!(device_waits.starts_with(&held) && device_waits.contains("(waits until 20"), "{device_waits}");
+    let text = env.cli(&["status", &b]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&format!("waiting: sonic-d001 waits for {held}")), "{}", String::from_utf8_lossy(&text.stdout));
+    let details = env.current_details(&b).await;
+    assert!(details.contains(&format!("waiting: sonic-d001 waits for {held}")), "{details}");
     let sa = wait_for(&client, &a, "ended", TIMEOUT, ended).await.unwrap();
     assert_eq!(phase(&sa), SuitePhase::Succeeded, "{sa:#?}");
     let rows = env.rows(1);
@@ -67,6 +82,7 @@ async fn a_locked_device_makes_the_second_suite_wait_or_fail() {
     let sb = wait_for(&client, &b, "ended", TIMEOUT, ended).await.unwrap();
     assert_eq!(phase(&sb), SuitePhase::Succeeded, "{sb:#?}");
     assert!(sb.devices[0].lock_wait.contains(&format!("for the lock held by {a}")), "{:?}", sb.devices[0].lock_wait);
+    assert!(sb.waiting.is_empty() && sb.devices[0].waiting.is_empty(), "an ended suite waits for nothing: {sb:#?}");
     let rows = env.rows(1);
     assert!(rows.contains_key("VLAN|Vlan100") && rows.contains_key("VLAN|Vlan200") && !rows.contains_key("VLAN|Vlan300"), "{rows:?}");
     for i in [1, 2] {

@@ -20,7 +20,7 @@ use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::common::search_attributes::SearchAttributes;
 use temporalio_workflow::{CancellableFuture, ChildWorkflowOptions, WorkflowCancellationToken, WorkflowContext};
 
-use super::context::{self, cancellation, now, now_secs, set_phase, wait};
+use super::context::{self, cancellation, now, now_secs, set_phase, set_wait, show, wait};
 use super::course::{self, Course, PauseEnd};
 use super::SuiteWorkflow;
 use crate::device::DeviceWorkflow;
@@ -67,7 +67,8 @@ pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &s
         join_all(wave.iter().map(|d| apply_device(ctx, suite_id, d, settings))).await;
         let last = w + 1 == waves.len();
         if !last && settings.soak_seconds > 0 && !ctx.state(|s| s.course.is_stopping()) {
-            ctx.set_current_details(format!("applying: wave {} done, soaking {}s before wave {}", w + 1, settings.soak_seconds, w + 2));
+            let until = format_rfc3339(now_secs(ctx) + settings.soak_seconds as i64);
+            set_wait(ctx, format!("wave {}: wave {} soaks until {until}", w + 2, w + 1));
             let mut timer = std::pin::pin!(context::timer(ctx, Duration::from_secs(settings.soak_seconds)));
             let halted = select! {
                 _ = wait(ctx, |s| s.course.is_stopping()) => true,
@@ -76,9 +77,11 @@ pub(super) async fn run_waves(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &s
             if halted {
                 timer.cancel();
             }
+            set_wait(ctx, String::new());
         }
         if gates && !last {
             super::wave_gates::read_after(ctx, suite_id, w as u32 + 1, wave, settings).await;
+            set_wait(ctx, String::new());
         }
     }
     ctx.state_mut(|s| s.rollout_done = true);
@@ -110,6 +113,7 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
             d.started_at = started;
         });
     });
+    show(ctx);
     let input = DeviceRunInput {
         suite_id: suite_id.to_string(),
         mode: DeviceMode::Apply as i32,
@@ -147,6 +151,7 @@ async fn apply_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, devi
         }
         s.count();
     });
+    show(ctx);
     if let Some((error, checks)) = failure {
         super::events::emit(ctx, names::events::DEVICE_FAILED, vec![device.to_string()], |_, e| {
             e.summary = format!("{device} failed");
@@ -214,6 +219,9 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
             format!("{} failed; waiting up to {timeout_seconds}s for an operator: switchyard resume|rollback|abandon", count(failed, "device"))
         };
         set_phase(ctx, SuitePhase::Paused, summary.clone());
+        let until = format_rfc3339(now_secs(ctx) + timeout_seconds.max(1) as i64);
+        let then = format!("{default:?}").to_lowercase();
+        set_wait(ctx, format!("an operator until {until} (switchyard resume, rollback or abandon), then {then}"));
         super::events::emit(ctx, names::events::PAUSED, Vec::new(), |_, e| e.summary = summary);
         let mut timer = std::pin::pin!(context::timer(ctx, Duration::from_secs(timeout_seconds.max(1))));
         let answered = select! {
@@ -223,6 +231,7 @@ pub(super) async fn answer_pauses(ctx: &WorkflowContext<SuiteWorkflow>, settings
         if answered {
             timer.cancel();
         }
+        set_wait(ctx, String::new());
         let at = now(ctx);
         ctx.state_mut(|s| {
             let before = std::mem::take(&mut s.course);

@@ -136,9 +136,38 @@ pub(super) fn close(ctx: &WorkflowContext<SuiteWorkflow>, mut status: SuiteStatu
 /// Sets the phase in the status, the `SuiteStatus` search attribute and
 /// the Web UI's current details.
 pub(super) fn set_phase(ctx: &WorkflowContext<SuiteWorkflow>, phase: SuitePhase, details: String) {
-    ctx.state_mut(|s| s.status.phase = phase as i32);
+    ctx.state_mut(|s| {
+        s.status.phase = phase as i32;
+        s.details = details;
+        if switchyard_proto::vocabulary::is_final(phase) {
+            s.wait.clear();
+        }
+    });
     ctx.upsert_search_attributes([SA_STATUS.value_set(phase_name(phase).to_string())]);
-    ctx.set_current_details(format!("{}: {details}\n\n{HANDLERS}", phase_name(phase)));
+    show(ctx);
+}
+
+/// Sets what the suite itself waits for (empty: nothing), where `status`,
+/// `watch` and the Web UI see it while it waits.
+pub(super) fn set_wait(ctx: &WorkflowContext<SuiteWorkflow>, wait: String) {
+    ctx.state_mut(|s| s.wait = wait);
+    show(ctx);
+}
+
+/// Shows the suite's state in the Web UI's current details (no history
+/// event: the details are answered from the worker's memory).
+pub(super) fn show(ctx: &WorkflowContext<SuiteWorkflow>) {
+    ctx.set_current_details(ctx.state(SuiteWorkflow::details_now));
+}
+
+/// The Web UI's current details of a suite in `phase`.
+pub(super) fn details(phase: SuitePhase, doing: &str, waiting: &str) -> String {
+    let phase = phase_name(phase);
+    if waiting.is_empty() {
+        format!("{phase}: {doing}\n\n{HANDLERS}")
+    } else {
+        format!("{phase}: {doing}\nwaiting: {waiting}\n\n{HANDLERS}")
+    }
 }
 
 /// What the Web UI's "current details" adds under the phase: the suite's

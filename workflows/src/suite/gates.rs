@@ -19,7 +19,7 @@ use temporalio_workflow::common::SearchAttributeKey;
 use temporalio_workflow::{CancellableFuture, MemoValue, WorkflowContext};
 
 use super::conclude::finish;
-use super::context::{cancel_requested, cancellation, now, now_secs, set_phase, wait};
+use super::context::{cancel_requested, cancellation, now, now_secs, set_phase, set_wait, wait};
 use super::SuiteWorkflow;
 use crate::activity_defs::{PlanDevice, ResolvePolicy};
 use crate::approval::{self, Verdict};
@@ -185,6 +185,13 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
         e.approvers = policy.approvals.iter().flat_map(|a| a.groups.iter().map(|g| format!("group {g}")).chain(a.principals.iter().cloned())).collect();
     });
     let timeout = Duration::from_secs(timeout_seconds.max(1));
+    let until = format_rfc3339(now_secs(ctx) + timeout_seconds.max(1) as i64);
+    let needed = if recorded {
+        policy.approvals.iter().map(approval::describe).collect::<Vec<_>>().join("; ")
+    } else {
+        count(own.required, "approval")
+    };
+    set_wait(ctx, format!("approval until {until}: {needed} (switchyard review {})", input.suite_id));
     let mut timer = std::pin::pin!(ctx.timer(timeout));
     let decided = select! {
         _ = cancel_requested(ctx) => false,
@@ -194,6 +201,7 @@ pub(super) async fn approve(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteI
     if decided {
         timer.cancel();
     }
+    set_wait(ctx, String::new());
     if let Some(reason) = cancellation(ctx) {
         return Some(finish(ctx, SuitePhase::Cancelled, format!("cancelled awaiting approval ({reason}); nothing applied")));
     }
@@ -231,11 +239,13 @@ pub(super) async fn window(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteIn
     let wait_for = start - now_secs(ctx);
     if wait_for > 0 {
         set_phase(ctx, SuitePhase::WaitingWindow, format!("waiting for the window {} – {}", window.start, window.end));
+        set_wait(ctx, format!("the change window, which opens at {} and ends at {}", window.start, window.end));
         let mut timer = std::pin::pin!(ctx.timer(Duration::from_secs(wait_for as u64)));
         let cancelled = select! {
             _ = cancel_requested(ctx) => true,
             _ = timer => false,
         };
+        set_wait(ctx, String::new());
         if cancelled {
             timer.cancel();
             let reason = cancellation(ctx).unwrap_or_default();

@@ -26,6 +26,7 @@ mod devices;
 mod events;
 mod gates;
 mod state;
+mod waits;
 mod wave_gates;
 
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ use std::collections::BTreeMap;
 use switchyard_proto::names;
 use switchyard_proto::time::{format_rfc3339, parse_rfc3339};
 use switchyard_proto::v1::{
-    ApprovalSignal, DevicePage, DevicePageRequest, DevicePlan, DeviceResult, DeviceStatus, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
+    ApprovalSignal, DevicePage, DevicePageRequest, DevicePlan, DeviceResult, DeviceStatus, DeviceWaiting, ExtendWindow, OperatorAction, OperatorEvent, OperatorSignal,
     RecordedDecision, SetParallelism, SignedDecision, SuiteCounts, SuiteInput, SuitePhase, SuiteStatus,
 };
 use switchyard_proto::policy::may_operate;
@@ -91,6 +92,11 @@ pub struct SuiteWorkflow {
     // window's end is one an operator decided.
     window_extensions: Vec<SignedDecision>,
     unsigned_window_end: String,
+    // What the phase is doing, in words (the Web UI's details), and what
+    // the suite itself waits for now (see `waits`): state only, so a query
+    // says why the suite is not moving while it waits.
+    details: String,
+    wait: String,
 }
 
 /// Signed window extensions a suite keeps for its devices' warrants.
@@ -127,6 +133,7 @@ impl SuiteWorkflow {
             rollout_done: false, window_end, completed: Vec::new(), outcome_asked_early: false,
             subscribed: Vec::new(), outbox: Default::default(), events_queued: 0, events_closed: false, plan_tree: None,
             signed_cancel: false, cancel: None, cancel_asked: false, window_extensions: Vec::new(), unsigned_window_end: String::new(),
+            details: String::new(), wait: String::new(),
         }
     }
 
@@ -240,6 +247,22 @@ impl SuiteWorkflow {
         }
     }
 
+    /// A device's run saying what it waits for (another suite's lock), or
+    /// that it no longer waits. Shown in the status and the Web UI, never
+    /// acted on: anyone with namespace access can send it, so it is kept
+    /// only for a device of this suite that is applying, and bounded.
+    #[signal(name = names::SIGNAL_DEVICE_WAITING)]
+    pub fn device_waiting(&mut self, ctx: &mut SyncWorkflowContext<Self>, body: Lenient<DeviceWaiting>) {
+        let Lenient::Understood(report) = body else { return };
+        let waiting = waits::kept(&report.waiting);
+        self.device_mut(&report.device, |d| {
+            if d.status == DeviceStatus::Applying as i32 {
+                d.waiting = waiting;
+            }
+        });
+        ctx.set_current_details(self.details_now());
+    }
+
     /// Checks an extension before it is accepted (nothing is recorded when
     /// it is refused; who sent it is checked, and recorded, by the update).
     #[update_validator(extend_window)]
@@ -333,17 +356,34 @@ impl SuiteWorkflow {
     /// that need a look first (at most `names::STATUS_DEVICES_SHOWN`).
     #[query(name = names::QUERY_STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> SuiteStatus {
-        devices::shown(&self.status)
+        let mut shown = devices::shown(&self.status);
+        if !self.is_final() {
+            waits::annotate(&self.wait, &mut shown, self.inflight);
+        }
+        shown
     }
 
     /// One page of the suite's devices, in its order.
     #[query(name = names::QUERY_DEVICES)]
     pub fn devices(&self, _ctx: &WorkflowContextView, req: DevicePageRequest) -> Result<DevicePage, Box<dyn std::error::Error + Send + Sync>> {
-        devices::page(&self.status, &self.plans, &req).map_err(Into::into)
+        let mut page = devices::page(&self.status, &self.plans, &req)?;
+        if !self.is_final() {
+            for d in &mut page.devices {
+                d.waiting = waits::device_waiting(&self.wait, &self.status, d);
+            }
+        }
+        Ok(page)
     }
 }
 
 impl SuiteWorkflow {
+    /// The Web UI's current details: the phase and what it does, what the
+    /// suite waits for, and the handlers an operator may use.
+    fn details_now(&self) -> String {
+        let waiting = waits::suite_waiting(&self.wait, &self.status, self.inflight);
+        context::details(self.phase(), &self.details, &waiting)
+    }
+
     /// Who sent an operator's decision, and whether they may operate this
     /// suite under its policy.
     fn operate(&self, signed: Option<&SignedDecision>, typed: &str, kinds: &[Kind], now: i64) -> Result<Identified, String> {

@@ -34,7 +34,7 @@ pub(super) async fn read_after(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &
         if ctx.state(|s| s.course.is_stopping()) {
             return;
         }
-        ctx.set_current_details(format!("applying: wave {wave} done, reading gate {:?} before wave {}", gate.name, wave + 1));
+        super::context::set_wait(ctx, format!("wave {}: gate {:?} reads wave {wave}", wave + 1, gate.name));
         let reading = if gate.device_checks {
             checks_again(ctx, suite_id, wave, devices, gate).await
         } else {
