@@ -1287,7 +1287,8 @@ impl OperationDef {
         for (key, value) in p.params {
             if !self.params.contains(&key.as_str()) {
                 return Err(SourceError::at(p.file, value.referenced, p.field(key),
-                    format!("unknown parameter {key:?} for {}; expected one of: {}", self.name, self.params.join(", "))));
+                    format!("unknown parameter {key:?} for {}{}; expected one of: {}", self.name,
+                        crate::vocabulary::did_you_mean(key, self.params.iter().copied()), self.params.join(", "))));
             }
         }
         let op = (self.parse)(p)?;

@@ -313,7 +313,7 @@ impl Reader<'_> {
         for (o, op) in r.operations.iter().flatten().enumerate() {
             if op.value != ANYONE && operation::find(&op.value).is_none() {
                 return Err(self.err(op.referenced, field(&format!("operations[{o}]")),
-                    format!("unknown operation {:?}; known: {}", op.value, operation::OPERATIONS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "))));
+                    format!("unknown operation {:?}{}; known: {}", op.value, crate::vocabulary::did_you_mean(&op.value, operation::OPERATIONS.iter().map(|d| d.name)), operation::OPERATIONS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "))));
             }
             operations.push(op.value.clone());
         }

@@ -109,5 +109,50 @@ fn bare_message(text: &str) -> String {
     if first.contains("end of mapping after enum variant") {
         return "only one key is allowed here: it chooses one kind (a credential is key_file or password_env, not both)".to_string();
     }
+    if let Some(plain) = structure(first) {
+        return plain.to_string();
+    }
+    if let Some(near) = unknown_with_near(first) {
+        return near;
+    }
     first.to_string()
+}
+
+/// A YAML structure error in the words of someone writing the file: what
+/// the indentation or the shape should have been.
+fn structure(message: &str) -> Option<&'static str> {
+    if message.contains("did not find expected key") {
+        return Some("the indentation is wrong here: a key must line up, space for space, with the keys of its map above it");
+    }
+    if message.contains("mapping values are not allowed in this context") {
+        return Some("a `key: value` here is indented under a value: line it up with the keys above it (or quote the value if its `:` is text)");
+    }
+    if message.contains("expected mapping start") {
+        return Some("expected a map here: `key: value` lines indented further than the line above, or `{ key: value }` on one line");
+    }
+    if message.contains("expected sequence start") {
+        return Some("expected a list here: lines that start with `- `, indented further than the line above, or `[a, b]` on one line");
+    }
+    if message.contains("did not find expected '-' indicator") || message.contains("did not find expected - indicator") {
+        return Some("a list item is indented wrong: each `- ` of a list must line up with the one above it");
+    }
+    if message.contains("found character that cannot start any token") {
+        return Some("a character YAML cannot start a value with (a tab, `@` or a backquote): indent with spaces, and quote such a value");
+    }
+    None
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown
+/// variant"), with the nearest names offered first.
+fn unknown_with_near(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field ").or_else(|| message.strip_prefix("unknown variant "))?;
+    let (typed, expected) = rest.split_once(", expected one of ").or_else(|| rest.split_once(", expected "))?;
+    let typed = typed.trim_matches('`');
+    let names: Vec<&str> = expected.split(", ").map(|n| n.trim_matches(|c| c == '`' || c == ' ')).collect();
+    let near = crate::vocabulary::did_you_mean(typed, names.iter().copied());
+    if near.is_empty() {
+        return None;
+    }
+    let (kind, _) = message.split_once(' ').and_then(|(_, r)| r.split_once(' ')).map_or(("field", ""), |(k, _)| (k, ""));
+    Some(format!("unknown {kind} `{typed}`{near}; expected one of {expected}"))
 }

@@ -371,7 +371,8 @@ impl SuiteFile {
             "apply_service" => StepKind::Service("apply_service"),
             "remove_service" => StepKind::Service("remove_service"),
             name => StepKind::Operation(operation::find(name).ok_or_else(|| {
-                self.err(step.referenced, field, format!("unknown operation {op:?}; expected one of: {}", operation::step_names()))
+                self.err(step.referenced, field, format!("unknown operation {op:?}{}; expected one of: {}",
+                    crate::vocabulary::did_you_mean(op, operation::OPERATIONS.iter().map(|d| d.name)), operation::step_names()))
             })?),
         };
         Ok((kind, params.as_ref()))
@@ -467,3 +468,4 @@ mod settings;
 pub use settings::DEFAULT_CONFIRM_SECONDS;
 #[cfg(test)]
 mod tests;
+

@@ -39,6 +39,53 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     (seconds >= 0.0 && seconds.fract() == 0.0 && seconds < u64::MAX as f64).then_some(seconds as u64)
 }
 
+/// Serde for a time kept as Unix seconds and written as RFC 3339, the way
+/// every time in switchyard's JSON reads (`#[serde(with = "rfc3339_seconds")]`).
+/// Reads RFC 3339, or the Unix seconds an older writer sent.
+pub mod rfc3339_seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `unix` as RFC 3339.
+    pub fn serialize<S: Serializer>(unix: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_rfc3339(*unix))
+    }
+
+    /// Reads RFC 3339, or Unix seconds.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        match Either::deserialize(d)? {
+            Either::Seconds(n) => Ok(n),
+            Either::Text(t) => super::parse_rfc3339(&t).ok_or_else(|| serde::de::Error::custom(format!("{t:?} is not an RFC 3339 time"))),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Seconds(i64),
+        Text(String),
+    }
+
+    /// The same for an optional time (absent stays absent).
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Writes the time as RFC 3339, or null.
+        pub fn serialize<S: Serializer>(unix: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            match unix {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads RFC 3339, Unix seconds or null.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrapped(#[serde(with = "super")] i64);
+            Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +99,24 @@ mod tests {
         assert_eq!(format_rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
         assert_eq!(parse_rfc3339("2026-11-22T01:30:00+01:30"), Some(1_795_305_600));
         assert_eq!(parse_rfc3339("2026-11-22T00:00:00.250Z"), Some(1_795_305_600));
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Listed {
+        #[serde(with = "rfc3339_seconds")]
+        at: i64,
+        #[serde(default, with = "rfc3339_seconds::option")]
+        until: Option<i64>,
+    }
+
+    #[test]
+    fn json_times_are_rfc3339_and_older_seconds_still_read() {
+        let listed = Listed { at: 1_795_305_600, until: None };
+        assert_eq!(serde_json::to_string(&listed).unwrap(), r#"{"at":"2026-11-22T00:00:00Z","until":null}"#);
+        assert_eq!(serde_json::from_str::<Listed>(r#"{"at":"2026-11-22T00:00:00Z","until":"2026-11-22T00:00:01Z"}"#).unwrap(),
+            Listed { at: 1_795_305_600, until: Some(1_795_305_601) });
+        assert_eq!(serde_json::from_str::<Listed>(r#"{"at":1795305600}"#).unwrap(), listed);
+        assert!(serde_json::from_str::<Listed>(r#"{"at":"yesterday"}"#).unwrap_err().to_string().contains("\"yesterday\" is not an RFC 3339 time"));
     }
 
     #[test]

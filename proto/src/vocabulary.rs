@@ -157,3 +157,67 @@ mod tests {
         }
     }
 }
+
+/// The names among `candidates` nearest to what was typed, at most three
+/// equally near: those a few edits away (a typo, a letter doubled or
+/// dropped, a `-` for a `_`), for a "did you mean" beside a refusal.
+pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let typed = typed.trim().to_ascii_lowercase();
+    // Up to a third of the word, at least one edit and at most three.
+    let most = (typed.chars().count() / 3).clamp(1, 3);
+    let mut near: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edits(&typed, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= most)
+        .collect();
+    near.sort();
+    near.dedup_by(|a, b| a.1 == b.1);
+    // Only the closest: a near miss is not offered beside a nearer one.
+    let best = near.first().map_or(0, |(d, _)| *d);
+    near.into_iter().take_while(|(d, _)| *d == best).take(3).map(|(_, c)| c).collect()
+}
+
+/// ` (did you mean a or b?)` for the [`nearest`] names, or nothing.
+pub fn did_you_mean<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let near = nearest(typed, candidates);
+    if near.is_empty() { String::new() } else { format!(" (did you mean {}?)", near.join(" or ")) }
+}
+
+/// Edit distance counting a swap of two neighbours as one edit (`alcie`
+/// for `alice`), with `-` and `_` the same character.
+fn edits(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| if c == '-' { '_' } else { c }).collect();
+    let b: Vec<char> = b.chars().map(|c| if c == '-' { '_' } else { c }).collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut last: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (last[j] + 1).min(row[j - 1] + 1).min(last[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
+        }
+        before = std::mem::replace(&mut last, row);
+    }
+    last[b.len()]
+}
+
+#[cfg(test)]
+mod nearest_tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_word_and_strangers_find_none() {
+        let ops = ["create_vlan", "delete_vlan", "create_vlan_member", "add_ntp_server"];
+        assert_eq!(nearest("create_vlann", ops), ["create_vlan"]);
+        assert_eq!(nearest("Create-Vlan", ops), ["create_vlan"]);
+        assert_eq!(did_you_mean("delte_vlan", ops), " (did you mean delete_vlan?)");
+        assert_eq!(did_you_mean("reboot", ops), "");
+        assert_eq!(nearest("sonic-d999", ["sonic-d009", "sonic-d099", "spine-01"]), ["sonic-d099"]);
+        assert_eq!(nearest("sonic-d0", ["sonic-d01", "sonic-d02"]), ["sonic-d01", "sonic-d02"]);
+        assert_eq!(nearest("alcie", ["alice", "bob"]), ["alice"], "a swap is one edit");
+        assert_eq!(edits("kitten", "sitting"), 3);
+    }
+}

@@ -81,9 +81,8 @@ pub(crate) enum Command {
     Plan {
         #[command(flatten)]
         suite: SuiteArgs,
-        /// Print the whole status as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Launch a suite; print its id and Web UI link.
     Run {
@@ -92,6 +91,10 @@ pub(crate) enum Command {
         /// Wait until the suite ends, showing progress, and print the result.
         #[arg(long, alias = "wait")]
         watch: bool,
+        /// With json: the started suite (id, devices, Web UI link), and with
+        /// --watch its final status.
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Undo a completed suite: start the suite `<id>-revert`, planned from
     /// its receipts against today's rows (rows changed since, and objects a
@@ -118,9 +121,8 @@ pub(crate) enum Command {
     Status {
         /// Suite id.
         suite_id: String,
-        /// Print the whole status as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
         /// List the suite's devices a page at a time instead (a status
         /// shows at most 200, those that need a look first).
         #[arg(long)]
@@ -146,21 +148,31 @@ pub(crate) enum Command {
         /// Stop waiting once the suite is in this phase, e.g. awaiting_approval.
         #[arg(long)]
         until: Option<String>,
+        /// With json: no progress, only the status it stopped at.
+        #[command(flatten)]
+        output: crate::output::Output,
     },
-    /// List suites, newest first, optionally by status (e.g. applying, rolled_back).
+    /// List suites, newest first, with when each started; plan-only runs
+    /// only with --plans.
     List {
-        /// Only suites in this phase (the SuiteStatus search attribute).
+        /// Only suites in this phase (e.g. applying, rolled_back).
         #[arg(long)]
         status: Option<String>,
-        /// Only suites with this name.
+        /// Only suites whose name starts with this, or matches it as a glob
+        /// (`vlan-*`, `*storage*`).
         #[arg(long)]
         name: Option<String>,
         /// Only suites requested by this principal.
         #[arg(long)]
         requester: Option<String>,
+        /// Plan-only runs too (`switchyard plan`).
+        #[arg(long)]
+        plans: bool,
         /// At most this many.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Resume a paused suite.
     Resume(PauseAnswer),
@@ -239,9 +251,8 @@ pub(crate) enum Command {
         /// Inventory file with the devices and their credentials.
         #[arg(long, env = "SWITCHYARD_INVENTORY")]
         inventory: PathBuf,
-        /// Print the findings as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Print a shell completion script: `switchyard completions bash >
     /// /etc/bash_completion.d/switchyard` (also zsh, fish, elvish, powershell).
@@ -264,9 +275,12 @@ pub(crate) enum Command {
     Device {
         /// Device name (as in the inventory).
         name: String,
-        /// Print the history as JSON.
-        #[arg(long)]
-        json: bool,
+        /// Inventory the name is checked against when switchyard has no
+        /// history of it (a typo is refused, not reported as unchanged).
+        #[arg(long, env = "SWITCHYARD_INVENTORY")]
+        inventory: Option<PathBuf>,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Every event a suite sent to the worker's webhooks, and each
     /// subscription's delivery: delivered (on which attempt), retrying, or
@@ -274,9 +288,8 @@ pub(crate) enum Command {
     Events {
         /// Suite id.
         suite_id: String,
-        /// Print the log as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Compare devices with the rows switchyard owns there (`check`), or
     /// run that check on a Temporal Schedule (`schedule`).
@@ -298,9 +311,8 @@ pub(crate) enum Command {
         target: String,
         /// With `verify`: the exported audit (from `audit <suite> --json`).
         file: Option<PathBuf>,
-        /// Print the audit as JSON, with the signed messages.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
 }
 
@@ -341,7 +353,8 @@ pub(crate) enum KeysAction {
         /// The keys file.
         #[arg(long, env = "SWITCHYARD_KEYS")]
         keys: PathBuf,
-        /// The principal (a name in the policy) the key acts for.
+        /// The principal (a name in the policy) the key acts for; checked
+        /// against the policy when one is given (--policy or SWITCHYARD_POLICY).
         #[arg(long)]
         principal: String,
         /// Comma-separated: read, write, approve, admin.
@@ -359,7 +372,7 @@ pub(crate) enum KeysAction {
         /// Only devices with one of these tags (comma-separated).
         #[arg(long)]
         tags: Option<String>,
-        /// Expires after this long (e.g. 30d, 12h); never when unset.
+        /// Expires after this long, with its unit (30d, 12h, 90m); never when unset.
         #[arg(long)]
         expires: Option<String>,
     },
@@ -372,6 +385,8 @@ pub(crate) enum KeysAction {
         /// The service's usage file (`serve --keys-usage`); `<keys>.used` when unset.
         #[arg(long, env = "SWITCHYARD_KEYS_USAGE")]
         usage: Option<PathBuf>,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Revoke a key (it stays in the file, refused from now on).
     Revoke {
@@ -420,15 +435,14 @@ pub(crate) struct DriftRemedy {
 pub(crate) enum DriftAction {
     /// Read the devices and report, grouped like the fleet diff, the rows
     /// switchyard owns that were changed or deleted since it wrote them.
-    /// Exits 0 without drift, 2 with.
+    /// Exits 0 without drift, 5 with, 1 when a device could not be read.
     Check {
         #[command(flatten)]
         select: DriftSelect,
         #[command(flatten)]
         remedy: DriftRemedy,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Run the drift check on a Temporal Schedule (`--every 1h` or
     /// `--cron`); or `list`, `pause`, `unpause`, `delete` drift schedules.
@@ -487,9 +501,8 @@ pub(crate) enum ScheduleAction {
 pub(crate) enum ScheduleManage {
     /// List schedules: id, kind, when, paused, recent runs, next run.
     List {
-        /// Print the schedules as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: crate::output::Output,
     },
     /// Pause a schedule (its runs so far go on).
     Pause {

@@ -591,11 +591,11 @@ pub struct ListedSuite {
     pub devices: i64,
     /// Devices failed so far.
     pub failed: i64,
-    /// When it started (Unix seconds; 0 when not known).
-    #[serde(default)]
+    /// When it started (Unix seconds; written as RFC 3339).
+    #[serde(default, with = "switchyard_proto::time::rfc3339_seconds")]
     pub started_at: i64,
-    /// When it closed (Unix seconds); none while it runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When it closed (Unix seconds; written as RFC 3339); none while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "switchyard_proto::time::rfc3339_seconds::option")]
     pub closed_at: Option<i64>,
 }
 

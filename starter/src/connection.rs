@@ -231,6 +231,12 @@ impl Resolved {
                 Some(cert) => format!("the frontend refused the TLS session with the client certificate {cert}"),
                 None => "the frontend refused the TLS session: it may require a client certificate (--temporal-client-cert and --temporal-client-key)".to_string(),
             }
+        } else if text.contains("connection refused") {
+            "nothing listens there: is Temporal running, and is the address right (--temporal-address or SWITCHYARD_TEMPORAL_ADDRESS)?".to_string()
+        } else if text.contains("dns error") || text.contains("failed to lookup address") || text.contains("name or service not known") {
+            format!("the host name {} does not resolve", self.target.host_str().unwrap_or_default())
+        } else if text.contains("timed out") || text.contains("deadline has elapsed") {
+            "no answer in time: a firewall, or the wrong host or port".to_string()
         } else {
             return None;
         };

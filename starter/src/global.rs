@@ -43,6 +43,16 @@ pub(crate) enum Target {
     Service(Service),
 }
 
+/// Whether Temporal answered that no workflow has the id.
+fn no_such_workflow(e: &client::ClientError) -> bool {
+    use temporalio_client::errors::WorkflowQueryError;
+    match e {
+        client::ClientError::Query { source: WorkflowQueryError::NotFound(_), .. } => true,
+        client::ClientError::Query { source: WorkflowQueryError::Rpc(status), .. } => status.code() == tonic::Code::NotFound,
+        _ => false,
+    }
+}
+
 /// The target the global options name: the service with `--api`,
 /// Temporal otherwise.
 pub(crate) async fn target(global: &Global) -> anyhow::Result<Target> {
@@ -62,10 +72,38 @@ pub(crate) async fn target(global: &Global) -> anyhow::Result<Target> {
 impl Target {
     /// The suite's current status.
     pub(crate) async fn status(&self, suite_id: &str) -> anyhow::Result<SuiteStatus> {
-        Ok(match self {
-            Self::Temporal(c) => client::status(c, suite_id).await?,
-            Self::Service(s) => s.status(suite_id).await?,
-        })
+        match self {
+            Self::Temporal(c) => match client::status(c, suite_id).await {
+                Ok(status) => return Ok(status),
+                Err(e) if no_such_workflow(&e) => {}
+                Err(e) => return Err(e.into()),
+            },
+            Self::Service(s) => match s.status(suite_id).await {
+                Ok(status) => return Ok(status),
+                Err(switchyard_starter::remote::ServiceError::Problem { status: 404, .. }) => {}
+                Err(e) => return Err(e.into()),
+            },
+        }
+        Err(self.unknown_suite(suite_id).await)
+    }
+
+    /// No suite has this id: say so, and offer the suites a name (or the
+    /// start of an id) the user may have meant.
+    async fn unknown_suite(&self, typed: &str) -> anyhow::Error {
+        let recent = self.list(&SuiteFilter::default(), 1000).await.unwrap_or_default();
+        let mut named: Vec<&str> = recent.iter()
+            .filter(|s| s.name == typed || s.suite_id.starts_with(typed))
+            .map(|s| s.suite_id.as_str())
+            .take(5)
+            .collect();
+        if named.is_empty() {
+            named = switchyard_proto::vocabulary::nearest(typed, recent.iter().map(|s| s.suite_id.as_str()));
+        }
+        if named.is_empty() {
+            return crate::exit::usage(format!("no suite {typed:?}: no such id (switchyard list shows suites and their ids)"));
+        }
+        crate::exit::usage(format!("no suite {typed:?}: no such id; did you mean {}? (a suite is named by its id: switchyard list --name {typed})",
+            named.join(", ")))
     }
 
     /// The final word on an ended suite (its result; through the service,

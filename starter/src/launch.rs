@@ -86,9 +86,13 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
             return Err(LaunchError::Suite(suite.refusal_at("window", format!("the change window ended at {}; nothing started", w.end))));
         }
     }
-    let suite_id = launch.suite_id.clone().unwrap_or_else(|| format!("{}-{}", resolved.name, utc_stamp()));
+    // An id given is the id used; one made up for a plan says it is one.
+    let suite_id = match &launch.suite_id {
+        Some(id) => id.clone(),
+        None if launch.plan_only => format!("{}-{}-plan", resolved.name, utc_stamp()),
+        None => format!("{}-{}", resolved.name, utc_stamp()),
+    };
     names::check_suite_id(&suite_id).map_err(LaunchError::SuiteId)?;
-    let suite_id = if launch.plan_only { format!("{suite_id}-plan") } else { suite_id };
     let mut input = SuiteInput {
         suite_id,
         name: resolved.name,

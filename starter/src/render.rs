@@ -142,7 +142,8 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     if let Some(t) = waves_table(status) {
         titled(&mut out, "waves:", t);
     }
-    titled(&mut out, "devices:", devices(status));
+    let styles: Vec<Style> = status.devices.iter().map(|d| device_style(d.status())).collect();
+    let _ = write!(out, "\n{}\n{}", paint(BOLD, "devices:"), paint_column(&table("  ", devices(status)), "STATUS", &styles));
     if status.devices_omitted > 0 {
         let _ = writeln!(out, "  … and {} more (listed: the {} that need a look first); every device: switchyard status {} --devices",
             status.devices_omitted, status.devices.len(), status.suite_id);
@@ -371,19 +372,81 @@ fn compensation_action_name(action: CompensationAction) -> &'static str {
     }
 }
 
-/// `switchyard list`: one row per suite, as the visibility store has it.
-pub(crate) fn suites(suites: &[ListedSuite]) -> String {
+/// `switchyard list`: one row per suite, as the visibility store has it,
+/// with when it started and how long ago (from `now`, Unix seconds), each
+/// status coloured by how it ended.
+pub(crate) fn suites(suites: &[ListedSuite], now: i64) -> String {
     let mut t = Table::new();
-    t.set_header(["SUITE", "STATUS", "REQUESTER", "DEVICES", "FAILED"]);
+    t.set_header(["SUITE", "STATUS", "STARTED", "AGE", "REQUESTER", "DEVICES", "FAILED"]);
     for s in suites {
-        t.add_row([s.suite_id.clone(), s.status.clone(), s.requester.clone(), s.devices.to_string(), s.failed.to_string()]);
+        let (started, age) = if s.started_at > 0 {
+            (switchyard_proto::time::format_rfc3339(s.started_at), age(now - s.started_at))
+        } else {
+            (String::new(), String::new())
+        };
+        t.add_row([s.suite_id.clone(), s.status.clone(), started, age, s.requester.clone(), s.devices.to_string(), s.failed.to_string()]);
     }
-    for i in [3, 4] {
+    for i in [3, 5, 6] {
         if let Some(column) = t.column_mut(i) {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
-    table("", t)
+    let styles: Vec<Style> = suites.iter().map(|s| outcome_style(&s.status)).collect();
+    paint_column(&table("", t), "STATUS", &styles)
+}
+
+/// A suite's status in the colour of how it ended: green succeeded, red
+/// failed or undone, yellow cancelled; a status still moving is plain.
+fn outcome_style(status: &str) -> Style {
+    match status {
+        "succeeded" | "planned" => ADDED,
+        "failed" | "rolled_back" | "partially_rolled_back" | "rejected" | "expired" => DELETED,
+        "cancelled" => CHANGED,
+        s if s.contains('(') => DELETED,
+        _ => Style::new(),
+    }
+}
+
+/// A device's status in the colour of how it ended, as a suite's.
+fn device_style(status: DeviceStatus) -> Style {
+    match status {
+        DeviceStatus::Succeeded => ADDED,
+        DeviceStatus::Failed | DeviceStatus::PlanFailed => DELETED,
+        DeviceStatus::RolledBack => CHANGED,
+        _ => Style::new(),
+    }
+}
+
+/// Paints each row's cell of the column headed `header` in its style,
+/// after the table is laid out (the layout counts colour codes as width).
+fn paint_column(text: &str, header: &str, styles: &[Style]) -> String {
+    let mut lines = text.lines();
+    let Some(head) = lines.next() else { return String::new() };
+    let Some(at) = head.find(header) else { return text.to_string() };
+    let mut out = format!("{head}\n");
+    for (line, style) in lines.zip(styles.iter().chain(std::iter::repeat(&Style::new()))) {
+        let cell_end = line[at.min(line.len())..].find("  ").map_or(line.len(), |e| at + e);
+        match line.get(at..cell_end) {
+            Some(cell) if at < line.len() => {
+                let _ = writeln!(out, "{}{}{}", &line[..at], paint(*style, cell), &line[cell_end..]);
+            }
+            _ => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
+/// A duration in its largest whole unit: `45s`, `12m`, `3h`, `9d`.
+pub(crate) fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
 }
 
 /// How far a suite is, for `watch`'s progress bar.

@@ -72,7 +72,8 @@ pub struct ListedSchedule {
     pub note: String,
     /// The runs it started lately, oldest first.
     pub recent: Vec<String>,
-    /// When it fires next (Unix seconds), if it will.
+    /// When it fires next (Unix seconds; written as RFC 3339), if it will.
+    #[serde(with = "switchyard_proto::time::rfc3339_seconds::option")]
     pub next: Option<i64>,
 }
 

@@ -15,7 +15,7 @@ pub(crate) async fn show(global: &Global, suite_id: &str, json: bool) -> anyhow:
     let status = target.status(suite_id).await?;
     let audit = audit::from_status(&status);
     if json {
-        println!("{}", serde_json::to_string_pretty(&audit)?);
+        crate::output::print_json(&audit)?;
         return Ok(0);
     }
     println!("suite {} run {}", audit.suite_id, audit.run_id);
@@ -69,5 +69,5 @@ pub(crate) fn verify(global: &Global, file: &Path) -> anyhow::Result<i32> {
         println!("{}: {p}", file.display());
     }
     println!("{}: {} problem(s); {source}", file.display(), problems.len());
-    Ok(2)
+    Ok(crate::exit::REFUSED)
 }

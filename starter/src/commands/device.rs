@@ -9,13 +9,22 @@ use comfy_table::Table;
 
 use crate::cli::Global;
 
-pub(crate) async fn run(global: &Global, device: &str, json: bool) -> anyhow::Result<i32> {
+pub(crate) async fn run(global: &Global, device: &str, inventory: Option<&std::path::Path>, json: bool) -> anyhow::Result<i32> {
     let Some(history) = crate::global::target(global).await?.device_history(device).await? else {
+        // A name no inventory has is a typo, not a device left alone.
+        if let Some(path) = inventory {
+            let inventory = switchyard_starter::inventory_source::load(path).await.map_err(|e| crate::exit::usage(e.to_string()))?;
+            if inventory.device(device).is_none() {
+                let names = inventory.devices.iter().map(|d| d.name.as_str());
+                return Err(crate::exit::usage(format!("{device} is not a device of {}{}", inventory.file,
+                    switchyard_proto::vocabulary::did_you_mean(device, names))));
+            }
+        }
         println!("{device}: switchyard has not changed this device");
         return Ok(0);
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&history)?);
+        crate::output::print_json(&history)?;
         return Ok(0);
     }
     let kept = history.entries.len() as u64;

@@ -18,7 +18,7 @@ use crate::cli::{DriftAction, DriftRemedy, DriftSchedule, DriftSelect, Global};
 pub(crate) async fn run(global: &Global, action: DriftAction) -> anyhow::Result<i32> {
     anyhow::ensure!(global.api.is_none(), "drift checks go to Temporal directly: leave out --api (and SWITCHYARD_API)");
     match action {
-        DriftAction::Check { select, remedy, json } => check(global, &select, &remedy, json).await,
+        DriftAction::Check { select, remedy, output } => check(global, &select, &remedy, output.json()).await,
         DriftAction::Schedule(args) => schedule(global, args).await,
     }
 }
@@ -65,7 +65,7 @@ async fn check(global: &Global, select: &DriftSelect, remedy: &DriftRemedy, json
         switchyard_starter::client::start_suite(&client, &global.task_queue, suite).await?;
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::output::print_json(&report)?;
     } else {
         show(&report);
         if !report.remediation_suite.is_empty() {
@@ -73,7 +73,7 @@ async fn check(global: &Global, select: &DriftSelect, remedy: &DriftRemedy, json
             println!("web ui: {}", crate::global::ui_link(global, &report.remediation_suite));
         }
     }
-    Ok(if !report.error.is_empty() { 1 } else if report.drifted_rows > 0 { 2 } else { 0 })
+    Ok(if !report.error.is_empty() { crate::exit::ERROR } else if report.drifted_rows > 0 { crate::exit::DRIFT } else { crate::exit::OK })
 }
 
 /// Where the remediation suite stands once it has planned: awaiting

@@ -13,7 +13,7 @@ pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::
         let entries: Vec<serde_json::Value> = log.iter().map(|e| serde_json::json!({
             "event": e.event, "deliveries": e.deliveries, "delivering": e.delivering,
         })).collect();
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        crate::output::print_json(&entries)?;
         return Ok(0);
     }
     if log.is_empty() {

@@ -23,7 +23,7 @@ pub(crate) mod status;
 pub(crate) mod watch;
 
 use switchyard_proto::trust::Kind;
-use switchyard_proto::v1::{SignedDecision, SuitePhase, SuiteStatus};
+use switchyard_proto::v1::{SignedDecision, SuiteStatus};
 use switchyard_starter::client::{self, Client};
 use switchyard_starter::signing::{self, About};
 
@@ -65,11 +65,7 @@ pub(crate) async fn sign_for(
     Ok(Some(key.sign(&decision)?))
 }
 
-/// Exit code for a finished suite: 0 when it did what was asked (applied,
-/// or planned for a plan-only run), 2 otherwise.
+/// Exit code for a suite a command followed or showed (see `crate::exit`).
 pub(crate) fn exit_code(status: &SuiteStatus) -> i32 {
-    match status.phase() {
-        SuitePhase::Succeeded | SuitePhase::Planned => 0,
-        _ => 2,
-    }
+    crate::exit::of_suite(status)
 }

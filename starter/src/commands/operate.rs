@@ -29,14 +29,14 @@ pub(crate) async fn answer_pause(global: &Global, answer: PauseAnswer, action: O
     Ok(show_answer(&suite_id, logged.as_ref()))
 }
 
-/// The operator log's entry for an answer, as scripts read it; exit 2
-/// when the suite did not apply it.
+/// The operator log's entry for an answer, as scripts read it; exits
+/// refused when the suite did not apply it.
 fn show_answer(suite_id: &str, event: Option<&OperatorEvent>) -> i32 {
     match event {
         Some(e) if e.applied => println!("{suite_id}: {} accepted", e.action),
         Some(e) => {
             println!("{suite_id}: {} not applied: {}", e.action, e.reason);
-            return 2;
+            return crate::exit::REFUSED;
         }
         None => println!("{suite_id}: sent"),
     }
@@ -66,7 +66,7 @@ pub(crate) async fn extend_window(global: &Global, suite_id: &str, end: String, 
     };
     let signed = super::sign_for(global, &client, Kind::ExtendWindow, suite_id, end.clone(), &comment, None).await?;
     need_someone(signed.as_ref(), &operator)?;
-    let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment, signed }).await?;
+    let new_end = client::extend_window(&client, suite_id, ExtendWindow { operator, end, comment, signed }).await.map_err(crate::exit::update_refused)?;
     println!("{suite_id}: window now ends at {new_end}");
     Ok(0)
 }
@@ -82,7 +82,7 @@ pub(crate) async fn set_parallelism(global: &Global, suite_id: &str, parallelism
     };
     let signed = super::sign_for(global, &client, Kind::SetParallelism, suite_id, parallelism.to_string(), "", None).await?;
     need_someone(signed.as_ref(), &operator)?;
-    let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism, signed }).await?;
+    let old = client::set_parallelism(&client, suite_id, SetParallelism { operator, parallelism, signed }).await.map_err(crate::exit::update_refused)?;
     println!("{suite_id}: parallelism {old} → {parallelism}");
     Ok(0)
 }

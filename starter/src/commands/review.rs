@@ -40,8 +40,8 @@ pub(crate) async fn run(global: &Global, review: Review, verdict: Decision) -> a
     Ok(show(&suite_id, verdict, recorded.as_ref()))
 }
 
-/// Whether the suite counted the verdict, as scripts read it; exit 2 when
-/// it did not.
+/// Whether the suite counted the verdict, as scripts read it; exits
+/// refused when it did not.
 fn show(suite_id: &str, verdict: Decision, recorded: Option<&RecordedDecision>) -> i32 {
     match recorded {
         Some(r) if r.counted => {
@@ -50,7 +50,7 @@ fn show(suite_id: &str, verdict: Decision, recorded: Option<&RecordedDecision>) 
         }
         Some(r) => {
             println!("{suite_id}: decision recorded but not counted: {}", r.reason);
-            return 2;
+            return crate::exit::REFUSED;
         }
         None => println!("{suite_id}: decision sent"),
     }

@@ -62,10 +62,10 @@ pub(crate) fn every(when: &When) -> anyhow::Result<Every> {
 pub(crate) async fn manage(global: &Global, action: ScheduleManage, kind: Option<&str>) -> anyhow::Result<i32> {
     let client = crate::global::connect(global).await?;
     match action {
-        ScheduleManage::List { json } => {
+        ScheduleManage::List { output } => {
             let listed: Vec<_> = schedules::list(&client).await?.into_iter().filter(|s| kind.is_none_or(|k| s.kind == k)).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&listed)?);
+            if output.json() {
+                crate::output::print_json(&listed)?;
                 return Ok(0);
             }
             if listed.is_empty() {

@@ -11,7 +11,7 @@ pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::
     let target = crate::global::target(global).await?;
     let status = target.status(suite_id).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        crate::output::print_json(&status)?;
     } else {
         print!("{}", render::report(&status));
         // The one link a revert leaves on the suite it reverts: its id.
@@ -23,7 +23,9 @@ pub(crate) async fn run(global: &Global, suite_id: &str, json: bool) -> anyhow::
         }
         println!("web ui: {}", crate::global::ui_link(global, suite_id));
     }
-    Ok(0)
+    // As `watch` of the same suite exits: a suite that ended without
+    // succeeding is not a success to a script either.
+    Ok(super::exit_code(&status))
 }
 
 /// `switchyard status <id> --devices`: one page of the suite's devices (a
@@ -32,16 +34,18 @@ pub(crate) async fn devices(
     global: &Global, suite_id: &str, json: bool, status: Option<&str>, diff: bool, page_size: u32, page_token: String,
 ) -> anyhow::Result<i32> {
     let max = switchyard_proto::names::DEVICE_PAGE_MAX;
-    anyhow::ensure!((1..=max).contains(&page_size), "--page-size {page_size} is out of range 1..={max}");
+    if !(1..=max).contains(&page_size) {
+        return Err(crate::exit::usage(format!("--page-size {page_size} is out of range 1..={max}")));
+    }
     let status = match status {
-        Some(name) => switchyard_proto::vocabulary::device_status_typed(name).map_err(|why| anyhow::anyhow!("--device-status: {why}"))?,
+        Some(name) => switchyard_proto::vocabulary::device_status_typed(name).map_err(|why| crate::exit::usage(format!("--device-status: {why}")))?,
         None => switchyard_proto::v1::DeviceStatus::Unspecified,
     };
     let target = crate::global::target(global).await?;
     let req = switchyard_proto::v1::DevicePageRequest { page_token, page_size, status: status as i32, with_diff: diff };
     let page = target.devices_page(suite_id, req.clone()).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&page)?);
+        crate::output::print_json(&page)?;
         return Ok(0);
     }
     print!("{}", render::device_page(&page));

@@ -8,7 +8,6 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anstream::print;
-use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use switchyard_proto::v1::{SuitePhase, SuiteStatus};
 use switchyard_proto::vocabulary::is_final;
@@ -22,15 +21,21 @@ use crate::render;
 /// a worker from workflow state; this only keeps the loop from spinning.
 const POLL: Duration = Duration::from_millis(500);
 
-pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>) -> anyhow::Result<i32> {
+pub(crate) async fn run(global: &Global, suite_id: &str, until: Option<String>, json: bool) -> anyhow::Result<i32> {
     let until = match until {
         None => None,
         Some(name) => match switchyard_proto::vocabulary::phase_typed(&name) {
             Ok(p) => Some(p),
-            Err(why) => bail!("--until: {why}"),
+            Err(why) => return Err(crate::exit::usage(format!("--until: {why}"))),
         },
     };
     let target = crate::global::target(global).await?;
+    if json {
+        // Scripts wait and read one document: the status it stopped at.
+        let status = follow(&target, suite_id, Show::Nothing, until).await?;
+        crate::output::print_json(&status)?;
+        return Ok(if until.is_some_and(|p| status.phase() == p) { crate::exit::OK } else { super::exit_code(&status) });
+    }
     println!("web ui: {}", crate::global::ui_link(global, suite_id));
     let status = follow(&target, suite_id, Show::Changes, until).await?;
     if until.is_some_and(|p| status.phase() == p) {

@@ -209,10 +209,18 @@ fn progress_view() {
 #[test]
 fn suite_list() {
     let suites = [
-        ListedSuite { suite_id: "sem-pause-rollback-20261122-172005".into(), status: "rolled_back".into(), requester: "alice".into(), devices: 8, failed: 1, name: String::new(), started_at: 0, closed_at: None },
-        ListedSuite { suite_id: "a".into(), status: "applying".into(), requester: "bob".into(), devices: 120, failed: 0, name: String::new(), started_at: 0, closed_at: None },
+        ListedSuite { suite_id: "sem-pause-rollback-20261122-172005".into(), status: "rolled_back".into(), requester: "alice".into(), devices: 8, failed: 1, name: String::new(), started_at: 1_795_371_605, closed_at: Some(1_795_371_700) },
+        ListedSuite { suite_id: "a".into(), status: "applying".into(), requester: "bob".into(), devices: 120, failed: 0, name: String::new(), started_at: 1_795_374_000, closed_at: None },
+        ListedSuite { suite_id: "b".into(), status: "succeeded".into(), requester: "bob".into(), devices: 2, failed: 0, name: String::new(), started_at: 0, closed_at: None },
     ];
-    insta::assert_snapshot!(plain(super::suites(&suites)));
+    let raw = super::suites(&suites, 1_795_374_045);
+    assert!(raw.contains("\u{1b}[31mrolled_back\u{1b}[0m  2026") && raw.contains("\u{1b}[32msucceeded\u{1b}[0m"), "{raw:?}");
+    insta::assert_snapshot!(plain(raw));
+}
+
+#[test]
+fn ages_are_in_their_largest_whole_unit() {
+    assert_eq!([0, 59, 60, 3599, 3600, 86_399, 86_400, -5].map(super::age), ["0s", "59s", "1m", "59m", "1h", "23h", "1d", "0s"]);
 }
 
 #[test]

@@ -33,8 +33,8 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
     let client = env.client().await.unwrap();
     // Earlier tests may have changed these devices: count from here.
     let history_of = |device: &str| -> DeviceHistory {
-        let out = env.cli_ok(queue, &["device", device, "--json"]);
-        serde_json::from_str(&out).unwrap_or_default()
+        let out = env.cli_ok(queue, &["device", device, "-o", "json"]);
+        switchyard_tests::device_history_from_cli(out.as_bytes()).unwrap_or_default()
     };
     let before = history_of("sonic-d006").recorded;
     let wait = |id: String| {

@@ -105,11 +105,11 @@ async fn a_plan_selects_devices_from_nautobot_and_records_their_ids() {
     let expected: Vec<String> = (1..=env.device_count()).filter(|i| i % 4 != 0).map(TestEnv::device_name).collect();
     assert_eq!(planned, expected, "the lab's leaves: {status}");
     // Planned on the devices themselves: Nautobot's primary IPs are the lab's addresses.
-    assert!(status["devices"].as_array().unwrap().iter().all(|d| d["status"] == "DEVICE_STATUS_PLANNED"), "{status}");
+    assert!(status["devices"].as_array().unwrap().iter().all(|d| d["status"] == "planned"), "{status}");
 
     // The suite's input records each device's Nautobot id.
     let client = env.client().await.expect("Temporal client");
-    let (input, _) = switchyard_starter::client::suite_started(&client, status["suiteId"].as_str().unwrap(), "").await.expect("the suite's input");
+    let (input, _) = switchyard_starter::client::suite_started(&client, status["suite_id"].as_str().unwrap(), "").await.expect("the suite's input");
     assert_eq!(input.devices.len(), expected.len());
     for target in &input.devices {
         let id = target.source_ref.strip_prefix("nautobot:").unwrap_or_else(|| panic!("{}: source_ref {:?}", target.device, target.source_ref));
@@ -153,7 +153,7 @@ async fn a_plan_selects_devices_from_nautobot_and_records_their_ids() {
     };
     // sonic-d001 is a leaf: not the worker's, whatever the CLI's inventory says.
     let status = plan_one();
-    assert_eq!(status["phase"], "SUITE_PHASE_FAILED", "{status}");
+    assert_eq!(status["phase"], "failed", "{status}");
     assert!(status["error"].as_str().unwrap().contains("sonic-d001: not in the worker's inventory"), "{status}");
     // In Nautobot it becomes a spine; the worker reads that within seconds.
     let api = |method: &str, path: &str, body: &str| -> serde_json::Value {

@@ -66,9 +66,9 @@ async fn wrong_hash_and_rejection_leave_every_device_untouched() {
     until(&client, &id, "awaiting approval", |s| phase(s) == SuitePhase::AwaitingApproval).await;
 
     let stale = env.cli(&["approve", &id, "--reviewer", "bob", "--plan-hash", "0000"]);
-    assert_eq!(stale.status.code(), Some(2), "an approval of another plan does not count");
+    assert_eq!(stale.status.code(), Some(3), "an approval of another plan does not count");
     let stranger = env.cli(&["approve", &id, "--reviewer", "mallory"]);
-    assert_eq!(stranger.status.code(), Some(2), "only listed reviewers count");
+    assert_eq!(stranger.status.code(), Some(3), "only listed reviewers count");
     cli_ok(&env, &["reject", &id, "--reviewer", "bob", "--comment", "not tonight"]);
 
     let s = until(&client, &id, "ended", ended).await;
@@ -145,7 +145,7 @@ async fn window_closing_during_the_soak_rolls_back_unless_extended() {
     let id = launch(&env, &vlan_suite("sem-extend", &extra(&rfc3339_in(5))));
     until(&client, &id, "canary done", |s| s.devices[0].status == DeviceStatus::Succeeded as i32).await;
     let earlier = env.cli(&["extend-window", &id, "--end", &rfc3339_in(1), "--operator", "oscar"]);
-    assert_eq!(earlier.status.code(), Some(1), "an earlier end is refused by the validator");
+    assert_eq!(earlier.status.code(), Some(3), "an earlier end is refused by the validator");
     assert!(String::from_utf8_lossy(&earlier.stderr).contains("is not after the current end"));
     cli_ok(&env, &["extend-window", &id, "--end", &rfc3339_in(3600), "--operator", "oscar", "--comment", "change ran late"]);
     let s = until(&client, &id, "ended", ended).await;
@@ -202,7 +202,7 @@ async fn pause_then_resume_or_rollback() {
     let paused = until(&client, &id, "paused", |s| phase(s) == SuitePhase::Paused).await;
     assert!(statuses(&paused)[2..].iter().all(|d| *d == DeviceStatus::Planned), "nothing starts while paused: {paused:?}");
     let refused = env.cli(&["set-parallelism", &id, "0", "--operator", "oscar"]);
-    assert_eq!(refused.status.code(), Some(1), "parallelism 0 is refused");
+    assert_eq!(refused.status.code(), Some(3), "parallelism 0 is refused");
     cli_ok(&env, &["set-parallelism", &id, "4", "--operator", "oscar"]);
     cli_ok(&env, &["resume", &id, "--operator", "oscar", "--comment", "d002 is known bad"]);
     let s = until(&client, &id, "ended", ended).await;

@@ -71,7 +71,7 @@ async fn a_refused_plan_writes_nothing_anywhere() {
 
     let out = env.cli(&["run", &fixture("vlan-tenant.yaml"), "--requester", "alice", "--watch"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
     let suite_id = started_suite_id(&stdout).unwrap();
     let client = env.client().await.unwrap();
     let status = wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
@@ -105,7 +105,7 @@ async fn drift_after_approval_rolls_every_device_back_byte_for_byte() {
 
     // The requester's own approval does not count.
     let own = env.cli(&["approve", &suite_id, "--reviewer", "alice", "--plan-hash", &planned.plan_hash]);
-    assert_eq!(own.status.code(), Some(2), "{}", String::from_utf8_lossy(&own.stdout));
+    assert_eq!(own.status.code(), Some(3), "{}", String::from_utf8_lossy(&own.stdout));
     // Approve as the Web UI does: a signal with a JSON body, sent by the temporal CLI.
     let body = format!(r#"{{"reviewer":"bob","decision":"DECISION_APPROVE","planHash":"{}","comment":"lgtm"}}"#, planned.plan_hash);
     let signal = std::process::Command::new(temporal_cli())
@@ -144,7 +144,7 @@ async fn bad_input_is_refused_before_anything_starts() {
     let env = TestEnv::get();
     let out = env.cli(&["run", &fixture("bad-vlan.yaml")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     let expected = format!("{}:5:29: steps[0].create_vlan.vlan_id: VLAN id 5000 is out of range", fixture("bad-vlan.yaml"));
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).is_empty(), "nothing was started, so no suite id is printed");

@@ -107,7 +107,7 @@ async fn signed_decisions_count_by_key_and_the_audit_holds() {
         (Some("alice"), vec!["approve", id_, "--reviewer", " Carol "], "alice requested this suite"),
     ] {
         let out = cli_as(&env, queue, who, &args);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
         assert!(text(&out).contains(want), "want {want:?}: {}", text(&out));
     }
 
@@ -161,7 +161,7 @@ async fn signed_decisions_count_by_key_and_the_audit_holds() {
     let tampered = dir().join("audit-tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&json).unwrap()).unwrap();
     let out = cli_as(&env, queue, None, &["--policy", &policy_arg, "audit", "verify", tampered.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("does not match the message"), "{}", text(&out));
     // Flipping alice's refused self-approval to counted does not hold either.
     let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
@@ -170,7 +170,7 @@ async fn signed_decisions_count_by_key_and_the_audit_holds() {
     own["counted"] = serde_json::Value::Bool(true);
     std::fs::write(&tampered, serde_json::to_vec(&json).unwrap()).unwrap();
     let out = cli_as(&env, queue, None, &["--policy", &policy_arg, "audit", "verify", tampered.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("counted, but alice requested the suite"), "{}", text(&out));
     let out = cli_as(&env, queue, None, &["audit", &id]);
     assert!(text(&out).contains("carol") && text(&out).contains("SHA256:"), "{}", text(&out));
@@ -187,26 +187,26 @@ async fn the_policy_refuses_at_plan_and_at_the_line() {
     // Default deny: a device no rule covers is refused when the suite plans.
     let suite = write_suite("deny", &format!("name: trust-deny\ntargets:\n  names: [sonic-d001, sonic-d002]\n{STEPS}"));
     let out = cli_as(&env, queue, Some("alice"), &["plan", suite.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("sonic-d002: no rule of policy") && text(&out).contains("(default deny)"), "{}", text(&out));
 
     // An unsigned launch under a policy that counts only signed ones.
     let covered = write_suite("covered", &format!("name: trust-covered\ntargets:\n  names: [sonic-d001]\n{STEPS}"));
     let out = cli_as(&env, queue, None, &["plan", covered.to_str().unwrap(), "--requester", "alice"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("the launch is not accepted: unsigned"), "{}", text(&out));
 
     // The CLI, given the policy, refuses before anything starts, at the line.
     let policy_arg = policy.display().to_string();
     let lowering = write_suite("lowering", &format!("name: trust-lowering\ntargets:\n  names: [sonic-d001]\n{STEPS}approval:\n  required: 0\n"));
     let out = cli_as(&env, queue, Some("alice"), &["--policy", &policy_arg, "run", lowering.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let lines = STEPS.lines().count() + 5;
     let want = format!("{}:{lines}:", lowering.display());
     assert!(text(&out).contains(&want) && text(&out).contains("approval.required is 0 but rule one-leaf"), "want {want}: {}", text(&out));
     assert!(text(&out).contains("nothing started"), "{}", text(&out));
     let out = cli_as(&env, queue, Some("alice"), &["--policy", &policy_arg, "run", suite.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains(&format!("{}:", suite.display())) && text(&out).contains(": targets: sonic-d002") && text(&out).contains("default deny"), "{}", text(&out));
 }
 
@@ -248,13 +248,13 @@ async fn operating_a_suite_takes_a_key_the_policy_lets_operate() {
     wait_for(&client, &id, "paused", TIMEOUT, |s| phase(s) == SuitePhase::Paused || ended(s)).await.unwrap();
 
     let out = cli_as(&env, queue, Some("carol"), &["resume", &id]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("carol may not operate this suite: rule lab lets neteng operate"), "{}", text(&out));
     let out = cli_as(&env, queue, Some("alice"), &["set-parallelism", &id, "3"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("above the 2 the policy allows"), "{}", text(&out));
     let out = cli_as(&env, queue, None, &["resume", &id, "--operator", "alice"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("only signed"), "{}", text(&out));
 
     let out = cli_as(&env, queue, Some("alice"), &["rollback", &id, "--comment", "port is in use"]);

@@ -144,7 +144,7 @@ fn device_history(env: &TestEnv, queue: &str, device: &str) -> DeviceHistory {
         return DeviceHistory::default();
     }
     assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
+    switchyard_tests::device_history_from_cli(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
 }
 
 #[tokio::test]
@@ -218,7 +218,7 @@ async fn a_record_sent_to_a_devices_history_by_hand_changes_nothing() {
     // A hand edit of the row is still drift.
     env.hset(device, "VLAN|Vlan371", &[("description", "by-hand")]);
     let out = env.cli_on(queue, &["drift", "check", name]);
-    assert_eq!(out.status.code(), Some(2), "drift found:\n{}", text(&out));
+    assert_eq!(out.status.code(), Some(5), "drift found:\n{}", text(&out));
     assert!(text(&out).contains(&format!("~ VLAN|Vlan371 (suite {id})")), "{}", text(&out));
 }
 
@@ -357,11 +357,11 @@ async fn a_bare_temporal_cancel_pauses_and_a_signed_cancel_rolls_back() {
 
     // Unsigned, under a policy that counts only signed decisions.
     let out = env.cli_on(queue, &["cancel", &id, "--operator", "alice"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("only signed"), "{}", text(&out));
     // bob may approve but not operate.
     let out = env.cli_on(queue, &["--signing-key", &bob, "cancel", &id]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("bob may not operate"), "{}", text(&out));
     // alice's signed cancel: the changed device is rolled back.
     let out = env.cli_on(queue, &["--signing-key", &alice, "cancel", &id, "--reason", "change freeze"]);

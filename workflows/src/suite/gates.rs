@@ -27,6 +27,9 @@ use crate::failure::describe;
 use crate::options;
 use crate::{fleet, rollout};
 
+/// Refusals a failed plan's error lists, one line each.
+const REFUSALS_LISTED: usize = 20;
+
 /// Devices planned at once, whatever the rollout's parallelism: planning
 /// only reads.
 const PLAN_PARALLELISM: u32 = 16;
@@ -84,7 +87,12 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     if !refused.is_empty() {
         // Nothing was written anywhere: a plan that cannot be made on
         // every device is not a plan anyone can approve.
-        let error = format!("planning refused on {}: {}", count(refused.len() as u64, "device"), refused.join("; "));
+        // One line per device, at most a screenful: the rest are counted,
+        // and each device's own line is in `status --devices`.
+        let shown: Vec<&str> = refused.iter().take(REFUSALS_LISTED).map(String::as_str).collect();
+        let more = refused.len().saturating_sub(REFUSALS_LISTED);
+        let tail = if more > 0 { format!("\n  … and {more} more: switchyard status <suite> --devices --device-status plan_failed") } else { String::new() };
+        let error = format!("planning refused on {}:\n  {}{tail}", count(refused.len() as u64, "device"), shown.join("\n  "));
         ctx.state_mut(|s| s.status.error = error.clone());
         return Some(finish(ctx, SuitePhase::Failed, error));
     }
