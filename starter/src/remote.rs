@@ -153,6 +153,9 @@ impl Service {
                     query.push((name, v.clone()));
                 }
             }
+            if let Some(change) = filter.change {
+                query.push(("kind", if change { "change" } else { "plan" }.to_string()));
+            }
             if !token.is_empty() {
                 query.push(("page_token", token.clone()));
             }

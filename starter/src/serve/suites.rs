@@ -171,6 +171,8 @@ pub(super) struct ListQuery {
     name: Option<String>,
     /// Only suites requested by this principal.
     requester: Option<String>,
+    /// Only change suites (`change`) or only plan-only runs (`plan`).
+    kind: Option<String>,
     /// Only suites started at or after this time (RFC 3339).
     since: Option<String>,
     /// Only suites started before this time (RFC 3339).
@@ -201,7 +203,12 @@ pub(super) async fn list(
         status: query.phase, name: query.name, requester: query.requester,
         since: query.since.as_deref().map(|t| instant("since", t)).transpose()?,
         until: query.until.as_deref().map(|t| instant("until", t)).transpose()?,
-        change: None,
+        change: match query.kind.as_deref() {
+            None => None,
+            Some("change") => Some(true),
+            Some("plan") => Some(false),
+            Some(other) => return Err(Problem::bad_request(format!("{other:?} is not a kind of suite (change or plan)")).with("field", "kind")),
+        },
     };
     let page = client::list_page(&app.client, &filter, limit, query.page_token.as_deref().unwrap_or_default()).await.map_err(|e| match e {
         ClientError::PageToken { .. } => Problem::bad_request(e.to_string()).with("field", "page_token"),

@@ -135,7 +135,7 @@ async fn the_service_serves_https_to_curl_and_the_cli_and_renews_its_certificate
     let (code, out, err) = text(&cli(&env, &service, &key, &["--api-ca-cert", &ca], &["plan", suite.to_str().unwrap()]));
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("Vlan311"), "the fleet diff: {out}");
-    let (code, out, err) = text(&cli(&env, &service, &key, &["--api-ca-cert", &ca], &["list", "--name", "tls-plan"]));
+    let (code, out, err) = text(&cli(&env, &service, &key, &["--api-ca-cert", &ca], &["list", "--name", "tls-plan", "--plans"]));
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("tls-plan"), "{out}");
     // Without the CA the CLI refuses the service's certificate, and says so.

@@ -92,7 +92,8 @@ async fn a_rolled_back_suite_and_its_failed_device_are_not_listed_as_completed()
     let result = switchyard_starter::client::result(&client, &id).await.unwrap();
     assert_eq!(phase(&result), SuitePhase::RolledBack, "the failed run carries the status: {result:#?}");
     let status = env.cli(&["status", &id]);
-    assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
+    // A rolled-back suite did not succeed: `status` exits as `watch` does.
+    assert_eq!(status.status.code(), Some(4), "{}", String::from_utf8_lossy(&status.stderr));
     assert!(String::from_utf8_lossy(&status.stdout).contains("rolled_back"), "{}", String::from_utf8_lossy(&status.stdout));
 
     // The Web UI's list, filtered to the suite, shows it failed; filtered
