@@ -30,9 +30,14 @@ fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// Widest a report's line is meant to get: tables carry counts and short
+/// words, and the long texts (errors) go under them, wrapped to this.
+pub(crate) const REPORT_WIDTH: u16 = 120;
+
 /// A borderless table whose columns are as wide as their widest cell, so a
 /// long step name or key moves whole columns, never one row. Each line is
-/// prefixed with `indent`; trailing blanks are trimmed.
+/// prefixed with `indent`; trailing blanks are trimmed. The one table style
+/// of every command.
 pub(crate) fn table(indent: &str, mut table: Table) -> String {
     table.load_style(comfy_table::presets::NOTHING);
     for column in table.column_iter_mut() {
@@ -144,6 +149,20 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     }
     let styles: Vec<Style> = status.devices.iter().map(|d| device_style(d.status())).collect();
     let _ = write!(out, "\n{}\n{}", paint(BOLD, "devices:"), paint_column(&table("  ", devices(status)), "STATUS", &styles));
+    // Errors under the table, one per device, wrapped: a long error in a
+    // column would push the table off the screen.
+    let errors: Vec<String> = status.devices.iter().flat_map(|d| {
+        let own = |text: &str| if text.starts_with(&d.device) { text.to_string() } else { format!("{}: {text}", d.device) };
+        let error = (!d.error.is_empty()).then(|| own(&d.error));
+        let unsaved = (!d.save_error.is_empty()).then(|| own(&format!("not saved: {}", d.save_error)));
+        error.into_iter().chain(unsaved)
+    }).collect();
+    if !errors.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(BOLD, "errors:"));
+        for text in errors {
+            out.push_str(&wrapped(&text, "  ", "      "));
+        }
+    }
     if status.devices_omitted > 0 {
         let _ = writeln!(out, "  … and {} more (listed: the {} that need a look first); every device: switchyard status {} --devices",
             status.devices_omitted, status.devices.len(), status.suite_id);
@@ -187,12 +206,17 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
     }
     if !status.compensation_log.is_empty() {
         let mut t = Table::new();
-        t.set_header(["DEVICE", "STEP", "KEY", "FIELD", "ACTION", "REASON"]);
+        t.set_header(["DEVICE", "STEP", "ROW", "UNDO"]);
         for e in &status.compensation_log {
             // Entries about a whole step (not applied, unknown) name no row.
-            let key = if e.key.is_empty() { "(step)" } else { e.key.as_str() };
+            let row = match (e.key.as_str(), e.field.as_str()) {
+                ("", _) => "(step)".to_string(),
+                (key, "") => key.to_string(),
+                (key, field) => format!("{key} {field}"),
+            };
             let step = if e.step_id.is_empty() { "-" } else { e.step_id.as_str() };
-            t.add_row([e.device.as_str(), step, key, e.field.as_str(), compensation_action_name(e.action()), e.reason.as_str()]);
+            let undo = if e.reason.is_empty() { compensation_action_name(e.action()).to_string() } else { format!("{}: {}", compensation_action_name(e.action()), e.reason) };
+            t.add_row([e.device.clone(), step.to_string(), row, undo]);
         }
         titled(&mut out, "compensation log:", t);
         if status.compensation_log_omitted > 0 {
@@ -255,14 +279,16 @@ fn devices(status: &SuiteStatus) -> Table {
     if status.waves > 1 {
         columns.push(("WAVE", |d| d.wave.to_string()));
     }
-    columns.push(("APPLIED", |d| d.steps_applied.join(", ")));
+    // Counts, so a row fits a terminal; which steps, and what each undo
+    // did, are in the compensation log and `status --devices` / `-o json`.
+    columns.push(("APPLIED", |d| steps(d.steps_applied.len())));
     columns.push(("VERIFIED", |d| if d.verified { "yes" } else { "" }.to_string()));
     if any(|d| d.saved || !d.save_error.is_empty()) {
         // Whether the change (or its undo) survives a reboot.
-        columns.push(("SAVED", |d| if d.saved { "yes".to_string() } else { d.save_error.clone() }));
+        columns.push(("SAVED", |d| if d.saved { "yes" } else if d.save_error.is_empty() { "" } else { "no" }.to_string()));
     }
     if any(|d| !d.steps_compensated.is_empty()) {
-        columns.push(("COMPENSATED", |d| d.steps_compensated.join(", ")));
+        columns.push(("UNDONE", |d| if d.steps_compensated.is_empty() { String::new() } else { steps(d.steps_compensated.len()) }));
         // Counts only for devices that compensated: a blank is not a zero.
         columns.push(("REMOVED", |d| undone(d, d.removed)));
         columns.push(("RESTORED", |d| undone(d, d.restored)));
@@ -284,10 +310,7 @@ fn devices(status: &SuiteStatus) -> Table {
     if any(|d| !d.checks.is_empty()) {
         columns.push(("CHECKS", checks_passed));
     }
-    if any(|d| !d.error.is_empty()) {
-        // Last, so a long error never pushes another column.
-        columns.push(("ERROR", |d| d.error.clone()));
-    }
+
     let mut t = Table::new();
     let mut header: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     if waits {
@@ -355,6 +378,35 @@ fn health_table(status: &SuiteStatus) -> Option<Table> {
 /// `apply 1-create_vlan ×3`: the kind of step, its id and its attempts.
 fn retry(r: &StepRetry) -> String {
     if r.step_id.is_empty() { format!("{} ×{}", r.kind, r.attempts) } else { format!("{} {} ×{}", r.kind, r.step_id, r.attempts) }
+}
+
+/// `3 steps`, `1 step`.
+fn steps(n: usize) -> String {
+    count(n as u64, "step")
+}
+
+/// `text` wrapped at spaces to [`REPORT_WIDTH`], its first line after
+/// `first`, the rest after `rest`; a word longer than a line stays whole.
+fn wrapped(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > usize::from(REPORT_WIDTH) {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 fn undone(d: &DeviceResult, n: u32) -> String {
