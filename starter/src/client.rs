@@ -297,6 +297,8 @@ pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -
     let suite_id = input.suite_id.clone();
     let options = WorkflowStartOptions::new(task_queue.to_string(), suite_id.clone())
         .search_attributes(start_attributes(&input))
+        .static_summary(summary_of(&input))
+        .static_details(details_of(&input))
         // A suite id names one execution, ever: a signed launch cannot be
         // started again under it once the first run has closed.
         .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
@@ -304,6 +306,29 @@ pub async fn start_suite(client: &Client, task_queue: &str, input: SuiteInput) -
     client.start_workflow(SuiteWorkflow::run, input, options).await
         .map_err(|source| ClientError::Start { suite_id, source })?;
     Ok(())
+}
+
+/// The suite's one line in the Web UI's "Summary": what it is, on how
+/// many devices, for whom.
+pub fn summary_of(input: &SuiteInput) -> String {
+    let kind = if input.plan_only { "plan of " } else if input.reverts.is_empty() { "" } else { "revert of " };
+    format!("{kind}{} on {} for {}", input.name, switchyard_proto::vocabulary::count(input.devices.len() as u64, "device"), input.requester)
+}
+
+/// The suite's "Details" in the Web UI: what it was launched to do, and
+/// where its outcome is said in words (the current details while it runs,
+/// the result once it ends).
+pub fn details_of(input: &SuiteInput) -> String {
+    let devices: Vec<&str> = input.devices.iter().take(10).map(|d| d.device.as_str()).collect();
+    let more = input.devices.len().saturating_sub(devices.len());
+    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    let steps: Vec<&str> = input.devices.first().map(|d| d.steps.iter().map(|s| s.id.as_str()).collect()).unwrap_or_default();
+    let signed = if input.launch.is_some() { "signed launch" } else { "unsigned launch" };
+    format!(
+        "Suite {} ({signed}, requested by {}).\nDevices: {}{more}.\nSteps on the first device: {}.\n\
+         Its phase and what it waits for: the current details below and `switchyard status {}`; its outcome in words: the result.",
+        input.suite_id, input.requester, devices.join(", "), if steps.is_empty() { "none".to_string() } else { steps.join(", ") }, input.suite_id,
+    )
 }
 
 // `names::start_attributes` in the client's search-attribute types (a

@@ -70,6 +70,14 @@ pub struct Launch<'a> {
     pub scheduled_until: Option<i64>,
 }
 
+/// The principal of `policy` whose keys hold `key`'s public half.
+fn principal_of(policy: &Policy, key: &SigningKey) -> Option<String> {
+    let public = key.public_key()?;
+    let material = |text: &str| text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let wanted = material(&public);
+    policy.principals.iter().find(|p| p.keys.iter().any(|k| material(k) == wanted)).map(|p| p.name.clone())
+}
+
 /// Resolves `suite` against `inventory` into the workflow's input.
 pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) -> Result<SuiteInput, LaunchError> {
     let resolved = suite.resolve(inventory).map_err(LaunchError::Suite)?;
@@ -108,6 +116,11 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         reverts: String::new(),
     };
     if let Some(key) = launch.signing_key {
+        // The requester a signed launch names is the principal it is
+        // signed for, where that is known here: the Web UI shows the input.
+        if let Some(principal) = launch.on_behalf.clone().or_else(|| launch.policy.and_then(|p| principal_of(p, key))) {
+            input.requester = principal;
+        }
         // A schedule's runs are planned long after it is signed.
         let valid = launch.scheduled_until.map_or(LAUNCH_VALID_SECS, |until| (until - now()).max(LAUNCH_VALID_SECS));
         sign(&mut input, key, launch.on_behalf.as_deref(), valid)?;

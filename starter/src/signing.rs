@@ -51,6 +51,20 @@ impl SigningKey {
         &self.path
     }
 
+    /// The public half as OpenSSH writes it (`ssh-ed25519 AAAA…`), from the
+    /// `.pub` beside the key (or the key itself when it is the `.pub`);
+    /// none when there is no such file.
+    pub fn public_key(&self) -> Option<String> {
+        let public = if self.path.extension().is_some_and(|e| e == "pub") {
+            self.path.clone()
+        } else {
+            let mut name = self.path.clone().into_os_string();
+            name.push(".pub");
+            PathBuf::from(name)
+        };
+        std::fs::read_to_string(public).ok().map(|t| t.trim().to_string())
+    }
+
     /// Signs `decision`'s canonical text.
     pub fn sign(&self, decision: &Decision) -> Result<SignedDecision, SignError> {
         let message = decision.to_text();

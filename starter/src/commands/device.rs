@@ -4,7 +4,11 @@
 //! owns there now, as the device's history workflow records them, and the
 //! records it refused (sent by hand, not by a suite's run).
 
+use std::fmt::Write;
+
 use anstream::{print, println};
+use switchyard_proto::v1::DeviceHistoryEntry;
+use switchyard_proto::vocabulary::count;
 use comfy_table::Table;
 
 use crate::cli::Global;
@@ -30,15 +34,9 @@ pub(crate) async fn run(global: &Global, device: &str, inventory: Option<&std::p
     let kept = history.entries.len() as u64;
     let older = if history.recorded > kept { format!(" (the latest {kept} shown)") } else { String::new() };
     println!("{device}: {} run(s) of switchyard suites{older}", history.recorded);
-    let mut runs = Table::new();
-    runs.set_header(["AT", "SUITE", "MODE", "OUTCOME", "REQUESTER", "APPROVED BY", "ROWS", "LEFT IN PLACE"]);
     for e in &history.entries {
-        let rows = if e.mode == "apply" { e.rows_applied.len() } else { e.rows_rolled_back.len() };
-        let approvers = if e.approvers.is_empty() { "-".to_string() } else { e.approvers.join(", ") };
-        runs.add_row([e.at.clone(), e.suite_id.clone(), e.mode.clone(), e.outcome.clone(), e.requester.clone(), approvers,
-            rows.to_string(), e.rows_left_in_place.len().to_string()]);
+        print!("{}", run_block(e));
     }
-    print!("{}", crate::render::table("", runs));
     println!("\nrows switchyard owns on {device}: {}", history.owned.len());
     let mut owned = Table::new();
     owned.set_header(["ROW", "SUITE", "SINCE", "FIELDS"]);
@@ -59,4 +57,52 @@ pub(crate) async fn run(global: &Global, device: &str, inventory: Option<&std::p
         }
     }
     Ok(0)
+}
+
+/// One run on the device, as a block: when, which suite, how it ended, who
+/// asked and approved, the steps it applied and undid with their rows, and
+/// its error and checks: what `-o json` has, in lines a person reads.
+fn run_block(e: &DeviceHistoryEntry) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{}  {} {}  suite {}", e.at, e.mode, e.outcome, e.suite_id);
+    let approvers = if e.approvers.is_empty() { String::new() } else { format!(", approved by {}", e.approvers.join(", ")) };
+    let _ = writeln!(out, "  requested by {}{approvers}", e.requester);
+    if !e.steps_applied.is_empty() {
+        let _ = writeln!(out, "  applied {}: {} ({})", count(e.steps_applied.len() as u64, "step"), e.steps_applied.join(", "), count(e.rows_applied.len() as u64, "row"));
+    }
+    if !e.steps_compensated.is_empty() {
+        let _ = writeln!(out, "  undid {}: {} ({} rolled back)", count(e.steps_compensated.len() as u64, "step"), e.steps_compensated.join(", "),
+            count(e.rows_rolled_back.len() as u64, "row"));
+    }
+    if !e.rows_left_in_place.is_empty() {
+        let _ = writeln!(out, "  left in place: {}", e.rows_left_in_place.join(", "));
+    }
+    if !e.checks.is_empty() {
+        let passed = e.checks.iter().filter(|c| c.passed).count();
+        let _ = writeln!(out, "  checks: {passed}/{} passed", e.checks.len());
+    }
+    if !e.error.is_empty() {
+        let _ = writeln!(out, "  error: {}", e.error);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_shows_its_steps_its_undo_and_its_error() {
+        let e = DeviceHistoryEntry {
+            suite_id: "vlan-a-1".into(), mode: "apply".into(), outcome: "failed".into(), at: "2026-12-07T10:00:00Z".into(),
+            requester: "alice".into(), approvers: vec!["bob".into()],
+            steps_applied: vec!["1-create_vlan".into()], rows_applied: vec!["VLAN|Vlan10".into()],
+            steps_compensated: vec!["1-create_vlan".into()], rows_rolled_back: vec!["VLAN|Vlan10".into()],
+            error: "step 2-add_vlan_member: port is a mirror destination".into(),
+            ..Default::default()
+        };
+        assert_eq!(run_block(&e), "\n2026-12-07T10:00:00Z  apply failed  suite vlan-a-1\n  requested by alice, approved by bob\n  \
+            applied 1 step: 1-create_vlan (1 row)\n  undid 1 step: 1-create_vlan (1 row rolled back)\n  \
+            error: step 2-add_vlan_member: port is a mirror destination\n");
+    }
 }

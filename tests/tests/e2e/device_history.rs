@@ -104,6 +104,9 @@ async fn a_devices_history_is_right_after_three_suites_a_rollback_and_a_crash() 
     // The table an operator reads.
     let table = env.cli_ok(queue, &["device", "sonic-d006"]);
     assert!(table.contains(&id_three) && table.contains("rolled_back") && table.contains("rows switchyard owns on sonic-d006:"), "{table}");
-    let never = env.cli_ok(queue, &["device", "sonic-d999"]);
-    assert!(never.contains("has not changed"), "{never}");
+    // A name the inventory does not have is a typo, not a device left alone.
+    let never = env.cli_on(queue, &["device", "sonic-d999"]);
+    let said = String::from_utf8_lossy(&never.stderr);
+    assert_eq!(never.status.code(), Some(2), "{said}");
+    assert!(said.contains("sonic-d999 is not a device of") && said.contains("(did you mean sonic-d"), "{said}");
 }

@@ -51,6 +51,18 @@ fn row_status(row: &str) -> Option<String> {
     })
 }
 
+/// A workflow's Summary and Details, as the Web UI shows them above its
+/// history.
+async fn summary_and_details(client: &temporalio_client::Client, workflow_id: &str) -> (String, String) {
+    let handle = client.get_workflow_handle::<SuiteWorkflow>(workflow_id.to_string());
+    let described = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+    let meta = described.raw_description.execution_config.and_then(|c| c.user_metadata).unwrap_or_default();
+    let text = |p: Option<temporalio_protos::temporal::api::common::v1::Payload>| {
+        p.map(|p| serde_json::from_slice::<String>(&p.data).unwrap_or_default()).unwrap_or_default()
+    };
+    (text(meta.summary), text(meta.details))
+}
+
 async fn execution_status(client: &temporalio_client::Client, workflow_id: &str) -> WorkflowExecutionStatus {
     // Any workflow id describes through a handle; the type only matters for results.
     let handle = client.get_workflow_handle::<SuiteWorkflow>(workflow_id.to_string());
@@ -89,6 +101,13 @@ async fn a_rolled_back_suite_and_its_failed_device_are_not_listed_as_completed()
     assert_eq!(execution_status(&client, &failed_device).await, WorkflowExecutionStatus::Failed);
     assert_eq!(execution_status(&client, &canary_apply).await, WorkflowExecutionStatus::Completed);
     assert_eq!(execution_status(&client, &canary_undo).await, WorkflowExecutionStatus::Completed);
+    // Summary and Details say what the suite is and where its outcome is;
+    // a device's undo is told apart from its apply by its summary.
+    let (summary, details) = summary_and_details(&client, &id).await;
+    assert_eq!(summary, "web-ui on 2 devices for alice");
+    assert!(details.contains(&format!("Suite {id} (unsigned launch, requested by alice)")) && details.contains("sonic-d001, sonic-d002"), "{details}");
+    assert!(summary_and_details(&client, &canary_undo).await.0.starts_with("rollback sonic-d001"));
+    assert!(summary_and_details(&client, &canary_apply).await.0.starts_with("apply sonic-d001"));
     let result = switchyard_starter::client::result(&client, &id).await.unwrap();
     assert_eq!(phase(&result), SuitePhase::RolledBack, "the failed run carries the status: {result:#?}");
     let status = env.cli(&["status", &id]);
