@@ -154,6 +154,12 @@ fn docker_compose_parses_and_registers_every_search_attribute() {
     let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("deploy/grafana/dashboards/switchyard.json")).unwrap())
         .expect("the dashboard is JSON");
     assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() >= 6), "the dashboard has its panels");
+    // Imported into any Grafana: its Prometheus is a variable, never a uid
+    // of ours.
+    assert!(dashboard["templating"]["list"].as_array().is_some_and(|l| l.iter().any(|v| v["type"] == "datasource" && v["name"] == "datasource")),
+        "the dashboard has a datasource variable");
+    let text = dashboard.to_string();
+    assert!(!text.contains(r#""uid":"prometheus""#), "a panel names a fixed datasource uid");
     let register = services["search-attributes"]["command"].to_string();
     for (name, kind) in switchyard_proto::names::SEARCH_ATTRIBUTES {
         assert!(register.contains(&format!("{name}={kind}")), "docker-compose.yml does not register {name}={kind}");
