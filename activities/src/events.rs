@@ -25,7 +25,7 @@ use switchyard_proto::names;
 use switchyard_proto::v1::{
     DeliverEventRequest, DeliverEventResult, EventSubscriptions, MatchSubscriptionsRequest, MatchedSubscriptions,
 };
-use switchyard_proto::webhooks::{SecretRef, Subscription, Webhooks, secret_key, signature};
+use switchyard_proto::webhooks::{Format, SecretRef, Subscription, Webhooks, secret_key, signature};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -89,7 +89,10 @@ impl EventActivities {
         let key = read_secret(&subscription.secret).and_then(|s| secret_key(&s))
             .map_err(|why| failure(format!("subscription {}: {why}", subscription.name), false))?;
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let body = body(&event, &self.webhooks.ui_address, &self.namespace)?;
+        let body = match subscription.format {
+            Format::Standard => body(&event, &self.webhooks.ui_address, &self.namespace)?,
+            format => chat_body(format, &event, &self.webhooks.ui_address, &self.namespace),
+        };
         let signed = signature(&key, &event.id, timestamp, &body);
         let attempt = ctx.info().attempt;
         let host = host_of(&subscription.url);
@@ -126,6 +129,48 @@ fn body(event: &switchyard_proto::v1::SuiteEvent, ui_address: &str, namespace: &
     }
     let body = serde_json::json!({ "type": event.r#type, "timestamp": event.at, "data": data });
     Ok(body.to_string().into_bytes())
+}
+
+/// The event as a chat message a person reads at a glance: what happened
+/// to which suite, what it needs (approvals, from whom), what failed, and
+/// the link to it. Slack's incoming webhooks take `{"text"}` in their
+/// markdown; Teams' workflows take an Adaptive Card.
+fn chat_body(format: Format, event: &switchyard_proto::v1::SuiteEvent, ui_address: &str, namespace: &str) -> Vec<u8> {
+    let link = (!ui_address.is_empty()).then(|| format!("{}/namespaces/{namespace}/workflows/{}", ui_address.trim_end_matches('/'), event.suite_id));
+    let mut lines = vec![format!("switchyard {}: suite {} ({})", event.r#type, event.suite_id, event.suite_name)];
+    if !event.summary.is_empty() {
+        lines.push(event.summary.clone());
+    }
+    if event.approvals_needed > 0 {
+        let from = if event.approvers.is_empty() { String::new() } else { format!(" from {}", event.approvers.join(", ")) };
+        lines.push(format!("needs {} approval(s){from}: switchyard approve {} --plan-hash {}", event.approvals_needed, event.suite_id, event.plan_hash));
+    }
+    if !event.error.is_empty() {
+        lines.push(format!("error: {}", event.error));
+    }
+    let body = match format {
+        Format::Slack => {
+            let mut text = lines.join("\n");
+            if let Some(link) = &link {
+                text.push_str(&format!("\n<{link}|Open in Temporal>"));
+            }
+            serde_json::json!({ "text": text })
+        }
+        Format::Teams | Format::Standard => {
+            let blocks: Vec<serde_json::Value> = lines.iter().enumerate()
+                .map(|(i, l)| serde_json::json!({ "type": "TextBlock", "text": l, "wrap": true, "weight": if i == 0 { "Bolder" } else { "Default" } }))
+                .collect();
+            let actions: Vec<serde_json::Value> = link.iter().map(|l| serde_json::json!({ "type": "Action.OpenUrl", "title": "Open in Temporal", "url": l })).collect();
+            serde_json::json!({
+                "type": "message",
+                "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": { "type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "version": "1.4", "body": blocks, "actions": actions },
+                }],
+            })
+        }
+    };
+    body.to_string().into_bytes()
 }
 
 /// A secret's text, read when it is used (a rotated file counts at once).
@@ -173,5 +218,23 @@ mod tests {
         assert_eq!(body["type"], "suite.applying");
         assert_eq!(body["data"]["suiteId"], "s");
         assert_eq!(body["data"]["web_ui"], "http://ui:8233/namespaces/default/workflows/s");
+    }
+    #[test]
+    fn chat_messages_say_what_happened_and_link_to_it() {
+        let event = switchyard_proto::v1::SuiteEvent {
+            r#type: "suite.awaiting_approval".into(), suite_id: "vlan-a-1".into(), suite_name: "vlan-a".into(),
+            summary: "awaiting approval of plan ab12".into(), plan_hash: "ab12".into(), approvals_needed: 1, approvers: vec!["group neteng".into()],
+            ..Default::default()
+        };
+        let slack: serde_json::Value = serde_json::from_slice(&chat_body(Format::Slack, &event, "http://ui:8233", "default")).unwrap();
+        let text = slack["text"].as_str().unwrap();
+        assert!(text.starts_with("switchyard suite.awaiting_approval: suite vlan-a-1 (vlan-a)\nawaiting approval of plan ab12\n"), "{text}");
+        assert!(text.contains("needs 1 approval(s) from group neteng: switchyard approve vlan-a-1 --plan-hash ab12"), "{text}");
+        assert!(text.ends_with("<http://ui:8233/namespaces/default/workflows/vlan-a-1|Open in Temporal>"), "{text}");
+        let teams: serde_json::Value = serde_json::from_slice(&chat_body(Format::Teams, &event, "http://ui:8233", "default")).unwrap();
+        let card = &teams["attachments"][0];
+        assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(card["content"]["body"][0]["text"], "switchyard suite.awaiting_approval: suite vlan-a-1 (vlan-a)");
+        assert_eq!(card["content"]["actions"][0]["url"], "http://ui:8233/namespaces/default/workflows/vlan-a-1");
     }
 }

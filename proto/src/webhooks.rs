@@ -10,6 +10,7 @@
 //!     secret_env: SWITCHYARD_WEBHOOK_SECRET      # or secret_file: /etc/switchyard/reviewers.secret
 //!     events: [suite.awaiting_approval, suite.failed]   # default: every event
 //!     devices: { sites: [ams1] }                          # default: every device
+//!     format: slack                                       # or teams; default: standard
 //! ```
 //!
 //! A secret is `whsec_` and base64, as Standard Webhooks gives them out.
@@ -54,6 +55,26 @@ pub struct Subscription {
     /// Devices it takes events about: lists combine with AND, entries of a
     /// list with OR; all empty: every device.
     pub devices: Selector,
+    /// The body's shape: Standard Webhooks' JSON, or a chat message.
+    pub format: Format,
+}
+
+/// The body a subscription receives; every one is signed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `{type, timestamp, data}`: the event itself, for a pipeline.
+    #[default]
+    Standard,
+    /// A Slack (or Mattermost, Rocket.Chat) incoming-webhook message:
+    /// `{"text": …}` in their markdown.
+    Slack,
+    /// A Microsoft Teams workflow message: an Adaptive Card.
+    Teams,
+}
+
+impl Format {
+    /// Every format by the name a webhooks file gives it.
+    pub const NAMES: &[(&str, Format)] = &[("standard", Format::Standard), ("slack", Format::Slack), ("teams", Format::Teams)];
 }
 
 /// Where a subscription's secret is read from, when an event is signed.
@@ -93,6 +114,7 @@ struct RawSubscription {
     events: Vec<Spanned<String>>,
     #[serde(default)]
     devices: Selector,
+    format: Option<Spanned<String>>,
 }
 
 impl Webhooks {
@@ -131,7 +153,15 @@ impl Webhooks {
                 }
                 types.push(t.value.clone());
             }
-            subscriptions.push(Subscription { name, url, secret, events: types, devices: s.devices });
+            let format = match &s.format {
+                None => Format::Standard,
+                Some(f) => Format::NAMES.iter().find(|(n, _)| *n == f.value.trim()).map(|(_, f)| *f).ok_or_else(|| {
+                    let names = Format::NAMES.iter().map(|(n, _)| *n);
+                    err(f.referenced, format!("subscriptions[{i}].format"), format!("{:?} is not a format{}; expected standard, slack or teams",
+                        f.value, crate::vocabulary::did_you_mean(&f.value, names)))
+                })?,
+            };
+            subscriptions.push(Subscription { name, url, secret, events: types, devices: s.devices, format });
         }
         Ok(Self { ui_address, subscriptions })
     }
@@ -212,7 +242,11 @@ mod tests {
             ("subscriptions:\n  - name: a\n    url: http://x/h\n    secret_env: S\n    events: [suite.done]\n", "subscriptions[0].events[0]", "not an event type"),
             ("subscriptions:\n  - name: a\n    url: http://x/h\n    secret_env: S\n  - name: a\n    url: http://x/h\n    secret_env: S\n", "subscriptions[1].name", "twice"),
             ("subscriptions:\n  - name: a\n    url: http://x/h\n    secret: whsec_abc\n", "subscriptions[0].secret", "unknown field"),
+            ("subscriptions:\n  - name: a\n    url: http://x/h\n    secret_env: S\n    format: slak\n", "subscriptions[0].format", "\"slak\" is not a format (did you mean slack?)"),
         ];
+        assert_eq!(w.subscriptions[0].format, Format::Standard);
+        let chat = Webhooks::parse("hooks.yaml", "subscriptions:\n  - name: a\n    url: http://x/h\n    secret_env: S\n    format: teams\n").unwrap();
+        assert_eq!(chat.subscriptions[0].format, Format::Teams);
         for (text, field, message) in cases {
             let e = Webhooks::parse("hooks.yaml", text).unwrap_err();
             assert_eq!(e.field, field, "{e}");

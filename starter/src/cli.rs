@@ -530,6 +530,10 @@ pub(crate) enum ScheduleManage {
 /// The service's own settings (Temporal's come from the global options).
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// How the service logs: text (coloured only on a terminal) or json
+    /// (one object per line: an access line per request, and the rest).
+    #[arg(long, env = "SWITCHYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
     /// Address to listen on.
     #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
@@ -567,4 +571,13 @@ pub(crate) struct ServeArgs {
     /// PEM file (mutual TLS), before and besides its API key.
     #[arg(long, env = "SWITCHYARD_TLS_CLIENT_CA", requires = "tls_cert")]
     pub(crate) tls_client_ca: Option<PathBuf>,
+}
+
+/// The service's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// For people: `time level target: message key=value`.
+    Text,
+    /// One JSON object per line, for a log pipeline.
+    Json,
 }

@@ -22,6 +22,7 @@ pub mod decide;
 pub mod inventory_source;
 pub mod keys;
 pub mod launch;
+pub mod process;
 pub mod random;
 pub mod remote;
 pub mod revert;

@@ -65,7 +65,14 @@ pub(crate) async fn start(address: SocketAddr) -> anyhow::Result<Telemetry> {
 async fn answer(req: Request<hyper::body::Incoming>, exporter: SocketAddr, ready: Arc<AtomicBool>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match (req.method().as_str(), req.uri().path()) {
         ("GET", "/metrics") => match relay(exporter).await {
-            Ok(text) => (StatusCode::OK, "text/plain; version=0.0.4", text),
+            Ok(mut text) => {
+                // The SDK's exporter has no process collector: said here.
+                let mut own = String::new();
+                switchyard_starter::process::process_metrics(&mut own);
+                switchyard_starter::process::build_info(&mut own, "switchyard-worker");
+                text.extend_from_slice(own.as_bytes());
+                (StatusCode::OK, "text/plain; version=0.0.4", text)
+            }
             Err(e) => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", format!("metrics unavailable: {e}\n").into_bytes()),
         },
         ("GET", "/livez") => (StatusCode::OK, "text/plain", b"ok\n".to_vec()),

@@ -11,6 +11,7 @@
 //! Must never: link device or credential code, or answer a malformed
 //! request with a 500.
 
+mod access;
 mod auth;
 mod caller;
 mod events;
@@ -62,6 +63,8 @@ pub(crate) struct App {
     max_running: u64,
     requests: AtomicU64,
     refused: AtomicU64,
+    /// Requests by route, status and latency (`access`).
+    routes: access::RouteMetrics,
 }
 
 type Shared = Arc<App>;
@@ -76,7 +79,13 @@ impl App {
 /// Runs the service until interrupted.
 pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colour only on a terminal: a log file or journald gets plain lines;
+    // `--log-format json` one JSON object per line, for a log pipeline.
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        crate::cli::LogFormat::Json => logs.json().with_current_span(false).try_init(),
+        crate::cli::LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+    };
     let file_inventory = Inventory::load(&args.inventory).map_err(anyhow::Error::msg)?;
     let inventory = switchyard_starter::inventory_source::resolve(file_inventory.clone()).await.map_err(anyhow::Error::msg)?;
     let catalogue = args.services.as_ref().map(|p| Catalogue::load(p)).transpose().map_err(anyhow::Error::msg)?;
@@ -110,6 +119,7 @@ pub(crate) async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<i32>
         max_running: args.max_running,
         requests: AtomicU64::new(0),
         refused: AtomicU64::new(0),
+        routes: access::RouteMetrics::default(),
     });
     // The certificates are checked before anything listens.
     let acceptor = match (&args.tls_cert, &args.tls_key) {
@@ -146,6 +156,8 @@ pub(crate) fn router(app: Shared) -> Router {
         // The handlers read bodies themselves, so an oversized one is a
         // problem document, not the framework's plain text.
         .layer(DefaultBodyLimit::max(limit))
+        // Outermost: every answer is logged and counted, refusals too.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), access::log))
         .with_state(app)
 }
 
@@ -175,6 +187,10 @@ async fn metrics(State(app): State<Shared>) -> Response {
         "# HELP switchyard_service_requests_total API requests answered.\n# TYPE switchyard_service_requests_total counter\nswitchyard_service_requests_total {}\n\
          # HELP switchyard_service_refused_total API requests refused (authentication, scope, rate, validation).\n# TYPE switchyard_service_refused_total counter\nswitchyard_service_refused_total {}\n",
         app.requests.load(Ordering::Relaxed), app.refused.load(Ordering::Relaxed));
+    let mut text = text;
+    app.routes.render(&mut text);
+    switchyard_starter::process::process_metrics(&mut text);
+    switchyard_starter::process::build_info(&mut text, "switchyard-serve");
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
