@@ -59,7 +59,7 @@ pub fn phase_typed(text: &str) -> Result<SuitePhase, String> {
     let wanted = squash(text.trim());
     PHASES.iter().copied().find(|p| squash(phase_name(*p)) == wanted).ok_or_else(|| {
         let names: Vec<&str> = PHASES.iter().map(|p| phase_name(*p)).collect();
-        format!("{text:?} is not a phase; expected one of {}", names.join(", "))
+        format!("{text:?} is not a phase{}; expected one of {}", did_you_mean(text, names.iter().copied()), names.join(", "))
     })
 }
 
@@ -102,7 +102,7 @@ pub fn device_status_typed(text: &str) -> Result<DeviceStatus, String> {
     ];
     let wanted = folded(text);
     all.into_iter().find(|s| folded(device_status_name(*s)) == wanted).ok_or_else(|| {
-        format!("{text:?} is not a device status (one of {})", all.map(device_status_name).join(", "))
+        format!("{text:?} is not a device status{} (one of {})", did_you_mean(text, all.map(device_status_name)), all.map(device_status_name).join(", "))
     })
 }
 

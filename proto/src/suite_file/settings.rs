@@ -75,7 +75,8 @@ impl SuiteFile {
                 "continue" => OnFailure::Continue,
                 "pause" => OnFailure::Pause,
                 other => return Err(self.err(f.referenced, "rollout.on_failure",
-                    format!("unknown policy {other:?}; expected rollback, pause or continue"))),
+                    format!("unknown policy {other:?}{}; expected rollback, pause or continue",
+                        crate::vocabulary::did_you_mean(other, ["rollback", "pause", "continue"])))),
             } as i32;
         }
         rollout.failure_budget = raw.failure_budget.unwrap_or(0);
@@ -116,7 +117,7 @@ impl SuiteFile {
                 "wait" => false,
                 "fail" => true,
                 other => return Err(self.err(l.referenced, "rollout.if_locked",
-                    format!("unknown choice {other:?}; expected wait or fail"))),
+                    format!("unknown choice {other:?}{}; expected wait or fail", crate::vocabulary::did_you_mean(other, ["wait", "fail"])))),
             };
         }
         if let Some(w) = &raw.lock_wait {
@@ -237,7 +238,7 @@ impl SuiteFile {
             None | Some((_, "stop")) => WindowClose::Stop,
             Some((_, "rollback")) => WindowClose::Rollback,
             Some((c, other)) => return Err(self.err(c.referenced, "window.on_close",
-                format!("unknown policy {other:?}; expected stop or rollback"))),
+                format!("unknown policy {other:?}{}; expected stop or rollback", crate::vocabulary::did_you_mean(other, ["stop", "rollback"])))),
         };
         Ok(Some(ChangeWindow { start: format_rfc3339(start), end: format_rfc3339(end), on_close: on_close as i32 }))
     }
