@@ -1,5 +1,6 @@
 //! The CLI's exit codes: one meaning each, the same for every command
-//! (README.md "Exit codes" lists them), and the words an error is shown in.
+//! (README.md "Output and exit codes" lists them), and the words an error
+//! is shown in.
 //!
 //! Must never: print, or decide anything but the code and the wording.
 
