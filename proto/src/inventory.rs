@@ -414,7 +414,7 @@ impl Inventory {
         let (Some(source), Some(defaults)) = (&self.source, &self.source_defaults) else {
             return Err(SourceError::at(&self.file, Location::UNKNOWN, "source", "this inventory names no source"));
         };
-        let at = |field: String, why: String| SourceError { file: self.file.clone(), line: source.line, column: 0, field, message: why };
+        let at = |field: String, why: String| SourceError { file: self.file.clone(), line: source.line, column: 0, field, message: why, also: Vec::new() };
         let mut added = Vec::with_capacity(fetched.len());
         for d in fetched {
             let field = format!("source.{} device {} (id {})", source.kind.name(), d.name, d.id);

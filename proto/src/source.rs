@@ -5,7 +5,7 @@ use std::fmt;
 mod yaml_path;
 
 /// A refusal of operator input, located in the file it came from.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 pub struct SourceError {
     /// The file as the operator named it.
     pub file: String,
@@ -17,6 +17,32 @@ pub struct SourceError {
     pub field: String,
     /// What was wrong and what was expected.
     pub message: String,
+    /// The file's other mistakes found in the same reading, in file order
+    /// after this one (at most [`MAX_MISTAKES`] in all): a file is fixed in
+    /// one pass, not one run per mistake.
+    pub also: Vec<SourceError>,
+}
+
+/// Most mistakes of one file reported at once.
+pub const MAX_MISTAKES: usize = 20;
+
+impl SourceError {
+    /// The first of `errors` in file order, carrying the rest (bounded);
+    /// none when there are none.
+    pub fn all(mut errors: Vec<SourceError>) -> Option<SourceError> {
+        errors.sort_by_key(|e| (e.line == 0, e.line, e.column));
+        errors.dedup_by(|a, b| a.line == b.line && a.column == b.column && a.message == b.message);
+        let mut rest = errors.into_iter();
+        let mut first = rest.next()?;
+        first.also = rest.take(MAX_MISTAKES - 1).collect();
+        Some(first)
+    }
+
+    /// This mistake and those it carries, each on its own.
+    pub fn into_each(mut self) -> Vec<SourceError> {
+        let also = std::mem::take(&mut self.also);
+        std::iter::once(self).chain(also).collect()
+    }
 }
 
 impl fmt::Display for SourceError {
@@ -28,13 +54,18 @@ impl fmt::Display for SourceError {
         if !self.field.is_empty() {
             write!(f, ": {}", self.field)?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        // Each further mistake on its own line, located the same way.
+        for also in &self.also {
+            write!(f, "\n{also}")?;
+        }
+        Ok(())
     }
 }
 
 impl SourceError {
     pub(crate) fn at(file: &str, loc: serde_saphyr::Location, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { file: file.to_string(), line: loc.line(), column: loc.column(), field: field.into(), message: message.into() }
+        Self { file: file.to_string(), line: loc.line(), column: loc.column(), field: field.into(), message: message.into(), also: Vec::new() }
     }
 
     /// Turns a YAML syntax or type error into a located error. `text` is the
@@ -51,7 +82,7 @@ impl SourceError {
             let about_key = message.starts_with("unknown field");
             yaml_path::field_at(text, line, column, about_key).unwrap_or_default()
         };
-        Self { file: file.to_string(), line, column, field, message }
+        Self { file: file.to_string(), line, column, field, message, also: Vec::new() }
     }
 }
 
@@ -64,7 +95,7 @@ pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// first byte that is not, with its offset, line and column.
 pub(crate) fn read_text(path: &std::path::Path, what: &str) -> Result<(String, String), SourceError> {
     let file = path.to_string_lossy().into_owned();
-    let bare = |message: String| SourceError { file: file.clone(), line: 0, column: 0, field: String::new(), message };
+    let bare = |message: String| SourceError { file: file.clone(), line: 0, column: 0, field: String::new(), message, also: Vec::new() };
     let bytes = std::fs::read(path).map_err(|e| bare(format!("cannot read {what}: {e}")))?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(bare(format!("the {what} is {} bytes; at most {MAX_FILE_BYTES} are read", bytes.len())));
@@ -82,6 +113,7 @@ pub(crate) fn read_text(path: &std::path::Path, what: &str) -> Result<(String, S
                 column: (at - line_start) as u64 + 1,
                 field: String::new(),
                 message: format!("not UTF-8 text: byte {at} (line {line}) is not valid UTF-8; save the {what} as UTF-8"),
+                also: Vec::new(),
             })
         }
     }

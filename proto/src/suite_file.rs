@@ -167,9 +167,19 @@ impl SuiteFile {
 
     fn from_raw(file: &str, raw: RawSuite, catalogue: Option<&Catalogue>) -> Result<Self, SourceError> {
         let mut suite = Self { file: file.to_string(), raw, steps: Vec::new() };
-        suite.steps = suite.expand(catalogue)?;
-        suite.check_static()?;
-        Ok(suite)
+        // The steps' mistakes and the rest's, in one answer, in file order.
+        let mut errors = Vec::new();
+        match suite.expand(catalogue) {
+            Ok(steps) => suite.steps = steps,
+            Err(e) => errors.extend(e.into_each()),
+        }
+        if let Err(e) = suite.check_static() {
+            errors.extend(e.into_each());
+        }
+        match SourceError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(suite),
+        }
     }
 
     /// Loads the catalogue named by `services:`, relative to the suite file.
@@ -247,6 +257,24 @@ impl SuiteFile {
     /// Checks everything that does not depend on the inventory, so a typo is
     /// reported even before devices are selected.
     fn check_static(&self) -> Result<(), SourceError> {
+        // Each part is checked on its own, so every mistake is said at once.
+        let checks: [&dyn Fn() -> Result<(), SourceError>; 6] = [
+            &|| self.check_name(),
+            &|| self.check_targets(),
+            &|| self.check_steps(),
+            &|| self.rollout().map(|_| ()),
+            &|| self.approval().map(|_| ()),
+            &|| self.window().map(|_| ()),
+        ];
+        let mut errors: Vec<SourceError> = checks.iter().filter_map(|check| check().err()).flat_map(SourceError::into_each).collect();
+        errors.extend(self.check_checks().err().into_iter().flat_map(SourceError::into_each));
+        match SourceError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn check_name(&self) -> Result<(), SourceError> {
         let name = &self.raw.name;
         if name.value.trim().is_empty() || name.value.len() > 100 {
             return Err(self.err(name.referenced, "name", "suite name must be 1..100 characters"));
@@ -254,7 +282,14 @@ impl SuiteFile {
         if let Err(why) = crate::names::check_suite_id(&name.value) {
             return Err(self.err(name.referenced, "name", format!("the name starts the suite's id: {why}")));
         }
-        self.check_targets()?;
+        if let Some(d) = self.raw.description.as_ref().filter(|d| d.value.chars().count() > MAX_DESCRIPTION) {
+            return Err(self.err(d.referenced, "description", format!(
+                "{} characters; a description takes at most {MAX_DESCRIPTION} (link to a longer text instead)", d.value.chars().count())));
+        }
+        Ok(())
+    }
+
+    fn check_steps(&self) -> Result<(), SourceError> {
         if self.raw.steps.value.is_empty() {
             return Err(self.err(self.raw.steps.referenced, "steps", "a suite needs at least one step"));
         }
@@ -263,14 +298,6 @@ impl SuiteFile {
                 "{} steps once services are expanded; a suite takes at most {MAX_STEPS} per device (split the change into several suites)",
                 self.steps.len())));
         }
-        if let Some(d) = self.raw.description.as_ref().filter(|d| d.value.chars().count() > MAX_DESCRIPTION) {
-            return Err(self.err(d.referenced, "description", format!(
-                "{} characters; a description takes at most {MAX_DESCRIPTION} (link to a longer text instead)", d.value.chars().count())));
-        }
-        self.rollout()?;
-        self.approval()?;
-        self.window()?;
-        self.check_checks()?;
         Ok(())
     }
 
@@ -279,66 +306,81 @@ impl SuiteFile {
     /// templated ones per device when the suite is resolved.
     fn expand(&self, catalogue: Option<&Catalogue>) -> Result<Vec<Expanded>, SourceError> {
         let mut out = Vec::new();
+        // Every step is read, so a file's mistakes are all said at once.
+        let mut errors = Vec::new();
         for (i, step) in self.raw.steps.value.iter().enumerate() {
-            let (op, params) = self.step_parts(i, step)?;
-            let params = params.cloned().unwrap_or_default();
-            let service_op = match op {
-                StepKind::Operation(def) => {
-                    out.push(self.expanded(format!("{}-{}", i + 1, def.name), format!("steps[{i}]"), def, params, step.referenced)?);
-                    continue;
-                }
-                StepKind::Service(op) => op,
-            };
-            let op = service_op;
-            let field = format!("steps[{i}].{op}");
-            let Some(name) = params.get("service") else {
-                return Err(self.err(step.referenced, format!("{field}.service"), "missing required parameter \"service\""));
-            };
-            let name_text = name.value.text();
-            let catalogue = catalogue.ok_or_else(|| {
-                self.err(name.referenced, format!("{field}.service"), "no service catalogue: name one with `services: <file>` in the suite")
-            })?;
-            let service = catalogue.services.get(&name_text).ok_or_else(|| {
-                let known: Vec<&str> = catalogue.services.keys().map(String::as_str).collect();
-                self.err(name.referenced, format!("{field}.service"), format!("unknown service {name_text:?} in {}; expected one of: {}", catalogue.file, known.join(", ")))
-            })?;
-            let mut values = BTreeMap::new();
-            for (k, v) in &params {
-                if k == "service" {
-                    continue;
-                }
-                if !service.params.contains(k) {
-                    return Err(self.err(v.referenced, format!("{field}.{k}"),
-                        format!("service {name_text} has no parameter {k:?}; it takes: {}", service.params.join(", "))));
-                }
-                values.insert(k.clone(), v.value.text());
+            match self.expand_step(i, step, catalogue) {
+                Ok(steps) => out.extend(steps),
+                Err(e) => errors.extend(e.into_each()),
             }
-            if let Some(missing) = service.params.iter().find(|p| !values.contains_key(*p)) {
-                return Err(self.err(step.referenced, format!("{field}.{missing}"), format!("service {name_text} needs parameter {missing:?}")));
+        }
+        match SourceError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// One step of the file, a service's expanded into its operations.
+    fn expand_step(&self, i: usize, step: &RawStep, catalogue: Option<&Catalogue>) -> Result<Vec<Expanded>, SourceError> {
+        let mut out = Vec::new();
+        let (op, params) = self.step_parts(i, step)?;
+        let params = params.cloned().unwrap_or_default();
+        let service_op = match op {
+            StepKind::Operation(def) => {
+                out.push(self.expanded(format!("{}-{}", i + 1, def.name), format!("steps[{i}]"), def, params, step.referenced)?);
+                return Ok(out);
             }
-            // Filled-in parameters point at the suite's step: that is where
-            // the operator can fix a value.
-            let filled = |p: &RawParams| -> RawParams {
-                p.iter().map(|(k, v)| (k.clone(), Spanned::new(Scalar(fill(&v.value.text(), &values)), step.referenced, step.referenced))).collect()
-            };
-            if op == "apply_service" {
-                for (j, (sop, sparams, _)) in service.steps.iter().enumerate() {
-                    let def = self.service_op(name, &field, sop)?;
-                    out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, filled(sparams), step.referenced)?);
+            StepKind::Service(op) => op,
+        };
+        let op = service_op;
+        let field = format!("steps[{i}].{op}");
+        let Some(name) = params.get("service") else {
+            return Err(self.err(step.referenced, format!("{field}.service"), "missing required parameter \"service\""));
+        };
+        let name_text = name.value.text();
+        let catalogue = catalogue.ok_or_else(|| {
+            self.err(name.referenced, format!("{field}.service"), "no service catalogue: name one with `services: <file>` in the suite")
+        })?;
+        let service = catalogue.services.get(&name_text).ok_or_else(|| {
+            let known: Vec<&str> = catalogue.services.keys().map(String::as_str).collect();
+            self.err(name.referenced, format!("{field}.service"), format!("unknown service {name_text:?} in {}; expected one of: {}", catalogue.file, known.join(", ")))
+        })?;
+        let mut values = BTreeMap::new();
+        for (k, v) in &params {
+            if k == "service" {
+                continue;
+            }
+            if !service.params.contains(k) {
+                return Err(self.err(v.referenced, format!("{field}.{k}"),
+                    format!("service {name_text} has no parameter {k:?}; it takes: {}", service.params.join(", "))));
+            }
+            values.insert(k.clone(), v.value.text());
+        }
+        if let Some(missing) = service.params.iter().find(|p| !values.contains_key(*p)) {
+            return Err(self.err(step.referenced, format!("{field}.{missing}"), format!("service {name_text} needs parameter {missing:?}")));
+        }
+        // Filled-in parameters point at the suite's step: that is where
+        // the operator can fix a value.
+        let filled = |p: &RawParams| -> RawParams {
+            p.iter().map(|(k, v)| (k.clone(), Spanned::new(Scalar(fill(&v.value.text(), &values)), step.referenced, step.referenced))).collect()
+        };
+        if op == "apply_service" {
+            for (j, (sop, sparams, _)) in service.steps.iter().enumerate() {
+                let def = self.service_op(name, &field, sop)?;
+                out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, filled(sparams), step.referenced)?);
+            }
+        } else {
+            for (j, (sop, sparams, _)) in service.steps.iter().enumerate().rev() {
+                let removal = self.service_op(name, &field, sop)?.removal.ok_or_else(|| {
+                    self.err(name.referenced, format!("{field}.service"),
+                        format!("service {name_text} step {} ({sop}) has no removal; remove_service cannot undo it", j + 1))
+                })?;
+                let def = self.service_op(name, &field, removal.op)?;
+                let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| removal.carries.contains(&k.as_str())).collect();
+                if removal.shared {
+                    params.insert("keep_if_used".into(), Spanned::new(Scalar("true".into()), step.referenced, step.referenced));
                 }
-            } else {
-                for (j, (sop, sparams, _)) in service.steps.iter().enumerate().rev() {
-                    let removal = self.service_op(name, &field, sop)?.removal.ok_or_else(|| {
-                        self.err(name.referenced, format!("{field}.service"),
-                            format!("service {name_text} step {} ({sop}) has no removal; remove_service cannot undo it", j + 1))
-                    })?;
-                    let def = self.service_op(name, &field, removal.op)?;
-                    let mut params: RawParams = filled(sparams).into_iter().filter(|(k, _)| removal.carries.contains(&k.as_str())).collect();
-                    if removal.shared {
-                        params.insert("keep_if_used".into(), Spanned::new(Scalar("true".into()), step.referenced, step.referenced));
-                    }
-                    out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, params, step.referenced)?);
-                }
+                out.push(self.expanded(format!("{}.{}-{}", i + 1, j + 1, def.name), field.clone(), def, params, step.referenced)?);
             }
         }
         Ok(out)

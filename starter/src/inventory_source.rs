@@ -51,7 +51,7 @@ pub async fn resolve(mut inventory: Inventory) -> Result<Inventory, SourceError>
 /// Every device `source` selects, read with `token`.
 pub async fn fetch(file: &str, source: &InventorySource, token: &str) -> Result<Vec<FetchedDevice>, SourceError> {
     let kind = source.kind.name();
-    let refuse = |field: String, message: String| SourceError { file: file.to_string(), line: source.line, column: 0, field, message };
+    let refuse = |field: String, message: String| SourceError { file: file.to_string(), line: source.line, column: 0, field, message, also: Vec::new() };
     if token.trim().is_empty() {
         return Err(refuse(format!("source.{kind}.token_env"), format!("{} is not set: it holds the {kind} API token", source.token_env)));
     }
@@ -135,7 +135,7 @@ fn filter_refused(file: &str, source: &InventorySource, body: &Value) -> SourceE
         Some((filter, said)) => (format!("source.{kind}.filter.{filter}"), format!("{kind} refused the filter: {}", detail(said))),
         None => (format!("source.{kind}.filter"), format!("{kind} refused the query: {}", detail(body))),
     };
-    SourceError { file: file.to_string(), line: source.line, column: 0, field, message }
+    SourceError { file: file.to_string(), line: source.line, column: 0, field, message, also: Vec::new() }
 }
 
 /// What an error body says, in one line.
@@ -164,6 +164,7 @@ fn device_of(file: &str, source: &InventorySource, d: &Value) -> Result<FetchedD
     let refuse = |field: &str, message: String| SourceError {
         file: file.to_string(), line: source.line, column: 0,
         field: format!("source.{kind} device {} (id {id}).{field}", if name.is_empty() { "(unnamed)" } else { &name }), message,
+        also: Vec::new(),
     };
     if name.is_empty() {
         return Err(refuse("name", format!("the device has no name in {kind}; switchyard names devices by it")));

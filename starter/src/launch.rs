@@ -32,8 +32,9 @@ pub enum LaunchError {
     /// The policy refuses the suite; the first refusal, located.
     #[error("{refusal}{more}; nothing started")]
     Policy {
-        /// The first refusal, at the field of the suite it concerns.
-        refusal: SourceError,
+        /// The first refusal, at the field of the suite it concerns (boxed:
+        /// an error's size is every `Result`'s).
+        refusal: Box<SourceError>,
         /// How many more refusals there were, in words (may be empty).
         more: String,
     },
@@ -129,7 +130,7 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         let (_, refusals) = policy.effective(inventory, &policy::request(&input), now());
         if let Some(first) = refusals.first() {
             let more = if refusals.len() > 1 { format!(" (and {} more refusal(s))", refusals.len() - 1) } else { String::new() };
-            return Err(LaunchError::Policy { refusal: suite.refusal_at(first.field, first.message.clone()), more });
+            return Err(LaunchError::Policy { refusal: Box::new(suite.refusal_at(first.field, first.message.clone())), more });
         }
     }
     Ok(input)

@@ -20,17 +20,19 @@ pub(crate) async fn load(global: &Global, args: &SuiteArgs, plan_only: bool) -> 
 
 /// As [`load`]; with `scheduled_until`, the input of a schedule's runs.
 pub(crate) async fn load_launch(global: &Global, args: &SuiteArgs, plan_only: bool, scheduled_until: Option<i64>) -> anyhow::Result<SuiteInput> {
-    let suite = SuiteFile::load(&args.suite).map_err(anyhow::Error::msg)?;
+    // A file with a mistake is a usage error: nothing starts, and the exit
+    // code says the input is what to fix.
+    let suite = SuiteFile::load(&args.suite).map_err(|e| crate::exit::usage(e.to_string()))?;
     let inventory = match (&args.inventory, suite.load_inventory()) {
         (Some(path), _) => Inventory::load(path),
         (None, Some(named)) => named,
-        (None, None) => anyhow::bail!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display()),
+        (None, None) => return Err(crate::exit::usage(format!("{}: no inventory: pass --inventory or set `inventory:` in the suite", args.suite.display()))),
     }
-    .map_err(anyhow::Error::msg)?;
+    .map_err(|e| crate::exit::usage(e.to_string()))?;
     // A source of truth is read for every launch: the suite records what
     // it said, with its ids.
     let inventory = switchyard_starter::inventory_source::resolve(inventory).await.map_err(anyhow::Error::msg)?;
-    let policy = global.policy.as_ref().map(|p| Policy::load(p)).transpose().map_err(anyhow::Error::msg)?;
+    let policy = global.policy.as_ref().map(|p| Policy::load(p)).transpose().map_err(|e| crate::exit::usage(e.to_string()))?;
     let key = crate::global::signing_key(global);
     let launch = Launch {
         requester: args.requester.clone(),
@@ -64,11 +66,22 @@ pub(crate) async fn create(service: &Service, args: &SuiteArgs, plan_only: bool)
                 column: field("column").as_u64().unwrap_or(0),
                 field: field("field").as_str().unwrap_or_default().to_string(),
                 message: field("message").as_str().or(field("detail").as_str()).unwrap_or_default().to_string(),
+                also: Vec::new(),
             };
             if code == "policy-denied" {
                 anyhow::bail!("the service's policy refuses the suite: {}", field("detail").as_str().unwrap_or_default());
             }
-            anyhow::bail!("{located}")
+            // Every mistake the service found, each located in the file.
+            let each: Vec<switchyard_proto::SourceError> = field("errors").as_array().map(|all| all.iter().map(|m| switchyard_proto::SourceError {
+                file: located.file.clone(),
+                line: m["line"].as_u64().unwrap_or(0),
+                column: m["column"].as_u64().unwrap_or(0),
+                field: m["field"].as_str().unwrap_or_default().to_string(),
+                message: m["message"].as_str().unwrap_or_default().to_string(),
+                also: Vec::new(),
+            }).collect()).unwrap_or_default();
+            let located = switchyard_proto::SourceError::all(each).unwrap_or(located);
+            Err(crate::exit::usage(located.to_string()))
         }
         Err(e) => Err(e.into()),
     }

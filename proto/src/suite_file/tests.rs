@@ -374,3 +374,27 @@ fn command_checks_are_read_and_refused_at_their_line() {
         assert!(err.line >= 19, "{to}: located at line {}", err.line);
     }
 }
+
+#[test]
+fn every_mistake_of_a_file_is_said_at_once_in_file_order() {
+    let text = "name: t\ntargets: { names: [a] }\nsteps:\n  - create_vlann: { vlan_id: 10 }\n  - create_vlan: { vlan_id: 5000 }\n  - create_vlan: { vlan_idd: 11 }\nrollout:\n  on_failure: rollbak\n";
+    let e = SuiteFile::parse("s.yaml", text).unwrap_err();
+    let each: Vec<(u64, String)> = e.clone().into_each().into_iter().map(|e| (e.line, e.field)).collect();
+    assert_eq!(each, [
+        (4, "steps[0]".to_string()),
+        (5, "steps[1].create_vlan.vlan_id".to_string()),
+        (6, "steps[2].create_vlan.vlan_idd".to_string()),
+        (8, "rollout.on_failure".to_string()),
+    ], "{e}");
+    let shown = e.to_string();
+    assert_eq!(shown.lines().count(), 4, "one line each: {shown}");
+    assert!(shown.lines().all(|l| l.starts_with("s.yaml:")), "{shown}");
+    assert!(shown.contains("(did you mean create_vlan?)") && shown.contains("(did you mean rollback?)"), "{shown}");
+}
+
+#[test]
+fn at_most_twenty_mistakes_are_listed() {
+    let steps: String = (0..30).map(|i| format!("  - create_vlan: {{ vlan_id: {} }}\n", 5000 + i)).collect();
+    let e = SuiteFile::parse("s.yaml", &format!("name: t\ntargets: {{ names: [a] }}\nsteps:\n{steps}")).unwrap_err();
+    assert_eq!(e.into_each().len(), crate::source::MAX_MISTAKES);
+}

@@ -40,9 +40,12 @@ impl Problem {
 
     /// The suite (or its policy verdict) is refused at a place in its text.
     pub(crate) fn invalid_suite(e: &SourceError) -> Self {
+        let each: Vec<serde_json::Value> = e.clone().into_each().iter()
+            .map(|m| serde_json::json!({ "line": m.line, "column": m.column, "field": m.field, "message": m.message }))
+            .collect();
         Self::new(StatusCode::BAD_REQUEST, "invalid-suite", "The suite is not valid", e.to_string())
             .with("file", e.file.clone()).with("line", e.line).with("column", e.column).with("field", e.field.clone())
-            .with("message", e.message.clone())
+            .with("message", e.message.clone()).with("errors", each)
     }
 
     /// The organisation's policy refuses the suite.

@@ -63,7 +63,7 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
     let _: i64 = redis::cmd("DEL").arg("VLAN_MEMBER|Vlan330|Ethernet0").query(&mut env.device_redis(device)).unwrap();
 
     let (code, out, err) = cli(&env, queue, &["drift", "check", &name]);
-    assert_eq!(code, 2, "drift found exits 2:\n{out}\n{err}");
+    assert_eq!(code, 5, "drift found exits 5:\n{out}\n{err}");
     assert!(out.contains(&format!("1 device: {name}")), "grouped like the fleet diff:\n{out}");
     assert!(out.contains(&format!("~ VLAN|Vlan330 (suite {base})")) && out.contains("description: tenant-a → by-hand"), "{out}");
     assert!(out.contains(&format!("- VLAN_MEMBER|Vlan330|Ethernet0 deleted; switchyard wrote tagging_mode=tagged (suite {base})")), "{out}");
@@ -76,7 +76,7 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
 
     // A remediation is proposed: a suite of its own, waiting for approval.
     let (code, out, err) = cli(&env, queue, &["drift", "check", &name, "--remediate", "--requester", "alice"]);
-    assert_eq!(code, 2, "{out}\n{err}");
+    assert_eq!(code, 5, "{out}\n{err}");
     let remediation = out.lines().find_map(|l| l.strip_prefix("remediation suite ")).and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("no remediation suite in:\n{out}")).to_string();
     assert!(remediation.starts_with("remediate-drift-"), "{remediation}");
@@ -88,7 +88,7 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
     // Nothing bypasses the gate: the device still holds the hand edit.
     assert_eq!(field(&env, device, "VLAN|Vlan330", "description").as_deref(), Some("by-hand"));
     let (code, out, err) = cli(&env, queue, &["approve", &remediation, "--reviewer", "alice"]);
-    assert_eq!(code, 2, "the requester's own approval does not count:\n{out}\n{err}");
+    assert_eq!(code, 3, "the requester's own approval does not count:\n{out}\n{err}");
     let still = wait_for(&client, &remediation, "awaiting approval", Duration::from_secs(10), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
     assert!(still.decisions.iter().any(|d| !d.counted), "{:?}", still.decisions);
     assert_eq!(field(&env, device, "VLAN|Vlan330", "description").as_deref(), Some("by-hand"));
@@ -313,7 +313,7 @@ async fn a_signed_remediation_awaits_approval_under_a_signed_policy() {
     assert!(err.contains("counts only signed launches") && err.contains("--signing-key") && err.contains("nothing started"), "{err}");
 
     let (code, out, err) = cli(&env, queue, &["--signing-key", &alice, "drift", "check", &name, "--remediate"]);
-    assert_eq!(code, 2, "{out}\n{err}");
+    assert_eq!(code, 5, "{out}\n{err}");
     assert!(out.contains("awaits approval"), "the CLI says where it stands:\n{out}");
     let remediation = out.lines().find_map(|l| l.strip_prefix("remediation suite ")).and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("no remediation suite in:\n{out}")).to_string();

@@ -572,7 +572,7 @@ async fn the_cli_goes_through_the_service_with_the_same_output() {
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, "name: svc-bad\ntargets:\n  names: [sonic-d019]\nsteps:\n  - create_vlan: { vlan_id: 5000 }\n").unwrap();
     let (code, _, err) = text(&cli_via(&service, &alice, &["run", bad.to_str().unwrap()]));
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2), "a mistake in the file is a usage error");
     assert!(err.contains(&format!("{}:5:", bad.display())) && err.contains("vlan_id"), "{err}");
 
     // Run, wait for approval, approve, watch to the end.
