@@ -162,6 +162,11 @@ mod tests {
 /// equally near: those a few edits away (a typo, a letter doubled or
 /// dropped, a `-` for a `_`), for a "did you mean" beside a refusal.
 pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    // A name is short; a long text is not a typo of one, and comparing it
+    // costs its length times each candidate's.
+    if typed.len() > NEAREST_MAX_LEN {
+        return Vec::new();
+    }
     let typed = typed.trim().to_ascii_lowercase();
     // Up to a third of the word, at least one edit and at most three.
     let most = (typed.chars().count() / 3).clamp(1, 3);
@@ -176,6 +181,9 @@ pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -
     let best = near.first().map_or(0, |(d, _)| *d);
     near.into_iter().take_while(|(d, _)| *d == best).take(3).map(|(_, c)| c).collect()
 }
+
+/// Longest text [`nearest`] looks for a name near.
+const NEAREST_MAX_LEN: usize = 64;
 
 /// ` (did you mean a or b?)` for the [`nearest`] names, or nothing.
 pub fn did_you_mean<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
@@ -219,5 +227,6 @@ mod nearest_tests {
         assert_eq!(nearest("sonic-d0", ["sonic-d01", "sonic-d02"]), ["sonic-d01", "sonic-d02"]);
         assert_eq!(nearest("alcie", ["alice", "bob"]), ["alice"], "a swap is one edit");
         assert_eq!(edits("kitten", "sitting"), 3);
+        assert!(nearest(&"a".repeat(1 << 20), ops).is_empty(), "a long text is not compared");
     }
 }
