@@ -172,5 +172,5 @@ async fn a_plan_selects_devices_from_nautobot_and_records_their_ids() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let status = plan_one();
-    assert_eq!(status["devices"][0]["status"], "DEVICE_STATUS_PLANNED", "{status}");
+    assert_eq!(status["devices"][0]["status"], "planned", "{status}");
 }

@@ -71,7 +71,7 @@ async fn a_refused_plan_writes_nothing_anywhere() {
 
     let out = env.cli(&["run", &fixture("vlan-tenant.yaml"), "--requester", "alice", "--watch"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert_eq!(out.status.code(), Some(3), "a refused plan exits refused: {stdout}");
     let suite_id = started_suite_id(&stdout).unwrap();
     let client = env.client().await.unwrap();
     let status = wait_for(&client, &suite_id, "ended", SUITE_TIMEOUT, ended).await.unwrap();
