@@ -25,34 +25,25 @@ pub(crate) const NOT_SUCCEEDED: i32 = 4;
 /// Drift found: rows switchyard owns were changed or deleted on a device.
 pub(crate) const DRIFT: i32 = 5;
 
-/// Something the user typed or gave is wrong: exits [`USAGE`].
-#[derive(Debug)]
-pub(crate) struct Usage(pub(crate) String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// An error whose exit code is known where it is made: [`USAGE`] for
+/// something the user typed or gave, [`REFUSED`] for something a suite or a
+/// policy refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Coded {
+    code: i32,
+    message: String,
 }
-
-impl std::error::Error for Usage {}
 
 /// A usage error as an `anyhow::Error`.
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Usage(message.into()))
+    anyhow::Error::new(Coded { code: USAGE, message: message.into() })
 }
 
-/// Something a suite or a policy refused: exits [`REFUSED`].
-#[derive(Debug)]
-pub(crate) struct Refused(pub(crate) String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A refusal as an `anyhow::Error`.
+pub(crate) fn refused(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Coded { code: REFUSED, message: message.into() })
 }
-
-impl std::error::Error for Refused {}
 
 /// An update the suite refused (its validator or its handler said why) as
 /// a refusal in the suite's words; any other failure as it is.
@@ -62,7 +53,7 @@ pub(crate) fn update_refused(e: switchyard_starter::client::ClientError) -> anyh
     match &e {
         ClientError::ExtendWindow { suite_id, source: WorkflowUpdateError::Failed(failure) }
         | ClientError::SetParallelism { suite_id, source: WorkflowUpdateError::Failed(failure) } => {
-            anyhow::Error::new(Refused(format!("suite {suite_id} refused: {}", failure.message)))
+            refused(format!("suite {suite_id} refused: {}", failure.message))
         }
         ClientError::ExtendWindow { suite_id, source: WorkflowUpdateError::NotFound(_) }
         | ClientError::SetParallelism { suite_id, source: WorkflowUpdateError::NotFound(_) } => {
@@ -117,11 +108,8 @@ pub(crate) fn describe(e: &anyhow::Error) -> String {
 /// The exit code of an error a command returned.
 pub(crate) fn of_error(e: &anyhow::Error) -> i32 {
     use switchyard_starter::launch::LaunchError;
-    if e.downcast_ref::<Usage>().is_some() {
-        return USAGE;
-    }
-    if e.downcast_ref::<Refused>().is_some() {
-        return REFUSED;
+    if let Some(coded) = e.downcast_ref::<Coded>() {
+        return coded.code;
     }
     match e.downcast_ref::<LaunchError>() {
         Some(LaunchError::Policy { .. }) => REFUSED,
@@ -183,7 +171,7 @@ mod tests {
     #[test]
     fn errors_are_coded_by_kind() {
         assert_eq!(of_error(&usage("--until: no phase x")), USAGE);
-        assert_eq!(of_error(&anyhow::Error::new(Refused("not counted".into()))), REFUSED);
+        assert_eq!(of_error(&refused("not counted")), REFUSED);
         assert_eq!(of_error(&anyhow::anyhow!("cannot reach Temporal")), ERROR);
     }
 }

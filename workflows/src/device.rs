@@ -677,7 +677,7 @@ async fn tell_suite(ctx: &WorkflowContext<DeviceWorkflow>, device: &str, waiting
     let suite = ctx.external_workflow(parent.workflow_id().to_string(), Some(parent.run_id().to_string()));
     let body = crate::lenient::Lenient::Understood(DeviceWaiting { device: device.to_string(), waiting });
     // Shown, never acted on: a signal that does not arrive changes nothing.
-    let _ = suite.signal(crate::suite::SuiteWorkflow::device_waiting, body, Default::default()).await;
+    let _ = suite.signal(crate::signal_defs::DeviceWaitingSignal, body, Default::default()).await;
 }
 
 fn now_secs(ctx: &WorkflowContext<DeviceWorkflow>) -> i64 {

@@ -28,6 +28,7 @@ pub mod outcome;
 pub mod fleet;
 pub mod history;
 pub mod rollout;
+pub mod signal_defs;
 mod options;
 pub mod suite;
 
