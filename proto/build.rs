@@ -34,5 +34,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // out, so results and histories carry only what says something.
         .out_dir(&out_dir)
         .build(&[".switchyard"])?;
+    accept_enum_words(&out_dir.join("switchyard.v1.serde.rs"))?;
     Ok(())
+}
+
+/// Lets every enum read its lower-case word as well as its proto name
+/// (`"rolled_back"` as `SUITE_PHASE_ROLLED_BACK`): the CLI's and the API's
+/// JSON write the word, and the service's client and the API's request
+/// bodies read it back. Rewrites each arm of pbjson's enum visitors,
+/// `"SUITE_PHASE_ROLLED_BACK" => Ok(SuitePhase::RolledBack),`, into one that
+/// takes both; fails the build if pbjson's output no longer has that shape.
+fn accept_enum_words(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut out = String::with_capacity(text.len() + 4096);
+    let mut rewritten = 0;
+    for line in text.lines() {
+        match enum_arm(line) {
+            Some((indent, name, word, rest)) => {
+                out.push_str(&format!("{indent}\"{name}\" | \"{word}\" => {rest}\n"));
+                rewritten += 1;
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if rewritten < 60 {
+        return Err(format!("{}: only {rewritten} enum values found to accept as words; pbjson's output changed shape", path.display()).into());
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+/// One arm `"PREFIX_VALUE" => Ok(Enum::Variant),` as (indent, name, word,
+/// the rest), its word the name without the enum's prefix, lower case.
+fn enum_arm(line: &str) -> Option<(&str, &str, String, &str)> {
+    let body = line.trim_start();
+    let indent = &line[..line.len() - body.len()];
+    let name = body.strip_prefix('"')?.split('"').next()?;
+    let rest = body[name.len() + 2..].strip_prefix(" => ")?;
+    let variant = rest.strip_prefix("Ok(")?.strip_suffix("),")?;
+    let (enum_name, _) = variant.split_once("::")?;
+    if enum_name == "GeneratedField" || name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        return None;
+    }
+    let mut prefix = String::new();
+    for (i, c) in enum_name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            prefix.push('_');
+        }
+        prefix.push(c.to_ascii_uppercase());
+    }
+    prefix.push('_');
+    let word = name.strip_prefix(&prefix)?.to_ascii_lowercase();
+    Some((indent, name, word, rest))
 }

@@ -121,9 +121,11 @@ fn failure(message: String, retryable: bool) -> ActivityError {
 }
 
 /// The body Standard Webhooks describes: the type, the event's time and
-/// the event itself as `data` (its canonical JSON, with a Web UI link).
+/// the event itself as `data` (in switchyard's JSON convention, the same as
+/// the service's API, with a Web UI link).
 fn body(event: &switchyard_proto::v1::SuiteEvent, ui_address: &str, namespace: &str) -> Result<Vec<u8>, ActivityError> {
-    let mut data = serde_json::to_value(event).map_err(|e| failure(e.to_string(), false))?;
+    let data = serde_json::to_value(event).map_err(|e| failure(e.to_string(), false))?;
+    let mut data = switchyard_proto::json_style::normalize(data);
     if !ui_address.is_empty() {
         data["web_ui"] = serde_json::Value::String(format!("{}/namespaces/{namespace}/workflows/{}", ui_address.trim_end_matches('/'), event.suite_id));
     }
@@ -216,7 +218,7 @@ mod tests {
         let event = switchyard_proto::v1::SuiteEvent { id: "s.1.suite.applying".into(), r#type: "suite.applying".into(), suite_id: "s".into(), at: "2026-12-01T00:00:00Z".into(), ..Default::default() };
         let body: serde_json::Value = serde_json::from_slice(&body(&event, "http://ui:8233/", "default").unwrap()).unwrap();
         assert_eq!(body["type"], "suite.applying");
-        assert_eq!(body["data"]["suiteId"], "s");
+        assert_eq!(body["data"]["suite_id"], "s");
         assert_eq!(body["data"]["web_ui"], "http://ui:8233/namespaces/default/workflows/s");
     }
     #[test]

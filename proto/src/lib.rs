@@ -16,6 +16,7 @@
 
 pub mod checks;
 pub mod inventory;
+pub mod json_style;
 pub mod names;
 pub mod operation;
 mod params;

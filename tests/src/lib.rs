@@ -564,30 +564,13 @@ impl Drop for WorkerProcess {
     }
 }
 
-/// The suite's phase.
-/// A device's history from `switchyard device NAME -o json`: the CLI's
-/// JSON names a check's `when` by its word (`post`), where protobuf's JSON
-/// names it `CHECK_WHEN_POST`.
+/// A device's history from `switchyard device NAME -o json`, read into
+/// the protocol's type as any script may (enums by their words).
 pub fn device_history_from_cli(json: &[u8]) -> Result<switchyard_proto::v1::DeviceHistory, String> {
-    fn proto_words(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    match v {
-                        serde_json::Value::String(word) if key == "when" => *word = format!("CHECK_WHEN_{}", word.to_ascii_uppercase()),
-                        _ => proto_words(v),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(proto_words),
-            _ => {}
-        }
-    }
-    let mut value: serde_json::Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    proto_words(&mut value);
-    serde_json::from_value(value).map_err(|e| e.to_string())
+    serde_json::from_slice(json).map_err(|e| e.to_string())
 }
 
+/// The suite's phase.
 pub fn phase(s: &SuiteStatus) -> SuitePhase {
     SuitePhase::try_from(s.phase).unwrap_or(SuitePhase::Unspecified)
 }

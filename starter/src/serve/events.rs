@@ -91,9 +91,10 @@ fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Valu
             let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
             let (device, mode) = device_of(suite_id, id)?;
             let result = a.result.as_ref().and_then(|p| p.payloads.first()).and_then(json_of).unwrap_or(Value::Null);
-            let status = result.get("status").cloned().unwrap_or(Value::Null);
+            // The device's status as the convention's word (`failed`).
+            let status = switchyard_proto::json_style::normalize(result.get("status").cloned().unwrap_or(Value::Null));
             let mut data = json!({ "device": device, "mode": mode, "status": status });
-            if status == "DEVICE_STATUS_FAILED" {
+            if status == "failed" {
                 data["type"] = switchyard_proto::names::events::DEVICE_FAILED.into();
             }
             ("device.finished", data)
@@ -102,7 +103,7 @@ fn describe(suite_id: &str, e: &HistoryEvent) -> Option<(i64, &'static str, Valu
             let id = a.workflow_execution.as_ref().map(|w| w.workflow_id.as_str()).unwrap_or_default();
             let (device, mode) = device_of(suite_id, id)?;
             let message = a.failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
-            ("device.finished", json!({ "device": device, "mode": mode, "status": "DEVICE_STATUS_FAILED", "error": message, "type": switchyard_proto::names::events::DEVICE_FAILED }))
+            ("device.finished", json!({ "device": device, "mode": mode, "status": "failed", "error": message, "type": switchyard_proto::names::events::DEVICE_FAILED }))
         }
         Attributes::WorkflowExecutionSignaledEventAttributes(a) if a.signal_name == switchyard_proto::names::SIGNAL_DEVICE_WAITING => {
             // A device's run saying what it waits for (empty: no longer).
@@ -149,7 +150,7 @@ fn text(p: &Payload) -> Option<String> {
 pub(super) async fn deliveries(State(app): State<Shared>, Caller { key, .. }: Caller<Reads>, Path(suite_id): Path<String>) -> Result<Response, Problem> {
     super::suites::readable(&app, &key, &suite_id).await?;
     let log = switchyard_starter::client::event_log(&app.client, &suite_id).await.map_err(|e| super::suites::read_failure(&suite_id, e))?;
-    Ok(axum::Json(switchyard_starter::api::Deliveries { suite_id, events: log }).into_response())
+    Ok(super::Json(switchyard_starter::api::Deliveries { suite_id, events: log }).into_response())
 }
 
 /// `GET /v1/devices/{name}/history`: what switchyard has done to the
@@ -159,7 +160,7 @@ pub(super) async fn device_history(State(app): State<Shared>, Caller { key, .. }
         return Err(Problem::forbidden(format!("key {} may read {}, not {device}", key.id, key.devices.describe())));
     }
     match switchyard_starter::client::device_history(&app.client, &device).await {
-        Ok(Some(history)) => Ok(axum::Json(history).into_response()),
+        Ok(Some(history)) => Ok(super::Json(history).into_response()),
         Ok(None) => Err(Problem::not_found(format!("switchyard has not changed {device}"))),
         Err(e) => Err(Problem::temporal_unavailable(e.to_string())),
     }

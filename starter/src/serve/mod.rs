@@ -1,6 +1,8 @@
 //! `switchyard serve`: the HTTP service for pipelines, chat-ops and
-//! dashboards. JSON over HTTP under `/v1`, bodies in the contracts'
-//! canonical JSON, errors as problem documents, API keys for callers.
+//! dashboards. JSON over HTTP under `/v1`, every body in switchyard's one
+//! JSON convention (`proto::json_style`: snake_case keys, lower-case enum
+//! words, RFC 3339 times; requests may use protobuf's names too), errors as
+//! problem documents, API keys for callers.
 //!
 //! It keeps no state of its own: suites live in Temporal, keys in the keys
 //! file, rules in the policy file; any number of replicas can serve at
@@ -36,6 +38,20 @@ use switchyard_starter::client::{self, Client};
 use crate::cli::{Global, ServeArgs};
 use auth::{KeyStore, RateLimit};
 use problem::Problem;
+
+/// A response body in switchyard's JSON convention: axum's `Json`, the
+/// contracts' canonical JSON turned into the convention on the way out.
+pub(crate) struct Json<T>(pub(crate) T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(value) => axum::Json(switchyard_proto::json_style::normalize(value)).into_response(),
+            // The bodies are messages and plain structs, whose JSON cannot fail.
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the response could not be written: {e}")).into_response(),
+        }
+    }
+}
 
 /// What every handler shares; all of it read-only but the key store's
 /// cache and the counters.

@@ -7,7 +7,7 @@
 //! report an answer applied that the suite's operator log does not show.
 
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -20,6 +20,7 @@ use switchyard_starter::api::{AnswerBody, Answered, CancelBody, ParallelismBody,
 use switchyard_starter::decide;
 use switchyard_starter::keys::ApiKey;
 
+use super::Json;
 use super::Shared;
 use super::problem::Problem;
 use super::caller::{Caller, Writes};

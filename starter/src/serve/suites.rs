@@ -5,7 +5,7 @@
 //! or one touching a device outside the key's selector.
 
 use axum::routing::{self, post};
-use axum::{Json, Router};
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -26,6 +26,7 @@ use switchyard_proto::trust::Kind;
 use switchyard_proto::v1::{ApprovalSignal, Decision, DevicePageRequest, DeviceStatus, SignedDecision, SuiteStatus};
 use temporalio_client::errors::{WorkflowQueryError, WorkflowStartError};
 
+use super::Json;
 use super::caller::{Approves, Caller, Reads, Writes};
 use super::problem::Problem;
 use super::Shared;

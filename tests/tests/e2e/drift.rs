@@ -72,7 +72,7 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
     let rows: Vec<(String, String)> = report.devices.iter().flat_map(|d| d.rows.iter().map(|r| (r.key.clone(), r.kind.clone()))).collect();
     assert!(rows.contains(&("VLAN|Vlan330".into(), "changed".into())) && rows.contains(&("VLAN_MEMBER|Vlan330|Ethernet0".into(), "deleted".into())), "{rows:?}");
     let told = receiver.wait_delivered("/noc", "drift.detected");
-    assert!(told.json()["data"]["fleetDiff"].as_str().unwrap().contains("VLAN|Vlan330"), "{}", told.body);
+    assert!(told.json()["data"]["fleet_diff"].as_str().unwrap().contains("VLAN|Vlan330"), "{}", told.body);
 
     // A remediation is proposed: a suite of its own, waiting for approval.
     let (code, out, err) = cli(&env, queue, &["drift", "check", &name, "--remediate", "--requester", "alice"]);
@@ -81,7 +81,7 @@ async fn a_hand_edit_is_found_told_and_remediated_only_after_approval() {
         .unwrap_or_else(|| panic!("no remediation suite in:\n{out}")).to_string();
     assert!(remediation.starts_with("remediate-drift-"), "{remediation}");
     let proposed = receiver.wait_delivered("/noc", "remediation.proposed");
-    assert_eq!(proposed.json()["data"]["suiteId"], remediation.as_str(), "{}", proposed.body);
+    assert_eq!(proposed.json()["data"]["suite_id"], remediation.as_str(), "{}", proposed.body);
     let waiting = wait_for(&client, &remediation, "awaiting approval", Duration::from_secs(60), |s| phase(s) == SuitePhase::AwaitingApproval).await.unwrap();
     assert!(waiting.fleet_diff.contains("VLAN|Vlan330") && waiting.fleet_diff.contains("VLAN_MEMBER|Vlan330|Ethernet0"), "{}", waiting.fleet_diff);
     assert_eq!(waiting.requester, "alice");

@@ -71,9 +71,9 @@ async fn events_reach_receivers_signed_retried_and_counted_once() {
     let told = receiver.wait_delivered("/reviewers", "suite.awaiting_approval");
     verify(&told);
     let data = &told.json()["data"];
-    assert_eq!(data["suiteId"], suite_id.as_str());
-    assert_eq!(data["approvalsNeeded"], 1, "{data}");
-    assert!(data["fleetDiff"].as_str().unwrap().contains("VLAN|Vlan320"), "{data}");
+    assert_eq!(data["suite_id"], suite_id.as_str());
+    assert_eq!(data["approvals_needed"], 1, "{data}");
+    assert!(data["fleet_diff"].as_str().unwrap().contains("VLAN|Vlan320"), "{data}");
     assert_eq!(data["web_ui"], format!("http://ui.example:8233/namespaces/default/workflows/{suite_id}").as_str());
     // The pipeline got it on the third try, the same id each time.
     let third = receiver.wait_delivered("/hook", "suite.awaiting_approval");
