@@ -258,6 +258,78 @@ fn is_device_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
+/// One device of the file with the defaults applied, and the files it
+/// names; or every mistake of it.
+fn device_of(
+    file: &str,
+    i: usize,
+    spanned: &Spanned<RawDevice>,
+    defaults: &RawDefaults,
+    resolve: &dyn Fn(&str) -> String,
+) -> Result<(Device, Vec<NamedFile>), Vec<SourceError>> {
+    let d = &spanned.value;
+    let field = |name: &str| format!("devices[{i}].{name}");
+    let name = d.name.value.trim();
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    if d.address.value.trim().is_empty() {
+        errors.push(SourceError::at(file, d.address.referenced, field("address"), "address must not be empty"));
+    }
+    let missing = |what: &str| SourceError::at(file, spanned.referenced, field(what),
+        format!("no {what} for device {name:?} and none in defaults"));
+    // The field names where the value was given: the device, or defaults.
+    let credential = match (&d.credential, &defaults.credential) {
+        (Some(c), _) => Some((c, field("credential"))),
+        (None, Some(c)) => Some((c, "defaults.credential".to_string())),
+        (None, None) => {
+            errors.push(missing("credential"));
+            None
+        }
+    };
+    let credential = credential.map(|(credential, cred_field)| match &credential.value {
+        CredentialRef::KeyFile(p) => {
+            files.push(NamedFile { path: resolve(p), what: "key file", field: format!("{cred_field}.key_file"), loc: credential.referenced });
+            CredentialRef::KeyFile(resolve(p))
+        }
+        other => other.clone(),
+    });
+    let known_hosts = match (&d.known_hosts, &defaults.known_hosts) {
+        (Some(k), _) => Some((k, field("known_hosts"))),
+        (None, Some(k)) => Some((k, "defaults.known_hosts".to_string())),
+        (None, None) => {
+            errors.push(missing("known_hosts"));
+            None
+        }
+    };
+    if let Some((known_hosts, kh_field)) = &known_hosts {
+        files.push(NamedFile { path: resolve(&known_hosts.value), what: "known_hosts file", field: kh_field.clone(), loc: known_hosts.referenced });
+    }
+    let user = d.user.clone().or_else(|| defaults.user.clone());
+    if user.is_none() {
+        errors.push(missing("user"));
+    }
+    let (Some(credential), Some((known_hosts, _)), Some(user), true) = (credential, known_hosts, user, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let device = Device {
+        name: name.to_string(),
+        address: d.address.value.trim().to_string(),
+        ssh_port: d.ssh_port.or(defaults.ssh_port).unwrap_or(22),
+        user,
+        credential,
+        known_hosts: resolve(&known_hosts.value),
+        platform: d.platform.clone().or_else(|| defaults.platform.clone()).unwrap_or_default(),
+        hwsku: d.hwsku.clone().or_else(|| defaults.hwsku.clone()).unwrap_or_default(),
+        sonic_version: d.sonic_version.clone().or_else(|| defaults.sonic_version.clone()).unwrap_or_default(),
+        role: d.role.clone(),
+        site: d.site.clone(),
+        tags: d.tags.clone(),
+        vars: d.vars.clone(),
+        source_ref: String::new(),
+    };
+    Ok((device, files))
+}
+
 /// The `source:` block, checked: a URL, a variable name, known filters.
 fn parse_source(file: &str, spanned: &Spanned<RawSource>) -> Result<InventorySource, SourceError> {
     let (kind, query) = match &spanned.value {
@@ -320,62 +392,34 @@ impl Inventory {
         let mut devices: Vec<Device> = Vec::with_capacity(raw.devices.len());
         let mut files = Vec::new();
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        // Every device is read, so a file's mistakes are all said at once.
+        let mut errors = Vec::new();
         for (i, spanned) in raw.devices.iter().enumerate() {
             let d = &spanned.value;
             let field = |name: &str| format!("devices[{i}].{name}");
             let name = d.name.value.trim();
             if !is_device_name(name) {
-                return Err(SourceError::at(file, d.name.referenced, field("name"),
+                errors.push(SourceError::at(file, d.name.referenced, field("name"),
                     format!("device name {:?} must be non-empty and use only letters, digits, '-', '_' and '.'", d.name.value)));
+                continue;
             }
             if let Some(first) = seen.insert(name.to_string(), d.name.referenced.line()) {
-                return Err(SourceError::at(file, d.name.referenced, field("name"),
+                errors.push(SourceError::at(file, d.name.referenced, field("name"),
                     format!("duplicate device name {name:?} (first defined on line {first})")));
+                continue;
             }
-            if d.address.value.trim().is_empty() {
-                return Err(SourceError::at(file, d.address.referenced, field("address"), "address must not be empty"));
-            }
-            let missing = |what: &str| SourceError::at(file, spanned.referenced, field(what),
-                format!("no {what} for device {name:?} and none in defaults"));
-            // The field names where the value was given: the device, or defaults.
-            let (credential, cred_field) = match (&d.credential, &raw.defaults.credential) {
-                (Some(c), _) => (c, field("credential")),
-                (None, Some(c)) => (c, "defaults.credential".to_string()),
-                (None, None) => return Err(missing("credential")),
-            };
-            let credential = match &credential.value {
-                CredentialRef::KeyFile(p) => {
-                    files.push(NamedFile { path: resolve(p), what: "key file", field: format!("{cred_field}.key_file"), loc: credential.referenced });
-                    CredentialRef::KeyFile(resolve(p))
+            match device_of(file, i, spanned, &raw.defaults, &resolve) {
+                Ok((device, named)) => {
+                    devices.push(device);
+                    files.extend(named);
                 }
-                other => other.clone(),
-            };
-            let (known_hosts, kh_field) = match (&d.known_hosts, &raw.defaults.known_hosts) {
-                (Some(k), _) => (k, field("known_hosts")),
-                (None, Some(k)) => (k, "defaults.known_hosts".to_string()),
-                (None, None) => return Err(missing("known_hosts")),
-            };
-            files.push(NamedFile { path: resolve(&known_hosts.value), what: "known_hosts file", field: kh_field, loc: known_hosts.referenced });
-            devices.push(Device {
-                name: name.to_string(),
-                address: d.address.value.trim().to_string(),
-                ssh_port: d.ssh_port.or(raw.defaults.ssh_port).unwrap_or(22),
-                user: d.user.clone().or_else(|| raw.defaults.user.clone()).ok_or_else(|| missing("user"))?,
-                credential,
-                known_hosts: resolve(&known_hosts.value),
-                platform: d.platform.clone().or_else(|| raw.defaults.platform.clone()).unwrap_or_default(),
-                hwsku: d.hwsku.clone().or_else(|| raw.defaults.hwsku.clone()).unwrap_or_default(),
-                sonic_version: d.sonic_version.clone().or_else(|| raw.defaults.sonic_version.clone()).unwrap_or_default(),
-                role: d.role.clone(),
-                site: d.site.clone(),
-                tags: d.tags.clone(),
-                vars: d.vars.clone(),
-                source_ref: String::new(),
-            });
+                Err(e) => errors.extend(e),
+            }
         }
         let (source, source_defaults) = match &raw.source {
             None => (None, None),
-            Some(spanned) => {
+            // The source's mistakes join the devices'.
+            Some(spanned) => match (|| {
                 let source = parse_source(file, spanned)?;
                 let need = |what: &str| SourceError::at(file, spanned.referenced, format!("defaults.{what}"),
                     format!("a source's devices take their {what} from defaults: set defaults.{what}"));
@@ -398,11 +442,20 @@ impl Inventory {
                     hwsku: raw.defaults.hwsku.clone().unwrap_or_default(),
                     sonic_version: raw.defaults.sonic_version.clone().unwrap_or_default(),
                 };
-                (Some(source), Some(defaults))
-            }
+                Ok((Some(source), Some(defaults)))
+            })() {
+                Ok(read) => read,
+                Err(e) => {
+                    errors.push(e);
+                    (None, None)
+                }
+            },
         };
-        if source.is_none() && raw.devices.is_empty() {
-            return Err(SourceError::at(file, Location::UNKNOWN, "devices", "no devices and no source: list devices, or name a source (nautobot, netbox)"));
+        if raw.source.is_none() && raw.devices.is_empty() {
+            errors.push(SourceError::at(file, Location::UNKNOWN, "devices", "no devices and no source: list devices, or name a source (nautobot, netbox)"));
+        }
+        if let Some(e) = SourceError::all(errors) {
+            return Err(e);
         }
         Ok((Self { file: file.to_string(), devices, source, source_defaults }, files))
     }
@@ -450,10 +503,12 @@ impl Inventory {
     pub fn load(path: &Path) -> Result<Self, SourceError> {
         let (file, text) = crate::source::read_text(path, "inventory")?;
         let (inventory, files) = Self::parse_naming_files(&file, &text)?;
-        for named in &files {
-            named.check(&file)?;
+        // Every missing file at once, as every mistake of the text.
+        let missing = files.iter().filter_map(|named| named.check(&file).err()).collect();
+        match SourceError::all(missing) {
+            Some(e) => Err(e),
+            None => Ok(inventory),
         }
-        Ok(inventory)
     }
 
     /// The device with this name.
@@ -505,6 +560,19 @@ mod tests {
         let err = Inventory::parse("inv.yaml", &text).unwrap_err();
         assert_eq!((err.line, err.field.as_str()), (10, "devices[1].name"));
         assert!(err.message.contains("duplicate device name \"a1\" (first defined on line 6)"), "{err}");
+    }
+
+    #[test]
+    fn every_mistake_of_the_file_is_said_at_once_in_file_order() {
+        let text = "defaults:\n  credential: { key_file: id_ed25519 }\ndevices:\n  - name: b1\n    address: ''\n    user: admin\n    known_hosts: kh\n  - name: b2\n    address: 10.0.0.2\n  - name: b1\n    address: 10.0.0.3\n";
+        let err = Inventory::parse("inv.yaml", text).unwrap_err();
+        let each: Vec<(u64, String)> = err.into_each().into_iter().map(|e| (e.line, e.field)).collect();
+        assert_eq!(each, [
+            (5, "devices[0].address".to_string()),
+            (8, "devices[1].known_hosts".to_string()),
+            (8, "devices[1].user".to_string()),
+            (10, "devices[2].name".to_string()),
+        ]);
     }
 
     #[test]

@@ -187,12 +187,23 @@ impl Reader<'_> {
         SourceError::at(self.file, loc, field, message)
     }
 
-    fn principals(&self, raw: &[Spanned<RawPrincipal>]) -> Result<Vec<PolicyPrincipal>, SourceError> {
+    /// The principals that read well, and the first mistake of each other.
+    fn principals(&self, raw: &[Spanned<RawPrincipal>]) -> (Vec<PolicyPrincipal>, Vec<SourceError>) {
         let mut out: Vec<PolicyPrincipal> = Vec::with_capacity(raw.len());
+        let mut errors = Vec::new();
         // Each key read so far: its identity, owner, field and line.
         let mut key_owner: Vec<(Vec<u8>, String, String, u64)> = Vec::new();
         for (i, p) in raw.iter().enumerate() {
-            let p = &p.value;
+            match self.principal(i, &p.value, &out, &mut key_owner) {
+                Ok(principal) => out.push(principal),
+                Err(e) => errors.push(e),
+            }
+        }
+        (out, errors)
+    }
+
+    fn principal(&self, i: usize, p: &RawPrincipal, out: &[PolicyPrincipal], key_owner: &mut Vec<(Vec<u8>, String, String, u64)>) -> Result<PolicyPrincipal, SourceError> {
+        {
             let name = p.name.value.trim().to_lowercase();
             if !is_name(&name) || name != p.name.value {
                 return Err(self.err(p.name.referenced, format!("principals[{i}].name"),
@@ -234,9 +245,8 @@ impl Reader<'_> {
                 key_owner.push((identity, name.clone(), field.clone(), key.referenced.line()));
                 keys.push(key.value.trim().to_string());
             }
-            out.push(PolicyPrincipal { name, groups, keys, attester: p.attester });
+            Ok(PolicyPrincipal { name, groups, keys, attester: p.attester })
         }
-        Ok(out)
     }
 
     /// A list of groups: each `*` or a group some principal is in.
@@ -251,7 +261,10 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn rule(&self, i: usize, r: &RawRule, principals: &[PolicyPrincipal], known: &BTreeSet<String>) -> Result<Rule, SourceError> {
+    /// One rule; `memberships` are the groups of each principal the file
+    /// names (whether or not it read well, so one principal's mistake is
+    /// not every rule's).
+    fn rule(&self, i: usize, r: &RawRule, memberships: &[Vec<String>], known: &BTreeSet<String>) -> Result<Rule, SourceError> {
         let field = |f: &str| format!("rules[{i}].{f}");
         let name = r.name.value.trim().to_string();
         if !is_name(&name) {
@@ -270,7 +283,7 @@ impl Reader<'_> {
         for (a, req) in r.approvals.iter().enumerate() {
             let from = self.groups(&req.value.from, &field(&format!("approvals[{a}].from")), known)?;
             let count = req.value.count.value;
-            let members = principals.iter().filter(|p| from.iter().any(|g| g == ANYONE || p.groups.contains(g))).count();
+            let members = memberships.iter().filter(|groups| from.iter().any(|g| g == ANYONE || groups.contains(g))).count();
             if count == 0 {
                 return Err(self.err(req.value.count.referenced, field(&format!("approvals[{a}].count")), "a count of 0 requires nothing; remove the entry"));
             }
@@ -372,26 +385,39 @@ impl Policy {
     pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
         let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let reader = Reader { file };
-        let principals = reader.principals(&raw.principals)?;
-        let known: BTreeSet<String> = principals.iter().flat_map(|p| p.groups.iter().cloned()).collect();
+        // Every principal and rule is read, so a file's mistakes are all
+        // said at once (the first of each principal or rule).
+        let (principals, mut errors) = reader.principals(&raw.principals);
+        // Groups as the file names them, so a principal refused for its key
+        // does not make every rule naming its group a mistake too.
+        let memberships: Vec<Vec<String>> = raw.principals.iter().map(|p| p.value.groups.iter().map(|g| g.value.clone()).collect()).collect();
+        let known: BTreeSet<String> = memberships.iter().flatten().cloned().collect();
         let allow_unsigned = match &raw.unsigned {
             None => false,
             Some(u) => match u.value.as_str() {
                 "allow" => true,
                 "refuse" => false,
-                other => return Err(reader.err(u.referenced, "unsigned", format!("unsigned must be allow or refuse, not {other:?}"))),
+                other => {
+                    errors.push(reader.err(u.referenced, "unsigned", format!("unsigned must be allow or refuse, not {other:?}")));
+                    false
+                }
             },
         };
         if raw.rules.value.is_empty() {
-            return Err(reader.err(raw.rules.referenced, "rules", "no rules: every device would be refused (default deny)"));
+            errors.push(reader.err(raw.rules.referenced, "rules", "no rules: every device would be refused (default deny)"));
         }
         let mut rules: Vec<Rule> = Vec::new();
         for (i, r) in raw.rules.value.iter().enumerate() {
-            let rule = reader.rule(i, &r.value, &principals, &known)?;
-            if rules.iter().any(|q| q.name == rule.name) {
-                return Err(reader.err(r.value.name.referenced, format!("rules[{i}].name"), format!("rule {:?} is listed twice", rule.name)));
+            match reader.rule(i, &r.value, &memberships, &known) {
+                Ok(rule) if rules.iter().any(|q| q.name == rule.name) => {
+                    errors.push(reader.err(r.value.name.referenced, format!("rules[{i}].name"), format!("rule {:?} is listed twice", rule.name)));
+                }
+                Ok(rule) => rules.push(rule),
+                Err(e) => errors.push(e),
             }
-            rules.push(rule);
+        }
+        if let Some(e) = SourceError::all(errors) {
+            return Err(e);
         }
         let hash = trust::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
         Ok(Self { file: file.to_string(), hash, allow_unsigned, principals, rules })

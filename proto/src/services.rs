@@ -61,18 +61,35 @@ impl Catalogue {
     pub fn parse(file: &str, text: &str) -> Result<Self, SourceError> {
         let raw: RawCatalogue = serde_saphyr::from_str(text).map_err(|e| SourceError::from_yaml(file, text, &e))?;
         let mut services = BTreeMap::new();
+        // Every service and step is read, so a file's mistakes are all said
+        // at once, in file order.
+        let mut errors = Vec::new();
         for (name, spanned) in raw.services {
             let svc = spanned.value;
-            let declared = declared_params(file, &name, &svc.params)?;
+            let declared = match declared_params(file, &name, &svc.params) {
+                Ok(declared) => declared,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
             if svc.steps.value.is_empty() {
-                return Err(SourceError::at(file, svc.steps.referenced, format!("services.{name}.steps"), "a service needs at least one step"));
+                errors.push(SourceError::at(file, svc.steps.referenced, format!("services.{name}.steps"), "a service needs at least one step"));
+                continue;
             }
-            let steps = svc.steps.value.into_iter().enumerate()
-                .map(|(j, step)| parse_step(file, &name, &declared, j, step))
-                .collect::<Result<_, _>>()?;
+            let mut steps = Vec::new();
+            for (j, step) in svc.steps.value.into_iter().enumerate() {
+                match parse_step(file, &name, &declared, j, step) {
+                    Ok(step) => steps.push(step),
+                    Err(e) => errors.push(e),
+                }
+            }
             services.insert(name, Service { description: svc.description, params: declared, steps });
         }
-        Ok(Self { file: file.to_string(), services })
+        match SourceError::all(errors) {
+            Some(e) => Err(e),
+            None => Ok(Self { file: file.to_string(), services }),
+        }
     }
 
     /// Reads and parses a catalogue file.
@@ -177,5 +194,12 @@ mod tests {
         assert!(err.message.contains("not a parameter of service tenant"), "{err}");
         let bad = "services:\n  tenant:\n    steps:\n      - create_vfr: { name: VrfRed }\n";
         assert!(Catalogue::parse("svc.yaml", bad).unwrap_err().message.contains("unknown operation"));
+    }
+
+    #[test]
+    fn every_mistake_of_the_catalogue_is_said_at_once() {
+        let bad = "services:\n  a:\n    steps:\n      - create_vfr: { name: VrfRed }\n      - create_vrf: { name: VrfBlue }\n  b:\n    steps: []\n";
+        let lines: Vec<u64> = Catalogue::parse("svc.yaml", bad).unwrap_err().into_each().iter().map(|e| e.line).collect();
+        assert_eq!(lines, [4, 7]);
     }
 }

@@ -246,3 +246,17 @@ fn a_rule_may_block_plan_warnings() {
     assert_eq!(err.field, "rules[0].warnings");
     assert!(err.message.contains("warnings must be warn or block"), "{}", err.message);
 }
+
+#[test]
+fn every_mistake_of_the_file_is_said_at_once_in_file_order() {
+    let bad = policy_text()
+        .replace(&public(3), "ssh-ed25519 nope")
+        .replace("create_vlan, add", "create_vlna, add")
+        .replace("window: required", "window: always");
+    let each: Vec<(u64, String)> = Policy::parse("policy.yaml", &bad).unwrap_err().into_each().into_iter().map(|e| (e.line, e.field)).collect();
+    assert_eq!(each, [
+        (10, "principals[2].keys[0]".to_string()),
+        (18, "rules[0].operations[0]".to_string()),
+        (22, "rules[1].window".to_string()),
+    ], "carol's bad key does not make her group unknown to the rules");
+}
