@@ -35,7 +35,9 @@ impl DeviceMetrics {
         let param = |name: &'static str, description: &'static str| MetricParameters::builder().name(name).description(description).build();
         Self {
             steps: meter.counter(param("switchyard_device_steps", "Device steps run, by kind (plan, apply, verify, reverse), operation and outcome")),
-            step_duration: meter.histogram_duration(param("switchyard_device_step_duration_seconds", "Time one device step took, by kind and operation")),
+            // Exported as `switchyard_device_step_duration_seconds`: the
+            // exporter names each histogram's unit.
+            step_duration: meter.histogram_duration(param("switchyard_device_step_duration", "Time one device step took, by kind and operation")),
             handshakes: meter.counter(param("switchyard_ssh_handshakes", "SSH connections opened to devices, by outcome")),
             sessions: meter.gauge(param("switchyard_ssh_sessions", "SSH sessions to devices held open by this worker")),
             evictions: meter.counter(param("switchyard_ssh_sessions_closed_for_room",

@@ -38,9 +38,12 @@ pub(crate) struct Telemetry {
 pub(crate) async fn start(address: SocketAddr) -> anyhow::Result<Telemetry> {
     let options = PrometheusExporterOptions::builder()
         .socket_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-        // Prometheus conventions: counters end in _total, durations are seconds.
+        // Prometheus conventions: counters end in _total, durations are
+        // seconds and every histogram names its unit
+        // (`temporal_activity_execution_latency_seconds`).
         .counters_total_suffix(true)
         .use_seconds_for_durations(true)
+        .unit_suffix(true)
         .build();
     let exporter = start_prometheus_metric_exporter(options).context("cannot start the Prometheus exporter")?;
     let listener = TcpListener::bind(address).await.with_context(|| format!("cannot listen on --metrics-address {address}"))?;

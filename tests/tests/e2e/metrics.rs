@@ -44,6 +44,8 @@ fn prometheus_scrapes_sdk_and_device_metrics_from_one_port() {
     // The SDK's, from the same port.
     prom.wait_for_value(r#"sum(temporal_workflow_completed_total{workflow_type="SuiteWorkflow"})"#, 1.0);
     prom.wait_for_value("sum(temporal_num_pollers)", 1.0);
+    // Its histograms name their unit, as ours do.
+    prom.wait_for_value("sum(temporal_activity_execution_latency_seconds_count)", 2.0);
     // Suites by phase, from Temporal visibility (counted every 30 s).
     prom.wait_for_value(r#"max(switchyard_suites{phase="succeeded"})"#, 1.0);
     // Device workflows by DeviceStatus, the same way: this suite's two.
