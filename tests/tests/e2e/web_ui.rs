@@ -125,4 +125,27 @@ async fn a_rolled_back_suite_and_its_failed_device_are_not_listed_as_completed()
     assert_eq!(tree, ["Completed", "Completed", "Failed", "Failed"], "suite, failed device, canary apply and its rollback");
     let failed = listed_statuses(ui, &format!("RootWorkflowId = '{id}' AND ExecutionStatus = 'Failed' AND DeviceStatus = 'failed'"));
     assert_eq!(failed, ["Failed"], "the failed device, found by its search attribute");
+
+    // The suite's page, as a picture: its history's timeline, with the
+    // devices' runs and the rollback. `SWITCHYARD_PICTURES=DIR` keeps it
+    // (the README's picture is made this way).
+    let picture = dir.join("web-ui-rollback.png");
+    screenshot(&format!("{ui}/namespaces/default/workflows/{id}/{}/timeline", s.run_id), &picture);
+    let png = std::fs::read(&picture).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{} bytes: not a rendered page", png.len());
+    if let Some(keep) = std::env::var_os("SWITCHYARD_PICTURES") {
+        std::fs::copy(&picture, std::path::Path::new(&keep).join("web-ui-rollback.png")).unwrap();
+    }
+}
+
+/// A picture of the Web UI's page at `url`, as the headless browser
+/// renders it once its scripts have run.
+fn screenshot(url: &str, path: &std::path::Path) {
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1440,1000", "--virtual-time-budget=15000"])
+        .arg(format!("--screenshot={}", path.display()))
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run chromium ({e}): tests/run.sh installs it (`lab/lab.sh install tests`, as root)"));
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
 }
