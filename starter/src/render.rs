@@ -40,6 +40,9 @@ pub(crate) const REPORT_WIDTH: u16 = 120;
 /// of every command.
 pub(crate) fn table(indent: &str, mut table: Table) -> String {
     table.load_style(comfy_table::presets::NOTHING);
+    // Wider than the report: the longest cells wrap inside their column.
+    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    table.set_width(REPORT_WIDTH.saturating_sub(indent.len() as u16));
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));
     }
@@ -577,7 +580,8 @@ impl Changes {
             let _ = writeln!(out, "phase: {}", phase_name(self.phase));
             if self.phase == SuitePhase::AwaitingApproval {
                 let _ = writeln!(out, "{}", plan(status).trim_end());
-                let _ = writeln!(out, "approve with: switchyard {}approve {suite_id}{} --plan-hash {}", signing(status), named(status, "--reviewer"), status.plan_hash);
+                // The command on a line of its own, to copy whole.
+                let _ = writeln!(out, "approve with:\n  switchyard {}approve {suite_id}{} --plan-hash {}", signing(status), named(status, "--reviewer"), status.plan_hash);
             }
             if self.phase == SuitePhase::Paused {
                 let errors: Vec<&str> = status.devices.iter().filter(|d| !d.error.is_empty()).map(|d| d.error.as_str()).collect();

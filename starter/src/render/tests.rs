@@ -269,7 +269,7 @@ fn hints_follow_the_policy() {
         ..Default::default()
     };
     let lines = plain(Changes::default().since_last(&signed));
-    assert!(lines.contains("approve with: switchyard --signing-key <your key> approve s1 --plan-hash abc\n"), "{lines}");
+    assert!(lines.contains("approve with:\n  switchyard --signing-key <your key> approve s1 --plan-hash abc\n"), "{lines}");
     assert!(!lines.contains("<name>"), "{lines}");
     let refused = SuiteStatus {
         suite_id: "s2".into(),
