@@ -38,8 +38,8 @@ use crate::policy::LivePolicy;
 /// A workflow run: its workflow id and run id.
 type RunKey = (String, String);
 
-/// The run that started another: its workflow id, run id and workflow type.
-pub type Starter = (String, String, String);
+/// The run that started another: its workflow id and run id.
+pub type Starter = (String, String);
 
 /// A future the worker's Temporal lookups return.
 pub type Lookup<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
@@ -47,11 +47,14 @@ pub type Lookup<T> = Pin<Box<dyn Future<Output = Result<T, String>> + Send>>;
 /// What Temporal records about workflow runs, as the worker reads it over
 /// its client.
 pub trait SuiteRuns: Send + Sync {
-    /// The run (workflow id, run id, workflow type) that started this run
-    /// as its child; `None` when no workflow started it (a hand start).
+    /// The run (workflow id, run id) that started this run as its child;
+    /// `None` when no workflow started it (a hand start).
     fn parent(&self, workflow_id: String, run_id: String) -> Lookup<Option<Starter>>;
-    /// A suite run as it started: its input and its start time.
-    fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun>;
+    /// A run's workflow type.
+    fn kind(&self, workflow_id: String, run_id: String) -> Lookup<String>;
+    /// A suite run as it started: its input and its start time; `None`
+    /// when the run is not a suite's.
+    fn started(&self, workflow_id: String, run_id: String) -> Lookup<Option<SuiteRun>>;
     /// The plan a device run was started with; `None` when Temporal has no
     /// such run.
     fn device_plan(&self, workflow_id: String) -> Lookup<Option<DevicePlan>>;
@@ -126,17 +129,17 @@ impl Warrants {
         let (Some(workflow_id), Some(run_id)) = (info.workflow_id.clone(), info.workflow_run_id.clone()) else {
             return Err(Refusal::Refused("not called from a workflow".into()));
         };
+        let not_by_a_suite = || Refusal::Refused(format!("device workflow {workflow_id} was not started by a suite"));
         let (suite, suite_run) = if info.workflow_type.as_deref() == Some(names::SUITE_WORKFLOW) {
-            (workflow_id, run_id)
+            (workflow_id.clone(), run_id)
         } else if info.workflow_type.as_deref() == Some(names::DEVICE_WORKFLOW) {
-            match self.parent(workflow_id.clone(), run_id).await.map_err(Refusal::Unknown)? {
-                Some((id, run, kind)) if kind == names::SUITE_WORKFLOW => (id, run),
-                _ => return Err(Refusal::Refused(format!("device workflow {workflow_id} was not started by a suite"))),
-            }
+            self.parent(workflow_id.clone(), run_id).await.map_err(Refusal::Unknown)?.ok_or_else(not_by_a_suite)?
         } else {
             return Err(Refusal::Refused(format!("called from a {} workflow, which does not write to devices", info.workflow_type.as_deref().unwrap_or("unknown"))));
         };
-        let run = self.run(suite, suite_run).await?;
+        // The parent's own record says whether it is a suite (its first
+        // event is a suite's start), read once per suite.
+        let run = self.run(suite, suite_run).await?.ok_or_else(not_by_a_suite)?;
         // The suite id the device's journal and lock are written under is
         // the run's own, not one the request names.
         if suite_id != run.workflow_id {
@@ -199,9 +202,11 @@ impl Warrants {
         let run_id = info.workflow_run_id.clone().unwrap_or_default();
         let parent = self.parent(workflow_id.clone(), run_id).await.map_err(|why| ActivityError::application(
             ApplicationFailure::builder(format!("event {}: cannot check who emitted it: {why}", event.id)).type_name(names::failures::WARRANT.to_string()).build()))?;
-        let Some((owner, _, kind)) = parent else {
+        let Some((owner, owner_run)) = parent else {
             return Err(refused(format!("event workflow {workflow_id} was not started by a suite or a drift check")));
         };
+        let kind = self.runs.kind(owner.clone(), owner_run).await.map_err(|why| ActivityError::application(
+            ApplicationFailure::builder(format!("event {}: cannot check who emitted it: {why}", event.id)).type_name(names::failures::WARRANT.to_string()).build()))?;
         let names_owner = match kind.as_str() {
             names::SUITE_WORKFLOW => event.suite_id == owner,
             // A drift check's events name the check, or the remediation suite it proposes.
@@ -236,18 +241,22 @@ impl Warrants {
         Ok(parent)
     }
 
-    /// The suite run, read once and kept.
-    async fn run(&self, workflow_id: String, run_id: String) -> Result<Arc<SuiteRun>, Refusal> {
+    /// The suite run, read once and kept; `None` when the run is not a
+    /// suite's (read again each time: it is refused anyway).
+    async fn run(&self, workflow_id: String, run_id: String) -> Result<Option<Arc<SuiteRun>>, Refusal> {
         let key = (workflow_id.clone(), run_id.clone());
         if let Some(run) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Ok(run.clone());
+            return Ok(Some(run.clone()));
         }
-        let run = Arc::new(self.runs.started(workflow_id, run_id).await.map_err(Refusal::Unknown)?);
+        let Some(run) = self.runs.started(workflow_id, run_id).await.map_err(Refusal::Unknown)? else {
+            return Ok(None);
+        };
+        let run = Arc::new(run);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHED_RUNS {
             cache.clear();
         }
         cache.insert(key, run.clone());
-        Ok(run)
+        Ok(Some(run))
     }
 }

@@ -770,10 +770,11 @@ pub fn ui_link(ui_address: &str, namespace: &str, workflow_id: &str) -> String {
 }
 
 /// The workflow run that started run `run_id` of `workflow_id` as its
-/// child, as Temporal recorded it (its workflow id, run id and type);
-/// `None` when nothing did (a hand start). The worker asks it of every
-/// device write and every event it signs.
-pub async fn parent_of(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<(String, String, String)>, String> {
+/// child, as Temporal recorded it (its workflow id and run id); `None` when
+/// nothing did (a hand start). The worker asks it of every device run's
+/// first write and of every event it signs. One describe: what the parent
+/// is, the caller reads from the parent's own record.
+pub async fn parent_of(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<(String, String)>, String> {
     use temporalio_client::grpc::WorkflowService;
     use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
     use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionRequest;
@@ -787,24 +788,37 @@ pub async fn parent_of(client: &Client, workflow_id: &str, run_id: &str) -> Resu
     let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
         .map_err(|status| format!("cannot describe workflow {workflow_id}: {}", status.message()))?
         .into_inner();
-    let Some(parent) = described.workflow_execution_info.and_then(|i| i.parent_execution) else {
-        return Ok(None);
-    };
+    Ok(described.workflow_execution_info.and_then(|i| i.parent_execution).map(|p| (p.workflow_id, p.run_id)))
+}
+
+/// The workflow type of run `run_id` of `workflow_id`, as Temporal
+/// recorded it.
+pub async fn workflow_type(client: &Client, workflow_id: &str, run_id: &str) -> Result<String, String> {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionRequest;
+    use tonic::IntoRequest;
+
+    let mut c = client.clone();
     let req = DescribeWorkflowExecutionRequest {
         namespace: temporalio_client::NamespacedClient::namespace(client),
-        execution: Some(parent.clone()),
+        execution: Some(WorkflowExecution { workflow_id: workflow_id.to_string(), run_id: run_id.to_string() }),
     };
     let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
-        .map_err(|status| format!("cannot describe workflow {}: {}", parent.workflow_id, status.message()))?
+        .map_err(|status| format!("cannot describe workflow {workflow_id}: {}", status.message()))?
         .into_inner();
-    let kind = described.workflow_execution_info.and_then(|i| i.r#type).map(|t| t.name).unwrap_or_default();
-    Ok(Some((parent.workflow_id, parent.run_id, kind)))
+    Ok(described.workflow_execution_info.and_then(|i| i.r#type).map(|t| t.name).unwrap_or_default())
 }
 
 /// A suite run as it started: its input and its start time (Unix seconds),
 /// read from the first event of its history. Anything else there is not a
 /// suite's start and is refused.
 pub async fn suite_started(client: &Client, workflow_id: &str, run_id: &str) -> Result<(SuiteInput, i64), String> {
+    suite_start(client, workflow_id, run_id).await?.ok_or_else(|| format!("workflow {workflow_id} is not a suite"))
+}
+
+/// [`suite_started`], with `None` when the run is another workflow's.
+pub async fn suite_start(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<(SuiteInput, i64)>, String> {
     use temporalio_client::grpc::WorkflowService;
     use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
@@ -828,11 +842,11 @@ pub async fn suite_started(client: &Client, workflow_id: &str, run_id: &str) -> 
     match first.attributes {
         Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => {
             if a.workflow_type.as_ref().map(|t| t.name.as_str()) != Some(names::SUITE_WORKFLOW) {
-                return Err(format!("workflow {workflow_id} is not a suite"));
+                return Ok(None);
             }
             let payloads = a.input.map(|p| p.payloads).unwrap_or_default();
             match Lenient::<SuiteInput>::decode(&payloads) {
-                Lenient::Understood(input) => Ok((input, started_at)),
+                Lenient::Understood(input) => Ok(Some((input, started_at))),
                 _ => Err(format!("the input of suite {workflow_id} cannot be read")),
             }
         }

@@ -56,11 +56,16 @@ impl SuiteRuns for TemporalRuns {
         Box::pin(async move { switchyard_starter::client::parent_of(&client, &workflow_id, &run_id).await })
     }
 
-    fn started(&self, workflow_id: String, run_id: String) -> Lookup<SuiteRun> {
+    fn kind(&self, workflow_id: String, run_id: String) -> Lookup<String> {
+        let client = self.0.clone();
+        Box::pin(async move { switchyard_starter::client::workflow_type(&client, &workflow_id, &run_id).await })
+    }
+
+    fn started(&self, workflow_id: String, run_id: String) -> Lookup<Option<SuiteRun>> {
         let client = self.0.clone();
         Box::pin(async move {
-            let (input, started_at) = switchyard_starter::client::suite_started(&client, &workflow_id, &run_id).await?;
-            Ok(SuiteRun { workflow_id, run_id, input, started_at })
+            let started = switchyard_starter::client::suite_start(&client, &workflow_id, &run_id).await?;
+            Ok(started.map(|(input, started_at)| SuiteRun { workflow_id, run_id, input, started_at }))
         })
     }
 
