@@ -528,6 +528,7 @@ pub async fn device_history(client: &Client, device: &str) -> Result<Option<Devi
     let mut received: Vec<(DeviceHistoryEntry, i64)> = Vec::new();
     let mut asked: BTreeMap<i64, Vec<DeviceHistoryEntry>> = BTreeMap::new();
     let mut verdicts: Vec<(DeviceHistoryEntry, String)> = Vec::new();
+    let types = WorkflowTypes::default();
     for event in events {
         let at = event.event_time.as_ref().map_or(0, |t| t.seconds);
         match event.attributes {
@@ -570,7 +571,7 @@ pub async fn device_history(client: &Client, device: &str) -> Result<Option<Devi
         let verdict = match verdicts.iter().find(|(judged, _)| *judged == entry) {
             Some((_, refused)) if refused.is_empty() => record::Verdict::Vouched,
             Some((_, refused)) => record::Verdict::Refused(refused.clone()),
-            None => vouch_record(client, device, &entry, at).await.map_err(|why| ClientError::Vouch { device: device.to_string(), why })?,
+            None => vouch_record(client, &types, device, &entry, at).await.map_err(|why| ClientError::Vouch { device: device.to_string(), why })?,
         };
         match verdict {
             record::Verdict::Vouched => switchyard_workflows::history::fold(&mut history, entry),
@@ -791,6 +792,32 @@ pub async fn parent_of(client: &Client, workflow_id: &str, run_id: &str) -> Resu
     Ok(described.workflow_execution_info.and_then(|i| i.parent_execution).map(|p| (p.workflow_id, p.run_id)))
 }
 
+/// Workflow types already read, by run: a run's type never changes, so a
+/// reader of many device runs asks once per suite, not once per run.
+#[derive(Debug, Default)]
+pub struct WorkflowTypes(std::sync::Mutex<BTreeMap<(String, String), String>>);
+
+/// Runs whose type [`WorkflowTypes`] keeps: more than the suites a worker
+/// serves at once.
+const KNOWN_TYPES: usize = 1024;
+
+impl WorkflowTypes {
+    /// The type of run `run_id` of `workflow_id`: kept, or read once.
+    pub async fn of(&self, client: &Client, workflow_id: &str, run_id: &str) -> Result<String, String> {
+        let key = (workflow_id.to_string(), run_id.to_string());
+        if let Some(kind) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(kind.clone());
+        }
+        let kind = workflow_type(client, workflow_id, run_id).await?;
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= KNOWN_TYPES {
+            known.clear();
+        }
+        known.insert(key, kind.clone());
+        Ok(kind)
+    }
+}
+
 /// The workflow type of run `run_id` of `workflow_id`, as Temporal
 /// recorded it.
 pub async fn workflow_type(client: &Client, workflow_id: &str, run_id: &str) -> Result<String, String> {
@@ -921,11 +948,11 @@ pub async fn workflow_state(client: &Client, workflow_id: &str) -> Result<Option
 /// its type, who started it, for which device and suite, and what its
 /// reports recorded (the facts a device-history record is vouched for by,
 /// see [`switchyard_proto::record`]). `None` when Temporal has no such run.
-pub async fn device_run(client: &Client, workflow_id: &str, run_id: &str) -> Result<Option<switchyard_proto::record::DeviceRun>, String> {
+pub async fn device_run(client: &Client, types: &WorkflowTypes, workflow_id: &str, run_id: &str) -> Result<Option<switchyard_proto::record::DeviceRun>, String> {
     use temporalio_client::grpc::WorkflowService;
     use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    use temporalio_common::protos::temporal::api::workflowservice::v1::{DescribeWorkflowExecutionRequest, GetWorkflowExecutionHistoryRequest};
+    use temporalio_common::protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest;
     use switchyard_proto::v1::{DeviceRunInput, RecordRunResult};
     use switchyard_workflows::lenient::Lenient;
     use tonic::IntoRequest;
@@ -978,11 +1005,7 @@ pub async fn device_run(client: &Client, workflow_id: &str, run_id: &str) -> Res
         page = response.next_page_token;
     }
     if let Some(parent) = parent {
-        let req = DescribeWorkflowExecutionRequest { namespace, execution: Some(parent.clone()) };
-        let described = WorkflowService::describe_workflow_execution(&mut c, req.into_request()).await
-            .map_err(|status| format!("cannot describe workflow {}: {}", parent.workflow_id, status.message()))?
-            .into_inner();
-        let kind = described.workflow_execution_info.and_then(|i| i.r#type).map(|t| t.name).unwrap_or_default();
+        let kind = types.of(client, &parent.workflow_id, &parent.run_id).await?;
         run.parent = Some((parent.workflow_id, kind));
     }
     Ok(Some(run))
@@ -991,12 +1014,12 @@ pub async fn device_run(client: &Client, workflow_id: &str, run_id: &str) -> Res
 /// Whether `entry`, received by `device`'s history at `received_at` (Unix
 /// seconds), is the record of a suite's device run; `Err` when Temporal
 /// could not be asked.
-pub async fn vouch_record(client: &Client, device: &str, entry: &DeviceHistoryEntry, received_at: i64) -> Result<switchyard_proto::record::Verdict, String> {
+pub async fn vouch_record(client: &Client, types: &WorkflowTypes, device: &str, entry: &DeviceHistoryEntry, received_at: i64) -> Result<switchyard_proto::record::Verdict, String> {
     use switchyard_proto::record::{self, Verdict};
     if let Some(why) = record::unreadable(entry) {
         return Ok(Verdict::Refused(why));
     }
-    Ok(match device_run(client, &entry.workflow_id, &entry.run_id).await? {
+    Ok(match device_run(client, types, &entry.workflow_id, &entry.run_id).await? {
         None => Verdict::Refused(format!("Temporal has no device run {} {}", entry.workflow_id, entry.run_id)),
         Some(run) => record::vouch(device, entry, &run, received_at),
     })

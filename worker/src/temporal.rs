@@ -26,12 +26,13 @@ pub(crate) fn run_reporter(client: &Client, task_queue: &str) -> RunReporter {
 }
 
 /// Vouches for device-history records by reading the device runs they
-/// name through the starter's client.
+/// name through the starter's client; each suite's type is read once.
 pub(crate) fn run_voucher(client: &Client) -> RunVoucher {
     let client = client.clone();
+    let types = std::sync::Arc::new(switchyard_starter::client::WorkflowTypes::default());
     std::sync::Arc::new(move |device: String, entry, received_at| {
-        let client = client.clone();
-        Box::pin(async move { switchyard_starter::client::vouch_record(&client, &device, &entry, received_at).await })
+        let (client, types) = (client.clone(), types.clone());
+        Box::pin(async move { switchyard_starter::client::vouch_record(&client, &types, &device, &entry, received_at).await })
     })
 }
 
