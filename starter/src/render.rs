@@ -37,12 +37,10 @@ pub(crate) const REPORT_WIDTH: u16 = 120;
 /// A borderless table whose columns are as wide as their widest cell, so a
 /// long step name or key moves whole columns, never one row. Each line is
 /// prefixed with `indent`; trailing blanks are trimmed. The one table style
-/// of every command.
+/// of every command. A row stays one line, so `grep` finds a device or a
+/// suite with all it says about it.
 pub(crate) fn table(indent: &str, mut table: Table) -> String {
     table.load_style(comfy_table::presets::NOTHING);
-    // Wider than the report: the longest cells wrap inside their column.
-    table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    table.set_width(REPORT_WIDTH.saturating_sub(indent.len() as u16));
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));
     }
@@ -54,6 +52,15 @@ pub(crate) fn table(indent: &str, mut table: Table) -> String {
 
 fn titled(out: &mut String, title: &str, body: Table) {
     let _ = write!(out, "\n{}\n{}", paint(BOLD, title), table("  ", body));
+}
+
+/// [`titled`] for a log whose last column is prose (a comment, a reason):
+/// its longest cells wrap inside their column, so the report fits
+/// [`REPORT_WIDTH`].
+fn titled_log(out: &mut String, title: &str, mut body: Table) {
+    body.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    body.set_width(REPORT_WIDTH - 2);
+    titled(out, title, body);
 }
 
 /// One line: phase and counts. Failed devices that undid all their own
@@ -197,7 +204,7 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
                 None => t.add_row(["-".to_string(), "unreadable".to_string(), counted, String::new()]),
             };
         }
-        titled(&mut out, "decisions:", t);
+        titled_log(&mut out, "decisions:", t);
     }
     if !status.operator_log.is_empty() {
         let mut t = Table::new();
@@ -205,7 +212,7 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
         for e in &status.operator_log {
             t.add_row([e.at.as_str(), e.operator.as_str(), e.action.as_str(), if e.applied { "yes" } else { "no" }, e.reason.as_str()]);
         }
-        titled(&mut out, "operator log:", t);
+        titled_log(&mut out, "operator log:", t);
     }
     if !status.compensation_log.is_empty() {
         let mut t = Table::new();
@@ -221,7 +228,7 @@ pub(crate) fn report(status: &SuiteStatus) -> String {
             let undo = if e.reason.is_empty() { compensation_action_name(e.action()).to_string() } else { format!("{}: {}", compensation_action_name(e.action()), e.reason) };
             t.add_row([e.device.clone(), step.to_string(), row, undo]);
         }
-        titled(&mut out, "compensation log:", t);
+        titled_log(&mut out, "compensation log:", t);
         if status.compensation_log_omitted > 0 {
             let _ = writeln!(out, "  … and {} removed/restored entries not listed here; each device workflow's result lists its own",
                 status.compensation_log_omitted);
