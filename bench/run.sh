@@ -238,6 +238,7 @@ worker = [r for r in rows if r.get("way") == "worker"][0]
 cold_sy = first("switchyard", "plan_s") + first("switchyard", "apply_s")
 ev = med("switchyard", "history_events_per_device")
 sev = med("switchyard", "suite_history_events")
+sby = med("switchyard", "suite_history_bytes")
 print(f"""
 | {n} devices, parallelism {p}, {workers} worker(s), median of {rounds} | seconds |
 |---|---|
@@ -267,7 +268,7 @@ print(f"""
 
 Cold (round 1): switchyard plan + apply {cold_sy:.2f} s, Ansible best case {first("ansible", "apply_s"):.2f} s, playbook {first("playbook", "apply_s"):.2f} s, baseline {first("baseline", "apply_s"):.2f} s.
 Worker: largest peak RSS {worker['peak_rss_kib'] / 1024:.1f} MiB, CPU {worker['cpu_s']:.1f} s over the whole run (all workers); the dev server {worker.get('server_cpu_s', nan):.1f} s.
-Temporal: suite history {sev:.0f} events; {ev:.1f} history events per device (suite + its device workflows); {1 + int(n)} workflows per apply.
+Temporal: suite history {sev:.0f} events, {sby / 1e6:.2f} MB; {ev:.1f} history events per device (suite + its device workflows); {1 + int(n)} workflows per apply.
 Machine: {platform.platform()}, {os.cpu_count()} CPUs.
 """)
 # Where a device's apply time goes (server timestamps; p50 over devices,

@@ -27,6 +27,7 @@ mod phases;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowDescribeOptions, WorkflowHandle,
     WorkflowQueryOptions, WorkflowSignalOptions};
 use temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus;
+use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 
 #[derive(Parser)]
 struct Cli {
@@ -169,6 +170,7 @@ fn load(common: &Common) -> anyhow::Result<(SuiteInput, Inventory)> {
         launch: None,
         scheduled: false,
         reverts: String::new(),
+        ..Default::default()
     };
     Ok((input, inventory))
 }
@@ -199,6 +201,8 @@ async fn wait_for_phase(handle: &WorkflowHandle<Client, SuiteWorkflow>, phase: S
 
 async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_via_last: Option<PathBuf>) -> anyhow::Result<()> {
     let (mut input, _) = load(&common)?;
+    // Started as the CLI starts a suite: each distinct step once.
+    switchyard_proto::targets::compact(&mut input);
     let n = input.devices.len();
     if rollback_via_last.is_some() {
         input.suite_id.push_str("-rb");
@@ -243,8 +247,12 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     // Temporal's cost per device: events in the suite's and the children's histories.
     let suite_history = handle.fetch_history(Default::default()).into_events().await?;
     let suite_events = suite_history.len();
+    // What Temporal's size limits count: the history's encoded bytes.
+    let bytes = |events: &[HistoryEvent]| events.iter().map(prost::Message::encoded_len).sum::<usize>();
+    let suite_bytes = bytes(&suite_history);
     let mut child_events = 0;
     let mut max_child = 0;
+    let mut max_child_bytes = 0;
     let mut applies = BTreeMap::new();
     let modes: &[&str] = if rollback_via_last.is_some() { &["apply", "rollback"] } else { &["apply"] };
     for device in &devices {
@@ -253,6 +261,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
             if let Ok(events) = client.get_workflow_handle::<SuiteWorkflow>(id.clone()).fetch_history(Default::default()).into_events().await {
                 child_events += events.len();
                 max_child = max_child.max(events.len());
+                max_child_bytes = max_child_bytes.max(bytes(&events));
                 if *mode == "apply" {
                     applies.insert(id, events);
                 }
@@ -264,7 +273,8 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     println!("{}", json!({
         "way": "switchyard", "devices": n, "parallelism": common.parallelism,
         "plan_s": plan_s, "apply_s": apply_s, "rollback_s": rollback_s,
-        "suite_history_events": suite_events, "child_history_events": child_events, "max_child_history_events": max_child,
+        "suite_history_events": suite_events, "suite_history_bytes": suite_bytes,
+        "child_history_events": child_events, "max_child_history_events": max_child, "max_child_history_bytes": max_child_bytes,
         "history_events_per_device": (suite_events + child_events) as f64 / n as f64,
         "workflows": 1 + n * modes.len(), "steps_per_device": steps,
         "phases": phases,

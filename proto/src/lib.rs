@@ -27,6 +27,7 @@ pub mod selector;
 pub mod source;
 pub mod services;
 pub mod suite_file;
+pub mod targets;
 pub mod time;
 pub mod trust;
 pub mod validate;

@@ -18,7 +18,7 @@ use crate::operation::{self, OperationDef};
 use crate::params::{has_template, Params, RawParams, RawStep, Scalar};
 use crate::services::{fill, Catalogue};
 use crate::v1::{
-    ApprovalPolicy, ChangeWindow, DeviceTarget, Operation, Rollout, Step,
+    ApprovalPolicy, ChangeWindow, DeviceTarget, Operation, Rollout, Step, SuiteInput,
 };
 use crate::SourceError;
 
@@ -468,14 +468,17 @@ impl SuiteFile {
             let checks = self.device_checks(device)?;
             devices.push(DeviceTarget {
                 device: device.name.clone(), steps, checks, builtin_checks: self.builtin_checks(), checks_within_seconds: self.checks_within()?,
-                source_ref: device.source_ref.clone(),
+                source_ref: device.source_ref.clone(), ..Default::default()
             });
         }
-        let bytes: usize = devices.iter().map(|d| serde_json::to_vec(d).map_or(0, |v| v.len())).sum();
+        // Measured as the input carries them: each distinct step once.
+        let mut carried = SuiteInput { devices: devices.clone(), ..Default::default() };
+        crate::targets::compact(&mut carried);
+        let bytes = serde_json::to_vec(&carried).map_or(0, |v| v.len());
         if bytes > MAX_INPUT_BYTES {
             return Err(self.err(t.referenced, "targets", format!(
-                "{} devices × {} steps come to {bytes} bytes of workflow input; Temporal refuses payloads over 2 MiB: \
-                 split the suite (for example by site or role)", devices.len(), self.steps.len())));
+                "{} devices × {} steps come to {bytes} bytes of workflow input ({} distinct steps); Temporal refuses payloads over 2 MiB: \
+                 split the suite (for example by site or role)", carried.devices.len(), self.steps.len(), carried.step_pool.len())));
         }
         Ok(ResolvedSuite {
             name: self.raw.name.value.clone(),

@@ -61,8 +61,9 @@ pub fn check(current: &Policy, device: &Device, run: &SuiteRun, warrant: Option<
     let requester = launched_by(current, &principals, run)?;
 
     // This device, in this suite's targets, with exactly the launched steps.
-    let target = input.devices.iter().find(|t| t.device == device.name)
-        .ok_or_else(|| format!("{} is not a target of suite {}", device.name, input.suite_id))?;
+    let target = input.target(&device.name)
+        .ok_or_else(|| format!("{} is not a target of suite {}", device.name, input.suite_id))?
+        .map_err(|why| format!("suite {}'s input is malformed: {why}", input.suite_id))?;
     for step in steps {
         let launched = step.step.as_ref().is_some_and(|s| target.steps.contains(s));
         if !launched {
@@ -150,8 +151,12 @@ pub const WINDOW_SKEW_SECS: i64 = 60;
 /// rule covering the device now (`checks: required`, `min_check_within`):
 /// a write that moves the device forward is refused when they fall short.
 pub fn check_checks(current: &Policy, device: &Device, run: &SuiteRun) -> Result<(), String> {
-    let Some(target) = run.input.devices.iter().find(|t| t.device == device.name) else { return Ok(()) };
-    let checked = crate::checks::coverage(target);
+    let target = match run.input.target(&device.name) {
+        None => return Ok(()),
+        Some(Ok(target)) => target,
+        Some(Err(why)) => return Err(format!("suite {}'s input is malformed: {why}", run.input.suite_id)),
+    };
+    let checked = crate::checks::coverage(&target);
     match current.rules.iter().filter(|r| r.covers(device)).find_map(|r| r.checks_refusal(&checked)) {
         Some(why) => Err(format!("{why} of {}", current.file)),
         None => Ok(()),

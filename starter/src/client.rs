@@ -322,7 +322,8 @@ pub fn details_of(input: &SuiteInput) -> String {
     let devices: Vec<&str> = input.devices.iter().take(10).map(|d| d.device.as_str()).collect();
     let more = input.devices.len().saturating_sub(devices.len());
     let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-    let steps: Vec<&str> = input.devices.first().map(|d| d.steps.iter().map(|s| s.id.as_str()).collect()).unwrap_or_default();
+    let first = input.devices.first().and_then(|d| input.target(&d.device)?.ok());
+    let steps: Vec<&str> = first.as_ref().map(|d| d.steps.iter().map(|s| s.id.as_str()).collect()).unwrap_or_default();
     let signed = if input.launch.is_some() { "signed launch" } else { "unsigned launch" };
     format!(
         "Suite {} ({signed}, requested by {}).\nDevices: {}{more}.\nSteps on the first device: {}.\n\

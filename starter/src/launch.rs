@@ -115,7 +115,12 @@ pub fn prepare(suite: &SuiteFile, inventory: &Inventory, launch: &Launch<'_>) ->
         launch: None,
         scheduled: launch.scheduled_until.is_some(),
         reverts: String::new(),
+        step_pool: Vec::new(),
+        check_pool: Vec::new(),
+        shared: Vec::new(),
     };
+    // Each distinct step once: what is signed and started is the compact input.
+    switchyard_proto::targets::compact(&mut input);
     if let Some(key) = launch.signing_key {
         // The requester a signed launch names is the principal it is
         // signed for, where that is known here: the Web UI shows the input.

@@ -107,11 +107,18 @@ pub fn build(original: &SuiteInput, status: &SuiteStatus, plans: &BTreeMap<Strin
             }));
             continue;
         };
-        let Some(launched) = original.devices.iter().find(|t| t.device == d.device) else {
-            skipped.push((d.device.clone(), "not a target of the suite as launched".into()));
-            continue;
+        let launched = match original.target(&d.device) {
+            Some(Ok(launched)) => launched,
+            Some(Err(why)) => {
+                skipped.push((d.device.clone(), format!("the suite's input as launched is malformed: {why}")));
+                continue;
+            }
+            None => {
+                skipped.push((d.device.clone(), "not a target of the suite as launched".into()));
+                continue;
+            }
         };
-        devices.push(target(&original.suite_id, launched, plan, &d.steps_applied));
+        devices.push(target(&original.suite_id, &launched, plan, &d.steps_applied));
     }
     if devices.iter().all(|t| t.steps.is_empty()) {
         return Err("no device holds a change of it (none succeeded)".into());
@@ -130,6 +137,7 @@ pub fn build(original: &SuiteInput, status: &SuiteStatus, plans: &BTreeMap<Strin
         launch: None,
         scheduled: false,
         reverts: original.suite_id.clone(),
+        ..Default::default()
     };
     Ok(Revert { input, skipped })
 }
@@ -156,7 +164,7 @@ fn target(suite_id: &str, launched: &DeviceTarget, plan: &DevicePlan, applied: &
         c
     });
     let checks = pre.iter().cloned().chain(post).collect();
-    DeviceTarget { device: launched.device.clone(), steps, checks, builtin_checks: false, checks_within_seconds: launched.checks_within_seconds, source_ref: launched.source_ref.clone() }
+    DeviceTarget { device: launched.device.clone(), steps, checks, builtin_checks: false, checks_within_seconds: launched.checks_within_seconds, source_ref: launched.source_ref.clone(), ..Default::default() }
 }
 
 #[cfg(test)]

@@ -311,6 +311,48 @@ async fn a_forged_event_is_not_signed_or_sent() {
     assert!(log.contains("Refused to send an event"), "the worker log says why");
 }
 
+/// A suite's input is anyone's claim, and a compact one names its devices'
+/// steps by index: an input naming a step it does not hold ends the suite
+/// before any device is read, saying which device and what it named.
+#[tokio::test]
+async fn a_suite_input_naming_a_step_it_lacks_ends_before_reading_anything() {
+    use switchyard_proto::v1::{operation::Op, CreateVlan, DeviceTarget, Operation, Rollout, SharedTarget, Step, SuiteInput};
+    use switchyard_workflows::SuiteWorkflow;
+
+    let env = TestEnv::get();
+    let queue = "warrants-compact";
+    let _worker = env.spawn_worker(queue);
+    let client = env.client().await.unwrap();
+    let id = format!("warrants-compact-{}", std::process::id());
+    let vlan = Step { id: "1-create_vlan".into(), operation: Some(Operation { op: Some(Op::CreateVlan(CreateVlan { vlan_id: 363, ..Default::default() })) }) };
+    let input = SuiteInput {
+        suite_id: id.clone(),
+        name: "warrants-compact".into(),
+        requester: "alice".into(),
+        rollout: Some(Rollout { parallelism: 1, ..Default::default() }),
+        devices: vec![
+            DeviceTarget { device: "sonic-d001".into(), shared: 1, ..Default::default() },
+            DeviceTarget { device: "sonic-d002".into(), shared: 2, ..Default::default() },
+        ],
+        step_pool: vec![vlan],
+        shared: vec![SharedTarget { step_refs: vec![0], ..Default::default() }, SharedTarget { step_refs: vec![0, 3], ..Default::default() }],
+        ..Default::default()
+    };
+    let options = WorkflowStartOptions::new(queue.to_string(), id.clone()).build();
+    client.start_workflow(SuiteWorkflow::run, input, options).await.expect("anyone may start a suite");
+    let s = wait_for(&client, &id, "ended", TIMEOUT, ended).await.unwrap();
+    assert_eq!(phase(&s), SuitePhase::Failed, "{s:#?}");
+    assert_eq!(s.error, "the suite's input is malformed: device sonic-d002 names step 3 of 1; nothing read or written");
+    // Not one device read, nor the policy asked: neither activity is in the suite's history.
+    let handle = client.get_workflow_handle::<SuiteWorkflow>(id.clone());
+    let events = handle.fetch_history(Default::default()).into_events().await.expect("history");
+    let scheduled: Vec<String> = events.into_iter().filter_map(|e| match e.attributes {
+        Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => a.activity_type.map(|t| t.name),
+        _ => None,
+    }).collect();
+    assert!(!scheduled.iter().any(|name| name == names::ACTIVITY_PLAN_DEVICE || name == names::ACTIVITY_RESOLVE_POLICY), "{scheduled:?}");
+}
+
 /// Rolling back writes to devices, so cancelling is a decision: a bare
 /// Temporal cancellation request (any identity, as the Web UI's "Request
 /// Cancellation" sends it) only pauses the suite and says so; an unsigned

@@ -39,6 +39,16 @@ const PLAN_PARALLELISM: u32 = 16;
 /// if it only plans.
 pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Option<SuiteStatus> {
     set_phase(ctx, SuitePhase::Planning, "planning every device".into());
+    // Read whole here, and only here: the input stays as it was started
+    // (compact, and what the launch signature covers).
+    let targets = match input.expanded() {
+        Ok(whole) => whole.devices,
+        Err(why) => {
+            let error = format!("the suite's input is malformed: {why}; nothing read or written");
+            ctx.state_mut(|s| s.status.error = error.clone());
+            return Some(finish(ctx, SuitePhase::Failed, error));
+        }
+    };
     let policy = if ctx.patched(names::patches::POLICY) {
         match resolve_policy(ctx, input).await {
             Ok(policy) => Some(policy),
@@ -47,7 +57,7 @@ pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInpu
     } else {
         None
     };
-    let plans = join_all(input.devices.iter().map(|t| plan_device(ctx, &input.suite_id, t))).await;
+    let plans = join_all(targets.iter().map(|t| plan_device(ctx, &input.suite_id, t))).await;
     let refused: Vec<String> = plans.iter().filter(|p| !p.error.is_empty()).map(|p| p.error.clone()).collect();
     let hash = if ctx.patched(names::patches::WARRANT) {
         let tree = PlanTree::new(&plans, policy.as_ref());
