@@ -766,6 +766,11 @@ cmd_down() {
     batch=$(mktemp)
     ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${LAB_PREFIX}d[0-9]+$" | sed 's/^/netns delete /' > "$batch" || true
     [ -s "$batch" ] && ip -batch "$batch" 2>/dev/null || true
+    # A namespace some stray process still holds outlives its name, and its
+    # device's veth with it (the next `up` would fail "File exists"):
+    # deleting the host's end deletes the pair.
+    ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^$(dev_veth '[0-9]+')$" | sed 's/^/link delete /' > "$batch" || true
+    [ -s "$batch" ] && ip -batch "$batch" 2>/dev/null || true
     rm -f "$batch"
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
     if [ -f "$LAB_DIR/state" ]; then

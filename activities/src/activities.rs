@@ -167,7 +167,16 @@ impl DeviceActivities {
     /// Reads the rows every step depends on and plans them in order.
     #[activity(name = names::ACTIVITY_PLAN_DEVICE)]
     pub async fn plan_device(self: Arc<Self>, ctx: ActivityContext, req: PlanDeviceRequest) -> Result<DevicePlan, ActivityError> {
-        let target = req.target.unwrap_or_default();
+        let target = match req.target {
+            Some(target) => target,
+            None => match self.warrants.launched_target(&ctx, &req.device).await? {
+                Ok(target) => target,
+                Err(why) => {
+                    info!(suite_id = %req.suite_id, device = %req.device, reason = %why, "Refused to plan a device the suite did not launch");
+                    return Ok(DevicePlan { device: req.device.clone(), error: format!("{}: cannot plan: {why}", req.device), ..Default::default() });
+                }
+            },
+        };
         let device = target.device.clone();
         if let Some(refused) = self.undo_refusal(&target).await? {
             info!(suite_id = %req.suite_id, device = %device, reason = %refused.error, "Refused to plan a revert step");

@@ -27,7 +27,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use switchyard_proto::names;
-use switchyard_proto::v1::{DevicePlan, StepPlan, SuiteEvent, UndoStep, Warrant};
+use switchyard_proto::v1::{DevicePlan, DeviceTarget, StepPlan, SuiteEvent, UndoStep, Warrant};
 use switchyard_proto::warrant::{self, Authority, SuiteRun};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -159,6 +159,31 @@ impl Warrants {
         }
         info!(device, suite_id = %run.workflow_id, requester = %authority.requester, approvers = ?authority.approvers, "Warrant holds");
         Ok(authority)
+    }
+
+    /// Device `device`'s target, whole, as the suite run calling the
+    /// activity of `ctx` was started with it: read from Temporal's record of
+    /// that start (once per suite), never from the request. `Ok(Err)` says
+    /// why there is none (the caller is not a suite, the device is not its
+    /// target, its input is malformed); `Err` is the activity's retryable
+    /// failure when Temporal could not be asked.
+    pub async fn launched_target(&self, ctx: &ActivityContext, device: &str) -> Result<Result<DeviceTarget, String>, ActivityError> {
+        let info = ctx.info();
+        let (Some(workflow_id), Some(run_id)) = (info.workflow_id.clone(), info.workflow_run_id.clone()) else {
+            return Ok(Err("not called from a workflow".into()));
+        };
+        let run = match self.run(workflow_id.clone(), run_id).await {
+            Ok(Some(run)) => run,
+            Ok(None) => return Ok(Err(format!("workflow {workflow_id} is not a suite"))),
+            Err(Refusal::Refused(why)) => return Ok(Err(why)),
+            Err(Refusal::Unknown(why)) => return Err(ActivityError::application(
+                ApplicationFailure::builder(format!("{device}: cannot read the launched target of suite {workflow_id}: {why}"))
+                    .type_name(names::failures::WARRANT.to_string()).build())),
+        };
+        Ok(match run.input.target(device) {
+            None => Err(format!("not a target of suite {}", run.workflow_id)),
+            Some(target) => target.map_err(|why| format!("suite {}'s input is malformed: {why}", run.workflow_id)),
+        })
     }
 
     /// Why an `undo_step` (a revert's step) may not be planned, if it may

@@ -71,6 +71,12 @@ impl SuiteInput {
         Ok(SuiteInput { devices, step_pool: Vec::new(), check_pool: Vec::new(), shared: Vec::new(), ..self.clone() })
     }
 
+    /// Whether every target names only what its input holds; the first
+    /// that does not, as [`SuiteInput::target`] says it.
+    pub fn check_targets(&self) -> Result<(), String> {
+        self.devices.iter().try_for_each(|t| self.whole(t).map(drop))
+    }
+
     /// `target` whole: its own fields, or those it shares.
     fn whole(&self, target: &DeviceTarget) -> Result<DeviceTarget, String> {
         let Some(at) = target.shared.checked_sub(1) else { return Ok(target.clone()) };
@@ -130,6 +136,7 @@ mod tests {
         assert_eq!((compact.check_pool.len(), compact.shared.len()), (1, 50));
         assert!(compact.devices.iter().all(|t| t.steps.is_empty() && t.checks.is_empty() && t.shared > 0));
         assert_eq!(compact.expanded().unwrap(), whole);
+        assert!(compact.check_targets().is_ok());
         assert_eq!(compact.target("sonic-00007").unwrap().unwrap(), whole.devices[7]);
         assert!(compact.target("sonic-99999").is_none());
         // Compacting again changes nothing, and a whole input reads as itself.
@@ -169,6 +176,7 @@ mod tests {
         input.shared[1].step_refs.push(4_000);
         let err = input.expanded().unwrap_err();
         assert_eq!(err, "device sonic-00001 names step 4000 of 12");
+        assert_eq!(input.check_targets().unwrap_err(), err);
         assert_eq!(input.target("sonic-00001").unwrap().unwrap_err(), err);
         input.shared[2].check_refs = vec![9];
         assert_eq!(input.target("sonic-00002").unwrap().unwrap_err(), "device sonic-00002 names check 9 of 1");

@@ -39,10 +39,10 @@ const PLAN_PARALLELISM: u32 = 16;
 /// if it only plans.
 pub(super) async fn plan(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput) -> Option<SuiteStatus> {
     set_phase(ctx, SuitePhase::Planning, "planning every device".into());
-    // Read whole here, and only here: the input stays as it was started
-    // (compact, and what the launch signature covers).
-    let targets = match input.expanded() {
-        Ok(whole) => whole.devices,
+    // An input whose devices name steps it does not hold plans nothing.
+    // The worker reads each device's target from the input itself.
+    let targets = match input.check_targets() {
+        Ok(()) => &input.devices,
         Err(why) => {
             let error = format!("the suite's input is malformed: {why}; nothing read or written");
             ctx.state_mut(|s| s.status.error = error.clone());
@@ -166,7 +166,7 @@ async fn resolve_policy(ctx: &WorkflowContext<SuiteWorkflow>, input: &SuiteInput
 async fn plan_device(ctx: &WorkflowContext<SuiteWorkflow>, suite_id: &str, target: &DeviceTarget) -> DevicePlan {
     wait(ctx, |s| s.inflight < PLAN_PARALLELISM).await;
     ctx.state_mut(|s| s.inflight += 1);
-    let req = PlanDeviceRequest { suite_id: suite_id.to_string(), target: Some(target.clone()) };
+    let req = PlanDeviceRequest { suite_id: suite_id.to_string(), device: target.device.clone(), target: None };
     let result = ctx.execute_activity(PlanDevice, req, options::planning(format!("plan {}", target.device))).await;
     ctx.state_mut(|s| s.inflight -= 1);
     result.unwrap_or_else(|e| DevicePlan {
