@@ -25,6 +25,9 @@
 #                                              more worker options
 #   BENCH_WAYS=switchyard bench/run.sh ...     only some ways (switchyard,
 #                                              baseline, ansible, playbook, floor, rollback)
+#   BENCH_LIMITS=tenth bench/run.sh ...        Temporal's per-workflow limits a tenth
+#                                              of their defaults (history events and
+#                                              bytes, payload, pending children)
 #
 # Needs root (the lab) and a free 198.18/16 (stop lab/demo.sh first).
 # Prints one JSON line per measurement and a markdown summary at the end.
@@ -45,6 +48,16 @@ export LAB_PROFILES=${LAB_PROFILES:-bgpcfgd}
 # be measured with the orchestrator's, and no benchmark suite reads checks.
 export LAB_HEALTH=${LAB_HEALTH:-0}
 PORT=7255
+# Temporal's defaults: errors at 51,200 events and 50 MB of history, 2 MB a
+# payload, 2,000 pending children; warnings at 10,240 events and 10 MB.
+case "${BENCH_LIMITS:-}" in
+    "") ;;
+    tenth) export TEMPORAL_EXTRA_ARGS="--dynamic-config-value limit.historyCount.error=5120 --dynamic-config-value limit.historyCount.warn=1024
+        --dynamic-config-value limit.historySize.error=5242880 --dynamic-config-value limit.historySize.warn=1048576
+        --dynamic-config-value limit.blobSize.error=209715 --dynamic-config-value limit.blobSize.warn=52428
+        --dynamic-config-value limit.numPendingChildExecutions.error=200" ;;
+    *) echo "BENCH_LIMITS is tenth or unset" >&2; exit 2 ;;
+esac
 WORKERS=${BENCH_WORKERS:-1}
 # More worker options, e.g. BENCH_WORKER_ARGS="--grpc-compression none".
 WORKER_ARGS=${BENCH_WORKER_ARGS:-}

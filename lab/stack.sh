@@ -21,10 +21,12 @@ find_temporal() {
 # An empty DB_FILE keeps the server's state in memory.
 start_temporal() {
     local port=$1 ui_port=$2 db=$3 log=$4 cli
-    local dbargs=()
+    local dbargs=() extra=()
     [ -n "$db" ] && dbargs=(--db-filename "$db")
+    # More server options, e.g. lowered limits (--dynamic-config-value ...).
+    [ -n "${TEMPORAL_EXTRA_ARGS:-}" ] && { read -ra extra -d '' <<< "$TEMPORAL_EXTRA_ARGS" || true; }
     cli=$(find_temporal)
-    "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" "${dbargs[@]}" \
+    "$cli" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" "${dbargs[@]}" "${extra[@]}" \
         --ui-disable-news-fetch --log-level warn \
         --search-attribute SuiteName=Keyword --search-attribute SuiteStatus=Keyword \
         --search-attribute Requester=Keyword --search-attribute DeviceCount=Int \

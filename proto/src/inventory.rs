@@ -260,6 +260,16 @@ fn is_device_name(name: &str) -> bool {
 
 /// One device of the file with the defaults applied, and the files it
 /// names; or every mistake of it.
+/// The device's own value, else the defaults', with the field that gave
+/// it (`own_field`, or `defaults.<what>`); none when neither has one.
+fn given<'a, T>(own: &'a Option<T>, default: &'a Option<T>, own_field: String, what: &str) -> Option<(&'a T, String)> {
+    match (own, default) {
+        (Some(v), _) => Some((v, own_field)),
+        (None, Some(v)) => Some((v, format!("defaults.{what}"))),
+        (None, None) => None,
+    }
+}
+
 fn device_of(
     file: &str,
     i: usize,
@@ -277,15 +287,14 @@ fn device_of(
     }
     let missing = |what: &str| SourceError::at(file, spanned.referenced, field(what),
         format!("no {what} for device {name:?} and none in defaults"));
-    // The field names where the value was given: the device, or defaults.
-    let credential = match (&d.credential, &defaults.credential) {
-        (Some(c), _) => Some((c, field("credential"))),
-        (None, Some(c)) => Some((c, "defaults.credential".to_string())),
-        (None, None) => {
-            errors.push(missing("credential"));
-            None
-        }
-    };
+    let credential = given(&d.credential, &defaults.credential, field("credential"), "credential");
+    let known_hosts = given(&d.known_hosts, &defaults.known_hosts, field("known_hosts"), "known_hosts");
+    if credential.is_none() {
+        errors.push(missing("credential"));
+    }
+    if known_hosts.is_none() {
+        errors.push(missing("known_hosts"));
+    }
     let credential = credential.map(|(credential, cred_field)| match &credential.value {
         CredentialRef::KeyFile(p) => {
             files.push(NamedFile { path: resolve(p), what: "key file", field: format!("{cred_field}.key_file"), loc: credential.referenced });
@@ -293,14 +302,6 @@ fn device_of(
         }
         other => other.clone(),
     });
-    let known_hosts = match (&d.known_hosts, &defaults.known_hosts) {
-        (Some(k), _) => Some((k, field("known_hosts"))),
-        (None, Some(k)) => Some((k, "defaults.known_hosts".to_string())),
-        (None, None) => {
-            errors.push(missing("known_hosts"));
-            None
-        }
-    };
     if let Some((known_hosts, kh_field)) = &known_hosts {
         files.push(NamedFile { path: resolve(&known_hosts.value), what: "known_hosts file", field: kh_field.clone(), loc: known_hosts.referenced });
     }
