@@ -43,16 +43,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// JSON write the word, and the service's client and the API's request
 /// bodies read it back. Rewrites each arm of pbjson's enum visitors,
 /// `"SUITE_PHASE_ROLLED_BACK" => Ok(SuitePhase::RolledBack),`, into one that
-/// takes both; fails the build if pbjson's output no longer has that shape.
+/// takes both, and each enum's list of values a refusal names into its
+/// words (`expected one of: ["unspecified", "planning", ...]`); fails the
+/// build if pbjson's output no longer has that shape.
 fn accept_enum_words(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     let mut out = String::with_capacity(text.len() + 4096);
-    let mut rewritten = 0;
+    let (mut arms, mut listed) = (0, 0);
+    // The enum whose `Deserialize` is being read, and whether its list of
+    // values (`const FIELDS`) is.
+    let mut deserializing: Option<&str> = None;
+    let mut in_list = false;
     for line in text.lines() {
+        let body = line.trim();
+        if let Some(name) = body.strip_prefix("impl<'de> serde::Deserialize<'de> for ").and_then(|r| r.strip_suffix(" {")) {
+            deserializing = Some(name);
+        } else if body == "const FIELDS: &[&str] = &[" {
+            in_list = true;
+        } else if body == "];" {
+            in_list = false;
+        }
+        let listed_word = deserializing.filter(|_| in_list).and_then(|name| {
+            let value = body.strip_prefix('"')?.strip_suffix("\",")?;
+            word_of(name, value)
+        });
+        if let Some(word) = listed_word {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            out.push_str(&format!("{indent}\"{word}\",\n"));
+            listed += 1;
+            continue;
+        }
         match enum_arm(line) {
             Some((indent, name, word, rest)) => {
                 out.push_str(&format!("{indent}\"{name}\" | \"{word}\" => {rest}\n"));
-                rewritten += 1;
+                arms += 1;
             }
             None => {
                 out.push_str(line);
@@ -60,8 +84,8 @@ fn accept_enum_words(path: &std::path::Path) -> Result<(), Box<dyn std::error::E
             }
         }
     }
-    if rewritten < 60 {
-        return Err(format!("{}: only {rewritten} enum values found to accept as words; pbjson's output changed shape", path.display()).into());
+    if arms < 60 || listed < 60 {
+        return Err(format!("{}: only {arms} enum values found to accept as words and {listed} to list; pbjson's output changed shape", path.display()).into());
     }
     std::fs::write(path, out)?;
     Ok(())
@@ -76,7 +100,18 @@ fn enum_arm(line: &str) -> Option<(&str, &str, String, &str)> {
     let rest = body[name.len() + 2..].strip_prefix(" => ")?;
     let variant = rest.strip_prefix("Ok(")?.strip_suffix("),")?;
     let (enum_name, _) = variant.split_once("::")?;
-    if enum_name == "GeneratedField" || name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+    if enum_name == "GeneratedField" {
+        return None;
+    }
+    let word = word_of(enum_name, name)?;
+    Some((indent, name, word, rest))
+}
+
+/// The word of enum `enum_name`'s value `name` (`SuitePhase`,
+/// `SUITE_PHASE_ROLLED_BACK`: `rolled_back`); none when `name` is not one
+/// of its values' proto names (a message's field, say).
+fn word_of(enum_name: &str, name: &str) -> Option<String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
         return None;
     }
     let mut prefix = String::new();
@@ -87,6 +122,5 @@ fn enum_arm(line: &str) -> Option<(&str, &str, String, &str)> {
         prefix.push(c.to_ascii_uppercase());
     }
     prefix.push('_');
-    let word = name.strip_prefix(&prefix)?.to_ascii_lowercase();
-    Some((indent, name, word, rest))
+    Some(name.strip_prefix(&prefix)?.to_ascii_lowercase())
 }

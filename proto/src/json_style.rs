@@ -112,6 +112,16 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_value_is_refused_naming_the_words() {
+        let err = serde_json::from_str::<DeviceResult>(r#"{"status": "rolledback"}"#).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `rolledback`") && err.contains("`rolled_back`") && err.contains("`plan_failed`"), "{err}");
+        assert!(!err.contains("DEVICE_STATUS_"), "{err}");
+        // The proto name still reads.
+        let read: DeviceResult = serde_json::from_str(r#"{"status": "DEVICE_STATUS_ROLLED_BACK"}"#).unwrap();
+        assert_eq!(read.status(), DeviceStatus::RolledBack);
+    }
+
+    #[test]
     fn data_passes_through() {
         let rows = json!({"VLAN|Vlan10": {"vlanid": "10", "Contact": "noc"}, "owned": ["PORT|Ethernet0"], "note": "DECISION_APPROVE is a word", "x": "SUITE_PHASE_"});
         assert_eq!(normalize(rows.clone()), rows);
