@@ -25,8 +25,8 @@ use switchyard_workflows::SuiteWorkflow;
 mod floor;
 mod phases;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, WorkflowDescribeOptions, WorkflowHandle,
-    WorkflowQueryOptions, WorkflowSignalOptions};
-use temporalio_common::protos::temporal::api::enums::v1::WorkflowExecutionStatus;
+    WorkflowSignalOptions};
+use temporalio_common::protos::temporal::api::enums::v1::{EventType, WorkflowExecutionStatus};
 use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 
 #[derive(Parser)]
@@ -199,6 +199,16 @@ async fn wait_for_phase(handle: &WorkflowHandle<Client, SuiteWorkflow>, phase: S
     }
 }
 
+/// The plan hash, from the suite's memo: a describe stays small whatever
+/// the fleet, where the status query's answer carries up to 200 devices
+/// (more than a payload may hold under lowered limits, `BENCH_LIMITS`).
+async fn planned_hash(handle: &WorkflowHandle<Client, SuiteWorkflow>) -> anyhow::Result<String> {
+    let described = handle.describe(WorkflowDescribeOptions::default()).await?;
+    let memo = described.raw_description.workflow_execution_info.unwrap_or_default().memo.unwrap_or_default();
+    let payload = memo.fields.get("plan_hash").context("the suite's memo has no plan_hash")?;
+    Ok(serde_json::from_slice(&payload.data)?)
+}
+
 async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_via_last: Option<PathBuf>) -> anyhow::Result<()> {
     let (mut input, _) = load(&common)?;
     // Started as the CLI starts a suite: each distinct step once.
@@ -222,14 +232,14 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     let handle = client.get_workflow_handle::<SuiteWorkflow>(suite_id.clone());
     wait_for_phase(&handle, SuitePhase::AwaitingApproval).await?;
     let plan_s = t0.elapsed().as_secs_f64();
-    let planned = handle.query(SuiteWorkflow::status, (), WorkflowQueryOptions::default()).await?;
+    let plan_hash = planned_hash(&handle).await?;
     if let Some(lab_dir) = &rollback_via_last {
         let sock = lab_dir.join(format!("dev/{n}/redis.sock"));
         let mut conn = redis::Client::open(format!("unix://{}?db={CONFIG_DB}", sock.display()))?.get_connection()?;
         let _: () = redis::cmd("HSET").arg("VLAN_MEMBER|Vlan999|Ethernet8").arg("tagging_mode").arg("untagged").query(&mut conn)?;
     }
     let t1 = Instant::now();
-    let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash: planned.plan_hash.clone(), ..Default::default() };
+    let signal = ApprovalSignal { reviewer: "reviewer".into(), decision: Decision::Approve as i32, plan_hash, ..Default::default() };
     handle.signal(SuiteWorkflow::approval, signal.into(), WorkflowSignalOptions::default()).await?;
     let mut rollback_started = None;
     if rollback_via_last.is_some() {
@@ -250,6 +260,12 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     // What Temporal's size limits count: the history's encoded bytes.
     let bytes = |events: &[HistoryEvent]| events.iter().map(prost::Message::encoded_len).sum::<usize>();
     let suite_bytes = bytes(&suite_history);
+    // Where the suite's bytes are: per event type, largest first.
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &suite_history {
+        let name = EventType::try_from(e.event_type).map_or("unknown", |t| t.as_str_name()).trim_start_matches("EVENT_TYPE_").to_lowercase();
+        *by_type.entry(name).or_default() += prost::Message::encoded_len(e);
+    }
     let mut child_events = 0;
     let mut max_child = 0;
     let mut max_child_bytes = 0;
@@ -273,7 +289,7 @@ async fn switchyard(common: Common, temporal: &str, task_queue: &str, rollback_v
     println!("{}", json!({
         "way": "switchyard", "devices": n, "parallelism": common.parallelism,
         "plan_s": plan_s, "apply_s": apply_s, "rollback_s": rollback_s,
-        "suite_history_events": suite_events, "suite_history_bytes": suite_bytes,
+        "suite_history_events": suite_events, "suite_history_bytes": suite_bytes, "suite_history_bytes_by_event": by_type,
         "child_history_events": child_events, "max_child_history_events": max_child, "max_child_history_bytes": max_child_bytes,
         "history_events_per_device": (suite_events + child_events) as f64 / n as f64,
         "workflows": 1 + n * modes.len(), "steps_per_device": steps,
